@@ -1,0 +1,45 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using Runtara.Protocol.Transport;
+
+namespace Runtara.Diagnostics;
+
+/// <summary>Source-generated log messages of the protocol layer (event ids 1000–1099).</summary>
+internal static partial class Log
+{
+    [LoggerMessage(1000, LogLevel.Information, "Runtara {Service} server listening on {Transport} {EndPoint}", EventName = "ServerListening")]
+    public static partial void ServerListening(ILogger logger, string service, TransportKind transport, IPEndPoint endPoint);
+
+    [LoggerMessage(1001, LogLevel.Information, "Transport {Requested} resolved to {Chosen} (QUIC supported here: {QuicSupported})", EventName = "TransportChosen")]
+    public static partial void TransportChosen(ILogger logger, TransportKind requested, TransportKind chosen, bool quicSupported);
+
+    [LoggerMessage(1002, LogLevel.Information, "Runtara {Service} server stopped", EventName = "ServerStopped")]
+    public static partial void ServerStopped(ILogger logger, string service);
+
+    [LoggerMessage(1003, LogLevel.Warning, "Runtara {Service} server: in-flight RPCs did not finish within {DrainTimeout}; cancelling them", EventName = "DrainTimedOut")]
+    public static partial void DrainTimedOut(ILogger logger, string service, TimeSpan drainTimeout);
+
+    [LoggerMessage(1010, LogLevel.Warning, "Connection from {RemoteEndPoint} refused: {Reason}", EventName = "ConnectionRejected")]
+    public static partial void ConnectionRejected(ILogger logger, EndPoint remoteEndPoint, string reason);
+
+    [LoggerMessage(1011, LogLevel.Debug, "Connection from {RemoteEndPoint} ended with an error", EventName = "ConnectionFailed")]
+    public static partial void ConnectionFailed(ILogger logger, EndPoint remoteEndPoint, Exception exception);
+
+    [LoggerMessage(1012, LogLevel.Debug, "TLS handshake with {RemoteEndPoint} failed", EventName = "HandshakeFailed")]
+    public static partial void HandshakeFailed(ILogger logger, EndPoint remoteEndPoint, Exception exception);
+
+    [LoggerMessage(1013, LogLevel.Warning, "Bad frame from {RemoteEndPoint}: {Code} {Message}", EventName = "BadFrame")]
+    public static partial void BadFrame(ILogger logger, EndPoint remoteEndPoint, string code, string message);
+
+    [LoggerMessage(1014, LogLevel.Error, "Accept loop of {Transport} listener failed", EventName = "AcceptFailed")]
+    public static partial void AcceptFailed(ILogger logger, TransportKind transport, Exception exception);
+
+    [LoggerMessage(1020, LogLevel.Error, "RPC {Service}/{Method} failed with an unexpected exception", EventName = "HandlerFailed")]
+    public static partial void HandlerFailed(ILogger logger, string service, string method, Exception exception);
+
+    [LoggerMessage(1021, LogLevel.Warning, "One-way RPC {Service}/{Method} failed: {Code} {Message}", EventName = "OneWayFailed")]
+    public static partial void OneWayFailed(ILogger logger, string service, string method, string code, string message);
+
+    [LoggerMessage(1030, LogLevel.Warning, "Certificate verification is DISABLED for {Address} (DangerousSkipCertificateVerification): the connection is not protected against impersonation", EventName = "CertificateVerificationDisabled")]
+    public static partial void CertificateVerificationDisabled(ILogger logger, string address);
+}

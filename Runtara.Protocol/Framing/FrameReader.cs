@@ -1,0 +1,123 @@
+using System.Buffers;
+using System.IO.Pipelines;
+
+namespace Runtara.Protocol.Framing;
+
+/// <summary>
+/// Reads frames from a <see cref="PipeReader"/> without copying: the returned payload points into
+/// the pipe's pooled buffers until the next call. The length is checked before the payload is
+/// buffered, so an oversize announcement never allocates.
+/// </summary>
+public sealed class FrameReader
+{
+    private readonly PipeReader _reader;
+    private readonly int _maxPayloadSize;
+    private SequencePosition _consumed;
+    private bool _holdsFrame;
+
+    public FrameReader(PipeReader reader, int maxPayloadSize = FrameCodec.DefaultMaxPayloadSize)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxPayloadSize);
+        _reader = reader;
+        _maxPayloadSize = maxPayloadSize;
+    }
+
+    /// <summary>The largest payload this reader accepts.</summary>
+    public int MaxPayloadSize => _maxPayloadSize;
+
+    /// <summary>
+    /// Reads the next frame. Returns <c>null</c> when the stream ends cleanly at a frame boundary.
+    /// Throws <see cref="FrameException"/> for oversize or truncated frames and for unknown types
+    /// (the latter after consuming the frame, so the stream stays usable).
+    /// </summary>
+    public async ValueTask<Frame?> ReadAsync(CancellationToken cancellationToken = default)
+    {
+        Release();
+        while (true)
+        {
+            var result = await _reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var buffer = result.Buffer;
+
+            FrameHeader header;
+            bool hasHeader;
+            try
+            {
+                hasHeader = FrameCodec.TryReadHeader(buffer, _maxPayloadSize, out header);
+            }
+            catch (FrameException)
+            {
+                // Oversize announcement: give the buffer back untouched; the stream is out of sync.
+                _reader.AdvanceTo(buffer.Start, buffer.End);
+                throw;
+            }
+
+            if (hasHeader)
+            {
+                long frameLength = FrameCodec.HeaderSize + (long)header.PayloadLength;
+                if (buffer.Length >= frameLength)
+                {
+                    var end = buffer.GetPosition(frameLength);
+                    if (!FrameCodec.IsDefined(header.RawType))
+                    {
+                        _reader.AdvanceTo(end);
+                        throw new FrameException(
+                            FrameError.InvalidMessageType,
+                            $"invalid message type: {header.RawType}",
+                            recoverable: true,
+                            declaredLength: header.PayloadLength);
+                    }
+
+                    _consumed = end;
+                    _holdsFrame = true;
+                    return new Frame((FrameType)header.RawType, buffer.Slice(FrameCodec.HeaderSize, header.PayloadLength));
+                }
+            }
+
+            if (result.IsCompleted)
+            {
+                _reader.AdvanceTo(buffer.End);
+                if (buffer.IsEmpty)
+                {
+                    return null;
+                }
+
+                throw buffer.Length < FrameCodec.HeaderSize
+                    ? new FrameException(FrameError.IncompleteHeader, "incomplete frame header")
+                    : new FrameException(FrameError.IncompletePayload, "incomplete frame payload", declaredLength: header.PayloadLength);
+            }
+
+            if (result.IsCanceled)
+            {
+                _reader.AdvanceTo(buffer.Start, buffer.End);
+                throw new OperationCanceledException("The frame read was cancelled.");
+            }
+
+            // Nothing consumed, everything examined: wake up when more bytes arrive.
+            _reader.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+
+    /// <summary>
+    /// Waits until at least one byte is available or the stream ends; false at a clean end.
+    /// Used to park idle connections without consuming anything.
+    /// </summary>
+    public async ValueTask<bool> WaitForDataAsync(CancellationToken cancellationToken)
+    {
+        Release();
+        var result = await _reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        var hasData = !result.Buffer.IsEmpty;
+        _reader.AdvanceTo(result.Buffer.Start, hasData ? result.Buffer.Start : result.Buffer.End);
+        return hasData || !result.IsCompleted;
+    }
+
+    /// <summary>Gives the buffer of the last returned frame back to the pipe.</summary>
+    public void Release()
+    {
+        if (_holdsFrame)
+        {
+            _holdsFrame = false;
+            _reader.AdvanceTo(_consumed);
+        }
+    }
+}

@@ -1,0 +1,60 @@
+using System.IO.Pipelines;
+using Google.Protobuf;
+
+namespace Runtara.Protocol.Framing;
+
+/// <summary>
+/// Writes frames into a <see cref="PipeWriter"/>: the header and the serialized message go straight
+/// into the pipe's pooled memory, so no per-frame array is allocated.
+/// </summary>
+public sealed class FrameWriter
+{
+    private readonly PipeWriter _writer;
+    private readonly int _maxPayloadSize;
+
+    public FrameWriter(PipeWriter writer, int maxPayloadSize = FrameCodec.DefaultMaxPayloadSize)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxPayloadSize);
+        _writer = writer;
+        _maxPayloadSize = maxPayloadSize;
+    }
+
+    /// <summary>The largest payload this writer produces.</summary>
+    public int MaxPayloadSize => _maxPayloadSize;
+
+    /// <summary>Buffers one frame holding a protobuf message; call <see cref="FlushAsync"/> to send.</summary>
+    public void Write(FrameType type, IMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var size = message.CalculateSize();
+        FrameCodec.EnsurePayloadSize(size, _maxPayloadSize);
+        var header = _writer.GetSpan(FrameCodec.HeaderSize);
+        FrameCodec.WriteHeader(header, type, size);
+        _writer.Advance(FrameCodec.HeaderSize);
+        if (size > 0)
+        {
+            message.WriteTo(_writer);
+        }
+    }
+
+    /// <summary>Buffers one frame holding raw bytes.</summary>
+    public void Write(FrameType type, ReadOnlySpan<byte> payload)
+    {
+        FrameCodec.EnsurePayloadSize(payload.Length, _maxPayloadSize);
+        var span = _writer.GetSpan(FrameCodec.HeaderSize + payload.Length);
+        FrameCodec.WriteHeader(span, type, payload.Length);
+        payload.CopyTo(span[FrameCodec.HeaderSize..]);
+        _writer.Advance(FrameCodec.HeaderSize + payload.Length);
+    }
+
+    /// <summary>Sends everything buffered so far.</summary>
+    public async ValueTask FlushAsync(CancellationToken cancellationToken = default)
+    {
+        var result = await _writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+        if (result.IsCanceled)
+        {
+            throw new OperationCanceledException("The frame write was cancelled.");
+        }
+    }
+}

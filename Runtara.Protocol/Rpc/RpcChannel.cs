@@ -1,0 +1,163 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Runtara.Protocol.Transport;
+
+namespace Runtara.Protocol.Rpc;
+
+/// <summary>An exchange borrowed from a channel; give it back with <see cref="ReleaseAsync"/>.</summary>
+internal sealed class RpcLease(IRpcStream stream, ITransportConnection connection, bool reused, Func<RpcLease, bool, ValueTask> release)
+{
+    private int _released;
+
+    public IRpcStream Stream { get; } = stream;
+
+    public ITransportConnection Connection { get; } = connection;
+
+    /// <summary>True when the connection had served earlier exchanges (a failure may just mean it went stale).</summary>
+    public bool Reused { get; } = reused;
+
+    /// <summary>Ends the exchange; an unhealthy one is torn down instead of reused.</summary>
+    public ValueTask ReleaseAsync(bool healthy)
+    {
+        if (Interlocked.Exchange(ref _released, 1) != 0)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        if (!healthy)
+        {
+            Stream.Abort();
+        }
+
+        return release(this, healthy);
+    }
+}
+
+/// <summary>Hands out exchanges to a server, connecting (and reconnecting) as needed.</summary>
+internal abstract class RpcChannel(ITransportConnector connector, EndPoint endPoint) : IAsyncDisposable
+{
+    protected ITransportConnector Connector { get; } = connector;
+
+    protected EndPoint EndPoint { get; } = endPoint;
+
+    public abstract ValueTask<RpcLease> AcquireAsync(CancellationToken cancellationToken);
+
+    public abstract ValueTask DisposeAsync();
+
+    public static RpcChannel Create(ITransportConnector connector, EndPoint endPoint, int maxConnections) =>
+        connector.Kind == TransportKind.Quic
+            ? new MultiplexedChannel(connector, endPoint)
+            : new PooledChannel(connector, endPoint, maxConnections);
+}
+
+/// <summary>TLS/TCP: a pool of connections, each lent to one exchange at a time.</summary>
+internal sealed class PooledChannel(ITransportConnector connector, EndPoint endPoint, int maxConnections) : RpcChannel(connector, endPoint)
+{
+    private readonly ConcurrentStack<ITransportConnection> _idle = new();
+    private readonly SemaphoreSlim _slots = new(maxConnections, maxConnections);
+    private volatile bool _disposed;
+
+    public override async ValueTask<RpcLease> AcquireAsync(CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            while (_idle.TryPop(out var idle))
+            {
+                if (idle.IsUsable)
+                {
+                    return new RpcLease(await idle.OpenStreamAsync(cancellationToken).ConfigureAwait(false), idle, reused: true, ReleaseAsync);
+                }
+
+                await idle.DisposeAsync().ConfigureAwait(false);
+            }
+
+            var connection = await Connector.ConnectAsync(EndPoint, cancellationToken).ConfigureAwait(false);
+            return new RpcLease(await connection.OpenStreamAsync(cancellationToken).ConfigureAwait(false), connection, reused: false, ReleaseAsync);
+        }
+        catch
+        {
+            _slots.Release();
+            throw;
+        }
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        _disposed = true;
+        while (_idle.TryPop(out var connection))
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask ReleaseAsync(RpcLease lease, bool healthy)
+    {
+        try
+        {
+            await lease.Stream.DisposeAsync().ConfigureAwait(false);
+            if (healthy && !_disposed)
+            {
+                _idle.Push(lease.Connection);
+            }
+            else
+            {
+                await lease.Connection.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _slots.Release();
+        }
+    }
+}
+
+/// <summary>QUIC: one shared connection, a new bidirectional stream per exchange; reconnects when it drops.</summary>
+internal sealed class MultiplexedChannel(ITransportConnector connector, EndPoint endPoint) : RpcChannel(connector, endPoint)
+{
+    private readonly SemaphoreSlim _connectLock = new(1, 1);
+    private ITransportConnection? _connection;
+    private volatile bool _disposed;
+
+    public override async ValueTask<RpcLease> AcquireAsync(CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var connection = _connection;
+        var reused = true;
+        if (connection is null || !connection.IsUsable)
+        {
+            await _connectLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                connection = _connection;
+                if (connection is null || !connection.IsUsable)
+                {
+                    if (connection is not null)
+                    {
+                        await connection.DisposeAsync().ConfigureAwait(false);
+                    }
+
+                    connection = _connection = await Connector.ConnectAsync(EndPoint, cancellationToken).ConfigureAwait(false);
+                    reused = false;
+                }
+            }
+            finally
+            {
+                _connectLock.Release();
+            }
+        }
+
+        var stream = await connection.OpenStreamAsync(cancellationToken).ConfigureAwait(false);
+        return new RpcLease(stream, connection, reused, static (lease, _) => lease.Stream.DisposeAsync());
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        _disposed = true;
+        if (_connection is { } connection)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,345 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Net.Quic;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using Google.Protobuf;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Runtara.Diagnostics;
+using Runtara.Protocol.Framing;
+using Runtara.Protocol.Security;
+using Runtara.Protocol.Transport;
+using Runtara.Protocol.Transport.Quic;
+using Runtara.Protocol.Transport.Tcp;
+
+namespace Runtara.Protocol.Rpc;
+
+/// <summary>
+/// A thread-safe client of one protocol: unary calls, one-way sends, streamed uploads and downloads,
+/// with deadlines, cancellation, and reconnection after the server or network drops the connection.
+/// Failures surface as <see cref="RpcException"/> with a code; a response carrying <c>RpcError</c>
+/// throws with the server's code.
+/// </summary>
+public sealed class RpcClient<TRequest, TResponse> : IAsyncDisposable
+    where TRequest : class, IRpcRequest<TRequest>
+    where TResponse : class, IRpcResponse<TResponse>
+{
+    private readonly RpcClientOptions _options;
+    private readonly RpcChannel _channel;
+    private readonly string _address;
+
+    public RpcClient(RpcClientOptions options, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+        logger ??= NullLogger.Instance;
+        var address = RpcAddress.Parse(options.Address);
+        _address = address.ToString();
+        Transport = TransportSupport.Resolve(options.Transport);
+        if (options.Tls.DangerousSkipCertificateVerification)
+        {
+            Log.CertificateVerificationDisabled(logger, _address);
+        }
+
+        var tls = TlsDefaults.CreateClientOptions(options.Tls.ServerName ?? address.DefaultServerName, options.Tls);
+        ITransportConnector connector = Transport == TransportKind.Quic
+            && (OperatingSystem.IsLinux() || OperatingSystem.IsWindows() || OperatingSystem.IsMacOS())
+            ? new QuicTransportConnector(tls, new QuicSettings(options.KeepAliveInterval, options.IdleTimeout, 0, options.MaxFrameSize))
+            : new TcpTransportConnector(tls, options.MaxFrameSize);
+        _channel = RpcChannel.Create(new TimedConnector(connector, options.ConnectTimeout, _address), address.EndPoint, options.MaxConnections);
+    }
+
+    /// <summary>The transport this client uses.</summary>
+    public TransportKind Transport { get; }
+
+    /// <summary>The server address.</summary>
+    public string Address => _address;
+
+    /// <summary>Sends a request and waits for its response.</summary>
+    public Task<TResponse> CallAsync(TRequest request, CancellationToken cancellationToken = default) =>
+        CallAsync(request, deadline: null, cancellationToken);
+
+    /// <summary>Sends a request and waits for its response within <paramref name="deadline"/>.</summary>
+    public Task<TResponse> CallAsync(TRequest request, TimeSpan? deadline, CancellationToken cancellationToken = default)
+    {
+        EnsureKind(request, RpcKind.Unary);
+        return InvokeAsync(request, deadline, async (stream, token) =>
+        {
+            stream.Writer.Write(FrameType.Request, request);
+            await stream.Writer.FlushAsync(token).ConfigureAwait(false);
+            await stream.CompleteWritesAsync(token).ConfigureAwait(false);
+            return await ReadReplyAsync(stream, body: null, token).ConfigureAwait(false);
+        }, cancellationToken);
+    }
+
+    /// <summary>Sends a one-way request: returns once it is written; the server sends no response (SPEC §3.2).</summary>
+    public Task SendAsync(TRequest request, CancellationToken cancellationToken = default)
+    {
+        EnsureKind(request, RpcKind.OneWay);
+        return InvokeAsync<TResponse?>(request, deadline: null, async (stream, token) =>
+        {
+            stream.Writer.Write(FrameType.Request, request);
+            await stream.Writer.FlushAsync(token).ConfigureAwait(false);
+            await stream.CompleteWritesAsync(token).ConfigureAwait(false);
+            return null;
+        }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Streams <paramref name="content"/> after the request (StreamStart, StreamData…, StreamEnd) and
+    /// waits for the response. An early response (e.g. a rejection) ends the upload at once.
+    /// </summary>
+    public Task<TResponse> UploadAsync(TRequest request, Stream content, IProgress<long>? progress = null, TimeSpan? deadline = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        EnsureKind(request, RpcKind.Upload);
+        return InvokeAsync(request, deadline ?? Timeout.InfiniteTimeSpan, async (stream, token) =>
+        {
+            stream.Writer.Write(FrameType.StreamStart, request);
+            await stream.Writer.FlushAsync(token).ConfigureAwait(false);
+            var reply = ReadReplyAsync(stream, body: null, token);
+            try
+            {
+                await WriteBodyAsync(stream, content, progress, reply, token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException or SocketException or QuicException && reply.IsCompleted)
+            {
+                // The server answered and closed before taking all of the body: its answer counts.
+            }
+
+            return await reply.ConfigureAwait(false);
+        }, cancellationToken);
+    }
+
+    /// <summary>Sends a request whose response may carry a streamed body, copied into <paramref name="destination"/>.</summary>
+    public Task<TResponse> DownloadAsync(TRequest request, Stream destination, TimeSpan? deadline = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        EnsureKind(request, RpcKind.Unary);
+        return InvokeAsync(request, deadline ?? Timeout.InfiniteTimeSpan, async (stream, token) =>
+        {
+            stream.Writer.Write(FrameType.Request, request);
+            await stream.Writer.FlushAsync(token).ConfigureAwait(false);
+            await stream.CompleteWritesAsync(token).ConfigureAwait(false);
+            return await ReadReplyAsync(stream, destination, token).ConfigureAwait(false);
+        }, cancellationToken);
+    }
+
+    public ValueTask DisposeAsync() => _channel.DisposeAsync();
+
+    private static void EnsureKind(TRequest request, RpcKind expected)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Kind != expected)
+        {
+            throw new ArgumentException($"{TRequest.ServiceName}/{request.MethodName} is a {request.Kind} request; it cannot be sent as {expected}.", nameof(request));
+        }
+    }
+
+    private async Task<TResult> InvokeAsync<TResult>(
+        TRequest request, TimeSpan? deadline, Func<IRpcStream, CancellationToken, Task<TResult>> exchange, CancellationToken cancellationToken)
+        where TResult : TResponse?
+    {
+        var method = request.MethodName;
+        using var activity = RpcInstrumentation.Source.StartActivity($"{TRequest.ServiceName}/{method}", ActivityKind.Client);
+        if (activity is not null)
+        {
+            activity.SetTag("rpc.system", "runtara");
+            activity.SetTag("rpc.service", TRequest.ServiceName);
+            activity.SetTag("rpc.method", method);
+            activity.SetTag("server.address", _address);
+        }
+
+        // The trace context rides inside the envelope (docs/protocol.md).
+        var context = activity ?? Activity.Current;
+        request.Traceparent = context?.Id ?? string.Empty;
+        request.Tracestate = context?.TraceStateString ?? string.Empty;
+
+        var effectiveDeadline = deadline ?? _options.DefaultDeadline;
+        using var deadlineSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (effectiveDeadline != Timeout.InfiniteTimeSpan)
+        {
+            deadlineSource.CancelAfter(effectiveDeadline);
+        }
+
+        var token = deadlineSource.Token;
+        var started = Stopwatch.GetTimestamp();
+        string? errorCode = null;
+        try
+        {
+            for (var attempt = 1; ; attempt++)
+            {
+                var lease = await _channel.AcquireAsync(token).ConfigureAwait(false);
+                try
+                {
+                    var result = await exchange(lease.Stream, token).ConfigureAwait(false);
+                    await lease.ReleaseAsync(healthy: true).ConfigureAwait(false);
+                    if (result is not null && result.TryGetError(out var code, out var message))
+                    {
+                        throw new RpcException(code, message);
+                    }
+
+                    return result;
+                }
+                catch (RpcException ex) when (ex.Code == RpcErrorCodes.ConnectionClosed && lease.Reused && attempt == 1)
+                {
+                    // A pooled connection the server had already closed: try once more on a fresh one.
+                    await lease.ReleaseAsync(healthy: false).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (IsTransportFailure(ex) && lease.Reused && attempt == 1 && !cancellationToken.IsCancellationRequested)
+                {
+                    await lease.ReleaseAsync(healthy: false).ConfigureAwait(false);
+                }
+                catch
+                {
+                    // No-op when the exchange already ended cleanly (an answered RpcError).
+                    await lease.ReleaseAsync(healthy: false).ConfigureAwait(false);
+                    throw;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            errorCode = RpcErrorCodes.DeadlineExceeded;
+            throw new RpcException(RpcErrorCodes.DeadlineExceeded, $"{TRequest.ServiceName}/{method} to {_address} did not complete within {effectiveDeadline.TotalMilliseconds:0} ms");
+        }
+        catch (RpcException ex)
+        {
+            errorCode = ex.Code;
+            throw;
+        }
+        catch (AuthenticationException ex)
+        {
+            errorCode = RpcErrorCodes.TlsFailure;
+            throw new RpcException(RpcErrorCodes.TlsFailure, $"TLS handshake with {_address} failed: {ex.Message}", ex);
+        }
+        catch (Exception ex) when (IsTransportFailure(ex))
+        {
+            errorCode = RpcErrorCodes.Unavailable;
+            throw new RpcException(RpcErrorCodes.Unavailable, $"{TRequest.ServiceName}/{method}: server {_address} is unavailable: {ex.Message}", ex);
+        }
+        finally
+        {
+            if (errorCode is not null)
+            {
+                activity?.SetStatus(ActivityStatusCode.Error, errorCode);
+                activity?.SetTag("rpc.error_code", errorCode);
+            }
+
+            RpcInstrumentation.ClientDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, RpcInstrumentation.Tags(TRequest.ServiceName, method, errorCode));
+        }
+    }
+
+    private static bool IsTransportFailure(Exception ex) =>
+        ex is IOException or SocketException or QuicException or ObjectDisposedException
+        || ex is FrameException { Error: FrameError.IncompleteHeader or FrameError.IncompletePayload };
+
+    private static async Task<TResponse> ReadReplyAsync(IRpcStream stream, Stream? body, CancellationToken token)
+    {
+        var frame = await stream.Reader.ReadAsync(token).ConfigureAwait(false)
+            ?? throw new RpcException(RpcErrorCodes.ConnectionClosed, "the server closed the stream without a response");
+        switch (frame.Type)
+        {
+            case FrameType.Response:
+                {
+                    var response = Parse<TResponse>(frame.Payload, TResponse.Parser);
+                    stream.Reader.Release();
+                    return response;
+                }
+
+            case FrameType.Error:
+                {
+                    var error = Parse<RpcErrorFrame>(frame.Payload, RpcErrorFrame.Parser);
+                    stream.Reader.Release();
+                    throw new RpcException(string.IsNullOrEmpty(error.Code) ? RpcErrorCodes.Internal : error.Code, error.Message);
+                }
+
+            case FrameType.StreamStart:
+                {
+                    var header = Parse<TResponse>(frame.Payload, TResponse.Parser);
+                    stream.Reader.Release();
+                    var reader = new FramedBodyReadStream(stream.Reader);
+                    if (body is null)
+                    {
+                        await reader.CopyToAsync(Stream.Null, token).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        await reader.CopyToAsync(body, token).ConfigureAwait(false);
+                    }
+
+                    return header;
+                }
+
+            default:
+                stream.Reader.Release();
+                throw new RpcException(RpcErrorCodes.UnexpectedFrame, $"expected a Response frame, got {frame.Type}");
+        }
+    }
+
+    private static T Parse<T>(ReadOnlySequence<byte> payload, MessageParser<T> parser)
+        where T : IMessage<T>
+    {
+        try
+        {
+            return parser.ParseFrom(payload);
+        }
+        catch (InvalidProtocolBufferException ex)
+        {
+            throw new RpcException(RpcErrorCodes.UnexpectedFrame, $"the server sent an undecodable {typeof(T).Name}: {ex.Message}", ex);
+        }
+    }
+
+    private static async Task WriteBodyAsync(IRpcStream stream, Stream content, IProgress<long>? progress, Task reply, CancellationToken token)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(FramedBodyWriteStream.ChunkSize);
+        try
+        {
+            long sent = 0;
+            int read;
+            while (!reply.IsCompleted && (read = await content.ReadAsync(buffer.AsMemory(0, FramedBodyWriteStream.ChunkSize), token).ConfigureAwait(false)) > 0)
+            {
+                stream.Writer.Write(FrameType.StreamData, buffer.AsSpan(0, read));
+                await stream.Writer.FlushAsync(token).ConfigureAwait(false);
+                sent += read;
+                progress?.Report(sent);
+            }
+
+            if (!reply.IsCompleted)
+            {
+                stream.Writer.Write(FrameType.StreamEnd, ReadOnlySpan<byte>.Empty);
+                await stream.Writer.FlushAsync(token).ConfigureAwait(false);
+                await stream.CompleteWritesAsync(token).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Applies the connect timeout and names the server in connection errors.</summary>
+    private sealed class TimedConnector(ITransportConnector inner, TimeSpan timeout, string address) : ITransportConnector
+    {
+        public TransportKind Kind => inner.Kind;
+
+        public async ValueTask<ITransportConnection> ConnectAsync(System.Net.EndPoint endPoint, CancellationToken cancellationToken)
+        {
+            using var source = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            source.CancelAfter(timeout);
+            try
+            {
+                return await inner.ConnectAsync(endPoint, source.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new RpcException(RpcErrorCodes.Unavailable, $"connection to {address} timed out after {timeout.TotalMilliseconds:0} ms");
+            }
+            catch (Exception ex) when (ex is SocketException or QuicException)
+            {
+                throw new RpcException(RpcErrorCodes.Unavailable, $"cannot connect to {address}: {ex.Message}", ex);
+            }
+        }
+    }
+}

@@ -1,0 +1,46 @@
+using System.ComponentModel.DataAnnotations;
+using Runtara.Protocol.Framing;
+using Runtara.Protocol.Security;
+using Runtara.Protocol.Transport;
+
+namespace Runtara.Protocol.Rpc;
+
+/// <summary>Settings of an RPC client.</summary>
+public sealed class RpcClientOptions
+{
+    /// <summary>
+    /// Server address: <c>host:port</c>, <c>[v6]:port</c>, or a URI such as <c>tcp://host:port</c>
+    /// (the form Aspire service discovery hands out). Host names are resolved.
+    /// </summary>
+    [Required]
+    public string Address { get; set; } = "127.0.0.1:8001";
+
+    /// <summary>Auto picks QUIC where supported, otherwise TLS/TCP.</summary>
+    public TransportKind Transport { get; set; } = TransportKind.Auto;
+
+    /// <summary>How the server certificate is verified.</summary>
+    public ClientTlsOptions Tls { get; set; } = new();
+
+    /// <summary>Time allowed to connect and complete the handshake (SPEC §2.2: 10 s).</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Deadline applied to each call that does not bring its own (the original had none, SPEC §19.18).
+    /// <see cref="Timeout.InfiniteTimeSpan"/> disables it.
+    /// </summary>
+    public TimeSpan DefaultDeadline { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>QUIC keep-alive interval (SPEC §2.2: 10 s).</summary>
+    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>QUIC idle timeout (SPEC §2.2: 30 s).</summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>TLS/TCP: most pooled connections, i.e. most RPCs in flight at once.</summary>
+    [Range(1, 10_000)]
+    public int MaxConnections { get; set; } = 128;
+
+    /// <summary>Largest frame payload sent or accepted (default 64 MiB).</summary>
+    [Range(1024, int.MaxValue)]
+    public int MaxFrameSize { get; set; } = FrameCodec.DefaultMaxPayloadSize;
+}

@@ -1,0 +1,466 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Quic;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using Google.Protobuf;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Runtara.Diagnostics;
+using Runtara.Protocol.Framing;
+using Runtara.Protocol.Security;
+using Runtara.Protocol.Transport;
+using Runtara.Protocol.Transport.Quic;
+using Runtara.Protocol.Transport.Tcp;
+
+namespace Runtara.Protocol.Rpc;
+
+/// <summary>
+/// Serves one protocol on one port: TLS/TCP always and QUIC on the same port number where supported.
+/// Each exchange is decoded, dispatched to the handler, and answered; bad input gets an Error frame
+/// or RpcError and never takes the server down. Stopping drains in-flight RPCs.
+/// </summary>
+public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
+    where TRequest : class, IRpcRequest<TRequest>
+    where TResponse : class, IRpcResponse<TResponse>
+{
+    private readonly RpcServerOptions _options;
+    private readonly IRpcHandler<TRequest, TResponse> _handler;
+    private readonly ILogger _logger;
+    private readonly X509Certificate2 _certificate;
+    private readonly List<ITransportListener> _listeners = [];
+    private readonly List<Task> _acceptLoops = [];
+    private readonly ConcurrentDictionary<long, Task> _connections = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly CancellationTokenSource _aborting = new();
+    private long _connectionIds;
+    private int _openConnections;
+    private int _state; // 0 new, 1 started, 2 stopped
+
+    public RpcServer(RpcServerOptions options, IRpcHandler<TRequest, TResponse> handler, ILogger? logger = null, X509Certificate2? certificate = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(handler);
+        _options = options;
+        _handler = handler;
+        _logger = logger ?? NullLogger.Instance;
+        _certificate = certificate ?? CertificateLoader.LoadServerCertificate(options.Tls);
+    }
+
+    /// <summary>The protocol package served.</summary>
+    public static string ServiceName => TRequest.ServiceName;
+
+    /// <summary>The bound port (the real one when 0 was configured); valid after start.</summary>
+    public int Port => _listeners.Count > 0 ? _listeners[0].LocalEndPoint.Port : throw new InvalidOperationException("The server is not started.");
+
+    /// <summary>The transports listening, valid after start.</summary>
+    public IReadOnlyList<TransportKind> Transports => [.. _listeners.Select(l => l.Kind)];
+
+    /// <summary>The server certificate (clients pin it in tests and development).</summary>
+    public X509Certificate2 Certificate => _certificate;
+
+    /// <summary>Number of open connections.</summary>
+    public int OpenConnections => Volatile.Read(ref _openConnections);
+
+    /// <summary>Binds the listeners and starts accepting.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.CompareExchange(ref _state, 1, 0) != 0)
+        {
+            throw new InvalidOperationException("The server was already started.");
+        }
+
+        var resolved = TransportSupport.Resolve(_options.Transport);
+        Log.TransportChosen(_logger, _options.Transport, resolved, TransportSupport.IsQuicSupported);
+        var tls = TlsDefaults.CreateServerOptions(_certificate);
+        var endPoint = new IPEndPoint(IPAddress.Parse(_options.BindAddress), _options.Port);
+
+        // TLS/TCP is always served, so every client can connect; QUIC joins on the same port number.
+        var tcp = TcpTransportListener.Bind(endPoint, tls, _options.MaxFrameSize, _options.Backlog);
+        _listeners.Add(tcp);
+        if (resolved == TransportKind.Quic && TransportSupport.IsQuicSupported
+            && (OperatingSystem.IsLinux() || OperatingSystem.IsWindows() || OperatingSystem.IsMacOS()))
+        {
+            try
+            {
+                var settings = new QuicSettings(_options.KeepAliveInterval, _options.IdleTimeout, _options.MaxConcurrentStreamsPerConnection, _options.MaxFrameSize);
+                _listeners.Add(await QuicTransportListener.BindAsync(
+                    new IPEndPoint(endPoint.Address, tcp.LocalEndPoint.Port), tls, settings, _options.Backlog, cancellationToken).ConfigureAwait(false));
+            }
+            catch
+            {
+                await tcp.DisposeAsync().ConfigureAwait(false);
+                _listeners.Clear();
+                throw;
+            }
+        }
+
+        foreach (var listener in _listeners)
+        {
+            Log.ServerListening(_logger, ServiceName, listener.Kind, listener.LocalEndPoint);
+            _acceptLoops.Add(AcceptLoopAsync(listener));
+        }
+    }
+
+    /// <summary>Stops accepting, lets in-flight RPCs finish (up to the shutdown timeout), then closes everything.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Exchange(ref _state, 2) != 1)
+        {
+            return;
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        foreach (var listener in _listeners)
+        {
+            await listener.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await Task.WhenAll(_acceptLoops).ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(_connections.Values).WaitAsync(_options.ShutdownTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+        {
+            Log.DrainTimedOut(_logger, ServiceName, _options.ShutdownTimeout);
+            await _aborting.CancelAsync().ConfigureAwait(false);
+            await Task.WhenAll(_connections.Values).WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(false);
+        }
+
+        Log.ServerStopped(_logger, ServiceName);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        _stopping.Dispose();
+        _aborting.Dispose();
+    }
+
+    private async Task AcceptLoopAsync(ITransportListener listener)
+    {
+        await Task.Yield();
+        while (!_stopping.IsCancellationRequested)
+        {
+            ITransportConnection connection;
+            try
+            {
+                connection = await listener.AcceptAsync(_stopping.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (_stopping.IsCancellationRequested && ex is OperationCanceledException or ObjectDisposedException or SocketException or QuicException)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is SocketException or QuicException or AuthenticationException or IOException)
+            {
+                // One failed handshake or reset socket must not stop the listener.
+                Log.AcceptFailed(_logger, listener.Kind, ex);
+                continue;
+            }
+
+            var id = Interlocked.Increment(ref _connectionIds);
+            _connections[id] = RunConnectionAsync(id, connection);
+        }
+    }
+
+    private async Task RunConnectionAsync(long id, ITransportConnection connection)
+    {
+        await Task.Yield();
+        var context = new RpcConnectionContext(id, connection.Kind, connection.RemoteEndPoint);
+        var counted = false;
+        try
+        {
+            using (var handshake = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token))
+            {
+                handshake.CancelAfter(_options.HandshakeTimeout);
+                try
+                {
+                    await connection.AuthenticateAsServerAsync(handshake.Token).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is AuthenticationException or IOException or OperationCanceledException or SocketException)
+                {
+                    Log.HandshakeFailed(_logger, connection.RemoteEndPoint, ex);
+                    return;
+                }
+            }
+
+            counted = true;
+            if (Interlocked.Increment(ref _openConnections) > _options.MaxConnections)
+            {
+                RpcInstrumentation.RejectedConnections.Add(1);
+                Log.ConnectionRejected(_logger, connection.RemoteEndPoint, "too many connections");
+                await RejectAsync(connection).ConfigureAwait(false);
+                return;
+            }
+
+            RpcInstrumentation.ActiveConnections.Add(1);
+            try
+            {
+                if (connection.MultiplexesStreams)
+                {
+                    await ServeMultiplexedAsync(connection, context).ConfigureAwait(false);
+                }
+                else
+                {
+                    await ServeSequentialAsync(connection, context).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                RpcInstrumentation.ActiveConnections.Add(-1);
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException && _stopping.IsCancellationRequested)
+        {
+            // Shutting down.
+        }
+        catch (Exception ex)
+        {
+            Log.ConnectionFailed(_logger, connection.RemoteEndPoint, ex);
+        }
+        finally
+        {
+            if (counted)
+            {
+                Interlocked.Decrement(ref _openConnections);
+            }
+
+            await connection.DisposeAsync().ConfigureAwait(false);
+            _connections.TryRemove(id, out _);
+        }
+    }
+
+    private async Task ServeSequentialAsync(ITransportConnection connection, RpcConnectionContext context)
+    {
+        while (await connection.AcceptStreamAsync(_stopping.Token).ConfigureAwait(false) is { } stream)
+        {
+            await using (stream.ConfigureAwait(false))
+            {
+                if (!await ProcessExchangeAsync(stream, context).ConfigureAwait(false))
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    private async Task ServeMultiplexedAsync(ITransportConnection connection, RpcConnectionContext context)
+    {
+        var inFlight = new ConcurrentDictionary<IRpcStream, Task>();
+        try
+        {
+            while (await connection.AcceptStreamAsync(_stopping.Token).ConfigureAwait(false) is { } stream)
+            {
+                inFlight[stream] = ServeStreamAsync(stream);
+            }
+        }
+        finally
+        {
+            await Task.WhenAll(inFlight.Values).ConfigureAwait(false);
+        }
+
+        async Task ServeStreamAsync(IRpcStream stream)
+        {
+            await Task.Yield();
+            await using (stream.ConfigureAwait(false))
+            {
+                await ProcessExchangeAsync(stream, context).ConfigureAwait(false);
+            }
+
+            inFlight.TryRemove(stream, out _);
+        }
+    }
+
+    /// <summary>Runs one exchange; returns false when the connection must close (out of sync or broken).</summary>
+    private async Task<bool> ProcessExchangeAsync(IRpcStream stream, RpcConnectionContext context)
+    {
+        var token = _aborting.Token;
+        try
+        {
+            Frame? read;
+            try
+            {
+                read = await stream.Reader.ReadAsync(token).ConfigureAwait(false);
+            }
+            catch (FrameException ex)
+            {
+                RpcInstrumentation.FrameErrors.Add(1);
+                Log.BadFrame(_logger, context.RemoteEndPoint, ex.Code, ex.Message);
+                if (ex.Error is FrameError.IncompleteHeader or FrameError.IncompletePayload)
+                {
+                    return false;
+                }
+
+                await WriteErrorFrameAsync(stream, ex.Code, ex.Message, token).ConfigureAwait(false);
+                return ex.Recoverable;
+            }
+
+            if (read is not { } frame)
+            {
+                return false;
+            }
+
+            if (frame.Type is not (FrameType.Request or FrameType.StreamStart))
+            {
+                stream.Reader.Release();
+                RpcInstrumentation.FrameErrors.Add(1);
+                var message = $"expected a Request or StreamStart frame, got {frame.Type}";
+                Log.BadFrame(_logger, context.RemoteEndPoint, RpcErrorCodes.UnexpectedFrame, message);
+                await WriteErrorFrameAsync(stream, RpcErrorCodes.UnexpectedFrame, message, token).ConfigureAwait(false);
+                return true;
+            }
+
+            TRequest request;
+            try
+            {
+                request = TRequest.Parser.ParseFrom(frame.Payload);
+            }
+            catch (InvalidProtocolBufferException ex)
+            {
+                RpcInstrumentation.FrameErrors.Add(1);
+                var message = $"the payload is not a valid {ServiceName}.RpcRequest: {ex.Message}";
+                Log.BadFrame(_logger, context.RemoteEndPoint, RpcErrorCodes.InvalidRequest, message);
+                await WriteErrorFrameAsync(stream, RpcErrorCodes.InvalidRequest, message, token).ConfigureAwait(false);
+                return frame.Type == FrameType.Request;
+            }
+            finally
+            {
+                stream.Reader.Release();
+            }
+
+            return await DispatchAsync(stream, context, request, isUpload: frame.Type == FrameType.StreamStart, token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or QuicException or ObjectDisposedException or OperationCanceledException)
+        {
+            stream.Abort();
+            return false;
+        }
+    }
+
+    private async Task<bool> DispatchAsync(IRpcStream stream, RpcConnectionContext context, TRequest request, bool isUpload, CancellationToken token)
+    {
+        var method = request.MethodName;
+        var kind = request.Kind;
+        if (method.Length == 0)
+        {
+            // An upload start with nothing set is still followed by its body; close rather than resync.
+            await WriteReplyAsync(stream, TResponse.FromError(RpcErrorCodes.EmptyRequest, "RpcRequest contained no request"), token).ConfigureAwait(false);
+            return !isUpload;
+        }
+
+        if (isUpload != (kind == RpcKind.Upload))
+        {
+            var message = isUpload
+                ? $"{method} is not a streamed request; send it in a Request frame"
+                : $"{method} is a streamed request; send it in a StreamStart frame followed by StreamData and StreamEnd";
+            await WriteReplyAsync(stream, TResponse.FromError(RpcErrorCodes.InvalidRequest, message), token).ConfigureAwait(false);
+            return !isUpload;
+        }
+
+        ActivityContext.TryParse(request.Traceparent, request.Tracestate, isRemote: true, out var parent);
+        using var activity = RpcInstrumentation.Source.StartActivity($"{ServiceName}/{method}", ActivityKind.Server, parent);
+        activity?.SetTag("rpc.system", "runtara");
+        activity?.SetTag("rpc.service", ServiceName);
+        activity?.SetTag("rpc.method", method);
+        activity?.SetTag("network.transport", context.Transport == TransportKind.Quic ? "quic" : "tcp");
+
+        var started = Stopwatch.GetTimestamp();
+        var body = isUpload ? new FramedBodyReadStream(stream.Reader) : null;
+        RpcReply<TResponse> reply;
+        string? errorCode = null;
+        try
+        {
+            reply = await _handler.HandleAsync(new RpcServerCall<TRequest>(request, method, context, body), token).ConfigureAwait(false);
+        }
+        catch (RuntaraException ex)
+        {
+            errorCode = ex.Code;
+            reply = TResponse.FromError(ex.Code, ex.Message);
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            errorCode = RpcErrorCodes.ShuttingDown;
+            reply = TResponse.FromError(RpcErrorCodes.ShuttingDown, "the server is shutting down");
+        }
+        catch (Exception ex) when (ex is not (IOException or QuicException))
+        {
+            Log.HandlerFailed(_logger, ServiceName, method, ex);
+            errorCode = RpcErrorCodes.Internal;
+            reply = TResponse.FromError(RpcErrorCodes.Internal, $"{method} failed with an internal error; see the server log");
+        }
+
+        if (errorCode is null && reply.Message is { } answered && answered.TryGetError(out var code, out _))
+        {
+            errorCode = code;
+        }
+
+        if (errorCode is not null)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, errorCode);
+            activity?.SetTag("rpc.error_code", errorCode);
+        }
+
+        if (kind == RpcKind.OneWay)
+        {
+            if (reply.Message is { } failed && failed.TryGetError(out var failedCode, out var failedMessage))
+            {
+                Log.OneWayFailed(_logger, ServiceName, method, failedCode, failedMessage);
+            }
+        }
+        else
+        {
+            await WriteReplyAsync(stream, reply, token).ConfigureAwait(false);
+        }
+
+        RpcInstrumentation.ServerDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, RpcInstrumentation.Tags(ServiceName, method, errorCode));
+
+        // A body the handler did not read to its end leaves the connection out of sync.
+        return body is null || body.Completed;
+    }
+
+    private static async ValueTask WriteReplyAsync(IRpcStream stream, RpcReply<TResponse> reply, CancellationToken token)
+    {
+        var message = reply.Message ?? throw new InvalidOperationException("A unary RPC handler returned no response.");
+        if (reply.Body is null)
+        {
+            stream.Writer.Write(FrameType.Response, message);
+        }
+        else
+        {
+            stream.Writer.Write(FrameType.StreamStart, message);
+            var body = new FramedBodyWriteStream(stream.Writer);
+            await reply.Body(body, token).ConfigureAwait(false);
+            stream.Writer.Write(FrameType.StreamEnd, ReadOnlySpan<byte>.Empty);
+        }
+
+        await stream.Writer.FlushAsync(token).ConfigureAwait(false);
+        await stream.CompleteWritesAsync(token).ConfigureAwait(false);
+    }
+
+    private static async ValueTask WriteErrorFrameAsync(IRpcStream stream, string code, string message, CancellationToken token)
+    {
+        stream.Writer.Write(FrameType.Error, new RpcErrorFrame { Code = code, Message = message });
+        await stream.Writer.FlushAsync(token).ConfigureAwait(false);
+        await stream.CompleteWritesAsync(token).ConfigureAwait(false);
+    }
+
+    private async Task RejectAsync(ITransportConnection connection)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        try
+        {
+            var stream = await connection.AcceptStreamAsync(timeout.Token).ConfigureAwait(false);
+            if (stream is not null)
+            {
+                await WriteErrorFrameAsync(stream, RpcErrorCodes.ResourceExhausted, $"the server accepts at most {_options.MaxConnections} connections", timeout.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or QuicException or OperationCanceledException or FrameException)
+        {
+            // The connection is refused either way.
+        }
+    }
+}

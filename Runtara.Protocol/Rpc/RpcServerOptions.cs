@@ -1,0 +1,55 @@
+using System.ComponentModel.DataAnnotations;
+using Runtara.Protocol.Framing;
+using Runtara.Protocol.Security;
+using Runtara.Protocol.Transport;
+
+namespace Runtara.Protocol.Rpc;
+
+/// <summary>Settings of one RPC server (one protocol on one port).</summary>
+public sealed class RpcServerOptions
+{
+    /// <summary>Address to bind; <c>0.0.0.0</c> (all IPv4), <c>::</c> (all, dual-stack) or a specific address.</summary>
+    [Required]
+    public string BindAddress { get; set; } = "0.0.0.0";
+
+    /// <summary>Port number: TCP for TLS and, when QUIC runs, UDP for QUIC. 0 picks a free port.</summary>
+    [Range(0, 65535)]
+    public int Port { get; set; }
+
+    /// <summary>
+    /// Auto: TLS/TCP always, plus QUIC on the same port number where supported. Tcp: TLS/TCP only.
+    /// Quic: both, and start-up fails where QUIC is not supported.
+    /// </summary>
+    public TransportKind Transport { get; set; } = TransportKind.Auto;
+
+    /// <summary>Where the certificate comes from.</summary>
+    public ServerTlsOptions Tls { get; set; } = new();
+
+    /// <summary>Largest frame payload accepted or sent (default 64 MiB).</summary>
+    [Range(1024, int.MaxValue)]
+    public int MaxFrameSize { get; set; } = FrameCodec.DefaultMaxPayloadSize;
+
+    /// <summary>Open connections at once; more are answered RESOURCE_EXHAUSTED and closed.</summary>
+    [Range(1, int.MaxValue)]
+    public int MaxConnections { get; set; } = 10_000;
+
+    /// <summary>Concurrent RPCs per QUIC connection (a TCP connection carries one at a time).</summary>
+    [Range(1, 65535)]
+    public int MaxConcurrentStreamsPerConnection { get; set; } = 1_000;
+
+    /// <summary>Time allowed for a TLS handshake.</summary>
+    public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>QUIC idle timeout (SPEC §2.1 server default 120 s).</summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>QUIC keep-alive interval (SPEC §2.1 server default 15 s).</summary>
+    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How long a graceful stop waits for in-flight RPCs before cancelling them.</summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Listen backlog.</summary>
+    [Range(1, 65535)]
+    public int Backlog { get; set; } = 512;
+}

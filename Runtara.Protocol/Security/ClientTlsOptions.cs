@@ -1,0 +1,29 @@
+namespace Runtara.Protocol.Security;
+
+/// <summary>How a client decides to trust the server's certificate. Verification is on by default.</summary>
+public sealed class ClientTlsOptions
+{
+    /// <summary>
+    /// Name checked against the certificate and sent as SNI. Defaults to the host of the server
+    /// address, or <c>localhost</c> when the address is an IP literal (the development certificate's name).
+    /// </summary>
+    public string? ServerName { get; set; }
+
+    /// <summary>
+    /// PEM file with one or more CA certificates to trust instead of the system store. The server's
+    /// chain must end at one of them and its name must match.
+    /// </summary>
+    public string? CaCertificatePath { get; set; }
+
+    /// <summary>
+    /// PEM (or DER) file with the exact server certificate(s) to accept. A pinned certificate is
+    /// accepted whatever its issuer; this is how clients trust a generated development certificate.
+    /// </summary>
+    public string? PinnedCertificatePath { get; set; }
+
+    /// <summary>
+    /// Accepts any certificate. Only for throw-away experiments: it removes the protection TLS gives,
+    /// and every connection made with it logs a warning.
+    /// </summary>
+    public bool DangerousSkipCertificateVerification { get; set; }
+}

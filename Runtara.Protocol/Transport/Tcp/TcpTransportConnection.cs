@@ -1,0 +1,166 @@
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using Runtara.Protocol.Framing;
+
+namespace Runtara.Protocol.Transport.Tcp;
+
+/// <summary>
+/// One TLS-over-TCP connection. It carries one exchange at a time: a request, then its response,
+/// all as frames, so no half-close is needed and the connection is reused by the next exchange.
+/// </summary>
+internal sealed class TcpTransportConnection : ITransportConnection
+{
+    private readonly Socket _socket;
+    private readonly SslStream _ssl;
+    private readonly int _maxFrameSize;
+    private PipeReader? _pipeReader;
+    private PipeWriter? _pipeWriter;
+    private FrameReader? _reader;
+    private FrameWriter? _writer;
+    private readonly Exchange _exchange;
+    private int _closed;
+
+    private TcpTransportConnection(Socket socket, int maxFrameSize)
+    {
+        _socket = socket;
+        _socket.NoDelay = true;
+        _maxFrameSize = maxFrameSize;
+        RemoteEndPoint = socket.RemoteEndPoint ?? new IPEndPoint(IPAddress.None, 0);
+        _ssl = new SslStream(new NetworkStream(socket, ownsSocket: true), leaveInnerStreamOpen: false);
+        _exchange = new Exchange(this);
+    }
+
+    public TransportKind Kind => TransportKind.Tcp;
+
+    public EndPoint RemoteEndPoint { get; }
+
+    public bool MultiplexesStreams => false;
+
+    public bool IsUsable => Volatile.Read(ref _closed) == 0 && !PeerHasClosed();
+
+    public FrameReader Reader => _reader ?? throw new InvalidOperationException("The connection is not authenticated yet.");
+
+    public FrameWriter Writer => _writer ?? throw new InvalidOperationException("The connection is not authenticated yet.");
+
+    internal SslServerAuthenticationOptions? ServerOptions { get; private init; }
+
+    public static TcpTransportConnection ForServer(Socket socket, SslServerAuthenticationOptions options, int maxFrameSize) =>
+        new(socket, maxFrameSize) { ServerOptions = options };
+
+    public static async ValueTask<TcpTransportConnection> ConnectAsync(
+        EndPoint endPoint, SslClientAuthenticationOptions options, int maxFrameSize, CancellationToken cancellationToken)
+    {
+        var socket = endPoint is DnsEndPoint
+            ? new Socket(SocketType.Stream, ProtocolType.Tcp)
+            : new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            await socket.ConnectAsync(endPoint, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
+        var connection = new TcpTransportConnection(socket, maxFrameSize);
+        try
+        {
+            await connection._ssl.AuthenticateAsClientAsync(options, cancellationToken).ConfigureAwait(false);
+            connection.CreatePipes();
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    public async ValueTask AuthenticateAsServerAsync(CancellationToken cancellationToken)
+    {
+        var options = ServerOptions ?? throw new InvalidOperationException("Not a server connection.");
+        await _ssl.AuthenticateAsServerAsync(options, cancellationToken).ConfigureAwait(false);
+        CreatePipes();
+    }
+
+    public async ValueTask<IRpcStream?> AcceptStreamAsync(CancellationToken cancellationToken)
+    {
+        // Park until the peer starts its next exchange (or closes); nothing is consumed.
+        return await Reader.WaitForDataAsync(cancellationToken).ConfigureAwait(false) ? _exchange : null;
+    }
+
+    public ValueTask<IRpcStream> OpenStreamAsync(CancellationToken cancellationToken) =>
+        Volatile.Read(ref _closed) == 0
+            ? ValueTask.FromResult<IRpcStream>(_exchange)
+            : ValueTask.FromException<IRpcStream>(new ObjectDisposedException(nameof(TcpTransportConnection)));
+
+    public void Abort()
+    {
+        if (Interlocked.Exchange(ref _closed, 1) == 0)
+        {
+            // Closing the socket fails any pending read or write at once.
+            _socket.Dispose();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Abort();
+        if (_pipeReader is not null)
+        {
+            await _pipeReader.CompleteAsync().ConfigureAwait(false);
+        }
+
+        if (_pipeWriter is not null)
+        {
+            await _pipeWriter.CompleteAsync().ConfigureAwait(false);
+        }
+
+        await _ssl.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private void CreatePipes()
+    {
+        _pipeReader = PipeReader.Create(_ssl, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4096, leaveOpen: true));
+        _pipeWriter = PipeWriter.Create(_ssl, new StreamPipeWriterOptions(minimumBufferSize: 4096, leaveOpen: true));
+        _reader = new FrameReader(_pipeReader, _maxFrameSize);
+        _writer = new FrameWriter(_pipeWriter, _maxFrameSize);
+    }
+
+    private bool PeerHasClosed()
+    {
+        try
+        {
+            // Readable with nothing to read means the peer sent FIN (e.g. the server restarted).
+            return _socket.Poll(0, SelectMode.SelectRead) && _socket.Available == 0;
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// The connection seen as the stream of one exchange. Disposing it ends the exchange only;
+    /// the connection stays open for the next one.
+    /// </summary>
+    private sealed class Exchange(TcpTransportConnection connection) : IRpcStream
+    {
+        public FrameReader Reader => connection.Reader;
+
+        public FrameWriter Writer => connection.Writer;
+
+        public ValueTask CompleteWritesAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+        public void Abort() => connection.Abort();
+
+        public ValueTask DisposeAsync()
+        {
+            connection.Reader.Release();
+            return ValueTask.CompletedTask;
+        }
+    }
+}
