@@ -216,7 +216,7 @@ public sealed class TransportTests
     {
         await using var harness = await ServerHarness<Inst.RpcRequest, Inst.RpcResponse>.StartAsync(EchoHandler(), transport);
         // Default trust is the system store, which does not hold the generated certificate.
-        var client = harness.CreateClient(o => o.Tls = new Security.ClientTlsOptions());
+        var client = harness.CreateClient(o => o.Tls = new Runtara.Protocol.Security.ClientTlsOptions());
 
         var ex = await Assert.ThrowsAsync<RpcException>(() => client.CallAsync(Checkpoint("x")));
 
@@ -251,7 +251,7 @@ public sealed class TransportTests
         {
             Address = $"127.0.0.1:{server.Port}",
             Transport = transport,
-            Tls = new Security.ClientTlsOptions { CaCertificatePath = ca, ServerName = "localhost" },
+            Tls = new Runtara.Protocol.Security.ClientTlsOptions { CaCertificatePath = ca, ServerName = "localhost" },
         });
         await using var trusting = Client(caPath);
         await using var distrusting = Client(otherCaPath);
