@@ -27,6 +27,7 @@ internal sealed class FramesCommand : IBenchCommand
 
 /// <summary>Encode and decode a checkpoint request frame of 1 KiB state through pipes.</summary>
 [MemoryDiagnoser]
+[ShortRunJob]
 public class FrameBenchmarks
 {
     private readonly Pipe _pipe = new(new PipeOptions(pauseWriterThreshold: 0, useSynchronizationContext: false));
