@@ -109,14 +109,21 @@ internal sealed class TcpTransportConnection : ITransportConnection
     public async ValueTask DisposeAsync()
     {
         Abort();
-        if (_pipeReader is not null)
+        try
         {
-            await _pipeReader.CompleteAsync().ConfigureAwait(false);
-        }
+            // The socket is gone, so completing the writer cannot flush; that failure is expected.
+            if (_pipeReader is not null)
+            {
+                await _pipeReader.CompleteAsync().ConfigureAwait(false);
+            }
 
-        if (_pipeWriter is not null)
+            if (_pipeWriter is not null)
+            {
+                await _pipeWriter.CompleteAsync().ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or SocketException)
         {
-            await _pipeWriter.CompleteAsync().ConfigureAwait(false);
         }
 
         await _ssl.DisposeAsync().ConfigureAwait(false);

@@ -1,0 +1,11 @@
+using Runtara.Bench.Commands;
+using Runtara.Bench.Infrastructure;
+
+// One command per workload; each lives in Commands/ and is listed here.
+IBenchCommand[] commands =
+[
+    new RpcCommand(),
+    new FramesCommand(),
+];
+
+return await BenchHost.RunAsync(commands, args);

@@ -1,0 +1,91 @@
+using Runtara.Protocol.Rpc;
+using Runtara.Protocol.Security;
+using Runtara.Protocol.Transport;
+
+namespace Runtara.Protocol.Tests.Infrastructure;
+
+/// <summary>A real server on 127.0.0.1 (port 0) with a pinned development certificate, plus client factories.</summary>
+public sealed class ServerHarness<TRequest, TResponse> : IAsyncDisposable
+    where TRequest : class, IRpcRequest<TRequest>
+    where TResponse : class, IRpcResponse<TResponse>
+{
+    private readonly List<RpcClient<TRequest, TResponse>> _clients = [];
+
+    private ServerHarness(TestCertificates certificates, RpcServer<TRequest, TResponse> server, TransportKind transport)
+    {
+        Certificates = certificates;
+        Server = server;
+        Transport = transport;
+    }
+
+    public TestCertificates Certificates { get; }
+
+    public RpcServer<TRequest, TResponse> Server { get; private set; }
+
+    public TransportKind Transport { get; }
+
+    public int Port => Server.Port;
+
+    public static async Task<ServerHarness<TRequest, TResponse>> StartAsync(
+        IRpcHandler<TRequest, TResponse> handler, TransportKind transport, Action<RpcServerOptions>? configure = null)
+    {
+        var certificates = new TestCertificates();
+        var server = new RpcServer<TRequest, TResponse>(CreateOptions(certificates, transport, 0, configure), handler);
+        await server.StartAsync();
+        return new ServerHarness<TRequest, TResponse>(certificates, server, transport);
+    }
+
+    /// <summary>Stops the server and starts a new one on the same port (a server restart).</summary>
+    public async Task RestartAsync(IRpcHandler<TRequest, TResponse> handler)
+    {
+        var port = Port;
+        await Server.DisposeAsync();
+        Server = new RpcServer<TRequest, TResponse>(CreateOptions(Certificates, Transport, port, null), handler);
+        await Server.StartAsync();
+    }
+
+    public RpcClientOptions ClientOptions(Action<RpcClientOptions>? configure = null)
+    {
+        var options = new RpcClientOptions
+        {
+            Address = $"127.0.0.1:{Port}",
+            Transport = Transport,
+            Tls = Certificates.PinnedTls(),
+            DefaultDeadline = TimeSpan.FromSeconds(30),
+        };
+        configure?.Invoke(options);
+        return options;
+    }
+
+    public RpcClient<TRequest, TResponse> CreateClient(Action<RpcClientOptions>? configure = null)
+    {
+        var client = new RpcClient<TRequest, TResponse>(ClientOptions(configure));
+        _clients.Add(client);
+        return client;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var client in _clients)
+        {
+            await client.DisposeAsync();
+        }
+
+        await Server.DisposeAsync();
+        Certificates.Dispose();
+    }
+
+    private static RpcServerOptions CreateOptions(TestCertificates certificates, TransportKind transport, int port, Action<RpcServerOptions>? configure)
+    {
+        var options = new RpcServerOptions
+        {
+            BindAddress = "127.0.0.1",
+            Port = port,
+            Transport = transport,
+            Tls = new ServerTlsOptions { DevelopmentCertificateDirectory = certificates.Directory },
+            ShutdownTimeout = TimeSpan.FromSeconds(5),
+        };
+        configure?.Invoke(options);
+        return options;
+    }
+}
