@@ -14,6 +14,13 @@ public static class StepKey
     /// <summary>Longest key accepted (the core stores keys as checkpoint ids).</summary>
     public const int MaxLength = 512;
 
+    /// <summary>The key <paramref name="name"/> itself, validated.</summary>
+    public static string For(string name)
+    {
+        Validate(name);
+        return name;
+    }
+
     /// <summary><paramref name="name"/> followed by each index, separated by <c>/</c>.</summary>
     public static string For(string name, params ReadOnlySpan<long> indices)
     {
