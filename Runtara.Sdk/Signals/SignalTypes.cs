@@ -41,7 +41,7 @@ public sealed record CustomSignal(string CheckpointId, ReadOnlyMemory<byte> Payl
 public sealed record CheckpointResult(bool Found, ReadOnlyMemory<byte> State, PendingSignal? Signal, CustomSignal? CustomSignal)
 {
     /// <summary>The stored state when the key already existed; otherwise null.</summary>
-    public ReadOnlyMemory<byte>? ExistingState => Found ? State : null;
+    public ReadOnlyMemory<byte>? ExistingState => Found ? State : (ReadOnlyMemory<byte>?)null;
 
     public bool ShouldCancel => Signal?.Kind == SignalKind.Cancel;
 

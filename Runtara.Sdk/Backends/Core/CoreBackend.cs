@@ -91,7 +91,7 @@ internal sealed class CoreBackend : IInstanceBackend
     {
         var request = new RpcRequest { GetCheckpoint = new GetCheckpointRequest { InstanceId = instanceId, CheckpointId = checkpointId } };
         var response = (await CallIdempotentAsync(request, null, cancellationToken).ConfigureAwait(false)).GetCheckpoint;
-        return response.Found ? response.State.Memory : null;
+        return response.Found ? response.State.Memory : (ReadOnlyMemory<byte>?)null;
     }
 
     public async Task<SleepResult> SleepAsync(string instanceId, string checkpointId, long durationMs, ReadOnlyMemory<byte> state, CancellationToken cancellationToken)
@@ -174,7 +174,7 @@ internal sealed class CoreBackend : IInstanceBackend
             response.HasCheckpointId && response.CheckpointId.Length > 0 ? response.CheckpointId : null,
             response.StartedAtMs > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(response.StartedAtMs) : null,
             response.HasFinishedAtMs ? DateTimeOffset.FromUnixTimeMilliseconds(response.FinishedAtMs) : null,
-            response.HasOutput ? response.Output.Memory : null,
+            response.HasOutput ? response.Output.Memory : (ReadOnlyMemory<byte>?)null,
             response.HasError ? response.Error : null);
     }
 

@@ -272,7 +272,7 @@ public sealed class EmbeddedStore : IAsyncDisposable
         {
             await using var command = Command(connection, "SELECT state FROM checkpoints WHERE instance_id = $id AND checkpoint_id = $cp", ("$id", instanceId), ("$cp", checkpointId));
             var value = await command.ExecuteScalarAsync(token).ConfigureAwait(false);
-            return value is byte[] bytes ? bytes : null;
+            return value is byte[] bytes ? bytes : (ReadOnlyMemory<byte>?)null;
         }, cancellationToken);
 
     /// <summary>
@@ -494,7 +494,7 @@ public sealed class EmbeddedStore : IAsyncDisposable
             reader.GetString(1),
             ProtocolConversions.FromStorageName(reader.GetString(2)),
             reader.IsDBNull(3) ? null : reader.GetString(3),
-            reader.IsDBNull(4) ? null : (byte[])reader.GetValue(4),
+            reader.IsDBNull(4) ? (ReadOnlyMemory<byte>?)null : (byte[])reader.GetValue(4),
             reader.IsDBNull(5) ? null : reader.GetString(5),
             reader.IsDBNull(6) ? null : FromMs(reader.GetInt64(6)),
             reader.IsDBNull(7) ? null : FromMs(reader.GetInt64(7)),

@@ -198,9 +198,17 @@ public abstract class WorkflowScenarioTests
                     "wait-forever",
                     async token =>
                     {
-                        using var registration = token.Register(() => observed = true);
                         waiting.SetResult();
-                        await Task.Delay(Timeout.Infinite, token);
+                        try
+                        {
+                            await Task.Delay(Timeout.Infinite, token);
+                        }
+                        catch (OperationCanceledException)
+                        {
+                            observed = token.IsCancellationRequested;
+                            throw;
+                        }
+
                         return 0L;
                     },
                     ScenarioJson.Default.Int64,
@@ -317,6 +325,61 @@ public abstract class WorkflowScenarioTests
         Assert.Equal(WorkflowStatus.Completed, outcome.Status);
         Assert.Equal("alice", outcome.Result!.ApprovedBy);
         Assert.Equal(1, Runs("record"));
+    }
+
+    [Fact(Timeout = TestTimeouts.Short)]
+    public async Task A_replaying_run_waits_for_a_signal_that_has_not_arrived_yet()
+    {
+        var id = Ids.Instance("late-signal");
+        var tenant = Ids.Tenant();
+        var waitingFirst = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Workflow<Order, string> workflow = async (ctx, _, ct) =>
+        {
+            await ctx.StepAsync("a", _ => Count("a", 1), ScenarioJson.Default.Int32, cancellationToken: ct);
+            waitingFirst.TrySetResult();
+            return (await ctx.WaitForSignalAsync("go", ScenarioJson.Default.Approval, cancellationToken: ct)).By;
+        };
+
+        using (var host = new CancellationTokenSource())
+        {
+            await using var first = await ConnectAsync();
+            var run = first.RunAsync(workflow, AnOrder, ScenarioJson.Default.String, new InstanceIdentity(id, tenant), host.Token);
+            await waitingFirst.Task.WaitAsync(TimeSpan.FromSeconds(20));
+            await host.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
+        }
+
+        await using var second = await ConnectAsync();
+        var replay = second.RunAsync(workflow, AnOrder, ScenarioJson.Default.String, new InstanceIdentity(id, tenant));
+        await Task.Delay(150);
+        Assert.False(replay.IsCompleted, "the replayed wait must keep waiting, not return an empty payload");
+        await Harness.SendCustomSignalAsync(id, "go", JsonSerializer.SerializeToUtf8Bytes(new Approval(true, "bob"), ScenarioJson.Default.Approval));
+        var outcome = await replay.WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.Equal(WorkflowStatus.Completed, outcome.Status);
+        Assert.Equal("bob", outcome.Result);
+        Assert.Equal(1, Runs("a"));
+    }
+
+    [Fact(Timeout = TestTimeouts.Short)]
+    public async Task A_key_used_twice_in_one_run_returns_the_first_result()
+    {
+        var id = Ids.Instance("dup");
+        await using var connection = await ConnectAsync();
+
+        var outcome = await connection.RunAsync<Order, string>(
+            async (ctx, _, ct) =>
+            {
+                var first = await ctx.StepAsync("same", _ => Task.FromResult("first"), ScenarioJson.Default.String, cancellationToken: ct);
+                var second = await ctx.StepAsync("same", _ => Count("second-body", "second"), ScenarioJson.Default.String, cancellationToken: ct);
+                return first + "+" + second;
+            },
+            AnOrder,
+            ScenarioJson.Default.String,
+            new InstanceIdentity(id, Ids.Tenant()));
+
+        Assert.Equal("first+first", outcome.Result);
+        Assert.Equal(0, Runs("second-body"));
     }
 
     [Fact(Timeout = TestTimeouts.Short)]
