@@ -6,6 +6,9 @@ IBenchCommand[] commands =
 [
     new RpcCommand(),
     new FramesCommand(),
+    new W1Command(),
+    new W2Command(),
+    new W3Command(),
 ];
 
 return await BenchHost.RunAsync(commands, args);
