@@ -6,6 +6,7 @@ IBenchCommand[] commands =
 [
     new RpcCommand(),
     new FramesCommand(),
+    new CoreCheckpointsCommand(),
     new W1Command(),
     new W2Command(),
     new W3Command(),

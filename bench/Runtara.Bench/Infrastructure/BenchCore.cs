@@ -1,5 +1,3 @@
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -10,16 +8,16 @@ using Runtara.Sdk;
 namespace Runtara.Bench.Infrastructure;
 
 /// <summary>
-/// A real core in the benchmark process (AddRuntaraCore on a WebApplication, as its Program.cs
-/// composes it, without the OpenTelemetry defaults), SQLite in a fresh data directory on disk
+/// A real core in the benchmark process (AddRuntaraCore as its Program.cs composes it, without the
+/// HTTP endpoint and the OpenTelemetry defaults, like the core-checkpoints command), SQLite in a fresh data directory on disk
 /// (WAL, synchronous=FULL: every commit is fsynced), TLS/TCP on loopback port 0, and an SDK
 /// connection to it that pins its development certificate.
 /// </summary>
 internal sealed class BenchCore : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    private readonly IHost _app;
 
-    private BenchCore(WebApplication app, CoreEndpoints endpoints, string directory)
+    private BenchCore(IHost app, CoreEndpoints endpoints, string directory)
     {
         _app = app;
         Endpoints = endpoints;
@@ -35,7 +33,7 @@ internal sealed class BenchCore : IAsyncDisposable
         var root = dataRoot ?? Path.Combine(Directory.GetCurrentDirectory(), ".bench-data");
         var directory = Path.Combine(Path.GetFullPath(root), $"core-{Guid.NewGuid():N}");
         Directory.CreateDirectory(directory);
-        var builder = WebApplication.CreateSlimBuilder();
+        var builder = Host.CreateApplicationBuilder();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Runtara:Core:InstancePort"] = "0",
@@ -44,7 +42,6 @@ internal sealed class BenchCore : IAsyncDisposable
             ["Runtara:Core:Transport"] = "Tcp",
             ["Runtara:Core:DataDirectory"] = directory,
         });
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         builder.AddRuntaraCore();
         var app = builder.Build();
@@ -65,7 +62,7 @@ internal sealed class BenchCore : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync();
-        await _app.DisposeAsync();
+        _app.Dispose();
         try
         {
             Directory.Delete(DataDirectory, recursive: true);
