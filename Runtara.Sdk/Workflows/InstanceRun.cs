@@ -67,18 +67,26 @@ internal sealed class InstanceRun : IAsyncDisposable
     /// <summary>Registers the instance, decides whether it replays, and starts the background loops.</summary>
     public async Task StartAsync(string backendName, CancellationToken cancellationToken)
     {
-        await Backend.RegisterAsync(InstanceId, TenantId, checkpointId: null, cancellationToken).ConfigureAwait(false);
-
         // Replay optimisation: an instance that has no checkpoint at all (the core's "last checkpoint"
         // is empty and the environment did not name one) cannot have a stored result for any key, so
         // this run skips the GetCheckpoint lookup before each step — one round trip per step instead
         // of two. Keys this run writes are remembered, so a key used twice still reads its first
         // result back. If a second process ran the same instance concurrently, save-if-absent still
-        // makes both return the first stored result.
-        if (Options.CheckpointId is null)
+        // makes both return the first stored result. The status read goes out together with the
+        // registration: only this instance writes its checkpoints, and an instance the core does not
+        // know yet has none, so the order of the two calls does not matter.
+        var status = Options.CheckpointId is null ? Backend.GetStatusAsync(InstanceId, cancellationToken) : null;
+        try
         {
-            var status = await Backend.GetStatusAsync(InstanceId, cancellationToken).ConfigureAwait(false);
-            _fresh = status.CheckpointId is null;
+            await Backend.RegisterAsync(InstanceId, TenantId, checkpointId: null, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (status is not null)
+            {
+                // Observe the read even when registration failed, so its exception is not left unobserved.
+                _fresh = await Task.WhenAny(status).ConfigureAwait(false) == status && status.IsCompletedSuccessfully && status.Result.CheckpointId is null;
+            }
         }
 
         Log.InstanceRegistered(Logger, InstanceId, TenantId, backendName, Replaying);

@@ -60,7 +60,7 @@ public sealed class WorkflowContext
         var checkpointId = StepKey.Step(key);
         var started = Stopwatch.GetTimestamp();
         using var activity = _run.StartActivity("step", key);
-        using var linked = cancellationToken.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(_run.CancellationToken, cancellationToken) : null;
+        using var linked = Link(cancellationToken);
         var token = linked?.Token ?? _run.CancellationToken;
         try
         {
@@ -166,14 +166,15 @@ public sealed class WorkflowContext
             return;
         }
 
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(_run.CancellationToken, cancellationToken);
+        using var linked = Link(cancellationToken);
+        var token = linked?.Token ?? _run.CancellationToken;
         if (remaining < _run.Options.InProcessSleepThreshold.TotalMilliseconds)
         {
-            await Task.Delay(TimeSpan.FromMilliseconds(remaining), _run.Time, linked.Token).ConfigureAwait(false);
+            await Task.Delay(TimeSpan.FromMilliseconds(remaining), _run.Time, token).ConfigureAwait(false);
             return;
         }
 
-        var result = await _run.Backend.SleepAsync(_run.InstanceId, checkpointId, remaining, state, linked.Token).ConfigureAwait(false);
+        var result = await _run.Backend.SleepAsync(_run.InstanceId, checkpointId, remaining, state, token).ConfigureAwait(false);
         if (result.Suspended)
         {
             var wakeAt = DateTimeOffset.FromUnixTimeMilliseconds(result.WakeAtMs);
@@ -203,8 +204,8 @@ public sealed class WorkflowContext
         _run.ThrowIfStopping(cancellationToken);
         var checkpointId = StepKey.Signal(name);
         using var activity = _run.StartActivity("signal", name);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(_run.CancellationToken, cancellationToken);
-        var token = linked.Token;
+        using var linked = Link(cancellationToken);
+        var token = linked?.Token ?? _run.CancellationToken;
 
         if (_run.MayHaveCheckpoint(checkpointId)
             && await _run.Backend.GetCheckpointAsync(_run.InstanceId, checkpointId, token).ConfigureAwait(false) is { } delivered)
@@ -311,6 +312,12 @@ public sealed class WorkflowContext
             }
         }
     }
+
+    /// <summary>A source linking the run's token with the caller's, or null when the caller's adds nothing (none, or the run's own).</summary>
+    private CancellationTokenSource? Link(CancellationToken cancellationToken) =>
+        cancellationToken.CanBeCanceled && cancellationToken != _run.CancellationToken
+            ? CancellationTokenSource.CreateLinkedTokenSource(_run.CancellationToken, cancellationToken)
+            : null;
 
     private bool IsStop(Exception ex, CancellationToken token) =>
         ex is WorkflowInterruptedException
