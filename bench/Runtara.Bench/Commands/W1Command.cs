@@ -13,14 +13,14 @@ internal sealed class W1Command : IBenchCommand
 {
     public string Name => "w1";
 
-    public string Usage => "[--steps N=1000] [--size BYTES=1024] [--warmup N=300] [--data DIR=./.bench-data]";
+    public string Usage => "[--steps N=1000] [--size BYTES=1024] [--warmup N=300] [--data DIR=./bench-data]";
 
     public async Task<int> RunAsync(BenchArguments arguments, CancellationToken cancellationToken)
     {
         var steps = Math.Max(1, arguments.GetInt("steps", 1000));
         var size = arguments.GetInt("size", 1024);
         var warmup = arguments.GetInt("warmup", 300);
-        var data = arguments.GetString("data", Path.Combine(Directory.GetCurrentDirectory(), ".bench-data"));
+        var data = arguments.GetString("data", Path.Combine(Directory.GetCurrentDirectory(), "bench-data"));
         arguments.EnsureAllRead();
 
         await using var core = await BenchCore.StartAsync(data);

@@ -14,7 +14,7 @@ internal sealed class W2Command : IBenchCommand
 {
     public string Name => "w2";
 
-    public string Usage => "[--instances M=2000] [--steps N=10] [--concurrency C=64] [--size BYTES=1024] [--warmup M=200] [--data DIR=./.bench-data]";
+    public string Usage => "[--instances M=2000] [--steps N=10] [--concurrency C=64] [--size BYTES=1024] [--warmup M=200] [--data DIR=./bench-data]";
 
     public async Task<int> RunAsync(BenchArguments arguments, CancellationToken cancellationToken)
     {
@@ -23,7 +23,7 @@ internal sealed class W2Command : IBenchCommand
         var concurrency = Math.Max(1, arguments.GetInt("concurrency", 64));
         var size = arguments.GetInt("size", 1024);
         var warmup = arguments.GetInt("warmup", 200);
-        var data = arguments.GetString("data", Path.Combine(Directory.GetCurrentDirectory(), ".bench-data"));
+        var data = arguments.GetString("data", Path.Combine(Directory.GetCurrentDirectory(), "bench-data"));
         arguments.EnsureAllRead();
 
         await using var core = await BenchCore.StartAsync(data);

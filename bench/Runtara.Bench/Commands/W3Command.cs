@@ -14,13 +14,13 @@ internal sealed class W3Command : IBenchCommand
 {
     public string Name => "w3";
 
-    public string Usage => "[--count N=200] [--warmup N=50] [--data DIR=./.bench-data]";
+    public string Usage => "[--count N=200] [--warmup N=50] [--data DIR=./bench-data]";
 
     public async Task<int> RunAsync(BenchArguments arguments, CancellationToken cancellationToken)
     {
         var count = Math.Max(1, arguments.GetInt("count", 200));
         var warmup = arguments.GetInt("warmup", 50);
-        var data = arguments.GetString("data", Path.Combine(Directory.GetCurrentDirectory(), ".bench-data"));
+        var data = arguments.GetString("data", Path.Combine(Directory.GetCurrentDirectory(), "bench-data"));
         arguments.EnsureAllRead();
 
         await using var core = await BenchCore.StartAsync(data);

@@ -30,7 +30,7 @@ internal sealed class BenchCore : IAsyncDisposable
 
     public static async Task<BenchCore> StartAsync(string? dataRoot)
     {
-        var root = dataRoot ?? Path.Combine(Directory.GetCurrentDirectory(), ".bench-data");
+        var root = dataRoot ?? Path.Combine(Directory.GetCurrentDirectory(), "bench-data");
         var directory = Path.Combine(Path.GetFullPath(root), $"core-{Guid.NewGuid():N}");
         Directory.CreateDirectory(directory);
         var builder = Host.CreateApplicationBuilder();
