@@ -14,6 +14,9 @@ namespace Runtara.Sdk;
 /// </summary>
 public static class RuntaraWorkflow
 {
+    /// <summary>Exit code when the process was stopped before the workflow ended (128 + SIGINT, as shells report Ctrl+C).</summary>
+    public const int StoppedExitCode = 130;
+
     /// <summary>Runs <paramref name="workflow"/> as this process's instance, with source-generated JSON for input and output.</summary>
     public static async Task<int> RunAsync<TInput, TOutput>(
         Workflow<TInput, TOutput> workflow,
@@ -84,6 +87,12 @@ public static class RuntaraWorkflow
             }
 
             return outcome.ExitCode;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopped from outside (Ctrl+C, SIGTERM): no outcome to report; the next launch replays.
+            await Console.Error.WriteLineAsync("runtara: stopped before the workflow finished; it resumes from its checkpoints on the next launch").ConfigureAwait(false);
+            return StoppedExitCode;
         }
         catch (Exception ex) when (ex is RuntaraException or IOException or UnauthorizedAccessException)
         {

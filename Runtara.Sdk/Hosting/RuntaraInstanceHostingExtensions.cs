@@ -69,9 +69,11 @@ public static class RuntaraInstanceHostingExtensions
     }
 
     /// <summary>
-    /// Runs <paramref name="workflow"/> as this process's instance with the registered connection:
-    /// input from <c>RUNTARA_INPUT_PATH</c>, <c>output.json</c> to <c>RUNTARA_OUTPUT_PATH</c>;
-    /// returns the exit code. The host's stopping token stops the run (nothing is reported then).
+    /// Starts the host (validating the settings and starting telemetry), runs <paramref name="workflow"/>
+    /// as this process's instance with the registered connection — input from <c>RUNTARA_INPUT_PATH</c>,
+    /// <c>output.json</c> to <c>RUNTARA_OUTPUT_PATH</c> — stops the host (flushing telemetry) and
+    /// returns the exit code. Ctrl+C or SIGTERM stops the run without reporting an outcome (the
+    /// instance replays on its next launch) and returns 130.
     /// </summary>
     public static async Task<int> RunRuntaraWorkflowAsync<TInput, TOutput>(
         this IHost host,
@@ -81,12 +83,9 @@ public static class RuntaraInstanceHostingExtensions
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(host);
-        var lifetime = host.Services.GetService<IHostApplicationLifetime>();
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime?.ApplicationStopping ?? CancellationToken.None);
-        RuntaraConnection connection;
         try
         {
-            connection = host.Services.GetRequiredService<RuntaraConnection>();
+            await host.StartAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (OptionsValidationException ex)
         {
@@ -94,7 +93,18 @@ public static class RuntaraInstanceHostingExtensions
             return 1;
         }
 
-        return await RuntaraWorkflow.RunAsync(connection, workflow, inputType, outputType, linked.Token).ConfigureAwait(false);
+        try
+        {
+            var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping);
+            var connection = host.Services.GetRequiredService<RuntaraConnection>();
+            return await RuntaraWorkflow.RunAsync(connection, workflow, inputType, outputType, linked.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await host.StopAsync(stop.Token).ConfigureAwait(false);
+        }
     }
 
     private static void Copy(RuntaraInstanceOptions from, RuntaraInstanceOptions to)
