@@ -30,8 +30,12 @@ internal interface IWriteTransaction : IStoreWriter, IAsyncDisposable
 internal abstract class GroupCommitStore : ICoreStore
 {
     private readonly Channel<PendingWrite> _queue;
+    private readonly Channel<CommittedBatch> _committed = Channel.CreateUnbounded<CommittedBatch>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     private readonly StoreSettings _settings;
-    private readonly CancellationTokenSource _stopping = new();
+    private TaskCompletionSource _durableAdvanced = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Task? _syncer;
+    private long _committing;
+    private long _durable;
     private Task? _writer;
     private int _disposed;
 
@@ -66,6 +70,12 @@ internal abstract class GroupCommitStore : ICoreStore
         var thread = new Thread(() => RunWriter(stopped)) { IsBackground = true, Name = $"runtara-{Backend}-writer" };
         thread.Start();
         _writer = stopped.Task;
+        if (!CommitIsDurable)
+        {
+            var synced = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            new Thread(() => RunSyncer(synced)) { IsBackground = true, Name = $"runtara-{Backend}-sync" }.Start();
+            _syncer = synced.Task;
+        }
     }
 
     public async Task<T> WriteAsync<T>(string operation, Func<IStoreWriter, CancellationToken, ValueTask<T>> work, CancellationToken cancellationToken)
@@ -127,10 +137,45 @@ internal abstract class GroupCommitStore : ICoreStore
             await _writer.ConfigureAwait(false);
         }
 
-        await _stopping.CancelAsync().ConfigureAwait(false);
+        _committed.Writer.TryComplete();
+        if (_syncer is not null)
+        {
+            await _syncer.ConfigureAwait(false);
+        }
+
         await CloseAsync().ConfigureAwait(false);
-        _stopping.Dispose();
         GC.SuppressFinalize(this);
+    }
+
+    /// <summary>
+    /// True when a commit is durable by the time it returns (PostgreSQL). False when durability
+    /// needs <see cref="SyncDurably"/> after it (SQLite): the writer then goes on with the next
+    /// batch while a second thread makes the committed ones durable and acknowledges them — one
+    /// fsync can cover several batches, and execution overlaps the disk wait.
+    /// </summary>
+    protected virtual bool CommitIsDurable => true;
+
+    /// <summary>Makes every commit so far durable (an fsync). Only called when <see cref="CommitIsDurable"/> is false.</summary>
+    protected virtual void SyncDurably()
+    {
+    }
+
+    /// <summary>The sequence number of the newest commit started; a read that began after it waits for it to be durable.</summary>
+    protected long CommittingSequence => Volatile.Read(ref _committing);
+
+    /// <summary>Completes when every commit up to <paramref name="sequence"/> is durable, so readers never see what a crash could take back.</summary>
+    protected async ValueTask WaitUntilDurableAsync(long sequence, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var advanced = Volatile.Read(ref _durableAdvanced);
+            if (Volatile.Read(ref _durable) >= sequence)
+            {
+                return;
+            }
+
+            await advanced.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
     protected abstract Task MigrateAsync(CancellationToken cancellationToken);
@@ -171,6 +216,7 @@ internal abstract class GroupCommitStore : ICoreStore
     {
         var started = Stopwatch.GetTimestamp();
         var token = CancellationToken.None;
+        long sequence;
         try
         {
             var transaction = await BeginWriteAsync(token).ConfigureAwait(false);
@@ -181,6 +227,7 @@ internal abstract class GroupCommitStore : ICoreStore
                     await RunAsync(pending, transaction, token).ConfigureAwait(false);
                 }
 
+                sequence = Interlocked.Increment(ref _committing);
                 await transaction.CommitAsync(token).ConfigureAwait(false);
             }
         }
@@ -197,12 +244,90 @@ internal abstract class GroupCommitStore : ICoreStore
             return;
         }
 
-        var elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
-        CoreTelemetry.BatchSize.Record(batch.Count);
-        CoreTelemetry.CommitDuration.Record(elapsed);
-        foreach (var pending in batch)
+        var committed = new CommittedBatch([.. batch], sequence, started);
+        if (CommitIsDurable)
         {
-            pending.Complete(batch.Count);
+            Acknowledge(committed);
+        }
+        else
+        {
+            _committed.Writer.TryWrite(committed);
+        }
+    }
+
+    /// <summary>The syncer thread: one fsync for every batch committed since the last one, then their acknowledgements.</summary>
+    private void RunSyncer(TaskCompletionSource stopped)
+    {
+        var ready = new List<CommittedBatch>();
+        try
+        {
+            // Blocking waits are deliberate: this is the syncer's own thread.
+            while (_committed.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+            {
+                while (_committed.Reader.TryRead(out var batch))
+                {
+                    ready.Add(batch);
+                }
+
+                Exception? failure = null;
+                try
+                {
+                    SyncDurably();
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ObjectDisposedException)
+                {
+                    failure = ex;
+                    Log.SyncFailed(Logger, ex);
+                }
+
+                foreach (var batch in ready)
+                {
+                    if (failure is null)
+                    {
+                        Acknowledge(batch);
+                    }
+                    else
+                    {
+                        MarkDurable(batch.Sequence);
+                        foreach (var pending in batch.Operations)
+                        {
+                            pending.Fail(new StorageException(pending.Operation, failure));
+                        }
+                    }
+                }
+
+                ready.Clear();
+            }
+
+            stopped.TrySetResult();
+        }
+        catch (Exception ex)
+        {
+            stopped.TrySetException(ex);
+        }
+    }
+
+    private void Acknowledge(CommittedBatch batch)
+    {
+        MarkDurable(batch.Sequence);
+        CoreTelemetry.BatchSize.Record(batch.Operations.Length);
+        CoreTelemetry.CommitDuration.Record(Stopwatch.GetElapsedTime(batch.StartedTimestamp).TotalSeconds);
+        foreach (var pending in batch.Operations)
+        {
+            pending.Complete(batch.Operations.Length);
+        }
+    }
+
+    private void MarkDurable(long sequence)
+    {
+        long current;
+        while ((current = Volatile.Read(ref _durable)) < sequence)
+        {
+            if (Interlocked.CompareExchange(ref _durable, sequence, current) == current)
+            {
+                Interlocked.Exchange(ref _durableAdvanced, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+                return;
+            }
         }
     }
 
@@ -212,12 +337,21 @@ internal abstract class GroupCommitStore : ICoreStore
         try
         {
             var transaction = await BeginWriteAsync(CancellationToken.None).ConfigureAwait(false);
+            long sequence;
             await using (transaction.ConfigureAwait(false))
             {
                 await RunAsync(pending, transaction, CancellationToken.None).ConfigureAwait(false);
+                sequence = Interlocked.Increment(ref _committing);
                 await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
             }
 
+            // The rare one-by-one path syncs inline rather than through the syncer.
+            if (!CommitIsDurable)
+            {
+                SyncDurably();
+            }
+
+            MarkDurable(sequence);
             pending.Complete(1);
         }
         catch (CoreException ex)
@@ -244,6 +378,9 @@ internal abstract class GroupCommitStore : ICoreStore
             pending.Reject(ex);
         }
     }
+
+    /// <summary>A committed batch waiting for durability before its callers hear of it.</summary>
+    private sealed record CommittedBatch(PendingWrite[] Operations, long Sequence, long StartedTimestamp);
 
     /// <summary>A queued unit of work and its caller's completion.</summary>
     private abstract class PendingWrite(string operation, Activity? activity)
