@@ -17,6 +17,7 @@ internal sealed class InstanceRun : IAsyncDisposable
     private readonly CancellationTokenSource _stopLoops = new();
     private readonly ConcurrentDictionary<string, byte> _written = new(StringComparer.Ordinal);
     private readonly List<Task> _loops = [];
+    private readonly List<PeriodicTimer> _timers = [];
     private int _cancelRequested;
     private int _pauseRequested;
     private int _unknownSignalLogged;
@@ -90,12 +91,18 @@ internal sealed class InstanceRun : IAsyncDisposable
         }
 
         Log.InstanceRegistered(Logger, InstanceId, TenantId, backendName, Replaying);
+        // The loops wait on PeriodicTimers; stopping disposes the timers, which ends the waits
+        // without an exception (most runs are short and stop both loops before their first tick).
         if (Options.HeartbeatInterval > TimeSpan.Zero)
         {
-            _loops.Add(Task.Run(() => HeartbeatLoopAsync(_stopLoops.Token), CancellationToken.None));
+            var timer = new PeriodicTimer(Options.HeartbeatInterval, Time);
+            _timers.Add(timer);
+            _loops.Add(HeartbeatLoopAsync(timer, _stopLoops.Token));
         }
 
-        _loops.Add(Task.Run(() => SignalLoopAsync(_stopLoops.Token), CancellationToken.None));
+        var pollTimer = new PeriodicTimer(Options.SignalPollInterval, Time);
+        _timers.Add(pollTimer);
+        _loops.Add(SignalLoopAsync(pollTimer, _stopLoops.Token));
     }
 
     /// <summary>True unless this run knows the key cannot have a checkpoint yet.</summary>
@@ -230,8 +237,14 @@ internal sealed class InstanceRun : IAsyncDisposable
     /// <summary>Stops the heartbeat and signal loops and waits for them.</summary>
     public async Task StopLoopsAsync()
     {
-        if (!_stopLoops.IsCancellationRequested)
+        foreach (var timer in _timers)
         {
+            timer.Dispose();
+        }
+
+        if (_loops.Exists(loop => !loop.IsCompleted) && !_stopLoops.IsCancellationRequested)
+        {
+            // A heartbeat or poll is in flight: cut it short.
             await _stopLoops.CancelAsync().ConfigureAwait(false);
         }
 
@@ -257,48 +270,42 @@ internal sealed class InstanceRun : IAsyncDisposable
         }
     }
 
-    private async Task HeartbeatLoopAsync(CancellationToken stop)
+    private async Task HeartbeatLoopAsync(PeriodicTimer timer, CancellationToken stop)
     {
-        using var timer = new PeriodicTimer(Options.HeartbeatInterval, Time);
-        try
+        while (await timer.WaitForNextTickAsync(CancellationToken.None).ConfigureAwait(false))
         {
-            while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false))
+            try
             {
-                try
-                {
-                    await Backend.SendEventAsync(InstanceEvents.Heartbeat(InstanceId, NowMs()), stop).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException || !stop.IsCancellationRequested)
-                {
-                    Log.HeartbeatFailed(Logger, InstanceId, ex);
-                }
+                await Backend.SendEventAsync(InstanceEvents.Heartbeat(InstanceId, NowMs()), stop).ConfigureAwait(false);
             }
-        }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is RuntaraException or IOException or OperationCanceledException or ObjectDisposedException)
+            {
+                Log.HeartbeatFailed(Logger, InstanceId, ex);
+            }
         }
     }
 
-    private async Task SignalLoopAsync(CancellationToken stop)
+    private async Task SignalLoopAsync(PeriodicTimer timer, CancellationToken stop)
     {
-        using var timer = new PeriodicTimer(Options.SignalPollInterval, Time);
-        try
+        while (await timer.WaitForNextTickAsync(CancellationToken.None).ConfigureAwait(false))
         {
-            while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false))
+            try
             {
-                try
-                {
-                    var poll = await Backend.PollSignalsAsync(InstanceId, null, stop).ConfigureAwait(false);
-                    OnSignal(poll.Signal);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException || !stop.IsCancellationRequested)
-                {
-                    Log.SignalPollFailed(Logger, InstanceId, ex);
-                }
+                var poll = await Backend.PollSignalsAsync(InstanceId, null, stop).ConfigureAwait(false);
+                OnSignal(poll.Signal);
             }
-        }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is RuntaraException or IOException or OperationCanceledException or ObjectDisposedException)
+            {
+                Log.SignalPollFailed(Logger, InstanceId, ex);
+            }
         }
     }
 }
