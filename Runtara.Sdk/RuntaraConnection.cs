@@ -44,7 +44,18 @@ public sealed class RuntaraConnection : IAsyncDisposable
     /// the first call), or opens the embedded store when <see cref="RuntaraInstanceOptions.EmbeddedDatabasePath"/> is set.
     /// </summary>
     /// <exception cref="RuntaraConfigurationException">A setting is invalid.</exception>
-    public static async Task<RuntaraConnection> ConnectAsync(RuntaraInstanceOptions options, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
+    public static Task<RuntaraConnection> ConnectAsync(RuntaraInstanceOptions options, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult(Connect(options, loggerFactory));
+    }
+
+    /// <summary>
+    /// <see cref="ConnectAsync"/> without the task: the RPC client connects on its first call, and
+    /// opening the embedded store is a local file operation.
+    /// </summary>
+    /// <exception cref="RuntaraConfigurationException">A setting is invalid.</exception>
+    public static RuntaraConnection Connect(RuntaraInstanceOptions options, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (RuntaraInstanceOptionsValidator.FindFailure(options, requireIdentity: false) is { } failure)
@@ -55,7 +66,7 @@ public sealed class RuntaraConnection : IAsyncDisposable
         loggerFactory ??= NullLoggerFactory.Instance;
         if (options.EmbeddedDatabasePath is { } path)
         {
-            var store = await EmbeddedStore.OpenAsync(path, options.TimeProvider, cancellationToken).ConfigureAwait(false);
+            var store = EmbeddedStore.Open(path, options.TimeProvider);
             return new RuntaraConnection(new EmbeddedBackend(store, ownsStore: true, options.InProcessSleepThreshold), options, loggerFactory, $"embedded store {store.Path}");
         }
 

@@ -51,8 +51,8 @@ public static class RuntaraInstanceHostingExtensions
         {
             var options = sp.GetRequiredService<IOptions<RuntaraInstanceOptions>>().Value;
 
-            // ConnectAsync only opens a file (embedded) or creates a lazily connecting client (core).
-            return RuntaraConnection.ConnectAsync(options, sp.GetService<ILoggerFactory>()).GetAwaiter().GetResult();
+            // Opens the store file (embedded) or creates a lazily connecting client (core): nothing to await.
+            return RuntaraConnection.Connect(options, sp.GetService<ILoggerFactory>());
         });
 
         if (!settings.DisableTracing)

@@ -81,13 +81,20 @@ internal sealed class InstanceRun : IAsyncDisposable
         {
             await Backend.RegisterAsync(InstanceId, TenantId, checkpointId: null, cancellationToken).ConfigureAwait(false);
         }
-        finally
+        catch
         {
             if (status is not null)
             {
-                // Observe the read even when registration failed, so its exception is not left unobserved.
-                _fresh = await Task.WhenAny(status).ConfigureAwait(false) == status && status.IsCompletedSuccessfully && status.Result.CheckpointId is null;
+                // Observe the read so its failure is not left unobserved; the registration error wins.
+                await status.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
             }
+
+            throw;
+        }
+
+        if (status is not null)
+        {
+            _fresh = (await status.ConfigureAwait(false)).CheckpointId is null;
         }
 
         Log.InstanceRegistered(Logger, InstanceId, TenantId, backendName, Replaying);

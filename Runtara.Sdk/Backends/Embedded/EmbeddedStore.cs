@@ -52,7 +52,14 @@ public sealed class EmbeddedStore : IAsyncDisposable
     public string Path { get; }
 
     /// <summary>Opens (creating if needed) the store at <paramref name="path"/>.</summary>
-    public static async Task<EmbeddedStore> OpenAsync(string path, TimeProvider? timeProvider = null, CancellationToken cancellationToken = default)
+    public static Task<EmbeddedStore> OpenAsync(string path, TimeProvider? timeProvider = null, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult(Open(path, timeProvider));
+    }
+
+    /// <summary>Opens (creating if needed) the store at <paramref name="path"/>: a local file, so synchronous.</summary>
+    public static EmbeddedStore Open(string path, TimeProvider? timeProvider = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         var full = System.IO.Path.GetFullPath(path);
@@ -66,13 +73,17 @@ public sealed class EmbeddedStore : IAsyncDisposable
         }.ToString());
         try
         {
-            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-            await ExecuteAsync(connection, null, "PRAGMA busy_timeout = 30000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;", cancellationToken).ConfigureAwait(false);
-            await MigrateAsync(connection, cancellationToken).ConfigureAwait(false);
+            connection.Open();
+            using (var pragmas = Command(connection, "PRAGMA busy_timeout = 30000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"))
+            {
+                pragmas.ExecuteNonQuery();
+            }
+
+            Migrate(connection);
         }
         catch
         {
-            await connection.DisposeAsync().ConfigureAwait(false);
+            connection.Dispose();
             throw;
         }
 
@@ -410,19 +421,18 @@ public sealed class EmbeddedStore : IAsyncDisposable
         }
     }
 
-    private static async Task MigrateAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    private static void Migrate(SqliteConnection connection)
     {
-        await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await using (var version = Command(connection, "PRAGMA user_version"))
+        using var tx = connection.BeginTransaction();
+        using (var version = Command(tx, "PRAGMA user_version"))
         {
-            version.Transaction = tx;
-            if (Convert.ToInt64(await version.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture) >= SchemaVersion)
+            if (Convert.ToInt64(version.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) >= SchemaVersion)
             {
                 return;
             }
         }
 
-        await ExecuteAsync(connection, tx, $"""
+        using var schema = Command(tx, $"""
             CREATE TABLE IF NOT EXISTS instances (
                 instance_id TEXT PRIMARY KEY,
                 tenant_id TEXT NOT NULL,
@@ -475,8 +485,9 @@ public sealed class EmbeddedStore : IAsyncDisposable
                 created_at_ms INTEGER NOT NULL);
             CREATE INDEX IF NOT EXISTS events_by_instance ON events (instance_id, created_at_ms);
             PRAGMA user_version = {SchemaVersion};
-            """, cancellationToken).ConfigureAwait(false);
-        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+            """);
+        schema.ExecuteNonQuery();
+        tx.Commit();
     }
 
     private static async Task<EmbeddedInstance?> LoadInstanceAsync(SqliteConnection connection, SqliteTransaction? tx, string instanceId, CancellationToken token)
@@ -588,12 +599,5 @@ public sealed class EmbeddedStore : IAsyncDisposable
     {
         await using var command = Command(tx, sql, parameters);
         return await command.ExecuteNonQueryAsync(token).ConfigureAwait(false);
-    }
-
-    private static async Task ExecuteAsync(SqliteConnection connection, SqliteTransaction? tx, string sql, CancellationToken token)
-    {
-        await using var command = Command(connection, sql);
-        command.Transaction = tx;
-        await command.ExecuteNonQueryAsync(token).ConfigureAwait(false);
     }
 }

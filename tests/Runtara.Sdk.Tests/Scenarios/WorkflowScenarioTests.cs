@@ -494,9 +494,16 @@ public abstract class WorkflowScenarioTests
                 "busy",
                 _ =>
                 {
-                    // Synchronous work that holds its thread: the heartbeat must not need it.
-                    Thread.Sleep(700);
-                    return Task.FromResult(1);
+                    // Synchronous work that holds its thread until three heartbeats were stored (or
+                    // 20 s passed): the heartbeat must not need this thread or any lock it holds.
+                    var deadline = DateTime.UtcNow.AddSeconds(20);
+                    var seen = 0;
+                    while (DateTime.UtcNow < deadline && (seen = Task.Run(() => Harness.CountEventsAsync(id, "heartbeat")).GetAwaiter().GetResult()) < 3)
+                    {
+                        Thread.Sleep(50);
+                    }
+
+                    return Task.FromResult(seen);
                 },
                 ScenarioJson.Default.Int32,
                 cancellationToken: ct),
@@ -505,7 +512,7 @@ public abstract class WorkflowScenarioTests
             new InstanceIdentity(id, Ids.Tenant()));
 
         Assert.Equal(WorkflowStatus.Completed, outcome.Status);
-        Assert.True(await Harness.CountEventsAsync(id, "heartbeat") >= 3);
+        Assert.True(outcome.Result >= 3, $"{outcome.Result} heartbeat(s) while the step held its thread");
     }
 
     [Fact(Timeout = TestTimeouts.Short)]
