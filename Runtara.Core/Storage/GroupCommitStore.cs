@@ -226,7 +226,7 @@ internal abstract class GroupCommitStore : ICoreStore
     {
         var started = Stopwatch.GetTimestamp();
         var token = CancellationToken.None;
-        long sequence;
+        long sequence = 0;
         try
         {
             var transaction = await BeginWriteAsync(writer, token).ConfigureAwait(false);
@@ -246,6 +246,11 @@ internal abstract class GroupCommitStore : ICoreStore
             // Something other than a clean rejection: nothing of this batch is stored. Re-run each
             // operation in its own transaction so only the culprit fails.
             Log.BatchFailed(Logger, batch.Count, ex);
+            if (sequence != 0)
+            {
+                Settle(new CommittedBatch([], sequence, started));
+            }
+
             foreach (var pending in batch)
             {
                 await ExecuteAloneAsync(writer, pending).ConfigureAwait(false);
@@ -254,15 +259,7 @@ internal abstract class GroupCommitStore : ICoreStore
             return;
         }
 
-        var committed = new CommittedBatch([.. batch], sequence, started);
-        if (CommitIsDurable)
-        {
-            Acknowledge(committed);
-        }
-        else
-        {
-            _committed.Writer.TryWrite(committed);
-        }
+        Settle(new CommittedBatch([.. batch], sequence, started));
     }
 
     /// <summary>The syncer thread: one fsync for every batch committed since the last one, then their acknowledgements.</summary>
@@ -320,6 +317,11 @@ internal abstract class GroupCommitStore : ICoreStore
     private void Acknowledge(CommittedBatch batch)
     {
         MarkDurable(batch.Sequence);
+        if (batch.Operations.Length == 0)
+        {
+            return;
+        }
+
         CoreTelemetry.BatchSize.Record(batch.Operations.Length);
         CoreTelemetry.CommitDuration.Record(Stopwatch.GetElapsedTime(batch.StartedTimestamp).TotalSeconds);
         foreach (var pending in batch.Operations)
@@ -344,10 +346,10 @@ internal abstract class GroupCommitStore : ICoreStore
     private async Task ExecuteAloneAsync(int writer, PendingWrite pending)
     {
         pending.Reset();
+        long sequence = 0;
         try
         {
             var transaction = await BeginWriteAsync(writer, CancellationToken.None).ConfigureAwait(false);
-            long sequence;
             await using (transaction.ConfigureAwait(false))
             {
                 await RunAsync(pending, transaction, CancellationToken.None).ConfigureAwait(false);
@@ -355,23 +357,38 @@ internal abstract class GroupCommitStore : ICoreStore
                 await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
             }
 
-            // The rare one-by-one path syncs inline rather than through the syncer.
-            if (!CommitIsDurable)
-            {
-                SyncDurably();
-            }
-
-            MarkDurable(sequence);
-            pending.Complete(1);
-        }
-        catch (CoreException ex)
-        {
-            pending.Fail(ex);
+            Settle(new CommittedBatch([pending], sequence, Stopwatch.GetTimestamp()));
         }
         catch (Exception ex)
         {
-            Log.OperationFailed(Logger, pending.Operation, ex);
-            pending.Fail(new StorageException(pending.Operation, ex));
+            if (sequence != 0)
+            {
+                // A commit that failed still consumed a sequence number: settle it so reads never wait on it.
+                Settle(new CommittedBatch([], sequence, Stopwatch.GetTimestamp()));
+            }
+
+            if (ex is CoreException core)
+            {
+                pending.Fail(core);
+            }
+            else
+            {
+                Log.OperationFailed(Logger, pending.Operation, ex);
+                pending.Fail(new StorageException(pending.Operation, ex));
+            }
+        }
+    }
+
+    /// <summary>Acknowledges a committed batch now (durable commits) or after the syncer's next fsync.</summary>
+    private void Settle(CommittedBatch batch)
+    {
+        if (CommitIsDurable)
+        {
+            Acknowledge(batch);
+        }
+        else
+        {
+            _committed.Writer.TryWrite(batch);
         }
     }
 
