@@ -22,7 +22,7 @@ internal interface IWriteTransaction : IStoreWriter, IAsyncDisposable
 }
 
 /// <summary>
-/// The group-commit writer shared by both backends: a single loop drains a queue of pending
+/// The group-commit writer shared by both backends: a writer loop drains a queue of pending
 /// operations, runs as many as are waiting (up to <see cref="StoreSettings.MaxBatchSize"/>) in one
 /// transaction, commits once, and only then completes each caller. Throughput therefore grows with
 /// concurrency while every acknowledgement stays durable.
@@ -36,7 +36,7 @@ internal abstract class GroupCommitStore : ICoreStore
     private Task? _syncer;
     private long _committing;
     private long _durable;
-    private Task? _writer;
+    private Task? _writers;
     private int _disposed;
 
     protected GroupCommitStore(StoreSettings settings, ILogger logger)
@@ -56,20 +56,29 @@ internal abstract class GroupCommitStore : ICoreStore
 
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
-        if (_writer is not null)
+        if (_writers is not null)
         {
             throw new InvalidOperationException("The store is already initialized.");
         }
+
+        // Sequence-based read barriers assume commits complete in order: one writer when commits are not durable by themselves.
+        var writers = CommitIsDurable ? Math.Max(1, _settings.Writers) : 1;
 
         await MigrateAsync(cancellationToken).ConfigureAwait(false);
         await OpenWriterAsync(cancellationToken).ConfigureAwait(false);
 
         // The writer owns a thread: its statements and fsyncs block (SQLite is synchronous under its
         // async API), and on a pool thread those waits would starve the RPC work sharing the pool.
-        var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var thread = new Thread(() => RunWriter(stopped)) { IsBackground = true, Name = $"runtara-{Backend}-writer" };
-        thread.Start();
-        _writer = stopped.Task;
+        var stopped = new List<Task>();
+        for (var writer = 0; writer < writers; writer++)
+        {
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var index = writer;
+            new Thread(() => RunWriter(index, done)) { IsBackground = true, Name = $"runtara-{Backend}-writer-{index}" }.Start();
+            stopped.Add(done.Task);
+        }
+
+        _writers = Task.WhenAll(stopped);
         if (!CommitIsDurable)
         {
             var synced = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -81,7 +90,7 @@ internal abstract class GroupCommitStore : ICoreStore
     public async Task<T> WriteAsync<T>(string operation, Func<IStoreWriter, CancellationToken, ValueTask<T>> work, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(work);
-        if (_writer is null)
+        if (_writers is null)
         {
             throw new InvalidOperationException("The store is not initialized.");
         }
@@ -132,9 +141,9 @@ internal abstract class GroupCommitStore : ICoreStore
         }
 
         _queue.Writer.TryComplete();
-        if (_writer is not null)
+        if (_writers is not null)
         {
-            await _writer.ConfigureAwait(false);
+            await _writers.ConfigureAwait(false);
         }
 
         _committed.Writer.TryComplete();
@@ -183,11 +192,12 @@ internal abstract class GroupCommitStore : ICoreStore
     /// <summary>Prepares whatever the writer keeps open (SQLite: its connection and statements).</summary>
     protected abstract Task OpenWriterAsync(CancellationToken cancellationToken);
 
-    protected abstract ValueTask<IWriteTransaction> BeginWriteAsync(CancellationToken cancellationToken);
+    /// <summary>Begins a transaction on the connection of writer <paramref name="writer"/> (0-based).</summary>
+    protected abstract ValueTask<IWriteTransaction> BeginWriteAsync(int writer, CancellationToken cancellationToken);
 
     protected abstract ValueTask CloseAsync();
 
-    private void RunWriter(TaskCompletionSource stopped)
+    private void RunWriter(int writer, TaskCompletionSource stopped)
     {
         var batch = new List<PendingWrite>(_settings.MaxBatchSize);
         try
@@ -200,7 +210,7 @@ internal abstract class GroupCommitStore : ICoreStore
                     batch.Add(pending);
                 }
 
-                ExecuteBatchAsync(batch).GetAwaiter().GetResult();
+                ExecuteBatchAsync(writer, batch).GetAwaiter().GetResult();
                 batch.Clear();
             }
 
@@ -212,14 +222,14 @@ internal abstract class GroupCommitStore : ICoreStore
         }
     }
 
-    private async Task ExecuteBatchAsync(List<PendingWrite> batch)
+    private async Task ExecuteBatchAsync(int writer, List<PendingWrite> batch)
     {
         var started = Stopwatch.GetTimestamp();
         var token = CancellationToken.None;
-        long sequence;
+        long sequence = 0;
         try
         {
-            var transaction = await BeginWriteAsync(token).ConfigureAwait(false);
+            var transaction = await BeginWriteAsync(writer, token).ConfigureAwait(false);
             await using (transaction.ConfigureAwait(false))
             {
                 foreach (var pending in batch)
@@ -236,23 +246,20 @@ internal abstract class GroupCommitStore : ICoreStore
             // Something other than a clean rejection: nothing of this batch is stored. Re-run each
             // operation in its own transaction so only the culprit fails.
             Log.BatchFailed(Logger, batch.Count, ex);
+            if (sequence != 0)
+            {
+                Settle(new CommittedBatch([], sequence, started));
+            }
+
             foreach (var pending in batch)
             {
-                await ExecuteAloneAsync(pending).ConfigureAwait(false);
+                await ExecuteAloneAsync(writer, pending).ConfigureAwait(false);
             }
 
             return;
         }
 
-        var committed = new CommittedBatch([.. batch], sequence, started);
-        if (CommitIsDurable)
-        {
-            Acknowledge(committed);
-        }
-        else
-        {
-            _committed.Writer.TryWrite(committed);
-        }
+        Settle(new CommittedBatch([.. batch], sequence, started));
     }
 
     /// <summary>The syncer thread: one fsync for every batch committed since the last one, then their acknowledgements.</summary>
@@ -310,6 +317,11 @@ internal abstract class GroupCommitStore : ICoreStore
     private void Acknowledge(CommittedBatch batch)
     {
         MarkDurable(batch.Sequence);
+        if (batch.Operations.Length == 0)
+        {
+            return;
+        }
+
         CoreTelemetry.BatchSize.Record(batch.Operations.Length);
         CoreTelemetry.CommitDuration.Record(Stopwatch.GetElapsedTime(batch.StartedTimestamp).TotalSeconds);
         foreach (var pending in batch.Operations)
@@ -331,13 +343,13 @@ internal abstract class GroupCommitStore : ICoreStore
         }
     }
 
-    private async Task ExecuteAloneAsync(PendingWrite pending)
+    private async Task ExecuteAloneAsync(int writer, PendingWrite pending)
     {
         pending.Reset();
+        long sequence = 0;
         try
         {
-            var transaction = await BeginWriteAsync(CancellationToken.None).ConfigureAwait(false);
-            long sequence;
+            var transaction = await BeginWriteAsync(writer, CancellationToken.None).ConfigureAwait(false);
             await using (transaction.ConfigureAwait(false))
             {
                 await RunAsync(pending, transaction, CancellationToken.None).ConfigureAwait(false);
@@ -345,23 +357,38 @@ internal abstract class GroupCommitStore : ICoreStore
                 await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
             }
 
-            // The rare one-by-one path syncs inline rather than through the syncer.
-            if (!CommitIsDurable)
-            {
-                SyncDurably();
-            }
-
-            MarkDurable(sequence);
-            pending.Complete(1);
-        }
-        catch (CoreException ex)
-        {
-            pending.Fail(ex);
+            Settle(new CommittedBatch([pending], sequence, Stopwatch.GetTimestamp()));
         }
         catch (Exception ex)
         {
-            Log.OperationFailed(Logger, pending.Operation, ex);
-            pending.Fail(new StorageException(pending.Operation, ex));
+            if (sequence != 0)
+            {
+                // A commit that failed still consumed a sequence number: settle it so reads never wait on it.
+                Settle(new CommittedBatch([], sequence, Stopwatch.GetTimestamp()));
+            }
+
+            if (ex is CoreException core)
+            {
+                pending.Fail(core);
+            }
+            else
+            {
+                Log.OperationFailed(Logger, pending.Operation, ex);
+                pending.Fail(new StorageException(pending.Operation, ex));
+            }
+        }
+    }
+
+    /// <summary>Acknowledges a committed batch now (durable commits) or after the syncer's next fsync.</summary>
+    private void Settle(CommittedBatch batch)
+    {
+        if (CommitIsDurable)
+        {
+            Acknowledge(batch);
+        }
+        else
+        {
+            _committed.Writer.TryWrite(batch);
         }
     }
 
@@ -447,4 +474,4 @@ internal abstract class GroupCommitStore : ICoreStore
 }
 
 /// <summary>Settings of the group-commit writer.</summary>
-public sealed record StoreSettings(int MaxBatchSize, int WriteQueueCapacity);
+public sealed record StoreSettings(int MaxBatchSize, int WriteQueueCapacity, int Writers = 1);

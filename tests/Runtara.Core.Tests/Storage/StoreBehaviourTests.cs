@@ -314,7 +314,8 @@ public sealed class PostgresStoreBehaviourTests(PostgresFixture fixture) : Store
 
     protected override async Task<ICoreStore> OpenAsync()
     {
-        var store = new PostgresCoreStore(fixture.ConnectionString, Settings, NullLogger<PostgresCoreStore>.Instance);
+        // Several writers side by side, as the core runs them: racing writers land on different connections.
+        var store = new PostgresCoreStore(fixture.ConnectionString, Settings with { Writers = 4 }, NullLogger<PostgresCoreStore>.Instance);
         await store.InitializeAsync(CancellationToken.None);
         return store;
     }
