@@ -384,6 +384,39 @@ public abstract class WorkflowScenarioTests
     }
 
     [Fact(Timeout = TestTimeouts.Short)]
+    public async Task Pause_while_waiting_for_a_signal_suspends_and_the_resumed_instance_keeps_waiting()
+    {
+        var id = Ids.Instance("pause-wait");
+        var tenant = Ids.Tenant();
+        Workflow<Order, string> workflow = async (ctx, _, ct) =>
+        {
+            await ctx.StepAsync("before", _ => Count("before", 1), ScenarioJson.Default.Int32, cancellationToken: ct);
+            return (await ctx.WaitForSignalAsync("approve", ScenarioJson.Default.Approval, cancellationToken: ct)).By;
+        };
+
+        await using (var first = await ConnectAsync())
+        {
+            var run = first.RunAsync(workflow, AnOrder, ScenarioJson.Default.String, new InstanceIdentity(id, tenant));
+            await Wait.UntilAsync(() => Harness.CheckpointIdsAsync(id), c => c.Contains("step:before"), TimeSpan.FromSeconds(20), "the first step");
+            await Harness.SendSignalAsync(id, SignalKind.Pause);
+            var paused = await run.WaitAsync(TimeSpan.FromSeconds(20));
+            Assert.Equal(WorkflowStatus.Suspended, paused.Status);
+        }
+
+        Assert.Equal(InstanceStatus.Suspended, (await Harness.ViewAsync(id)).Status);
+
+        await using var second = await ConnectAsync();
+        var resumed = second.RunAsync(workflow, AnOrder, ScenarioJson.Default.String, new InstanceIdentity(id, tenant));
+        await Wait.UntilAsync(() => Harness.ViewAsync(id), v => v.Status == InstanceStatus.Running, TimeSpan.FromSeconds(20), "the relaunch");
+        await Harness.SendCustomSignalAsync(id, "approve", JsonSerializer.SerializeToUtf8Bytes(new Approval(true, "carol"), ScenarioJson.Default.Approval));
+        var outcome = await resumed.WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.Equal(WorkflowStatus.Completed, outcome.Status);
+        Assert.Equal("carol", outcome.Result);
+        Assert.Equal(1, Runs("before"));
+    }
+
+    [Fact(Timeout = TestTimeouts.Short)]
     public async Task Waiting_for_a_signal_gives_up_after_its_timeout()
     {
         var id = Ids.Instance("signal-timeout");
