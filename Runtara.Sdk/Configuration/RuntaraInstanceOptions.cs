@@ -127,16 +127,6 @@ public sealed class RuntaraInstanceOptions
         return options;
     }
 
-    /// <summary>A copy of these settings for another instance on the same connection.</summary>
-    public RuntaraInstanceOptions WithInstance(string instanceId, string tenantId)
-    {
-        var copy = (RuntaraInstanceOptions)MemberwiseClone();
-        copy.InstanceId = instanceId;
-        copy.TenantId = tenantId;
-        copy.CheckpointId = null;
-        return copy;
-    }
-
     /// <summary>Throws <see cref="RuntaraConfigurationException"/> naming the first invalid setting.</summary>
     public void Validate()
     {
