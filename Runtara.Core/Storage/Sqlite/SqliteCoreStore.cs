@@ -8,8 +8,8 @@ namespace Runtara.Core.Storage.Sqlite;
 
 /// <summary>
 /// SQLite storage in one file: WAL journal, and no caller is acknowledged before the WAL holding
-/// its commit is fsync'd (see <see cref="CommitIsDurable"/>). One long-lived writer connection (the group-commit loop) and pooled
-/// read connections, which WAL lets run alongside the writer.
+/// its commit is fsync'd (see <see cref="CommitIsDurable"/>). One long-lived writer connection
+/// (the group-commit loop) and pooled read connections, which WAL lets run alongside the writer.
 /// </summary>
 internal sealed class SqliteCoreStore : SqlCoreStore
 {
