@@ -7,9 +7,10 @@ namespace Runtara.Core.Storage;
 
 /// <summary>
 /// The core's persistence: one interface, two implementations (SQLite, PostgreSQL). Writes are
-/// units of work run by a single writer and group-committed: many operations share one transaction
-/// and one fsync, and each caller's task completes only after that commit is durable. Reads run on
-/// their own connections and see committed data only.
+/// units of work run by a writer (SQLite: one; PostgreSQL: one or more side by side) and
+/// group-committed: many operations share one transaction and one fsync, and each caller's task
+/// completes only after that commit is durable. Reads run on their own connections and see
+/// committed data only.
 /// </summary>
 public interface ICoreStore : IAsyncDisposable
 {

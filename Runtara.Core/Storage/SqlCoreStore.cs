@@ -39,11 +39,6 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
 
     protected abstract ValueTask<DbConnection> OpenConnectionAsync(bool forWriter, CancellationToken cancellationToken);
 
-    /// <summary>Starts a read: a backend whose commits become visible before they are durable waits here until they are.</summary>
-    protected virtual ValueTask BeginReadAsync(DbConnection connection, CancellationToken cancellationToken) => ValueTask.CompletedTask;
-
-    protected virtual ValueTask EndReadAsync(DbConnection connection) => ValueTask.CompletedTask;
-
     protected abstract ValueTask<DbTransaction> BeginTransactionAsync(DbConnection connection, CancellationToken cancellationToken);
 
     protected override async Task OpenWriterAsync(CancellationToken cancellationToken) =>
@@ -285,15 +280,7 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
             var connection = await OpenConnectionAsync(forWriter: false, cancellationToken).ConfigureAwait(false);
             await using (connection.ConfigureAwait(false))
             {
-                await BeginReadAsync(connection, cancellationToken).ConfigureAwait(false);
-                try
-                {
-                    return await read(connection, cancellationToken).ConfigureAwait(false);
-                }
-                finally
-                {
-                    await EndReadAsync(connection).ConfigureAwait(false);
-                }
+                return await read(connection, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (DbException ex)
