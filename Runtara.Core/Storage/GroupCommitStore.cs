@@ -24,18 +24,15 @@ internal interface IWriteTransaction : IStoreWriter, IAsyncDisposable
 /// <summary>
 /// The group-commit writer shared by both backends: a writer loop drains a queue of pending
 /// operations, runs as many as are waiting (up to <see cref="StoreSettings.MaxBatchSize"/>) in one
-/// transaction, commits once, and only then completes each caller. Throughput therefore grows with
-/// concurrency while every acknowledgement stays durable.
+/// transaction, commits once, and only then completes each caller. Every backend's commit is durable
+/// when it returns (SQLite: WAL with <c>synchronous=FULL</c>; PostgreSQL: <c>synchronous_commit</c>
+/// on), so one fsync covers the whole batch and throughput grows with concurrency while every
+/// acknowledgement stays durable.
 /// </summary>
 internal abstract class GroupCommitStore : ICoreStore
 {
     private readonly Channel<PendingWrite> _queue;
-    private readonly Channel<CommittedBatch> _committed = Channel.CreateUnbounded<CommittedBatch>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     private readonly StoreSettings _settings;
-    private TaskCompletionSource _durableAdvanced = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private Task? _syncer;
-    private long _committing;
-    private long _durable;
     private Task? _writers;
     private int _disposed;
 
@@ -45,7 +42,8 @@ internal abstract class GroupCommitStore : ICoreStore
         Logger = logger;
         _queue = Channel.CreateBounded<PendingWrite>(new BoundedChannelOptions(settings.WriteQueueCapacity)
         {
-            SingleReader = true,
+            // Several PostgreSQL writers read the queue side by side.
+            SingleReader = settings.Writers <= 1,
             FullMode = BoundedChannelFullMode.Wait,
         });
     }
@@ -61,8 +59,9 @@ internal abstract class GroupCommitStore : ICoreStore
             throw new InvalidOperationException("The store is already initialized.");
         }
 
-        // Sequence-based read barriers assume commits complete in order: one writer when commits are not durable by themselves.
-        var writers = CommitIsDurable ? Math.Max(1, _settings.Writers) : 1;
+        // Each writer has its own connection and commits durably on its own, so writers need no
+        // coordination beyond the database's locks. SQLite is always given one (one write lock per file).
+        var writers = Math.Max(1, _settings.Writers);
 
         await MigrateAsync(cancellationToken).ConfigureAwait(false);
         await OpenWriterAsync(cancellationToken).ConfigureAwait(false);
@@ -79,12 +78,6 @@ internal abstract class GroupCommitStore : ICoreStore
         }
 
         _writers = Task.WhenAll(stopped);
-        if (!CommitIsDurable)
-        {
-            var synced = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            new Thread(() => RunSyncer(synced)) { IsBackground = true, Name = $"runtara-{Backend}-sync" }.Start();
-            _syncer = synced.Task;
-        }
     }
 
     public async Task<T> WriteAsync<T>(string operation, Func<IStoreWriter, CancellationToken, ValueTask<T>> work, CancellationToken cancellationToken)
@@ -146,45 +139,8 @@ internal abstract class GroupCommitStore : ICoreStore
             await _writers.ConfigureAwait(false);
         }
 
-        _committed.Writer.TryComplete();
-        if (_syncer is not null)
-        {
-            await _syncer.ConfigureAwait(false);
-        }
-
         await CloseAsync().ConfigureAwait(false);
         GC.SuppressFinalize(this);
-    }
-
-    /// <summary>
-    /// True when a commit is durable by the time it returns (PostgreSQL). False when durability
-    /// needs <see cref="SyncDurably"/> after it (SQLite): the writer then goes on with the next
-    /// batch while a second thread makes the committed ones durable and acknowledges them — one
-    /// fsync can cover several batches, and execution overlaps the disk wait.
-    /// </summary>
-    protected virtual bool CommitIsDurable => true;
-
-    /// <summary>Makes every commit so far durable (an fsync). Only called when <see cref="CommitIsDurable"/> is false.</summary>
-    protected virtual void SyncDurably()
-    {
-    }
-
-    /// <summary>The sequence number of the newest commit started; a read that began after it waits for it to be durable.</summary>
-    protected long CommittingSequence => Volatile.Read(ref _committing);
-
-    /// <summary>Completes when every commit up to <paramref name="sequence"/> is durable, so readers never see what a crash could take back.</summary>
-    protected async ValueTask WaitUntilDurableAsync(long sequence, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            var advanced = Volatile.Read(ref _durableAdvanced);
-            if (Volatile.Read(ref _durable) >= sequence)
-            {
-                return;
-            }
-
-            await advanced.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
     }
 
     protected abstract Task MigrateAsync(CancellationToken cancellationToken);
@@ -226,7 +182,6 @@ internal abstract class GroupCommitStore : ICoreStore
     {
         var started = Stopwatch.GetTimestamp();
         var token = CancellationToken.None;
-        long sequence = 0;
         try
         {
             var transaction = await BeginWriteAsync(writer, token).ConfigureAwait(false);
@@ -237,7 +192,7 @@ internal abstract class GroupCommitStore : ICoreStore
                     await RunAsync(pending, transaction, token).ConfigureAwait(false);
                 }
 
-                sequence = Interlocked.Increment(ref _committing);
+                // Durable when it returns: one fsync for every operation of the batch.
                 await transaction.CommitAsync(token).ConfigureAwait(false);
             }
         }
@@ -246,11 +201,6 @@ internal abstract class GroupCommitStore : ICoreStore
             // Something other than a clean rejection: nothing of this batch is stored. Re-run each
             // operation in its own transaction so only the culprit fails.
             Log.BatchFailed(Logger, batch.Count, ex);
-            if (sequence != 0)
-            {
-                Settle(new CommittedBatch([], sequence, started));
-            }
-
             foreach (var pending in batch)
             {
                 await ExecuteAloneAsync(writer, pending).ConfigureAwait(false);
@@ -259,136 +209,43 @@ internal abstract class GroupCommitStore : ICoreStore
             return;
         }
 
-        Settle(new CommittedBatch([.. batch], sequence, started));
+        Acknowledge(batch, started);
     }
 
-    /// <summary>The syncer thread: one fsync for every batch committed since the last one, then their acknowledgements.</summary>
-    private void RunSyncer(TaskCompletionSource stopped)
+    /// <summary>Completes the callers of a committed (hence durable) transaction and records its size and duration.</summary>
+    private static void Acknowledge(IReadOnlyList<PendingWrite> operations, long startedTimestamp)
     {
-        var ready = new List<CommittedBatch>();
-        try
+        CoreTelemetry.BatchSize.Record(operations.Count);
+        CoreTelemetry.CommitDuration.Record(Stopwatch.GetElapsedTime(startedTimestamp).TotalSeconds);
+        foreach (var pending in operations)
         {
-            // Blocking waits are deliberate: this is the syncer's own thread.
-            while (_committed.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
-            {
-                while (_committed.Reader.TryRead(out var batch))
-                {
-                    ready.Add(batch);
-                }
-
-                Exception? failure = null;
-                try
-                {
-                    SyncDurably();
-                }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ObjectDisposedException)
-                {
-                    failure = ex;
-                    Log.SyncFailed(Logger, ex);
-                }
-
-                foreach (var batch in ready)
-                {
-                    if (failure is null)
-                    {
-                        Acknowledge(batch);
-                    }
-                    else
-                    {
-                        MarkDurable(batch.Sequence);
-                        foreach (var pending in batch.Operations)
-                        {
-                            pending.Fail(new StorageException(pending.Operation, failure));
-                        }
-                    }
-                }
-
-                ready.Clear();
-            }
-
-            stopped.TrySetResult();
-        }
-        catch (Exception ex)
-        {
-            stopped.TrySetException(ex);
-        }
-    }
-
-    private void Acknowledge(CommittedBatch batch)
-    {
-        MarkDurable(batch.Sequence);
-        if (batch.Operations.Length == 0)
-        {
-            return;
-        }
-
-        CoreTelemetry.BatchSize.Record(batch.Operations.Length);
-        CoreTelemetry.CommitDuration.Record(Stopwatch.GetElapsedTime(batch.StartedTimestamp).TotalSeconds);
-        foreach (var pending in batch.Operations)
-        {
-            pending.Complete(batch.Operations.Length);
-        }
-    }
-
-    private void MarkDurable(long sequence)
-    {
-        long current;
-        while ((current = Volatile.Read(ref _durable)) < sequence)
-        {
-            if (Interlocked.CompareExchange(ref _durable, sequence, current) == current)
-            {
-                Interlocked.Exchange(ref _durableAdvanced, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
-                return;
-            }
+            pending.Complete(operations.Count);
         }
     }
 
     private async Task ExecuteAloneAsync(int writer, PendingWrite pending)
     {
         pending.Reset();
-        long sequence = 0;
+        var started = Stopwatch.GetTimestamp();
         try
         {
             var transaction = await BeginWriteAsync(writer, CancellationToken.None).ConfigureAwait(false);
             await using (transaction.ConfigureAwait(false))
             {
                 await RunAsync(pending, transaction, CancellationToken.None).ConfigureAwait(false);
-                sequence = Interlocked.Increment(ref _committing);
                 await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
             }
 
-            Settle(new CommittedBatch([pending], sequence, Stopwatch.GetTimestamp()));
+            Acknowledge([pending], started);
+        }
+        catch (CoreException ex)
+        {
+            pending.Fail(ex);
         }
         catch (Exception ex)
         {
-            if (sequence != 0)
-            {
-                // A commit that failed still consumed a sequence number: settle it so reads never wait on it.
-                Settle(new CommittedBatch([], sequence, Stopwatch.GetTimestamp()));
-            }
-
-            if (ex is CoreException core)
-            {
-                pending.Fail(core);
-            }
-            else
-            {
-                Log.OperationFailed(Logger, pending.Operation, ex);
-                pending.Fail(new StorageException(pending.Operation, ex));
-            }
-        }
-    }
-
-    /// <summary>Acknowledges a committed batch now (durable commits) or after the syncer's next fsync.</summary>
-    private void Settle(CommittedBatch batch)
-    {
-        if (CommitIsDurable)
-        {
-            Acknowledge(batch);
-        }
-        else
-        {
-            _committed.Writer.TryWrite(batch);
+            Log.OperationFailed(Logger, pending.Operation, ex);
+            pending.Fail(new StorageException(pending.Operation, ex));
         }
     }
 
@@ -405,9 +262,6 @@ internal abstract class GroupCommitStore : ICoreStore
             pending.Reject(ex);
         }
     }
-
-    /// <summary>A committed batch waiting for durability before its callers hear of it.</summary>
-    private sealed record CommittedBatch(PendingWrite[] Operations, long Sequence, long StartedTimestamp);
 
     /// <summary>A queued unit of work and its caller's completion.</summary>
     private abstract class PendingWrite(string operation, Activity? activity)

@@ -7,9 +7,10 @@ namespace Runtara.Core.Storage;
 
 /// <summary>
 /// The core's persistence: one interface, two implementations (SQLite, PostgreSQL). Writes are
-/// units of work run by a single writer and group-committed: many operations share one transaction
-/// and one fsync, and each caller's task completes only after that commit is durable. Reads run on
-/// their own connections and see committed data only.
+/// units of work run by a writer (SQLite: one; PostgreSQL: one or more side by side) and
+/// group-committed: many operations share one transaction and one fsync, and each caller's task
+/// completes only after that commit is durable. Reads run on their own connections and see
+/// committed data only.
 /// </summary>
 public interface ICoreStore : IAsyncDisposable
 {
@@ -58,8 +59,13 @@ public interface IStoreWriter
     /// <summary>Reads the instance row (PostgreSQL locks it for the transaction).</summary>
     ValueTask<InstanceRecord?> GetInstanceAsync(string instanceId, CancellationToken cancellationToken);
 
-    /// <summary>Reads the instance row (locked on PostgreSQL) and its unacknowledged signal in one statement (the checkpoint hot path).</summary>
-    ValueTask<(InstanceRecord? Instance, PendingSignal? Signal)> GetInstanceAndSignalAsync(string instanceId, CancellationToken cancellationToken);
+    /// <summary>
+    /// The checkpoint hot path's single read: the instance row (locked on PostgreSQL), its
+    /// unacknowledged signal, and whether a custom signal waits at <paramref name="checkpointId"/>
+    /// (a hint: <see cref="TakeCustomSignalAsync"/> stays the authority that consumes it).
+    /// </summary>
+    ValueTask<(InstanceRecord? Instance, PendingSignal? Signal, bool CustomSignalWaiting)> GetInstanceAndSignalsAsync(
+        string instanceId, string checkpointId, CancellationToken cancellationToken);
 
     ValueTask InsertInstanceAsync(InstanceRecord instance, CancellationToken cancellationToken);
 

@@ -7,21 +7,20 @@ using Runtara.Core.Diagnostics;
 namespace Runtara.Core.Storage.Sqlite;
 
 /// <summary>
-/// SQLite storage in one file: WAL journal with <c>synchronous=FULL</c>, so a commit returns only
-/// after the WAL is fsync'd. One long-lived writer connection (the group-commit loop) and pooled
-/// read connections, which WAL lets run alongside the writer.
+/// SQLite storage in one file: WAL journal with <c>synchronous=FULL</c>, so each group-commit
+/// transaction's COMMIT fsyncs the WAL before it returns and callers are acknowledged only after it.
+/// One long-lived writer connection (the group-commit loop; SQLite has one write lock per file) and
+/// pooled read connections, which WAL lets run alongside the writer.
 /// </summary>
 internal sealed class SqliteCoreStore : SqlCoreStore
 {
     private readonly string _connectionString;
-    private readonly string _walPath;
 
     public SqliteCoreStore(string databasePath, StoreSettings settings, ILogger<SqliteCoreStore> logger)
-        : base(settings, logger)
+        : base(settings with { Writers = 1 }, logger) // one write lock per file, so one writer
     {
         ArgumentException.ThrowIfNullOrEmpty(databasePath);
         DatabasePath = Path.GetFullPath(databasePath);
-        _walPath = DatabasePath + "-wal";
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = DatabasePath,
@@ -34,40 +33,6 @@ internal sealed class SqliteCoreStore : SqlCoreStore
     public override string Backend => "sqlite";
 
     public string DatabasePath { get; }
-
-    /// <summary>
-    /// The writer commits with <c>synchronous=NORMAL</c> (the WAL is written, not yet fsync'd) and
-    /// <see cref="SyncDurably"/> fsyncs the WAL on the syncer thread before anyone is acknowledged:
-    /// the guarantee of <c>synchronous=FULL</c>, but the next batch runs during the disk wait and
-    /// one fsync covers every batch committed meanwhile.
-    /// </summary>
-    protected override bool CommitIsDurable => false;
-
-    protected override void SyncDurably()
-    {
-        // A fresh descriptor each time: fsync flushes the file, whichever descriptor wrote it, and a
-        // WAL that SQLite deleted and re-created is never missed. SQLite holds no POSIX locks on
-        // the -wal file, so opening and closing it here cannot drop SQLite's locks.
-        try
-        {
-            using var wal = new FileStream(_walPath, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1);
-            wal.Flush(flushToDisk: true);
-        }
-        catch (FileNotFoundException)
-        {
-            // No WAL: SQLite checkpointed it into the database file and synced that itself.
-        }
-    }
-
-    protected override async ValueTask BeginReadAsync(DbConnection connection, CancellationToken cancellationToken)
-    {
-        // Take the read snapshot first, then wait until every commit it may contain is durable.
-        await ExecuteAsync((SqliteConnection)connection, "BEGIN; SELECT 1 FROM schema_migrations LIMIT 1;", cancellationToken).ConfigureAwait(false);
-        await WaitUntilDurableAsync(CommittingSequence, cancellationToken).ConfigureAwait(false);
-    }
-
-    protected override async ValueTask EndReadAsync(DbConnection connection) =>
-        await ExecuteAsync((SqliteConnection)connection, "COMMIT", CancellationToken.None).ConfigureAwait(false);
 
     protected override string LockRowClause => string.Empty;
 
@@ -123,8 +88,10 @@ internal sealed class SqliteCoreStore : SqlCoreStore
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
 
             // journal_mode is stored in the file; synchronous and foreign_keys are per connection.
+            // synchronous=FULL: COMMIT fsyncs the WAL before it returns, so a committed batch is
+            // durable when its callers are acknowledged (NORMAL could lose the last commits on power loss).
             var pragmas = forWriter
-                ? "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA cache_size = -32768;"
+                ? "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA cache_size = -32768;"
                 : "PRAGMA busy_timeout = 5000;";
             await ExecuteAsync(connection, pragmas, cancellationToken).ConfigureAwait(false);
             return connection;
@@ -140,7 +107,7 @@ internal sealed class SqliteCoreStore : SqlCoreStore
         // BEGIN IMMEDIATE: take the write lock up front rather than upgrading mid-batch.
         ValueTask.FromResult<DbTransaction>(((SqliteConnection)connection).BeginTransaction(deferred: false));
 
-    /// <summary>The synchronous setting the writer uses (2 = FULL); tests assert it.</summary>
+    /// <summary>The journal mode and synchronous setting the writer uses (2 = FULL); tests assert them.</summary>
     internal async Task<(string JournalMode, long Synchronous)> ReadDurabilitySettingsAsync(CancellationToken cancellationToken)
     {
         await using var connection = (SqliteConnection)await OpenConnectionAsync(forWriter: true, cancellationToken).ConfigureAwait(false);

@@ -293,15 +293,14 @@ public sealed class SqliteStoreBehaviourTests : StoreBehaviourTests, IDisposable
     }
 
     [Fact(Timeout = 30_000)]
-    public async Task The_sqlite_file_uses_WAL_and_commits_are_fsynced_by_the_store_before_acknowledgement()
+    public async Task The_sqlite_file_uses_WAL_with_synchronous_FULL()
     {
         await using var store = new SqliteCoreStore(Path.Combine(_directory.Path, "settings.db"), Settings, NullLogger<SqliteCoreStore>.Instance);
         await store.InitializeAsync(CancellationToken.None);
         var (journal, synchronous) = await store.ReadDurabilitySettingsAsync(CancellationToken.None);
         Assert.Equal("wal", journal);
-        // NORMAL (1): SQLite writes the WAL at commit and the store's syncer fsyncs it before any
-        // caller is acknowledged (see SqliteCoreStore.CommitIsDurable); FULL would fsync inside COMMIT.
-        Assert.Equal(1, synchronous);
+        // FULL (2): every COMMIT fsyncs the WAL before it returns, so acknowledged writes are durable.
+        Assert.Equal(2, synchronous);
     }
 
     public void Dispose() => _directory.Dispose();
