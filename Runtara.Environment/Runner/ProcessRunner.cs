@@ -72,8 +72,8 @@ internal sealed class ProcessRunner(IOptions<EnvironmentOptions> options, TimePr
     private abstract class RunningProcess : IRunningInstance
     {
         private readonly CancellationTokenSource _stop = new();
-        private long? _memoryPeak;
-        private long? _cpu;
+        private long _memoryPeak = -1;
+        private long _cpu = -1;
 
         protected RunningProcess(string instanceId, int pid, long startTicks)
         {
@@ -92,7 +92,7 @@ internal sealed class ProcessRunner(IOptions<EnvironmentOptions> options, TimePr
 
         public abstract Task<ProcessExit> Exited { get; }
 
-        public ProcessMetrics Metrics => new(Volatile.Read(ref _memoryPeak), Volatile.Read(ref _cpu));
+        public ProcessMetrics Metrics => new(Known(Interlocked.Read(ref _memoryPeak)), Known(Interlocked.Read(ref _cpu)));
 
         protected CancellationToken Stopping => _stop.Token;
 
@@ -129,14 +129,16 @@ internal sealed class ProcessRunner(IOptions<EnvironmentOptions> options, TimePr
                 return false;
             }
 
-            Volatile.Write(ref _cpu, (s.UserTicks + s.SystemTicks) * 10_000);
-            if (ProcFs.PeakResidentBytes(Pid) is { } peak)
+            Interlocked.Exchange(ref _cpu, (s.UserTicks + s.SystemTicks) * 10_000);
+            if (ProcFs.PeakResidentBytes(Pid) is { } peak && peak > Interlocked.Read(ref _memoryPeak))
             {
-                Volatile.Write(ref _memoryPeak, Math.Max(peak, Volatile.Read(ref _memoryPeak) ?? 0));
+                Interlocked.Exchange(ref _memoryPeak, peak);
             }
 
             return true;
         }
+
+        private static long? Known(long value) => value < 0 ? null : value;
 
         private void Signal(int signal)
         {
