@@ -28,7 +28,9 @@ internal static partial class Log
     [LoggerMessage(1012, LogLevel.Debug, "TLS handshake with {RemoteEndPoint} failed", EventName = "HandshakeFailed")]
     public static partial void HandshakeFailed(ILogger logger, EndPoint remoteEndPoint, Exception exception);
 
-    [LoggerMessage(1013, LogLevel.Warning, "Bad frame from {RemoteEndPoint}: {Code} {Message}", EventName = "BadFrame")]
+    // Debug, not Warning: a hostile client could otherwise flood the log; operators watch the
+    // runtara.rpc.server.frame_errors counter instead.
+    [LoggerMessage(1013, LogLevel.Debug, "Bad frame from {RemoteEndPoint}: {Code} {Message}", EventName = "BadFrame")]
     public static partial void BadFrame(ILogger logger, EndPoint remoteEndPoint, string code, string message);
 
     [LoggerMessage(1014, LogLevel.Error, "Accept loop of {Transport} listener failed", EventName = "AcceptFailed")]

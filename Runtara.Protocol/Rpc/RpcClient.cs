@@ -103,9 +103,15 @@ public sealed class RpcClient<TRequest, TResponse> : IAsyncDisposable
             {
                 await WriteBodyAsync(stream, content, progress, reply, token).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is IOException or SocketException or QuicException && reply.IsCompleted)
+            catch (Exception ex) when (IsTransportFailure(ex))
             {
-                // The server answered and closed before taking all of the body: its answer counts.
+                // The server may have answered and closed before taking all of the body: its answer
+                // counts when it arrives; otherwise the write failure does.
+                var answered = await Task.WhenAny(reply, Task.Delay(TimeSpan.FromSeconds(5), token)).ConfigureAwait(false) == reply;
+                if (!answered || !reply.IsCompletedSuccessfully)
+                {
+                    throw;
+                }
             }
 
             return await reply.ConfigureAwait(false);
@@ -306,12 +312,10 @@ public sealed class RpcClient<TRequest, TResponse> : IAsyncDisposable
                 progress?.Report(sent);
             }
 
-            if (!reply.IsCompleted)
-            {
-                stream.Writer.Write(FrameType.StreamEnd, ReadOnlySpan<byte>.Empty);
-                await stream.Writer.FlushAsync(token).ConfigureAwait(false);
-                await stream.CompleteWritesAsync(token).ConfigureAwait(false);
-            }
+            // Always end the body, also after an early answer, so the connection stays in sync.
+            stream.Writer.Write(FrameType.StreamEnd, ReadOnlySpan<byte>.Empty);
+            await stream.Writer.FlushAsync(token).ConfigureAwait(false);
+            await stream.CompleteWritesAsync(token).ConfigureAwait(false);
         }
         finally
         {

@@ -417,8 +417,37 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
 
         RpcInstrumentation.ServerDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, RpcInstrumentation.Tags(ServiceName, method, errorCode));
 
-        // A body the handler did not read to its end leaves the connection out of sync.
-        return body is null || body.Completed;
+        // An early answer (e.g. a rejected upload): the client stops sending and ends the body, so
+        // reading the rest keeps the connection in sync and avoids a reset that would destroy the
+        // answer before the client reads it.
+        return body is null || body.Completed || await DrainAsync(body, token).ConfigureAwait(false);
+    }
+
+    private static async Task<bool> DrainAsync(FramedBodyReadStream body, CancellationToken token)
+    {
+        const long maxDrainBytes = 64L * 1024 * 1024;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
+        timeout.CancelAfter(TimeSpan.FromSeconds(30));
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(64 * 1024);
+        try
+        {
+            long drained = 0;
+            int read;
+            while (drained <= maxDrainBytes && (read = await body.ReadAsync(buffer, timeout.Token).ConfigureAwait(false)) > 0)
+            {
+                drained += read;
+            }
+
+            return body.Completed;
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or RpcException or FrameException)
+        {
+            return false;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     private static async ValueTask WriteReplyAsync(IRpcStream stream, RpcReply<TResponse> reply, CancellationToken token)

@@ -1,0 +1,80 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Runtara.Core.Checkpoints;
+using Runtara.Core.Events;
+using Runtara.Core.Hosting;
+using Runtara.Core.Instances;
+using Runtara.Core.Rpc;
+using Runtara.Core.Signals;
+using Runtara.Core.Sleep;
+using Runtara.Core.Storage;
+using Runtara.Core.Storage.Postgres;
+using Runtara.Core.Storage.Sqlite;
+
+namespace Microsoft.Extensions.Hosting;
+
+/// <summary>Composition of the core server: <c>builder.AddRuntaraCore()</c>.</summary>
+public static class CoreHostingExtensions
+{
+    /// <summary>Aspire connection-string resource name that switches storage to PostgreSQL.</summary>
+    public const string PostgresConnectionName = "runtara-postgres";
+
+    /// <summary>
+    /// Adds the core: options from <c>Runtara:Core</c> (validated at start-up), storage (PostgreSQL when
+    /// a connection string is configured, else SQLite under the data directory), the services, both
+    /// protocol servers and a storage health check on /health.
+    /// </summary>
+    public static TBuilder AddRuntaraCore<TBuilder>(this TBuilder builder, Action<CoreOptions>? configure = null)
+        where TBuilder : IHostApplicationBuilder
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        var optionsBuilder = services.AddOptions<CoreOptions>()
+            .Bind(builder.Configuration.GetSection(CoreOptions.SectionName))
+            .PostConfigure(options =>
+            {
+                if (string.IsNullOrWhiteSpace(options.PostgresConnectionString))
+                {
+                    options.PostgresConnectionString = builder.Configuration.GetConnectionString(PostgresConnectionName);
+                }
+            })
+            .ValidateDataAnnotations()
+            .Validate(o => o.InProcessSleepThreshold >= TimeSpan.Zero, $"{CoreOptions.SectionName}:InProcessSleepThreshold must not be negative.")
+            .Validate(o => o.ActivityWriteInterval >= TimeSpan.Zero, $"{CoreOptions.SectionName}:ActivityWriteInterval must not be negative.")
+            .Validate(o => o.InstancePort == 0 || o.InstancePort != o.ManagementPort, $"{CoreOptions.SectionName}:InstancePort and ManagementPort must differ.")
+            .Validate(o => System.Net.IPAddress.TryParse(o.BindAddress, out _), $"{CoreOptions.SectionName}:BindAddress must be an IP address (e.g. 127.0.0.1, 0.0.0.0 or ::).")
+            .ValidateOnStart();
+        if (configure is not null)
+        {
+            optionsBuilder.Configure(configure);
+        }
+
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<ICoreStore>(CreateStore);
+        services.AddSingleton<ActivityTracker>();
+        services.AddSingleton<InstanceService>();
+        services.AddSingleton<CheckpointService>();
+        services.AddSingleton<SignalService>();
+        services.AddSingleton<SleepService>();
+        services.AddSingleton<EventService>();
+        services.AddSingleton<InstanceRpcHandler>();
+        services.AddSingleton<ManagementRpcHandler>();
+        services.AddSingleton<CoreServer>();
+        services.AddHostedService(sp => sp.GetRequiredService<CoreServer>());
+        services.AddHostedService<InstanceStatusGauge>();
+        services.AddHealthChecks().AddCheck<StorageHealthCheck>("core-storage");
+        return builder;
+    }
+
+    private static ICoreStore CreateStore(IServiceProvider services)
+    {
+        var options = services.GetRequiredService<IOptions<CoreOptions>>().Value;
+        var settings = new StoreSettings(options.MaxWriteBatchSize, options.WriteQueueCapacity);
+        var loggers = services.GetRequiredService<ILoggerFactory>();
+        return string.IsNullOrWhiteSpace(options.PostgresConnectionString)
+            ? new SqliteCoreStore(Path.Combine(options.ResolveDataDirectory(), "core.db"), settings, loggers.CreateLogger<SqliteCoreStore>())
+            : new PostgresCoreStore(options.PostgresConnectionString, settings, loggers.CreateLogger<PostgresCoreStore>());
+    }
+}

@@ -1,0 +1,105 @@
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Runtara.Core.Diagnostics;
+using Runtara.Core.Rpc;
+using Runtara.Core.Storage;
+using Runtara.Protocol.Rpc;
+using Runtara.Protocol.Security;
+using Inst = Runtara.Protocol.Instance;
+using Mgmt = Runtara.Protocol.Management;
+
+namespace Runtara.Core.Hosting;
+
+/// <summary>
+/// Starts the core: storage (migrations, writer), then the instance and management protocol
+/// servers, then announces the bound endpoints. Stopping drains in-flight RPCs before the store
+/// (disposed by the container afterwards) commits what is queued.
+/// </summary>
+internal sealed class CoreServer(
+    ICoreStore store,
+    InstanceRpcHandler instanceHandler,
+    ManagementRpcHandler managementHandler,
+    IOptions<CoreOptions> options,
+    ILoggerFactory loggerFactory) : IHostedService, IAsyncDisposable
+{
+    private readonly CoreOptions _options = options.Value;
+    private readonly ILogger _logger = loggerFactory.CreateLogger<CoreServer>();
+    private RpcServer<Inst.RpcRequest, Inst.RpcResponse>? _instanceServer;
+    private RpcServer<Mgmt.RpcRequest, Mgmt.RpcResponse>? _managementServer;
+    private X509Certificate2? _certificate;
+
+    /// <summary>The bound endpoints, once started.</summary>
+    public CoreEndpoints? Endpoints { get; private set; }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var dataDirectory = _options.ResolveDataDirectory();
+        Directory.CreateDirectory(dataDirectory);
+        await store.InitializeAsync(cancellationToken).ConfigureAwait(false);
+
+        var tls = _options.Tls;
+        string? pinned = null;
+        if (string.IsNullOrWhiteSpace(tls.CertificatePath))
+        {
+            var directory = tls.DevelopmentCertificateDirectory ?? Path.Combine(dataDirectory, "tls");
+            tls = new ServerTlsOptions { DevelopmentCertificateDirectory = directory };
+            pinned = DevelopmentCertificate.CertificatePath(directory);
+            Log.DevelopmentCertificate(_logger, pinned);
+        }
+
+        // One certificate for both ports.
+        _certificate = CertificateLoader.LoadServerCertificate(tls);
+        _instanceServer = new(ServerOptions(_options.InstancePort, tls), instanceHandler, loggerFactory.CreateLogger("Runtara.Core.InstanceProtocol"), _certificate);
+        _managementServer = new(ServerOptions(_options.ManagementPort, tls), managementHandler, loggerFactory.CreateLogger("Runtara.Core.ManagementProtocol"), _certificate);
+        await _instanceServer.StartAsync(cancellationToken).ConfigureAwait(false);
+        await _managementServer.StartAsync(cancellationToken).ConfigureAwait(false);
+
+        var transports = _instanceServer.Transports.Select(t => t.ToString().ToUpperInvariant()).ToArray();
+        Endpoints = new CoreEndpoints(Environment.ProcessId, _options.BindAddress, _instanceServer.Port, _managementServer.Port, transports, pinned, store.Backend);
+        await Endpoints.WriteAsync(dataDirectory, cancellationToken).ConfigureAwait(false);
+        Log.CoreListening(_logger, Endpoints.InstancePort, Endpoints.ManagementPort, string.Join("+", transports), Path.Combine(dataDirectory, CoreEndpoints.FileName));
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_instanceServer is not null)
+        {
+            await _instanceServer.StopAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        if (_managementServer is not null)
+        {
+            await _managementServer.StopAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        Log.CoreStopped(_logger);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_instanceServer is not null)
+        {
+            await _instanceServer.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_managementServer is not null)
+        {
+            await _managementServer.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _certificate?.Dispose();
+    }
+
+    private RpcServerOptions ServerOptions(int port, ServerTlsOptions tls) => new()
+    {
+        BindAddress = _options.BindAddress,
+        Port = port,
+        Transport = _options.Transport,
+        Tls = tls,
+        MaxConnections = _options.MaxConnections,
+        MaxFrameSize = _options.MaxFrameSize,
+        ShutdownTimeout = _options.ShutdownTimeout,
+    };
+}

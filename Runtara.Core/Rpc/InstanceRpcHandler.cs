@@ -1,0 +1,152 @@
+using Google.Protobuf;
+using Microsoft.Extensions.Logging;
+using Runtara.Core.Checkpoints;
+using Runtara.Core.Diagnostics;
+using Runtara.Core.Events;
+using Runtara.Core.Instances;
+using Runtara.Core.Signals;
+using Runtara.Core.Sleep;
+using Runtara.Protocol.Instance;
+using Runtara.Protocol.Rpc;
+
+namespace Runtara.Core.Rpc;
+
+/// <summary>
+/// The instance protocol (SPEC §4): decodes each request, calls the service that owns it, encodes
+/// the answer. Failures are typed <see cref="CoreException"/>s that the RPC server turns into
+/// <c>RpcError{code, message}</c> in one place; one-way requests are answered with nothing.
+/// </summary>
+internal sealed class InstanceRpcHandler(
+    InstanceService instances,
+    CheckpointService checkpoints,
+    SignalService signals,
+    SleepService sleeper,
+    EventService events,
+    ILogger<InstanceRpcHandler> logger) : IRpcHandler<RpcRequest, RpcResponse>
+{
+    public async ValueTask<RpcReply<RpcResponse>> HandleAsync(RpcServerCall<RpcRequest> call, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        var request = call.Request;
+        switch (request.RequestCase)
+        {
+            case RpcRequest.RequestOneofCase.RegisterInstance:
+                {
+                    var register = request.RegisterInstance;
+                    await instances.RegisterAsync(register.InstanceId, register.TenantId, register.HasCheckpointId ? register.CheckpointId : null, cancellationToken).ConfigureAwait(false);
+                    return new RpcResponse { RegisterInstance = new RegisterInstanceResponse { Success = true } };
+                }
+
+            case RpcRequest.RequestOneofCase.Checkpoint:
+                {
+                    var checkpoint = request.Checkpoint;
+                    var outcome = await checkpoints.SaveAsync(checkpoint.InstanceId, checkpoint.CheckpointId, checkpoint.State.ToBytes(), cancellationToken).ConfigureAwait(false);
+                    var response = new CheckpointResponse { Found = outcome.Found, State = outcome.Found ? UnsafeByteOperations.UnsafeWrap(outcome.State) : ByteString.Empty };
+                    if (outcome.PendingSignal is { } pending)
+                    {
+                        response.PendingSignal = pending.ToProto();
+                    }
+
+                    if (outcome.CustomSignal is { } custom)
+                    {
+                        response.CustomSignal = custom.ToProto();
+                    }
+
+                    return new RpcResponse { Checkpoint = response };
+                }
+
+            case RpcRequest.RequestOneofCase.GetCheckpoint:
+                {
+                    var get = request.GetCheckpoint;
+                    var stored = await checkpoints.GetAsync(get.InstanceId, get.CheckpointId, fromInstance: true, cancellationToken).ConfigureAwait(false);
+                    return new RpcResponse
+                    {
+                        GetCheckpoint = new GetCheckpointResponse
+                        {
+                            Found = stored is not null,
+                            State = stored is null ? ByteString.Empty : UnsafeByteOperations.UnsafeWrap(stored.State),
+                        },
+                    };
+                }
+
+            case RpcRequest.RequestOneofCase.Sleep:
+                {
+                    var sleep = request.Sleep;
+                    var outcome = await sleeper.SleepAsync(sleep.InstanceId, sleep.DurationMs, sleep.CheckpointId, sleep.State.ToBytes(), cancellationToken).ConfigureAwait(false);
+                    return new RpcResponse { Sleep = new SleepResponse { Suspended = outcome.Suspended, WakeAtMs = outcome.WakeAtMs } };
+                }
+
+            case RpcRequest.RequestOneofCase.InstanceEvent:
+                await events.RecordAsync(ToReported(request.InstanceEvent), cancellationToken).ConfigureAwait(false);
+                return new RpcResponse { InstanceEvent = new InstanceEventResponse { Success = true } };
+
+            case RpcRequest.RequestOneofCase.InstanceEventBatch:
+                // Fire-and-forget, in order; one bad event does not stop the rest (SPEC §4.2).
+                foreach (var instanceEvent in request.InstanceEventBatch.Events)
+                {
+                    try
+                    {
+                        await events.RecordAsync(ToReported(instanceEvent), cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (CoreException ex)
+                    {
+                        Log.BatchedEventRejected(logger, instanceEvent.InstanceId, ex.Code, ex.Message);
+                    }
+                }
+
+                return RpcReply<RpcResponse>.None;
+
+            case RpcRequest.RequestOneofCase.GetInstanceStatus:
+                {
+                    var id = request.GetInstanceStatus.InstanceId;
+                    var instance = await instances.GetAsync(id, fromInstance: true, cancellationToken).ConfigureAwait(false);
+                    return new RpcResponse { GetInstanceStatus = instance.ToInstanceStatusProto(id) };
+                }
+
+            case RpcRequest.RequestOneofCase.PollSignals:
+                {
+                    var poll = request.PollSignals;
+                    var (signal, custom) = await signals.PollAsync(poll.InstanceId, poll.HasCheckpointId ? poll.CheckpointId : null, cancellationToken).ConfigureAwait(false);
+                    var response = new PollSignalsResponse();
+                    if (signal is not null)
+                    {
+                        response.Signal = signal.ToProto();
+                    }
+
+                    if (custom is not null)
+                    {
+                        response.CustomSignal = custom.ToProto();
+                    }
+
+                    return new RpcResponse { PollSignals = response };
+                }
+
+            case RpcRequest.RequestOneofCase.SignalAck:
+                {
+                    var ack = request.SignalAck;
+                    await signals.AcknowledgeAsync(ack.InstanceId, ProtoMapping.FromProto(ack.SignalType), ack.Acknowledged, cancellationToken).ConfigureAwait(false);
+                    return RpcReply<RpcResponse>.None;
+                }
+
+            case RpcRequest.RequestOneofCase.RetryAttempt:
+                {
+                    var attempt = request.RetryAttempt;
+                    await checkpoints.RecordRetryAttemptAsync(
+                        attempt.InstanceId, attempt.CheckpointId, checked((int)Math.Min(attempt.AttemptNumber, int.MaxValue)),
+                        attempt.HasErrorMessage ? attempt.ErrorMessage : null, cancellationToken).ConfigureAwait(false);
+                    return RpcReply<RpcResponse>.None;
+                }
+
+            default:
+                throw new RpcException(RpcErrorCodes.Unimplemented, $"runtara.instance/{request.RequestCase} is not served by this core");
+        }
+    }
+
+    private static ReportedEvent ToReported(InstanceEvent instanceEvent) => new(
+        instanceEvent.InstanceId,
+        ProtoMapping.FromProto(instanceEvent.EventType),
+        instanceEvent.HasCheckpointId ? instanceEvent.CheckpointId : null,
+        instanceEvent.Payload.ToBytes(),
+        instanceEvent.HasSubtype ? instanceEvent.Subtype : null,
+        instanceEvent.TimestampMs);
+}

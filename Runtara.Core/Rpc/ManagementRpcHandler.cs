@@ -1,0 +1,272 @@
+using System.Reflection;
+using Google.Protobuf;
+using Microsoft.Extensions.Options;
+using Runtara.Core.Checkpoints;
+using Runtara.Core.Events;
+using Runtara.Core.Hosting;
+using Runtara.Core.Instances;
+using Runtara.Core.Signals;
+using Runtara.Core.Storage;
+using Runtara.Protocol.Management;
+using Runtara.Protocol.Rpc;
+using CoreStatus = Runtara.Core.Instances.InstanceStatus;
+using StoreDueWakeup = Runtara.Core.Storage.DueWakeup;
+
+namespace Runtara.Core.Rpc;
+
+/// <summary>
+/// The management protocol (SPEC §5 plus the additions in docs/protocol.md), served on its own
+/// port for the environment. Failures are typed exceptions mapped to <c>RpcError</c> by the server.
+/// </summary>
+internal sealed class ManagementRpcHandler(
+    ICoreStore store,
+    InstanceService instances,
+    CheckpointService checkpoints,
+    SignalService signals,
+    EventService events,
+    TimeProvider time,
+    IOptions<CoreOptions> options) : IRpcHandler<RpcRequest, RpcResponse>
+{
+    private const int DefaultLimit = 100;
+
+    private static readonly string Version =
+        typeof(ManagementRpcHandler).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
+
+    private readonly long _startedAtMs = time.NowMs();
+    private readonly CoreOptions _options = options.Value;
+
+    public async ValueTask<RpcReply<RpcResponse>> HandleAsync(RpcServerCall<RpcRequest> call, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        var request = call.Request;
+        return request.RequestCase switch
+        {
+            RpcRequest.RequestOneofCase.HealthCheck => new RpcResponse { HealthCheck = await HealthAsync(cancellationToken).ConfigureAwait(false) },
+            RpcRequest.RequestOneofCase.SendSignal => new RpcResponse { SendSignal = await SendSignalAsync(request.SendSignal, cancellationToken).ConfigureAwait(false) },
+            RpcRequest.RequestOneofCase.SendCustomSignal => new RpcResponse { SendCustomSignal = await SendCustomSignalAsync(request.SendCustomSignal, cancellationToken).ConfigureAwait(false) },
+            RpcRequest.RequestOneofCase.GetInstanceStatus => new RpcResponse { GetInstanceStatus = await GetStatusAsync(request.GetInstanceStatus.InstanceId, cancellationToken).ConfigureAwait(false) },
+            RpcRequest.RequestOneofCase.ListInstances => new RpcResponse { ListInstances = await ListInstancesAsync(request.ListInstances, cancellationToken).ConfigureAwait(false) },
+            RpcRequest.RequestOneofCase.ListCheckpoints => new RpcResponse { ListCheckpoints = await ListCheckpointsAsync(request.ListCheckpoints, cancellationToken).ConfigureAwait(false) },
+            RpcRequest.RequestOneofCase.GetCheckpoint => new RpcResponse { GetCheckpoint = await GetCheckpointAsync(request.GetCheckpoint, cancellationToken).ConfigureAwait(false) },
+            RpcRequest.RequestOneofCase.CreateInstance => new RpcResponse { CreateInstance = await CreateInstanceAsync(request.CreateInstance, cancellationToken).ConfigureAwait(false) },
+            RpcRequest.RequestOneofCase.ListDueWakeups => new RpcResponse { ListDueWakeups = await ListDueWakeupsAsync(request.ListDueWakeups, cancellationToken).ConfigureAwait(false) },
+            RpcRequest.RequestOneofCase.FinishInstance => new RpcResponse { FinishInstance = await FinishInstanceAsync(request.FinishInstance, cancellationToken).ConfigureAwait(false) },
+            RpcRequest.RequestOneofCase.ListEvents => new RpcResponse { ListEvents = await ListEventsAsync(request.ListEvents, cancellationToken).ConfigureAwait(false) },
+            _ => throw new RpcException(RpcErrorCodes.Unimplemented, $"runtara.management/{request.RequestCase} is not served by this core"),
+        };
+    }
+
+    private async Task<HealthCheckResponse> HealthAsync(CancellationToken cancellationToken)
+    {
+        var healthy = await store.PingAsync(cancellationToken).ConfigureAwait(false);
+        long active = 0;
+        if (healthy)
+        {
+            var counts = await store.CountInstancesByStatusAsync(cancellationToken).ConfigureAwait(false);
+            active = counts.GetValueOrDefault(CoreStatus.Running) + counts.GetValueOrDefault(CoreStatus.Suspended);
+        }
+
+        return new HealthCheckResponse
+        {
+            Healthy = healthy,
+            Version = Version,
+            UptimeMs = time.NowMs() - _startedAtMs,
+            ActiveInstances = (uint)Math.Min(active, uint.MaxValue),
+        };
+    }
+
+    private async Task<SendSignalResponse> SendSignalAsync(SendSignalRequest request, CancellationToken cancellationToken)
+    {
+        await signals.SendAsync(request.InstanceId, ProtoMapping.FromProto(request.SignalType), request.Payload.ToBytes(), cancellationToken).ConfigureAwait(false);
+        return new SendSignalResponse { Success = true };
+    }
+
+    private async Task<SendCustomSignalResponse> SendCustomSignalAsync(SendCustomSignalRequest request, CancellationToken cancellationToken)
+    {
+        await signals.SendCustomAsync(request.InstanceId, request.CheckpointId, request.Payload.ToBytes(), cancellationToken).ConfigureAwait(false);
+        return new SendCustomSignalResponse { Success = true };
+    }
+
+    private async Task<GetInstanceStatusResponse> GetStatusAsync(string instanceId, CancellationToken cancellationToken)
+    {
+        var instance = await instances.GetAsync(instanceId, fromInstance: false, cancellationToken).ConfigureAwait(false);
+        // Fields 1–7 are the instance protocol's message number for number (SPEC §5.1): one mapping serves both.
+        var common = instance.ToInstanceStatusProto(instanceId);
+        var response = GetInstanceStatusResponse.Parser.ParseFrom(common.ToByteString());
+        if (instance is not null)
+        {
+            response.TenantId = instance.TenantId;
+            response.CreatedAtMs = instance.CreatedAtMs;
+            response.LastActivityMs = instance.LastActivityMs ?? 0;
+            if (instance.Status == CoreStatus.Suspended && instance.SleepUntilMs is { } wakeAt)
+            {
+                response.WakeAtMs = wakeAt;
+            }
+        }
+
+        return response;
+    }
+
+    private async Task<ListInstancesResponse> ListInstancesAsync(ListInstancesRequest request, CancellationToken cancellationToken)
+    {
+        var query = new InstanceQuery(
+            request.HasTenantId ? request.TenantId : null,
+            request.HasStatus ? ProtoMapping.FromProto(request.Status) : null,
+            request.HasLastActivityBeforeMs ? request.LastActivityBeforeMs : null,
+            Limit(request.Limit),
+            Offset(request.Offset));
+        var page = await instances.ListAsync(query, cancellationToken).ConfigureAwait(false);
+        var response = new ListInstancesResponse { TotalCount = Count(page.TotalCount) };
+        foreach (var instance in page.Items)
+        {
+            var summary = new InstanceSummary
+            {
+                InstanceId = instance.InstanceId,
+                TenantId = instance.TenantId,
+                Status = instance.Status.ToManagementProto(),
+                CreatedAtMs = instance.CreatedAtMs,
+                LastActivityMs = instance.LastActivityMs ?? 0,
+            };
+            if (instance.StartedAtMs is { } started)
+            {
+                summary.StartedAtMs = started;
+            }
+
+            if (instance.FinishedAtMs is { } finished)
+            {
+                summary.FinishedAtMs = finished;
+            }
+
+            response.Instances.Add(summary);
+        }
+
+        return response;
+    }
+
+    private async Task<ListCheckpointsResponse> ListCheckpointsAsync(ListCheckpointsRequest request, CancellationToken cancellationToken)
+    {
+        var query = new CheckpointQuery(
+            request.InstanceId,
+            request.HasCheckpointId ? request.CheckpointId : null,
+            request.HasCreatedAfterMs ? request.CreatedAfterMs : null,
+            request.HasCreatedBeforeMs ? request.CreatedBeforeMs : null,
+            Limit(request.HasLimit ? request.Limit : 0),
+            Offset(request.HasOffset ? request.Offset : 0));
+        var page = await checkpoints.ListAsync(query, cancellationToken).ConfigureAwait(false);
+        var response = new ListCheckpointsResponse { TotalCount = Count(page.TotalCount), Limit = (uint)page.Limit, Offset = (uint)page.Offset };
+        response.Checkpoints.AddRange(page.Items.Select(c => new Protocol.Management.CheckpointSummary
+        {
+            CheckpointId = c.CheckpointId,
+            InstanceId = c.InstanceId,
+            CreatedAtMs = c.CreatedAtMs,
+            DataSizeBytes = (ulong)c.SizeBytes,
+        }));
+        return response;
+    }
+
+    private async Task<GetCheckpointResponse> GetCheckpointAsync(GetCheckpointRequest request, CancellationToken cancellationToken)
+    {
+        CoreValidationException.ThrowIfEmpty(request.InstanceId, "instance_id");
+        CoreValidationException.ThrowIfEmpty(request.CheckpointId, "checkpoint_id");
+
+        // A pure read: an unknown instance simply has no such checkpoint (SPEC §6.4.11).
+        var stored = await store.GetCheckpointAsync(request.InstanceId, request.CheckpointId, cancellationToken).ConfigureAwait(false);
+        return new GetCheckpointResponse
+        {
+            Found = stored is not null,
+            InstanceId = request.InstanceId,
+            CheckpointId = request.CheckpointId,
+            CreatedAtMs = stored?.CreatedAtMs ?? 0,
+            Data = stored is null ? ByteString.Empty : UnsafeByteOperations.UnsafeWrap(stored.State),
+        };
+    }
+
+    private async Task<CreateInstanceResponse> CreateInstanceAsync(CreateInstanceRequest request, CancellationToken cancellationToken)
+    {
+        var (created, instance) = await instances.CreateAsync(request.InstanceId, request.TenantId, cancellationToken).ConfigureAwait(false);
+        return new CreateInstanceResponse { Created = created, Status = instance.Status.ToManagementProto(), CreatedAtMs = instance.CreatedAtMs };
+    }
+
+    private async Task<ListDueWakeupsResponse> ListDueWakeupsAsync(ListDueWakeupsRequest request, CancellationToken cancellationToken)
+    {
+        var due = await instances.ClaimDueWakeupsAsync(Limit(request.Limit), TimeSpan.FromMilliseconds(Math.Min(request.LeaseMs, (ulong)TimeSpan.FromDays(1).TotalMilliseconds)), cancellationToken).ConfigureAwait(false);
+        var response = new ListDueWakeupsResponse();
+        response.Wakeups.AddRange(due.Select(ToProto));
+        return response;
+    }
+
+    private async Task<FinishInstanceResponse> FinishInstanceAsync(FinishInstanceRequest request, CancellationToken cancellationToken)
+    {
+        var target = ProtoMapping.FromProto(request.Status) ?? throw new CoreValidationException("status", "must be COMPLETED, FAILED or CANCELLED");
+        CoreStatus? expected = null;
+        if (request.HasExpectedStatus)
+        {
+            expected = ProtoMapping.FromProto(request.ExpectedStatus) ?? throw new CoreValidationException("expected_status", "is not a known status");
+        }
+
+        var (applied, status) = await instances.FinishAsync(
+            request.InstanceId, target, request.HasError ? request.Error : null, request.HasOutput ? request.Output.ToBytes() : null, expected, cancellationToken).ConfigureAwait(false);
+        return new FinishInstanceResponse { Applied = applied, Status = status.ToManagementProto() };
+    }
+
+    private async Task<ListEventsResponse> ListEventsAsync(ListEventsRequest request, CancellationToken cancellationToken)
+    {
+        EventKind? kind = null;
+        if (request.HasEventType && request.EventType.Length > 0)
+        {
+            kind = EventKindExtensions.TryParseStorageName(request.EventType)
+                ?? throw new CoreValidationException("event_type", $"unknown event type '{request.EventType}'");
+        }
+
+        var query = new EventQuery(
+            request.InstanceId,
+            kind,
+            request.HasSubtype ? request.Subtype : null,
+            request.HasCreatedAfterMs ? request.CreatedAfterMs : null,
+            request.HasCreatedBeforeMs ? request.CreatedBeforeMs : null,
+            request.HasPayloadContains ? request.PayloadContains : null,
+            Limit(request.HasLimit ? request.Limit : 0),
+            Offset(request.HasOffset ? request.Offset : 0));
+        var page = await events.ListAsync(query, cancellationToken).ConfigureAwait(false);
+        var response = new ListEventsResponse { TotalCount = Count(page.TotalCount), Limit = (uint)page.Limit, Offset = (uint)page.Offset };
+        foreach (var stored in page.Items)
+        {
+            var summary = new EventSummary { Id = stored.Id, InstanceId = stored.InstanceId, EventType = stored.Kind.ToStorageName(), CreatedAtMs = stored.CreatedAtMs };
+            if (stored.CheckpointId is not null)
+            {
+                summary.CheckpointId = stored.CheckpointId;
+            }
+
+            if (stored.Payload is not null)
+            {
+                summary.Payload = UnsafeByteOperations.UnsafeWrap(stored.Payload);
+            }
+
+            if (stored.Subtype is not null)
+            {
+                summary.Subtype = stored.Subtype;
+            }
+
+            response.Events.Add(summary);
+        }
+
+        return response;
+    }
+
+    private static Protocol.Management.DueWakeup ToProto(StoreDueWakeup due)
+    {
+        var wakeup = new Protocol.Management.DueWakeup { InstanceId = due.InstanceId, TenantId = due.TenantId, WakeAtMs = due.WakeAtMs };
+        if (due.CheckpointId is not null)
+        {
+            wakeup.CheckpointId = due.CheckpointId;
+        }
+
+        return wakeup;
+    }
+
+    private int Limit(uint requested) => requested == 0 ? DefaultLimit : (int)Math.Min(requested, (uint)_options.MaxListLimit);
+
+    private static int Offset(uint requested) => (int)Math.Min(requested, int.MaxValue);
+
+    private static uint Count(long total) => (uint)Math.Min(total, uint.MaxValue);
+}

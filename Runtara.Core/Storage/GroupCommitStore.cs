@@ -1,0 +1,299 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Runtara.Core.Checkpoints;
+using Runtara.Core.Diagnostics;
+using Runtara.Core.Events;
+using Runtara.Core.Instances;
+using Runtara.Core.Signals;
+
+namespace Runtara.Core.Storage;
+
+/// <summary>One write transaction of a backend, with tracking of whether the current operation wrote.</summary>
+internal interface IWriteTransaction : IStoreWriter, IAsyncDisposable
+{
+    /// <summary>True when a write statement ran since <see cref="ResetWriteTracking"/>.</summary>
+    bool HasWritten { get; }
+
+    void ResetWriteTracking();
+
+    /// <summary>Commits durably (fsync'd before it returns). Disposing without commit rolls back.</summary>
+    ValueTask CommitAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// The group-commit writer shared by both backends: a single loop drains a queue of pending
+/// operations, runs as many as are waiting (up to <see cref="StoreSettings.MaxBatchSize"/>) in one
+/// transaction, commits once, and only then completes each caller. Throughput therefore grows with
+/// concurrency while every acknowledgement stays durable.
+/// </summary>
+internal abstract class GroupCommitStore : ICoreStore
+{
+    private readonly Channel<PendingWrite> _queue;
+    private readonly StoreSettings _settings;
+    private readonly CancellationTokenSource _stopping = new();
+    private Task? _writer;
+    private int _disposed;
+
+    protected GroupCommitStore(StoreSettings settings, ILogger logger)
+    {
+        _settings = settings;
+        Logger = logger;
+        _queue = Channel.CreateBounded<PendingWrite>(new BoundedChannelOptions(settings.WriteQueueCapacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+    }
+
+    public abstract string Backend { get; }
+
+    protected ILogger Logger { get; }
+
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        if (_writer is not null)
+        {
+            throw new InvalidOperationException("The store is already initialized.");
+        }
+
+        await MigrateAsync(cancellationToken).ConfigureAwait(false);
+        await OpenWriterAsync(cancellationToken).ConfigureAwait(false);
+
+        // SQLite calls block the thread; the writer gets its own.
+        _writer = Task.Factory.StartNew(WriterLoopAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+    }
+
+    public async Task<T> WriteAsync<T>(string operation, Func<IStoreWriter, CancellationToken, ValueTask<T>> work, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        if (_writer is null)
+        {
+            throw new InvalidOperationException("The store is not initialized.");
+        }
+
+        // The span starts here, so it is a child of the RPC server span, and ends after the commit.
+        var activity = CoreTelemetry.Source.StartActivity($"storage {operation}", ActivityKind.Internal);
+        activity?.SetTag("db.system", Backend);
+        activity?.SetTag("db.operation.name", operation);
+        var pending = new PendingWrite<T>(operation, work, activity);
+        try
+        {
+            await _queue.Writer.WriteAsync(pending, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException)
+        {
+            activity?.Dispose();
+            throw new ObjectDisposedException(GetType().Name, "The store is shutting down.");
+        }
+
+        // Once queued the operation runs to its commit; a cancelled caller just stops waiting.
+        return await pending.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public abstract Task<InstanceRecord?> GetInstanceAsync(string instanceId, CancellationToken cancellationToken);
+
+    public abstract Task<CheckpointRecord?> GetCheckpointAsync(string instanceId, string checkpointId, CancellationToken cancellationToken);
+
+    public abstract Task<PendingSignal?> GetPendingSignalAsync(string instanceId, CancellationToken cancellationToken);
+
+    public abstract Task<Page<InstanceRecord>> ListInstancesAsync(InstanceQuery query, CancellationToken cancellationToken);
+
+    public abstract Task<Page<CheckpointSummary>> ListCheckpointsAsync(CheckpointQuery query, CancellationToken cancellationToken);
+
+    public abstract Task<Page<EventRecord>> ListEventsAsync(EventQuery query, CancellationToken cancellationToken);
+
+    public abstract Task<IReadOnlyList<RetryAttemptRecord>> ListRetryAttemptsAsync(string instanceId, CancellationToken cancellationToken);
+
+    public abstract Task<IReadOnlyDictionary<InstanceStatus, long>> CountInstancesByStatusAsync(CancellationToken cancellationToken);
+
+    public abstract Task<bool> PingAsync(CancellationToken cancellationToken);
+
+    /// <summary>Drains queued writes (each still committed before it is acknowledged), then closes.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        _queue.Writer.TryComplete();
+        if (_writer is not null)
+        {
+            await _writer.ConfigureAwait(false);
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await CloseAsync().ConfigureAwait(false);
+        _stopping.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    protected abstract Task MigrateAsync(CancellationToken cancellationToken);
+
+    /// <summary>Prepares whatever the writer keeps open (SQLite: its connection and statements).</summary>
+    protected abstract Task OpenWriterAsync(CancellationToken cancellationToken);
+
+    protected abstract ValueTask<IWriteTransaction> BeginWriteAsync(CancellationToken cancellationToken);
+
+    protected abstract ValueTask CloseAsync();
+
+    private async Task WriterLoopAsync()
+    {
+        var batch = new List<PendingWrite>(_settings.MaxBatchSize);
+        while (await _queue.Reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            while (batch.Count < _settings.MaxBatchSize && _queue.Reader.TryRead(out var pending))
+            {
+                batch.Add(pending);
+            }
+
+            await ExecuteBatchAsync(batch).ConfigureAwait(false);
+            batch.Clear();
+        }
+    }
+
+    private async Task ExecuteBatchAsync(List<PendingWrite> batch)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var token = CancellationToken.None;
+        try
+        {
+            var transaction = await BeginWriteAsync(token).ConfigureAwait(false);
+            await using (transaction.ConfigureAwait(false))
+            {
+                foreach (var pending in batch)
+                {
+                    await RunAsync(pending, transaction, token).ConfigureAwait(false);
+                }
+
+                await transaction.CommitAsync(token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex)
+        {
+            // Something other than a clean rejection: nothing of this batch is stored. Re-run each
+            // operation in its own transaction so only the culprit fails.
+            Log.BatchFailed(Logger, batch.Count, ex);
+            foreach (var pending in batch)
+            {
+                await ExecuteAloneAsync(pending).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        var elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        CoreTelemetry.BatchSize.Record(batch.Count);
+        CoreTelemetry.CommitDuration.Record(elapsed);
+        foreach (var pending in batch)
+        {
+            pending.Complete(batch.Count);
+        }
+    }
+
+    private async Task ExecuteAloneAsync(PendingWrite pending)
+    {
+        pending.Reset();
+        try
+        {
+            var transaction = await BeginWriteAsync(CancellationToken.None).ConfigureAwait(false);
+            await using (transaction.ConfigureAwait(false))
+            {
+                await RunAsync(pending, transaction, CancellationToken.None).ConfigureAwait(false);
+                await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+
+            pending.Complete(1);
+        }
+        catch (CoreException ex)
+        {
+            pending.Fail(ex);
+        }
+        catch (Exception ex)
+        {
+            Log.OperationFailed(Logger, pending.Operation, ex);
+            pending.Fail(new StorageException(pending.Operation, ex));
+        }
+    }
+
+    private static async ValueTask RunAsync(PendingWrite pending, IWriteTransaction transaction, CancellationToken token)
+    {
+        transaction.ResetWriteTracking();
+        try
+        {
+            await pending.RunAsync(transaction, token).ConfigureAwait(false);
+        }
+        catch (CoreException ex) when (!transaction.HasWritten)
+        {
+            // A rule said no before anything was written: the rest of the batch is unaffected.
+            pending.Reject(ex);
+        }
+    }
+
+    /// <summary>A queued unit of work and its caller's completion.</summary>
+    private abstract class PendingWrite(string operation, Activity? activity)
+    {
+        public string Operation { get; } = operation;
+
+        protected Activity? Activity { get; } = activity;
+
+        public abstract ValueTask RunAsync(IStoreWriter writer, CancellationToken cancellationToken);
+
+        public abstract void Reject(Exception exception);
+
+        public abstract void Reset();
+
+        public abstract void Complete(int batchSize);
+
+        public abstract void Fail(Exception exception);
+    }
+
+    private sealed class PendingWrite<T>(string operation, Func<IStoreWriter, CancellationToken, ValueTask<T>> work, Activity? activity)
+        : PendingWrite(operation, activity)
+    {
+        private readonly TaskCompletionSource<T> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private T? _result;
+        private Exception? _rejection;
+
+        public Task<T> Task => _completion.Task;
+
+        public override async ValueTask RunAsync(IStoreWriter writer, CancellationToken cancellationToken) =>
+            _result = await work(writer, cancellationToken).ConfigureAwait(false);
+
+        public override void Reject(Exception exception) => _rejection = exception;
+
+        public override void Reset()
+        {
+            _result = default;
+            _rejection = null;
+        }
+
+        public override void Complete(int batchSize)
+        {
+            Activity?.SetTag("runtara.storage.batch_size", batchSize);
+            if (_rejection is not null)
+            {
+                Fail(_rejection);
+                return;
+            }
+
+            Activity?.Dispose();
+            _completion.TrySetResult(_result!);
+        }
+
+        public override void Fail(Exception exception)
+        {
+            if (Activity is not null)
+            {
+                Activity.SetStatus(ActivityStatusCode.Error, exception is RuntaraException runtara ? runtara.Code : exception.GetType().Name);
+                Activity.Dispose();
+            }
+
+            _completion.TrySetException(exception);
+        }
+    }
+}
+
+/// <summary>Settings of the group-commit writer.</summary>
+public sealed record StoreSettings(int MaxBatchSize, int WriteQueueCapacity);

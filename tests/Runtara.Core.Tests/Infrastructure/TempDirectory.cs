@@ -1,0 +1,27 @@
+namespace Runtara.Core.Tests.Infrastructure;
+
+/// <summary>A directory deleted when disposed.</summary>
+public sealed class TempDirectory : IDisposable
+{
+    public TempDirectory(string prefix = "runtara-core")
+    {
+        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"{prefix}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(Path);
+    }
+
+    public string Path { get; }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(Path, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}
