@@ -104,15 +104,16 @@ internal sealed class InstanceService(
         var run = await GetOwnedRunAsync(instanceId, tenantId, cancellationToken).ConfigureAwait(false);
         var status = await core.GetStatusAsync(instanceId, cancellationToken).ConfigureAwait(false);
         var coreStatus = status?.Status ?? CoreStatus.StatusUnknown;
-        if (coreStatus == CoreStatus.StatusCancelled && !supervisor.IsLive(instanceId))
+        // A finished instance stays as it finished (its process, if still exiting, ends on its own).
+        if (coreStatus == CoreStatus.StatusCancelled)
         {
-            await SyncAsync(run, status, cancellationToken).ConfigureAwait(false);
+            await SyncLockedAsync(instanceId, status, cancellationToken).ConfigureAwait(false);
             return;
         }
 
-        if (coreStatus is CoreStatus.StatusCompleted or CoreStatus.StatusFailed && !supervisor.IsLive(instanceId))
+        if (coreStatus is CoreStatus.StatusCompleted or CoreStatus.StatusFailed)
         {
-            await SyncAsync(run, status, cancellationToken).ConfigureAwait(false);
+            await SyncLockedAsync(instanceId, status, cancellationToken).ConfigureAwait(false);
             throw new InvalidInstanceStateException(instanceId, "stop", StatusName(coreStatus), "it already finished");
         }
 
@@ -184,9 +185,10 @@ internal sealed class InstanceService(
             return status is null || (!string.IsNullOrEmpty(tenantId) && status.TenantId != tenantId) ? null : new InstanceView(null, status, null);
         }
 
-        if (!supervisor.IsLive(instanceId) && status is not null && InstanceSupervisor.FromCore(status.Status) is { } coreStatus && coreStatus != run.Status && coreStatus is not (RunStatus.Running or RunStatus.Pending))
+        // The core's outcome is copied at once (the process may still be exiting), so lists agree with status.
+        if (status is not null && InstanceSupervisor.FromCore(status.Status) is { } coreStatus && coreStatus != run.Status && coreStatus is not (RunStatus.Running or RunStatus.Pending))
         {
-            run = await SyncAsync(run, status, cancellationToken).ConfigureAwait(false);
+            run = await SyncLockedAsync(instanceId, status, cancellationToken).ConfigureAwait(false) ?? run;
         }
 
         return new InstanceView(run, status, supervisor.LivePid(instanceId));
@@ -206,6 +208,7 @@ internal sealed class InstanceService(
             if (status is not null && status.Status is CoreStatus.StatusSuspended or CoreStatus.StatusPending && !supervisor.IsLive(instanceId))
             {
                 await core.FinishAsync(instanceId, CoreStatus.StatusCancelled, payload.Length > 0 ? Encoding.UTF8.GetString(payload) : "Cancelled by signal", null, status.Status, cancellationToken).ConfigureAwait(false);
+                run = await store.GetRunAsync(instanceId, cancellationToken).ConfigureAwait(false) ?? run;
                 await SyncAsync(run, await core.GetStatusAsync(instanceId, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
             }
         }
@@ -261,6 +264,15 @@ internal sealed class InstanceService(
         return run is not null && (string.IsNullOrEmpty(tenantId) || run.TenantId == tenantId) ? run : throw new InstanceNotFoundException(instanceId);
     }
 
+    /// <summary>Copies the core's status into the run under the instance lock, from a fresh read (never a stale copy).</summary>
+    private async Task<RunRecord?> SyncLockedAsync(string instanceId, Protocol.Management.GetInstanceStatusResponse? status, CancellationToken cancellationToken)
+    {
+        using var held = await supervisor.LockAsync(instanceId, cancellationToken).ConfigureAwait(false);
+        var run = await store.GetRunAsync(instanceId, cancellationToken).ConfigureAwait(false);
+        return run is null ? null : await SyncAsync(run, status, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Copies the core's status into the run; the caller holds the instance lock and read <paramref name="run"/> under it.</summary>
     private async Task<RunRecord> SyncAsync(RunRecord run, Protocol.Management.GetInstanceStatusResponse? status, CancellationToken cancellationToken)
     {
         if (status is null || InstanceSupervisor.FromCore(status.Status) is not { } coreStatus || coreStatus == run.Status && run.FinishedAtMs is not null)

@@ -180,6 +180,11 @@ public sealed class EnvironmentHarness : IAsyncDisposable
         builder.Configuration.AddInMemoryCollection(settings);
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
+        if (System.Environment.GetEnvironmentVariable("RUNTARA_TEST_LOGS") == "1")
+        {
+            builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        }
+
         builder.AddServiceDefaults();
         builder.AddRuntaraEnvironment();
         var app = builder.Build();

@@ -19,7 +19,7 @@ public static class TestImages
     {
         get
         {
-            var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Parent!.Name;
+            var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
             var folder = Path.Combine(RepositoryRoot, "tests", "Runtara.TestInstance", "bin", configuration, "net10.0");
             return File.Exists(Path.Combine(folder, TestInstanceEntrypoint))
                 ? folder

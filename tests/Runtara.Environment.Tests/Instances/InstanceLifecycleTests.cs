@@ -19,8 +19,9 @@ public sealed class InstanceLifecycleTests(EnvironmentFixture fixture)
         var id = await _env.Client.StartInstanceAsync(new StartInstanceOptions { ImageId = image, TenantId = tenant, Input = """{"message":"Hello from E2E test","number":42}""" });
 
         var info = await _env.Client.WaitForCompletionAsync(id, new WaitOptions { PollInterval = TimeSpan.FromMilliseconds(50), Timeout = Deadline });
-
         Assert.Equal(InstanceStatus.Completed, info.Status);
+        info = await WaitForExitAsync(id);
+
         Assert.Equal("Hello from E2E test", info.Output!.Value.GetProperty("echo").GetProperty("message").GetString());
         Assert.Equal(42, info.Output!.Value.GetProperty("echo").GetProperty("number").GetInt32());
         Assert.Equal(0, info.ExitCode);
@@ -38,7 +39,8 @@ public sealed class InstanceLifecycleTests(EnvironmentFixture fixture)
         var tenant = Ids.Tenant();
         var image = await _env.RegisterTestImageAsync(tenant);
         var id = await _env.Client.StartInstanceAsync(new StartInstanceOptions { ImageId = image, TenantId = tenant });
-        var info = await _env.Client.WaitForCompletionAsync(id, new WaitOptions { PollInterval = TimeSpan.FromMilliseconds(50), Timeout = Deadline });
+        await _env.Client.WaitForCompletionAsync(id, new WaitOptions { PollInterval = TimeSpan.FromMilliseconds(50), Timeout = Deadline });
+        var info = await WaitForExitAsync(id);
 
         Assert.True(info.MemoryPeakBytes > 1024 * 1024, $"peak memory {info.MemoryPeakBytes}");
         Assert.True(info.CpuUsageUsec > 0, $"cpu {info.CpuUsageUsec}");
@@ -69,7 +71,7 @@ public sealed class InstanceLifecycleTests(EnvironmentFixture fixture)
         var id = Ids.Instance();
         await _env.Client.StartInstanceAsync(new StartInstanceOptions { ImageId = image, TenantId = tenant, InstanceId = id });
 
-        var error = await Assert.ThrowsAsync<InstanceAlreadyExistsException>(() =>
+        var error = await Assert.ThrowsAsync<Management.InstanceAlreadyExistsException>(() =>
             _env.Client.StartInstanceAsync(new StartInstanceOptions { ImageId = other, TenantId = tenant, InstanceId = id }));
 
         Assert.Equal(EnvironmentErrorCodes.InstanceAlreadyExists, error.Code);
@@ -86,7 +88,7 @@ public sealed class InstanceLifecycleTests(EnvironmentFixture fixture)
             _env.Client.StartInstanceAsync(new StartInstanceOptions { ImageId = image, TenantId = tenant, InstanceId = id, Input = "{not json" }));
 
         Assert.Equal(EnvironmentErrorCodes.InvalidArgument, error.Code);
-        await Assert.ThrowsAsync<InstanceNotFoundException>(() => _env.Client.GetInstanceAsync(id));
+        await Assert.ThrowsAsync<Management.InstanceNotFoundException>(() => _env.Client.GetInstanceAsync(id));
         Assert.Equal(0, (await _env.Client.ListInstancesAsync(new ListInstancesOptions { TenantId = tenant })).TotalCount);
     }
 
@@ -96,10 +98,10 @@ public sealed class InstanceLifecycleTests(EnvironmentFixture fixture)
         var tenant = Ids.Tenant();
         var id = Ids.Instance();
 
-        await Assert.ThrowsAsync<ImageNotFoundException>(() =>
+        await Assert.ThrowsAsync<Management.ImageNotFoundException>(() =>
             _env.Client.StartInstanceAsync(new StartInstanceOptions { ImageId = Guid.NewGuid().ToString(), TenantId = tenant, InstanceId = id }));
 
-        await Assert.ThrowsAsync<InstanceNotFoundException>(() => _env.Client.GetInstanceAsync(id));
+        await Assert.ThrowsAsync<Management.InstanceNotFoundException>(() => _env.Client.GetInstanceAsync(id));
     }
 
     [Theory]
@@ -152,7 +154,8 @@ public sealed class InstanceLifecycleTests(EnvironmentFixture fixture)
         var image = await _env.RegisterTestImageAsync(tenant);
         var id = await _env.Client.StartInstanceAsync(new StartInstanceOptions { ImageId = image, TenantId = tenant, Input = """{"mode":"fail"}""" });
 
-        var info = await _env.Client.WaitForCompletionAsync(id, new WaitOptions { PollInterval = TimeSpan.FromMilliseconds(50), Timeout = Deadline });
+        await _env.Client.WaitForCompletionAsync(id, new WaitOptions { PollInterval = TimeSpan.FromMilliseconds(50), Timeout = Deadline });
+        var info = await WaitForExitAsync(id);
 
         Assert.Equal(InstanceStatus.Failed, info.Status);
         Assert.Equal("failed on purpose", info.Error);
@@ -213,7 +216,7 @@ public sealed class InstanceLifecycleTests(EnvironmentFixture fixture)
     [Fact]
     public async Task Stop_of_an_unknown_instance_is_not_found()
     {
-        var error = await Assert.ThrowsAsync<InstanceNotFoundException>(() => _env.Client.StopInstanceAsync(Ids.Instance()));
+        var error = await Assert.ThrowsAsync<Management.InstanceNotFoundException>(() => _env.Client.StopInstanceAsync(Ids.Instance()));
         Assert.Equal(EnvironmentErrorCodes.InstanceNotFound, error.Code);
     }
 
@@ -251,7 +254,7 @@ public sealed class InstanceLifecycleTests(EnvironmentFixture fixture)
         await Assert.ThrowsAsync<InstanceStateException>(() => _env.Client.ResumeInstanceAsync(id));
         await _env.Client.StopInstanceAsync(id);
         await Assert.ThrowsAsync<InstanceStateException>(() => _env.Client.ResumeInstanceAsync(id));
-        await Assert.ThrowsAsync<InstanceNotFoundException>(() => _env.Client.ResumeInstanceAsync(Ids.Instance()));
+        await Assert.ThrowsAsync<Management.InstanceNotFoundException>(() => _env.Client.ResumeInstanceAsync(Ids.Instance()));
     }
 
     [Fact]
@@ -379,13 +382,17 @@ public sealed class InstanceLifecycleTests(EnvironmentFixture fixture)
         var id = await _env.Client.StartInstanceAsync(new StartInstanceOptions { ImageId = image, TenantId = tenant, Input = """{"mode":"wait_signal"}""" });
         await WaitForStatusAsync(id, InstanceStatus.Running);
 
-        var error = await Assert.ThrowsAsync<ImageInUseException>(() => _env.Client.DeleteImageAsync(image, tenant));
+        var error = await Assert.ThrowsAsync<Management.ImageInUseException>(() => _env.Client.DeleteImageAsync(image, tenant));
         Assert.Equal(EnvironmentErrorCodes.ImageInUse, error.Code);
 
         await _env.Client.StopInstanceAsync(id);
         await _env.Client.DeleteImageAsync(image, tenant);
-        await Assert.ThrowsAsync<ImageNotFoundException>(() => _env.Client.GetImageAsync(image, tenant));
+        await Assert.ThrowsAsync<Management.ImageNotFoundException>(() => _env.Client.GetImageAsync(image, tenant));
     }
+
+    /// <summary>The core reports the outcome as soon as the instance does; the exit code follows when the process has ended.</summary>
+    private async Task<InstanceInfo> WaitForExitAsync(string id) =>
+        await Wait.UntilAsync(() => _env.Client.GetInstanceAsync(id), i => i.ExitCode is not null && i.Pid is null, Deadline, $"instance {id}'s process to exit");
 
     private async Task<InstanceInfo> WaitForStatusAsync(string id, InstanceStatus status) =>
         await Wait.UntilAsync(() => _env.Client.GetInstanceAsync(id), i => i.Status == status, Deadline, $"instance {id} to be {status}");
