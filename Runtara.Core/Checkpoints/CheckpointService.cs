@@ -31,20 +31,19 @@ internal sealed class CheckpointService(ICoreStore store, ActivityTracker activi
 
         var (saved, pending, custom) = await store.WriteAsync("checkpoint", async (writer, token) =>
         {
-            var instance = await writer.GetInstanceAsync(instanceId, token).ConfigureAwait(false) ?? throw new InstanceNotFoundException(instanceId);
-            InstanceStateMachine.Ensure(instance, InstanceStateMachine.RunningOnly, "checkpoint");
+            var (instance, signal) = await writer.GetInstanceAndSignalAsync(instanceId, token).ConfigureAwait(false);
+            InstanceStateMachine.Ensure(instance ?? throw new InstanceNotFoundException(instanceId), InstanceStateMachine.RunningOnly, "checkpoint");
             var now = time.NowMs();
             var result = await writer.SaveCheckpointIfAbsentAsync(instanceId, checkpointId, state, now, token).ConfigureAwait(false);
             if (result.Inserted)
             {
-                await writer.UpdateInstanceAsync(instance with { CheckpointId = checkpointId, LastActivityMs = now }, token).ConfigureAwait(false);
+                await writer.SetLastCheckpointAsync(instanceId, checkpointId, now, token).ConfigureAwait(false);
             }
             else
             {
                 await writer.TouchInstanceAsync(instanceId, now, token).ConfigureAwait(false);
             }
 
-            var signal = await writer.GetPendingSignalAsync(instanceId, token).ConfigureAwait(false);
             var payload = await writer.TakeCustomSignalAsync(instanceId, checkpointId, token).ConfigureAwait(false);
             return (result, signal, payload is null ? null : new CustomSignal(checkpointId, payload));
         }, cancellationToken).ConfigureAwait(false);

@@ -60,8 +60,12 @@ internal abstract class GroupCommitStore : ICoreStore
         await MigrateAsync(cancellationToken).ConfigureAwait(false);
         await OpenWriterAsync(cancellationToken).ConfigureAwait(false);
 
-        // SQLite calls block the thread; the writer gets its own.
-        _writer = Task.Factory.StartNew(WriterLoopAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+        // The writer owns a thread: its statements and fsyncs block (SQLite is synchronous under its
+        // async API), and on a pool thread those waits would starve the RPC work sharing the pool.
+        var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() => RunWriter(stopped)) { IsBackground = true, Name = $"runtara-{Backend}-writer" };
+        thread.Start();
+        _writer = stopped.Task;
     }
 
     public async Task<T> WriteAsync<T>(string operation, Func<IStoreWriter, CancellationToken, ValueTask<T>> work, CancellationToken cancellationToken)
@@ -138,18 +142,28 @@ internal abstract class GroupCommitStore : ICoreStore
 
     protected abstract ValueTask CloseAsync();
 
-    private async Task WriterLoopAsync()
+    private void RunWriter(TaskCompletionSource stopped)
     {
         var batch = new List<PendingWrite>(_settings.MaxBatchSize);
-        while (await _queue.Reader.WaitToReadAsync().ConfigureAwait(false))
+        try
         {
-            while (batch.Count < _settings.MaxBatchSize && _queue.Reader.TryRead(out var pending))
+            // Blocking waits are deliberate here: this is the writer's own thread (see InitializeAsync).
+            while (_queue.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
             {
-                batch.Add(pending);
+                while (batch.Count < _settings.MaxBatchSize && _queue.Reader.TryRead(out var pending))
+                {
+                    batch.Add(pending);
+                }
+
+                ExecuteBatchAsync(batch).GetAwaiter().GetResult();
+                batch.Clear();
             }
 
-            await ExecuteBatchAsync(batch).ConfigureAwait(false);
-            batch.Clear();
+            stopped.TrySetResult();
+        }
+        catch (Exception ex)
+        {
+            stopped.TrySetException(ex);
         }
     }
 

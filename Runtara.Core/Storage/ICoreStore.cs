@@ -58,10 +58,16 @@ public interface IStoreWriter
     /// <summary>Reads the instance row (PostgreSQL locks it for the transaction).</summary>
     ValueTask<InstanceRecord?> GetInstanceAsync(string instanceId, CancellationToken cancellationToken);
 
+    /// <summary>Reads the instance row (locked on PostgreSQL) and its unacknowledged signal in one statement (the checkpoint hot path).</summary>
+    ValueTask<(InstanceRecord? Instance, PendingSignal? Signal)> GetInstanceAndSignalAsync(string instanceId, CancellationToken cancellationToken);
+
     ValueTask InsertInstanceAsync(InstanceRecord instance, CancellationToken cancellationToken);
 
     /// <summary>Writes every mutable column of the instance row.</summary>
     ValueTask UpdateInstanceAsync(InstanceRecord instance, CancellationToken cancellationToken);
+
+    /// <summary>Records a freshly saved checkpoint as the instance's last one and stamps activity (the hot path's narrow update).</summary>
+    ValueTask SetLastCheckpointAsync(string instanceId, string checkpointId, long atMs, CancellationToken cancellationToken);
 
     /// <summary>Stamps last activity only.</summary>
     ValueTask TouchInstanceAsync(string instanceId, long atMs, CancellationToken cancellationToken);

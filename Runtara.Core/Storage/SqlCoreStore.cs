@@ -20,11 +20,17 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
     private const string InstanceColumns =
         "instance_id, tenant_id, status, checkpoint_id, created_at, started_at, finished_at, last_activity_at, sleep_until, wake_lease_until, output, error";
 
+    private const string QualifiedInstanceColumns =
+        "i.instance_id, i.tenant_id, i.status, i.checkpoint_id, i.created_at, i.started_at, i.finished_at, i.last_activity_at, i.sleep_until, i.wake_lease_until, i.output, i.error";
+
     private DbConnection? _writerConnection;
     private StatementCache? _statements;
 
     /// <summary>Appended to the writer's instance read to lock the row (PostgreSQL: FOR UPDATE).</summary>
     protected abstract string LockRowClause { get; }
+
+    /// <summary>Appended to the joined instance-and-signal read to lock only the instance row (PostgreSQL: FOR UPDATE OF i).</summary>
+    protected abstract string LockInstanceRowClause { get; }
 
     /// <summary>Appended to the due-wakeup claim so that replicas skip each other's rows.</summary>
     protected abstract string ClaimClause { get; }
@@ -455,6 +461,26 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
             return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadInstance(reader) : null;
         }
 
+        public async ValueTask<(InstanceRecord? Instance, PendingSignal? Signal)> GetInstanceAndSignalAsync(string instanceId, CancellationToken cancellationToken)
+        {
+            var command = statements.Get(
+                $"SELECT {QualifiedInstanceColumns}, s.signal_type, s.payload, s.created_at FROM instances i "
+                + $"LEFT JOIN pending_signals s ON s.instance_id = i.instance_id AND s.acknowledged_at IS NULL WHERE i.instance_id = @id{store.LockInstanceRowClause}",
+                transaction);
+            Bind(command, "@id", DbType.String, instanceId);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                return (null, null);
+            }
+
+            var instance = ReadInstance(reader);
+            var signal = reader.IsDBNull(12) || SignalKindExtensions.TryParseStorageName(reader.GetString(12)) is not { } kind
+                ? null
+                : new PendingSignal(instanceId, kind, reader.IsDBNull(13) ? [] : reader.GetFieldValue<byte[]>(13), reader.GetInt64(14));
+            return (instance, signal);
+        }
+
         public async ValueTask InsertInstanceAsync(InstanceRecord instance, CancellationToken cancellationToken)
         {
             _written = true;
@@ -475,6 +501,16 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
                 + "sleep_until = @sleep, wake_lease_until = @lease, output = @output, error = @error WHERE instance_id = @id",
                 transaction);
             BindInstance(command, instance);
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        public async ValueTask SetLastCheckpointAsync(string instanceId, string checkpointId, long atMs, CancellationToken cancellationToken)
+        {
+            _written = true;
+            var command = statements.Get("UPDATE instances SET checkpoint_id = @cp, last_activity_at = @at WHERE instance_id = @id", transaction);
+            Bind(command, "@id", DbType.String, instanceId);
+            Bind(command, "@cp", DbType.String, checkpointId);
+            Bind(command, "@at", DbType.Int64, atMs);
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 

@@ -6,6 +6,7 @@ IBenchCommand[] commands =
 [
     new RpcCommand(),
     new FramesCommand(),
+    new CoreCheckpointsCommand(),
 ];
 
 return await BenchHost.RunAsync(commands, args);

@@ -38,6 +38,8 @@ internal sealed class PostgresCoreStore : SqlCoreStore
 
     protected override string LockRowClause => " FOR UPDATE";
 
+    protected override string LockInstanceRowClause => " FOR UPDATE OF i";
+
     protected override string ClaimClause => " FOR UPDATE SKIP LOCKED";
 
     protected override string PayloadContainsExpression(string parameter) => $"strpos(lower(encode(payload, 'escape')), {parameter}) > 0";

@@ -35,6 +35,8 @@ internal sealed class SqliteCoreStore : SqlCoreStore
 
     protected override string LockRowClause => string.Empty;
 
+    protected override string LockInstanceRowClause => string.Empty;
+
     // One writer per file: there are no other replicas to skip.
     protected override string ClaimClause => string.Empty;
 
@@ -86,7 +88,7 @@ internal sealed class SqliteCoreStore : SqlCoreStore
 
             // journal_mode is stored in the file; synchronous and foreign_keys are per connection.
             var pragmas = forWriter
-                ? "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;"
+                ? "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA cache_size = -32768;"
                 : "PRAGMA busy_timeout = 5000;";
             await ExecuteAsync(connection, pragmas, cancellationToken).ConfigureAwait(false);
             return connection;
