@@ -7,6 +7,7 @@ IBenchCommand[] commands =
     new RpcCommand(),
     new FramesCommand(),
     new CoreCheckpointsCommand(),
+    new W3ProcessCommand(),
 ];
 
 return await BenchHost.RunAsync(commands, args);

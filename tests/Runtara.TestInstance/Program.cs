@@ -8,6 +8,9 @@ using Runtara.Protocol.Rpc;
 using Runtara.Protocol.Security;
 using Runtara.Protocol.Transport;
 
+var clock = System.Diagnostics.Stopwatch.StartNew();
+var sinceStart = DateTime.Now - System.Diagnostics.Process.GetCurrentProcess().StartTime;
+
 // Modes (input "mode"): complete (default), fail, crash, sleep, wait_signal, hang, ignore_term, busy, custom_signal, env.
 var instanceId = Environment.GetEnvironmentVariable("RUNTARA_INSTANCE_ID") ?? throw new InvalidOperationException("RUNTARA_INSTANCE_ID is required");
 var tenantId = Environment.GetEnvironmentVariable("RUNTARA_TENANT_ID") ?? throw new InvalidOperationException("RUNTARA_TENANT_ID is required");
@@ -44,7 +47,7 @@ if (!registered.RegisterInstance.Success)
     return 2;
 }
 
-Console.WriteLine($"registered {instanceId} mode={mode} checkpoint={checkpointFromLaunch}");
+Console.WriteLine($"registered {instanceId} mode={mode} checkpoint={checkpointFromLaunch} (main after {sinceStart.TotalMilliseconds:0} ms, registered after {clock.ElapsedMilliseconds} ms more)");
 
 switch (mode)
 {
@@ -183,7 +186,9 @@ async Task EventAsync(InstanceEventType type, string payload, string? checkpoint
 
 async Task<int> CompleteAsync(JsonNode result)
 {
+    var beforeComplete = clock.ElapsedMilliseconds;
     await EventAsync(InstanceEventType.EventCompleted, result.ToJsonString());
+    Console.WriteLine($"completed: step done at {beforeComplete} ms, completed at {clock.ElapsedMilliseconds} ms");
     WriteOutput(new JsonObject { ["status"] = "completed", ["result"] = result.DeepClone() });
     return 0;
 }
