@@ -73,8 +73,17 @@ public sealed class EnvironmentHarness : IAsyncDisposable
             settings[key] = value;
         }
 
-        var environment = await StartEnvironmentAsync(settings);
-        return new EnvironmentHarness(root, core, endpoints, environment, settings);
+        try
+        {
+            var environment = await StartEnvironmentAsync(settings);
+            return new EnvironmentHarness(root, core, endpoints, environment, settings);
+        }
+        catch
+        {
+            await core.StopAsync();
+            await core.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>Stops the environment gracefully (instance processes keep running) and starts a new one on the same data directory.</summary>
@@ -189,7 +198,16 @@ public sealed class EnvironmentHarness : IAsyncDisposable
         builder.AddRuntaraEnvironment();
         var app = builder.Build();
         app.MapDefaultEndpoints();
-        await app.StartAsync();
+        try
+        {
+            await app.StartAsync();
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
+
         return app;
     }
 }
