@@ -23,7 +23,7 @@ internal sealed class W3ProcessCommand : IBenchCommand
 {
     public string Name => "w3-process";
 
-    public string Usage => "[--count N=200] [--warmup N=10] [--poll-ms MS=2] [--image ZIP_OR_FOLDER (default: tests/Runtara.TestInstance output)] [--entrypoint FILE] [--data DIR=./bench-data]";
+    public string Usage => "[--count N=200] [--warmup N=10] [--poll-ms MS=2] [--image ZIP_OR_FOLDER (default: tests/Runtara.TestInstance published ReadyToRun)] [--ready-to-run true|false] [--entrypoint FILE] [--data DIR=./bench-data]";
 
     public async Task<int> RunAsync(BenchArguments arguments, CancellationToken cancellationToken)
     {
@@ -32,10 +32,11 @@ internal sealed class W3ProcessCommand : IBenchCommand
         var poll = TimeSpan.FromMilliseconds(Math.Max(1, arguments.GetInt("poll-ms", 2)));
         var image = arguments.GetString("image", string.Empty);
         var entrypoint = arguments.GetString("entrypoint", "Runtara.TestInstance.dll");
+        var readyToRun = bool.Parse(arguments.GetString("ready-to-run", "true"));
         var data = Path.Combine(arguments.GetString("data", Path.Combine(Directory.GetCurrentDirectory(), "bench-data")), $"w3-process-{Guid.NewGuid():N}");
         arguments.EnsureAllRead();
 
-        var imagePath = ResolveImage(image, data);
+        var imagePath = await ResolveImageAsync(image, readyToRun, data, cancellationToken);
         Directory.CreateDirectory(data);
         var coreData = Path.Combine(data, "core");
         var envData = Path.Combine(data, "env");
@@ -110,7 +111,7 @@ internal sealed class W3ProcessCommand : IBenchCommand
                 "Runtara w3-process: start a one-step image as a real process until its result is readable",
                 [
                     ("instances", count.ToString(CultureInfo.InvariantCulture)),
-                    ("image", Path.GetFileName(imagePath)),
+                    ("image", string.IsNullOrEmpty(image) ? $"tests/Runtara.TestInstance ({(readyToRun ? "published ReadyToRun" : "build output")})" : image),
                     ("storage", "sqlite (core and environment)"),
                     ("transport", "tcp"),
                     ("status poll", $"{poll.TotalMilliseconds:0} ms"),
@@ -139,16 +140,42 @@ internal sealed class W3ProcessCommand : IBenchCommand
         return builder.Build();
     }
 
-    /// <summary>A zip as given, a folder zipped, or by default the test instance's build output zipped.</summary>
-    private static string ResolveImage(string image, string data)
+    /// <summary>
+    /// A zip as given, a folder zipped, or by default the test instance (one checkpointed step, then
+    /// COMPLETED) published ReadyToRun — how a production image would be built — and zipped.
+    /// </summary>
+    private static async Task<string> ResolveImageAsync(string image, bool readyToRun, string data, CancellationToken cancellationToken)
     {
         if (File.Exists(image))
         {
             return Path.GetFullPath(image);
         }
 
-        var folder = Directory.Exists(image) ? image : DefaultImageFolder();
         Directory.CreateDirectory(data);
+        var folder = Directory.Exists(image) ? image : DefaultImageFolder();
+        if (string.IsNullOrEmpty(image) && readyToRun)
+        {
+            var published = Path.Combine(data, "image");
+            var project = Path.GetFullPath(Path.Combine(folder, "..", "..", "..", "Runtara.TestInstance.csproj"));
+            var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var argument in new[] { "publish", project, "-c", "Release", "-r", System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier, "--self-contained", "false", "-p:PublishReadyToRun=true", "-o", published, "-nologo" })
+            {
+                start.ArgumentList.Add(argument);
+            }
+
+            Console.WriteLine("publishing the test instance ReadyToRun…");
+            using var publish = Process.Start(start)!;
+            var output = publish.StandardOutput.ReadToEndAsync(cancellationToken);
+            var errors = publish.StandardError.ReadToEndAsync(cancellationToken);
+            await publish.WaitForExitAsync(cancellationToken);
+            if (publish.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"dotnet publish failed:\n{await output}{await errors}");
+            }
+
+            folder = published;
+        }
+
         var zip = Path.Combine(data, "image.zip");
         ZipFile.CreateFromDirectory(folder, zip);
         return zip;
