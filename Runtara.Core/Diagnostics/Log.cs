@@ -28,6 +28,9 @@ internal static partial class Log
     [LoggerMessage(2102, LogLevel.Error, "Storage operation {Operation} failed", EventName = "OperationFailed")]
     public static partial void OperationFailed(ILogger logger, string operation, Exception exception);
 
+    [LoggerMessage(2104, LogLevel.Critical, "fsync of the write-ahead log failed; the operations it covered are reported failed", EventName = "SyncFailed")]
+    public static partial void SyncFailed(ILogger logger, Exception exception);
+
     [LoggerMessage(2103, LogLevel.Warning, "Refreshing the instance status gauge failed", EventName = "StatusSnapshotFailed")]
     public static partial void StatusSnapshotFailed(ILogger logger, Exception exception);
 

@@ -71,10 +71,15 @@ public static class CoreHostingExtensions
     private static ICoreStore CreateStore(IServiceProvider services)
     {
         var options = services.GetRequiredService<IOptions<CoreOptions>>().Value;
-        var settings = new StoreSettings(options.MaxWriteBatchSize, options.WriteQueueCapacity);
         var loggers = services.GetRequiredService<ILoggerFactory>();
         return string.IsNullOrWhiteSpace(options.PostgresConnectionString)
-            ? new SqliteCoreStore(Path.Combine(options.ResolveDataDirectory(), "core.db"), settings, loggers.CreateLogger<SqliteCoreStore>())
-            : new PostgresCoreStore(options.PostgresConnectionString, settings, loggers.CreateLogger<PostgresCoreStore>());
+            ? new SqliteCoreStore(
+                Path.Combine(options.ResolveDataDirectory(), "core.db"),
+                new StoreSettings(options.MaxWriteBatchSize, options.WriteQueueCapacity, Writers: 1),
+                loggers.CreateLogger<SqliteCoreStore>())
+            : new PostgresCoreStore(
+                options.PostgresConnectionString,
+                new StoreSettings(options.MaxWriteBatchSize, options.WriteQueueCapacity, options.PostgresWriters),
+                loggers.CreateLogger<PostgresCoreStore>());
     }
 }

@@ -65,6 +65,13 @@ public sealed class CoreOptions
     [Range(1, 10_000)]
     public int MaxWriteBatchSize { get; set; } = 512;
 
+    /// <summary>
+    /// PostgreSQL: group-commit writers running side by side, each on its own connection (row locks
+    /// keep them correct); more hide the network round trips of one. SQLite always has one writer.
+    /// </summary>
+    [Range(1, 64)]
+    public int PostgresWriters { get; set; } = 4;
+
     /// <summary>Writes waiting for the writer before callers are held back.</summary>
     [Range(1, 1_000_000)]
     public int WriteQueueCapacity { get; set; } = 20_000;

@@ -22,7 +22,7 @@ internal interface IWriteTransaction : IStoreWriter, IAsyncDisposable
 }
 
 /// <summary>
-/// The group-commit writer shared by both backends: a single loop drains a queue of pending
+/// The group-commit writer shared by both backends: a writer loop drains a queue of pending
 /// operations, runs as many as are waiting (up to <see cref="StoreSettings.MaxBatchSize"/>) in one
 /// transaction, commits once, and only then completes each caller. Throughput therefore grows with
 /// concurrency while every acknowledgement stays durable.
@@ -30,9 +30,13 @@ internal interface IWriteTransaction : IStoreWriter, IAsyncDisposable
 internal abstract class GroupCommitStore : ICoreStore
 {
     private readonly Channel<PendingWrite> _queue;
+    private readonly Channel<CommittedBatch> _committed = Channel.CreateUnbounded<CommittedBatch>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     private readonly StoreSettings _settings;
-    private readonly CancellationTokenSource _stopping = new();
-    private Task? _writer;
+    private TaskCompletionSource _durableAdvanced = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Task? _syncer;
+    private long _committing;
+    private long _durable;
+    private Task? _writers;
     private int _disposed;
 
     protected GroupCommitStore(StoreSettings settings, ILogger logger)
@@ -52,26 +56,41 @@ internal abstract class GroupCommitStore : ICoreStore
 
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
-        if (_writer is not null)
+        if (_writers is not null)
         {
             throw new InvalidOperationException("The store is already initialized.");
         }
+
+        // Sequence-based read barriers assume commits complete in order: one writer when commits are not durable by themselves.
+        var writers = CommitIsDurable ? Math.Max(1, _settings.Writers) : 1;
 
         await MigrateAsync(cancellationToken).ConfigureAwait(false);
         await OpenWriterAsync(cancellationToken).ConfigureAwait(false);
 
         // The writer owns a thread: its statements and fsyncs block (SQLite is synchronous under its
         // async API), and on a pool thread those waits would starve the RPC work sharing the pool.
-        var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var thread = new Thread(() => RunWriter(stopped)) { IsBackground = true, Name = $"runtara-{Backend}-writer" };
-        thread.Start();
-        _writer = stopped.Task;
+        var stopped = new List<Task>();
+        for (var writer = 0; writer < writers; writer++)
+        {
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var index = writer;
+            new Thread(() => RunWriter(index, done)) { IsBackground = true, Name = $"runtara-{Backend}-writer-{index}" }.Start();
+            stopped.Add(done.Task);
+        }
+
+        _writers = Task.WhenAll(stopped);
+        if (!CommitIsDurable)
+        {
+            var synced = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            new Thread(() => RunSyncer(synced)) { IsBackground = true, Name = $"runtara-{Backend}-sync" }.Start();
+            _syncer = synced.Task;
+        }
     }
 
     public async Task<T> WriteAsync<T>(string operation, Func<IStoreWriter, CancellationToken, ValueTask<T>> work, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(work);
-        if (_writer is null)
+        if (_writers is null)
         {
             throw new InvalidOperationException("The store is not initialized.");
         }
@@ -122,15 +141,50 @@ internal abstract class GroupCommitStore : ICoreStore
         }
 
         _queue.Writer.TryComplete();
-        if (_writer is not null)
+        if (_writers is not null)
         {
-            await _writer.ConfigureAwait(false);
+            await _writers.ConfigureAwait(false);
         }
 
-        await _stopping.CancelAsync().ConfigureAwait(false);
+        _committed.Writer.TryComplete();
+        if (_syncer is not null)
+        {
+            await _syncer.ConfigureAwait(false);
+        }
+
         await CloseAsync().ConfigureAwait(false);
-        _stopping.Dispose();
         GC.SuppressFinalize(this);
+    }
+
+    /// <summary>
+    /// True when a commit is durable by the time it returns (PostgreSQL). False when durability
+    /// needs <see cref="SyncDurably"/> after it (SQLite): the writer then goes on with the next
+    /// batch while a second thread makes the committed ones durable and acknowledges them — one
+    /// fsync can cover several batches, and execution overlaps the disk wait.
+    /// </summary>
+    protected virtual bool CommitIsDurable => true;
+
+    /// <summary>Makes every commit so far durable (an fsync). Only called when <see cref="CommitIsDurable"/> is false.</summary>
+    protected virtual void SyncDurably()
+    {
+    }
+
+    /// <summary>The sequence number of the newest commit started; a read that began after it waits for it to be durable.</summary>
+    protected long CommittingSequence => Volatile.Read(ref _committing);
+
+    /// <summary>Completes when every commit up to <paramref name="sequence"/> is durable, so readers never see what a crash could take back.</summary>
+    protected async ValueTask WaitUntilDurableAsync(long sequence, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var advanced = Volatile.Read(ref _durableAdvanced);
+            if (Volatile.Read(ref _durable) >= sequence)
+            {
+                return;
+            }
+
+            await advanced.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
     protected abstract Task MigrateAsync(CancellationToken cancellationToken);
@@ -138,11 +192,12 @@ internal abstract class GroupCommitStore : ICoreStore
     /// <summary>Prepares whatever the writer keeps open (SQLite: its connection and statements).</summary>
     protected abstract Task OpenWriterAsync(CancellationToken cancellationToken);
 
-    protected abstract ValueTask<IWriteTransaction> BeginWriteAsync(CancellationToken cancellationToken);
+    /// <summary>Begins a transaction on the connection of writer <paramref name="writer"/> (0-based).</summary>
+    protected abstract ValueTask<IWriteTransaction> BeginWriteAsync(int writer, CancellationToken cancellationToken);
 
     protected abstract ValueTask CloseAsync();
 
-    private void RunWriter(TaskCompletionSource stopped)
+    private void RunWriter(int writer, TaskCompletionSource stopped)
     {
         var batch = new List<PendingWrite>(_settings.MaxBatchSize);
         try
@@ -155,7 +210,7 @@ internal abstract class GroupCommitStore : ICoreStore
                     batch.Add(pending);
                 }
 
-                ExecuteBatchAsync(batch).GetAwaiter().GetResult();
+                ExecuteBatchAsync(writer, batch).GetAwaiter().GetResult();
                 batch.Clear();
             }
 
@@ -167,13 +222,14 @@ internal abstract class GroupCommitStore : ICoreStore
         }
     }
 
-    private async Task ExecuteBatchAsync(List<PendingWrite> batch)
+    private async Task ExecuteBatchAsync(int writer, List<PendingWrite> batch)
     {
         var started = Stopwatch.GetTimestamp();
         var token = CancellationToken.None;
+        long sequence = 0;
         try
         {
-            var transaction = await BeginWriteAsync(token).ConfigureAwait(false);
+            var transaction = await BeginWriteAsync(writer, token).ConfigureAwait(false);
             await using (transaction.ConfigureAwait(false))
             {
                 foreach (var pending in batch)
@@ -181,6 +237,7 @@ internal abstract class GroupCommitStore : ICoreStore
                     await RunAsync(pending, transaction, token).ConfigureAwait(false);
                 }
 
+                sequence = Interlocked.Increment(ref _committing);
                 await transaction.CommitAsync(token).ConfigureAwait(false);
             }
         }
@@ -189,45 +246,149 @@ internal abstract class GroupCommitStore : ICoreStore
             // Something other than a clean rejection: nothing of this batch is stored. Re-run each
             // operation in its own transaction so only the culprit fails.
             Log.BatchFailed(Logger, batch.Count, ex);
+            if (sequence != 0)
+            {
+                Settle(new CommittedBatch([], sequence, started));
+            }
+
             foreach (var pending in batch)
             {
-                await ExecuteAloneAsync(pending).ConfigureAwait(false);
+                await ExecuteAloneAsync(writer, pending).ConfigureAwait(false);
             }
 
             return;
         }
 
-        var elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
-        CoreTelemetry.BatchSize.Record(batch.Count);
-        CoreTelemetry.CommitDuration.Record(elapsed);
-        foreach (var pending in batch)
-        {
-            pending.Complete(batch.Count);
-        }
+        Settle(new CommittedBatch([.. batch], sequence, started));
     }
 
-    private async Task ExecuteAloneAsync(PendingWrite pending)
+    /// <summary>The syncer thread: one fsync for every batch committed since the last one, then their acknowledgements.</summary>
+    private void RunSyncer(TaskCompletionSource stopped)
     {
-        pending.Reset();
+        var ready = new List<CommittedBatch>();
         try
         {
-            var transaction = await BeginWriteAsync(CancellationToken.None).ConfigureAwait(false);
-            await using (transaction.ConfigureAwait(false))
+            // Blocking waits are deliberate: this is the syncer's own thread.
+            while (_committed.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
             {
-                await RunAsync(pending, transaction, CancellationToken.None).ConfigureAwait(false);
-                await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+                while (_committed.Reader.TryRead(out var batch))
+                {
+                    ready.Add(batch);
+                }
+
+                Exception? failure = null;
+                try
+                {
+                    SyncDurably();
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ObjectDisposedException)
+                {
+                    failure = ex;
+                    Log.SyncFailed(Logger, ex);
+                }
+
+                foreach (var batch in ready)
+                {
+                    if (failure is null)
+                    {
+                        Acknowledge(batch);
+                    }
+                    else
+                    {
+                        MarkDurable(batch.Sequence);
+                        foreach (var pending in batch.Operations)
+                        {
+                            pending.Fail(new StorageException(pending.Operation, failure));
+                        }
+                    }
+                }
+
+                ready.Clear();
             }
 
-            pending.Complete(1);
-        }
-        catch (CoreException ex)
-        {
-            pending.Fail(ex);
+            stopped.TrySetResult();
         }
         catch (Exception ex)
         {
-            Log.OperationFailed(Logger, pending.Operation, ex);
-            pending.Fail(new StorageException(pending.Operation, ex));
+            stopped.TrySetException(ex);
+        }
+    }
+
+    private void Acknowledge(CommittedBatch batch)
+    {
+        MarkDurable(batch.Sequence);
+        if (batch.Operations.Length == 0)
+        {
+            return;
+        }
+
+        CoreTelemetry.BatchSize.Record(batch.Operations.Length);
+        CoreTelemetry.CommitDuration.Record(Stopwatch.GetElapsedTime(batch.StartedTimestamp).TotalSeconds);
+        foreach (var pending in batch.Operations)
+        {
+            pending.Complete(batch.Operations.Length);
+        }
+    }
+
+    private void MarkDurable(long sequence)
+    {
+        long current;
+        while ((current = Volatile.Read(ref _durable)) < sequence)
+        {
+            if (Interlocked.CompareExchange(ref _durable, sequence, current) == current)
+            {
+                Interlocked.Exchange(ref _durableAdvanced, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+                return;
+            }
+        }
+    }
+
+    private async Task ExecuteAloneAsync(int writer, PendingWrite pending)
+    {
+        pending.Reset();
+        long sequence = 0;
+        try
+        {
+            var transaction = await BeginWriteAsync(writer, CancellationToken.None).ConfigureAwait(false);
+            await using (transaction.ConfigureAwait(false))
+            {
+                await RunAsync(pending, transaction, CancellationToken.None).ConfigureAwait(false);
+                sequence = Interlocked.Increment(ref _committing);
+                await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+
+            Settle(new CommittedBatch([pending], sequence, Stopwatch.GetTimestamp()));
+        }
+        catch (Exception ex)
+        {
+            if (sequence != 0)
+            {
+                // A commit that failed still consumed a sequence number: settle it so reads never wait on it.
+                Settle(new CommittedBatch([], sequence, Stopwatch.GetTimestamp()));
+            }
+
+            if (ex is CoreException core)
+            {
+                pending.Fail(core);
+            }
+            else
+            {
+                Log.OperationFailed(Logger, pending.Operation, ex);
+                pending.Fail(new StorageException(pending.Operation, ex));
+            }
+        }
+    }
+
+    /// <summary>Acknowledges a committed batch now (durable commits) or after the syncer's next fsync.</summary>
+    private void Settle(CommittedBatch batch)
+    {
+        if (CommitIsDurable)
+        {
+            Acknowledge(batch);
+        }
+        else
+        {
+            _committed.Writer.TryWrite(batch);
         }
     }
 
@@ -244,6 +405,9 @@ internal abstract class GroupCommitStore : ICoreStore
             pending.Reject(ex);
         }
     }
+
+    /// <summary>A committed batch waiting for durability before its callers hear of it.</summary>
+    private sealed record CommittedBatch(PendingWrite[] Operations, long Sequence, long StartedTimestamp);
 
     /// <summary>A queued unit of work and its caller's completion.</summary>
     private abstract class PendingWrite(string operation, Activity? activity)
@@ -310,4 +474,4 @@ internal abstract class GroupCommitStore : ICoreStore
 }
 
 /// <summary>Settings of the group-commit writer.</summary>
-public sealed record StoreSettings(int MaxBatchSize, int WriteQueueCapacity);
+public sealed record StoreSettings(int MaxBatchSize, int WriteQueueCapacity, int Writers = 1);

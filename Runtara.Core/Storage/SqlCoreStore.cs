@@ -23,8 +23,7 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
     private const string QualifiedInstanceColumns =
         "i.instance_id, i.tenant_id, i.status, i.checkpoint_id, i.created_at, i.started_at, i.finished_at, i.last_activity_at, i.sleep_until, i.wake_lease_until, i.output, i.error";
 
-    private DbConnection? _writerConnection;
-    private StatementCache? _statements;
+    private readonly WriterSlot[] _writers = [.. Enumerable.Range(0, Math.Max(1, settings.Writers)).Select(_ => new WriterSlot())];
 
     /// <summary>Appended to the writer's instance read to lock the row (PostgreSQL: FOR UPDATE).</summary>
     protected abstract string LockRowClause { get; }
@@ -40,51 +39,52 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
 
     protected abstract ValueTask<DbConnection> OpenConnectionAsync(bool forWriter, CancellationToken cancellationToken);
 
+    /// <summary>Starts a read: a backend whose commits become visible before they are durable waits here until they are.</summary>
+    protected virtual ValueTask BeginReadAsync(DbConnection connection, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    protected virtual ValueTask EndReadAsync(DbConnection connection) => ValueTask.CompletedTask;
+
     protected abstract ValueTask<DbTransaction> BeginTransactionAsync(DbConnection connection, CancellationToken cancellationToken);
 
     protected override async Task OpenWriterAsync(CancellationToken cancellationToken) =>
-        await EnsureWriterAsync(cancellationToken).ConfigureAwait(false);
+        await EnsureWriterAsync(_writers[0], cancellationToken).ConfigureAwait(false);
 
-    protected override async ValueTask<IWriteTransaction> BeginWriteAsync(CancellationToken cancellationToken)
+    protected override async ValueTask<IWriteTransaction> BeginWriteAsync(int writer, CancellationToken cancellationToken)
     {
-        var (connection, statements) = await EnsureWriterAsync(cancellationToken).ConfigureAwait(false);
+        var slot = _writers[writer];
+        var (connection, statements) = await EnsureWriterAsync(slot, cancellationToken).ConfigureAwait(false);
         try
         {
             var transaction = await BeginTransactionAsync(connection, cancellationToken).ConfigureAwait(false);
-            return new SqlWriteTransaction(this, transaction, statements);
+            return new SqlWriteTransaction(this, slot, transaction, statements);
         }
         catch
         {
             // A broken writer connection is replaced on the next batch.
-            await ResetWriterAsync().ConfigureAwait(false);
+            await slot.ResetAsync().ConfigureAwait(false);
             throw;
         }
     }
 
-    protected override async ValueTask CloseAsync() => await ResetWriterAsync().ConfigureAwait(false);
-
-    private async ValueTask<(DbConnection, StatementCache)> EnsureWriterAsync(CancellationToken cancellationToken)
+    protected override async ValueTask CloseAsync()
     {
-        if (_writerConnection is { State: ConnectionState.Open } open && _statements is not null)
+        foreach (var slot in _writers)
         {
-            return (open, _statements);
+            await slot.ResetAsync().ConfigureAwait(false);
         }
-
-        await ResetWriterAsync().ConfigureAwait(false);
-        _writerConnection = await OpenConnectionAsync(forWriter: true, cancellationToken).ConfigureAwait(false);
-        _statements = new StatementCache(_writerConnection);
-        return (_writerConnection, _statements);
     }
 
-    private async ValueTask ResetWriterAsync()
+    private async ValueTask<(DbConnection, StatementCache)> EnsureWriterAsync(WriterSlot slot, CancellationToken cancellationToken)
     {
-        _statements?.Dispose();
-        _statements = null;
-        if (_writerConnection is not null)
+        if (slot.Connection is { State: ConnectionState.Open } open && slot.Statements is not null)
         {
-            await _writerConnection.DisposeAsync().ConfigureAwait(false);
-            _writerConnection = null;
+            return (open, slot.Statements);
         }
+
+        await slot.ResetAsync().ConfigureAwait(false);
+        slot.Connection = await OpenConnectionAsync(forWriter: true, cancellationToken).ConfigureAwait(false);
+        slot.Statements = new StatementCache(slot.Connection);
+        return (slot.Connection, slot.Statements);
     }
 
     // ---- reads (own connections, committed data only) ----
@@ -285,7 +285,15 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
             var connection = await OpenConnectionAsync(forWriter: false, cancellationToken).ConfigureAwait(false);
             await using (connection.ConfigureAwait(false))
             {
-                return await read(connection, cancellationToken).ConfigureAwait(false);
+                await BeginReadAsync(connection, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    return await read(connection, cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    await EndReadAsync(connection).ConfigureAwait(false);
+                }
             }
         }
         catch (DbException ex)
@@ -391,6 +399,25 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
         Error = NullableString(reader, 11),
     };
 
+    /// <summary>One writer thread's connection and prepared commands (each writer owns its slot).</summary>
+    private sealed class WriterSlot
+    {
+        public DbConnection? Connection { get; set; }
+
+        public StatementCache? Statements { get; set; }
+
+        public async ValueTask ResetAsync()
+        {
+            Statements?.Dispose();
+            Statements = null;
+            if (Connection is not null)
+            {
+                await Connection.DisposeAsync().ConfigureAwait(false);
+                Connection = null;
+            }
+        }
+    }
+
     /// <summary>The writer connection's commands, created once and re-bound per use.</summary>
     private sealed class StatementCache(DbConnection connection) : IDisposable
     {
@@ -420,7 +447,7 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
     }
 
     /// <summary>The writer primitives over one open transaction.</summary>
-    private sealed class SqlWriteTransaction(SqlCoreStore store, DbTransaction transaction, StatementCache statements) : IWriteTransaction
+    private sealed class SqlWriteTransaction(SqlCoreStore store, WriterSlot slot, DbTransaction transaction, StatementCache statements) : IWriteTransaction
     {
         private bool _written;
         private bool _completed;
@@ -446,7 +473,7 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
                 catch (Exception ex) when (ex is DbException or InvalidOperationException)
                 {
                     // The connection broke; the database discards the transaction itself.
-                    await store.ResetWriterAsync().ConfigureAwait(false);
+                    await slot.ResetAsync().ConfigureAwait(false);
                 }
             }
 

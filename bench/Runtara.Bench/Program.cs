@@ -8,6 +8,9 @@ IBenchCommand[] commands =
     new FramesCommand(),
     new CoreCheckpointsCommand(),
     new W3ProcessCommand(),
+    new W1Command(),
+    new W2Command(),
+    new W3Command(),
 ];
 
 return await BenchHost.RunAsync(commands, args);

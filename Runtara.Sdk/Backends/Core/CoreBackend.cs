@@ -1,0 +1,198 @@
+using Google.Protobuf;
+using Microsoft.Extensions.Logging;
+using Runtara.Protocol.Instance;
+using Runtara.Protocol.Rpc;
+using Runtara.Protocol.Security;
+using Runtara.Sdk.Diagnostics;
+
+namespace Runtara.Sdk.Backends.Core;
+
+/// <summary>
+/// The instance protocol over one shared <see cref="RpcClient{TRequest,TResponse}"/> (a pool of
+/// connections, so heartbeats, signal polls and steps never wait for each other). Idempotent calls
+/// (checkpoint save-if-absent, reads, events) are retried a few times on transport failures; calls
+/// that consume state (PollSignals with a checkpoint id) are not.
+/// </summary>
+internal sealed class CoreBackend : IInstanceBackend
+{
+    private const int TransientAttempts = 3;
+
+    private readonly RpcClient<RpcRequest, RpcResponse> _client;
+    private readonly ILogger _logger;
+    private readonly TimeSpan _requestTimeout;
+
+    public CoreBackend(RuntaraInstanceOptions options, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _logger = logger;
+        _requestTimeout = options.RequestTimeout;
+        _client = new RpcClient<RpcRequest, RpcResponse>(
+            new RpcClientOptions
+            {
+                Address = options.ServerAddress,
+                Transport = options.Transport,
+                ConnectTimeout = options.ConnectTimeout,
+                DefaultDeadline = options.RequestTimeout,
+                Tls = new ClientTlsOptions
+                {
+                    ServerName = options.ServerName,
+                    PinnedCertificatePath = options.PinnedCertificatePath,
+                    CaCertificatePath = options.CaCertificatePath,
+                    DangerousSkipCertificateVerification = options.SkipCertificateVerification,
+                },
+            },
+            logger);
+    }
+
+    public string Address => _client.Address;
+
+    public Protocol.Transport.TransportKind Transport => _client.Transport;
+
+    public async Task RegisterAsync(string instanceId, string tenantId, string? checkpointId, CancellationToken cancellationToken)
+    {
+        var request = new RegisterInstanceRequest { InstanceId = instanceId, TenantId = tenantId };
+        if (checkpointId is not null)
+        {
+            request.CheckpointId = checkpointId;
+        }
+
+        RpcResponse response;
+        try
+        {
+            response = await CallIdempotentAsync(new RpcRequest { RegisterInstance = request }, null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RpcException ex) when (!ex.IsTransient && ex.Code != RpcErrorCodes.DeadlineExceeded)
+        {
+            // The core refuses terminal instances and other tenants' ids with an RpcError.
+            throw new InstanceRegistrationException(instanceId, $"{ex.Code}: {ex.Message}", ex);
+        }
+
+        if (!response.RegisterInstance.Success)
+        {
+            throw new InstanceRegistrationException(instanceId, response.RegisterInstance.Error);
+        }
+    }
+
+    public async Task<CheckpointResult> CheckpointAsync(string instanceId, string checkpointId, ReadOnlyMemory<byte> state, CancellationToken cancellationToken)
+    {
+        var request = new RpcRequest
+        {
+            Checkpoint = new CheckpointRequest { InstanceId = instanceId, CheckpointId = checkpointId, State = UnsafeByteOperations.UnsafeWrap(state) },
+        };
+        var response = (await CallIdempotentAsync(request, null, cancellationToken).ConfigureAwait(false)).Checkpoint;
+        return new CheckpointResult(
+            response.Found,
+            response.Found ? response.State.Memory : ReadOnlyMemory<byte>.Empty,
+            ProtocolConversions.ToSignal(response.PendingSignal),
+            ProtocolConversions.ToCustomSignal(response.CustomSignal));
+    }
+
+    public async Task<ReadOnlyMemory<byte>?> GetCheckpointAsync(string instanceId, string checkpointId, CancellationToken cancellationToken)
+    {
+        var request = new RpcRequest { GetCheckpoint = new GetCheckpointRequest { InstanceId = instanceId, CheckpointId = checkpointId } };
+        var response = (await CallIdempotentAsync(request, null, cancellationToken).ConfigureAwait(false)).GetCheckpoint;
+        return response.Found ? response.State.Memory : (ReadOnlyMemory<byte>?)null;
+    }
+
+    public async Task<SleepResult> SleepAsync(string instanceId, string checkpointId, long durationMs, ReadOnlyMemory<byte> state, CancellationToken cancellationToken)
+    {
+        var request = new RpcRequest
+        {
+            Sleep = new SleepRequest
+            {
+                InstanceId = instanceId,
+                CheckpointId = checkpointId,
+                DurationMs = (ulong)Math.Max(0, durationMs),
+                State = UnsafeByteOperations.UnsafeWrap(state),
+            },
+        };
+
+        // The core may wait a short sleep inside the call: allow for it on top of the usual deadline.
+        // Repeating the call is safe: the core keeps the first wake-up time of a (instance, checkpoint).
+        var deadline = _requestTimeout + TimeSpan.FromMilliseconds(durationMs);
+        var response = (await CallIdempotentAsync(request, deadline, cancellationToken).ConfigureAwait(false)).Sleep;
+        return new SleepResult(response.Suspended, response.WakeAtMs);
+    }
+
+    public async Task SendEventAsync(InstanceEvent instanceEvent, CancellationToken cancellationToken)
+    {
+        var response = (await CallIdempotentAsync(new RpcRequest { InstanceEvent = instanceEvent }, null, cancellationToken).ConfigureAwait(false)).InstanceEvent;
+        if (!response.Success)
+        {
+            throw new EventRejectedException(instanceEvent.InstanceId, InstanceEvents.StorageName(instanceEvent.EventType), response.HasError ? response.Error : null);
+        }
+    }
+
+    public async Task<SignalPollResult> PollSignalsAsync(string instanceId, string? checkpointId, CancellationToken cancellationToken)
+    {
+        var poll = new PollSignalsRequest { InstanceId = instanceId };
+        if (checkpointId is not null)
+        {
+            poll.CheckpointId = checkpointId;
+        }
+
+        var request = new RpcRequest { PollSignals = poll };
+
+        // A poll that names a checkpoint consumes its custom signal: never repeat it blindly.
+        var response = checkpointId is null
+            ? await CallIdempotentAsync(request, null, cancellationToken).ConfigureAwait(false)
+            : await _client.CallAsync(request, cancellationToken).ConfigureAwait(false);
+        return new SignalPollResult(
+            ProtocolConversions.ToSignal(response.PollSignals.Signal),
+            ProtocolConversions.ToCustomSignal(response.PollSignals.CustomSignal));
+    }
+
+    public Task AcknowledgeSignalAsync(string instanceId, SignalKind kind, CancellationToken cancellationToken) =>
+        _client.SendAsync(
+            new RpcRequest { SignalAck = new SignalAck { InstanceId = instanceId, SignalType = ProtocolConversions.ToProto(kind), Acknowledged = true } },
+            cancellationToken);
+
+    public Task RecordRetryAttemptAsync(string instanceId, string checkpointId, int attemptNumber, string? errorMessage, long timestampMs, CancellationToken cancellationToken)
+    {
+        var attempt = new RetryAttemptEvent
+        {
+            InstanceId = instanceId,
+            CheckpointId = checkpointId,
+            AttemptNumber = (uint)attemptNumber,
+            TimestampMs = timestampMs,
+        };
+        if (errorMessage is not null)
+        {
+            attempt.ErrorMessage = errorMessage;
+        }
+
+        return _client.SendAsync(new RpcRequest { RetryAttempt = attempt }, cancellationToken);
+    }
+
+    public async Task<InstanceStatusInfo> GetStatusAsync(string instanceId, CancellationToken cancellationToken)
+    {
+        var request = new RpcRequest { GetInstanceStatus = new GetInstanceStatusRequest { InstanceId = instanceId } };
+        var response = (await CallIdempotentAsync(request, null, cancellationToken).ConfigureAwait(false)).GetInstanceStatus;
+        return new InstanceStatusInfo(
+            instanceId,
+            ProtocolConversions.ToStatus(response.Status),
+            response.HasCheckpointId && response.CheckpointId.Length > 0 ? response.CheckpointId : null,
+            response.StartedAtMs > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(response.StartedAtMs) : null,
+            response.HasFinishedAtMs ? DateTimeOffset.FromUnixTimeMilliseconds(response.FinishedAtMs) : null,
+            response.HasOutput ? response.Output.Memory : (ReadOnlyMemory<byte>?)null,
+            response.HasError ? response.Error : null);
+    }
+
+    public ValueTask DisposeAsync() => _client.DisposeAsync();
+
+    private async Task<RpcResponse> CallIdempotentAsync(RpcRequest request, TimeSpan? deadline, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await _client.CallAsync(request, deadline, cancellationToken).ConfigureAwait(false);
+            }
+            catch (RpcException ex) when (ex.IsTransient && attempt < TransientAttempts && !cancellationToken.IsCancellationRequested)
+            {
+                Log.TransientRpcFailure(_logger, request.MethodName, attempt, ex.Code, ex.Message);
+                await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt), cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+}

@@ -1,0 +1,44 @@
+using Runtara.Protocol.Instance;
+
+namespace Runtara.Sdk.Backends;
+
+/// <summary>What a durable sleep call answered: whether the instance is now suspended, and its wake-up time (Unix ms).</summary>
+internal readonly record struct SleepResult(bool Suspended, long WakeAtMs);
+
+/// <summary>What a signal poll returned: the pending instance-wide signal (not consumed) and the consumed custom signal.</summary>
+internal readonly record struct SignalPollResult(PendingSignal? Signal, CustomSignal? CustomSignal);
+
+/// <summary>
+/// The instance protocol as the SDK uses it, implemented by the core client (<see cref="Core.CoreBackend"/>)
+/// and the embedded SQLite store (<see cref="Embedded.EmbeddedBackend"/>), so a workflow behaves the
+/// same on both. Thread-safe: steps, heartbeats and the signal poller call it concurrently.
+/// </summary>
+internal interface IInstanceBackend : IAsyncDisposable
+{
+    /// <summary>RegisterInstance: PENDING/SUSPENDED/unknown → RUNNING. Throws <see cref="InstanceRegistrationException"/> when refused.</summary>
+    Task RegisterAsync(string instanceId, string tenantId, string? checkpointId, CancellationToken cancellationToken);
+
+    /// <summary>Save-if-absent: found=true returns the stored state and writes nothing.</summary>
+    Task<CheckpointResult> CheckpointAsync(string instanceId, string checkpointId, ReadOnlyMemory<byte> state, CancellationToken cancellationToken);
+
+    /// <summary>Read-only lookup; null when the key has no checkpoint.</summary>
+    Task<ReadOnlyMemory<byte>?> GetCheckpointAsync(string instanceId, string checkpointId, CancellationToken cancellationToken);
+
+    /// <summary>Durable sleep of <paramref name="durationMs"/> at <paramref name="checkpointId"/>.</summary>
+    Task<SleepResult> SleepAsync(string instanceId, string checkpointId, long durationMs, ReadOnlyMemory<byte> state, CancellationToken cancellationToken);
+
+    /// <summary>An acknowledged event (SPEC §12.2): returns once stored and applied.</summary>
+    Task SendEventAsync(InstanceEvent instanceEvent, CancellationToken cancellationToken);
+
+    /// <summary>PollSignals; a non-null <paramref name="checkpointId"/> also consumes the custom signal waiting there.</summary>
+    Task<SignalPollResult> PollSignalsAsync(string instanceId, string? checkpointId, CancellationToken cancellationToken);
+
+    /// <summary>SignalAck(acknowledged=true), fire-and-forget on the wire.</summary>
+    Task AcknowledgeSignalAsync(string instanceId, SignalKind kind, CancellationToken cancellationToken);
+
+    /// <summary>RetryAttempt audit record, fire-and-forget on the wire.</summary>
+    Task RecordRetryAttemptAsync(string instanceId, string checkpointId, int attemptNumber, string? errorMessage, long timestampMs, CancellationToken cancellationToken);
+
+    /// <summary>GetInstanceStatus (unknown ids report <see cref="InstanceStatus.Unknown"/>).</summary>
+    Task<InstanceStatusInfo> GetStatusAsync(string instanceId, CancellationToken cancellationToken);
+}

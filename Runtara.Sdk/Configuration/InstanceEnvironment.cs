@@ -1,0 +1,107 @@
+using System.Globalization;
+using Runtara.Protocol.Transport;
+
+namespace Runtara.Sdk;
+
+/// <summary>
+/// The environment variables of the launch contract (docs/instance-contract.md) and how they map
+/// onto <see cref="RuntaraInstanceOptions"/>. Unlike 1.4.1, which silently fell back to defaults
+/// (SPEC §15.1), a value that does not parse is an error naming the variable.
+/// </summary>
+public static class InstanceEnvironment
+{
+    public const string InstanceId = "RUNTARA_INSTANCE_ID";
+    public const string TenantId = "RUNTARA_TENANT_ID";
+    public const string ServerAddress = "RUNTARA_SERVER_ADDR";
+    public const string ServerName = "RUNTARA_SERVER_NAME";
+    public const string Transport = "RUNTARA_TRANSPORT";
+    public const string PinnedCertificate = "RUNTARA_TLS_PINNED_CERT";
+    public const string CaCertificate = "RUNTARA_TLS_CA_CERT";
+    public const string SkipCertificateVerification = "RUNTARA_SKIP_CERT_VERIFICATION";
+    public const string CheckpointId = "RUNTARA_CHECKPOINT_ID";
+    public const string InputPath = "RUNTARA_INPUT_PATH";
+    public const string OutputPath = "RUNTARA_OUTPUT_PATH";
+    public const string WorkspaceDirectory = "RUNTARA_WORKSPACE_DIR";
+    public const string HeartbeatIntervalMs = "RUNTARA_HEARTBEAT_INTERVAL_MS";
+    public const string ConnectTimeoutMs = "RUNTARA_CONNECT_TIMEOUT_MS";
+    public const string RequestTimeoutMs = "RUNTARA_REQUEST_TIMEOUT_MS";
+
+    public const string TraceParent = "TRACEPARENT";
+    public const string TraceState = "TRACESTATE";
+
+    /// <summary>SPEC §15.1; read by the SDK only (the environment does not set it).</summary>
+    public const string SignalPollIntervalMs = "RUNTARA_SIGNAL_POLL_INTERVAL_MS";
+
+    /// <summary>SDK-only addition: run against the embedded SQLite backend at this path instead of a core.</summary>
+    public const string EmbeddedDatabase = "RUNTARA_EMBEDDED_DB";
+
+    /// <summary>Applies every variable that is set (non-empty) to <paramref name="options"/>.</summary>
+    public static void Apply(RuntaraInstanceOptions options, Func<string, string?> getVariable)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(getVariable);
+        string? Get(string name)
+        {
+            var value = getVariable(name);
+            return string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+        }
+
+        options.InstanceId = Get(InstanceId) ?? options.InstanceId;
+        options.TenantId = Get(TenantId) ?? options.TenantId;
+        options.ServerAddress = Get(ServerAddress) ?? options.ServerAddress;
+        options.ServerName = Get(ServerName) ?? options.ServerName;
+        options.PinnedCertificatePath = Get(PinnedCertificate) ?? options.PinnedCertificatePath;
+        options.CaCertificatePath = Get(CaCertificate) ?? options.CaCertificatePath;
+        options.CheckpointId = Get(CheckpointId) ?? options.CheckpointId;
+        options.InputPath = Get(InputPath) ?? options.InputPath;
+        options.OutputPath = Get(OutputPath) ?? options.OutputPath;
+        options.WorkspaceDirectory = Get(WorkspaceDirectory) ?? options.WorkspaceDirectory;
+        options.EmbeddedDatabasePath = Get(EmbeddedDatabase) ?? options.EmbeddedDatabasePath;
+        options.TraceParent = Get(TraceParent) ?? options.TraceParent;
+        options.TraceState = Get(TraceState) ?? options.TraceState;
+
+        if (Get(Transport) is { } transport)
+        {
+            options.Transport = transport.ToUpperInvariant() switch
+            {
+                "AUTO" => TransportKind.Auto,
+                "QUIC" => TransportKind.Quic,
+                "TCP" => TransportKind.Tcp,
+                _ => throw new RuntaraConfigurationException(Transport, $"must be auto, quic or tcp, got '{transport}'"),
+            };
+        }
+
+        if (Get(SkipCertificateVerification) is { } skip)
+        {
+            options.SkipCertificateVerification = ParseBoolean(SkipCertificateVerification, skip);
+        }
+
+        options.HeartbeatInterval = Milliseconds(Get(HeartbeatIntervalMs), HeartbeatIntervalMs, allowZero: true) ?? options.HeartbeatInterval;
+        options.ConnectTimeout = Milliseconds(Get(ConnectTimeoutMs), ConnectTimeoutMs, allowZero: false) ?? options.ConnectTimeout;
+        options.RequestTimeout = Milliseconds(Get(RequestTimeoutMs), RequestTimeoutMs, allowZero: false) ?? options.RequestTimeout;
+        options.SignalPollInterval = Milliseconds(Get(SignalPollIntervalMs), SignalPollIntervalMs, allowZero: false) ?? options.SignalPollInterval;
+    }
+
+    /// <summary><c>true</c>/<c>1</c>/<c>yes</c>/<c>on</c> or <c>false</c>/<c>0</c>/<c>no</c>/<c>off</c>, any case.</summary>
+    internal static bool ParseBoolean(string name, string value) => value.ToUpperInvariant() switch
+    {
+        "TRUE" or "1" or "YES" or "ON" => true,
+        "FALSE" or "0" or "NO" or "OFF" => false,
+        _ => throw new RuntaraConfigurationException(name, $"must be true or false, got '{value}'"),
+    };
+
+    private static TimeSpan? Milliseconds(string? value, string name, bool allowZero)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+
+        if (!long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var ms) || (ms == 0 && !allowZero) || ms > int.MaxValue)
+        {
+            throw new RuntaraConfigurationException(name, $"must be a whole number of milliseconds{(allowZero ? string.Empty : " above 0")}, got '{value}'");
+        }
+
+        return TimeSpan.FromMilliseconds(ms);
+    }
+}

@@ -1,0 +1,102 @@
+using Microsoft.Extensions.Options;
+using Runtara.Protocol.Rpc;
+
+namespace Runtara.Sdk;
+
+/// <summary>
+/// Validates <see cref="RuntaraInstanceOptions"/> at start-up. Each failure names the setting and
+/// the environment variable it comes from, so a bad launch stops with a message a person can act on.
+/// </summary>
+public sealed class RuntaraInstanceOptionsValidator : IValidateOptions<RuntaraInstanceOptions>
+{
+    public ValidateOptionsResult Validate(string? name, RuntaraInstanceOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failure = FindFailure(options, requireIdentity: true);
+        return failure is null ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail($"{failure.Value.Key}: {failure.Value.Message}");
+    }
+
+    internal static (string Key, string Message)? FindFailure(RuntaraInstanceOptions options, bool requireIdentity)
+    {
+        if (requireIdentity && string.IsNullOrWhiteSpace(options.InstanceId))
+        {
+            return (InstanceEnvironment.InstanceId, "is required (RuntaraInstanceOptions.InstanceId)");
+        }
+
+        if (requireIdentity && string.IsNullOrWhiteSpace(options.TenantId))
+        {
+            return (InstanceEnvironment.TenantId, "is required (RuntaraInstanceOptions.TenantId)");
+        }
+
+        if (options.EmbeddedDatabasePath is null)
+        {
+            try
+            {
+                RpcAddress.Parse(options.ServerAddress);
+            }
+            catch (Exception ex) when (ex is FormatException or ArgumentException)
+            {
+                return (InstanceEnvironment.ServerAddress, ex.Message);
+            }
+        }
+
+        if (options.HeartbeatInterval < TimeSpan.Zero)
+        {
+            return (InstanceEnvironment.HeartbeatIntervalMs, "must not be negative (0 disables heartbeats)");
+        }
+
+        if (options.ConnectTimeout <= TimeSpan.Zero)
+        {
+            return (InstanceEnvironment.ConnectTimeoutMs, "must be positive");
+        }
+
+        if (options.RequestTimeout <= TimeSpan.Zero)
+        {
+            return (InstanceEnvironment.RequestTimeoutMs, "must be positive");
+        }
+
+        if (options.SignalPollInterval <= TimeSpan.Zero)
+        {
+            return (InstanceEnvironment.SignalPollIntervalMs, "must be positive");
+        }
+
+        if (options.InProcessSleepThreshold < TimeSpan.Zero)
+        {
+            return (nameof(RuntaraInstanceOptions.InProcessSleepThreshold), "must not be negative");
+        }
+
+        if (options.DefaultRetryPolicy is null)
+        {
+            return (nameof(RuntaraInstanceOptions.DefaultRetryPolicy), "is required");
+        }
+
+        if (options.DefaultRetryPolicy.Validate() is { } retryError)
+        {
+            return (nameof(RuntaraInstanceOptions.DefaultRetryPolicy), retryError);
+        }
+
+        if (options.SerializerOptions is null)
+        {
+            return (nameof(RuntaraInstanceOptions.SerializerOptions), "is required");
+        }
+
+        if (options.TimeProvider is null)
+        {
+            return (nameof(RuntaraInstanceOptions.TimeProvider), "is required");
+        }
+
+        foreach (var (key, path) in new[]
+        {
+            (InstanceEnvironment.PinnedCertificate, options.PinnedCertificatePath),
+            (InstanceEnvironment.CaCertificate, options.CaCertificatePath),
+        })
+        {
+            if (path is not null && !File.Exists(path))
+            {
+                return (key, $"file '{path}' does not exist");
+            }
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,61 @@
+namespace Runtara.Sdk;
+
+/// <summary>
+/// A durable workflow: plain async C# that calls <see cref="WorkflowContext"/> for everything that
+/// must survive a crash (steps, sleeps, signal waits). It runs from the top on every launch of the
+/// instance; completed steps return their stored results without running again.
+/// </summary>
+/// <param name="context">The instance's durable operations.</param>
+/// <param name="input">The workflow input (<c>input.json</c> when launched by the environment).</param>
+/// <param name="cancellationToken">Cancelled when the instance receives CANCEL (and when the host stops).</param>
+public delegate Task<TOutput> Workflow<in TInput, TOutput>(WorkflowContext context, TInput input, CancellationToken cancellationToken);
+
+/// <summary>Which instance a run is: its id and tenant.</summary>
+public readonly record struct InstanceIdentity(string InstanceId, string TenantId);
+
+/// <summary>How a workflow run ended (the <c>status</c> of <c>output.json</c>, SPEC §14.3).</summary>
+public enum WorkflowStatus
+{
+    /// <summary>The workflow returned; COMPLETED was reported with its output.</summary>
+    Completed,
+
+    /// <summary>The workflow threw; FAILED was reported with the error text.</summary>
+    Failed,
+
+    /// <summary>A CANCEL signal stopped it; the cancel was acknowledged (→ CANCELLED).</summary>
+    Cancelled,
+
+    /// <summary>A PAUSE signal stopped it at a checkpoint; SUSPENDED was reported. ResumeInstance relaunches it.</summary>
+    Suspended,
+
+    /// <summary>A durable sleep suspended it until <see cref="WorkflowOutcome{TOutput}.WakeAt"/>; the environment relaunches it then.</summary>
+    Sleeping,
+}
+
+/// <summary>The result of one run of an instance.</summary>
+public sealed record WorkflowOutcome<TOutput>(string InstanceId, WorkflowStatus Status)
+{
+    /// <summary>The workflow's output when <see cref="WorkflowStatus.Completed"/>.</summary>
+    public TOutput? Result { get; init; }
+
+    /// <summary>The output as the UTF-8 JSON that was reported.</summary>
+    public ReadOnlyMemory<byte> ResultJson { get; init; }
+
+    /// <summary>The error text when <see cref="WorkflowStatus.Failed"/>.</summary>
+    public string? Error { get; init; }
+
+    /// <summary>The exception the workflow ended with, if any.</summary>
+    public Exception? Exception { get; init; }
+
+    /// <summary>Where a suspended or sleeping instance resumes from.</summary>
+    public string? CheckpointId { get; init; }
+
+    /// <summary>Wake-up time of a durable sleep.</summary>
+    public DateTimeOffset? WakeAt { get; init; }
+
+    /// <summary>False when the outcome could not be reported to the core (see the log); <c>output.json</c> still tells it.</summary>
+    public bool Reported { get; init; } = true;
+
+    /// <summary>The process exit code of the launch contract: 1 for failed, 0 otherwise.</summary>
+    public int ExitCode => Status == WorkflowStatus.Failed ? 1 : 0;
+}

@@ -1,0 +1,353 @@
+using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Microsoft.Extensions.Logging;
+using Runtara.Sdk.Backends;
+using Runtara.Sdk.Diagnostics;
+using Runtara.Sdk.Workflows;
+
+namespace Runtara.Sdk;
+
+/// <summary>
+/// The durable operations of a running instance, handed to the workflow. Every operation is keyed:
+/// a key names the same operation on every run (use <see cref="StepKey.For(string, ReadOnlySpan{long})"/>
+/// inside loops), which is how a relaunched instance finds what already happened. Operations may be
+/// called concurrently (e.g. <c>Task.WhenAll</c> over steps with distinct keys).
+/// </summary>
+public sealed class WorkflowContext
+{
+    private readonly InstanceRun _run;
+
+    internal WorkflowContext(InstanceRun run) => _run = run;
+
+    /// <summary>The instance id.</summary>
+    public string InstanceId => _run.InstanceId;
+
+    /// <summary>The tenant of the instance.</summary>
+    public string TenantId => _run.TenantId;
+
+    /// <summary>Cancelled when the instance receives CANCEL (or the host stops). Pass it to your I/O.</summary>
+    public CancellationToken CancellationToken => _run.CancellationToken;
+
+    /// <summary>
+    /// True when the instance had checkpoints before this run started (a relaunch after a crash, a
+    /// sleep or a pause): completed steps are returning stored results.
+    /// </summary>
+    public bool IsReplaying => _run.Replaying;
+
+    /// <summary>A logger for workflow code (category <c>Runtara.Sdk.Workflow</c>).</summary>
+    public ILogger Logger => _run.Logger;
+
+    /// <summary>The clock the SDK uses for sleeps and retry delays.</summary>
+    public TimeProvider TimeProvider => _run.Time;
+
+    /// <summary>
+    /// Runs <paramref name="action"/> once per instance: its result is checkpointed under
+    /// <paramref name="key"/> (save-if-absent), and on any later run the stored result is returned
+    /// without running the action. Failed attempts are retried by <paramref name="retry"/> (default:
+    /// <see cref="RuntaraInstanceOptions.DefaultRetryPolicy"/>), each retry recorded with the core;
+    /// failures are never stored, so a relaunch runs a failed step again.
+    /// </summary>
+    /// <exception cref="StepFailedException">The last attempt failed.</exception>
+    public async Task<T> StepAsync<T>(string key, Func<CancellationToken, Task<T>> action, JsonTypeInfo<T> typeInfo, RetryPolicy? retry = null, CancellationToken cancellationToken = default)
+    {
+        StepKey.Validate(key);
+        ArgumentNullException.ThrowIfNull(action);
+        ArgumentNullException.ThrowIfNull(typeInfo);
+        _run.ThrowIfStopping(cancellationToken);
+
+        var checkpointId = StepKey.Step(key);
+        var started = Stopwatch.GetTimestamp();
+        using var activity = _run.StartActivity("step", key);
+        using var linked = Link(cancellationToken);
+        var token = linked?.Token ?? _run.CancellationToken;
+        try
+        {
+            if (_run.MayHaveCheckpoint(checkpointId))
+            {
+                var stored = await _run.Backend.GetCheckpointAsync(_run.InstanceId, checkpointId, token).ConfigureAwait(false);
+                if (stored is { } bytes && TryDeserialize(checkpointId, bytes, typeInfo, out var replayed))
+                {
+                    _run.MarkWritten(checkpointId);
+                    activity?.SetTag("runtara.step.replayed", true);
+                    Log.StepReplayed(_run.Logger, key);
+                    SdkTelemetry.RecordStep("replayed", started);
+                    return replayed;
+                }
+            }
+
+            var result = await ExecuteWithRetriesAsync(key, checkpointId, action, retry ?? _run.Options.DefaultRetryPolicy, activity, token).ConfigureAwait(false);
+            var state = Serialize(checkpointId, result, typeInfo);
+
+            // Saved with the caller's token only: work that finished is worth keeping even if a
+            // cancel arrives now. The call still has the request deadline.
+            var saved = await _run.Backend.CheckpointAsync(_run.InstanceId, checkpointId, state, cancellationToken).ConfigureAwait(false);
+            if (!_run.MarkWritten(checkpointId))
+            {
+                Log.DuplicateStepKey(_run.Logger, key);
+            }
+
+            _run.OnSignal(saved.Signal);
+            if (saved.Found && TryDeserialize(checkpointId, saved.State, typeInfo, out var winner))
+            {
+                // Someone saved this key first (a duplicate key, or a concurrent run): its result wins.
+                result = winner;
+            }
+
+            SdkTelemetry.RecordStep("executed", started);
+
+            // Signals take effect at checkpoints: the result is stored, so a paused or cancelled
+            // instance replays it on its next run.
+            _run.ThrowIfStopping(cancellationToken);
+            return result;
+        }
+        catch (Exception ex) when (ex is not WorkflowInterruptedException and not OperationCanceledException)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+            SdkTelemetry.RecordStep("failed", started);
+            throw;
+        }
+    }
+
+    /// <summary>A step whose result is serialized with <see cref="RuntaraInstanceOptions.SerializerOptions"/>.</summary>
+    [RequiresUnreferencedCode(RuntaraInstanceOptions.ReflectionMessage)]
+    [RequiresDynamicCode(RuntaraInstanceOptions.ReflectionMessage)]
+    public Task<T> StepAsync<T>(string key, Func<CancellationToken, Task<T>> action, RetryPolicy? retry = null, CancellationToken cancellationToken = default) =>
+        StepAsync(key, action, _run.Options.GetTypeInfo<T>(), retry, cancellationToken);
+
+    /// <summary>A step without a result: it runs once per instance; a relaunch skips it once it completed.</summary>
+    public Task StepAsync(string key, Func<CancellationToken, Task> action, RetryPolicy? retry = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        return StepAsync(
+            key,
+            async token =>
+            {
+                await action(token).ConfigureAwait(false);
+                return true;
+            },
+            SdkJsonContext.Default.Boolean,
+            retry,
+            cancellationToken);
+    }
+
+    /// <summary>
+    /// A durable sleep. The wake-up time is checkpointed under <paramref name="key"/> the first time,
+    /// so every later run measures from the same moment: a sleep whose time has passed returns at once.
+    /// A remaining time below <see cref="RuntaraInstanceOptions.InProcessSleepThreshold"/> is waited in
+    /// the process; a longer one asks the core to suspend the instance, and this call then throws
+    /// <see cref="WorkflowInterruptedException"/> so the process can exit; the environment relaunches
+    /// the instance after the wake-up time and the workflow replays up to here and continues.
+    /// </summary>
+    public async Task SleepAsync(string key, TimeSpan duration, CancellationToken cancellationToken = default)
+    {
+        StepKey.Validate(key);
+        ArgumentOutOfRangeException.ThrowIfLessThan(duration, TimeSpan.Zero);
+        _run.ThrowIfStopping(cancellationToken);
+
+        var checkpointId = StepKey.Sleep(key);
+        using var activity = _run.StartActivity("sleep", key);
+        var now = _run.NowMs();
+        var requested = new SleepState(now + (long)duration.TotalMilliseconds);
+        var state = JsonSerializer.SerializeToUtf8Bytes(requested, SdkJsonContext.Default.SleepState);
+        var saved = await _run.Backend.CheckpointAsync(_run.InstanceId, checkpointId, state, cancellationToken).ConfigureAwait(false);
+        _run.MarkWritten(checkpointId);
+        _run.OnSignal(saved.Signal);
+        var wakeAtMs = saved.Found && TryDeserialize(checkpointId, saved.State, SdkJsonContext.Default.SleepState, out var stored)
+            ? stored.WakeAtMs
+            : requested.WakeAtMs;
+        activity?.SetTag("runtara.sleep.wake_at_ms", wakeAtMs);
+        _run.ThrowIfStopping(cancellationToken);
+
+        var remaining = wakeAtMs - _run.NowMs();
+        if (remaining <= 0)
+        {
+            return;
+        }
+
+        using var linked = Link(cancellationToken);
+        var token = linked?.Token ?? _run.CancellationToken;
+        if (remaining < _run.Options.InProcessSleepThreshold.TotalMilliseconds)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(remaining), _run.Time, token).ConfigureAwait(false);
+            return;
+        }
+
+        var result = await _run.Backend.SleepAsync(_run.InstanceId, checkpointId, remaining, state, token).ConfigureAwait(false);
+        if (result.Suspended)
+        {
+            var wakeAt = DateTimeOffset.FromUnixTimeMilliseconds(result.WakeAtMs);
+            Log.InstanceSleeping(_run.Logger, _run.InstanceId, wakeAt, checkpointId);
+            throw new WorkflowInterruptedException(InterruptionReason.Sleeping, checkpointId, wakeAt);
+        }
+    }
+
+    /// <summary>
+    /// Waits for the custom signal <paramref name="name"/> and returns its payload, exactly once per
+    /// instance: senders target the wait point by its name (SendCustomSignal with
+    /// <c>checkpoint_id = name</c>). The payload is checkpointed under <c>signal:name</c> as soon as
+    /// the core hands it over, so every later run (after a crash, sleep or pause) returns the same
+    /// payload without waiting. While waiting, the instance polls every
+    /// <see cref="RuntaraInstanceOptions.SignalPollInterval"/> and reacts to cancel and pause.
+    /// </summary>
+    /// <remarks>
+    /// Remaining window: the core deletes the signal when it hands it over, and the SDK stores it
+    /// in the next call. A crash (or a lost response) between those two loses the payload; the
+    /// sender would have to send it again. Closing this needs a core operation that consumes the
+    /// signal and writes the checkpoint in one transaction (see docs/sdk.md).
+    /// </remarks>
+    /// <exception cref="SignalTimeoutException">No signal within <paramref name="timeout"/>.</exception>
+    public async Task<ReadOnlyMemory<byte>> WaitForSignalAsync(string name, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        StepKey.Validate(name);
+        _run.ThrowIfStopping(cancellationToken);
+        var checkpointId = StepKey.Signal(name);
+        using var activity = _run.StartActivity("signal", name);
+        using var linked = Link(cancellationToken);
+        var token = linked?.Token ?? _run.CancellationToken;
+
+        if (_run.MayHaveCheckpoint(checkpointId)
+            && await _run.Backend.GetCheckpointAsync(_run.InstanceId, checkpointId, token).ConfigureAwait(false) is { } delivered)
+        {
+            _run.MarkWritten(checkpointId);
+            activity?.SetTag("runtara.step.replayed", true);
+            return delivered;
+        }
+
+        long? deadline = timeout is { } t ? _run.NowMs() + (long)t.TotalMilliseconds : null;
+        while (true)
+        {
+            var poll = await _run.Backend.PollSignalsAsync(_run.InstanceId, name, token).ConfigureAwait(false);
+            _run.OnSignal(poll.Signal);
+            if (poll.CustomSignal is { } custom)
+            {
+                Log.CustomSignalReceived(_run.Logger, _run.InstanceId, name);
+
+                // The core no longer has it: store it before anything else can fail. CancellationToken.None
+                // because a cancel arriving now must not lose a payload already taken from the core.
+                var saved = await _run.Backend.CheckpointAsync(_run.InstanceId, checkpointId, custom.Payload, CancellationToken.None).ConfigureAwait(false);
+                _run.MarkWritten(checkpointId);
+                _run.OnSignal(saved.Signal);
+                return saved.Found ? saved.State : custom.Payload;
+            }
+
+            _run.ThrowIfStopping(cancellationToken);
+            var wait = _run.Options.SignalPollInterval;
+            if (deadline is { } d)
+            {
+                var left = d - _run.NowMs();
+                if (left <= 0)
+                {
+                    throw new SignalTimeoutException(name, timeout!.Value);
+                }
+
+                wait = TimeSpan.FromMilliseconds(Math.Min(left, wait.TotalMilliseconds));
+            }
+
+            await Task.Delay(wait, _run.Time, token).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Waits for the custom signal <paramref name="name"/> and deserializes its JSON payload.</summary>
+    public async Task<T> WaitForSignalAsync<T>(string name, JsonTypeInfo<T> typeInfo, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(typeInfo);
+        var payload = await WaitForSignalAsync(name, timeout, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return JsonSerializer.Deserialize(payload.Span, typeInfo)!;
+        }
+        catch (JsonException ex)
+        {
+            throw new CheckpointSerializationException(StepKey.Signal(name), $"the signal payload is not valid JSON for {typeof(T).Name}: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>Waits for the custom signal <paramref name="name"/>, deserialized with <see cref="RuntaraInstanceOptions.SerializerOptions"/>.</summary>
+    [RequiresUnreferencedCode(RuntaraInstanceOptions.ReflectionMessage)]
+    [RequiresDynamicCode(RuntaraInstanceOptions.ReflectionMessage)]
+    public Task<T> WaitForSignalAsync<T>(string name, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        WaitForSignalAsync(name, _run.Options.GetTypeInfo<T>(), timeout, cancellationToken);
+
+    /// <summary>Sends a CUSTOM event (progress, debug output) with <paramref name="subtype"/>; stored, no status change.</summary>
+    public Task SendEventAsync(string subtype, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken = default) =>
+        _run.Backend.SendEventAsync(InstanceEvents.Custom(_run.InstanceId, subtype, payload, _run.NowMs()), cancellationToken);
+
+    private async Task<T> ExecuteWithRetriesAsync<T>(string key, string checkpointId, Func<CancellationToken, Task<T>> action, RetryPolicy policy, Activity? activity, CancellationToken token)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await action(token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (IsStop(ex, token))
+            {
+                throw;
+            }
+            catch (Exception ex) when (policy.CanRetry(ex, attempt))
+            {
+                var next = attempt + 1;
+                var delay = policy.DelayBefore(next);
+                Log.StepRetrying(_run.Logger, key, attempt, delay, ex);
+                SdkTelemetry.Retries.Add(1);
+                activity?.AddEvent(new ActivityEvent("retry", tags: new ActivityTagsCollection { ["runtara.retry.attempt"] = next, ["exception.message"] = ex.Message }));
+                await Task.Delay(delay, _run.Time, token).ConfigureAwait(false);
+                _run.ThrowIfStopping();
+                try
+                {
+                    // SPEC §11/§15.5: attempt n (n >= 2) is recorded before it runs, with the previous error.
+                    await _run.Backend.RecordRetryAttemptAsync(_run.InstanceId, checkpointId, next, ex.Message, _run.NowMs(), token).ConfigureAwait(false);
+                }
+                catch (Exception recordError) when (recordError is RuntaraException or IOException)
+                {
+                    Log.RetryRecordFailed(_run.Logger, checkpointId, next, recordError);
+                }
+            }
+            catch (Exception ex)
+            {
+                activity?.SetTag("runtara.step.attempts", attempt);
+                throw new StepFailedException(key, attempt, ex);
+            }
+        }
+    }
+
+    /// <summary>A source linking the run's token with the caller's, or null when the caller's adds nothing (none, or the run's own).</summary>
+    private CancellationTokenSource? Link(CancellationToken cancellationToken) =>
+        cancellationToken.CanBeCanceled && cancellationToken != _run.CancellationToken
+            ? CancellationTokenSource.CreateLinkedTokenSource(_run.CancellationToken, cancellationToken)
+            : null;
+
+    private bool IsStop(Exception ex, CancellationToken token) =>
+        ex is WorkflowInterruptedException
+        || (ex is OperationCanceledException && (token.IsCancellationRequested || _run.CancelRequested));
+
+    private byte[] Serialize<T>(string checkpointId, T value, JsonTypeInfo<T> typeInfo)
+    {
+        try
+        {
+            return JsonSerializer.SerializeToUtf8Bytes(value, typeInfo);
+        }
+        catch (Exception ex) when (ex is JsonException or NotSupportedException)
+        {
+            throw new CheckpointSerializationException(checkpointId, $"the result of type {typeof(T).Name} cannot be serialized: {ex.Message}", ex);
+        }
+    }
+
+    private bool TryDeserialize<T>(string checkpointId, ReadOnlyMemory<byte> bytes, JsonTypeInfo<T> typeInfo, out T value)
+    {
+        try
+        {
+            value = JsonSerializer.Deserialize(bytes.Span, typeInfo)!;
+            return true;
+        }
+        catch (Exception ex) when (ex is JsonException or NotSupportedException)
+        {
+            // SPEC §15.5: a stored value that no longer deserializes (the type changed) runs the step again.
+            Log.StoredResultUnreadable(_run.Logger, checkpointId, ex);
+            value = default!;
+            return false;
+        }
+    }
+}

@@ -1,0 +1,22 @@
+using Runtara.Samples.OrderWorkflow;
+
+// Two modes:
+//   (default)            run the order workflow as the instance named by RUNTARA_INSTANCE_ID (launch contract)
+//   approve <instance>   act as the approver: send the custom signal "approve" to a waiting order
+if (args is ["approve", var instanceId, ..])
+{
+    return await Approver.SendAsync(instanceId, args.Length > 2 ? args[2] : "ops@example.com");
+}
+
+var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
+builder.AddServiceDefaults();
+builder.AddRuntaraInstance("runtara-core");
+builder.Services.AddSingleton<Inventory>();
+builder.Services.AddSingleton<Payments>();
+builder.Services.AddSingleton<Shipping>();
+builder.Services.AddSingleton<Notifications>();
+builder.Services.AddSingleton<OrderWorkflow>();
+using var host = builder.Build();
+
+var workflow = host.Services.GetRequiredService<OrderWorkflow>();
+return await host.RunRuntaraWorkflowAsync(workflow.RunAsync, OrderJson.Default.Order, OrderJson.Default.OrderResult);

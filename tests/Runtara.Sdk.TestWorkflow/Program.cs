@@ -1,0 +1,56 @@
+using System.Text.Json.Serialization;
+using Runtara.Sdk;
+using Runtara.Sdk.TestWorkflow;
+
+// Runs CountingWorkflow as the instance named by the launch contract's environment variables.
+// Every step body appends a line to <CounterDirectory>/<step>.count before it does its work, so a
+// test can count executions from outside the process, across kill -9 and relaunch.
+return await RuntaraWorkflow.RunAsync<CountingInput, CountingOutput>(
+    CountingWorkflow.RunAsync,
+    TestWorkflowJson.Default.CountingInput,
+    TestWorkflowJson.Default.CountingOutput);
+
+namespace Runtara.Sdk.TestWorkflow
+{
+    public sealed record CountingInput(int Steps, int StepDelayMs, string CounterDirectory);
+
+    public sealed record CountingOutput(int Steps, long Sum);
+
+    public static class CountingWorkflow
+    {
+        public static async Task<CountingOutput> RunAsync(WorkflowContext context, CountingInput input, CancellationToken cancellationToken)
+        {
+            long sum = 0;
+            for (var i = 0; i < input.Steps; i++)
+            {
+                var index = i;
+                var key = StepKey.For("work", index);
+                sum += await context.StepAsync(
+                    key,
+                    async ct =>
+                    {
+                        var path = Path.Combine(input.CounterDirectory, key.Replace('/', '-') + ".count");
+                        await using (var file = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite))
+                        {
+                            file.Write("x\n"u8);
+                            file.Flush(flushToDisk: true);
+                        }
+
+                        await Task.Delay(input.StepDelayMs, ct);
+                        return (long)index * index;
+                    },
+                    TestWorkflowJson.Default.Int64,
+                    RetryPolicy.None,
+                    cancellationToken);
+            }
+
+            return new CountingOutput(input.Steps, sum);
+        }
+    }
+
+    [JsonSerializable(typeof(CountingInput))]
+    [JsonSerializable(typeof(CountingOutput))]
+    [JsonSerializable(typeof(long))]
+    [JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web)]
+    internal sealed partial class TestWorkflowJson : JsonSerializerContext;
+}

@@ -1,0 +1,172 @@
+using Google.Protobuf;
+using Microsoft.Data.Sqlite;
+using Runtara.Sdk.Embedded;
+using Mgmt = Runtara.Protocol.Management;
+
+namespace Runtara.Sdk.Tests.Infrastructure;
+
+/// <summary>What a test sees of an instance, whichever backend stores it.</summary>
+public sealed record InstanceView(InstanceStatus Status, string? CheckpointId, string? Output, string? Error, DateTimeOffset? WakeAt);
+
+/// <summary>
+/// One backend for the shared workflow suite: how to connect the SDK, and the operator's view
+/// (signals, status, checkpoints, retry attempts, events) — the management protocol against a core,
+/// the <see cref="EmbeddedStore"/> operator methods against the embedded backend.
+/// </summary>
+public interface IWorkflowHarness
+{
+    string Name { get; }
+
+    /// <summary>SDK options for a new connection (fast signal polling for tests).</summary>
+    RuntaraInstanceOptions Options();
+
+    /// <summary>Environment variables of the launch contract that make a child process reach this backend.</summary>
+    IReadOnlyDictionary<string, string> ChildEnvironment();
+
+    Task SendSignalAsync(string instanceId, SignalKind kind);
+
+    Task SendCustomSignalAsync(string instanceId, string name, byte[] payload);
+
+    Task<InstanceView> ViewAsync(string instanceId);
+
+    Task<IReadOnlyList<string>> CheckpointIdsAsync(string instanceId);
+
+    Task<IReadOnlyList<(string Key, int Attempt, string? Error)>> RetryAttemptsAsync(string instanceId);
+
+    Task<int> CountEventsAsync(string instanceId, string eventType);
+}
+
+/// <summary>The real core, in process, over loopback TLS/TCP.</summary>
+public sealed class CoreHarness(CoreHost core) : IWorkflowHarness
+{
+    public string Name => "core";
+
+    public CoreHost Core => core;
+
+    public RuntaraInstanceOptions Options()
+    {
+        var options = core.SdkOptions();
+        options.SignalPollInterval = TimeSpan.FromMilliseconds(50);
+        options.InProcessSleepThreshold = CoreHost.SleepThreshold;
+        return options;
+    }
+
+    public IReadOnlyDictionary<string, string> ChildEnvironment() => new Dictionary<string, string>
+    {
+        [InstanceEnvironment.ServerAddress] = core.InstanceAddress,
+        [InstanceEnvironment.Transport] = "tcp",
+        [InstanceEnvironment.PinnedCertificate] = core.CertificatePath,
+    };
+
+    public async Task SendSignalAsync(string instanceId, SignalKind kind)
+    {
+        var response = (await core.Management.CallAsync(new Mgmt.RpcRequest
+        {
+            SendSignal = new Mgmt.SendSignalRequest { InstanceId = instanceId, SignalType = (Mgmt.SignalType)(int)kind },
+        })).SendSignal;
+        Assert.True(response.Success, response.Error);
+    }
+
+    public async Task SendCustomSignalAsync(string instanceId, string name, byte[] payload)
+    {
+        var response = (await core.Management.CallAsync(new Mgmt.RpcRequest
+        {
+            SendCustomSignal = new Mgmt.SendCustomSignalRequest { InstanceId = instanceId, CheckpointId = name, Payload = ByteString.CopyFrom(payload) },
+        })).SendCustomSignal;
+        Assert.True(response.Success, response.Error);
+    }
+
+    public async Task<InstanceView> ViewAsync(string instanceId)
+    {
+        var status = (await core.Management.CallAsync(new Mgmt.RpcRequest { GetInstanceStatus = new Mgmt.GetInstanceStatusRequest { InstanceId = instanceId } })).GetInstanceStatus;
+        return new InstanceView(
+            ProtocolConversions.ToStatus((int)status.Status),
+            status.HasCheckpointId ? status.CheckpointId : null,
+            status.HasOutput ? status.Output.ToStringUtf8() : null,
+            status.HasError ? status.Error : null,
+            status.HasWakeAtMs ? DateTimeOffset.FromUnixTimeMilliseconds(status.WakeAtMs) : null);
+    }
+
+    public async Task<IReadOnlyList<string>> CheckpointIdsAsync(string instanceId)
+    {
+        var response = (await core.Management.CallAsync(new Mgmt.RpcRequest
+        {
+            ListCheckpoints = new Mgmt.ListCheckpointsRequest { InstanceId = instanceId, Limit = 1000 },
+        })).ListCheckpoints;
+        return response.Checkpoints.Select(c => c.CheckpointId).ToList();
+    }
+
+    public async Task<IReadOnlyList<(string Key, int Attempt, string? Error)>> RetryAttemptsAsync(string instanceId)
+    {
+        // RetryAttempt is fire-and-forget and the management protocol has no read for it: look in the
+        // core's own SQLite file (read-only; WAL lets us read beside the core's writer).
+        await using var connection = new SqliteConnection($"Data Source={core.DatabasePath};Mode=ReadOnly;Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT checkpoint_id, attempt_number, error_message FROM retry_attempts WHERE instance_id = $id ORDER BY checkpoint_id, attempt_number";
+        command.Parameters.AddWithValue("$id", instanceId);
+        var list = new List<(string, int, string?)>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            list.Add((reader.GetString(0), reader.GetInt32(1), reader.IsDBNull(2) ? null : reader.GetString(2)));
+        }
+
+        return list;
+    }
+
+    public async Task<int> CountEventsAsync(string instanceId, string eventType)
+    {
+        var response = (await core.Management.CallAsync(new Mgmt.RpcRequest
+        {
+            ListEvents = new Mgmt.ListEventsRequest { InstanceId = instanceId, EventType = eventType, Limit = 1000 },
+        })).ListEvents;
+        return response.Events.Count;
+    }
+}
+
+/// <summary>The embedded backend: one SQLite file per test class, shared by the SDK and the test.</summary>
+public sealed class EmbeddedHarness(EmbeddedStore store) : IWorkflowHarness
+{
+    public string Name => "embedded";
+
+    public EmbeddedStore Store => store;
+
+    public RuntaraInstanceOptions Options() => new()
+    {
+        EmbeddedDatabasePath = store.Path,
+        SignalPollInterval = TimeSpan.FromMilliseconds(50),
+        InProcessSleepThreshold = CoreHost.SleepThreshold,
+    };
+
+    public IReadOnlyDictionary<string, string> ChildEnvironment() => new Dictionary<string, string>
+    {
+        [InstanceEnvironment.EmbeddedDatabase] = store.Path,
+    };
+
+    public Task SendSignalAsync(string instanceId, SignalKind kind) => store.SendSignalAsync(instanceId, kind);
+
+    public Task SendCustomSignalAsync(string instanceId, string name, byte[] payload) => store.SendCustomSignalAsync(instanceId, name, payload);
+
+    public async Task<InstanceView> ViewAsync(string instanceId)
+    {
+        var instance = await store.GetInstanceAsync(instanceId);
+        return instance is null
+            ? new InstanceView(InstanceStatus.Unknown, null, null, null, null)
+            : new InstanceView(
+                instance.Status,
+                instance.CheckpointId,
+                instance.Output is { } output ? System.Text.Encoding.UTF8.GetString(output.Span) : null,
+                instance.Error,
+                instance.WakeAt);
+    }
+
+    public async Task<IReadOnlyList<string>> CheckpointIdsAsync(string instanceId) =>
+        (await store.ListCheckpointsAsync(instanceId)).Select(c => c.CheckpointId).ToList();
+
+    public async Task<IReadOnlyList<(string Key, int Attempt, string? Error)>> RetryAttemptsAsync(string instanceId) =>
+        (await store.ListRetryAttemptsAsync(instanceId)).Select(r => (r.CheckpointId, r.AttemptNumber, r.ErrorMessage)).ToList();
+
+    public async Task<int> CountEventsAsync(string instanceId, string eventType) =>
+        (await store.ListEventsAsync(instanceId)).Count(e => e.EventType == eventType);
+}
