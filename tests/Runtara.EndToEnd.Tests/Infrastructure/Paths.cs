@@ -16,6 +16,8 @@ public static class Paths
 
     public static string TestInstanceFolder => Path.GetDirectoryName(Output(Path.Combine("tests", "Runtara.TestInstance"), "Runtara.TestInstance.dll"))!;
 
+    public static string OrderWorkflowFolder => Path.GetDirectoryName(Output(Path.Combine("samples", "Runtara.Samples.OrderWorkflow"), "Runtara.Samples.OrderWorkflow.dll"))!;
+
     private static string Output(string project, string file)
     {
         var path = Path.Combine(Root, project, "bin", Configuration, "net10.0", file);
