@@ -34,6 +34,7 @@ await using var client = new RpcClient<RpcRequest, RpcResponse>(new RpcClientOpt
     },
 });
 
+var clientReady = clock.ElapsedMilliseconds;
 var register = new RegisterInstanceRequest { InstanceId = instanceId, TenantId = tenantId };
 if (!string.IsNullOrEmpty(checkpointFromLaunch))
 {
@@ -47,7 +48,7 @@ if (!registered.RegisterInstance.Success)
     return 2;
 }
 
-Console.WriteLine($"registered {instanceId} mode={mode} checkpoint={checkpointFromLaunch} (main after {sinceStart.TotalMilliseconds:0} ms, registered after {clock.ElapsedMilliseconds} ms more)");
+Console.WriteLine($"registered {instanceId} mode={mode} checkpoint={checkpointFromLaunch} (main after {sinceStart.TotalMilliseconds:0} ms, client ready after {clientReady} ms, registered after {clock.ElapsedMilliseconds} ms)");
 
 switch (mode)
 {
