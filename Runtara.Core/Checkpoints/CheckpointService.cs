@@ -31,7 +31,7 @@ internal sealed class CheckpointService(ICoreStore store, ActivityTracker activi
 
         var (saved, pending, custom) = await store.WriteAsync("checkpoint", async (writer, token) =>
         {
-            var (instance, signal) = await writer.GetInstanceAndSignalAsync(instanceId, token).ConfigureAwait(false);
+            var (instance, signal, customWaiting) = await writer.GetInstanceAndSignalsAsync(instanceId, checkpointId, token).ConfigureAwait(false);
             InstanceStateMachine.Ensure(instance ?? throw new InstanceNotFoundException(instanceId), InstanceStateMachine.RunningOnly, "checkpoint");
             var now = time.NowMs();
             var result = await writer.SaveCheckpointIfAbsentAsync(instanceId, checkpointId, state, now, token).ConfigureAwait(false);
@@ -44,7 +44,9 @@ internal sealed class CheckpointService(ICoreStore store, ActivityTracker activi
                 await writer.TouchInstanceAsync(instanceId, now, token).ConfigureAwait(false);
             }
 
-            var payload = await writer.TakeCustomSignalAsync(instanceId, checkpointId, token).ConfigureAwait(false);
+            // Most checkpoints have no custom signal waiting: skip the delete then. One that arrives
+            // after the read is delivered by the next call for this checkpoint.
+            var payload = customWaiting ? await writer.TakeCustomSignalAsync(instanceId, checkpointId, token).ConfigureAwait(false) : null;
             return (result, signal, payload is null ? null : new CustomSignal(checkpointId, payload));
         }, cancellationToken).ConfigureAwait(false);
 

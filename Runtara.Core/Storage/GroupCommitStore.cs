@@ -379,11 +379,36 @@ internal abstract class GroupCommitStore : ICoreStore
         }
     }
 
-    /// <summary>Acknowledges a committed batch now (durable commits) or after the syncer's next fsync.</summary>
+    /// <summary>
+    /// Acknowledges a committed batch: at once when commits are durable; otherwise after an fsync —
+    /// done here when no other write is waiting (no thread hop for a lone caller), or by the syncer
+    /// while the writer goes on with the writes that are waiting.
+    /// </summary>
     private void Settle(CommittedBatch batch)
     {
         if (CommitIsDurable)
         {
+            Acknowledge(batch);
+        }
+        else if (_queue.Reader.Count == 0)
+        {
+            // This fsync also covers every batch still queued for the syncer (committed earlier).
+            try
+            {
+                SyncDurably();
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                Log.SyncFailed(Logger, ex);
+                MarkDurable(batch.Sequence);
+                foreach (var pending in batch.Operations)
+                {
+                    pending.Fail(new StorageException(pending.Operation, ex));
+                }
+
+                return;
+            }
+
             Acknowledge(batch);
         }
         else

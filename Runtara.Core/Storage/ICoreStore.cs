@@ -58,8 +58,13 @@ public interface IStoreWriter
     /// <summary>Reads the instance row (PostgreSQL locks it for the transaction).</summary>
     ValueTask<InstanceRecord?> GetInstanceAsync(string instanceId, CancellationToken cancellationToken);
 
-    /// <summary>Reads the instance row (locked on PostgreSQL) and its unacknowledged signal in one statement (the checkpoint hot path).</summary>
-    ValueTask<(InstanceRecord? Instance, PendingSignal? Signal)> GetInstanceAndSignalAsync(string instanceId, CancellationToken cancellationToken);
+    /// <summary>
+    /// The checkpoint hot path's single read: the instance row (locked on PostgreSQL), its
+    /// unacknowledged signal, and whether a custom signal waits at <paramref name="checkpointId"/>
+    /// (a hint: <see cref="TakeCustomSignalAsync"/> stays the authority that consumes it).
+    /// </summary>
+    ValueTask<(InstanceRecord? Instance, PendingSignal? Signal, bool CustomSignalWaiting)> GetInstanceAndSignalsAsync(
+        string instanceId, string checkpointId, CancellationToken cancellationToken);
 
     ValueTask InsertInstanceAsync(InstanceRecord instance, CancellationToken cancellationToken);
 

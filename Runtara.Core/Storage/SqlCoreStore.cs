@@ -488,24 +488,27 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
             return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadInstance(reader) : null;
         }
 
-        public async ValueTask<(InstanceRecord? Instance, PendingSignal? Signal)> GetInstanceAndSignalAsync(string instanceId, CancellationToken cancellationToken)
+        public async ValueTask<(InstanceRecord? Instance, PendingSignal? Signal, bool CustomSignalWaiting)> GetInstanceAndSignalsAsync(
+            string instanceId, string checkpointId, CancellationToken cancellationToken)
         {
             var command = statements.Get(
-                $"SELECT {QualifiedInstanceColumns}, s.signal_type, s.payload, s.created_at FROM instances i "
+                $"SELECT {QualifiedInstanceColumns}, s.signal_type, s.payload, s.created_at, "
+                + "EXISTS (SELECT 1 FROM pending_custom_signals c WHERE c.instance_id = i.instance_id AND c.checkpoint_id = @cp) FROM instances i "
                 + $"LEFT JOIN pending_signals s ON s.instance_id = i.instance_id AND s.acknowledged_at IS NULL WHERE i.instance_id = @id{store.LockInstanceRowClause}",
                 transaction);
             Bind(command, "@id", DbType.String, instanceId);
+            Bind(command, "@cp", DbType.String, checkpointId);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                return (null, null);
+                return (null, null, false);
             }
 
             var instance = ReadInstance(reader);
             var signal = reader.IsDBNull(12) || SignalKindExtensions.TryParseStorageName(reader.GetString(12)) is not { } kind
                 ? null
                 : new PendingSignal(instanceId, kind, reader.IsDBNull(13) ? [] : reader.GetFieldValue<byte[]>(13), reader.GetInt64(14));
-            return (instance, signal);
+            return (instance, signal, Convert.ToBoolean(reader.GetValue(15), CultureInfo.InvariantCulture));
         }
 
         public async ValueTask InsertInstanceAsync(InstanceRecord instance, CancellationToken cancellationToken)

@@ -7,9 +7,9 @@ using Runtara.Core.Diagnostics;
 namespace Runtara.Core.Storage.Sqlite;
 
 /// <summary>
-/// SQLite storage in one file: WAL journal with <c>synchronous=FULL</c>, so a commit returns only
-/// after the WAL is fsync'd. One long-lived writer connection (the group-commit loop) and pooled
-/// read connections, which WAL lets run alongside the writer.
+/// SQLite storage in one file: WAL journal, and no caller is acknowledged before the WAL holding
+/// its commit is fsync'd (see <see cref="CommitIsDurable"/>). One long-lived writer connection
+/// (the group-commit loop) and pooled read connections, which WAL lets run alongside the writer.
 /// </summary>
 internal sealed class SqliteCoreStore : SqlCoreStore
 {
@@ -140,7 +140,7 @@ internal sealed class SqliteCoreStore : SqlCoreStore
         // BEGIN IMMEDIATE: take the write lock up front rather than upgrading mid-batch.
         ValueTask.FromResult<DbTransaction>(((SqliteConnection)connection).BeginTransaction(deferred: false));
 
-    /// <summary>The synchronous setting the writer uses (2 = FULL); tests assert it.</summary>
+    /// <summary>The journal mode and synchronous setting the writer uses (1 = NORMAL, the store fsyncs itself); tests assert them.</summary>
     internal async Task<(string JournalMode, long Synchronous)> ReadDurabilitySettingsAsync(CancellationToken cancellationToken)
     {
         await using var connection = (SqliteConnection)await OpenConnectionAsync(forWriter: true, cancellationToken).ConfigureAwait(false);

@@ -39,6 +39,13 @@ public sealed class TracingTests
             await client.CallAsync(new Inst.RpcRequest { GetCheckpoint = new() { InstanceId = "i" } });
         }
 
+        // The server span ends after the response is written, so the client can see the answer first: wait for it.
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!spans.Any(s => s.TraceId == traceId && s.Kind == ActivityKind.Server) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
+
         var clientSpan = Assert.Single(spans, s => s.TraceId == traceId && s.Kind == ActivityKind.Client);
         var serverSpan = Assert.Single(spans, s => s.TraceId == traceId && s.Kind == ActivityKind.Server);
         Assert.Equal("runtara.instance/GetCheckpoint", clientSpan.DisplayName);
