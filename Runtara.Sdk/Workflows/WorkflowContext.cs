@@ -218,7 +218,9 @@ public sealed class WorkflowContext
         long? deadline = timeout is { } t ? _run.NowMs() + (long)t.TotalMilliseconds : null;
         while (true)
         {
-            var poll = await _run.Backend.PollSignalsAsync(_run.InstanceId, name, token).ConfigureAwait(false);
+            // Not cancellable: a poll cut short after the core handed the payload over would lose it.
+            // The call is short and has the request deadline; cancellation is checked right after.
+            var poll = await _run.Backend.PollSignalsAsync(_run.InstanceId, name, CancellationToken.None).ConfigureAwait(false);
             _run.OnSignal(poll.Signal);
             if (poll.CustomSignal is { } custom)
             {

@@ -46,6 +46,7 @@ public abstract class WorkflowScenarioTests
             {
                 var reservation = await ctx.StepAsync("reserve", _ => Count("reserve", $"R-{order.Id}"), ScenarioJson.Default.String, cancellationToken: ct);
                 var charge = await ctx.StepAsync("charge", _ => Count("charge", 1250L), ScenarioJson.Default.Int64, cancellationToken: ct);
+                await ctx.SendEventAsync("progress", "{\"done\":2}"u8.ToArray(), ct);
                 return new Receipt(reservation, charge);
             },
             AnOrder,
@@ -60,6 +61,8 @@ public abstract class WorkflowScenarioTests
         Assert.Equal(new[] { "step:charge", "step:reserve" }, (await Harness.CheckpointIdsAsync(id)).Order());
         Assert.Equal(1, Runs("reserve"));
         Assert.Equal(1, Runs("charge"));
+        Assert.Equal(1, await Harness.CountEventsAsync(id, "custom"));
+        Assert.Equal(1, await Harness.CountEventsAsync(id, "completed"));
     }
 
     [Fact(Timeout = TestTimeouts.Short)]
