@@ -143,6 +143,30 @@ public sealed class ImageRegistryTests(EnvironmentFixture fixture)
     }
 
     [Fact]
+    public async Task A_single_frame_registration_stores_the_image_like_a_streamed_one()
+    {
+        var tenant = Ids.Tenant();
+        var content = TestImages.Script("exit 0");
+        await using var raw = new Runtara.Protocol.Rpc.RpcClient<Runtara.Protocol.Environment.RpcRequest, Runtara.Protocol.Environment.RpcResponse>(new Runtara.Protocol.Rpc.RpcClientOptions
+        {
+            Address = $"127.0.0.1:{_env.Port}",
+            Transport = Runtara.Protocol.Transport.TransportKind.Tcp,
+            Tls = { PinnedCertificatePath = Runtara.Protocol.Security.DevelopmentCertificate.CertificatePath(Path.Combine(_env.EnvironmentDataDirectory, "tls")) },
+        });
+
+        var response = await raw.CallAsync(new Runtara.Protocol.Environment.RpcRequest
+        {
+            RegisterImage = new Runtara.Protocol.Environment.RegisterImageRequest { TenantId = tenant, Name = "single-frame", Binary = Google.Protobuf.ByteString.CopyFrom(content), Description = "one frame" },
+        });
+        var image = await _env.Client.GetImageAsync(response.RegisterImage.ImageId, tenant);
+
+        Assert.True(response.RegisterImage.Success);
+        Assert.Equal("one frame", image.Description);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(content)), image.Sha256);
+        Assert.Equal("oci", image.RunnerType);
+    }
+
+    [Fact]
     public async Task Re_registering_a_name_keeps_the_image_id_and_replaces_the_content()
     {
         var tenant = Ids.Tenant();

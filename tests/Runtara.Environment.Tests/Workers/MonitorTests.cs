@@ -12,6 +12,7 @@ public sealed class ShortTimeoutFixture : IAsyncLifetime
     {
         ["Runtara:Environment:HeartbeatInterval"] = "00:00:00.300",
         ["Runtara:Environment:HeartbeatTimeout"] = "00:00:04",
+        ["Runtara:Environment:MaxActiveInstancesPerTenant"] = "2",
     });
 
     public async Task DisposeAsync() => await Harness.DisposeAsync();
@@ -85,6 +86,25 @@ public sealed class MonitorTests(ShortTimeoutFixture fixture) : IClassFixture<Sh
             Assert.Equal(InstanceStatus.Suspended, (await _env.Client.GetInstanceAsync(paused)).Status);
             await Task.Delay(500);
         }
+    }
+
+    [Fact]
+    public async Task A_tenant_over_its_active_instance_quota_is_refused_and_other_tenants_are_not_affected()
+    {
+        var tenant = Ids.Tenant();
+        var image = await _env.RegisterTestImageAsync(tenant);
+        var first = await _env.Client.StartInstanceAsync(new StartInstanceOptions { ImageId = image, TenantId = tenant, Input = """{"mode":"wait_signal"}""" });
+        var second = await _env.Client.StartInstanceAsync(new StartInstanceOptions { ImageId = image, TenantId = tenant, Input = """{"mode":"wait_signal"}""" });
+
+        var error = await Assert.ThrowsAsync<Management.QuotaExceededException>(() => _env.Client.StartInstanceAsync(new StartInstanceOptions { ImageId = image, TenantId = tenant }));
+        var other = Ids.Tenant();
+        var otherImage = await _env.RegisterTestImageAsync(other);
+        var allowed = await _env.Client.StartInstanceAsync(new StartInstanceOptions { ImageId = otherImage, TenantId = other });
+
+        Assert.Equal(EnvironmentErrorCodes.QuotaExceeded, error.Code);
+        Assert.Equal(InstanceStatus.Completed, (await _env.Client.WaitForCompletionAsync(allowed, new WaitOptions { PollInterval = TimeSpan.FromMilliseconds(50), Timeout = Deadline })).Status);
+        await _env.Client.StopInstanceAsync(first);
+        await _env.Client.StopInstanceAsync(second);
     }
 
     private static bool ProcessGone(int pid) =>
