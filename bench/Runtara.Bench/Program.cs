@@ -7,6 +7,7 @@ IBenchCommand[] commands =
     new RpcCommand(),
     new FramesCommand(),
     new CoreCheckpointsCommand(),
+    new W3ProcessCommand(),
     new W1Command(),
     new W2Command(),
     new W3Command(),

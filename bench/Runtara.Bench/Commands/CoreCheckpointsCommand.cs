@@ -30,7 +30,7 @@ internal sealed class CoreCheckpointsCommand : IBenchCommand
         var count = Math.Max(concurrency, arguments.GetInt("count", 20_000));
         var size = arguments.GetInt("size", 1024);
         var warmup = arguments.GetInt("warmup", 2_000);
-        var postgres = arguments.GetString("postgres", Environment.GetEnvironmentVariable("RUNTARA_BENCH_POSTGRES") ?? string.Empty);
+        var postgres = arguments.GetString("postgres", System.Environment.GetEnvironmentVariable("RUNTARA_BENCH_POSTGRES") ?? string.Empty);
         var dataOption = arguments.GetString("data", string.Empty);
         arguments.EnsureAllRead();
         if (db is not ("sqlite" or "postgres"))
@@ -91,7 +91,7 @@ internal sealed class CoreCheckpointsCommand : IBenchCommand
                     ("transport", client.Transport.ToString()),
                     ("concurrency", concurrency.ToString(CultureInfo.InvariantCulture)),
                     ("state", $"{size} B"),
-                    ("processors", Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)),
+                    ("processors", System.Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)),
                 ]);
             return 0;
         }

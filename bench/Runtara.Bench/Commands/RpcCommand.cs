@@ -51,7 +51,7 @@ internal sealed class RpcCommand : IBenchCommand
                 ("transport", client.Transport.ToString()),
                 ("concurrency", concurrency.ToString(System.Globalization.CultureInfo.InvariantCulture)),
                 ("payload", $"{size} B"),
-                ("processors", Environment.ProcessorCount.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                ("processors", System.Environment.ProcessorCount.ToString(System.Globalization.CultureInfo.InvariantCulture)),
             ]);
         return 0;
     }

@@ -67,7 +67,7 @@ internal sealed class W1Command : IBenchCommand
                 ("steps", steps.ToString(CultureInfo.InvariantCulture)),
                 ("result size", $"{size} B"),
                 ("transport", "TLS/TCP loopback"),
-                ("processors", Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)),
+                ("processors", System.Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)),
             ]);
         return 0;
     }

@@ -79,7 +79,7 @@ internal sealed class W2Command : IBenchCommand
                 ("in flight", concurrency.ToString(CultureInfo.InvariantCulture)),
                 ("result size", $"{size} B"),
                 ("instances/s", (instances / elapsed.TotalSeconds).ToString("N0", CultureInfo.InvariantCulture)),
-                ("processors", Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)),
+                ("processors", System.Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)),
             ]);
         return 0;
     }

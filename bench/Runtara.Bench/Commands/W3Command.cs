@@ -48,7 +48,7 @@ internal sealed class W3Command : IBenchCommand
             [
                 ("instances", count.ToString(CultureInfo.InvariantCulture)),
                 ("transport", "TLS/TCP loopback"),
-                ("processors", Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)),
+                ("processors", System.Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)),
             ]);
         return 0;
     }

@@ -1,3 +1,5 @@
+using Runtara.Testing;
+
 namespace Runtara.Core.Tests.Infrastructure;
 
 /// <summary>A running core shared by a test collection, on one storage backend.</summary>

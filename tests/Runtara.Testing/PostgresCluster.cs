@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Npgsql;
 
-namespace Runtara.Core.Tests.Infrastructure;
+namespace Runtara.Testing;
 
 /// <summary>
 /// A throwaway PostgreSQL cluster for one test run: initdb + pg_ctl in a temporary directory, on a

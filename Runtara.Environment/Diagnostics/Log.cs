@@ -1,0 +1,70 @@
+using Microsoft.Extensions.Logging;
+
+namespace Runtara.Environment;
+
+/// <summary>
+/// Source-generated logs of the environment. Event ids: 5000–5099 hosting, 5100–5199 images,
+/// 5200–5299 instances and runner, 5300–5399 workers.
+/// </summary>
+internal static partial class Log
+{
+    [LoggerMessage(5000, LogLevel.Information, "Environment protocol listening on port {Port} ({Transports}); core management at {CoreAddress}, instances use {CoreInstanceAddress}; storage {Storage}", EventName = "EnvironmentStarted")]
+    public static partial void EnvironmentStarted(ILogger logger, int port, string transports, string coreAddress, string coreInstanceAddress, string storage);
+
+    [LoggerMessage(5001, LogLevel.Warning, "{Operation} failed: {Code} {Message}", EventName = "RequestRejected")]
+    public static partial void RequestRejected(ILogger logger, string operation, string code, string message);
+
+    [LoggerMessage(5100, LogLevel.Information, "Image {ImageId} registered for tenant {TenantId}: {Name} ({Format}, {SizeBytes} bytes, sha256 {Sha256})", EventName = "ImageRegistered")]
+    public static partial void ImageRegistered(ILogger logger, string imageId, string tenantId, string name, string format, long sizeBytes, string sha256);
+
+    [LoggerMessage(5101, LogLevel.Information, "Image {ImageId} of tenant {TenantId} deleted", EventName = "ImageDeleted")]
+    public static partial void ImageDeleted(ILogger logger, string imageId, string tenantId);
+
+    [LoggerMessage(5200, LogLevel.Information, "Instance {InstanceId} launched ({Reason}) as pid {Pid}, checkpoint {CheckpointId}", EventName = "InstanceLaunched")]
+    public static partial void InstanceLaunched(ILogger logger, string instanceId, string reason, int pid, string? checkpointId);
+
+    [LoggerMessage(5201, LogLevel.Error, "Instance {InstanceId} could not be launched: {Reason}", EventName = "LaunchFailed")]
+    public static partial void LaunchFailed(ILogger logger, string instanceId, string reason);
+
+    [LoggerMessage(5202, LogLevel.Information, "Instance {InstanceId} process exited with code {ExitCode}", EventName = "InstanceExited")]
+    public static partial void InstanceExited(ILogger logger, string instanceId, int? exitCode);
+
+    [LoggerMessage(5203, LogLevel.Warning, "Instance {InstanceId} exceeded its timeout of {Timeout}; stopping it", EventName = "InstanceTimedOut")]
+    public static partial void InstanceTimedOut(ILogger logger, string instanceId, TimeSpan timeout);
+
+    [LoggerMessage(5204, LogLevel.Warning, "Instance {InstanceId} failed: {Reason}", EventName = "InstanceFailed")]
+    public static partial void InstanceFailed(ILogger logger, string instanceId, string reason);
+
+    [LoggerMessage(5205, LogLevel.Warning, "Instance {InstanceId} retried ({Attempt}/{MaxRetries}): {Reason}", EventName = "InstanceRetried")]
+    public static partial void InstanceRetried(ILogger logger, string instanceId, int attempt, int maxRetries, string reason);
+
+    [LoggerMessage(5206, LogLevel.Information, "Instance {InstanceId} re-adopted after restart (pid {Pid})", EventName = "InstanceAdopted")]
+    public static partial void InstanceAdopted(ILogger logger, string instanceId, int pid);
+
+    [LoggerMessage(5207, LogLevel.Information, "Instance {InstanceId} stopped: {Reason}", EventName = "InstanceStopped")]
+    public static partial void InstanceStopped(ILogger logger, string instanceId, string reason);
+
+    [LoggerMessage(5208, LogLevel.Error, "Monitoring instance {InstanceId} failed", EventName = "MonitorFailed")]
+    public static partial void MonitorFailed(ILogger logger, string instanceId, Exception exception);
+
+    [LoggerMessage(5209, LogLevel.Warning, "Updating instance {InstanceId} at the core failed: {Message}", EventName = "CoreUpdateFailed")]
+    public static partial void CoreUpdateFailed(ILogger logger, string instanceId, string message);
+
+    [LoggerMessage(5300, LogLevel.Error, "{Worker} cycle failed", EventName = "WorkerFailed")]
+    public static partial void WorkerFailed(ILogger logger, string worker, Exception exception);
+
+    [LoggerMessage(5301, LogLevel.Information, "Woke instance {InstanceId} (due at {WakeAtMs})", EventName = "InstanceWoken")]
+    public static partial void InstanceWoken(ILogger logger, string instanceId, long wakeAtMs);
+
+    [LoggerMessage(5302, LogLevel.Warning, "Instance {InstanceId} has no activity since {LastActivityMs}; ending it", EventName = "InstanceSilent")]
+    public static partial void InstanceSilent(ILogger logger, string instanceId, long lastActivityMs);
+
+    [LoggerMessage(5303, LogLevel.Information, "Cleanup removed {Count} run directories older than {Retention}", EventName = "CleanupRemoved")]
+    public static partial void CleanupRemoved(ILogger logger, int count, TimeSpan retention);
+
+    [LoggerMessage(5304, LogLevel.Information, "Recovery after restart: {Adopted} process(es) re-adopted, {Settled} run(s) settled", EventName = "Recovered")]
+    public static partial void Recovered(ILogger logger, int adopted, int settled);
+
+    [LoggerMessage(5305, LogLevel.Warning, "Wake-up of instance {InstanceId} failed: {Message}", EventName = "WakeFailed")]
+    public static partial void WakeFailed(ILogger logger, string instanceId, string message);
+}

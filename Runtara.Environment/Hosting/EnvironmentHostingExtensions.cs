@@ -1,0 +1,77 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Runtara.Environment.Core;
+using Runtara.Environment.Hosting;
+using Runtara.Environment.Images;
+using Runtara.Environment.Instances;
+using Runtara.Environment.Rpc;
+using Runtara.Environment.Runner;
+using Runtara.Environment.Storage;
+using Runtara.Environment.Storage.Postgres;
+using Runtara.Environment.Storage.Sqlite;
+using Runtara.Environment.Workers;
+using Runtara.Protocol.Environment;
+using Runtara.Protocol.Rpc;
+
+namespace Microsoft.Extensions.Hosting;
+
+/// <summary>Composition of the environment server: <c>builder.AddRuntaraEnvironment()</c>.</summary>
+public static class EnvironmentHostingExtensions
+{
+    /// <summary>
+    /// Adds the environment: options from <c>Runtara:Environment</c> (validated at start-up; the core
+    /// address also from Aspire's <c>services:core:management:0</c>, PostgreSQL from
+    /// <c>ConnectionStrings:runtara-postgres</c>), its store, the process runner, the protocol server,
+    /// the wake scheduler, heartbeat monitor and cleanup worker, and health checks.
+    /// </summary>
+    public static TBuilder AddRuntaraEnvironment<TBuilder>(this TBuilder builder, Action<EnvironmentOptions>? configure = null)
+        where TBuilder : IHostApplicationBuilder
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var configuration = builder.Configuration;
+        var services = builder.Services;
+        var options = services.AddOptions<EnvironmentOptions>()
+            .Bind(configuration.GetSection(EnvironmentOptions.SectionName))
+            .PostConfigure(o =>
+            {
+                o.PostgresConnectionString = string.IsNullOrWhiteSpace(o.PostgresConnectionString) ? configuration.GetConnectionString("runtara-postgres") : o.PostgresConnectionString;
+                o.CoreAddress = string.IsNullOrWhiteSpace(o.CoreAddress) ? configuration["services:core:management:0"] ?? "127.0.0.1:8003" : o.CoreAddress;
+                o.CoreInstanceAddress = string.IsNullOrWhiteSpace(o.CoreInstanceAddress)
+                    ? configuration["services:core:instance:0"] ?? $"{RpcAddress.Parse(o.CoreAddress).Host}:8001"
+                    : o.CoreInstanceAddress;
+            })
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EnvironmentOptions>, EnvironmentOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IEnvironmentStore>(sp =>
+        {
+            var settings = sp.GetRequiredService<IOptions<EnvironmentOptions>>().Value;
+            return string.IsNullOrWhiteSpace(settings.PostgresConnectionString)
+                ? new SqliteEnvironmentStore(Path.Combine(settings.ResolveDataDirectory(), "environment.db"))
+                : new PostgresEnvironmentStore(settings.PostgresConnectionString);
+        });
+        services.TryAddSingleton<ICoreClient, CoreClient>();
+        services.TryAddSingleton<IInstanceRunner, ProcessRunner>();
+        services.TryAddSingleton<ImageContentStore>();
+        services.TryAddSingleton<ImageService>();
+        services.TryAddSingleton<InstanceSupervisor>();
+        services.TryAddSingleton<InstanceService>();
+        services.TryAddSingleton<IRpcHandler<RpcRequest, RpcResponse>, EnvironmentRpcHandler>();
+        services.TryAddSingleton<EnvironmentServer>();
+        services.AddHostedService(sp => sp.GetRequiredService<EnvironmentServer>());
+        services.AddHostedService<WakeScheduler>();
+        services.AddHostedService<HeartbeatMonitor>();
+        services.AddHostedService<CleanupWorker>();
+        services.AddHealthChecks()
+            .AddCheck<StoreHealthCheck>("environment-store")
+            .AddCheck<CoreHealthCheck>("core");
+        return builder;
+    }
+}

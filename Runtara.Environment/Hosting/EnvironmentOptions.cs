@@ -1,0 +1,115 @@
+using System.ComponentModel.DataAnnotations;
+using Runtara.Protocol.Security;
+using Runtara.Protocol.Transport;
+
+namespace Runtara.Environment.Hosting;
+
+/// <summary>
+/// Settings of the environment server, bound from <c>Runtara:Environment</c> (environment variables
+/// such as <c>Runtara__Environment__Port</c> work too) and validated at start-up; a bad value stops
+/// the service with a message naming the key. See docs/environment.md.
+/// </summary>
+public sealed class EnvironmentOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string SectionName = "Runtara:Environment";
+
+    /// <summary>Port of the environment protocol. 0 picks a free port (written to <c>environment.endpoints.json</c>).</summary>
+    [Range(0, 65535)]
+    public int Port { get; set; } = 8002;
+
+    /// <summary>Address the environment protocol binds to: <c>127.0.0.1</c> (default), <c>0.0.0.0</c>, <c>::</c> or a specific address.</summary>
+    [Required]
+    public string BindAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>Auto: TLS/TCP always plus QUIC where msquic exists; Tcp; Quic (fails at start-up without QUIC).</summary>
+    public TransportKind Transport { get; set; } = TransportKind.Auto;
+
+    /// <summary>Data directory: images, run directories, SQLite file, development certificate.</summary>
+    [Required]
+    public string DataDirectory { get; set; } = "./data";
+
+    /// <summary>PostgreSQL connection string; empty = SQLite <c>&lt;data&gt;/environment.db</c>. Falls back to <c>ConnectionStrings:runtara-postgres</c>.</summary>
+    public string? PostgresConnectionString { get; set; }
+
+    /// <summary>
+    /// Management-protocol address of the core: <c>host:port</c> or <c>tcp://host:port</c>. When not
+    /// set, Aspire's <c>services:core:management:0</c> is used, else <c>127.0.0.1:8003</c>.
+    /// </summary>
+    public string? CoreAddress { get; set; }
+
+    /// <summary>
+    /// Instance-protocol address of the core handed to instances as <c>RUNTARA_SERVER_ADDR</c>. When not
+    /// set: Aspire's <c>services:core:instance:0</c>, else the core address's host with port 8001.
+    /// </summary>
+    public string? CoreInstanceAddress { get; set; }
+
+    /// <summary>How the environment (and the instances it launches) trust the core's certificate.</summary>
+    public ClientTlsOptions CoreTls { get; set; } = new();
+
+    /// <summary>Server certificate of the environment protocol; a development certificate in <c>&lt;data&gt;/tls</c> when empty.</summary>
+    public ServerTlsOptions Tls { get; set; } = new();
+
+    /// <summary>Largest image accepted, in bytes (default 256 MiB); larger uploads are refused before they are stored.</summary>
+    [Range(1, long.MaxValue)]
+    public long MaxImageSize { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>Most PENDING or RUNNING instances one tenant may have at once.</summary>
+    [Range(1, 1_000_000)]
+    public int MaxActiveInstancesPerTenant { get; set; } = 1_000;
+
+    /// <summary>Execution timeout when StartInstance gives none (SPEC: 300 s).</summary>
+    public TimeSpan DefaultTimeout { get; set; } = TimeSpan.FromSeconds(300);
+
+    /// <summary>Grace period of StopInstance when the request gives 0.</summary>
+    public TimeSpan DefaultStopGracePeriod { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>After SIGTERM, how long a process may take to exit before SIGKILL.</summary>
+    public TimeSpan TerminateGracePeriod { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Relaunches of a crashed or silent instance before it is marked failed, when StartInstance gives none.</summary>
+    [Range(0, 100)]
+    public int MaxRetries { get; set; }
+
+    /// <summary>Bytes of stderr kept in the database for status (the whole log stays on disk).</summary>
+    [Range(0, 1024 * 1024)]
+    public int StderrTailBytes { get; set; } = 4096;
+
+    /// <summary>Largest page a List RPC returns.</summary>
+    [Range(1, 100_000)]
+    public int MaxListLimit { get; set; } = 1_000;
+
+    /// <summary><c>RUNTARA_HEARTBEAT_INTERVAL_MS</c> given to instances; null leaves the SDK default (30 s).</summary>
+    public int? InstanceHeartbeatIntervalMs { get; set; }
+
+    /// <summary>The <c>dotnet</c> host used for images whose entrypoint is a <c>.dll</c>; empty = the host running this server.</summary>
+    public string? DotnetHostPath { get; set; }
+
+    /// <summary>Wake scheduler: how often due wake-ups are asked for (SPEC: 5 s).</summary>
+    public TimeSpan WakeInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Wake scheduler: most relaunches per poll (SPEC: 10).</summary>
+    [Range(1, 10_000)]
+    public int WakeBatchSize { get; set; } = 10;
+
+    /// <summary>Heartbeat monitor: how often silent instances are looked for (SPEC: 30 s).</summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Heartbeat monitor: an instance with no activity at the core for this long is failed or retried (SPEC: 120 s).</summary>
+    public TimeSpan HeartbeatTimeout { get; set; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>Cleanup worker: how often old run directories are removed (SPEC: 1 h).</summary>
+    public TimeSpan CleanupInterval { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Cleanup worker: run directories of finished instances older than this are removed (SPEC: 24 h).</summary>
+    public TimeSpan RunRetention { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>How often a running process is sampled for peak memory and CPU time.</summary>
+    public TimeSpan ProcessSampleInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>How long a graceful stop waits for in-flight RPCs.</summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The data directory as an absolute path.</summary>
+    public string ResolveDataDirectory() => Path.GetFullPath(DataDirectory, Directory.GetCurrentDirectory());
+}

@@ -1,0 +1,198 @@
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Runtara.Environment.Diagnostics;
+using Runtara.Environment.Instances;
+using Runtara.Environment.Storage;
+
+namespace Runtara.Environment.Images;
+
+/// <summary>What a registration declares besides the content.</summary>
+public sealed record ImageRegistration(
+    string TenantId,
+    string Name,
+    string? Description,
+    string RunnerType,
+    byte[]? Metadata,
+    ulong DeclaredSize,
+    string? Sha256);
+
+/// <summary>
+/// The image registry (SPEC §14.2): checks an upload completely (size limit, declared size and
+/// SHA-256, zip layout and entrypoint) before anything is kept; images are tenant-owned and another
+/// tenant's image is indistinguishable from a missing one.
+/// </summary>
+internal sealed class ImageService(IEnvironmentStore store, ImageContentStore content, TimeProvider time, ILogger<ImageService> logger)
+{
+    public const string FormatExecutable = "executable";
+    public const string FormatZip = "zip";
+
+    /// <summary>Checks the declared fields before any content is read (an oversize upload is refused at once).</summary>
+    public void Validate(ImageRegistration registration, long maxSize)
+    {
+        ArgumentNullException.ThrowIfNull(registration);
+        Identifiers.Require(registration.TenantId, "tenant_id");
+        InvalidArgumentException.ThrowIfEmpty(registration.Name, "name");
+        if (registration.Name.Length > 256)
+        {
+            throw new InvalidArgumentException("name", "must be at most 256 characters");
+        }
+
+        if (registration.DeclaredSize > (ulong)maxSize)
+        {
+            throw new ImageTooLargeException((long)Math.Min(registration.DeclaredSize, long.MaxValue), maxSize);
+        }
+
+        if (registration.Sha256 is { Length: > 0 } sha && (sha.Length != 64 || !sha.All(Uri.IsHexDigit)))
+        {
+            throw new InvalidArgumentException("sha256", "must be 64 hexadecimal characters");
+        }
+
+        ParseMetadata(registration.Metadata);
+    }
+
+    public async Task<ImageRecord> RegisterAsync(ImageRegistration registration, Stream source, long maxSize, CancellationToken cancellationToken)
+    {
+        Validate(registration, maxSize);
+        var metadata = ParseMetadata(registration.Metadata);
+        var staged = await content.StageAsync(source, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (!string.IsNullOrEmpty(registration.Sha256) && !string.Equals(registration.Sha256, staged.Sha256, StringComparison.OrdinalIgnoreCase))
+            {
+                throw new ChecksumMismatchException(registration.Sha256.ToLowerInvariant(), staged.Sha256);
+            }
+
+            if (registration.DeclaredSize > 0 && (long)registration.DeclaredSize != staged.Size)
+            {
+                throw new SizeMismatchException(registration.DeclaredSize, staged.Size);
+            }
+
+            if (staged.Size == 0)
+            {
+                throw new InvalidArgumentException("binary", "is required (the upload was empty)");
+            }
+
+            var declaredEntrypoint = metadata?.TryGetProperty("entrypoint", out var e) == true && e.ValueKind == JsonValueKind.String ? e.GetString() : null;
+            string format;
+            string entrypoint;
+            if (staged.IsZip)
+            {
+                format = FormatZip;
+                entrypoint = content.PrepareZip(staged, declaredEntrypoint);
+            }
+            else
+            {
+                format = FormatExecutable;
+                entrypoint = string.Empty;
+            }
+
+            var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+            var previous = await FindByNameAsync(registration.TenantId, registration.Name, cancellationToken).ConfigureAwait(false);
+            content.Commit(staged);
+            var stored = await store.UpsertImageAsync(new ImageRecord(
+                Guid.NewGuid().ToString(), registration.TenantId, registration.Name, registration.Description, registration.RunnerType, format, entrypoint,
+                staged.Sha256, staged.Size, metadata?.GetRawText(), now, now), cancellationToken).ConfigureAwait(false);
+            if (previous is not null && previous.Sha256 != stored.Sha256)
+            {
+                await CollectAsync(previous.Sha256, cancellationToken).ConfigureAwait(false);
+            }
+
+            EnvironmentTelemetry.ImageBytesStored.Add(staged.Size);
+            Log.ImageRegistered(logger, stored.ImageId, stored.TenantId, stored.Name, stored.Format, stored.SizeBytes, stored.Sha256);
+            return stored;
+        }
+        finally
+        {
+            staged.Discard();
+        }
+    }
+
+    /// <summary>The image when it exists and belongs to <paramref name="tenantId"/>; otherwise <see cref="ImageNotFoundException"/>.</summary>
+    public async Task<ImageRecord> GetAsync(string imageId, string tenantId, CancellationToken cancellationToken)
+    {
+        InvalidArgumentException.ThrowIfEmpty(imageId, "image_id");
+        var image = await store.GetImageAsync(imageId, cancellationToken).ConfigureAwait(false);
+        return image is not null && image.TenantId == tenantId ? image : throw new ImageNotFoundException(imageId);
+    }
+
+    public Task<Page<ImageRecord>> ListAsync(string? tenantId, int limit, int offset, CancellationToken cancellationToken) =>
+        store.ListImagesAsync(tenantId, limit, offset, cancellationToken);
+
+    public async Task DeleteAsync(string imageId, string tenantId, CancellationToken cancellationToken)
+    {
+        var image = await GetAsync(imageId, tenantId, cancellationToken).ConfigureAwait(false);
+        var active = await store.CountActiveRunsOfImageAsync(imageId, cancellationToken).ConfigureAwait(false);
+        if (active > 0)
+        {
+            throw new ImageInUseException(imageId, active);
+        }
+
+        if (await store.DeleteImageAsync(imageId, cancellationToken).ConfigureAwait(false))
+        {
+            await CollectAsync(image.Sha256, cancellationToken).ConfigureAwait(false);
+            Log.ImageDeleted(logger, imageId, tenantId);
+        }
+    }
+
+    /// <summary>The file to execute and its arguments for an image.</summary>
+    public (string FileName, IReadOnlyList<string> Arguments) ResolveEntrypoint(ImageRecord image, string dotnetHost)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        if (image.Format == FormatZip)
+        {
+            var path = Path.Combine(content.ContentDirectory(image.Sha256), image.Entrypoint);
+            return path.EndsWith(".dll", StringComparison.OrdinalIgnoreCase) ? (dotnetHost, [path]) : (path, []);
+        }
+
+        return (content.BlobPath(image.Sha256), []);
+    }
+
+    private async Task<ImageRecord?> FindByNameAsync(string tenantId, string name, CancellationToken cancellationToken)
+    {
+        // Names are unique per tenant; the registry is small enough per tenant to page through.
+        for (var offset = 0; ; offset += 500)
+        {
+            var page = await store.ListImagesAsync(tenantId, 500, offset, cancellationToken).ConfigureAwait(false);
+            if (page.Items.FirstOrDefault(i => i.Name == name) is { } found)
+            {
+                return found;
+            }
+
+            if (page.Items.Count < 500)
+            {
+                return null;
+            }
+        }
+    }
+
+    private async Task CollectAsync(string sha256, CancellationToken cancellationToken)
+    {
+        if (await store.CountImagesWithContentAsync(sha256, cancellationToken).ConfigureAwait(false) == 0)
+        {
+            content.Delete(sha256);
+        }
+    }
+
+    private static JsonElement? ParseMetadata(byte[]? metadata)
+    {
+        if (metadata is null || metadata.Length == 0)
+        {
+            return null;
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(metadata);
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                throw new InvalidArgumentException("metadata", "must be a JSON object");
+            }
+
+            return document.RootElement.Clone();
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidArgumentException("metadata", $"is not valid JSON: {ex.Message}");
+        }
+    }
+}

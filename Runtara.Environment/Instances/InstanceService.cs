@@ -1,0 +1,354 @@
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Runtara.Environment.Core;
+using Runtara.Environment.Hosting;
+using Runtara.Environment.Images;
+using Runtara.Environment.Storage;
+using CoreStatus = Runtara.Protocol.Management.InstanceStatus;
+using CoreSignal = Runtara.Protocol.Management.SignalType;
+
+namespace Runtara.Environment.Instances;
+
+/// <summary>What StartInstance asks for.</summary>
+public sealed record StartRequest(
+    string ImageId,
+    string TenantId,
+    string? InstanceId,
+    ReadOnlyMemory<byte> Input,
+    uint? TimeoutSeconds,
+    IReadOnlyDictionary<string, string> Env,
+    uint? MaxRetries);
+
+/// <summary>An instance as status reports it: the environment's run joined with the core's durable state.</summary>
+internal sealed record InstanceView(RunRecord? Run, Protocol.Management.GetInstanceStatusResponse? Core, int? Pid);
+
+/// <summary>
+/// Instance operations of the environment protocol (SPEC §6.4.7–6.4.15), tenant-checked when the
+/// request names a tenant, and forwarded to the core through the management protocol.
+/// </summary>
+internal sealed class InstanceService(
+    IEnvironmentStore store,
+    ICoreClient core,
+    ImageService images,
+    InstanceSupervisor supervisor,
+    IOptions<EnvironmentOptions> options,
+    TimeProvider time,
+    ILogger<InstanceService> logger)
+{
+    private readonly EnvironmentOptions _options = options.Value;
+
+    public async Task<(string InstanceId, bool Created)> StartAsync(StartRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        InvalidArgumentException.ThrowIfEmpty(request.ImageId, "image_id");
+        var tenantId = Identifiers.Require(request.TenantId, "tenant_id");
+        var instanceId = string.IsNullOrEmpty(request.InstanceId) ? Guid.NewGuid().ToString() : Identifiers.Require(request.InstanceId, "instance_id");
+        var input = NormalizeInput(request.Input);
+        var env = ValidateEnv(request.Env);
+        var image = await images.GetAsync(request.ImageId, tenantId, cancellationToken).ConfigureAwait(false);
+        var timeout = request.TimeoutSeconds is > 0 ? (int)Math.Min(request.TimeoutSeconds.Value, int.MaxValue) : (int)_options.DefaultTimeout.TotalSeconds;
+
+        using var held = await supervisor.LockAsync(instanceId, cancellationToken).ConfigureAwait(false);
+        var existing = await store.GetRunAsync(instanceId, cancellationToken).ConfigureAwait(false);
+        if (existing is not null)
+        {
+            return IdempotentStart(existing, image, tenantId);
+        }
+
+        if (await store.CountActiveRunsOfTenantAsync(tenantId, cancellationToken).ConfigureAwait(false) >= _options.MaxActiveInstancesPerTenant)
+        {
+            throw new QuotaExceededException(tenantId, _options.MaxActiveInstancesPerTenant);
+        }
+
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var run = new RunRecord
+        {
+            InstanceId = instanceId,
+            TenantId = tenantId,
+            ImageId = image.ImageId,
+            ImageName = image.Name,
+            Input = input,
+            Env = env.Count == 0 ? null : JsonSerializer.Serialize(env),
+            TimeoutSeconds = timeout,
+            MaxRetries = (int)Math.Min(request.MaxRetries ?? (uint)_options.MaxRetries, 100),
+            CreatedAtMs = now,
+            UpdatedAtMs = now,
+        };
+        if (!await store.TryInsertRunAsync(run, cancellationToken).ConfigureAwait(false))
+        {
+            existing = await store.GetRunAsync(instanceId, cancellationToken).ConfigureAwait(false);
+            return IdempotentStart(existing!, image, tenantId);
+        }
+
+        try
+        {
+            // The core knows the instance (PENDING, with its tenant) before any process can register.
+            var created = await core.CreateInstanceAsync(instanceId, tenantId, cancellationToken).ConfigureAwait(false);
+            run = run with { CreatedAtMs = created.CreatedAtMs > 0 ? created.CreatedAtMs : now };
+        }
+        catch
+        {
+            // Nothing is left behind when the core refuses or cannot be reached.
+            await store.DeleteRunAsync(instanceId, CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+
+        await supervisor.LaunchAsync(run, checkpointId: null, "start", cancellationToken).ConfigureAwait(false);
+        return (instanceId, true);
+    }
+
+    public async Task StopAsync(string instanceId, string? tenantId, TimeSpan grace, string reason, CancellationToken cancellationToken)
+    {
+        var run = await GetOwnedRunAsync(instanceId, tenantId, cancellationToken).ConfigureAwait(false);
+        var status = await core.GetStatusAsync(instanceId, cancellationToken).ConfigureAwait(false);
+        var coreStatus = status?.Status ?? CoreStatus.StatusUnknown;
+        // A finished instance stays as it finished (its process, if still exiting, ends on its own).
+        if (coreStatus == CoreStatus.StatusCancelled)
+        {
+            await SyncLockedAsync(instanceId, status, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        if (coreStatus is CoreStatus.StatusCompleted or CoreStatus.StatusFailed)
+        {
+            await SyncLockedAsync(instanceId, status, cancellationToken).ConfigureAwait(false);
+            throw new InvalidInstanceStateException(instanceId, "stop", StatusName(coreStatus), "it already finished");
+        }
+
+        var reasonText = string.IsNullOrWhiteSpace(reason) ? "Stopped by request" : reason;
+        if (supervisor.IsLive(instanceId))
+        {
+            // Ask the instance to stop cleanly first (it acknowledges → CANCELLED), then SIGTERM, then SIGKILL.
+            try
+            {
+                await core.SendSignalAsync(instanceId, CoreSignal.SignalCancel, Encoding.UTF8.GetBytes(reasonText), cancellationToken).ConfigureAwait(false);
+            }
+            catch (EnvironmentException ex)
+            {
+                Log.CoreUpdateFailed(logger, instanceId, ex.Message);
+            }
+
+            await supervisor.StopProcessAsync(instanceId, grace, cancellationToken).ConfigureAwait(false);
+        }
+
+        using var held = await supervisor.LockAsync(instanceId, cancellationToken).ConfigureAwait(false);
+        await core.FinishAsync(instanceId, CoreStatus.StatusCancelled, reasonText, null, null, cancellationToken).ConfigureAwait(false);
+        run = await store.GetRunAsync(instanceId, cancellationToken).ConfigureAwait(false) ?? run;
+        await SyncAsync(run, await core.GetStatusAsync(instanceId, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        Log.InstanceStopped(logger, instanceId, reasonText);
+    }
+
+    public async Task ResumeAsync(string instanceId, string? tenantId, CancellationToken cancellationToken)
+    {
+        var run = await GetOwnedRunAsync(instanceId, tenantId, cancellationToken).ConfigureAwait(false);
+        using var held = await supervisor.LockAsync(instanceId, cancellationToken).ConfigureAwait(false);
+        var status = await core.GetStatusAsync(instanceId, cancellationToken).ConfigureAwait(false);
+        var coreStatus = status?.Status ?? CoreStatus.StatusUnknown;
+        if (coreStatus != CoreStatus.StatusSuspended || supervisor.IsLive(instanceId))
+        {
+            throw new InvalidInstanceStateException(instanceId, "resume", supervisor.IsLive(instanceId) ? "running" : StatusName(coreStatus), "must be suspended");
+        }
+
+        run = await store.GetRunAsync(instanceId, cancellationToken).ConfigureAwait(false) ?? run;
+        await supervisor.LaunchAsync(run, status!.HasCheckpointId ? status.CheckpointId : run.CheckpointId, "resume", cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Relaunches a durable sleeper whose wake-up time passed; false when it is not this environment's.</summary>
+    public async Task<bool> WakeAsync(string instanceId, string? checkpointId, CancellationToken cancellationToken)
+    {
+        using var held = await supervisor.LockAsync(instanceId, cancellationToken).ConfigureAwait(false);
+        var run = await store.GetRunAsync(instanceId, cancellationToken).ConfigureAwait(false);
+        if (run is null || run.IsTerminal || supervisor.IsLive(instanceId))
+        {
+            return false;
+        }
+
+        await supervisor.LaunchAsync(run, checkpointId ?? run.CheckpointId, "wake", cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    public async Task<InstanceView?> GetAsync(string instanceId, string? tenantId, CancellationToken cancellationToken)
+    {
+        InvalidArgumentException.ThrowIfEmpty(instanceId, "instance_id");
+        var run = await store.GetRunAsync(instanceId, cancellationToken).ConfigureAwait(false);
+        if (run is not null && !string.IsNullOrEmpty(tenantId) && run.TenantId != tenantId)
+        {
+            return null;
+        }
+
+        var status = await core.GetStatusAsync(instanceId, cancellationToken).ConfigureAwait(false);
+        if (run is null)
+        {
+            // Instances started elsewhere (self-registered at the core) are shown without image details.
+            return status is null || (!string.IsNullOrEmpty(tenantId) && status.TenantId != tenantId) ? null : new InstanceView(null, status, null);
+        }
+
+        // The core's outcome is copied at once (the process may still be exiting), so lists agree with status.
+        if (status is not null && InstanceSupervisor.FromCore(status.Status) is { } coreStatus && coreStatus != run.Status && coreStatus is not (RunStatus.Running or RunStatus.Pending))
+        {
+            run = await SyncLockedAsync(instanceId, status, cancellationToken).ConfigureAwait(false) ?? run;
+        }
+
+        return new InstanceView(run, status, supervisor.LivePid(instanceId));
+    }
+
+    public Task<Page<RunRecord>> ListAsync(RunQuery query, CancellationToken cancellationToken) => store.ListRunsAsync(query, cancellationToken);
+
+    public async Task SendSignalAsync(string instanceId, string? tenantId, CoreSignal type, byte[] payload, CancellationToken cancellationToken)
+    {
+        var run = await EnsureOwnedAsync(instanceId, tenantId, cancellationToken).ConfigureAwait(false);
+        await core.SendSignalAsync(instanceId, type, payload, cancellationToken).ConfigureAwait(false);
+        if (type == CoreSignal.SignalCancel && run is not null && !supervisor.IsLive(instanceId))
+        {
+            // No process will ever read it (suspended or never launched): cancel at once.
+            using var held = await supervisor.LockAsync(instanceId, cancellationToken).ConfigureAwait(false);
+            var status = await core.GetStatusAsync(instanceId, cancellationToken).ConfigureAwait(false);
+            if (status is not null && status.Status is CoreStatus.StatusSuspended or CoreStatus.StatusPending && !supervisor.IsLive(instanceId))
+            {
+                await core.FinishAsync(instanceId, CoreStatus.StatusCancelled, payload.Length > 0 ? Encoding.UTF8.GetString(payload) : "Cancelled by signal", null, status.Status, cancellationToken).ConfigureAwait(false);
+                run = await store.GetRunAsync(instanceId, cancellationToken).ConfigureAwait(false) ?? run;
+                await SyncAsync(run, await core.GetStatusAsync(instanceId, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    public async Task SendCustomSignalAsync(string instanceId, string? tenantId, string checkpointId, byte[] payload, CancellationToken cancellationToken)
+    {
+        InvalidArgumentException.ThrowIfEmpty(checkpointId, "checkpoint_id");
+        await EnsureOwnedAsync(instanceId, tenantId, cancellationToken).ConfigureAwait(false);
+        await core.SendCustomSignalAsync(instanceId, checkpointId, payload, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Checks the instance exists and (when a tenant is named) belongs to it; returns the run when this environment has one.</summary>
+    public async Task<RunRecord?> EnsureOwnedAsync(string instanceId, string? tenantId, CancellationToken cancellationToken)
+    {
+        InvalidArgumentException.ThrowIfEmpty(instanceId, "instance_id");
+        var run = await store.GetRunAsync(instanceId, cancellationToken).ConfigureAwait(false);
+        if (run is not null)
+        {
+            return string.IsNullOrEmpty(tenantId) || run.TenantId == tenantId ? run : throw new InstanceNotFoundException(instanceId);
+        }
+
+        if (!string.IsNullOrEmpty(tenantId))
+        {
+            var status = await core.GetStatusAsync(instanceId, cancellationToken).ConfigureAwait(false);
+            if (status is null || status.TenantId != tenantId)
+            {
+                throw new InstanceNotFoundException(instanceId);
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The path of an instance's log file, after the ownership check; null when no log exists.</summary>
+    public async Task<string?> LogPathAsync(string instanceId, string? tenantId, string stream, CancellationToken cancellationToken)
+    {
+        var run = await GetOwnedRunAsync(instanceId, tenantId, cancellationToken).ConfigureAwait(false);
+        var directory = supervisor.Directory(run);
+        var path = stream switch
+        {
+            "" or "stderr" => directory.StderrPath,
+            "stdout" => directory.StdoutPath,
+            _ => throw new InvalidArgumentException("stream", $"must be 'stdout' or 'stderr', got '{stream}'"),
+        };
+        return File.Exists(path) ? path : null;
+    }
+
+    private async Task<RunRecord> GetOwnedRunAsync(string instanceId, string? tenantId, CancellationToken cancellationToken)
+    {
+        InvalidArgumentException.ThrowIfEmpty(instanceId, "instance_id");
+        var run = await store.GetRunAsync(instanceId, cancellationToken).ConfigureAwait(false);
+        return run is not null && (string.IsNullOrEmpty(tenantId) || run.TenantId == tenantId) ? run : throw new InstanceNotFoundException(instanceId);
+    }
+
+    /// <summary>Copies the core's status into the run under the instance lock, from a fresh read (never a stale copy).</summary>
+    private async Task<RunRecord?> SyncLockedAsync(string instanceId, Protocol.Management.GetInstanceStatusResponse? status, CancellationToken cancellationToken)
+    {
+        using var held = await supervisor.LockAsync(instanceId, cancellationToken).ConfigureAwait(false);
+        var run = await store.GetRunAsync(instanceId, cancellationToken).ConfigureAwait(false);
+        return run is null ? null : await SyncAsync(run, status, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Copies the core's status into the run; the caller holds the instance lock and read <paramref name="run"/> under it.</summary>
+    private async Task<RunRecord> SyncAsync(RunRecord run, Protocol.Management.GetInstanceStatusResponse? status, CancellationToken cancellationToken)
+    {
+        if (status is null || InstanceSupervisor.FromCore(status.Status) is not { } coreStatus || coreStatus == run.Status && run.FinishedAtMs is not null)
+        {
+            return run;
+        }
+
+        var updated = run with
+        {
+            Status = coreStatus,
+            FinishedAtMs = coreStatus is RunStatus.Running or RunStatus.Pending ? null : status.HasFinishedAtMs ? status.FinishedAtMs : run.FinishedAtMs ?? time.GetUtcNow().ToUnixTimeMilliseconds(),
+            CheckpointId = status.HasCheckpointId ? status.CheckpointId : run.CheckpointId,
+            Error = status.HasError ? status.Error : run.Error,
+            UpdatedAtMs = time.GetUtcNow().ToUnixTimeMilliseconds(),
+        };
+        await store.UpdateRunAsync(updated, cancellationToken).ConfigureAwait(false);
+        return updated;
+    }
+
+    private static (string, bool) IdempotentStart(RunRecord existing, ImageRecord image, string tenantId)
+    {
+        if (existing.TenantId != tenantId)
+        {
+            throw new InstanceAlreadyExistsException(existing.InstanceId, "for another tenant");
+        }
+
+        if (existing.ImageId != image.ImageId)
+        {
+            throw new InstanceAlreadyExistsException(existing.InstanceId, $"with image '{existing.ImageId}', not '{image.ImageId}'");
+        }
+
+        return (existing.InstanceId, false);
+    }
+
+    private static byte[] NormalizeInput(ReadOnlyMemory<byte> input)
+    {
+        if (input.IsEmpty)
+        {
+            return "{}"u8.ToArray();
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(input);
+            return input.ToArray();
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidArgumentException("input", $"is not valid JSON: {ex.Message}");
+        }
+    }
+
+    private static Dictionary<string, string> ValidateEnv(IReadOnlyDictionary<string, string> env)
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, value) in env)
+        {
+            if (string.IsNullOrEmpty(key) || key.Contains('=', StringComparison.Ordinal) || key.Contains('\0', StringComparison.Ordinal) || value.Contains('\0', StringComparison.Ordinal))
+            {
+                throw new InvalidArgumentException("env", $"has an invalid variable name or value ('{key}')");
+            }
+
+            result[key] = value;
+        }
+
+        return result;
+    }
+
+    public static string StatusName(CoreStatus status) => status switch
+    {
+        CoreStatus.StatusPending => "pending",
+        CoreStatus.StatusRunning => "running",
+        CoreStatus.StatusSuspended => "suspended",
+        CoreStatus.StatusCompleted => "completed",
+        CoreStatus.StatusFailed => "failed",
+        CoreStatus.StatusCancelled => "cancelled",
+        _ => "unknown",
+    };
+}

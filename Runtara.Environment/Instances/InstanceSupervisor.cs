@@ -1,0 +1,542 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Runtara.Environment.Core;
+using Runtara.Environment.Diagnostics;
+using Runtara.Environment.Hosting;
+using Runtara.Environment.Images;
+using Runtara.Environment.Runner;
+using Runtara.Environment.Storage;
+using CoreStatus = Runtara.Protocol.Management.InstanceStatus;
+
+namespace Runtara.Environment.Instances;
+
+/// <summary>
+/// Owns the live instance processes: launches them (start, resume, wake, retry), watches each one
+/// (timeout, exit), and settles the outcome with the core when a process ends — a process that
+/// exits without a terminal status at the core is retried from its last checkpoint or failed.
+/// Every change to a run happens under that instance's lock.
+/// </summary>
+internal sealed class InstanceSupervisor : IAsyncDisposable
+{
+    private static readonly string[] PassThroughVariables = ["PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "DOTNET_ROOT", "SSL_CERT_FILE", "SSL_CERT_DIR"];
+
+    private readonly ConcurrentDictionary<string, LiveRun> _live = new(StringComparer.Ordinal);
+    private readonly KeyedLock _locks = new();
+    private readonly IEnvironmentStore _store;
+    private readonly ICoreClient _core;
+    private readonly IInstanceRunner _runner;
+    private readonly ImageService _images;
+    private readonly EnvironmentOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly string _dataDirectory;
+    private readonly string _dotnetHost;
+    private readonly CancellationTokenSource _stopping = new();
+
+    public InstanceSupervisor(
+        IEnvironmentStore store, ICoreClient core, IInstanceRunner runner, ImageService images,
+        IOptions<EnvironmentOptions> options, TimeProvider time, ILogger<InstanceSupervisor> logger, IHostApplicationLifetime? lifetime = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _store = store;
+        _core = core;
+        _runner = runner;
+        _images = images;
+        _options = options.Value;
+        _time = time;
+        _logger = logger;
+        _dataDirectory = _options.ResolveDataDirectory();
+        _dotnetHost = string.IsNullOrWhiteSpace(_options.DotnetHostPath) ? FindDotnetHost() : _options.DotnetHostPath;
+        lifetime?.ApplicationStopping.Register(() => _stopping.Cancel());
+    }
+
+    /// <summary>Instances with a live process here.</summary>
+    public int LiveCount => _live.Count;
+
+    public Task<IDisposable> LockAsync(string instanceId, CancellationToken cancellationToken) => _locks.AcquireAsync(instanceId, cancellationToken);
+
+    public bool IsLive(string instanceId) => _live.ContainsKey(instanceId);
+
+    public int? LivePid(string instanceId) => _live.TryGetValue(instanceId, out var live) ? live.Process.Pid : null;
+
+    public RunDirectory Directory(RunRecord run) => new(_dataDirectory, run.TenantId, run.InstanceId);
+
+    /// <summary>
+    /// Launches a process for the run (the caller holds the instance lock). On failure the instance is
+    /// failed at the core and locally, and <see cref="LaunchFailedException"/> is thrown.
+    /// </summary>
+    public async Task<RunRecord> LaunchAsync(RunRecord run, string? checkpointId, string reason, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        if (_live.ContainsKey(run.InstanceId))
+        {
+            throw new InvalidOperationException($"Instance '{run.InstanceId}' already has a live process.");
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        var directory = Directory(run);
+        IRunningInstance process;
+        try
+        {
+            var image = await _store.GetImageAsync(run.ImageId, cancellationToken).ConfigureAwait(false)
+                ?? throw new LaunchFailedException(run.InstanceId, $"image '{run.ImageId}' no longer exists");
+            if (image.RunnerType == "wasm")
+            {
+                throw new LaunchFailedException(run.InstanceId, "WASM images cannot be run by the process runner");
+            }
+
+            directory.Prepare(run.Input ?? "{}"u8.ToArray());
+            var (fileName, arguments) = _images.ResolveEntrypoint(image, _dotnetHost);
+            var environment = BuildEnvironment(run, image, directory, checkpointId);
+            process = await _runner.LaunchAsync(
+                new LaunchRequest(run.InstanceId, fileName, arguments, directory.Path, environment, directory.StdoutPath, directory.StderrPath),
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is LaunchFailedException or IOException or UnauthorizedAccessException)
+        {
+            var failure = ex as LaunchFailedException ?? new LaunchFailedException(run.InstanceId, ex.Message, ex);
+            Log.LaunchFailed(_logger, run.InstanceId, failure.Message);
+            EnvironmentTelemetry.InstancesFailed.Add(1);
+            var failed = run with
+            {
+                Status = RunStatus.Failed,
+                Error = failure.Message,
+                FinishedAtMs = Now(),
+                Pid = null,
+                ProcessStartTicks = null,
+                UpdatedAtMs = Now(),
+            };
+            await _store.UpdateRunAsync(failed, CancellationToken.None).ConfigureAwait(false);
+            await TryFinishAtCoreAsync(run.InstanceId, CoreStatus.StatusFailed, failure.Message, null, null).ConfigureAwait(false);
+            throw failure;
+        }
+
+        var now = Now();
+        var running = run with
+        {
+            Status = RunStatus.Running,
+            StartedAtMs = run.StartedAtMs ?? now,
+            FinishedAtMs = null,
+            Pid = process.Pid,
+            ProcessStartTicks = process.StartTicks,
+            ExitCode = null,
+            LaunchCount = run.LaunchCount + 1,
+            CheckpointId = checkpointId ?? run.CheckpointId,
+            UpdatedAtMs = now,
+        };
+        await _store.UpdateRunAsync(running, CancellationToken.None).ConfigureAwait(false);
+        Watch(running, process);
+        EnvironmentTelemetry.InstancesStarted.Add(1, new KeyValuePair<string, object?>("reason", reason));
+        EnvironmentTelemetry.LaunchDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        Log.InstanceLaunched(_logger, run.InstanceId, reason, process.Pid, checkpointId);
+        return running;
+    }
+
+    /// <summary>Re-attaches a process that survived an environment restart; false when it is gone.</summary>
+    public bool TryAdopt(RunRecord run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        if (run.Pid is not { } pid || run.ProcessStartTicks is not { } ticks || _live.ContainsKey(run.InstanceId))
+        {
+            return false;
+        }
+
+        var process = _runner.TryAdopt(run.InstanceId, pid, ticks);
+        if (process is null)
+        {
+            return false;
+        }
+
+        Watch(run, process);
+        Log.InstanceAdopted(_logger, run.InstanceId, pid);
+        return true;
+    }
+
+    /// <summary>
+    /// Stops a live process: the caller has already sent CANCEL; waits <paramref name="grace"/>, then
+    /// SIGTERM, then SIGKILL. Returns once the process is gone (or immediately when none is live).
+    /// </summary>
+    public async Task StopProcessAsync(string instanceId, TimeSpan grace, CancellationToken cancellationToken)
+    {
+        if (!_live.TryGetValue(instanceId, out var live))
+        {
+            return;
+        }
+
+        live.StopRequested = true;
+        await EscalateAsync(live, grace, cancellationToken).ConfigureAwait(false);
+        await live.Settled.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Marks a live process as silent (heartbeat timeout) and ends it; its exit is then settled as a failure or retry.</summary>
+    public async Task<bool> KillSilentAsync(string instanceId, CancellationToken cancellationToken)
+    {
+        if (!_live.TryGetValue(instanceId, out var live))
+        {
+            return false;
+        }
+
+        live.Silent = true;
+        await EscalateAsync(live, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+        await live.Settled.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>
+    /// Settles a run whose process is gone without this environment seeing it exit (restart, lost
+    /// monitor): the core's status wins; a non-terminal instance is retried or failed with <paramref name="reason"/>.
+    /// </summary>
+    public async Task ReconcileAsync(RunRecord run, string reason, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        using var held = await LockAsync(run.InstanceId, cancellationToken).ConfigureAwait(false);
+        var current = await _store.GetRunAsync(run.InstanceId, cancellationToken).ConfigureAwait(false);
+        if (current is null || !current.IsActive || _live.ContainsKey(run.InstanceId))
+        {
+            return;
+        }
+
+        await SettleAsync(current, new ProcessExit(null, ProcessMetrics.None), reason, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        foreach (var live in _live.Values)
+        {
+            await live.Process.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _stopping.Dispose();
+    }
+
+    private void Watch(RunRecord run, IRunningInstance process)
+    {
+        var live = new LiveRun(process);
+        _live[run.InstanceId] = live;
+        var elapsed = TimeSpan.FromMilliseconds(Math.Max(0, Now() - run.UpdatedAtMs));
+        var timeout = TimeSpan.FromSeconds(run.TimeoutSeconds) - elapsed;
+        _ = Task.Run(() => MonitorAsync(run.InstanceId, live, timeout));
+    }
+
+    private async Task MonitorAsync(string instanceId, LiveRun live, TimeSpan timeout)
+    {
+        try
+        {
+            var exited = live.Process.Exited;
+            var timer = Task.Delay(timeout > TimeSpan.Zero ? timeout : TimeSpan.Zero, _time, _stopping.Token);
+            if (await Task.WhenAny(exited, timer).ConfigureAwait(false) == timer && !_stopping.IsCancellationRequested && !live.StopRequested)
+            {
+                live.TimedOut = true;
+                Log.InstanceTimedOut(_logger, instanceId, timeout);
+                await EscalateAsync(live, TimeSpan.Zero, _stopping.Token).ConfigureAwait(false);
+            }
+
+            var exit = await exited.WaitAsync(_stopping.Token).ConfigureAwait(false);
+            using var held = await LockAsync(instanceId, CancellationToken.None).ConfigureAwait(false);
+            _live.TryRemove(instanceId, out _);
+            var run = await _store.GetRunAsync(instanceId, CancellationToken.None).ConfigureAwait(false);
+            if (run is not null)
+            {
+                await OnExitedAsync(run, live, exit).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            // Environment shutdown: the process keeps running and is re-adopted on the next start.
+        }
+        catch (Exception ex)
+        {
+            Log.MonitorFailed(_logger, instanceId, ex);
+        }
+        finally
+        {
+            _live.TryRemove(new KeyValuePair<string, LiveRun>(instanceId, live));
+            live.MarkSettled();
+            await live.Process.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task OnExitedAsync(RunRecord run, LiveRun live, ProcessExit exit)
+    {
+        Log.InstanceExited(_logger, run.InstanceId, exit.ExitCode);
+        if (live.StopRequested)
+        {
+            // StopInstance settles the status; record what the process left behind.
+            await _store.UpdateRunAsync(WithExit(run, exit), CancellationToken.None).ConfigureAwait(false);
+            return;
+        }
+
+        var reason = live.TimedOut
+            ? $"Execution timeout: the instance ran longer than {run.TimeoutSeconds} s and was killed"
+            : live.Silent
+                ? $"Instance stale: no activity for {_options.HeartbeatTimeout.TotalSeconds:0} s (heartbeat timeout); the process was killed"
+                : exit.ExitCode is { } code
+                    ? $"Process exited with code {code} without reporting a result"
+                    : "Process ended without reporting a result";
+        await SettleAsync(run, exit, reason, CancellationToken.None, forceFail: live.TimedOut).ConfigureAwait(false);
+    }
+
+    /// <summary>Applies the outcome of an ended process (the caller holds the lock).</summary>
+    private async Task SettleAsync(RunRecord run, ProcessExit exit, string reason, CancellationToken cancellationToken, bool forceFail = false)
+    {
+        run = WithExit(run, exit);
+        var directory = Directory(run);
+        var core = await _core.GetStatusAsync(run.InstanceId, cancellationToken).ConfigureAwait(false);
+        if (core is null)
+        {
+            await FailLocallyAsync(run, $"{reason}; the core does not know the instance").ConfigureAwait(false);
+            return;
+        }
+
+        if (!forceFail && FromCore(core.Status) is { } settled && settled is not (RunStatus.Running or RunStatus.Pending))
+        {
+            await RecordAsync(run, settled, core).ConfigureAwait(false);
+            return;
+        }
+
+        // Not terminal at the core: the output file may still tell (an SDK that could not report).
+        if (!forceFail && OutputFile.TryRead(directory.OutputPath) is { Status: "completed" or "failed" or "cancelled" } output)
+        {
+            var status = output.Status switch { "completed" => CoreStatus.StatusCompleted, "failed" => CoreStatus.StatusFailed, _ => CoreStatus.StatusCancelled };
+            var applied = await _core.FinishAsync(run.InstanceId, status, output.Error, output.ResultBytes, core.Status, cancellationToken).ConfigureAwait(false);
+            await RecordAsync(run, FromCore(applied.Status) ?? RunStatus.Failed, await _core.GetStatusAsync(run.InstanceId, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+            return;
+        }
+
+        if (!forceFail && run.RetryCount < run.MaxRetries)
+        {
+            var retry = run with { RetryCount = run.RetryCount + 1, UpdatedAtMs = Now() };
+            Log.InstanceRetried(_logger, run.InstanceId, retry.RetryCount, run.MaxRetries, reason);
+            await _store.UpdateRunAsync(retry, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await LaunchAsync(retry, core.HasCheckpointId ? core.CheckpointId : run.CheckpointId, "retry", cancellationToken).ConfigureAwait(false);
+            }
+            catch (LaunchFailedException)
+            {
+                // Already recorded as failed.
+            }
+
+            return;
+        }
+
+        var stderr = run.StderrTail is { Length: > 0 } tail ? $"\n{tail.TrimEnd()}" : string.Empty;
+        var error = reason + stderr;
+        var finish = await _core.FinishAsync(run.InstanceId, CoreStatus.StatusFailed, error, null, core.Status, cancellationToken).ConfigureAwait(false);
+        if (finish.Applied)
+        {
+            EnvironmentTelemetry.InstancesFailed.Add(1);
+            Log.InstanceFailed(_logger, run.InstanceId, reason);
+        }
+
+        await RecordAsync(run with { Error = finish.Applied ? error : run.Error }, FromCore(finish.Status) ?? RunStatus.Failed,
+            await _core.GetStatusAsync(run.InstanceId, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+    }
+
+    private async Task RecordAsync(RunRecord run, RunStatus status, Protocol.Management.GetInstanceStatusResponse? core)
+    {
+        var now = Now();
+        var updated = run with
+        {
+            Status = status,
+            FinishedAtMs = status is RunStatus.Running or RunStatus.Pending ? null : core?.HasFinishedAtMs == true ? core.FinishedAtMs : now,
+            CheckpointId = core?.HasCheckpointId == true ? core.CheckpointId : run.CheckpointId,
+            Error = status == RunStatus.Failed ? (core?.HasError == true ? core.Error : run.Error) : run.Error,
+            Pid = null,
+            ProcessStartTicks = null,
+            UpdatedAtMs = now,
+        };
+        await _store.UpdateRunAsync(updated, CancellationToken.None).ConfigureAwait(false);
+        if (updated.IsTerminal)
+        {
+            EnvironmentTelemetry.InstancesFinished.Add(1, new KeyValuePair<string, object?>("status", status.ToStorage()));
+        }
+    }
+
+    private async Task FailLocallyAsync(RunRecord run, string error)
+    {
+        var now = Now();
+        await _store.UpdateRunAsync(run with { Status = RunStatus.Failed, Error = error, FinishedAtMs = now, Pid = null, ProcessStartTicks = null, UpdatedAtMs = now }, CancellationToken.None).ConfigureAwait(false);
+        EnvironmentTelemetry.InstancesFailed.Add(1);
+        Log.InstanceFailed(_logger, run.InstanceId, error);
+    }
+
+    private RunRecord WithExit(RunRecord run, ProcessExit exit) => run with
+    {
+        ExitCode = exit.ExitCode ?? run.ExitCode,
+        MemoryPeakBytes = Max(run.MemoryPeakBytes, exit.Metrics.MemoryPeakBytes),
+        CpuUsageUsec = exit.Metrics.CpuUsageUsec is { } cpu ? (run.CpuUsageUsec ?? 0) + cpu : run.CpuUsageUsec,
+        StderrTail = Directory(run).ReadStderrTail(_options.StderrTailBytes) ?? run.StderrTail,
+        Pid = null,
+        ProcessStartTicks = null,
+        UpdatedAtMs = Now(),
+    };
+
+    private async Task TryFinishAtCoreAsync(string instanceId, CoreStatus status, string? error, byte[]? output, CoreStatus? expected)
+    {
+        try
+        {
+            await _core.FinishAsync(instanceId, status, error, output, expected, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (EnvironmentException ex)
+        {
+            Log.CoreUpdateFailed(_logger, instanceId, ex.Message);
+        }
+    }
+
+    private async Task EscalateAsync(LiveRun live, TimeSpan grace, CancellationToken cancellationToken)
+    {
+        var exited = live.Process.Exited;
+        if (grace > TimeSpan.Zero && await WaitAsync(exited, grace, cancellationToken).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        live.Process.Terminate();
+        if (await WaitAsync(exited, _options.TerminateGracePeriod, cancellationToken).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        live.Process.Kill();
+        await WaitAsync(exited, TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<bool> WaitAsync(Task task, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await task.WaitAsync(timeout, _time, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    private Dictionary<string, string> BuildEnvironment(RunRecord run, ImageRecord image, RunDirectory directory, string? checkpointId)
+    {
+        var variables = new Dictionary<string, string>(StringComparer.Ordinal);
+        var inherited = System.Environment.GetEnvironmentVariables();
+        foreach (var name in PassThroughVariables)
+        {
+            if (inherited[name] is string value)
+            {
+                variables[name] = value;
+            }
+        }
+
+        foreach (System.Collections.DictionaryEntry entry in inherited)
+        {
+            if (entry.Key is string key && entry.Value is string value && (key.StartsWith("OTEL_", StringComparison.Ordinal) || key.StartsWith("DOTNET_", StringComparison.Ordinal)))
+            {
+                variables[key] = value;
+            }
+        }
+
+        if (variables.ContainsKey("OTEL_SERVICE_NAME"))
+        {
+            variables["OTEL_SERVICE_NAME"] = image.Name;
+        }
+
+        // Custom variables first, so they can never override what the environment sets (SPEC §19.4).
+        if (run.Env is { Length: > 0 } json)
+        {
+            foreach (var (key, value) in JsonSerializer.Deserialize<Dictionary<string, string>>(json) ?? [])
+            {
+                variables[key] = value;
+            }
+        }
+
+        variables["RUNTARA_INSTANCE_ID"] = run.InstanceId;
+        variables["RUNTARA_TENANT_ID"] = run.TenantId;
+        variables["RUNTARA_SERVER_ADDR"] = _options.CoreInstanceAddress ?? "127.0.0.1:8001";
+        variables["RUNTARA_TRANSPORT"] = _options.Transport.ToString().ToLowerInvariant();
+        variables["RUNTARA_INPUT_PATH"] = directory.InputPath;
+        variables["RUNTARA_OUTPUT_PATH"] = directory.OutputPath;
+        variables["RUNTARA_WORKSPACE_DIR"] = directory.WorkspacePath;
+        Set(variables, "RUNTARA_SERVER_NAME", _options.CoreTls.ServerName);
+        Set(variables, "RUNTARA_TLS_PINNED_CERT", FullPath(_options.CoreTls.PinnedCertificatePath));
+        Set(variables, "RUNTARA_TLS_CA_CERT", FullPath(_options.CoreTls.CaCertificatePath));
+        Set(variables, "RUNTARA_SKIP_CERT_VERIFICATION", _options.CoreTls.DangerousSkipCertificateVerification ? "true" : null);
+        Set(variables, "RUNTARA_CHECKPOINT_ID", checkpointId);
+        Set(variables, "RUNTARA_HEARTBEAT_INTERVAL_MS", _options.InstanceHeartbeatIntervalMs?.ToString(CultureInfo.InvariantCulture));
+        if (Activity.Current is { } activity)
+        {
+            variables["TRACEPARENT"] = activity.Id ?? string.Empty;
+            Set(variables, "TRACESTATE", activity.TraceStateString);
+        }
+
+        return variables;
+
+        static void Set(Dictionary<string, string> variables, string key, string? value)
+        {
+            if (!string.IsNullOrEmpty(value))
+            {
+                variables[key] = value;
+            }
+            else
+            {
+                variables.Remove(key);
+            }
+        }
+
+        static string? FullPath(string? path) => string.IsNullOrWhiteSpace(path) ? null : Path.GetFullPath(path);
+    }
+
+    public static RunStatus? FromCore(CoreStatus status) => status switch
+    {
+        CoreStatus.StatusPending => RunStatus.Pending,
+        CoreStatus.StatusRunning => RunStatus.Running,
+        CoreStatus.StatusSuspended => RunStatus.Suspended,
+        CoreStatus.StatusCompleted => RunStatus.Completed,
+        CoreStatus.StatusFailed => RunStatus.Failed,
+        CoreStatus.StatusCancelled => RunStatus.Cancelled,
+        _ => null,
+    };
+
+    private long Now() => _time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    private static long? Max(long? a, long? b) => a is null ? b : b is null ? a : Math.Max(a.Value, b.Value);
+
+    /// <summary>The <c>dotnet</c> host next to the running runtime (…/dotnet/shared/Microsoft.NETCore.App/x.y.z/ → …/dotnet/dotnet).</summary>
+    private static string FindDotnetHost()
+    {
+        var fromEnvironment = System.Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
+        if (!string.IsNullOrEmpty(fromEnvironment) && File.Exists(fromEnvironment))
+        {
+            return fromEnvironment;
+        }
+
+        var runtime = new DirectoryInfo(RuntimeEnvironment.GetRuntimeDirectory());
+        var root = runtime.Parent?.Parent?.Parent?.FullName;
+        var candidate = root is null ? null : Path.Combine(root, OperatingSystem.IsWindows() ? "dotnet.exe" : "dotnet");
+        return candidate is not null && File.Exists(candidate) ? candidate : "dotnet";
+    }
+
+    private sealed class LiveRun(IRunningInstance process)
+    {
+        private readonly TaskCompletionSource _settled = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public IRunningInstance Process { get; } = process;
+
+        public volatile bool StopRequested;
+
+        public volatile bool TimedOut;
+
+        public volatile bool Silent;
+
+        /// <summary>Completes once the exit has been handled (status settled).</summary>
+        public Task Settled => _settled.Task;
+
+        public void MarkSettled() => _settled.TrySetResult();
+    }
+}

@@ -1,0 +1,442 @@
+using System.Reflection;
+using Google.Protobuf;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Runtara.Environment.Core;
+using Runtara.Environment.Hosting;
+using Runtara.Environment.Images;
+using Runtara.Environment.Instances;
+using Runtara.Environment.Storage;
+using Runtara.Protocol.Environment;
+using Runtara.Protocol.Rpc;
+using Mgmt = Runtara.Protocol.Management;
+
+namespace Runtara.Environment.Rpc;
+
+/// <summary>
+/// The environment protocol (SPEC §6 plus the additions in docs/protocol.md). Every failure is a typed
+/// <see cref="EnvironmentException"/>, turned into <c>RpcError{code, message}</c> by the RPC server in
+/// one place; in-band <c>success=false</c> is never used (SPEC §19.19).
+/// </summary>
+internal sealed class EnvironmentRpcHandler(
+    ImageService images,
+    InstanceService instances,
+    IEnvironmentStore store,
+    ICoreClient core,
+    IOptions<EnvironmentOptions> options,
+    TimeProvider time,
+    ILogger<EnvironmentRpcHandler> logger) : IRpcHandler<RpcRequest, RpcResponse>
+{
+    private const int DefaultLimit = 100;
+
+    private static readonly string Version =
+        typeof(EnvironmentRpcHandler).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
+
+    private readonly EnvironmentOptions _options = options.Value;
+    private readonly long _startedAtMs = time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    public async ValueTask<RpcReply<RpcResponse>> HandleAsync(RpcServerCall<RpcRequest> call, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        var request = call.Request;
+        try
+        {
+            return request.RequestCase switch
+            {
+                RpcRequest.RequestOneofCase.HealthCheck => new RpcResponse { HealthCheck = await HealthAsync(cancellationToken).ConfigureAwait(false) },
+                RpcRequest.RequestOneofCase.RegisterImage => new RpcResponse { RegisterImage = await RegisterImageAsync(request.RegisterImage, cancellationToken).ConfigureAwait(false) },
+                RpcRequest.RequestOneofCase.RegisterImageStream => new RpcResponse { RegisterImage = await RegisterImageStreamAsync(request.RegisterImageStream, call.Upload!, cancellationToken).ConfigureAwait(false) },
+                RpcRequest.RequestOneofCase.ListImages => new RpcResponse { ListImages = await ListImagesAsync(request.ListImages, cancellationToken).ConfigureAwait(false) },
+                RpcRequest.RequestOneofCase.GetImage => new RpcResponse { GetImage = await GetImageAsync(request.GetImage, cancellationToken).ConfigureAwait(false) },
+                RpcRequest.RequestOneofCase.DeleteImage => new RpcResponse { DeleteImage = await DeleteImageAsync(request.DeleteImage, cancellationToken).ConfigureAwait(false) },
+                RpcRequest.RequestOneofCase.StartInstance => new RpcResponse { StartInstance = await StartAsync(request.StartInstance, cancellationToken).ConfigureAwait(false) },
+                RpcRequest.RequestOneofCase.StopInstance => new RpcResponse { StopInstance = await StopAsync(request.StopInstance, cancellationToken).ConfigureAwait(false) },
+                RpcRequest.RequestOneofCase.ResumeInstance => new RpcResponse { ResumeInstance = await ResumeAsync(request.ResumeInstance, cancellationToken).ConfigureAwait(false) },
+                RpcRequest.RequestOneofCase.GetInstanceStatus => new RpcResponse { GetInstanceStatus = await StatusAsync(request.GetInstanceStatus, cancellationToken).ConfigureAwait(false) },
+                RpcRequest.RequestOneofCase.ListInstances => new RpcResponse { ListInstances = await ListInstancesAsync(request.ListInstances, cancellationToken).ConfigureAwait(false) },
+                RpcRequest.RequestOneofCase.SendSignal => new RpcResponse { SendSignal = await SendSignalAsync(request.SendSignal, cancellationToken).ConfigureAwait(false) },
+                RpcRequest.RequestOneofCase.SendCustomSignal => new RpcResponse { SendCustomSignal = await SendCustomSignalAsync(request.SendCustomSignal, cancellationToken).ConfigureAwait(false) },
+                RpcRequest.RequestOneofCase.ListCheckpoints => new RpcResponse { ListCheckpoints = await ListCheckpointsAsync(request.ListCheckpoints, cancellationToken).ConfigureAwait(false) },
+                RpcRequest.RequestOneofCase.GetCheckpoint => new RpcResponse { GetCheckpoint = await GetCheckpointAsync(request.GetCheckpoint, cancellationToken).ConfigureAwait(false) },
+                RpcRequest.RequestOneofCase.ListEvents => new RpcResponse { ListEvents = await ListEventsAsync(request.ListEvents, cancellationToken).ConfigureAwait(false) },
+                RpcRequest.RequestOneofCase.GetInstanceLogs => await GetLogsAsync(request.GetInstanceLogs, cancellationToken).ConfigureAwait(false),
+                _ => throw new RpcException(RpcErrorCodes.Unimplemented, $"runtara.environment/{request.RequestCase} is not served by this environment (agent and metrics RPCs are out of scope)"),
+            };
+        }
+        catch (RuntaraException ex)
+        {
+            Log.RequestRejected(logger, call.Method, ex.Code, ex.Message);
+            throw;
+        }
+    }
+
+    private async Task<HealthCheckResponse> HealthAsync(CancellationToken cancellationToken)
+    {
+        var healthy = await store.PingAsync(cancellationToken).ConfigureAwait(false);
+        long active = 0;
+        if (healthy)
+        {
+            var counts = await store.CountRunsByStatusAsync(cancellationToken).ConfigureAwait(false);
+            active = counts.GetValueOrDefault(RunStatus.Running) + counts.GetValueOrDefault(RunStatus.Suspended);
+        }
+
+        return new HealthCheckResponse
+        {
+            Healthy = healthy,
+            Version = Version,
+            UptimeMs = time.GetUtcNow().ToUnixTimeMilliseconds() - _startedAtMs,
+            ActiveInstances = (uint)Math.Min(active, uint.MaxValue),
+        };
+    }
+
+    private async Task<RegisterImageResponse> RegisterImageAsync(RegisterImageRequest request, CancellationToken cancellationToken)
+    {
+        var registration = new ImageRegistration(request.TenantId, request.Name, request.HasDescription ? request.Description : null, RunnerName(request.RunnerType),
+            request.HasMetadata ? request.Metadata.ToByteArray() : null, (ulong)request.Binary.Length, Sha256: null);
+        using var content = new MemoryStream(request.Binary.Memory.ToArray(), writable: false);
+        var image = await images.RegisterAsync(registration, content, _options.MaxImageSize, cancellationToken).ConfigureAwait(false);
+        return new RegisterImageResponse { Success = true, ImageId = image.ImageId };
+    }
+
+    private async Task<RegisterImageResponse> RegisterImageStreamAsync(RegisterImageStreamStart request, Stream upload, CancellationToken cancellationToken)
+    {
+        var registration = new ImageRegistration(request.TenantId, request.Name, request.HasDescription ? request.Description : null, RunnerName(request.RunnerType),
+            request.HasMetadata ? request.Metadata.ToByteArray() : null, request.BinarySize, request.HasSha256 ? request.Sha256 : null);
+        // Declared size over the limit, bad ids or metadata: refused before a byte of the body is read.
+        images.Validate(registration, _options.MaxImageSize);
+        var image = await images.RegisterAsync(registration, upload, _options.MaxImageSize, cancellationToken).ConfigureAwait(false);
+        return new RegisterImageResponse { Success = true, ImageId = image.ImageId };
+    }
+
+    private async Task<ListImagesResponse> ListImagesAsync(ListImagesRequest request, CancellationToken cancellationToken)
+    {
+        var page = await images.ListAsync(request.HasTenantId && request.TenantId.Length > 0 ? request.TenantId : null, Limit(request.Limit), (int)Math.Min(request.Offset, int.MaxValue), cancellationToken).ConfigureAwait(false);
+        var response = new ListImagesResponse { TotalCount = (uint)Math.Min(page.TotalCount, uint.MaxValue) };
+        response.Images.AddRange(page.Items.Select(ToSummary));
+        return response;
+    }
+
+    private async Task<GetImageResponse> GetImageAsync(GetImageRequest request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var image = await images.GetAsync(request.ImageId, request.TenantId, cancellationToken).ConfigureAwait(false);
+            return new GetImageResponse { Found = true, Image = ToSummary(image) };
+        }
+        catch (ImageNotFoundException)
+        {
+            return new GetImageResponse { Found = false };
+        }
+    }
+
+    private async Task<DeleteImageResponse> DeleteImageAsync(DeleteImageRequest request, CancellationToken cancellationToken)
+    {
+        await images.DeleteAsync(request.ImageId, request.TenantId, cancellationToken).ConfigureAwait(false);
+        return new DeleteImageResponse { Success = true };
+    }
+
+    private async Task<StartInstanceResponse> StartAsync(StartInstanceRequest request, CancellationToken cancellationToken)
+    {
+        var (instanceId, _) = await instances.StartAsync(new StartRequest(
+            request.ImageId, request.TenantId, request.HasInstanceId ? request.InstanceId : null, request.Input.Memory,
+            request.HasTimeoutSeconds ? request.TimeoutSeconds : null, request.Env, request.HasMaxRetries ? request.MaxRetries : null), cancellationToken).ConfigureAwait(false);
+        return new StartInstanceResponse { Success = true, InstanceId = instanceId };
+    }
+
+    private async Task<StopInstanceResponse> StopAsync(StopInstanceRequest request, CancellationToken cancellationToken)
+    {
+        var grace = request.GracePeriodSeconds > 0 ? TimeSpan.FromSeconds(request.GracePeriodSeconds) : _options.DefaultStopGracePeriod;
+        await instances.StopAsync(request.InstanceId, request.TenantId, grace, request.Reason, cancellationToken).ConfigureAwait(false);
+        return new StopInstanceResponse { Success = true };
+    }
+
+    private async Task<ResumeInstanceResponse> ResumeAsync(ResumeInstanceRequest request, CancellationToken cancellationToken)
+    {
+        await instances.ResumeAsync(request.InstanceId, request.TenantId, cancellationToken).ConfigureAwait(false);
+        return new ResumeInstanceResponse { Success = true };
+    }
+
+    private async Task<GetInstanceStatusResponse> StatusAsync(GetInstanceStatusRequest request, CancellationToken cancellationToken)
+    {
+        var view = await instances.GetAsync(request.InstanceId, request.TenantId, cancellationToken).ConfigureAwait(false);
+        if (view is null)
+        {
+            return new GetInstanceStatusResponse { Found = false, InstanceId = request.InstanceId, Status = InstanceStatus.StatusUnknown };
+        }
+
+        var (run, status, pid) = view;
+        var response = new GetInstanceStatusResponse
+        {
+            Found = true,
+            InstanceId = request.InstanceId,
+            Status = status is not null ? (InstanceStatus)(int)status.Status : ToProto(run!.Status),
+            TenantId = run?.TenantId ?? status!.TenantId,
+            CreatedAtMs = run?.CreatedAtMs ?? status!.CreatedAtMs,
+            ImageId = run?.ImageId ?? string.Empty,
+            ImageName = run?.ImageName ?? string.Empty,
+            RetryCount = (uint)(run?.RetryCount ?? 0),
+            MaxRetries = (uint)(run?.MaxRetries ?? 0),
+            LaunchCount = (uint)(run?.LaunchCount ?? 0),
+        };
+        if (status?.HasCheckpointId == true)
+        {
+            response.CheckpointId = status.CheckpointId;
+        }
+        else if (run?.CheckpointId is { } checkpoint)
+        {
+            response.CheckpointId = checkpoint;
+        }
+
+        if (run?.StartedAtMs is { } started)
+        {
+            response.StartedAtMs = started;
+        }
+        else if (status is { StartedAtMs: > 0 })
+        {
+            response.StartedAtMs = status.StartedAtMs;
+        }
+
+        if (status?.HasFinishedAtMs == true)
+        {
+            response.FinishedAtMs = status.FinishedAtMs;
+        }
+        else if (run?.FinishedAtMs is { } finished && run.IsTerminal)
+        {
+            response.FinishedAtMs = finished;
+        }
+
+        if (status?.HasOutput == true)
+        {
+            response.Output = status.Output;
+        }
+
+        if (status?.HasError == true)
+        {
+            response.Error = status.Error;
+        }
+        else if (run?.Error is { } error && (status is null || status.Status is Mgmt.InstanceStatus.StatusFailed))
+        {
+            response.Error = error;
+        }
+
+        if (run?.Input is { } input)
+        {
+            response.Input = ByteString.CopyFrom(input);
+        }
+
+        if (status is { LastActivityMs: > 0 })
+        {
+            response.HeartbeatAtMs = status.LastActivityMs;
+            response.LastActivityMs = status.LastActivityMs;
+        }
+
+        if (status?.HasWakeAtMs == true)
+        {
+            response.WakeAtMs = status.WakeAtMs;
+        }
+
+        if (run?.MemoryPeakBytes is { } memory)
+        {
+            response.MemoryPeakBytes = (ulong)memory;
+        }
+
+        if (run?.CpuUsageUsec is { } cpu)
+        {
+            response.CpuUsageUsec = (ulong)cpu;
+        }
+
+        if (run?.StderrTail is { } stderr)
+        {
+            response.Stderr = stderr;
+        }
+
+        if (run?.ExitCode is { } exitCode)
+        {
+            response.ExitCode = exitCode;
+        }
+
+        if (pid is { } live)
+        {
+            response.Pid = live;
+        }
+
+        return response;
+    }
+
+    private async Task<ListInstancesResponse> ListInstancesAsync(ListInstancesRequest request, CancellationToken cancellationToken)
+    {
+        var query = new RunQuery(
+            request.HasTenantId && request.TenantId.Length > 0 ? request.TenantId : null,
+            request.HasStatus ? FromProto(request.Status) : null,
+            request.HasImageId && request.ImageId.Length > 0 ? request.ImageId : null,
+            request.HasImageNamePrefix && request.ImageNamePrefix.Length > 0 ? request.ImageNamePrefix : null,
+            request.HasCreatedAfterMs ? request.CreatedAfterMs : null,
+            request.HasCreatedBeforeMs ? request.CreatedBeforeMs : null,
+            request.HasFinishedAfterMs ? request.FinishedAfterMs : null,
+            request.HasFinishedBeforeMs ? request.FinishedBeforeMs : null,
+            request.HasOrderBy ? ParseOrder(request.OrderBy) : RunOrder.CreatedAtDesc,
+            Limit(request.Limit),
+            (int)Math.Min(request.Offset, int.MaxValue));
+        var page = await instances.ListAsync(query, cancellationToken).ConfigureAwait(false);
+        var response = new ListInstancesResponse { TotalCount = (uint)Math.Min(page.TotalCount, uint.MaxValue) };
+        foreach (var run in page.Items)
+        {
+            var summary = new InstanceSummary
+            {
+                InstanceId = run.InstanceId,
+                TenantId = run.TenantId,
+                ImageId = run.ImageId,
+                Status = ToProto(run.Status),
+                CreatedAtMs = run.CreatedAtMs,
+                HasError = run.Error is not null && run.Status == RunStatus.Failed,
+            };
+            if (run.StartedAtMs is { } started)
+            {
+                summary.StartedAtMs = started;
+            }
+
+            if (run.FinishedAtMs is { } finished)
+            {
+                summary.FinishedAtMs = finished;
+            }
+
+            response.Instances.Add(summary);
+        }
+
+        return response;
+    }
+
+    private async Task<SendSignalResponse> SendSignalAsync(SendSignalRequest request, CancellationToken cancellationToken)
+    {
+        if (!Enum.IsDefined(request.SignalType))
+        {
+            throw new InvalidArgumentException("signal_type", $"{(int)request.SignalType} is not a known signal");
+        }
+
+        await instances.SendSignalAsync(request.InstanceId, request.TenantId, (Mgmt.SignalType)(int)request.SignalType, request.Payload.ToByteArray(), cancellationToken).ConfigureAwait(false);
+        return new SendSignalResponse { Success = true };
+    }
+
+    private async Task<SendCustomSignalResponse> SendCustomSignalAsync(SendCustomSignalRequest request, CancellationToken cancellationToken)
+    {
+        await instances.SendCustomSignalAsync(request.InstanceId, request.TenantId, request.CheckpointId, request.Payload.ToByteArray(), cancellationToken).ConfigureAwait(false);
+        return new SendCustomSignalResponse { Success = true };
+    }
+
+    private async Task<ListCheckpointsResponse> ListCheckpointsAsync(ListCheckpointsRequest request, CancellationToken cancellationToken)
+    {
+        await instances.EnsureOwnedAsync(request.InstanceId, request.TenantId, cancellationToken).ConfigureAwait(false);
+        // The two packages share field numbers 1–6 for these messages: re-parse instead of copying fields.
+        var forwarded = Mgmt.ListCheckpointsRequest.Parser.ParseFrom(request.ToByteString());
+        var answer = await core.ListCheckpointsAsync(forwarded, cancellationToken).ConfigureAwait(false);
+        return ListCheckpointsResponse.Parser.ParseFrom(answer.ToByteString());
+    }
+
+    private async Task<GetCheckpointResponse> GetCheckpointAsync(GetCheckpointRequest request, CancellationToken cancellationToken)
+    {
+        InvalidArgumentException.ThrowIfEmpty(request.CheckpointId, "checkpoint_id");
+        await instances.EnsureOwnedAsync(request.InstanceId, request.TenantId, cancellationToken).ConfigureAwait(false);
+        var answer = await core.GetCheckpointAsync(request.InstanceId, request.CheckpointId, cancellationToken).ConfigureAwait(false);
+        return GetCheckpointResponse.Parser.ParseFrom(answer.ToByteString());
+    }
+
+    private async Task<ListEventsResponse> ListEventsAsync(ListEventsRequest request, CancellationToken cancellationToken)
+    {
+        await instances.EnsureOwnedAsync(request.InstanceId, request.TenantId, cancellationToken).ConfigureAwait(false);
+        var forwarded = Mgmt.ListEventsRequest.Parser.ParseFrom(request.ToByteString());
+        var answer = await core.ListEventsAsync(forwarded, cancellationToken).ConfigureAwait(false);
+        return ListEventsResponse.Parser.ParseFrom(answer.ToByteString());
+    }
+
+    private async Task<RpcReply<RpcResponse>> GetLogsAsync(GetInstanceLogsRequest request, CancellationToken cancellationToken)
+    {
+        var path = await instances.LogPathAsync(request.InstanceId, request.TenantId, request.Stream, cancellationToken).ConfigureAwait(false);
+        if (path is null)
+        {
+            return new RpcResponse { GetInstanceLogs = new GetInstanceLogsResponse { Found = false } };
+        }
+
+        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 64 * 1024, FileOptions.Asynchronous);
+        var size = file.Length;
+        var tail = request.TailBytes > 0 ? (long)Math.Min(request.TailBytes, (ulong)size) : size;
+        file.Seek(size - tail, SeekOrigin.Begin);
+        return RpcReply<RpcResponse>.Streamed(
+            new RpcResponse { GetInstanceLogs = new GetInstanceLogsResponse { Found = true, SizeBytes = (ulong)size } },
+            async (body, token) =>
+            {
+                await using (file.ConfigureAwait(false))
+                {
+                    var buffer = new byte[64 * 1024];
+                    var remaining = tail;
+                    int read;
+                    while (remaining > 0 && (read = await file.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, remaining)), token).ConfigureAwait(false)) > 0)
+                    {
+                        await body.WriteAsync(buffer.AsMemory(0, read), token).ConfigureAwait(false);
+                        remaining -= read;
+                    }
+                }
+            });
+    }
+
+    private int Limit(uint requested) => requested == 0 ? DefaultLimit : (int)Math.Min(requested, (uint)_options.MaxListLimit);
+
+    private static ImageSummary ToSummary(ImageRecord image)
+    {
+        var summary = new ImageSummary
+        {
+            ImageId = image.ImageId,
+            TenantId = image.TenantId,
+            Name = image.Name,
+            RunnerType = image.RunnerType switch { "native" => RunnerType.RunnerNative, "wasm" => RunnerType.RunnerWasm, _ => RunnerType.RunnerOci },
+            CreatedAtMs = image.CreatedAtMs,
+            Sha256 = image.Sha256,
+            SizeBytes = (ulong)image.SizeBytes,
+            Format = image.Format,
+            Entrypoint = image.Entrypoint,
+            UpdatedAtMs = image.UpdatedAtMs,
+        };
+        if (image.Description is not null)
+        {
+            summary.Description = image.Description;
+        }
+
+        return summary;
+    }
+
+    private static string RunnerName(RunnerType type) => type switch
+    {
+        RunnerType.RunnerNative => "native",
+        RunnerType.RunnerWasm => "wasm",
+        _ => "oci",
+    };
+
+    private static InstanceStatus ToProto(RunStatus status) => status switch
+    {
+        RunStatus.Pending => InstanceStatus.StatusPending,
+        RunStatus.Running => InstanceStatus.StatusRunning,
+        RunStatus.Suspended => InstanceStatus.StatusSuspended,
+        RunStatus.Completed => InstanceStatus.StatusCompleted,
+        RunStatus.Failed => InstanceStatus.StatusFailed,
+        RunStatus.Cancelled => InstanceStatus.StatusCancelled,
+        _ => InstanceStatus.StatusUnknown,
+    };
+
+    private static RunStatus? FromProto(InstanceStatus status) => status switch
+    {
+        InstanceStatus.StatusPending => RunStatus.Pending,
+        InstanceStatus.StatusRunning => RunStatus.Running,
+        InstanceStatus.StatusSuspended => RunStatus.Suspended,
+        InstanceStatus.StatusCompleted => RunStatus.Completed,
+        InstanceStatus.StatusFailed => RunStatus.Failed,
+        InstanceStatus.StatusCancelled => RunStatus.Cancelled,
+        _ => null,
+    };
+
+    private static RunOrder ParseOrder(string order) => order switch
+    {
+        "created_at_asc" => RunOrder.CreatedAtAsc,
+        "finished_at_desc" => RunOrder.FinishedAtDesc,
+        "finished_at_asc" => RunOrder.FinishedAtAsc,
+        _ => RunOrder.CreatedAtDesc,
+    };
+}

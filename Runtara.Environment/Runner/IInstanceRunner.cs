@@ -1,0 +1,73 @@
+namespace Runtara.Environment.Runner;
+
+/// <summary>
+/// Starts instance processes. The process runner is the default; the interface leaves room for OCI
+/// (crun) and Kubernetes runners, which would launch the same command with the same variables.
+/// Runners never touch the database or the core.
+/// </summary>
+public interface IInstanceRunner
+{
+    /// <summary>Short name, e.g. <c>process</c>.</summary>
+    string Name { get; }
+
+    /// <summary>Starts the command; throws <see cref="LaunchFailedException"/> when it cannot be started.</summary>
+    Task<IRunningInstance> LaunchAsync(LaunchRequest request, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Re-attaches to a process started by an earlier run of the environment, when the process with
+    /// <paramref name="pid"/> still lives and started at <paramref name="startTicks"/>; null otherwise.
+    /// </summary>
+    IRunningInstance? TryAdopt(string instanceId, int pid, long startTicks);
+}
+
+/// <summary>What to run and how.</summary>
+/// <param name="InstanceId">The instance.</param>
+/// <param name="FileName">Executable to start.</param>
+/// <param name="Arguments">Its arguments.</param>
+/// <param name="WorkingDirectory">The run directory.</param>
+/// <param name="Environment">The complete environment of the process (nothing is inherited beyond it).</param>
+/// <param name="StdoutPath">File receiving stdout (appended).</param>
+/// <param name="StderrPath">File receiving stderr (appended).</param>
+public sealed record LaunchRequest(
+    string InstanceId,
+    string FileName,
+    IReadOnlyList<string> Arguments,
+    string WorkingDirectory,
+    IReadOnlyDictionary<string, string> Environment,
+    string StdoutPath,
+    string StderrPath);
+
+/// <summary>A launched (or re-adopted) process.</summary>
+public interface IRunningInstance : IAsyncDisposable
+{
+    string InstanceId { get; }
+
+    int Pid { get; }
+
+    /// <summary>Kernel start time (clock ticks since boot), recorded so the pid can be re-adopted safely.</summary>
+    long StartTicks { get; }
+
+    /// <summary>True when this process was re-attached after an environment restart (its exit code is unknowable).</summary>
+    bool Adopted { get; }
+
+    /// <summary>Completes when the process has ended.</summary>
+    Task<ProcessExit> Exited { get; }
+
+    /// <summary>Latest measurements (peak resident memory, CPU time).</summary>
+    ProcessMetrics Metrics { get; }
+
+    /// <summary>Asks the process to stop (SIGTERM).</summary>
+    void Terminate();
+
+    /// <summary>Ends the process at once (SIGKILL).</summary>
+    void Kill();
+}
+
+/// <summary>How a process ended; <see cref="ExitCode"/> is null for re-adopted processes.</summary>
+public sealed record ProcessExit(int? ExitCode, ProcessMetrics Metrics);
+
+/// <summary>Measurements of a process; null when never sampled.</summary>
+public sealed record ProcessMetrics(long? MemoryPeakBytes, long? CpuUsageUsec)
+{
+    public static ProcessMetrics None { get; } = new(null, null);
+}

@@ -1,0 +1,54 @@
+namespace Runtara.Environment.Storage;
+
+/// <summary>
+/// The environment's own store (images and runs). Two implementations with the same behaviour:
+/// SQLite (default, <c>&lt;data&gt;/environment.db</c>) and PostgreSQL. Never the core's tables.
+/// </summary>
+public interface IEnvironmentStore
+{
+    /// <summary>Applies pending migrations (versioned, each in its own transaction).</summary>
+    Task MigrateAsync(CancellationToken cancellationToken);
+
+    /// <summary>True when the database answers.</summary>
+    Task<bool> PingAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Inserts an image, or when the tenant already has one of that name, updates it in place and keeps
+    /// its id (1.4.1 rewrote the primary key, SPEC §19.16). Returns the stored record.
+    /// </summary>
+    Task<ImageRecord> UpsertImageAsync(ImageRecord image, CancellationToken cancellationToken);
+
+    Task<ImageRecord?> GetImageAsync(string imageId, CancellationToken cancellationToken);
+
+    Task<Page<ImageRecord>> ListImagesAsync(string? tenantId, int limit, int offset, CancellationToken cancellationToken);
+
+    /// <summary>Deletes the image row; false when it did not exist.</summary>
+    Task<bool> DeleteImageAsync(string imageId, CancellationToken cancellationToken);
+
+    /// <summary>How many image rows point at this content.</summary>
+    Task<int> CountImagesWithContentAsync(string sha256, CancellationToken cancellationToken);
+
+    /// <summary>Runs of the image that are pending, running or suspended.</summary>
+    Task<int> CountActiveRunsOfImageAsync(string imageId, CancellationToken cancellationToken);
+
+    /// <summary>Inserts a run; false (and nothing written) when the instance id already exists.</summary>
+    Task<bool> TryInsertRunAsync(RunRecord run, CancellationToken cancellationToken);
+
+    Task<RunRecord?> GetRunAsync(string instanceId, CancellationToken cancellationToken);
+
+    /// <summary>Writes every column of the run (callers serialise changes per instance).</summary>
+    Task UpdateRunAsync(RunRecord run, CancellationToken cancellationToken);
+
+    Task DeleteRunAsync(string instanceId, CancellationToken cancellationToken);
+
+    Task<Page<RunRecord>> ListRunsAsync(RunQuery query, CancellationToken cancellationToken);
+
+    /// <summary>Every run in one of <paramref name="statuses"/> (recovery and monitors).</summary>
+    Task<IReadOnlyList<RunRecord>> ListRunsByStatusAsync(IReadOnlyCollection<RunStatus> statuses, CancellationToken cancellationToken);
+
+    /// <summary>Pending or running runs of the tenant (quota).</summary>
+    Task<int> CountActiveRunsOfTenantAsync(string tenantId, CancellationToken cancellationToken);
+
+    /// <summary>Runs by status (metrics, health).</summary>
+    Task<IReadOnlyDictionary<RunStatus, long>> CountRunsByStatusAsync(CancellationToken cancellationToken);
+}

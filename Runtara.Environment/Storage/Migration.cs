@@ -1,0 +1,63 @@
+namespace Runtara.Environment.Storage;
+
+/// <summary>One versioned schema change; applied once, in order, recorded in <c>environment_migrations</c>.</summary>
+public sealed record Migration(int Version, string Name, string Sql);
+
+internal static class EnvironmentSchema
+{
+    /// <summary>
+    /// Version 1 in the dialect-neutral subset both databases accept; <paramref name="blob"/> is the
+    /// binary column type (BLOB / BYTEA). Times are Unix milliseconds (BIGINT) in both stores.
+    /// </summary>
+    public static IReadOnlyList<Migration> Migrations(string blob) =>
+    [
+        new(1, "images and runs", $"""
+            CREATE TABLE images (
+                image_id TEXT PRIMARY KEY,
+                tenant_id TEXT NOT NULL,
+                name TEXT NOT NULL,
+                description TEXT,
+                runner_type TEXT NOT NULL DEFAULT 'oci',
+                format TEXT NOT NULL,
+                entrypoint TEXT NOT NULL,
+                sha256 TEXT NOT NULL,
+                size_bytes BIGINT NOT NULL,
+                metadata TEXT,
+                created_at_ms BIGINT NOT NULL,
+                updated_at_ms BIGINT NOT NULL,
+                UNIQUE (tenant_id, name)
+            );
+            CREATE INDEX ix_images_tenant ON images (tenant_id, created_at_ms);
+            CREATE INDEX ix_images_sha256 ON images (sha256);
+            CREATE TABLE runs (
+                instance_id TEXT PRIMARY KEY CHECK (length(instance_id) > 0),
+                tenant_id TEXT NOT NULL,
+                image_id TEXT NOT NULL,
+                image_name TEXT NOT NULL,
+                status TEXT NOT NULL,
+                input {blob},
+                env TEXT,
+                timeout_seconds INTEGER NOT NULL,
+                created_at_ms BIGINT NOT NULL,
+                started_at_ms BIGINT,
+                finished_at_ms BIGINT,
+                pid INTEGER,
+                process_start_ticks BIGINT,
+                exit_code INTEGER,
+                error TEXT,
+                stderr_tail TEXT,
+                memory_peak_bytes BIGINT,
+                cpu_usage_usec BIGINT,
+                retry_count INTEGER NOT NULL DEFAULT 0,
+                max_retries INTEGER NOT NULL DEFAULT 0,
+                launch_count INTEGER NOT NULL DEFAULT 0,
+                checkpoint_id TEXT,
+                updated_at_ms BIGINT NOT NULL
+            );
+            CREATE INDEX ix_runs_tenant ON runs (tenant_id, created_at_ms);
+            CREATE INDEX ix_runs_status ON runs (status);
+            CREATE INDEX ix_runs_image ON runs (image_id);
+            CREATE INDEX ix_runs_created ON runs (created_at_ms);
+            """),
+    ];
+}

@@ -1,0 +1,138 @@
+namespace Runtara.Environment.Storage;
+
+/// <summary>How an instance run stands as the environment last saw it (lower-case in storage, SPEC conventions).</summary>
+public enum RunStatus
+{
+    Pending,
+    Running,
+    Suspended,
+    Completed,
+    Failed,
+    Cancelled,
+}
+
+/// <summary>A registered image: metadata in the database, content under <c>&lt;data&gt;/images</c> by SHA-256.</summary>
+public sealed record ImageRecord(
+    string ImageId,
+    string TenantId,
+    string Name,
+    string? Description,
+    string RunnerType,
+    string Format,
+    string Entrypoint,
+    string Sha256,
+    long SizeBytes,
+    string? Metadata,
+    long CreatedAtMs,
+    long UpdatedAtMs);
+
+/// <summary>
+/// One instance as the environment tracks it: which image, how it was launched, the current (or last)
+/// process, and what the runner measured. The core stays authoritative for the durable status.
+/// </summary>
+public sealed record RunRecord
+{
+    public required string InstanceId { get; init; }
+
+    public required string TenantId { get; init; }
+
+    public required string ImageId { get; init; }
+
+    public required string ImageName { get; init; }
+
+    public RunStatus Status { get; init; } = RunStatus.Pending;
+
+    public byte[]? Input { get; init; }
+
+    /// <summary>Extra environment variables of StartInstance as JSON (null when none), replayed on resume and wake.</summary>
+    public string? Env { get; init; }
+
+    public int TimeoutSeconds { get; init; }
+
+    public long CreatedAtMs { get; init; }
+
+    public long? StartedAtMs { get; init; }
+
+    public long? FinishedAtMs { get; init; }
+
+    public int? Pid { get; init; }
+
+    /// <summary>Kernel start time of <see cref="Pid"/> (clock ticks since boot) so a reused pid is never mistaken for it.</summary>
+    public long? ProcessStartTicks { get; init; }
+
+    public int? ExitCode { get; init; }
+
+    public string? Error { get; init; }
+
+    public string? StderrTail { get; init; }
+
+    public long? MemoryPeakBytes { get; init; }
+
+    public long? CpuUsageUsec { get; init; }
+
+    /// <summary>Retries used so far (0 on the first run).</summary>
+    public int RetryCount { get; init; }
+
+    public int MaxRetries { get; init; }
+
+    public int LaunchCount { get; init; }
+
+    public string? CheckpointId { get; init; }
+
+    public long UpdatedAtMs { get; init; }
+
+    public bool IsActive => Status is RunStatus.Pending or RunStatus.Running;
+
+    public bool IsTerminal => Status is RunStatus.Completed or RunStatus.Failed or RunStatus.Cancelled;
+}
+
+/// <summary>Filters of ListInstances (SPEC §6.1).</summary>
+public sealed record RunQuery(
+    string? TenantId,
+    RunStatus? Status,
+    string? ImageId,
+    string? ImageNamePrefix,
+    long? CreatedAfterMs,
+    long? CreatedBeforeMs,
+    long? FinishedAfterMs,
+    long? FinishedBeforeMs,
+    RunOrder Order,
+    int Limit,
+    int Offset);
+
+/// <summary>Orderings of ListInstances.</summary>
+public enum RunOrder
+{
+    CreatedAtDesc,
+    CreatedAtAsc,
+    FinishedAtDesc,
+    FinishedAtAsc,
+}
+
+/// <summary>One page of a list and the count of all matches.</summary>
+public sealed record Page<T>(IReadOnlyList<T> Items, long TotalCount);
+
+internal static class RunStatusNames
+{
+    public static string ToStorage(this RunStatus status) => status switch
+    {
+        RunStatus.Pending => "pending",
+        RunStatus.Running => "running",
+        RunStatus.Suspended => "suspended",
+        RunStatus.Completed => "completed",
+        RunStatus.Failed => "failed",
+        RunStatus.Cancelled => "cancelled",
+        _ => throw new ArgumentOutOfRangeException(nameof(status), status, null),
+    };
+
+    public static RunStatus FromStorage(string value) => value switch
+    {
+        "pending" => RunStatus.Pending,
+        "running" => RunStatus.Running,
+        "suspended" or "sleeping" => RunStatus.Suspended,
+        "completed" => RunStatus.Completed,
+        "failed" => RunStatus.Failed,
+        "cancelled" => RunStatus.Cancelled,
+        _ => throw new FormatException($"Unknown run status '{value}' in storage."),
+    };
+}

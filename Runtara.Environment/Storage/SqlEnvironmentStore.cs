@@ -1,0 +1,387 @@
+using System.Data.Common;
+using System.Text;
+
+namespace Runtara.Environment.Storage;
+
+/// <summary>
+/// The store over ADO.NET. The SQL is the subset SQLite and PostgreSQL share (ON CONFLICT, LIMIT/OFFSET,
+/// NULLS LAST, substr); the subclasses give connections, the binary type and migration locking.
+/// </summary>
+public abstract class SqlEnvironmentStore : IEnvironmentStore
+{
+    private const string RunColumns =
+        "instance_id, tenant_id, image_id, image_name, status, input, env, timeout_seconds, created_at_ms, started_at_ms, finished_at_ms, " +
+        "pid, process_start_ticks, exit_code, error, stderr_tail, memory_peak_bytes, cpu_usage_usec, retry_count, max_retries, launch_count, checkpoint_id, updated_at_ms";
+
+    private const string ImageColumns =
+        "image_id, tenant_id, name, description, runner_type, format, entrypoint, sha256, size_bytes, metadata, created_at_ms, updated_at_ms";
+
+    private static readonly RunStatus[] ActiveStatuses = [RunStatus.Pending, RunStatus.Running, RunStatus.Suspended];
+
+    /// <summary>Opens a ready connection (pragmas applied).</summary>
+    protected abstract Task<DbConnection> OpenAsync(CancellationToken cancellationToken);
+
+    /// <summary>The migrations in this dialect.</summary>
+    protected abstract IReadOnlyList<Migration> Migrations { get; }
+
+    /// <summary>Serialises migrations across processes (PostgreSQL advisory lock); no-op by default.</summary>
+    protected virtual Task LockForMigrationAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async Task MigrateAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, null, "CREATE TABLE IF NOT EXISTS environment_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at_ms BIGINT NOT NULL)", cancellationToken).ConfigureAwait(false);
+        foreach (var migration in Migrations.OrderBy(m => m.Version))
+        {
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await LockForMigrationAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
+            await using (var check = Command(connection, transaction, "SELECT COUNT(*) FROM environment_migrations WHERE version = @v", ("v", migration.Version)))
+            {
+                if (Convert.ToInt64(await check.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture) > 0)
+                {
+                    continue;
+                }
+            }
+
+            await ExecuteAsync(connection, transaction, migration.Sql, cancellationToken).ConfigureAwait(false);
+            await using (var record = Command(connection, transaction, "INSERT INTO environment_migrations (version, name, applied_at_ms) VALUES (@v, @n, @t)",
+                ("v", migration.Version), ("n", migration.Name), ("t", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds())))
+            {
+                await record.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async Task<bool> PingAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using var command = Command(connection, null, "SELECT 1");
+            return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture) == 1;
+        }
+        catch (DbException)
+        {
+            return false;
+        }
+    }
+
+    public Task<ImageRecord> UpsertImageAsync(ImageRecord image, CancellationToken cancellationToken) => Run("register image", async token =>
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        await using var connection = await OpenAsync(token).ConfigureAwait(false);
+        await using (var command = Command(connection, null,
+            $"INSERT INTO images ({ImageColumns}) VALUES (@id, @tenant, @name, @description, @runner, @format, @entrypoint, @sha, @size, @metadata, @created, @updated) " +
+            "ON CONFLICT (tenant_id, name) DO UPDATE SET description = excluded.description, runner_type = excluded.runner_type, format = excluded.format, " +
+            "entrypoint = excluded.entrypoint, sha256 = excluded.sha256, size_bytes = excluded.size_bytes, metadata = excluded.metadata, updated_at_ms = excluded.updated_at_ms",
+            ("id", image.ImageId), ("tenant", image.TenantId), ("name", image.Name), ("description", image.Description), ("runner", image.RunnerType),
+            ("format", image.Format), ("entrypoint", image.Entrypoint), ("sha", image.Sha256), ("size", image.SizeBytes), ("metadata", image.Metadata),
+            ("created", image.CreatedAtMs), ("updated", image.UpdatedAtMs)))
+        {
+            await command.ExecuteNonQueryAsync(token).ConfigureAwait(false);
+        }
+
+        await using var read = Command(connection, null, $"SELECT {ImageColumns} FROM images WHERE tenant_id = @tenant AND name = @name", ("tenant", image.TenantId), ("name", image.Name));
+        await using var reader = await read.ExecuteReaderAsync(token).ConfigureAwait(false);
+        return await reader.ReadAsync(token).ConfigureAwait(false) ? ReadImage(reader) : throw new InvalidOperationException("The image row vanished after it was written.");
+    }, cancellationToken);
+
+    public Task<ImageRecord?> GetImageAsync(string imageId, CancellationToken cancellationToken) => Run("get image", async token =>
+    {
+        await using var connection = await OpenAsync(token).ConfigureAwait(false);
+        await using var command = Command(connection, null, $"SELECT {ImageColumns} FROM images WHERE image_id = @id", ("id", imageId));
+        await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
+        return await reader.ReadAsync(token).ConfigureAwait(false) ? ReadImage(reader) : null;
+    }, cancellationToken);
+
+    public Task<Page<ImageRecord>> ListImagesAsync(string? tenantId, int limit, int offset, CancellationToken cancellationToken) => Run("list images", async token =>
+    {
+        await using var connection = await OpenAsync(token).ConfigureAwait(false);
+        var where = tenantId is null ? string.Empty : " WHERE tenant_id = @tenant";
+        long total;
+        await using (var count = Command(connection, null, "SELECT COUNT(*) FROM images" + where, ("tenant", tenantId)))
+        {
+            total = Convert.ToInt64(await count.ExecuteScalarAsync(token).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        var items = new List<ImageRecord>();
+        await using var command = Command(connection, null, $"SELECT {ImageColumns} FROM images{where} ORDER BY created_at_ms DESC, image_id LIMIT @limit OFFSET @offset",
+            ("tenant", tenantId), ("limit", limit), ("offset", offset));
+        await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
+        while (await reader.ReadAsync(token).ConfigureAwait(false))
+        {
+            items.Add(ReadImage(reader));
+        }
+
+        return new Page<ImageRecord>(items, total);
+    }, cancellationToken);
+
+    public Task<bool> DeleteImageAsync(string imageId, CancellationToken cancellationToken) => Run("delete image", async token =>
+    {
+        await using var connection = await OpenAsync(token).ConfigureAwait(false);
+        await using var command = Command(connection, null, "DELETE FROM images WHERE image_id = @id", ("id", imageId));
+        return await command.ExecuteNonQueryAsync(token).ConfigureAwait(false) > 0;
+    }, cancellationToken);
+
+    public Task<int> CountImagesWithContentAsync(string sha256, CancellationToken cancellationToken) =>
+        ScalarAsync("count image content", "SELECT COUNT(*) FROM images WHERE sha256 = @sha", cancellationToken, ("sha", sha256));
+
+    public Task<int> CountActiveRunsOfImageAsync(string imageId, CancellationToken cancellationToken) =>
+        ScalarAsync("count image runs", "SELECT COUNT(*) FROM runs WHERE image_id = @id AND status IN ('pending', 'running', 'suspended')", cancellationToken, ("id", imageId));
+
+    public Task<int> CountActiveRunsOfTenantAsync(string tenantId, CancellationToken cancellationToken) =>
+        ScalarAsync("count tenant runs", "SELECT COUNT(*) FROM runs WHERE tenant_id = @tenant AND status IN ('pending', 'running')", cancellationToken, ("tenant", tenantId));
+
+    public Task<bool> TryInsertRunAsync(RunRecord run, CancellationToken cancellationToken) => Run("insert run", async token =>
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        await using var connection = await OpenAsync(token).ConfigureAwait(false);
+        await using var command = Command(connection, null,
+            $"INSERT INTO runs ({RunColumns}) VALUES ({string.Join(", ", RunParameters(run).Select(p => "@" + p.Name))}) ON CONFLICT (instance_id) DO NOTHING",
+            RunParameters(run));
+        return await command.ExecuteNonQueryAsync(token).ConfigureAwait(false) == 1;
+    }, cancellationToken);
+
+    public Task<RunRecord?> GetRunAsync(string instanceId, CancellationToken cancellationToken) => Run("get run", async token =>
+    {
+        await using var connection = await OpenAsync(token).ConfigureAwait(false);
+        await using var command = Command(connection, null, $"SELECT {RunColumns} FROM runs WHERE instance_id = @id", ("id", instanceId));
+        await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
+        return await reader.ReadAsync(token).ConfigureAwait(false) ? ReadRun(reader) : null;
+    }, cancellationToken);
+
+    public Task UpdateRunAsync(RunRecord run, CancellationToken cancellationToken) => Run("update run", async token =>
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        var parameters = RunParameters(run);
+        var sets = string.Join(", ", parameters.Where(p => p.Name != "instance_id").Select(p => $"{p.Name} = @{p.Name}"));
+        await using var connection = await OpenAsync(token).ConfigureAwait(false);
+        await using var command = Command(connection, null, $"UPDATE runs SET {sets} WHERE instance_id = @instance_id", parameters);
+        await command.ExecuteNonQueryAsync(token).ConfigureAwait(false);
+        return true;
+    }, cancellationToken);
+
+    public Task DeleteRunAsync(string instanceId, CancellationToken cancellationToken) => Run("delete run", async token =>
+    {
+        await using var connection = await OpenAsync(token).ConfigureAwait(false);
+        await using var command = Command(connection, null, "DELETE FROM runs WHERE instance_id = @id", ("id", instanceId));
+        await command.ExecuteNonQueryAsync(token).ConfigureAwait(false);
+        return true;
+    }, cancellationToken);
+
+    public Task<Page<RunRecord>> ListRunsAsync(RunQuery query, CancellationToken cancellationToken) => Run("list runs", async token =>
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var where = new StringBuilder(" WHERE 1 = 1");
+        var parameters = new List<(string, object?)>();
+        void Filter(string clause, string name, object? value)
+        {
+            where.Append(" AND ").Append(clause);
+            parameters.Add((name, value));
+        }
+
+        if (query.TenantId is not null)
+        {
+            Filter("tenant_id = @tenant", "tenant", query.TenantId);
+        }
+
+        if (query.Status is { } status)
+        {
+            Filter("status = @status", "status", status.ToStorage());
+        }
+
+        if (!string.IsNullOrEmpty(query.ImageId))
+        {
+            Filter("image_id = @image", "image", query.ImageId);
+        }
+
+        if (!string.IsNullOrEmpty(query.ImageNamePrefix))
+        {
+            // A literal prefix (no LIKE wildcards to escape), case-sensitive in both databases.
+            Filter("substr(image_name, 1, @prefix_length) = @prefix", "prefix", query.ImageNamePrefix);
+            parameters.Add(("prefix_length", query.ImageNamePrefix.Length));
+        }
+
+        if (query.CreatedAfterMs is { } createdAfter)
+        {
+            Filter("created_at_ms >= @created_after", "created_after", createdAfter);
+        }
+
+        if (query.CreatedBeforeMs is { } createdBefore)
+        {
+            Filter("created_at_ms < @created_before", "created_before", createdBefore);
+        }
+
+        if (query.FinishedAfterMs is { } finishedAfter)
+        {
+            Filter("finished_at_ms >= @finished_after", "finished_after", finishedAfter);
+        }
+
+        if (query.FinishedBeforeMs is { } finishedBefore)
+        {
+            Filter("finished_at_ms < @finished_before", "finished_before", finishedBefore);
+        }
+
+        var order = query.Order switch
+        {
+            RunOrder.CreatedAtAsc => "created_at_ms ASC, instance_id ASC",
+            RunOrder.FinishedAtDesc => "finished_at_ms DESC NULLS LAST, created_at_ms DESC, instance_id DESC",
+            RunOrder.FinishedAtAsc => "finished_at_ms ASC NULLS LAST, created_at_ms ASC, instance_id ASC",
+            _ => "created_at_ms DESC, instance_id DESC",
+        };
+
+        await using var connection = await OpenAsync(token).ConfigureAwait(false);
+        long total;
+        await using (var count = Command(connection, null, "SELECT COUNT(*) FROM runs" + where, [.. parameters]))
+        {
+            total = Convert.ToInt64(await count.ExecuteScalarAsync(token).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        parameters.Add(("limit", query.Limit));
+        parameters.Add(("offset", query.Offset));
+        var items = new List<RunRecord>();
+        await using var command = Command(connection, null, $"SELECT {RunColumns} FROM runs{where} ORDER BY {order} LIMIT @limit OFFSET @offset", [.. parameters]);
+        await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
+        while (await reader.ReadAsync(token).ConfigureAwait(false))
+        {
+            items.Add(ReadRun(reader));
+        }
+
+        return new Page<RunRecord>(items, total);
+    }, cancellationToken);
+
+    public Task<IReadOnlyList<RunRecord>> ListRunsByStatusAsync(IReadOnlyCollection<RunStatus> statuses, CancellationToken cancellationToken) => Run("list runs by status", async token =>
+    {
+        ArgumentNullException.ThrowIfNull(statuses);
+        var items = new List<RunRecord>();
+        if (statuses.Count == 0)
+        {
+            return (IReadOnlyList<RunRecord>)items;
+        }
+
+        var names = statuses.Select((s, i) => ($"s{i}", (object?)s.ToStorage())).ToArray();
+        await using var connection = await OpenAsync(token).ConfigureAwait(false);
+        await using var command = Command(connection, null, $"SELECT {RunColumns} FROM runs WHERE status IN ({string.Join(", ", names.Select(n => "@" + n.Item1))}) ORDER BY created_at_ms", names);
+        await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
+        while (await reader.ReadAsync(token).ConfigureAwait(false))
+        {
+            items.Add(ReadRun(reader));
+        }
+
+        return items;
+    }, cancellationToken);
+
+    public Task<IReadOnlyDictionary<RunStatus, long>> CountRunsByStatusAsync(CancellationToken cancellationToken) => Run("count runs", async token =>
+    {
+        var counts = new Dictionary<RunStatus, long>();
+        await using var connection = await OpenAsync(token).ConfigureAwait(false);
+        await using var command = Command(connection, null, "SELECT status, COUNT(*) FROM runs GROUP BY status");
+        await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
+        while (await reader.ReadAsync(token).ConfigureAwait(false))
+        {
+            counts[RunStatusNames.FromStorage(reader.GetString(0))] = reader.GetInt64(1);
+        }
+
+        return (IReadOnlyDictionary<RunStatus, long>)counts;
+    }, cancellationToken);
+
+    /// <summary>Statuses counted as "in use" by an image.</summary>
+    public static IReadOnlyCollection<RunStatus> Active => ActiveStatuses;
+
+    private Task<int> ScalarAsync(string operation, string sql, CancellationToken cancellationToken, params (string, object?)[] parameters) => Run(operation, async token =>
+    {
+        await using var connection = await OpenAsync(token).ConfigureAwait(false);
+        await using var command = Command(connection, null, sql, parameters);
+        return (int)Convert.ToInt64(await command.ExecuteScalarAsync(token).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+    }, cancellationToken);
+
+    private static async Task<T> Run<T>(string operation, Func<CancellationToken, Task<T>> body, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await body(cancellationToken).ConfigureAwait(false);
+        }
+        catch (DbException ex)
+        {
+            throw new EnvironmentStorageException(operation, ex);
+        }
+    }
+
+    private static async Task ExecuteAsync(DbConnection connection, DbTransaction? transaction, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction, sql);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>A command with named parameters; null values become DBNull.</summary>
+    protected static DbCommand Command(DbConnection connection, DbTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = transaction;
+        foreach (var (name, value) in parameters)
+        {
+            if (!sql.Contains("@" + name, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            // An untyped NULL: both providers let the database infer its type from the column.
+            parameter.Value = value ?? DBNull.Value;
+
+            command.Parameters.Add(parameter);
+        }
+
+        return command;
+    }
+
+    private static (string Name, object? Value)[] RunParameters(RunRecord run) =>
+    [
+        ("instance_id", run.InstanceId), ("tenant_id", run.TenantId), ("image_id", run.ImageId), ("image_name", run.ImageName),
+        ("status", run.Status.ToStorage()), ("input", run.Input), ("env", run.Env), ("timeout_seconds", run.TimeoutSeconds),
+        ("created_at_ms", run.CreatedAtMs), ("started_at_ms", run.StartedAtMs), ("finished_at_ms", run.FinishedAtMs), ("pid", run.Pid),
+        ("process_start_ticks", run.ProcessStartTicks), ("exit_code", run.ExitCode), ("error", run.Error), ("stderr_tail", run.StderrTail),
+        ("memory_peak_bytes", run.MemoryPeakBytes), ("cpu_usage_usec", run.CpuUsageUsec), ("retry_count", run.RetryCount),
+        ("max_retries", run.MaxRetries), ("launch_count", run.LaunchCount), ("checkpoint_id", run.CheckpointId), ("updated_at_ms", run.UpdatedAtMs),
+    ];
+
+    private static ImageRecord ReadImage(DbDataReader r) => new(
+        r.GetString(0), r.GetString(1), r.GetString(2), NullableString(r, 3), r.GetString(4), r.GetString(5), r.GetString(6), r.GetString(7),
+        r.GetInt64(8), NullableString(r, 9), r.GetInt64(10), r.GetInt64(11));
+
+    private static RunRecord ReadRun(DbDataReader r) => new()
+    {
+        InstanceId = r.GetString(0),
+        TenantId = r.GetString(1),
+        ImageId = r.GetString(2),
+        ImageName = r.GetString(3),
+        Status = RunStatusNames.FromStorage(r.GetString(4)),
+        Input = r.IsDBNull(5) ? null : (byte[])r.GetValue(5),
+        Env = NullableString(r, 6),
+        TimeoutSeconds = r.GetInt32(7),
+        CreatedAtMs = r.GetInt64(8),
+        StartedAtMs = NullableLong(r, 9),
+        FinishedAtMs = NullableLong(r, 10),
+        Pid = r.IsDBNull(11) ? null : r.GetInt32(11),
+        ProcessStartTicks = NullableLong(r, 12),
+        ExitCode = r.IsDBNull(13) ? null : r.GetInt32(13),
+        Error = NullableString(r, 14),
+        StderrTail = NullableString(r, 15),
+        MemoryPeakBytes = NullableLong(r, 16),
+        CpuUsageUsec = NullableLong(r, 17),
+        RetryCount = r.GetInt32(18),
+        MaxRetries = r.GetInt32(19),
+        LaunchCount = r.GetInt32(20),
+        CheckpointId = NullableString(r, 21),
+        UpdatedAtMs = r.GetInt64(22),
+    };
+
+    private static string? NullableString(DbDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
+
+    private static long? NullableLong(DbDataReader r, int i) => r.IsDBNull(i) ? null : r.GetInt64(i);
+}

@@ -1,0 +1,141 @@
+using System.CommandLine;
+using Spectre.Console;
+
+namespace Runtara.Management.Cli.Commands;
+
+internal static class ImagesCommand
+{
+    public static Command Build(GlobalOptions globals, CliConsole console)
+    {
+        var images = new Command("images", "Register, list, show and delete images");
+        images.Subcommands.Add(Register(globals, console));
+        images.Subcommands.Add(List(globals, console));
+        images.Subcommands.Add(Get(globals, console));
+        images.Subcommands.Add(Delete(globals, console));
+        return images;
+    }
+
+    private static Command Register(GlobalOptions globals, CliConsole console)
+    {
+        var path = new Argument<FileInfo>("path") { Description = "A single executable, or a zip of a published .NET app folder" };
+        var name = new Option<string>("--name", "-n") { Description = "Image name (unique per tenant)", Required = true };
+        var description = new Option<string?>("--description") { Description = "Free text" };
+        var entrypoint = new Option<string?>("--entrypoint") { Description = "Zip images: the file to launch (e.g. MyWorkflow.dll)" };
+        var command = new Command("register", "Upload an image (streamed, checked by size and SHA-256)") { path, name, description, entrypoint };
+        command.SetAction(CliConsole.Action(globals, console, async (result, client, ct) =>
+        {
+            var file = result.GetValue(path)!;
+            if (!file.Exists)
+            {
+                throw new UsageException($"'{file.FullName}' does not exist");
+            }
+
+            var options = new RegisterImageOptions { Name = result.GetValue(name)!, Description = result.GetValue(description), Entrypoint = result.GetValue(entrypoint) };
+            string imageId;
+            if (console.IsInteractive && result.GetValue(globals.Output) == OutputFormat.Table)
+            {
+                imageId = string.Empty;
+                await console.Ansi.Progress().StartAsync(async context =>
+                {
+                    var task = context.AddTask($"Uploading {Markup.Escape(file.Name)}", maxValue: Math.Max(1, file.Length));
+                    imageId = await client.RegisterImageFromFileAsync(file.FullName, options, new Progress<long>(sent => task.Value = sent), ct);
+                    task.Value = task.MaxValue;
+                });
+            }
+            else
+            {
+                imageId = await client.RegisterImageFromFileAsync(file.FullName, options, progress: null, ct);
+            }
+
+            if (result.GetValue(globals.Output) == OutputFormat.Json)
+            {
+                console.WriteJson(await client.GetImageAsync(imageId, cancellationToken: ct));
+            }
+            else
+            {
+                await console.Out.WriteLineAsync(imageId);
+            }
+
+            return Cli.Success;
+        }));
+        return command;
+    }
+
+    private static Command List(GlobalOptions globals, CliConsole console)
+    {
+        var limit = new Option<int>("--limit") { Description = "Page size", DefaultValueFactory = _ => 100 };
+        var offset = new Option<int>("--offset") { Description = "Rows to skip", DefaultValueFactory = _ => 0 };
+        var command = new Command("list", "List images (of the tenant, when one is given)") { limit, offset };
+        command.SetAction(CliConsole.Action(globals, console, async (result, client, ct) =>
+        {
+            var list = await client.ListImagesAsync(limit: result.GetValue(limit), offset: result.GetValue(offset), cancellationToken: ct);
+            if (result.GetValue(globals.Output) == OutputFormat.Json)
+            {
+                console.WriteJson(list);
+                return Cli.Success;
+            }
+
+            var table = new Table().AddColumns("IMAGE ID", "TENANT", "NAME", "FORMAT", "SIZE", "SHA256", "CREATED");
+            foreach (var image in list.Images)
+            {
+                table.AddRow(image.ImageId, Markup.Escape(image.TenantId), Markup.Escape(image.Name), image.Format, Format.Bytes(image.SizeBytes), image.Sha256[..12], Format.Time(image.CreatedAt));
+            }
+
+            console.Ansi.Write(table);
+            await console.Out.WriteLineAsync($"{list.Images.Count} of {list.TotalCount} image(s)");
+            return Cli.Success;
+        }));
+        return command;
+    }
+
+    private static Command Get(GlobalOptions globals, CliConsole console)
+    {
+        var id = new Argument<string>("image-id");
+        var command = new Command("get", "Show one image") { id };
+        command.SetAction(CliConsole.Action(globals, console, async (result, client, ct) =>
+        {
+            var image = await client.GetImageAsync(result.GetValue(id)!, cancellationToken: ct);
+            if (result.GetValue(globals.Output) == OutputFormat.Json)
+            {
+                console.WriteJson(image);
+                return Cli.Success;
+            }
+
+            var grid = new Grid().AddColumns(2);
+            grid.AddRow("image id", image.ImageId);
+            grid.AddRow("tenant", Markup.Escape(image.TenantId));
+            grid.AddRow("name", Markup.Escape(image.Name));
+            grid.AddRow("description", Markup.Escape(image.Description ?? string.Empty));
+            grid.AddRow("format", image.Format);
+            grid.AddRow("entrypoint", Markup.Escape(image.Entrypoint));
+            grid.AddRow("size", Format.Bytes(image.SizeBytes));
+            grid.AddRow("sha256", image.Sha256);
+            grid.AddRow("created", Format.Time(image.CreatedAt));
+            console.Ansi.Write(grid);
+            return Cli.Success;
+        }));
+        return command;
+    }
+
+    private static Command Delete(GlobalOptions globals, CliConsole console)
+    {
+        var id = new Argument<string>("image-id");
+        var command = new Command("delete", "Delete an image (refused while instances of it run or are suspended)") { id };
+        command.SetAction(CliConsole.Action(globals, console, async (result, client, ct) =>
+        {
+            var imageId = result.GetValue(id)!;
+            await client.DeleteImageAsync(imageId, cancellationToken: ct);
+            if (result.GetValue(globals.Output) == OutputFormat.Json)
+            {
+                console.WriteJson(new { deleted = imageId });
+            }
+            else
+            {
+                await console.Out.WriteLineAsync($"Deleted: {imageId}");
+            }
+
+            return Cli.Success;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,3 @@
+using Runtara.Management.Cli;
+
+return await Cli.RunAsync(args);

@@ -1,0 +1,124 @@
+namespace Runtara.Management;
+
+/// <summary>
+/// A failure reported by the environment (or the RPC layer), with its stable <see cref="RuntaraException.Code"/>.
+/// Known codes have their own type; match on type or code, never on the message (SPEC §19.19).
+/// </summary>
+public class ManagementException(string code, string message, Exception? innerException = null)
+    : RuntaraException(code, message, innerException)
+{
+    /// <summary>Builds the typed exception for an error code.</summary>
+    public static ManagementException FromError(string code, string message, Exception? innerException = null, string? instanceId = null, string? imageId = null) => code switch
+    {
+        EnvironmentErrorCodes.InvalidArgument => new ValidationException(message, innerException),
+        EnvironmentErrorCodes.ImageNotFound => new ImageNotFoundException(imageId ?? string.Empty, message, innerException),
+        EnvironmentErrorCodes.InstanceNotFound => new InstanceNotFoundException(instanceId ?? string.Empty, message, innerException),
+        EnvironmentErrorCodes.InstanceAlreadyExists => new InstanceAlreadyExistsException(instanceId ?? string.Empty, message, innerException),
+        EnvironmentErrorCodes.InvalidInstanceState => new InstanceStateException(instanceId ?? string.Empty, message, innerException),
+        EnvironmentErrorCodes.ImageInUse => new ImageInUseException(imageId ?? string.Empty, message, innerException),
+        EnvironmentErrorCodes.ChecksumMismatch or EnvironmentErrorCodes.SizeMismatch => new ImageIntegrityException(code, message, innerException),
+        EnvironmentErrorCodes.ImageTooLarge => new ImageTooLargeException(message, innerException),
+        EnvironmentErrorCodes.QuotaExceeded => new QuotaExceededException(message, innerException),
+        EnvironmentErrorCodes.LaunchFailed => new LaunchFailedException(instanceId ?? string.Empty, message, innerException),
+        EnvironmentErrorCodes.CoreUnavailable or RpcErrorCodes.Unavailable or RpcErrorCodes.ConnectionClosed or RpcErrorCodes.DeadlineExceeded
+            or RpcErrorCodes.TlsFailure or RpcErrorCodes.ShuttingDown => new EnvironmentUnavailableException(code, message, innerException),
+        _ => new ManagementException(code, message, innerException),
+    };
+}
+
+/// <summary>A request field is missing or malformed (e.g. invalid JSON input); nothing was changed.</summary>
+public sealed class ValidationException(string message, Exception? innerException = null)
+    : ManagementException(EnvironmentErrorCodes.InvalidArgument, message, innerException);
+
+/// <summary>The image does not exist or belongs to another tenant.</summary>
+public sealed class ImageNotFoundException(string imageId, string message, Exception? innerException = null)
+    : ManagementException(EnvironmentErrorCodes.ImageNotFound, message, innerException)
+{
+    public ImageNotFoundException(string imageId)
+        : this(imageId, $"Image '{imageId}' not found")
+    {
+    }
+
+    public string ImageId { get; } = imageId;
+}
+
+/// <summary>The instance does not exist or belongs to another tenant.</summary>
+public sealed class InstanceNotFoundException(string instanceId, string message, Exception? innerException = null)
+    : ManagementException(EnvironmentErrorCodes.InstanceNotFound, message, innerException)
+{
+    public InstanceNotFoundException(string instanceId)
+        : this(instanceId, $"Instance '{instanceId}' not found")
+    {
+    }
+
+    public string InstanceId { get; } = instanceId;
+}
+
+/// <summary>The checkpoint does not exist.</summary>
+public sealed class CheckpointNotFoundException(string instanceId, string checkpointId)
+    : ManagementException("CHECKPOINT_NOT_FOUND", $"Checkpoint '{checkpointId}' of instance '{instanceId}' not found")
+{
+    public string InstanceId { get; } = instanceId;
+
+    public string CheckpointId { get; } = checkpointId;
+}
+
+/// <summary>The instance id is taken by an instance of another image or tenant.</summary>
+public sealed class InstanceAlreadyExistsException(string instanceId, string message, Exception? innerException = null)
+    : ManagementException(EnvironmentErrorCodes.InstanceAlreadyExists, message, innerException)
+{
+    public string InstanceId { get; } = instanceId;
+}
+
+/// <summary>The operation is not allowed in the instance's status (e.g. resuming a running instance).</summary>
+public sealed class InstanceStateException(string instanceId, string message, Exception? innerException = null)
+    : ManagementException(EnvironmentErrorCodes.InvalidInstanceState, message, innerException)
+{
+    public string InstanceId { get; } = instanceId;
+}
+
+/// <summary>The image still has running or suspended instances.</summary>
+public sealed class ImageInUseException(string imageId, string message, Exception? innerException = null)
+    : ManagementException(EnvironmentErrorCodes.ImageInUse, message, innerException)
+{
+    public string ImageId { get; } = imageId;
+}
+
+/// <summary>The upload did not match its declared SHA-256 (<c>CHECKSUM_MISMATCH</c>) or size (<c>SIZE_MISMATCH</c>).</summary>
+public sealed class ImageIntegrityException(string code, string message, Exception? innerException = null)
+    : ManagementException(code, message, innerException);
+
+/// <summary>The image exceeds the environment's size limit.</summary>
+public sealed class ImageTooLargeException(string message, Exception? innerException = null)
+    : ManagementException(EnvironmentErrorCodes.ImageTooLarge, message, innerException);
+
+/// <summary>The tenant has too many active instances.</summary>
+public sealed class QuotaExceededException(string message, Exception? innerException = null)
+    : ManagementException(EnvironmentErrorCodes.QuotaExceeded, message, innerException);
+
+/// <summary>The instance process could not be started (the instance is failed).</summary>
+public sealed class LaunchFailedException(string instanceId, string message, Exception? innerException = null)
+    : ManagementException(EnvironmentErrorCodes.LaunchFailed, message, innerException)
+{
+    public string InstanceId { get; } = instanceId;
+}
+
+/// <summary>The environment (or the core behind it) cannot be reached, or the call's deadline passed.</summary>
+public sealed class EnvironmentUnavailableException(string code, string message, Exception? innerException = null)
+    : ManagementException(code, message, innerException);
+
+/// <summary><see cref="RuntaraManagementClient.WaitForCompletionAsync"/> reached its deadline first.</summary>
+public sealed class WaitTimeoutException(string instanceId, TimeSpan timeout, InstanceStatus lastStatus)
+    : ManagementException("WAIT_TIMEOUT", $"Instance '{instanceId}' did not finish within {timeout.TotalSeconds:0.#} s (last status: {lastStatus.ToString().ToLowerInvariant()})")
+{
+    public string InstanceId { get; } = instanceId;
+
+    public InstanceStatus LastStatus { get; } = lastStatus;
+}
+
+/// <summary>A setting (option or environment variable) has a bad value.</summary>
+public sealed class ManagementConfigurationException(string setting, string message)
+    : ManagementException("CONFIGURATION_ERROR", $"{setting} {message}")
+{
+    public string Setting { get; } = setting;
+}

@@ -1,0 +1,501 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Google.Protobuf;
+using Microsoft.Extensions.Logging;
+using Runtara.Protocol.Environment;
+using Runtara.Protocol.Rpc;
+using Runtara.Protocol.Security;
+using ProtoStatus = Runtara.Protocol.Environment.InstanceStatus;
+
+namespace Runtara.Management;
+
+/// <summary>
+/// Typed async client of the environment protocol (SPEC §16.2). Thread-safe; keep one per address.
+/// Every failure is a <see cref="ManagementException"/> subtype chosen by the server's error code.
+/// </summary>
+public sealed class RuntaraManagementClient : IAsyncDisposable
+{
+    private readonly RpcClient<RpcRequest, RpcResponse> _client;
+    private readonly ManagementClientOptions _options;
+
+    public RuntaraManagementClient(ManagementClientOptions options, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+        try
+        {
+            _client = new RpcClient<RpcRequest, RpcResponse>(
+                new RpcClientOptions
+                {
+                    Address = options.Address,
+                    Transport = options.Transport,
+                    ConnectTimeout = options.ConnectTimeout,
+                    DefaultDeadline = options.RequestTimeout,
+                    MaxConnections = 16,
+                    Tls = new ClientTlsOptions
+                    {
+                        ServerName = options.ServerName,
+                        PinnedCertificatePath = options.PinnedCertificatePath,
+                        CaCertificatePath = options.CaCertificatePath,
+                        DangerousSkipCertificateVerification = options.SkipCertificateVerification,
+                    },
+                },
+                logger);
+        }
+        catch (FormatException ex)
+        {
+            throw new ManagementConfigurationException("Address", ex.Message);
+        }
+    }
+
+    /// <summary>The environment's address.</summary>
+    public string Address => _client.Address;
+
+    public async Task<HealthInfo> HealthAsync(CancellationToken cancellationToken = default)
+    {
+        var h = (await CallAsync(new RpcRequest { HealthCheck = new HealthCheckRequest() }, cancellationToken).ConfigureAwait(false)).HealthCheck;
+        return new HealthInfo(h.Healthy, h.Version, h.UptimeMs, h.ActiveInstances);
+    }
+
+    /// <summary>Streams an image (checked against <see cref="RegisterImageOptions.Size"/> and <see cref="RegisterImageOptions.Sha256"/>); returns its id.</summary>
+    public async Task<string> RegisterImageAsync(RegisterImageOptions options, Stream content, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(content);
+        var start = new RegisterImageStreamStart
+        {
+            TenantId = Tenant(null),
+            Name = options.Name,
+            BinarySize = (ulong)Math.Max(0, options.Size),
+            RunnerType = RunnerType.RunnerNative,
+        };
+        if (options.Description is not null)
+        {
+            start.Description = options.Description;
+        }
+
+        if (options.Sha256 is not null)
+        {
+            start.Sha256 = options.Sha256;
+        }
+
+        if (BuildMetadata(options) is { } metadata)
+        {
+            start.Metadata = ByteString.CopyFrom(metadata);
+        }
+
+        if (options.TenantId is not null)
+        {
+            start.TenantId = options.TenantId;
+        }
+
+        try
+        {
+            var response = await _client.UploadAsync(new RpcRequest { RegisterImageStream = start }, content, progress, Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
+            return response.RegisterImage.ImageId;
+        }
+        catch (RpcException ex)
+        {
+            throw ManagementException.FromError(ex.Code, ex.Message, ex);
+        }
+    }
+
+    /// <summary>Registers a file (a single executable or a zip of a published app), declaring its size and SHA-256.</summary>
+    public async Task<string> RegisterImageFromFileAsync(string path, RegisterImageOptions options, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(options);
+        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, FileOptions.Asynchronous);
+        options.Size = file.Length;
+        options.Sha256 ??= Convert.ToHexStringLower(await SHA256.HashDataAsync(file, cancellationToken).ConfigureAwait(false));
+        file.Position = 0;
+        return await RegisterImageAsync(options, file, progress, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<ImageList> ListImagesAsync(string? tenantId = null, int limit = 100, int offset = 0, CancellationToken cancellationToken = default)
+    {
+        var request = new ListImagesRequest { Limit = (uint)Math.Max(0, limit), Offset = (uint)Math.Max(0, offset) };
+        if ((tenantId ?? _options.TenantId) is { } tenant)
+        {
+            request.TenantId = tenant;
+        }
+
+        var response = (await CallAsync(new RpcRequest { ListImages = request }, cancellationToken).ConfigureAwait(false)).ListImages;
+        return new ImageList([.. response.Images.Select(ToImage)], response.TotalCount);
+    }
+
+    public async Task<ImageInfo> GetImageAsync(string imageId, string? tenantId = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(imageId);
+        var response = (await CallAsync(new RpcRequest { GetImage = new GetImageRequest { ImageId = imageId, TenantId = Tenant(tenantId) } }, cancellationToken, imageId: imageId).ConfigureAwait(false)).GetImage;
+        return response.Found ? ToImage(response.Image) : throw new ImageNotFoundException(imageId);
+    }
+
+    public async Task DeleteImageAsync(string imageId, string? tenantId = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(imageId);
+        await CallAsync(new RpcRequest { DeleteImage = new DeleteImageRequest { ImageId = imageId, TenantId = Tenant(tenantId) } }, cancellationToken, imageId: imageId).ConfigureAwait(false);
+    }
+
+    /// <summary>Starts an instance and returns its id (starting an existing id with the same image returns it again).</summary>
+    public async Task<string> StartInstanceAsync(StartInstanceOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var request = new StartInstanceRequest
+        {
+            ImageId = options.ImageId,
+            TenantId = Tenant(options.TenantId),
+            Input = string.IsNullOrEmpty(options.Input) ? ByteString.Empty : ByteString.CopyFromUtf8(options.Input),
+        };
+        if (!string.IsNullOrEmpty(options.InstanceId))
+        {
+            request.InstanceId = options.InstanceId;
+        }
+
+        if (options.TimeoutSeconds is { } timeout)
+        {
+            request.TimeoutSeconds = timeout;
+        }
+
+        if (options.MaxRetries is { } retries)
+        {
+            request.MaxRetries = retries;
+        }
+
+        request.Env.Add(options.Environment);
+        var response = await CallAsync(new RpcRequest { StartInstance = request }, cancellationToken, options.InstanceId, options.ImageId).ConfigureAwait(false);
+        return response.StartInstance.InstanceId;
+    }
+
+    /// <summary>Stops an instance: cancel signal, then SIGTERM after the grace period, then SIGKILL. Returns when it is stopped.</summary>
+    public async Task StopInstanceAsync(string instanceId, StopInstanceOptions? options = null, string? tenantId = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(instanceId);
+        options ??= new StopInstanceOptions();
+        var request = new StopInstanceRequest
+        {
+            InstanceId = instanceId,
+            GracePeriodSeconds = (uint)Math.Max(1, Math.Ceiling(options.GracePeriod.TotalSeconds)),
+            Reason = options.Reason,
+            TenantId = Tenant(tenantId),
+        };
+        await CallAsync(new RpcRequest { StopInstance = request }, cancellationToken, instanceId, deadline: _options.RequestTimeout + options.GracePeriod + TimeSpan.FromSeconds(15)).ConfigureAwait(false);
+    }
+
+    /// <summary>Relaunches a suspended instance from its last checkpoint.</summary>
+    public async Task ResumeInstanceAsync(string instanceId, string? tenantId = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(instanceId);
+        await CallAsync(new RpcRequest { ResumeInstance = new ResumeInstanceRequest { InstanceId = instanceId, TenantId = Tenant(tenantId) } }, cancellationToken, instanceId).ConfigureAwait(false);
+    }
+
+    /// <summary>The instance's status; <see cref="InstanceNotFoundException"/> when unknown (or another tenant's).</summary>
+    public async Task<InstanceInfo> GetInstanceAsync(string instanceId, string? tenantId = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(instanceId);
+        var s = (await CallAsync(new RpcRequest { GetInstanceStatus = new GetInstanceStatusRequest { InstanceId = instanceId, TenantId = Tenant(tenantId) } }, cancellationToken, instanceId).ConfigureAwait(false)).GetInstanceStatus;
+        if (!s.Found)
+        {
+            throw new InstanceNotFoundException(instanceId);
+        }
+
+        return new InstanceInfo
+        {
+            InstanceId = s.InstanceId,
+            TenantId = s.TenantId,
+            Status = ToStatus(s.Status),
+            ImageId = s.ImageId,
+            ImageName = s.ImageName,
+            CheckpointId = s.HasCheckpointId ? s.CheckpointId : null,
+            CreatedAt = Time(s.CreatedAtMs),
+            StartedAt = s.HasStartedAtMs ? Time(s.StartedAtMs) : null,
+            FinishedAt = s.HasFinishedAtMs ? Time(s.FinishedAtMs) : null,
+            Output = s.HasOutput ? Json(s.Output) : null,
+            Error = s.HasError ? s.Error : null,
+            Input = s.HasInput ? Json(s.Input) : null,
+            LastActivityAt = s.HasLastActivityMs ? Time(s.LastActivityMs) : s.HasHeartbeatAtMs ? Time(s.HeartbeatAtMs) : null,
+            WakeAt = s.HasWakeAtMs ? Time(s.WakeAtMs) : null,
+            RetryCount = (int)s.RetryCount,
+            MaxRetries = (int)s.MaxRetries,
+            LaunchCount = (int)s.LaunchCount,
+            MemoryPeakBytes = s.HasMemoryPeakBytes ? (long)s.MemoryPeakBytes : null,
+            CpuUsageUsec = s.HasCpuUsageUsec ? (long)s.CpuUsageUsec : null,
+            ExitCode = s.HasExitCode ? s.ExitCode : null,
+            Pid = s.HasPid ? s.Pid : null,
+            Stderr = s.HasStderr ? s.Stderr : null,
+        };
+    }
+
+    public async Task<InstanceList> ListInstancesAsync(ListInstancesOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new ListInstancesOptions();
+        var request = new ListInstancesRequest
+        {
+            Limit = (uint)Math.Max(0, options.Limit),
+            Offset = (uint)Math.Max(0, options.Offset),
+            OrderBy = options.Order switch
+            {
+                InstanceOrder.CreatedAtAsc => "created_at_asc",
+                InstanceOrder.FinishedAtDesc => "finished_at_desc",
+                InstanceOrder.FinishedAtAsc => "finished_at_asc",
+                _ => "created_at_desc",
+            },
+        };
+        if ((options.TenantId ?? _options.TenantId) is { } tenant)
+        {
+            request.TenantId = tenant;
+        }
+
+        if (options.Status is { } status)
+        {
+            request.Status = (ProtoStatus)(int)status;
+        }
+
+        if (options.ImageId is not null)
+        {
+            request.ImageId = options.ImageId;
+        }
+
+        if (options.ImageNamePrefix is not null)
+        {
+            request.ImageNamePrefix = options.ImageNamePrefix;
+        }
+
+        if (options.CreatedAfter is { } ca)
+        {
+            request.CreatedAfterMs = ca.ToUnixTimeMilliseconds();
+        }
+
+        if (options.CreatedBefore is { } cb)
+        {
+            request.CreatedBeforeMs = cb.ToUnixTimeMilliseconds();
+        }
+
+        if (options.FinishedAfter is { } fa)
+        {
+            request.FinishedAfterMs = fa.ToUnixTimeMilliseconds();
+        }
+
+        if (options.FinishedBefore is { } fb)
+        {
+            request.FinishedBeforeMs = fb.ToUnixTimeMilliseconds();
+        }
+
+        var response = (await CallAsync(new RpcRequest { ListInstances = request }, cancellationToken).ConfigureAwait(false)).ListInstances;
+        return new InstanceList(
+            [.. response.Instances.Select(i => new InstanceSummaryInfo(i.InstanceId, i.TenantId, i.ImageId, ToStatus(i.Status), Time(i.CreatedAtMs),
+                i.HasStartedAtMs ? Time(i.StartedAtMs) : null, i.HasFinishedAtMs ? Time(i.FinishedAtMs) : null, i.HasError))],
+            response.TotalCount);
+    }
+
+    /// <summary>Sends CANCEL or PAUSE; RESUME relaunches the instance (SPEC §9.4).</summary>
+    public async Task SendSignalAsync(string instanceId, SignalKind signal, byte[]? payload = null, string? tenantId = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(instanceId);
+        if (signal == SignalKind.Resume)
+        {
+            await ResumeInstanceAsync(instanceId, tenantId, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var request = new SendSignalRequest
+        {
+            InstanceId = instanceId,
+            SignalType = signal == SignalKind.Cancel ? SignalType.SignalCancel : SignalType.SignalPause,
+            Payload = payload is null ? ByteString.Empty : ByteString.CopyFrom(payload),
+            TenantId = Tenant(tenantId),
+        };
+        await CallAsync(new RpcRequest { SendSignal = request }, cancellationToken, instanceId).ConfigureAwait(false);
+    }
+
+    public Task CancelInstanceAsync(string instanceId, string? reason = null, string? tenantId = null, CancellationToken cancellationToken = default) =>
+        SendSignalAsync(instanceId, SignalKind.Cancel, reason is null ? null : Encoding.UTF8.GetBytes(reason), tenantId, cancellationToken);
+
+    public Task PauseInstanceAsync(string instanceId, string? tenantId = null, CancellationToken cancellationToken = default) =>
+        SendSignalAsync(instanceId, SignalKind.Pause, null, tenantId, cancellationToken);
+
+    /// <summary>Delivers <paramref name="payload"/> once to the instance's next checkpoint (or poll) with <paramref name="checkpointId"/>.</summary>
+    public async Task SendCustomSignalAsync(string instanceId, string checkpointId, byte[] payload, string? tenantId = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(instanceId);
+        ArgumentException.ThrowIfNullOrEmpty(checkpointId);
+        ArgumentNullException.ThrowIfNull(payload);
+        await CallAsync(new RpcRequest
+        {
+            SendCustomSignal = new SendCustomSignalRequest { InstanceId = instanceId, CheckpointId = checkpointId, Payload = ByteString.CopyFrom(payload), TenantId = Tenant(tenantId) },
+        }, cancellationToken, instanceId).ConfigureAwait(false);
+    }
+
+    public async Task<CheckpointList> ListCheckpointsAsync(string instanceId, int limit = 100, int offset = 0, string? tenantId = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(instanceId);
+        var response = (await CallAsync(new RpcRequest
+        {
+            ListCheckpoints = new ListCheckpointsRequest { InstanceId = instanceId, Limit = (uint)Math.Max(1, limit), Offset = (uint)Math.Max(0, offset), TenantId = Tenant(tenantId) },
+        }, cancellationToken, instanceId).ConfigureAwait(false)).ListCheckpoints;
+        return new CheckpointList([.. response.Checkpoints.Select(c => new CheckpointInfo(c.CheckpointId, c.InstanceId, Time(c.CreatedAtMs), (long)c.DataSizeBytes))],
+            response.TotalCount, (int)response.Limit, (int)response.Offset);
+    }
+
+    public async Task<CheckpointData> GetCheckpointAsync(string instanceId, string checkpointId, string? tenantId = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(instanceId);
+        ArgumentException.ThrowIfNullOrEmpty(checkpointId);
+        var response = (await CallAsync(new RpcRequest
+        {
+            GetCheckpoint = new GetCheckpointRequest { InstanceId = instanceId, CheckpointId = checkpointId, TenantId = Tenant(tenantId) },
+        }, cancellationToken, instanceId).ConfigureAwait(false)).GetCheckpoint;
+        return response.Found
+            ? new CheckpointData(response.CheckpointId, response.InstanceId, Time(response.CreatedAtMs), response.Data.ToByteArray())
+            : throw new CheckpointNotFoundException(instanceId, checkpointId);
+    }
+
+    public async Task<EventList> ListEventsAsync(string instanceId, string? eventType = null, string? subtype = null, int limit = 100, int offset = 0, string? tenantId = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(instanceId);
+        var request = new ListEventsRequest { InstanceId = instanceId, Limit = (uint)Math.Max(1, limit), Offset = (uint)Math.Max(0, offset), TenantId = Tenant(tenantId) };
+        if (eventType is not null)
+        {
+            request.EventType = eventType;
+        }
+
+        if (subtype is not null)
+        {
+            request.Subtype = subtype;
+        }
+
+        var response = (await CallAsync(new RpcRequest { ListEvents = request }, cancellationToken, instanceId).ConfigureAwait(false)).ListEvents;
+        return new EventList(
+            [.. response.Events.Select(e => new EventInfo(e.Id, e.InstanceId, e.EventType, e.HasSubtype ? e.Subtype : null, e.HasCheckpointId ? e.CheckpointId : null,
+                Time(e.CreatedAtMs), e.HasPayload ? e.Payload.ToByteArray() : null))],
+            response.TotalCount, (int)response.Limit, (int)response.Offset);
+    }
+
+    /// <summary>Copies the instance's captured <c>stdout</c> or <c>stderr</c> (optionally only the last bytes) into <paramref name="destination"/>; false when there is none.</summary>
+    public async Task<bool> GetLogsAsync(string instanceId, Stream destination, string stream = "stderr", long tailBytes = 0, string? tenantId = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(instanceId);
+        ArgumentNullException.ThrowIfNull(destination);
+        try
+        {
+            var response = await _client.DownloadAsync(new RpcRequest
+            {
+                GetInstanceLogs = new GetInstanceLogsRequest { InstanceId = instanceId, Stream = stream, TailBytes = (ulong)Math.Max(0, tailBytes), TenantId = Tenant(tenantId) },
+            }, destination, _options.RequestTimeout, cancellationToken).ConfigureAwait(false);
+            return response.GetInstanceLogs.Found;
+        }
+        catch (RpcException ex)
+        {
+            throw ManagementException.FromError(ex.Code, ex.Message, ex, instanceId);
+        }
+    }
+
+    /// <summary>
+    /// Polls until the instance is COMPLETED, FAILED or CANCELLED (or SUSPENDED when asked), with a
+    /// deadline (<see cref="WaitTimeoutException"/>), unlike the original (SPEC §19.18).
+    /// </summary>
+    public async Task<InstanceInfo> WaitForCompletionAsync(string instanceId, WaitOptions? options = null, string? tenantId = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new WaitOptions();
+        var started = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            var info = await GetInstanceAsync(instanceId, tenantId, cancellationToken).ConfigureAwait(false);
+            if (info.IsTerminal || (options.ReturnWhenSuspended && info.Status == InstanceStatus.Suspended))
+            {
+                return info;
+            }
+
+            if (Stopwatch.GetElapsedTime(started) >= options.Timeout)
+            {
+                throw new WaitTimeoutException(instanceId, options.Timeout, info.Status);
+            }
+
+            await Task.Delay(options.PollInterval, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public ValueTask DisposeAsync() => _client.DisposeAsync();
+
+    private string Tenant(string? tenantId) => tenantId ?? _options.TenantId ?? string.Empty;
+
+    private async Task<RpcResponse> CallAsync(RpcRequest request, CancellationToken cancellationToken, string? instanceId = null, string? imageId = null, TimeSpan? deadline = null)
+    {
+        try
+        {
+            return await _client.CallAsync(request, deadline, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RpcException ex)
+        {
+            throw ManagementException.FromError(ex.Code, ex.Message, ex, instanceId, imageId);
+        }
+    }
+
+    private static byte[]? BuildMetadata(RegisterImageOptions options)
+    {
+        if (options.Metadata is null && options.Entrypoint is null)
+        {
+            return null;
+        }
+
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            if (options.Metadata is { ValueKind: JsonValueKind.Object } metadata)
+            {
+                foreach (var property in metadata.EnumerateObject().Where(p => options.Entrypoint is null || p.Name != "entrypoint"))
+                {
+                    property.WriteTo(writer);
+                }
+            }
+
+            if (options.Entrypoint is not null)
+            {
+                writer.WriteString("entrypoint", options.Entrypoint);
+            }
+
+            writer.WriteEndObject();
+        }
+
+        return buffer.ToArray();
+    }
+
+    private static ImageInfo ToImage(ImageSummary i) => new(
+        i.ImageId, i.TenantId, i.Name, i.HasDescription ? i.Description : null,
+        i.RunnerType switch { RunnerType.RunnerNative => "native", RunnerType.RunnerWasm => "wasm", _ => "oci" },
+        i.Sha256, (long)i.SizeBytes, i.Format, i.Entrypoint, Time(i.CreatedAtMs), i.UpdatedAtMs > 0 ? Time(i.UpdatedAtMs) : null);
+
+    private static InstanceStatus ToStatus(ProtoStatus status) => status switch
+    {
+        ProtoStatus.StatusPending => InstanceStatus.Pending,
+        ProtoStatus.StatusRunning => InstanceStatus.Running,
+        ProtoStatus.StatusSuspended => InstanceStatus.Suspended,
+        ProtoStatus.StatusCompleted => InstanceStatus.Completed,
+        ProtoStatus.StatusFailed => InstanceStatus.Failed,
+        ProtoStatus.StatusCancelled => InstanceStatus.Cancelled,
+        _ => InstanceStatus.Unknown,
+    };
+
+    private static DateTimeOffset Time(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
+
+    private static JsonElement? Json(ByteString bytes)
+    {
+        if (bytes.IsEmpty)
+        {
+            return null;
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(bytes.Memory);
+            return document.RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}

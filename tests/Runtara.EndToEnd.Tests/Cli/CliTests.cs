@@ -1,0 +1,135 @@
+using System.Text.Json;
+using Runtara.EndToEnd.Tests.Infrastructure;
+
+namespace Runtara.EndToEnd.Tests.Cli;
+
+/// <summary>The real `runtara` executable against a running environment (SPEC §16.3, §18.4, §18.5 basic workflow).</summary>
+[Collection(PlatformCollection.Name)]
+public sealed class CliTests(PlatformFixture fixture)
+{
+    private readonly Platform _platform = fixture.Platform;
+
+    [Fact]
+    public async Task Register_start_wait_inspect_and_delete_through_the_cli()
+    {
+        var tenant = Ids.Tenant();
+        var health = await Run(tenant, "health");
+        Assert.StartsWith("healthy", health.Stdout, StringComparison.Ordinal);
+
+        var register = await Run(tenant, "images", "register", _platform.TestImageZip(), "--name", "cli-image", "--entrypoint", "Runtara.TestInstance.dll");
+        var imageId = register.Stdout.Trim();
+        Assert.True(Guid.TryParse(imageId, out _), register.ToString());
+
+        var images = Json(await Run(tenant, "images", "list", "--output", "json"));
+        Assert.Equal(1, images.GetProperty("totalCount").GetInt32());
+        Assert.Equal("cli-image", images.GetProperty("images")[0].GetProperty("name").GetString());
+        Assert.Contains("cli-image", (await Run(tenant, "images", "list")).Stdout, StringComparison.Ordinal);
+
+        var start = await Run(tenant, "instances", "start", "--image", imageId, "--input", """{"input":{"message":"Hello from E2E test","number":42}}""");
+        var instanceId = start.Stdout.Trim();
+
+        var waited = Json(await Run(tenant, "instances", "wait", instanceId, "--poll", "200", "--timeout", "60", "--output", "json"));
+        Assert.Equal("completed", waited.GetProperty("status").GetString());
+        Assert.Equal("Hello from E2E test", waited.GetProperty("output").GetProperty("echo").GetProperty("input").GetProperty("message").GetString());
+
+        var status = await Run(tenant, "instances", "status", instanceId);
+        Assert.Contains("completed", status.Stdout, StringComparison.Ordinal);
+        var list = Json(await Run(tenant, "instances", "list", "--output", "json"));
+        Assert.Equal(instanceId, list.GetProperty("instances")[0].GetProperty("instanceId").GetString());
+        var logs = await Run(tenant, "instances", "logs", instanceId, "--stream", "stdout");
+        Assert.Contains($"registered {instanceId}", logs.Stdout, StringComparison.Ordinal);
+        var checkpoints = Json(await Run(tenant, "checkpoints", "list", instanceId, "--output", "json"));
+        Assert.Equal("step-1", checkpoints.GetProperty("checkpoints")[0].GetProperty("checkpointId").GetString());
+        var checkpoint = await Run(tenant, "checkpoints", "get", instanceId, "step-1");
+        Assert.Contains("Hello from E2E test", checkpoint.Stdout, StringComparison.Ordinal);
+
+        var deleted = await Run(tenant, "images", "delete", imageId);
+        Assert.Equal($"Deleted: {imageId}", deleted.Stdout.Trim());
+        var gone = await _platform.RunCliAsync(tenant, "images", "get", imageId);
+        Assert.Equal(3, gone.ExitCode);
+        Assert.Contains("IMAGE_NOT_FOUND", gone.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Signals_pause_resume_cancel_and_custom_through_the_cli()
+    {
+        var tenant = Ids.Tenant();
+        var imageId = await _platform.RegisterTestImageAsync(tenant);
+
+        var paused = (await Run(tenant, "instances", "start", "--image", imageId, "--input", """{"mode":"wait_signal"}""")).Stdout.Trim();
+        await WaitForAsync(paused, "running");
+        Assert.Equal($"Paused: {paused}", (await Run(tenant, "signal", paused, "pause")).Stdout.Trim());
+        Assert.Equal("suspended", Json(await Run(tenant, "instances", "wait", paused, "--until-suspended", "--poll", "100", "--timeout", "60", "--output", "json")).GetProperty("status").GetString());
+        await Wait.UntilAsync(() => _platform.Client.GetInstanceAsync(paused), i => i.Pid is null, TimeSpan.FromSeconds(30), "the paused process to exit");
+        Assert.Equal($"Resumed: {paused}", (await Run(tenant, "signal", paused, "resume")).Stdout.Trim());
+        Assert.Equal("completed", Json(await Run(tenant, "instances", "wait", paused, "--poll", "100", "--timeout", "60", "--output", "json")).GetProperty("status").GetString());
+
+        var cancelled = (await Run(tenant, "instances", "start", "--image", imageId, "--input", """{"mode":"wait_signal"}""")).Stdout.Trim();
+        await WaitForAsync(cancelled, "running");
+        await Run(tenant, "signal", cancelled, "cancel", "--reason", "test");
+        Assert.Equal("cancelled", Json(await Run(tenant, "instances", "wait", cancelled, "--poll", "100", "--timeout", "60", "--output", "json")).GetProperty("status").GetString());
+
+        var custom = (await Run(tenant, "instances", "start", "--image", imageId, "--input", """{"mode":"custom_signal"}""")).Stdout.Trim();
+        await WaitForAsync(custom, "running");
+        await Run(tenant, "signal", custom, "custom", "wait-input", "from-cli");
+        var done = Json(await Run(tenant, "instances", "wait", custom, "--poll", "100", "--timeout", "60", "--output", "json"));
+        Assert.Equal("from-cli", done.GetProperty("output").GetProperty("received").GetString());
+    }
+
+    [Fact]
+    public async Task Stop_with_grace_through_the_cli()
+    {
+        var tenant = Ids.Tenant();
+        var imageId = await _platform.RegisterTestImageAsync(tenant);
+        var id = (await Run(tenant, "instances", "start", "--image", imageId, "--input", """{"mode":"wait_signal"}""")).Stdout.Trim();
+        await WaitForAsync(id, "running");
+
+        var stopped = await Run(tenant, "instances", "stop", id, "--grace", "5", "--reason", "maintenance");
+
+        Assert.Equal($"Stopped: {id}", stopped.Stdout.Trim());
+        Assert.Equal("cancelled", Json(await Run(tenant, "instances", "status", id, "--output", "json")).GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Errors_are_clear_and_exit_codes_tell_the_kind()
+    {
+        var tenant = Ids.Tenant();
+        var imageId = await _platform.RegisterTestImageAsync(tenant);
+
+        var unknownImage = await _platform.RunCliAsync(tenant, "instances", "start", "--image", Guid.NewGuid().ToString());
+        var badJson = await _platform.RunCliAsync(tenant, "instances", "start", "--image", imageId, "--input", "{oops");
+        var unknownInstance = await _platform.RunCliAsync(tenant, "instances", "status", "no-such-instance");
+        var missingFlag = await _platform.RunCliAsync(tenant, "images", "register", _platform.TestImageZip());
+        var badSignal = await _platform.RunCliAsync(tenant, "signal", "x", "explode");
+        var otherTenant = await _platform.RunCliAsync(Ids.Tenant(), "images", "get", imageId);
+        var unreachable = await _platform.RunCliAsync(tenant, "health", "--address", "127.0.0.1:1");
+        var untrusted = await _platform.RunCliAsync(tenant, "health", "--pinned-cert", Path.Combine(_platform.Root, "core", "tls", "runtara-dev.crt"));
+
+        Assert.Equal(3, unknownImage.ExitCode);
+        Assert.Contains("IMAGE_NOT_FOUND", unknownImage.Stderr, StringComparison.Ordinal);
+        Assert.Equal(2, badJson.ExitCode);
+        Assert.Contains("not valid JSON", badJson.Stderr, StringComparison.Ordinal);
+        Assert.Equal(3, unknownInstance.ExitCode);
+        Assert.Equal(2, missingFlag.ExitCode);
+        Assert.Contains("--name", missingFlag.Stderr, StringComparison.Ordinal);
+        Assert.Equal(2, badSignal.ExitCode);
+        Assert.Equal(3, otherTenant.ExitCode);
+        Assert.Equal(4, unreachable.ExitCode);
+        Assert.Contains("UNAVAILABLE", unreachable.Stderr, StringComparison.Ordinal);
+        Assert.Equal(4, untrusted.ExitCode);
+        Assert.Contains("TLS_FAILURE", untrusted.Stderr, StringComparison.Ordinal);
+        Assert.Equal(0, (await _platform.Client.ListInstancesAsync(new Management.ListInstancesOptions { TenantId = tenant })).TotalCount);
+    }
+
+    private async Task<CliResult> Run(string tenant, params string[] arguments)
+    {
+        var result = await _platform.RunCliAsync(tenant, arguments);
+        Assert.True(result.ExitCode == 0, $"runtara {string.Join(' ', arguments)} failed: {result}");
+        return result;
+    }
+
+    private async Task WaitForAsync(string id, string status) =>
+        await Wait.UntilAsync(async () => Json(await Run(null!, "instances", "status", id, "--output", "json")).GetProperty("status").GetString(), s => s == status, TimeSpan.FromSeconds(30), $"{id} to be {status}");
+
+    private static JsonElement Json(CliResult result) => JsonDocument.Parse(result.Stdout).RootElement.Clone();
+}

@@ -1,0 +1,39 @@
+namespace Runtara.EndToEnd.Tests.Infrastructure;
+
+/// <summary>Where the built programs are (same configuration as the tests).</summary>
+public static class Paths
+{
+    public static string Root { get; } = FindRoot();
+
+    public static string Configuration { get; } = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
+
+    public static string CoreDll => Output("Runtara.Core", "Runtara.Core.dll");
+
+    public static string EnvironmentDll => Output("Runtara.Environment", "Runtara.Environment.dll");
+
+    /// <summary>The `runtara` executable (apphost) of Runtara.Management.Cli.</summary>
+    public static string Cli => Output("Runtara.Management.Cli", "runtara");
+
+    public static string TestInstanceFolder => Path.GetDirectoryName(Output(Path.Combine("tests", "Runtara.TestInstance"), "Runtara.TestInstance.dll"))!;
+
+    public static string OrderWorkflowFolder => Path.GetDirectoryName(Output(Path.Combine("samples", "Runtara.Samples.OrderWorkflow"), "Runtara.Samples.OrderWorkflow.dll"))!;
+
+    private static string Output(string project, string file)
+    {
+        var path = Path.Combine(Root, project, "bin", Configuration, "net10.0", file);
+        return File.Exists(path) ? path : throw new InvalidOperationException($"{path} is not built; build Runtara.sln first.");
+    }
+
+    private static string FindRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "Runtara.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("Runtara.sln not found above " + AppContext.BaseDirectory);
+    }
+}

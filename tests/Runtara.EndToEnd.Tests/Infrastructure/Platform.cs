@@ -1,0 +1,254 @@
+using System.Diagnostics;
+using System.IO.Compression;
+using System.Text.Json;
+using Runtara.Management;
+using Runtara.Protocol.Transport;
+
+namespace Runtara.EndToEnd.Tests.Infrastructure;
+
+/// <summary>
+/// A real core process and a real environment process on loopback (port 0, TLS with pinned development
+/// certificates, SQLite stores in a temporary directory), plus clients: the typed management client and
+/// the `runtara` executable.
+/// </summary>
+public sealed class Platform : IAsyncDisposable
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+    private readonly ServiceProcess _core;
+    private ServiceProcess _environment;
+    private readonly string[] _environmentArguments;
+
+    private Platform(string root, ServiceProcess core, int coreInstancePort, int coreManagementPort, ServiceProcess environment, int port, string[] environmentArguments)
+    {
+        Root = root;
+        _core = core;
+        CoreInstancePort = coreInstancePort;
+        CoreManagementPort = coreManagementPort;
+        _environment = environment;
+        Port = port;
+        _environmentArguments = environmentArguments;
+        Client = NewClient();
+    }
+
+    public string Root { get; }
+
+    public int CoreInstancePort { get; }
+
+    public int CoreManagementPort { get; }
+
+    public int Port { get; private set; }
+
+    public string EnvironmentData => Path.Combine(Root, "env");
+
+    public string EnvironmentCertificate => Path.Combine(EnvironmentData, "tls", "runtara-dev.crt");
+
+    public RuntaraManagementClient Client { get; private set; }
+
+    public int EnvironmentProcessId => _environment.ProcessId;
+
+    public static async Task<Platform> StartAsync(params string[] extraEnvironmentArguments)
+    {
+        var root = Directory.CreateTempSubdirectory("runtara-e2e-").FullName;
+        var coreData = Directory.CreateDirectory(Path.Combine(root, "core")).FullName;
+        Directory.CreateDirectory(Path.Combine(root, "env"));
+        var core = ServiceProcess.Start(Paths.CoreDll, coreData,
+        [
+            "--Urls=http://127.0.0.1:0", "--Runtara:Core:InstancePort=0", "--Runtara:Core:ManagementPort=0", "--Runtara:Core:Transport=Tcp",
+            $"--Runtara:Core:DataDirectory={coreData}", "--Runtara:Core:InProcessSleepThreshold=00:00:00.500",
+        ]);
+        var endpoints = await core.WaitReadyAsync(() => ReadJson(Path.Combine(coreData, "core.endpoints.json"), core.ProcessId), StartTimeout, "The core");
+        var instancePort = endpoints.RootElement.GetProperty("instancePort").GetInt32();
+        var managementPort = endpoints.RootElement.GetProperty("managementPort").GetInt32();
+        var certificate = endpoints.RootElement.GetProperty("certificatePath").GetString()!;
+        string[] arguments =
+        [
+            "--Urls=http://127.0.0.1:0", "--Runtara:Environment:Port=0", "--Runtara:Environment:Transport=Tcp",
+            $"--Runtara:Environment:DataDirectory={Path.Combine(root, "env")}",
+            $"--Runtara:Environment:CoreAddress=127.0.0.1:{managementPort}",
+            $"--Runtara:Environment:CoreInstanceAddress=127.0.0.1:{instancePort}",
+            $"--Runtara:Environment:CoreTls:PinnedCertificatePath={certificate}",
+            "--Runtara:Environment:WakeInterval=00:00:00.200", "--Runtara:Environment:HeartbeatInterval=00:00:01",
+            "--Runtara:Environment:TerminateGracePeriod=00:00:01", "--Runtara:Environment:ProcessSampleInterval=00:00:00.050",
+            .. extraEnvironmentArguments,
+        ];
+        var (environment, port) = await StartEnvironmentAsync(root, arguments);
+        return new Platform(root, core, instancePort, managementPort, environment, port, arguments);
+    }
+
+    public RuntaraManagementClient NewClient(string? tenantId = null) => new(new ManagementClientOptions
+    {
+        Address = $"127.0.0.1:{Port}",
+        Transport = TransportKind.Tcp,
+        PinnedCertificatePath = EnvironmentCertificate,
+        TenantId = tenantId,
+        RequestTimeout = TimeSpan.FromSeconds(60),
+    });
+
+    /// <summary>SIGKILLs the environment process (no shutdown code runs) and starts a new one on the same data directory.</summary>
+    public async Task KillAndRestartEnvironmentAsync(Func<Task>? whileDown = null)
+    {
+        await Client.DisposeAsync();
+        await _environment.KillAsync();
+        await _environment.DisposeAsync();
+        if (whileDown is not null)
+        {
+            await whileDown();
+        }
+
+        (_environment, Port) = await StartEnvironmentAsync(Root, _environmentArguments);
+        Client = NewClient();
+    }
+
+    /// <summary>A zip of the test instance (the image every scenario registers).</summary>
+    public string TestImageZip()
+    {
+        var path = Path.Combine(Root, "test-instance.zip");
+        if (!File.Exists(path))
+        {
+            ZipFile.CreateFromDirectory(Paths.TestInstanceFolder, path);
+        }
+
+        return path;
+    }
+
+    public Task<string> RegisterTestImageAsync(string tenantId, string name = "test-instance") =>
+        Client.RegisterImageFromFileAsync(TestImageZip(), new RegisterImageOptions { TenantId = tenantId, Name = name, Entrypoint = "Runtara.TestInstance.dll" });
+
+    /// <summary>Runs the real `runtara` executable against this environment.</summary>
+    public async Task<CliResult> RunCliAsync(string? tenantId, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(Paths.Cli) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["RUNTARA_ENVIRONMENT_ADDR"] = $"127.0.0.1:{Port}";
+        start.Environment["RUNTARA_TLS_PINNED_CERT"] = EnvironmentCertificate;
+        start.Environment["RUNTARA_TRANSPORT"] = "tcp";
+        if (tenantId is null)
+        {
+            start.Environment.Remove("RUNTARA_TENANT_ID");
+        }
+        else
+        {
+            start.Environment["RUNTARA_TENANT_ID"] = tenantId;
+        }
+
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        await process.WaitForExitAsync(timeout.Token);
+        return new CliResult(process.ExitCode, await stdout, await stderr);
+    }
+
+    public string EnvironmentOutput => _environment.Output;
+
+    public async ValueTask DisposeAsync()
+    {
+        await Client.DisposeAsync();
+        await _environment.DisposeAsync();
+        await _core.DisposeAsync();
+        KillInstances();
+        try
+        {
+            Directory.Delete(Root, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private void KillInstances()
+    {
+        foreach (var process in Process.GetProcesses())
+        {
+            try
+            {
+                if (File.ReadAllText($"/proc/{process.Id}/cmdline").Contains(Root, StringComparison.Ordinal))
+                {
+                    process.Kill();
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or System.ComponentModel.Win32Exception)
+            {
+            }
+            finally
+            {
+                process.Dispose();
+            }
+        }
+    }
+
+    private static async Task<(ServiceProcess, int)> StartEnvironmentAsync(string root, string[] arguments)
+    {
+        var data = Path.Combine(root, "env");
+        var environment = ServiceProcess.Start(Paths.EnvironmentDll, data, arguments);
+        var endpoints = await environment.WaitReadyAsync(() => ReadJson(Path.Combine(data, "environment.endpoints.json"), environment.ProcessId), StartTimeout, "The environment");
+        return (environment, endpoints.RootElement.GetProperty("port").GetInt32());
+    }
+
+    private static JsonDocument? ReadJson(string path, int processId)
+    {
+        try
+        {
+            var document = JsonDocument.Parse(File.ReadAllText(path));
+            return document.RootElement.GetProperty("processId").GetInt32() == processId ? document : null;
+        }
+        catch (Exception ex) when (ex is IOException or JsonException or KeyNotFoundException)
+        {
+            return null;
+        }
+    }
+}
+
+public sealed record CliResult(int ExitCode, string Stdout, string Stderr)
+{
+    public override string ToString() => $"exit {ExitCode}\nstdout: {Stdout}\nstderr: {Stderr}";
+}
+
+public sealed class PlatformFixture : IAsyncLifetime
+{
+    public Platform Platform { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Platform = await Platform.StartAsync();
+
+    public async Task DisposeAsync() => await Platform.DisposeAsync();
+}
+
+[CollectionDefinition(Name)]
+public sealed class PlatformCollection : ICollectionFixture<PlatformFixture>
+{
+    public const string Name = "platform";
+}
+
+public static class Ids
+{
+    public static string Tenant() => $"tenant-{Guid.NewGuid():N}"[..20];
+
+    public static string Instance(string hint = "i") => $"{hint}-{Guid.NewGuid():N}";
+}
+
+public static class Wait
+{
+    public static async Task<T> UntilAsync<T>(Func<Task<T>> probe, Func<T, bool> done, TimeSpan timeout, string what)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var value = await probe();
+            if (done(value))
+            {
+                return value;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Timed out after {timeout.TotalSeconds:0.#} s waiting for {what}; last value: {value}");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+}

@@ -1,0 +1,229 @@
+using System.Diagnostics;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Runtara.Core.Hosting;
+using Runtara.Environment.Hosting;
+using Runtara.Management;
+using Runtara.Protocol.Security;
+using Runtara.Protocol.Transport;
+
+namespace Runtara.Environment.Tests.Infrastructure;
+
+/// <summary>
+/// A real core and a real environment in the test process, composed as their Program.cs do, on port 0
+/// over TLS/TCP with their own SQLite stores (or PostgreSQL), plus a management client for the environment.
+/// Instance processes are real (the test instance, launched by the process runner).
+/// </summary>
+public sealed class EnvironmentHarness : IAsyncDisposable
+{
+    private readonly WebApplication _core;
+    private WebApplication _environment;
+    private readonly IDictionary<string, string?> _environmentSettings;
+
+    private EnvironmentHarness(string root, WebApplication core, CoreEndpoints coreEndpoints, WebApplication environment, IDictionary<string, string?> environmentSettings)
+    {
+        Root = root;
+        _core = core;
+        CoreEndpoints = coreEndpoints;
+        _environment = environment;
+        _environmentSettings = environmentSettings;
+        Client = NewClient();
+    }
+
+    public string Root { get; }
+
+    public string EnvironmentDataDirectory => Path.Combine(Root, "env");
+
+    public CoreEndpoints CoreEndpoints { get; }
+
+    public RuntaraManagementClient Client { get; private set; }
+
+    public IServiceProvider Services => _environment.Services;
+
+    public int Port => EnvironmentEndpoints.TryRead(EnvironmentDataDirectory)!.Port;
+
+    public static async Task<EnvironmentHarness> StartAsync(IDictionary<string, string?>? environmentSettings = null, IDictionary<string, string?>? coreSettings = null, string? environmentPostgres = null)
+    {
+        var root = Directory.CreateTempSubdirectory("runtara-env-tests-").FullName;
+        var core = await StartCoreAsync(Path.Combine(root, "core"), coreSettings);
+        var endpoints = CoreEndpoints.TryRead(Path.Combine(root, "core")) ?? throw new InvalidOperationException("The core did not write its endpoints file.");
+        var settings = new Dictionary<string, string?>
+        {
+            ["Runtara:Environment:Port"] = "0",
+            ["Runtara:Environment:BindAddress"] = "127.0.0.1",
+            ["Runtara:Environment:Transport"] = "Tcp",
+            ["Runtara:Environment:DataDirectory"] = Path.Combine(root, "env"),
+            ["Runtara:Environment:CoreAddress"] = $"127.0.0.1:{endpoints.ManagementPort}",
+            ["Runtara:Environment:CoreInstanceAddress"] = $"127.0.0.1:{endpoints.InstancePort}",
+            ["Runtara:Environment:CoreTls:PinnedCertificatePath"] = endpoints.CertificatePath,
+            ["Runtara:Environment:PostgresConnectionString"] = environmentPostgres ?? string.Empty,
+            ["Runtara:Environment:WakeInterval"] = "00:00:00.200",
+            ["Runtara:Environment:HeartbeatInterval"] = "00:00:01",
+            ["Runtara:Environment:HeartbeatTimeout"] = "00:02:00",
+            ["Runtara:Environment:TerminateGracePeriod"] = "00:00:01",
+            ["Runtara:Environment:ShutdownTimeout"] = "00:00:02",
+            ["Runtara:Environment:ProcessSampleInterval"] = "00:00:00.050",
+        };
+        foreach (var (key, value) in environmentSettings ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
+        }
+
+        try
+        {
+            var environment = await StartEnvironmentAsync(settings);
+            return new EnvironmentHarness(root, core, endpoints, environment, settings);
+        }
+        catch
+        {
+            await core.StopAsync();
+            await core.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Stops the environment gracefully (instance processes keep running) and starts a new one on the same data directory.</summary>
+    public async Task RestartEnvironmentAsync(Func<Task>? whileDown = null)
+    {
+        await Client.DisposeAsync();
+        await _environment.StopAsync();
+        await _environment.DisposeAsync();
+        if (whileDown is not null)
+        {
+            await whileDown();
+        }
+
+        _environment = await StartEnvironmentAsync(_environmentSettings);
+        Client = NewClient();
+    }
+
+    public RuntaraManagementClient NewClient(string? tenantId = null) => new(new ManagementClientOptions
+    {
+        Address = $"127.0.0.1:{Port}",
+        Transport = TransportKind.Tcp,
+        PinnedCertificatePath = DevelopmentCertificate.CertificatePath(Path.Combine(EnvironmentDataDirectory, "tls")),
+        TenantId = tenantId,
+        RequestTimeout = TimeSpan.FromSeconds(60),
+    });
+
+    /// <summary>Registers the test instance image for <paramref name="tenantId"/>.</summary>
+    public Task<string> RegisterTestImageAsync(string tenantId, string name = "test-instance") =>
+        Client.RegisterImageFromFileAsync(TestImages.TestInstanceZip, new RegisterImageOptions { TenantId = tenantId, Name = name, Entrypoint = TestImages.TestInstanceEntrypoint });
+
+    public async ValueTask DisposeAsync()
+    {
+        await Client.DisposeAsync();
+        await _environment.StopAsync();
+        await _environment.DisposeAsync();
+        await _core.StopAsync();
+        await _core.DisposeAsync();
+        KillLeftovers();
+        try
+        {
+            Directory.Delete(Root, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    /// <summary>Instance processes still running from this harness's data directory (a test that left one).</summary>
+    private void KillLeftovers()
+    {
+        foreach (var process in Process.GetProcesses())
+        {
+            try
+            {
+                var cmdline = File.ReadAllText($"/proc/{process.Id}/cmdline");
+                if (cmdline.Contains(Root, StringComparison.Ordinal) && process.Id != System.Environment.ProcessId)
+                {
+                    process.Kill();
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or System.ComponentModel.Win32Exception)
+            {
+            }
+            finally
+            {
+                process.Dispose();
+            }
+        }
+    }
+
+    private static async Task<WebApplication> StartCoreAsync(string dataDirectory, IDictionary<string, string?>? overrides)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development", ContentRootPath = AppContext.BaseDirectory });
+        var configuration = new Dictionary<string, string?>
+        {
+            ["Runtara:Core:InstancePort"] = "0",
+            ["Runtara:Core:ManagementPort"] = "0",
+            ["Runtara:Core:BindAddress"] = "127.0.0.1",
+            ["Runtara:Core:Transport"] = "Tcp",
+            ["Runtara:Core:DataDirectory"] = dataDirectory,
+            ["Runtara:Core:ShutdownTimeout"] = "00:00:02",
+            ["Runtara:Core:InProcessSleepThreshold"] = "00:00:00.500",
+        };
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
+        {
+            configuration[key] = value;
+        }
+
+        builder.Configuration.AddInMemoryCollection(configuration);
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        builder.AddServiceDefaults();
+        builder.AddRuntaraCore();
+        var app = builder.Build();
+        app.MapDefaultEndpoints();
+        await app.StartAsync();
+        return app;
+    }
+
+    private static async Task<WebApplication> StartEnvironmentAsync(IDictionary<string, string?> settings)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development", ContentRootPath = AppContext.BaseDirectory });
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        if (System.Environment.GetEnvironmentVariable("RUNTARA_TEST_LOGS") == "1")
+        {
+            builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        }
+
+        builder.AddServiceDefaults();
+        builder.AddRuntaraEnvironment();
+        var app = builder.Build();
+        app.MapDefaultEndpoints();
+        try
+        {
+            await app.StartAsync();
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
+
+        return app;
+    }
+}
+
+/// <summary>One harness shared by the tests of a collection; each test uses its own tenant and instance ids.</summary>
+public sealed class EnvironmentFixture : IAsyncLifetime
+{
+    public EnvironmentHarness Harness { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Harness = await EnvironmentHarness.StartAsync();
+
+    public async Task DisposeAsync() => await Harness.DisposeAsync();
+}
+
+[CollectionDefinition(Name)]
+public sealed class EnvironmentCollection : ICollectionFixture<EnvironmentFixture>
+{
+    public const string Name = "environment";
+}

@@ -1,0 +1,73 @@
+using System.Diagnostics;
+using Runtara.Environment.Tests.Infrastructure;
+using Runtara.Management;
+
+namespace Runtara.Environment.Tests.Workers;
+
+/// <summary>
+/// Restart safety: after the environment stops and starts again, live instance processes are re-adopted
+/// (same pid and kernel start time) and runs whose process vanished are settled — none stays RUNNING.
+/// The SIGKILL variant with separate processes is in Runtara.EndToEnd.Tests.
+/// </summary>
+public sealed class RestartTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(45);
+    private EnvironmentHarness _env = null!;
+
+    public async Task InitializeAsync() => _env = await EnvironmentHarness.StartAsync();
+
+    public async Task DisposeAsync() => await _env.DisposeAsync();
+
+    [Fact]
+    public async Task A_live_instance_is_re_adopted_after_a_restart_and_can_still_be_stopped()
+    {
+        var tenant = Ids.Tenant();
+        var image = await _env.RegisterTestImageAsync(tenant);
+        var id = await _env.Client.StartInstanceAsync(new StartInstanceOptions { ImageId = image, TenantId = tenant, Input = """{"mode":"wait_signal"}""" });
+        var before = await Wait.UntilAsync(() => _env.Client.GetInstanceAsync(id), i => i.Status == InstanceStatus.Running, Deadline, "running");
+
+        await _env.RestartEnvironmentAsync();
+        var after = await _env.Client.GetInstanceAsync(id);
+
+        Assert.Equal(InstanceStatus.Running, after.Status);
+        Assert.Equal(before.Pid, after.Pid);
+        await _env.Client.StopInstanceAsync(id, new StopInstanceOptions { GracePeriod = TimeSpan.FromSeconds(5) });
+        Assert.Equal(InstanceStatus.Cancelled, (await _env.Client.GetInstanceAsync(id)).Status);
+    }
+
+    [Fact]
+    public async Task A_re_adopted_instance_that_finishes_is_recorded()
+    {
+        var tenant = Ids.Tenant();
+        var image = await _env.RegisterTestImageAsync(tenant);
+        var id = await _env.Client.StartInstanceAsync(new StartInstanceOptions { ImageId = image, TenantId = tenant, Input = """{"mode":"custom_signal"}""" });
+        await Wait.UntilAsync(() => _env.Client.GetInstanceAsync(id), i => i.Status == InstanceStatus.Running, Deadline, "running");
+
+        await _env.RestartEnvironmentAsync();
+        await _env.Client.SendCustomSignalAsync(id, "wait-input", "after-restart"u8.ToArray());
+        var info = await _env.Client.WaitForCompletionAsync(id, new WaitOptions { PollInterval = TimeSpan.FromMilliseconds(50), Timeout = Deadline });
+
+        Assert.Equal(InstanceStatus.Completed, info.Status);
+        await Wait.UntilAsync(() => _env.Client.GetInstanceAsync(id), i => i.Pid is null, Deadline, "the adopted process to be recorded as ended");
+    }
+
+    [Fact]
+    public async Task An_instance_whose_process_died_while_the_environment_was_down_is_failed_with_a_reason()
+    {
+        var tenant = Ids.Tenant();
+        var image = await _env.RegisterTestImageAsync(tenant);
+        var id = await _env.Client.StartInstanceAsync(new StartInstanceOptions { ImageId = image, TenantId = tenant, Input = """{"mode":"wait_signal"}""" });
+        var running = await Wait.UntilAsync(() => _env.Client.GetInstanceAsync(id), i => i.Status == InstanceStatus.Running && i.Pid is not null, Deadline, "running");
+
+        await _env.RestartEnvironmentAsync(whileDown: async () =>
+        {
+            using var process = Process.GetProcessById(running.Pid!.Value);
+            process.Kill();
+            await process.WaitForExitAsync();
+        });
+        var info = await Wait.UntilAsync(() => _env.Client.GetInstanceAsync(id), i => i.IsTerminal, Deadline, "the orphaned run to be settled");
+
+        Assert.Equal(InstanceStatus.Failed, info.Status);
+        Assert.Contains("restarted", info.Error, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,203 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Google.Protobuf;
+using Runtara.Protocol.Instance;
+using Runtara.Protocol.Rpc;
+using Runtara.Protocol.Security;
+using Runtara.Protocol.Transport;
+
+var clock = System.Diagnostics.Stopwatch.StartNew();
+var sinceStart = DateTime.Now - System.Diagnostics.Process.GetCurrentProcess().StartTime;
+
+// Modes (input "mode"): complete (default), fail, crash, sleep, wait_signal, hang, ignore_term, busy, custom_signal, env.
+var instanceId = Environment.GetEnvironmentVariable("RUNTARA_INSTANCE_ID") ?? throw new InvalidOperationException("RUNTARA_INSTANCE_ID is required");
+var tenantId = Environment.GetEnvironmentVariable("RUNTARA_TENANT_ID") ?? throw new InvalidOperationException("RUNTARA_TENANT_ID is required");
+var checkpointFromLaunch = Environment.GetEnvironmentVariable("RUNTARA_CHECKPOINT_ID");
+var outputPath = Environment.GetEnvironmentVariable("RUNTARA_OUTPUT_PATH");
+var inputPath = Environment.GetEnvironmentVariable("RUNTARA_INPUT_PATH");
+var input = inputPath is not null && File.Exists(inputPath) ? JsonNode.Parse(File.ReadAllText(inputPath)) as JsonObject ?? [] : [];
+var mode = input["mode"]?.GetValue<string>() ?? "complete";
+
+await using var client = new RpcClient<RpcRequest, RpcResponse>(new RpcClientOptions
+{
+    Address = Environment.GetEnvironmentVariable("RUNTARA_SERVER_ADDR") ?? "127.0.0.1:8001",
+    Transport = Enum.TryParse<TransportKind>(Environment.GetEnvironmentVariable("RUNTARA_TRANSPORT"), true, out var transport) ? transport : TransportKind.Auto,
+    MaxConnections = 2,
+    Tls = new ClientTlsOptions
+    {
+        PinnedCertificatePath = Environment.GetEnvironmentVariable("RUNTARA_TLS_PINNED_CERT"),
+        CaCertificatePath = Environment.GetEnvironmentVariable("RUNTARA_TLS_CA_CERT"),
+        ServerName = Environment.GetEnvironmentVariable("RUNTARA_SERVER_NAME"),
+        DangerousSkipCertificateVerification = Environment.GetEnvironmentVariable("RUNTARA_SKIP_CERT_VERIFICATION") is "true" or "1",
+    },
+});
+
+var clientReady = clock.ElapsedMilliseconds;
+var register = new RegisterInstanceRequest { InstanceId = instanceId, TenantId = tenantId };
+if (!string.IsNullOrEmpty(checkpointFromLaunch))
+{
+    register.CheckpointId = checkpointFromLaunch;
+}
+
+var registered = await client.CallAsync(new RpcRequest { RegisterInstance = register });
+if (!registered.RegisterInstance.Success)
+{
+    Console.Error.WriteLine($"registration failed: {registered.RegisterInstance.Error}");
+    return 2;
+}
+
+Console.WriteLine($"registered {instanceId} mode={mode} checkpoint={checkpointFromLaunch} (main after {sinceStart.TotalMilliseconds:0} ms, client ready after {clientReady} ms, registered after {clock.ElapsedMilliseconds} ms)");
+
+switch (mode)
+{
+    case "fail":
+        Console.Error.WriteLine("failing on purpose");
+        await EventAsync(InstanceEventType.EventFailed, "failed on purpose");
+        WriteOutput(new JsonObject { ["status"] = "failed", ["error"] = "failed on purpose" });
+        return 1;
+
+    case "crash":
+        await CheckpointAsync("step-1", "{}");
+        Console.Error.WriteLine("crashing without reporting a result");
+        return input["exit_code"]?.GetValue<int>() ?? 3;
+
+    case "env":
+        return await CompleteAsync(new JsonObject
+        {
+            ["instance_id"] = Environment.GetEnvironmentVariable("RUNTARA_INSTANCE_ID"),
+            ["tenant_id"] = Environment.GetEnvironmentVariable("RUNTARA_TENANT_ID"),
+            ["custom"] = Environment.GetEnvironmentVariable("CUSTOM_VAR"),
+            ["workspace"] = Environment.GetEnvironmentVariable("RUNTARA_WORKSPACE_DIR"),
+        });
+
+    case "sleep":
+        {
+            await CheckpointAsync("before-sleep", "{}");
+            var sleep = await client.CallAsync(new RpcRequest
+            {
+                Sleep = new SleepRequest { InstanceId = instanceId, CheckpointId = "sleep-1", DurationMs = input["sleep_ms"]?.GetValue<ulong>() ?? 1000, State = ByteString.CopyFromUtf8("{}") },
+            });
+            if (sleep.Sleep.Suspended)
+            {
+                WriteOutput(new JsonObject { ["status"] = "sleeping", ["checkpoint_id"] = "sleep-1", ["wake_after_ms"] = Math.Max(0, sleep.Sleep.WakeAtMs - DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()) });
+                return 0;
+            }
+
+            return await CompleteAsync(new JsonObject { ["woke"] = true, ["launch_checkpoint"] = checkpointFromLaunch });
+        }
+
+    case "wait_signal":
+        {
+            if (!string.IsNullOrEmpty(checkpointFromLaunch))
+            {
+                return await CompleteAsync(new JsonObject { ["resumed"] = true, ["from"] = checkpointFromLaunch });
+            }
+
+            for (var i = 0; ; i++)
+            {
+                var checkpoint = await client.CallAsync(new RpcRequest
+                {
+                    Checkpoint = new CheckpointRequest { InstanceId = instanceId, CheckpointId = $"loop-{i}", State = ByteString.CopyFromUtf8($"{{\"i\":{i}}}") },
+                });
+                if (checkpoint.Checkpoint.PendingSignal is { } signal)
+                {
+                    await client.SendAsync(new RpcRequest { SignalAck = new SignalAck { InstanceId = instanceId, SignalType = signal.SignalType, Acknowledged = true } });
+                    if (signal.SignalType == SignalType.SignalCancel)
+                    {
+                        WriteOutput(new JsonObject { ["status"] = "cancelled" });
+                        return 0;
+                    }
+
+                    if (signal.SignalType == SignalType.SignalPause)
+                    {
+                        await EventAsync(InstanceEventType.EventSuspended, string.Empty, $"loop-{i}");
+                        WriteOutput(new JsonObject { ["status"] = "suspended", ["checkpoint_id"] = $"loop-{i}" });
+                        return 0;
+                    }
+                }
+
+                await Task.Delay(50);
+            }
+        }
+
+    case "custom_signal":
+        while (true)
+        {
+            var checkpoint = await client.CallAsync(new RpcRequest
+            {
+                Checkpoint = new CheckpointRequest { InstanceId = instanceId, CheckpointId = "wait-input", State = ByteString.CopyFromUtf8("{}") },
+            });
+            if (checkpoint.Checkpoint.CustomSignal is { } custom)
+            {
+                return await CompleteAsync(new JsonObject { ["received"] = custom.Payload.ToStringUtf8() });
+            }
+
+            await Task.Delay(50);
+        }
+
+    case "hang":
+        // Registered, then silent: what the heartbeat monitor must catch.
+        await Task.Delay(Timeout.Infinite);
+        return 0;
+
+    case "ignore_term":
+        {
+            using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => context.Cancel = true);
+            Console.WriteLine("ignoring SIGTERM");
+            await Task.Delay(Timeout.Infinite);
+            return 0;
+        }
+
+    case "busy":
+        // Active (heartbeats) but never finishing: what the execution timeout must catch.
+        while (true)
+        {
+            await EventAsync(InstanceEventType.EventHeartbeat, string.Empty);
+            await Task.Delay(100);
+        }
+
+    default:
+        {
+            var state = await CheckpointAsync("step-1", input.ToJsonString());
+            return await CompleteAsync(new JsonObject { ["echo"] = input.DeepClone(), ["replayed"] = state });
+        }
+}
+
+async Task<bool> CheckpointAsync(string checkpointId, string state)
+{
+    var response = await client.CallAsync(new RpcRequest
+    {
+        Checkpoint = new CheckpointRequest { InstanceId = instanceId, CheckpointId = checkpointId, State = ByteString.CopyFromUtf8(state) },
+    });
+    return response.Checkpoint.Found;
+}
+
+async Task EventAsync(InstanceEventType type, string payload, string? checkpointId = null)
+{
+    var instanceEvent = new InstanceEvent { InstanceId = instanceId, EventType = type, Payload = ByteString.CopyFromUtf8(payload), TimestampMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() };
+    if (checkpointId is not null)
+    {
+        instanceEvent.CheckpointId = checkpointId;
+    }
+
+    await client.CallAsync(new RpcRequest { InstanceEvent = instanceEvent });
+}
+
+async Task<int> CompleteAsync(JsonNode result)
+{
+    var beforeComplete = clock.ElapsedMilliseconds;
+    await EventAsync(InstanceEventType.EventCompleted, result.ToJsonString());
+    Console.WriteLine($"completed: step done at {beforeComplete} ms, completed at {clock.ElapsedMilliseconds} ms");
+    WriteOutput(new JsonObject { ["status"] = "completed", ["result"] = result.DeepClone() });
+    return 0;
+}
+
+void WriteOutput(JsonObject output)
+{
+    if (outputPath is not null)
+    {
+        File.WriteAllText(outputPath, output.ToJsonString(), Encoding.UTF8);
+    }
+}
