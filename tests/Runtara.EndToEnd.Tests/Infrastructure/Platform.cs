@@ -222,33 +222,3 @@ public sealed class PlatformCollection : ICollectionFixture<PlatformFixture>
 {
     public const string Name = "platform";
 }
-
-public static class Ids
-{
-    public static string Tenant() => $"tenant-{Guid.NewGuid():N}"[..20];
-
-    public static string Instance(string hint = "i") => $"{hint}-{Guid.NewGuid():N}";
-}
-
-public static class Wait
-{
-    public static async Task<T> UntilAsync<T>(Func<Task<T>> probe, Func<T, bool> done, TimeSpan timeout, string what)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
-        {
-            var value = await probe();
-            if (done(value))
-            {
-                return value;
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"Timed out after {timeout.TotalSeconds:0.#} s waiting for {what}; last value: {value}");
-            }
-
-            await Task.Delay(50);
-        }
-    }
-}

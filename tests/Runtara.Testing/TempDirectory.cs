@@ -1,9 +1,9 @@
-namespace Runtara.Core.Tests.Infrastructure;
+namespace Runtara.Testing;
 
 /// <summary>A directory deleted when disposed.</summary>
 public sealed class TempDirectory : IDisposable
 {
-    public TempDirectory(string prefix = "runtara-core")
+    public TempDirectory(string prefix = "runtara-test")
     {
         Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"{prefix}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(Path);
