@@ -39,6 +39,9 @@ public sealed class RuntaraConnection : IAsyncDisposable
     /// <summary>True when runs go to an embedded store instead of a core.</summary>
     public bool IsEmbedded => _backend is EmbeddedBackend;
 
+    /// <summary>The backend runs use (tests drive the instance protocol through it directly).</summary>
+    internal IInstanceBackend Backend => _backend;
+
     /// <summary>
     /// Connects to the core named by <paramref name="options"/> (the RPC client connects lazily, on
     /// the first call), or opens the embedded store when <see cref="RuntaraInstanceOptions.EmbeddedDatabasePath"/> is set.

@@ -106,7 +106,11 @@ internal sealed class InstanceRpcHandler(
             case RpcRequest.RequestOneofCase.PollSignals:
                 {
                     var poll = request.PollSignals;
-                    var (signal, custom) = await signals.PollAsync(poll.InstanceId, poll.HasCheckpointId ? poll.CheckpointId : null, cancellationToken).ConfigureAwait(false);
+                    var (signal, custom) = await signals.PollAsync(
+                        poll.InstanceId,
+                        poll.HasCheckpointId ? poll.CheckpointId : null,
+                        poll.HasStoreAsCheckpointId ? poll.StoreAsCheckpointId : null,
+                        cancellationToken).ConfigureAwait(false);
                     var response = new PollSignalsResponse();
                     if (signal is not null)
                     {

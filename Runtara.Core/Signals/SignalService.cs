@@ -47,12 +47,29 @@ internal sealed class SignalService(ICoreStore store, ActivityTracker activity, 
 
     /// <summary>
     /// PollSignals: the pending signal (not consumed) and, when a checkpoint is named, its custom
-    /// signal (consumed). An unknown instance simply has no signal.
+    /// signal (consumed). An unknown instance simply has no signal. With
+    /// <paramref name="storeAsCheckpointId"/> the consumed custom signal is stored as that checkpoint
+    /// in the same transaction (see <see cref="PollIntoCheckpointAsync"/>).
     /// </summary>
-    public async Task<(PendingSignal? Signal, CustomSignal? Custom)> PollAsync(string instanceId, string? checkpointId, CancellationToken cancellationToken)
+    public async Task<(PendingSignal? Signal, CustomSignal? Custom)> PollAsync(
+        string instanceId, string? checkpointId, string? storeAsCheckpointId, CancellationToken cancellationToken)
     {
         CoreValidationException.ThrowIfEmpty(instanceId, "instance_id");
+        if (storeAsCheckpointId is not null)
+        {
+            CoreValidationException.ThrowIfEmpty(storeAsCheckpointId, "store_as_checkpoint_id");
+            if (string.IsNullOrEmpty(checkpointId))
+            {
+                throw new CoreValidationException("checkpoint_id", "checkpoint_id is required with store_as_checkpoint_id");
+            }
+        }
+
         activity.Touch(instanceId);
+        if (storeAsCheckpointId is not null)
+        {
+            return await PollIntoCheckpointAsync(instanceId, checkpointId!, storeAsCheckpointId, cancellationToken).ConfigureAwait(false);
+        }
+
         PendingSignal? signal;
         CustomSignal? custom = null;
         if (string.IsNullOrEmpty(checkpointId))
@@ -70,6 +87,59 @@ internal sealed class SignalService(ICoreStore store, ActivityTracker activity, 
         }
 
         RecordDelivery(signal, custom);
+        return (signal, custom);
+    }
+
+    /// <summary>
+    /// The exactly-once hand-over: in one transaction, the custom signal waiting at
+    /// <paramref name="checkpointId"/> is deleted and inserted as the checkpoint
+    /// <paramref name="storeAsCheckpointId"/>; if that checkpoint already exists, its state is returned
+    /// and nothing is consumed. Repeating the poll (a lost response, a relaunch) therefore returns the
+    /// same payload, and a newer signal at <paramref name="checkpointId"/> stays waiting. It writes a
+    /// checkpoint, so like Checkpoint it needs an existing, RUNNING instance.
+    /// </summary>
+    private async Task<(PendingSignal? Signal, CustomSignal? Custom)> PollIntoCheckpointAsync(
+        string instanceId, string checkpointId, string storeAsCheckpointId, CancellationToken cancellationToken)
+    {
+        var (signal, custom, stored) = await store.WriteAsync<(PendingSignal?, CustomSignal?, bool)>("poll_signals_store", async (writer, token) =>
+        {
+            // Locks the instance row on PostgreSQL, so racing polls of one instance run one after the other.
+            var (instance, pending, customWaiting) = await writer.GetInstanceAndSignalsAsync(instanceId, checkpointId, token).ConfigureAwait(false);
+            InstanceStateMachine.Ensure(instance ?? throw new InstanceNotFoundException(instanceId), InstanceStateMachine.RunningOnly, "storing a custom signal as a checkpoint");
+            if (await writer.GetCheckpointAsync(instanceId, storeAsCheckpointId, token).ConfigureAwait(false) is { } existing)
+            {
+                return (pending, new CustomSignal(checkpointId, existing.State), false);
+            }
+
+            var payload = customWaiting ? await writer.TakeCustomSignalAsync(instanceId, checkpointId, token).ConfigureAwait(false) : null;
+            if (payload is null)
+            {
+                return (pending, null, false);
+            }
+
+            // Stored whatever its size: the sender's payload is already accepted, and refusing here
+            // would strand it at the wait point forever.
+            var now = time.NowMs();
+            var saved = await writer.SaveCheckpointIfAbsentAsync(instanceId, storeAsCheckpointId, payload, now, token).ConfigureAwait(false);
+            if (!saved.Inserted)
+            {
+                // Not expected (absent just above, under the instance lock). Throwing rolls the take
+                // back, and the operation's re-run answers from the checkpoint instead.
+                throw new InvalidOperationException($"Checkpoint '{storeAsCheckpointId}' appeared while storing a custom signal.");
+            }
+
+            await writer.SetLastCheckpointAsync(instanceId, storeAsCheckpointId, now, token).ConfigureAwait(false);
+            return (pending, new CustomSignal(checkpointId, payload), true);
+        }, cancellationToken).ConfigureAwait(false);
+
+        if (stored)
+        {
+            CoreTelemetry.CheckpointsSaved.Add(1);
+            CoreTelemetry.CheckpointBytes.Add(custom!.Payload.Length);
+        }
+
+        // A payload answered from the checkpoint was counted when it was consumed: count it once.
+        RecordDelivery(signal, stored ? custom : null);
         return (signal, custom);
     }
 

@@ -558,16 +558,20 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
             }
 
             // Someone stored this key first: every caller gets the winner's state.
-            var select = statements.Get("SELECT state, created_at FROM checkpoints WHERE instance_id = @id AND checkpoint_id = @cp", transaction);
-            Bind(select, "@id", DbType.String, instanceId);
-            Bind(select, "@cp", DbType.String, checkpointId);
-            await using var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                throw new InvalidOperationException($"Checkpoint '{checkpointId}' conflicted but could not be read back.");
-            }
+            var stored = await GetCheckpointAsync(instanceId, checkpointId, cancellationToken).ConfigureAwait(false)
+                ?? throw new InvalidOperationException($"Checkpoint '{checkpointId}' conflicted but could not be read back.");
+            return new CheckpointSaveResult(false, stored);
+        }
 
-            return new CheckpointSaveResult(false, new CheckpointRecord(instanceId, checkpointId, reader.GetFieldValue<byte[]>(0), reader.GetInt64(1)));
+        public async ValueTask<CheckpointRecord?> GetCheckpointAsync(string instanceId, string checkpointId, CancellationToken cancellationToken)
+        {
+            var command = statements.Get("SELECT state, created_at FROM checkpoints WHERE instance_id = @id AND checkpoint_id = @cp", transaction);
+            Bind(command, "@id", DbType.String, instanceId);
+            Bind(command, "@cp", DbType.String, checkpointId);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
+                ? new CheckpointRecord(instanceId, checkpointId, reader.GetFieldValue<byte[]>(0), reader.GetInt64(1))
+                : null;
         }
 
         public async ValueTask<bool> CheckpointExistsAsync(string instanceId, string checkpointId, CancellationToken cancellationToken)

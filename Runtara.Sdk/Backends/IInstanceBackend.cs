@@ -5,7 +5,7 @@ namespace Runtara.Sdk.Backends;
 /// <summary>What a durable sleep call answered: whether the instance is now suspended, and its wake-up time (Unix ms).</summary>
 internal readonly record struct SleepResult(bool Suspended, long WakeAtMs);
 
-/// <summary>What a signal poll returned: the pending instance-wide signal (not consumed) and the consumed custom signal.</summary>
+/// <summary>What a custom-signal poll returned: the pending instance-wide signal (not consumed) and the custom signal, already stored as a checkpoint.</summary>
 internal readonly record struct SignalPollResult(PendingSignal? Signal, CustomSignal? CustomSignal);
 
 /// <summary>
@@ -30,8 +30,16 @@ internal interface IInstanceBackend : IAsyncDisposable
     /// <summary>An acknowledged event (SPEC §12.2): returns once stored and applied.</summary>
     Task SendEventAsync(InstanceEvent instanceEvent, CancellationToken cancellationToken);
 
-    /// <summary>PollSignals; a non-null <paramref name="checkpointId"/> also consumes the custom signal waiting there.</summary>
-    Task<SignalPollResult> PollSignalsAsync(string instanceId, string? checkpointId, CancellationToken cancellationToken);
+    /// <summary>PollSignals without a checkpoint: the pending instance-wide signal. Consumes nothing.</summary>
+    Task<PendingSignal?> PollSignalsAsync(string instanceId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// PollSignals with <c>store_as_checkpoint_id</c>: in one transaction, takes the custom signal
+    /// waiting at <paramref name="checkpointId"/> and stores it as the checkpoint
+    /// <paramref name="storeAsCheckpointId"/>; when that checkpoint exists, returns its state and
+    /// consumes nothing. Idempotent, so it may be repeated after a lost response. Needs a RUNNING instance.
+    /// </summary>
+    Task<SignalPollResult> PollCustomSignalAsync(string instanceId, string checkpointId, string storeAsCheckpointId, CancellationToken cancellationToken);
 
     /// <summary>SignalAck(acknowledged=true), fire-and-forget on the wire.</summary>
     Task AcknowledgeSignalAsync(string instanceId, SignalKind kind, CancellationToken cancellationToken);

@@ -222,8 +222,8 @@ internal sealed class InstanceRun : IAsyncDisposable
             }
             else
             {
-                var poll = await Backend.PollSignalsAsync(InstanceId, null, cancellationToken).ConfigureAwait(false);
-                applied = poll.Signal?.Kind != kind;
+                var pending = await Backend.PollSignalsAsync(InstanceId, cancellationToken).ConfigureAwait(false);
+                applied = pending?.Kind != kind;
             }
 
             if (applied)
@@ -302,8 +302,7 @@ internal sealed class InstanceRun : IAsyncDisposable
         {
             try
             {
-                var poll = await Backend.PollSignalsAsync(InstanceId, null, stop).ConfigureAwait(false);
-                OnSignal(poll.Signal);
+                OnSignal(await Backend.PollSignalsAsync(InstanceId, stop).ConfigureAwait(false));
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {

@@ -186,17 +186,12 @@ public sealed class WorkflowContext
     /// <summary>
     /// Waits for the custom signal <paramref name="name"/> and returns its payload, exactly once per
     /// instance: senders target the wait point by its name (SendCustomSignal with
-    /// <c>checkpoint_id = name</c>). The payload is checkpointed under <c>signal:name</c> as soon as
-    /// the core hands it over, so every later run (after a crash, sleep or pause) returns the same
-    /// payload without waiting. While waiting, the instance polls every
-    /// <see cref="RuntaraInstanceOptions.SignalPollInterval"/> and reacts to cancel and pause.
+    /// <c>checkpoint_id = name</c>). The backend hands the payload over and checkpoints it under
+    /// <c>signal:name</c> in one transaction, so every later run (after a crash, sleep or pause), and
+    /// any repeat of a poll whose response was lost, returns the same payload without waiting. While
+    /// waiting, the instance polls every <see cref="RuntaraInstanceOptions.SignalPollInterval"/> and
+    /// reacts to cancel and pause.
     /// </summary>
-    /// <remarks>
-    /// Remaining window: the core deletes the signal when it hands it over, and the SDK stores it
-    /// in the next call. A crash (or a lost response) between those two loses the payload; the
-    /// sender would have to send it again. Closing this needs a core operation that consumes the
-    /// signal and writes the checkpoint in one transaction (see docs/sdk.md).
-    /// </remarks>
     /// <exception cref="SignalTimeoutException">No signal within <paramref name="timeout"/>.</exception>
     public async Task<ReadOnlyMemory<byte>> WaitForSignalAsync(string name, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
@@ -218,20 +213,16 @@ public sealed class WorkflowContext
         long? deadline = timeout is { } t ? _run.NowMs() + (long)t.TotalMilliseconds : null;
         while (true)
         {
-            // Not cancellable: a poll cut short after the core handed the payload over would lose it.
-            // The call is short and has the request deadline; cancellation is checked right after.
-            var poll = await _run.Backend.PollSignalsAsync(_run.InstanceId, name, CancellationToken.None).ConfigureAwait(false);
+            // The poll stores what it takes as the checkpoint in the same transaction, so cutting it
+            // short (cancel, shutdown) or losing its response loses nothing: the next poll or run
+            // finds the checkpoint.
+            var poll = await _run.Backend.PollCustomSignalAsync(_run.InstanceId, name, checkpointId, token).ConfigureAwait(false);
             _run.OnSignal(poll.Signal);
             if (poll.CustomSignal is { } custom)
             {
                 Log.CustomSignalReceived(_run.Logger, _run.InstanceId, name);
-
-                // The core no longer has it: store it before anything else can fail. CancellationToken.None
-                // because a cancel arriving now must not lose a payload already taken from the core.
-                var saved = await _run.Backend.CheckpointAsync(_run.InstanceId, checkpointId, custom.Payload, CancellationToken.None).ConfigureAwait(false);
                 _run.MarkWritten(checkpointId);
-                _run.OnSignal(saved.Signal);
-                return saved.Found ? saved.State : custom.Payload;
+                return custom.Payload;
             }
 
             _run.ThrowIfStopping(cancellationToken);

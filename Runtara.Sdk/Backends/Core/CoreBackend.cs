@@ -9,9 +9,9 @@ namespace Runtara.Sdk.Backends.Core;
 
 /// <summary>
 /// The instance protocol over one shared <see cref="RpcClient{TRequest,TResponse}"/> (a pool of
-/// connections, so heartbeats, signal polls and steps never wait for each other). Idempotent calls
-/// (checkpoint save-if-absent, reads, events) are retried a few times on transport failures; calls
-/// that consume state (PollSignals with a checkpoint id) are not.
+/// connections, so heartbeats, signal polls and steps never wait for each other). Every call it
+/// makes is idempotent (checkpoint save-if-absent, reads, events, and custom-signal polls that store
+/// what they consume), so all are retried a few times on transport failures.
 /// </summary>
 internal sealed class CoreBackend : IInstanceBackend
 {
@@ -123,23 +123,24 @@ internal sealed class CoreBackend : IInstanceBackend
         }
     }
 
-    public async Task<SignalPollResult> PollSignalsAsync(string instanceId, string? checkpointId, CancellationToken cancellationToken)
+    public async Task<PendingSignal?> PollSignalsAsync(string instanceId, CancellationToken cancellationToken)
     {
-        var poll = new PollSignalsRequest { InstanceId = instanceId };
-        if (checkpointId is not null)
+        var request = new RpcRequest { PollSignals = new PollSignalsRequest { InstanceId = instanceId } };
+        var response = await CallIdempotentAsync(request, null, cancellationToken).ConfigureAwait(false);
+        return ProtocolConversions.ToSignal(response.PollSignals.Signal);
+    }
+
+    public async Task<SignalPollResult> PollCustomSignalAsync(string instanceId, string checkpointId, string storeAsCheckpointId, CancellationToken cancellationToken)
+    {
+        var request = new RpcRequest
         {
-            poll.CheckpointId = checkpointId;
-        }
+            PollSignals = new PollSignalsRequest { InstanceId = instanceId, CheckpointId = checkpointId, StoreAsCheckpointId = storeAsCheckpointId },
+        };
 
-        var request = new RpcRequest { PollSignals = poll };
-
-        // A poll that names a checkpoint consumes its custom signal: never repeat it blindly.
-        var response = checkpointId is null
-            ? await CallIdempotentAsync(request, null, cancellationToken).ConfigureAwait(false)
-            : await _client.CallAsync(request, cancellationToken).ConfigureAwait(false);
-        return new SignalPollResult(
-            ProtocolConversions.ToSignal(response.PollSignals.Signal),
-            ProtocolConversions.ToCustomSignal(response.PollSignals.CustomSignal));
+        // Safe to repeat: the core consumes the signal and stores it as the checkpoint in one
+        // transaction, and a repeat is answered from that checkpoint without consuming anything.
+        var response = (await CallIdempotentAsync(request, null, cancellationToken).ConfigureAwait(false)).PollSignals;
+        return new SignalPollResult(ProtocolConversions.ToSignal(response.Signal), ProtocolConversions.ToCustomSignal(response.CustomSignal));
     }
 
     public Task AcknowledgeSignalAsync(string instanceId, SignalKind kind, CancellationToken cancellationToken) =>

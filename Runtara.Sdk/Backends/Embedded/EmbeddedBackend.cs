@@ -46,9 +46,12 @@ internal sealed class EmbeddedBackend(EmbeddedStore store, bool ownsStore, TimeS
             instanceEvent.TimestampMs,
             cancellationToken);
 
-    public async Task<SignalPollResult> PollSignalsAsync(string instanceId, string? checkpointId, CancellationToken cancellationToken)
+    public Task<PendingSignal?> PollSignalsAsync(string instanceId, CancellationToken cancellationToken) =>
+        store.PollSignalsAsync(instanceId, cancellationToken);
+
+    public async Task<SignalPollResult> PollCustomSignalAsync(string instanceId, string checkpointId, string storeAsCheckpointId, CancellationToken cancellationToken)
     {
-        var (signal, custom) = await store.PollSignalsAsync(instanceId, checkpointId, cancellationToken).ConfigureAwait(false);
+        var (signal, custom) = await store.PollCustomSignalAsync(instanceId, checkpointId, storeAsCheckpointId, cancellationToken).ConfigureAwait(false);
         return new SignalPollResult(signal, custom);
     }
 

@@ -279,12 +279,9 @@ public sealed class EmbeddedStore : IAsyncDisposable
         }, cancellationToken);
 
     internal Task<ReadOnlyMemory<byte>?> GetCheckpointAsync(string instanceId, string checkpointId, CancellationToken cancellationToken) =>
-        ReadAsync<ReadOnlyMemory<byte>?>(async (connection, token) =>
-        {
-            await using var command = Command(connection, "SELECT state FROM checkpoints WHERE instance_id = $id AND checkpoint_id = $cp", ("$id", instanceId), ("$cp", checkpointId));
-            var value = await command.ExecuteScalarAsync(token).ConfigureAwait(false);
-            return value is byte[] bytes ? bytes : (ReadOnlyMemory<byte>?)null;
-        }, cancellationToken);
+        ReadAsync<ReadOnlyMemory<byte>?>(
+            async (connection, token) => await LoadCheckpointStateAsync(connection, null, instanceId, checkpointId, token).ConfigureAwait(false) is { } state ? state : (ReadOnlyMemory<byte>?)null,
+            cancellationToken);
 
     /// <summary>
     /// Durable sleep with the core's rules: the checkpoint and the first wake-up time of (instance,
@@ -340,21 +337,33 @@ public sealed class EmbeddedStore : IAsyncDisposable
             return true;
         }, cancellationToken);
 
-    internal async Task<(PendingSignal? Signal, CustomSignal? Custom)> PollSignalsAsync(string instanceId, string? checkpointId, CancellationToken cancellationToken)
-    {
-        if (checkpointId is null)
-        {
-            var signal = await ReadAsync((connection, token) => LoadPendingSignalAsync(connection, instanceId, token), cancellationToken).ConfigureAwait(false);
-            return (signal, null);
-        }
+    internal Task<PendingSignal?> PollSignalsAsync(string instanceId, CancellationToken cancellationToken) =>
+        ReadAsync((connection, token) => LoadPendingSignalAsync(connection, instanceId, token), cancellationToken);
 
-        return await WriteAsync(async (tx, token) =>
+    /// <summary>
+    /// The core's store-as poll in one transaction: the custom signal waiting at
+    /// <paramref name="checkpointId"/> is taken and stored as the checkpoint
+    /// <paramref name="storeAsCheckpointId"/>; if that checkpoint exists, its state is returned and
+    /// nothing is consumed, so a repeat returns the same payload and a newer signal stays waiting.
+    /// </summary>
+    internal Task<(PendingSignal? Signal, CustomSignal? Custom)> PollCustomSignalAsync(string instanceId, string checkpointId, string storeAsCheckpointId, CancellationToken cancellationToken) =>
+        WriteAsync<(PendingSignal?, CustomSignal?)>(async (tx, token) =>
         {
+            await RequireRunningAsync(tx, instanceId, "store a custom signal as a checkpoint", token).ConfigureAwait(false);
             var signal = await LoadPendingSignalAsync(tx, instanceId, token).ConfigureAwait(false);
+            if (await LoadCheckpointStateAsync(tx.Connection!, tx, instanceId, storeAsCheckpointId, token).ConfigureAwait(false) is { } stored)
+            {
+                return (signal, new CustomSignal(checkpointId, stored));
+            }
+
             var custom = await TakeCustomSignalAsync(tx, instanceId, checkpointId, token).ConfigureAwait(false);
+            if (custom is not null)
+            {
+                await SaveCheckpointIfAbsentAsync(tx, instanceId, storeAsCheckpointId, custom.Payload, NowMs(), token).ConfigureAwait(false);
+            }
+
             return (signal, custom);
-        }, cancellationToken).ConfigureAwait(false);
-    }
+        }, cancellationToken);
 
     internal Task AcknowledgeSignalAsync(string instanceId, SignalKind kind, CancellationToken cancellationToken) =>
         WriteAsync(async (tx, token) =>
@@ -544,8 +553,14 @@ public sealed class EmbeddedStore : IAsyncDisposable
             return (false, []);
         }
 
-        await using var command = Command(tx, "SELECT state FROM checkpoints WHERE instance_id = $id AND checkpoint_id = $cp", ("$id", instanceId), ("$cp", checkpointId));
-        return (true, (byte[])(await command.ExecuteScalarAsync(token).ConfigureAwait(false))!);
+        return (true, (await LoadCheckpointStateAsync(tx.Connection!, tx, instanceId, checkpointId, token).ConfigureAwait(false))!);
+    }
+
+    private static async Task<byte[]?> LoadCheckpointStateAsync(SqliteConnection connection, SqliteTransaction? tx, string instanceId, string checkpointId, CancellationToken token)
+    {
+        await using var command = Command(connection, "SELECT state FROM checkpoints WHERE instance_id = $id AND checkpoint_id = $cp", ("$id", instanceId), ("$cp", checkpointId));
+        command.Transaction = tx;
+        return await command.ExecuteScalarAsync(token).ConfigureAwait(false) as byte[];
     }
 
     private static async Task<PendingSignal?> LoadPendingSignalAsync(SqliteConnection connection, SqliteTransaction? tx, string instanceId, CancellationToken token)

@@ -35,12 +35,17 @@ public sealed class InstanceApi(RpcClient<RpcRequest, RpcResponse> client) : IAs
             Sleep = new SleepRequest { InstanceId = instanceId, DurationMs = durationMs, CheckpointId = checkpointId, State = ByteString.CopyFrom(state ?? []) },
         })).Sleep;
 
-    public async Task<PollSignalsResponse> PollAsync(string instanceId, string? checkpointId = null)
+    public async Task<PollSignalsResponse> PollAsync(string instanceId, string? checkpointId = null, string? storeAsCheckpointId = null)
     {
         var request = new PollSignalsRequest { InstanceId = instanceId };
         if (checkpointId is not null)
         {
             request.CheckpointId = checkpointId;
+        }
+
+        if (storeAsCheckpointId is not null)
+        {
+            request.StoreAsCheckpointId = storeAsCheckpointId;
         }
 
         return (await Client.CallAsync(new RpcRequest { PollSignals = request })).PollSignals;

@@ -470,6 +470,84 @@ public abstract class InstanceProtocolTests(ICoreFixture fixture) : CoreTestBase
         Assert.Null((await Instance.PollAsync(id, "step")).CustomSignal);
     }
 
+    [SkippableFact(Timeout = Timeout)]
+    public async Task A_store_as_poll_consumes_the_custom_signal_and_stores_it_as_a_checkpoint_in_one_step()
+    {
+        var (id, _) = await RunningInstanceAsync();
+        Assert.Null((await Instance.PollAsync(id, "approve", "signal:approve")).CustomSignal);
+        Assert.False((await Instance.GetCheckpointAsync(id, "signal:approve")).Found);
+
+        await Management.SendCustomSignalAsync(id, "approve", Bytes("yes"));
+        var delivered = (await Instance.PollAsync(id, "approve", "signal:approve")).CustomSignal;
+        Assert.Equal("approve", delivered.CheckpointId);
+        Assert.Equal("yes", delivered.Payload.ToStringUtf8());
+
+        // Both halves are committed when the response arrives: the checkpoint holds it, the wait point is empty.
+        var stored = await Instance.GetCheckpointAsync(id, "signal:approve");
+        Assert.True(stored.Found);
+        Assert.Equal("yes", stored.State.ToStringUtf8());
+        Assert.Equal("signal:approve", (await Instance.StatusAsync(id)).CheckpointId);
+        Assert.Null((await Instance.PollAsync(id, "approve")).CustomSignal);
+    }
+
+    [SkippableFact(Timeout = Timeout)]
+    public async Task A_repeated_store_as_poll_returns_the_stored_payload_and_leaves_a_newer_signal_waiting()
+    {
+        var (id, _) = await RunningInstanceAsync();
+        await Management.SendCustomSignalAsync(id, "approve", Bytes("first"));
+        Assert.Equal("first", (await Instance.PollAsync(id, "approve", "signal:approve")).CustomSignal.Payload.ToStringUtf8());
+        await Management.SendCustomSignalAsync(id, "approve", Bytes("second"));
+
+        // The repeat (a lost response, a relaunch) is answered from the checkpoint.
+        var repeated = (await Instance.PollAsync(id, "approve", "signal:approve")).CustomSignal;
+        Assert.Equal("approve", repeated.CheckpointId);
+        Assert.Equal("first", repeated.Payload.ToStringUtf8());
+        Assert.Equal("first", (await Instance.GetCheckpointAsync(id, "signal:approve")).State.ToStringUtf8());
+
+        // The newer payload was not consumed: it still waits at its checkpoint id.
+        Assert.Equal("second", (await Instance.PollAsync(id, "approve")).CustomSignal.Payload.ToStringUtf8());
+    }
+
+    [SkippableFact(Timeout = Timeout)]
+    public async Task Racing_store_as_polls_all_get_the_one_payload_and_consume_only_it()
+    {
+        var (id, _) = await RunningInstanceAsync();
+        await Management.SendCustomSignalAsync(id, "approve", Bytes("only"));
+        var polls = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Instance.PollAsync(id, "approve", "signal:approve")));
+        Assert.All(polls, poll => Assert.Equal("only", poll.CustomSignal.Payload.ToStringUtf8()));
+        Assert.Equal("only", (await Instance.GetCheckpointAsync(id, "signal:approve")).State.ToStringUtf8());
+    }
+
+    [SkippableFact(Timeout = Timeout)]
+    public async Task A_store_as_poll_without_a_checkpoint_id_is_a_validation_error_and_consumes_nothing()
+    {
+        var (id, _) = await RunningInstanceAsync();
+        await Management.SendCustomSignalAsync(id, "approve", Bytes("kept"));
+        await AssertRpcErrorAsync(CoreErrorCodes.ValidationError, () => Instance.PollAsync(id, storeAsCheckpointId: "signal:approve"));
+        await AssertRpcErrorAsync(CoreErrorCodes.ValidationError, () => Instance.PollAsync(id, string.Empty, "signal:approve"));
+        await AssertRpcErrorAsync(CoreErrorCodes.ValidationError, () => Instance.PollAsync(id, "approve", string.Empty));
+        Assert.False((await Instance.GetCheckpointAsync(id, "signal:approve")).Found);
+        Assert.Equal("kept", (await Instance.PollAsync(id, "approve")).CustomSignal.Payload.ToStringUtf8());
+    }
+
+    [SkippableFact(Timeout = Timeout)]
+    public async Task A_store_as_poll_of_a_non_running_instance_is_refused_and_consumes_nothing()
+    {
+        var id = Ids.Instance();
+        var tenant = Ids.Tenant();
+        await Management.CreateAsync(id, tenant);
+        await Management.SendCustomSignalAsync(id, "approve", Bytes("kept"));
+        await AssertRpcErrorAsync(CoreErrorCodes.InvalidInstanceState, () => Instance.PollAsync(id, "approve", "signal:approve"));
+
+        Assert.True((await Instance.RegisterAsync(id, tenant)).Success);
+        Assert.False((await Instance.GetCheckpointAsync(id, "signal:approve")).Found);
+        await Instance.EventAsync(id, InstanceEventType.EventCompleted, Bytes("{}"));
+        await AssertRpcErrorAsync(CoreErrorCodes.InvalidInstanceState, () => Instance.PollAsync(id, "approve", "signal:approve"));
+        Assert.False((await Instance.GetCheckpointAsync(id, "signal:approve")).Found);
+        Assert.Equal("kept", (await Instance.PollAsync(id, "approve")).CustomSignal.Payload.ToStringUtf8());
+        await AssertRpcErrorAsync(CoreErrorCodes.InstanceNotFound, () => Instance.PollAsync(Ids.Instance(), "approve", "signal:approve"));
+    }
+
     // ---- sleep ----
 
     [SkippableFact(Timeout = Timeout)]

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using System.Text.Json;
 using Runtara.Diagnostics;
 using Runtara.Protocol.Transport;
 using Runtara.Sdk.Tests.Infrastructure;
@@ -114,6 +115,30 @@ public sealed class CoreWorkflowTests(CoreFixture fixture) : WorkflowScenarioTes
             new InstanceIdentity(id, Ids.Tenant()));
 
         Assert.Equal(WorkflowStatus.Completed, outcome.Status);
+    }
+
+    [Fact(Timeout = TestTimeouts.Short)]
+    public async Task A_signal_poll_whose_response_is_lost_is_retried_and_returns_the_stored_payload()
+    {
+        // Two lost responses: the RPC client's own single retry on a pooled connection cannot hide both,
+        // so the backend's retry of the (idempotent) store-as poll is what delivers the payload.
+        await using var relay = await LossyRelay.StartAsync(fixture.Core, responsesToLose: 2);
+        var id = Ids.Instance("lost-response");
+        await using var connection = await ConnectAsync(configure: o => o.ServerAddress = relay.Address);
+
+        var run = connection.RunAsync<Order, string>(
+            async (ctx, _, ct) => (await ctx.WaitForSignalAsync("approve", ScenarioJson.Default.Approval, cancellationToken: ct)).By,
+            AnOrder,
+            ScenarioJson.Default.String,
+            new InstanceIdentity(id, Ids.Tenant()));
+        await Wait.UntilAsync(() => Harness.ViewAsync(id), v => v.Status == InstanceStatus.Running, TimeSpan.FromSeconds(20), "registration");
+        await Harness.SendCustomSignalAsync(id, "approve", JsonSerializer.SerializeToUtf8Bytes(new Approval(true, "alice"), ScenarioJson.Default.Approval));
+        var outcome = await run.WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.Equal(WorkflowStatus.Completed, outcome.Status);
+        Assert.Equal("alice", outcome.Result);
+        Assert.Equal(3, relay.Deliveries);
+        Assert.Contains("signal:approve", await Harness.CheckpointIdsAsync(id));
     }
 
     [Fact(Timeout = TestTimeouts.Short)]
