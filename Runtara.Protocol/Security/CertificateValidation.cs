@@ -1,4 +1,5 @@
 using System.Net.Security;
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
 namespace Runtara.Protocol.Security;
@@ -16,6 +17,7 @@ internal static class CertificateValidation
         if (!string.IsNullOrWhiteSpace(options.PinnedCertificatePath))
         {
             var pinned = CertificateLoader.LoadCertificates(options.PinnedCertificatePath);
+            WarmChainBuilding(pinned[0]);
             var pins = pinned.Select(c => c.RawData).ToArray();
             return (_, certificate, _, _) =>
                 certificate is not null && pins.Any(pin => pin.AsSpan().SequenceEqual(certificate.GetRawCertData()));
@@ -24,6 +26,7 @@ internal static class CertificateValidation
         if (!string.IsNullOrWhiteSpace(options.CaCertificatePath))
         {
             var roots = CertificateLoader.LoadCertificates(options.CaCertificatePath);
+            WarmChainBuilding(roots[0]);
             return (_, certificate, _, errors) =>
             {
                 if (certificate is null || (errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0)
@@ -42,5 +45,51 @@ internal static class CertificateValidation
 
         // System trust: the platform's default validation.
         return null;
+    }
+
+    private static int s_warmed;
+
+    /// <summary>
+    /// Starts loading the system certificate store on a background thread, once per process.
+    /// SslStream builds an X509 chain for every server certificate before it calls the validation
+    /// callback — even when the callback only compares a pinned certificate byte-for-byte — and on
+    /// Linux the first chain build in a process reads and parses every certificate of the system
+    /// store (/usr/lib/ssl/cert.pem and /usr/lib/ssl/certs): ~70 ms of CPU, the largest part of a new
+    /// instance process's first connection. A custom-root chain policy does not avoid it (.NET's
+    /// OpenSSL chain builder loads the system store whatever the trust mode). Loading it here, while
+    /// the caller goes on to resolve, connect and start the handshake, overlaps that cost with the
+    /// rest of start-up; the store is cached for the process, so the handshake's own chain build then
+    /// finds it loaded (or waits for the load in progress, never repeating it).
+    /// </summary>
+    internal static void WarmChainBuilding(X509Certificate2 certificate)
+    {
+        if (!OperatingSystem.IsLinux() || Interlocked.Exchange(ref s_warmed, 1) != 0)
+        {
+            return;
+        }
+
+        var thread = new Thread(static state =>
+        {
+            try
+            {
+                using var chain = new X509Chain();
+                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                chain.ChainPolicy.DisableCertificateDownloads = true;
+                _ = chain.Build((X509Certificate2)state!);
+                foreach (var element in chain.ChainElements)
+                {
+                    element.Certificate.Dispose();
+                }
+            }
+            catch (CryptographicException)
+            {
+                // Only a warm-up: the handshake builds (and reports) the chain itself.
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "Runtara TLS warm-up",
+        };
+        thread.Start(certificate);
     }
 }

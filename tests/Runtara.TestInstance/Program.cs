@@ -17,8 +17,6 @@ var tenantId = Environment.GetEnvironmentVariable("RUNTARA_TENANT_ID") ?? throw 
 var checkpointFromLaunch = Environment.GetEnvironmentVariable("RUNTARA_CHECKPOINT_ID");
 var outputPath = Environment.GetEnvironmentVariable("RUNTARA_OUTPUT_PATH");
 var inputPath = Environment.GetEnvironmentVariable("RUNTARA_INPUT_PATH");
-var input = inputPath is not null && File.Exists(inputPath) ? JsonNode.Parse(File.ReadAllText(inputPath)) as JsonObject ?? [] : [];
-var mode = input["mode"]?.GetValue<string>() ?? "complete";
 
 await using var client = new RpcClient<RpcRequest, RpcResponse>(new RpcClientOptions
 {
@@ -34,6 +32,11 @@ await using var client = new RpcClient<RpcRequest, RpcResponse>(new RpcClientOpt
     },
 });
 
+// The input is read after the client is built: building it with certificate verification on starts
+// loading the system certificate store in the background (CertificateValidation.WarmChainBuilding),
+// so that load overlaps this read instead of starting later.
+var input = inputPath is not null && File.Exists(inputPath) ? JsonNode.Parse(File.ReadAllText(inputPath)) as JsonObject ?? [] : [];
+var mode = input["mode"]?.GetValue<string>() ?? "complete";
 var clientReady = clock.ElapsedMilliseconds;
 var register = new RegisterInstanceRequest { InstanceId = instanceId, TenantId = tenantId };
 if (!string.IsNullOrEmpty(checkpointFromLaunch))
