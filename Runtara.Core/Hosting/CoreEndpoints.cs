@@ -1,5 +1,5 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
+using Runtara.Protocol.Hosting;
 
 namespace Runtara.Core.Hosting;
 
@@ -19,27 +19,11 @@ public sealed record CoreEndpoints(
     /// <summary>File name inside the data directory.</summary>
     public const string FileName = "core.endpoints.json";
 
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
-
-    /// <summary>Writes the file atomically (temporary file, then rename).</summary>
-    public async Task WriteAsync(string dataDirectory, CancellationToken cancellationToken)
-    {
-        var path = Path.Combine(dataDirectory, FileName);
-        var temporary = $"{path}.{ProcessId}.tmp";
-        await File.WriteAllTextAsync(temporary, JsonSerializer.Serialize(this, Json), cancellationToken).ConfigureAwait(false);
-        File.Move(temporary, path, overwrite: true);
-    }
+    /// <summary>Writes the file atomically into <paramref name="dataDirectory"/>.</summary>
+    public Task WriteAsync(string dataDirectory, CancellationToken cancellationToken) =>
+        EndpointsFile.WriteAsync(this, Path.Combine(dataDirectory, FileName), cancellationToken);
 
     /// <summary>Reads the file, or null when it is absent or half-written.</summary>
-    public static CoreEndpoints? TryRead(string dataDirectory)
-    {
-        try
-        {
-            return JsonSerializer.Deserialize<CoreEndpoints>(File.ReadAllText(Path.Combine(dataDirectory, FileName)));
-        }
-        catch (Exception ex) when (ex is IOException or JsonException or UnauthorizedAccessException)
-        {
-            return null;
-        }
-    }
+    public static CoreEndpoints? TryRead(string dataDirectory) =>
+        EndpointsFile.TryRead<CoreEndpoints>(Path.Combine(dataDirectory, FileName));
 }

@@ -1,5 +1,5 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
+using Runtara.Protocol.Hosting;
 
 namespace Runtara.Environment.Hosting;
 
@@ -17,25 +17,11 @@ public sealed record EnvironmentEndpoints(
 {
     public const string FileName = "environment.endpoints.json";
 
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+    /// <summary>Writes the file atomically into <paramref name="dataDirectory"/>.</summary>
+    public Task WriteAsync(string dataDirectory, CancellationToken cancellationToken) =>
+        EndpointsFile.WriteAsync(this, Path.Combine(dataDirectory, FileName), cancellationToken);
 
-    public async Task WriteAsync(string dataDirectory, CancellationToken cancellationToken)
-    {
-        var path = Path.Combine(dataDirectory, FileName);
-        var temporary = $"{path}.{ProcessId}.tmp";
-        await File.WriteAllTextAsync(temporary, JsonSerializer.Serialize(this, Json), cancellationToken).ConfigureAwait(false);
-        File.Move(temporary, path, overwrite: true);
-    }
-
-    public static EnvironmentEndpoints? TryRead(string dataDirectory)
-    {
-        try
-        {
-            return JsonSerializer.Deserialize<EnvironmentEndpoints>(File.ReadAllText(Path.Combine(dataDirectory, FileName)));
-        }
-        catch (Exception ex) when (ex is IOException or JsonException or UnauthorizedAccessException)
-        {
-            return null;
-        }
-    }
+    /// <summary>Reads the file, or null when it is absent or half-written.</summary>
+    public static EnvironmentEndpoints? TryRead(string dataDirectory) =>
+        EndpointsFile.TryRead<EnvironmentEndpoints>(Path.Combine(dataDirectory, FileName));
 }
