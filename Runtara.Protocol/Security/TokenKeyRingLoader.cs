@@ -36,7 +36,7 @@ public static class TokenKeyRingLoader
 
         var path = Path.GetFullPath(string.IsNullOrWhiteSpace(options.KeyFile) ? DefaultKeyFile(dataDirectory) : options.KeyFile, dataDirectory);
         source = path;
-        EnsureKeyFile(path);
+        SecretFile.CreateIfAbsent(path, () => $"# Runtara token keys (id=base64 secret); the last line signs. Keep this file secret.\nlocal-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}={TokenKeyRing.NewSecret()}\n");
         var lines = File.ReadAllLines(path).Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#')).ToArray();
         var fromFile = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         string? last = null;
@@ -55,39 +55,6 @@ public static class TokenKeyRingLoader
         return last is null
             ? throw new InvalidOperationException($"{section}:KeyFile '{path}' holds no key.")
             : Create(fromFile, last, $"{section}:KeyFile '{path}'");
-    }
-
-    /// <summary>Creates the file with one random key unless it exists; safe when two processes race.</summary>
-    private static void EnsureKeyFile(string path)
-    {
-        if (File.Exists(path))
-        {
-            return;
-        }
-
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var content = $"# Runtara token keys (id=base64 secret); the last line signs. Keep this file secret.\nlocal-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}={TokenKeyRing.NewSecret()}\n";
-        var temporary = $"{path}.{System.Environment.ProcessId}.tmp";
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        using (var writer = new StreamWriter(temporary, options))
-        {
-            writer.Write(content);
-        }
-
-        try
-        {
-            // No overwrite: when another process created the file first, its key wins.
-            File.Move(temporary, path, overwrite: false);
-        }
-        catch (IOException) when (File.Exists(path))
-        {
-            File.Delete(temporary);
-        }
     }
 
     private static byte[] Decode(string secret, string setting)
