@@ -37,7 +37,7 @@ public sealed class CoreHostingTests : IDisposable
         await using var core = await CoreHost.StartAsync(_directory.Path);
         using var other = new TempDirectory("runtara-other-cert");
         DevelopmentCertificate.GetOrCreate(other.Path).Dispose();
-        var options = CoreHost.ClientOptions(core.Endpoints.InstancePort, DevelopmentCertificate.CertificatePath(other.Path), 1);
+        var options = CoreHost.ClientOptions(core.Endpoints.InstancePort, DevelopmentCertificate.CertificatePath(other.Path), 1, core.ServiceToken);
         await using var client = new RpcClient<Inst.RpcRequest, Inst.RpcResponse>(options);
         var error = await Assert.ThrowsAsync<RpcException>(() => client.CallAsync(new Inst.RpcRequest { GetInstanceStatus = new Inst.GetInstanceStatusRequest { InstanceId = "x" } }));
         Assert.Equal(RpcErrorCodes.TlsFailure, error.Code);
@@ -112,7 +112,7 @@ public sealed class CoreHostingTests : IDisposable
         Skip.IfNot(TransportSupport.IsQuicSupported, $"QUIC test skipped: {TransportSupport.QuicUnavailableMessage}");
         await using var core = await CoreHost.StartAsync(_directory.Path, settings: new Dictionary<string, string?> { ["Runtara:Core:Transport"] = "Quic" });
         Assert.Contains("QUIC", core.Endpoints.Transports);
-        var options = CoreHost.ClientOptions(core.Endpoints.InstancePort, core.Endpoints.CertificatePath!, 1);
+        var options = CoreHost.ClientOptions(core.Endpoints.InstancePort, core.Endpoints.CertificatePath!, 1, core.ServiceToken);
         options.Transport = TransportKind.Quic;
         await using var client = new InstanceApi(new RpcClient<Inst.RpcRequest, Inst.RpcResponse>(options));
         Assert.True((await client.RegisterAsync(Ids.Instance(), Ids.Tenant())).Success);

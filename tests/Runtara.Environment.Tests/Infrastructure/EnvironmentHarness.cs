@@ -60,6 +60,8 @@ public sealed class EnvironmentHarness : IAsyncDisposable
             ["Runtara:Environment:CoreAddress"] = $"127.0.0.1:{endpoints.ManagementPort}",
             ["Runtara:Environment:CoreInstanceAddress"] = $"127.0.0.1:{endpoints.InstancePort}",
             ["Runtara:Environment:CoreTls:PinnedCertificatePath"] = endpoints.CertificatePath,
+            // The keys the core generated on first start (docs/security.md, zero set-up).
+            ["Runtara:Environment:Security:KeyFile"] = TestCredentials.KeyFile(Path.Combine(root, "core")),
             ["Runtara:Environment:PostgresConnectionString"] = environmentPostgres ?? string.Empty,
             ["Runtara:Environment:WakeInterval"] = "00:00:00.200",
             ["Runtara:Environment:HeartbeatInterval"] = "00:00:01",
@@ -101,8 +103,12 @@ public sealed class EnvironmentHarness : IAsyncDisposable
         Client = NewClient();
     }
 
-    public RuntaraManagementClient NewClient(string? tenantId = null) => new(new ManagementClientOptions
+    /// <summary>The all-tenant API key the environment generated into its data directory.</summary>
+    public string AdminApiKey => TestCredentials.ApiKey(EnvironmentDataDirectory);
+
+    public RuntaraManagementClient NewClient(string? tenantId = null, string? apiKey = null) => new(new ManagementClientOptions
     {
+        ApiKey = apiKey ?? AdminApiKey,
         Address = $"127.0.0.1:{Port}",
         Transport = TransportKind.Tcp,
         PinnedCertificatePath = DevelopmentCertificate.CertificatePath(Path.Combine(EnvironmentDataDirectory, "tls")),

@@ -35,6 +35,7 @@ public sealed class HostingTests(EnvironmentFixture fixture)
         {
             Address = $"127.0.0.1:{env.Port}",
             Transport = TransportKind.Quic,
+            ApiKey = env.AdminApiKey,
             PinnedCertificatePath = Path.Combine(env.EnvironmentDataDirectory, "tls", "runtara-dev.crt"),
         });
 
