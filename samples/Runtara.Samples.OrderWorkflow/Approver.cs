@@ -22,7 +22,7 @@ public static class Approver
         {
             Address = Environment.GetEnvironmentVariable("RUNTARA_MANAGEMENT_ADDR") ?? "127.0.0.1:8003",
             Tls = new ClientTlsOptions { PinnedCertificatePath = Environment.GetEnvironmentVariable("RUNTARA_TLS_PINNED_CERT") },
-            CredentialProvider = ServiceToken,
+            CredentialProvider = () => DevTokens.Service("approver"),
         });
         var payload = JsonSerializer.SerializeToUtf8Bytes(new Approval(true, approvedBy, "looks good"), OrderJson.Default.Approval);
         var response = await client.CallAsync(new RpcRequest
@@ -37,22 +37,5 @@ public static class Approver
 
         Console.WriteLine($"Sent 'approve' to {instanceId} as {approvedBy}.");
         return 0;
-    }
-
-    private static string ServiceToken()
-    {
-        if (Environment.GetEnvironmentVariable("RUNTARA_SERVICE_TOKEN") is { Length: > 0 } token)
-        {
-            return token;
-        }
-
-        var keyFile = Path.GetFullPath(Environment.GetEnvironmentVariable("RUNTARA_KEY_FILE") ?? Path.Combine("data", "security", "runtara.keys"));
-        if (!File.Exists(keyFile))
-        {
-            throw new FileNotFoundException($"No service token: set RUNTARA_SERVICE_TOKEN, or RUNTARA_KEY_FILE to the core's key file ({keyFile} does not exist).", keyFile);
-        }
-
-        var keys = TokenKeyRingLoader.Load(new TokenKeyOptions { KeyFile = keyFile }, "RUNTARA_KEY_FILE", Directory.GetCurrentDirectory(), out _);
-        return keys.Mint(TokenKind.Service, "approver", string.Empty, DateTimeOffset.UtcNow.AddMinutes(5));
     }
 }
