@@ -86,9 +86,9 @@ public sealed class TenantIsolationTests : IAsyncLifetime
         }
 
         // Naming its own tenant does not reach the other tenant's things either.
-        await Assert.ThrowsAsync<ImageNotFoundException>(() => a.StartInstanceAsync(new StartInstanceOptions { ImageId = imageB, TenantId = TenantA }));
-        await Assert.ThrowsAsync<InstanceNotFoundException>(() => a.ListCheckpointsAsync(instanceB, tenantId: TenantA));
-        await Assert.ThrowsAsync<InstanceNotFoundException>(() => a.GetInstanceAsync(instanceB, TenantA));
+        await Assert.ThrowsAsync<Management.ImageNotFoundException>(() => a.StartInstanceAsync(new StartInstanceOptions { ImageId = imageB, TenantId = TenantA }));
+        await Assert.ThrowsAsync<Management.InstanceNotFoundException>(() => a.ListCheckpointsAsync(instanceB, tenantId: TenantA));
+        await Assert.ThrowsAsync<Management.InstanceNotFoundException>(() => a.GetInstanceAsync(instanceB, TenantA));
         Assert.DoesNotContain((await a.ListImagesAsync(TenantA)).Images, i => i.ImageId == imageB);
         Assert.Contains((await a.ListImagesAsync(TenantA)).Images, i => i.ImageId == imageA);
 
