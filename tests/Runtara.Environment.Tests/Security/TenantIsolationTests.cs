@@ -8,7 +8,7 @@ namespace Runtara.Environment.Tests.Security;
 /// API keys scoped to tenants (docs/security.md) against a real environment and core: a key of one
 /// tenant never reaches another tenant's images, instances, checkpoints or logs; calls without a
 /// valid key are refused; and no secret (API key, token key, instance token) shows up in any log
-/// line of either server or in status output.
+/// line or span of either server or in status output.
 /// </summary>
 public sealed class TenantIsolationTests : IAsyncLifetime
 {
@@ -98,8 +98,17 @@ public sealed class TenantIsolationTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task No_secret_appears_in_logs_or_status_output()
+    public async Task No_secret_appears_in_logs_traces_or_status_output()
     {
+        // Every span of the Runtara sources in this process (servers and clients), with its tags.
+        var spans = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = source => source.Name.StartsWith("Runtara", StringComparison.Ordinal),
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = activity => spans.Enqueue($"{activity.DisplayName} {activity.StatusDescription} {string.Join(" ", activity.TagObjects.Select(t => $"{t.Key}={t.Value}"))} {string.Join(" ", activity.Baggage.Select(b => $"{b.Key}={b.Value}"))}"),
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
         await using var a = _env.NewClient(apiKey: KeyA);
         var image = await a.RegisterImageFromFileAsync(TestImages.TestInstanceZip, new RegisterImageOptions { TenantId = TenantA, Name = "logged", Entrypoint = TestImages.TestInstanceEntrypoint });
         var id = await a.StartInstanceAsync(new StartInstanceOptions { ImageId = image, TenantId = TenantA });
@@ -119,9 +128,11 @@ public sealed class TenantIsolationTests : IAsyncLifetime
         var stderr = new MemoryStream();
         await a.GetLogsAsync(id, stderr, "stderr", tenantId: TenantA);
         var status = await a.GetInstanceAsync(id, TenantA);
+        Assert.Contains(spans, s => s.Contains("PERMISSION_DENIED", StringComparison.Ordinal));
         string[] outputs =
         [
             .. _logs.Lines,
+            .. spans,
             System.Text.Json.JsonSerializer.Serialize(status),
             Encoding.UTF8.GetString(stdout.ToArray()),
             Encoding.UTF8.GetString(stderr.ToArray()),
