@@ -142,3 +142,47 @@ public sealed class AuthenticationTests(SqliteCoreFixture fixture) : CoreTestBas
         Assert.True((await service.CallAsync(health)).HealthCheck.Healthy);
     }
 }
+
+/// <summary>Mutual TLS on the core's management port (the environment → core link), as configured.</summary>
+public sealed class ManagementMutualTlsTests : IDisposable
+{
+    private readonly TempDirectory _directory = new("runtara-core-mtls");
+    private readonly TempDirectory _client = new("runtara-mtls-client");
+
+    public void Dispose()
+    {
+        _directory.Dispose();
+        _client.Dispose();
+    }
+
+    [Fact(Timeout = CoreTestBase.Timeout)]
+    public async Task The_management_port_refuses_a_client_without_the_trusted_certificate()
+    {
+        Runtara.Protocol.Security.DevelopmentCertificate.GetOrCreate(_client.Path).Dispose();
+        var clientCertificate = Runtara.Protocol.Security.DevelopmentCertificate.CertificatePath(_client.Path);
+        await using var core = await CoreHost.StartAsync(_directory.Path, settings: new Dictionary<string, string?>
+        {
+            ["Runtara:Core:ManagementRequireClientCertificate"] = "true",
+            ["Runtara:Core:ManagementClientCaCertificatePath"] = clientCertificate,
+        });
+        var health = new Mgmt.RpcRequest { HealthCheck = new Mgmt.HealthCheckRequest() };
+
+        var withCertificate = CoreHost.ClientOptions(core.Endpoints.ManagementPort, core.Endpoints.CertificatePath!, 1, core.ServiceToken);
+        withCertificate.Tls.ClientCertificatePath = clientCertificate;
+        withCertificate.Tls.ClientKeyPath = Path.Combine(_client.Path, Runtara.Protocol.Security.DevelopmentCertificate.KeyFileName);
+        await using (var trusted = new RpcClient<Mgmt.RpcRequest, Mgmt.RpcResponse>(withCertificate))
+        {
+            Assert.True((await trusted.CallAsync(health)).HealthCheck.Healthy);
+        }
+
+        await using (var anonymous = new RpcClient<Mgmt.RpcRequest, Mgmt.RpcResponse>(CoreHost.ClientOptions(core.Endpoints.ManagementPort, core.Endpoints.CertificatePath!, 1, core.ServiceToken)))
+        {
+            var error = await Assert.ThrowsAsync<RpcException>(() => anonymous.CallAsync(health));
+            Assert.Contains(error.Code, new[] { RpcErrorCodes.TlsFailure, RpcErrorCodes.Unavailable, RpcErrorCodes.ConnectionClosed });
+        }
+
+        // The instance port does not ask instances for certificates.
+        await using var instance = new RpcClient<RpcRequest, RpcResponse>(CoreHost.ClientOptions(core.Endpoints.InstancePort, core.Endpoints.CertificatePath!, 1, core.ServiceToken));
+        await instance.CallAsync(new RpcRequest { RegisterInstance = new RegisterInstanceRequest { InstanceId = Ids.Instance(), TenantId = Ids.Tenant() } });
+    }
+}
