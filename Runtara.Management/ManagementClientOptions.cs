@@ -41,7 +41,10 @@ public sealed class ManagementClientOptions
 
     /// <summary>
     /// The API key presented on every call (<c>RUNTARA_API_KEY</c>); the environment refuses calls
-    /// without one. Scoped keys only reach their tenants. Never logged. See docs/security.md.
+    /// without one. Scoped keys only reach their tenants. Never logged. When empty and
+    /// <see cref="PinnedCertificatePath"/> is an environment's development certificate
+    /// (<c>&lt;data&gt;/tls/runtara-dev.crt</c>), the key it generated in <c>&lt;data&gt;/security/admin.apikey</c>
+    /// is used (local runs). See docs/security.md.
     /// </summary>
     public string? ApiKey { get; set; }
 

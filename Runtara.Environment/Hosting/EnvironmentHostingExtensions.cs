@@ -65,7 +65,15 @@ public static class EnvironmentHostingExtensions
         {
             var settings = sp.GetRequiredService<IOptions<EnvironmentOptions>>().Value;
             var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger("Runtara.Environment.Security");
-            var keys = TokenKeyRingLoader.Load(settings.Security, $"{EnvironmentOptions.SectionName}:Security", settings.ResolveDataDirectory(), out var source);
+            var keyOptions = settings.Security;
+            if (keyOptions.Keys.Count == 0 && string.IsNullOrWhiteSpace(keyOptions.KeyFile)
+                && DevelopmentSecrets.KeyFileNextTo(settings.CoreTls.PinnedCertificatePath) is { } coreKeys)
+            {
+                // Zero set-up: pinning the core's development certificate, use the keys it generated next to it.
+                keyOptions = new TokenKeyOptions { KeyFile = coreKeys };
+            }
+
+            var keys = TokenKeyRingLoader.Load(keyOptions, $"{EnvironmentOptions.SectionName}:Security", settings.ResolveDataDirectory(), out var source);
             Log.TokenKeysLoaded(logger, keys.KeyIds.Count, keys.SigningKeyId, source);
             return new TokenIssuer(keys, sp.GetRequiredService<TimeProvider>(), settings.InstanceTokenLifetime, settings.ServiceTokenLifetime);
         });

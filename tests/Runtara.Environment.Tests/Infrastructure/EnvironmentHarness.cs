@@ -60,9 +60,9 @@ public sealed class EnvironmentHarness : IAsyncDisposable
             ["Runtara:Environment:DataDirectory"] = Path.Combine(root, "env"),
             ["Runtara:Environment:CoreAddress"] = $"127.0.0.1:{endpoints.ManagementPort}",
             ["Runtara:Environment:CoreInstanceAddress"] = $"127.0.0.1:{endpoints.InstancePort}",
+            // Pinning the core's development certificate, the environment also finds the token keys the
+            // core generated next to it (docs/security.md, zero set-up): no key is configured here.
             ["Runtara:Environment:CoreTls:PinnedCertificatePath"] = endpoints.CertificatePath,
-            // The keys the core generated on first start (docs/security.md, zero set-up).
-            ["Runtara:Environment:Security:KeyFile"] = TestCredentials.KeyFile(Path.Combine(root, "core")),
             ["Runtara:Environment:PostgresConnectionString"] = environmentPostgres ?? string.Empty,
             ["Runtara:Environment:WakeInterval"] = "00:00:00.200",
             ["Runtara:Environment:HeartbeatInterval"] = "00:00:01",
