@@ -57,10 +57,23 @@ public sealed class CoreHostingTests : IDisposable
     [InlineData("Runtara:Core:MaxCheckpointSize", "0", "MaxCheckpointSize")]
     [InlineData("Runtara:Core:BindAddress", "not-an-address", "BindAddress")]
     [InlineData("Runtara:Core:InProcessSleepThreshold", "-00:00:01", "InProcessSleepThreshold")]
+    [InlineData("Runtara:Core:ManagementRequireClientCertificate", "true", "ManagementClientCaCertificatePath")]
+    [InlineData("Runtara:Core:MaxRequestsPerSecondPerConnection", "-1", "MaxRequestsPerSecondPerConnection")]
+    [InlineData("Runtara:Core:InstanceTokenLifetime", "00:00:00", "InstanceTokenLifetime")]
     public async Task An_invalid_setting_stops_start_up_with_a_message_naming_the_key(string key, string value, string named)
     {
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => CoreHost.StartAsync(_directory.Path, settings: new Dictionary<string, string?> { [key] = value }));
         Assert.Contains(named, error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory(Timeout = Timeout)]
+    [InlineData("Runtara:Core:Security:Keys:a", "not base64!", "Runtara:Core:Security:Keys:a")]
+    [InlineData("Runtara:Core:Security:Keys:a", "c2hvcnQ=", "Runtara:Core:Security:Keys")]
+    public async Task A_bad_token_key_stops_start_up_with_a_message_naming_the_key(string key, string value, string named)
+    {
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => CoreHost.StartAsync(_directory.Path, settings: new Dictionary<string, string?> { [key] = value }));
+        Assert.Contains(named, error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(value, error.Message, StringComparison.Ordinal);
     }
 
     [Fact(Timeout = Timeout)]
