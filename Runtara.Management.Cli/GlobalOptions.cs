@@ -10,6 +10,8 @@ public sealed class GlobalOptions
 
     public Option<string?> Tenant { get; } = new("--tenant", "-t") { Description = "Tenant id (env RUNTARA_TENANT_ID)", Recursive = true };
 
+    public Option<string?> ApiKey { get; } = new("--api-key") { Description = "API key of the environment (env RUNTARA_API_KEY; a local environment writes one to <data>/security/admin.apikey)", Recursive = true };
+
     public Option<string?> PinnedCert { get; } = new("--pinned-cert") { Description = "PEM certificate of the environment to trust (env RUNTARA_TLS_PINNED_CERT)", Recursive = true };
 
     public Option<string?> CaCert { get; } = new("--ca-cert") { Description = "PEM CA bundle to trust (env RUNTARA_TLS_CA_CERT)", Recursive = true };
@@ -26,6 +28,7 @@ public sealed class GlobalOptions
     {
         command.Options.Add(Address);
         command.Options.Add(Tenant);
+        command.Options.Add(ApiKey);
         command.Options.Add(PinnedCert);
         command.Options.Add(CaCert);
         command.Options.Add(ServerName);
@@ -40,6 +43,7 @@ public sealed class GlobalOptions
         var options = ManagementClientOptions.FromEnvironment();
         options.Address = result.GetValue(Address) ?? options.Address;
         options.TenantId = result.GetValue(Tenant) ?? options.TenantId;
+        options.ApiKey = result.GetValue(ApiKey) ?? options.ApiKey;
         options.PinnedCertificatePath = result.GetValue(PinnedCert) ?? options.PinnedCertificatePath;
         options.CaCertificatePath = result.GetValue(CaCert) ?? options.CaCertificatePath;
         options.ServerName = result.GetValue(ServerName) ?? options.ServerName;

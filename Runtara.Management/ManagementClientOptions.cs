@@ -39,13 +39,22 @@ public sealed class ManagementClientOptions
     /// <summary>Deadline of each call (SPEC: 30 s); long operations (stop, uploads) extend it themselves.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// The API key presented on every call (<c>RUNTARA_API_KEY</c>); the environment refuses calls
+    /// without one. Scoped keys only reach their tenants. Never logged. When empty and
+    /// <see cref="PinnedCertificatePath"/> is an environment's development certificate
+    /// (<c>&lt;data&gt;/tls/runtara-dev.crt</c>), the key it generated in <c>&lt;data&gt;/security/admin.apikey</c>
+    /// is used (local runs). See docs/security.md.
+    /// </summary>
+    public string? ApiKey { get; set; }
+
     /// <summary>Tenant used by calls that take a tenant when none is given.</summary>
     public string? TenantId { get; set; }
 
     /// <summary>
     /// Reads <c>RUNTARA_ENVIRONMENT_ADDR</c>, <c>RUNTARA_SERVER_NAME</c>, <c>RUNTARA_TRANSPORT</c>,
     /// <c>RUNTARA_TLS_PINNED_CERT</c>, <c>RUNTARA_TLS_CA_CERT</c>, <c>RUNTARA_SKIP_CERT_VERIFICATION</c>,
-    /// <c>RUNTARA_CONNECT_TIMEOUT_MS</c>, <c>RUNTARA_REQUEST_TIMEOUT_MS</c> and <c>RUNTARA_TENANT_ID</c>.
+    /// <c>RUNTARA_CONNECT_TIMEOUT_MS</c>, <c>RUNTARA_REQUEST_TIMEOUT_MS</c>, <c>RUNTARA_TENANT_ID</c> and <c>RUNTARA_API_KEY</c>.
     /// An unparseable number is a configuration error naming the variable.
     /// </summary>
     public static ManagementClientOptions FromEnvironment(Func<string, string?>? read = null)
@@ -61,6 +70,7 @@ public sealed class ManagementClientOptions
         options.PinnedCertificatePath = NullIfEmpty(read("RUNTARA_TLS_PINNED_CERT"));
         options.CaCertificatePath = NullIfEmpty(read("RUNTARA_TLS_CA_CERT"));
         options.TenantId = NullIfEmpty(read("RUNTARA_TENANT_ID"));
+        options.ApiKey = NullIfEmpty(read("RUNTARA_API_KEY"));
         options.SkipCertificateVerification = read("RUNTARA_SKIP_CERT_VERIFICATION") is { } skip
             && (skip.Equals("true", StringComparison.OrdinalIgnoreCase) || skip == "1");
         if (read("RUNTARA_TRANSPORT") is { Length: > 0 } transport)

@@ -34,6 +34,7 @@ public sealed class RuntaraManagementClient : IAsyncDisposable
                     ConnectTimeout = options.ConnectTimeout,
                     DefaultDeadline = options.RequestTimeout,
                     MaxConnections = 16,
+                    CredentialProvider = (options.ApiKey is { Length: > 0 } ? options.ApiKey : DevelopmentSecrets.ApiKeyNextTo(options.PinnedCertificatePath)) is { } apiKey ? () => apiKey : null,
                     Tls = new ClientTlsOptions
                     {
                         ServerName = options.ServerName,

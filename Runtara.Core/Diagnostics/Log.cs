@@ -53,4 +53,7 @@ internal static partial class Log
     // 2300–2399: management protocol
     [LoggerMessage(2300, LogLevel.Information, "Signal {SignalType} stored for instance {InstanceId}", EventName = "SignalSent")]
     public static partial void SignalSent(ILogger logger, string instanceId, string signalType);
+
+    [LoggerMessage(2600, LogLevel.Information, "Token keys: {Count} key(s), signing with '{SigningKeyId}', from {Source}", EventName = "TokenKeysLoaded")]
+    public static partial void TokenKeysLoaded(ILogger logger, int count, string signingKeyId, string source);
 }

@@ -7,11 +7,13 @@ using Runtara.Core.Events;
 using Runtara.Core.Hosting;
 using Runtara.Core.Instances;
 using Runtara.Core.Rpc;
+using Runtara.Core.Security;
 using Runtara.Core.Signals;
 using Runtara.Core.Sleep;
 using Runtara.Core.Storage;
 using Runtara.Core.Storage.Postgres;
 using Runtara.Core.Storage.Sqlite;
+using Runtara.Protocol.Security;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -44,6 +46,9 @@ public static class CoreHostingExtensions
             .Validate(o => o.InProcessSleepThreshold >= TimeSpan.Zero, $"{CoreOptions.SectionName}:InProcessSleepThreshold must not be negative.")
             .Validate(o => o.ActivityWriteInterval >= TimeSpan.Zero, $"{CoreOptions.SectionName}:ActivityWriteInterval must not be negative.")
             .Validate(o => o.InstancePort == 0 || o.InstancePort != o.ManagementPort, $"{CoreOptions.SectionName}:InstancePort and ManagementPort must differ.")
+            .Validate(o => o.InstanceTokenLifetime > TimeSpan.Zero, $"{CoreOptions.SectionName}:InstanceTokenLifetime must be positive.")
+            .Validate(o => o.RequestReadTimeout > TimeSpan.Zero, $"{CoreOptions.SectionName}:RequestReadTimeout must be positive.")
+            .Validate(o => !o.ManagementRequireClientCertificate || !string.IsNullOrWhiteSpace(o.ManagementClientCaCertificatePath), $"{CoreOptions.SectionName}:ManagementClientCaCertificatePath is required when ManagementRequireClientCertificate is true.")
             .Validate(o => System.Net.IPAddress.TryParse(o.BindAddress, out _), $"{CoreOptions.SectionName}:BindAddress must be an IP address (e.g. 127.0.0.1, 0.0.0.0 or ::).")
             .ValidateOnStart();
         if (configure is not null)
@@ -59,6 +64,9 @@ public static class CoreHostingExtensions
         services.AddSingleton<SignalService>();
         services.AddSingleton<SleepService>();
         services.AddSingleton<EventService>();
+        services.AddSingleton(CreateKeyRing);
+        services.AddSingleton<InstanceAuthenticator>();
+        services.AddSingleton<ManagementAuthenticator>();
         services.AddSingleton<InstanceRpcHandler>();
         services.AddSingleton<ManagementRpcHandler>();
         services.AddSingleton<CoreServer>();
@@ -66,6 +74,14 @@ public static class CoreHostingExtensions
         services.AddHostedService<InstanceStatusGauge>();
         services.AddHealthChecks().AddCheck<StorageHealthCheck>("core-storage");
         return builder;
+    }
+
+    private static TokenKeyRing CreateKeyRing(IServiceProvider services)
+    {
+        var options = services.GetRequiredService<IOptions<CoreOptions>>().Value;
+        var ring = TokenKeyRingLoader.Load(options.Security, $"{CoreOptions.SectionName}:Security", options.ResolveDataDirectory(), out var source);
+        Runtara.Core.Diagnostics.Log.TokenKeysLoaded(services.GetRequiredService<ILoggerFactory>().CreateLogger("Runtara.Core.Security"), ring.KeyIds.Count, ring.SigningKeyId, source);
+        return ring;
     }
 
     private static ICoreStore CreateStore(IServiceProvider services)

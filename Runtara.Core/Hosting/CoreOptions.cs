@@ -89,6 +89,34 @@ public sealed class CoreOptions
     /// </summary>
     public ServerTlsOptions Tls { get; set; } = new();
 
+    /// <summary>
+    /// Keys that verify instance tokens (instance protocol) and the environment's service tokens
+    /// (management protocol): <c>Runtara:Core:Security:Keys:&lt;id&gt;</c>, <c>SigningKeyId</c>, or a
+    /// <c>KeyFile</c> (default <c>&lt;data&gt;/security/runtara.keys</c>, generated on first start).
+    /// The environment must hold the same keys. See docs/security.md.
+    /// </summary>
+    public TokenKeyOptions Security { get; set; } = new();
+
+    /// <summary>Lifetime of the instance tokens the core hands out on RenewCredential (default 1 h).</summary>
+    public TimeSpan InstanceTokenLifetime { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>RPCs one connection may make per second on either port; more get RESOURCE_EXHAUSTED. 0 = no limit.</summary>
+    [Range(0, int.MaxValue)]
+    public int MaxRequestsPerSecondPerConnection { get; set; } = 50_000;
+
+    /// <summary>Concurrent RPCs per QUIC connection.</summary>
+    [Range(1, 65535)]
+    public int MaxConcurrentStreamsPerConnection { get; set; } = 1_000;
+
+    /// <summary>Once a request has begun, its frame must arrive within this time or the connection is closed (slow-client protection).</summary>
+    public TimeSpan RequestReadTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Mutual TLS on the management port: the environment must present a certificate trusted by <see cref="ManagementClientCaCertificatePath"/>.</summary>
+    public bool ManagementRequireClientCertificate { get; set; }
+
+    /// <summary>PEM CA (or exact certificates) trusted for client certificates on the management port.</summary>
+    public string? ManagementClientCaCertificatePath { get; set; }
+
     /// <summary>The data directory as an absolute path.</summary>
     public string ResolveDataDirectory() => Path.GetFullPath(DataDirectory, Directory.GetCurrentDirectory());
 }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Runtara.Core.Diagnostics;
 using Runtara.Core.Rpc;
+using Runtara.Core.Security;
 using Runtara.Core.Storage;
 using Runtara.Protocol.Rpc;
 using Runtara.Protocol.Security;
@@ -21,6 +22,8 @@ internal sealed class CoreServer(
     ICoreStore store,
     InstanceRpcHandler instanceHandler,
     ManagementRpcHandler managementHandler,
+    InstanceAuthenticator instanceAuthenticator,
+    ManagementAuthenticator managementAuthenticator,
     IOptions<CoreOptions> options,
     ILoggerFactory loggerFactory) : IHostedService, IAsyncDisposable
 {
@@ -51,8 +54,17 @@ internal sealed class CoreServer(
 
         // One certificate for both ports.
         _certificate = CertificateLoader.LoadServerCertificate(tls);
-        _instanceServer = new(ServerOptions(_options.InstancePort, tls), instanceHandler, loggerFactory.CreateLogger("Runtara.Core.InstanceProtocol"), _certificate);
-        _managementServer = new(ServerOptions(_options.ManagementPort, tls), managementHandler, loggerFactory.CreateLogger("Runtara.Core.ManagementProtocol"), _certificate);
+        var managementTls = new ServerTlsOptions
+        {
+            CertificatePath = tls.CertificatePath,
+            KeyPath = tls.KeyPath,
+            Password = tls.Password,
+            DevelopmentCertificateDirectory = tls.DevelopmentCertificateDirectory,
+            RequireClientCertificate = _options.ManagementRequireClientCertificate,
+            ClientCaCertificatePath = _options.ManagementClientCaCertificatePath,
+        };
+        _instanceServer = new(ServerOptions(_options.InstancePort, tls), instanceHandler, loggerFactory.CreateLogger("Runtara.Core.InstanceProtocol"), _certificate, instanceAuthenticator);
+        _managementServer = new(ServerOptions(_options.ManagementPort, managementTls), managementHandler, loggerFactory.CreateLogger("Runtara.Core.ManagementProtocol"), _certificate, managementAuthenticator);
         await _instanceServer.StartAsync(cancellationToken).ConfigureAwait(false);
         await _managementServer.StartAsync(cancellationToken).ConfigureAwait(false);
 
@@ -101,5 +113,8 @@ internal sealed class CoreServer(
         MaxConnections = _options.MaxConnections,
         MaxFrameSize = _options.MaxFrameSize,
         ShutdownTimeout = _options.ShutdownTimeout,
+        MaxRequestsPerSecondPerConnection = _options.MaxRequestsPerSecondPerConnection,
+        MaxConcurrentStreamsPerConnection = _options.MaxConcurrentStreamsPerConnection,
+        RequestReadTimeout = _options.RequestReadTimeout,
     };
 }

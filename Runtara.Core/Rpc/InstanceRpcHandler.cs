@@ -4,10 +4,13 @@ using Runtara.Core.Checkpoints;
 using Runtara.Core.Diagnostics;
 using Runtara.Core.Events;
 using Runtara.Core.Instances;
+using Microsoft.Extensions.Options;
+using Runtara.Core.Hosting;
 using Runtara.Core.Signals;
 using Runtara.Core.Sleep;
 using Runtara.Protocol.Instance;
 using Runtara.Protocol.Rpc;
+using Runtara.Protocol.Security;
 
 namespace Runtara.Core.Rpc;
 
@@ -22,6 +25,9 @@ internal sealed class InstanceRpcHandler(
     SignalService signals,
     SleepService sleeper,
     EventService events,
+    TokenKeyRing keys,
+    TimeProvider time,
+    IOptions<CoreOptions> options,
     ILogger<InstanceRpcHandler> logger) : IRpcHandler<RpcRequest, RpcResponse>
 {
     public async ValueTask<RpcReply<RpcResponse>> HandleAsync(RpcServerCall<RpcRequest> call, CancellationToken cancellationToken)
@@ -139,6 +145,25 @@ internal sealed class InstanceRpcHandler(
                         attempt.InstanceId, attempt.CheckpointId, checked((int)Math.Min(attempt.AttemptNumber, int.MaxValue)),
                         attempt.HasErrorMessage ? attempt.ErrorMessage : null, cancellationToken).ConfigureAwait(false);
                     return RpcReply<RpcResponse>.None;
+                }
+
+            case RpcRequest.RequestOneofCase.RenewCredential:
+                {
+                    // The authenticator admitted the call; the presented token is read again here (not
+                    // from the connection, which concurrent QUIC streams may share with other tokens).
+                    if (!keys.TryVerify(request.Credential, time.GetUtcNow(), out var claims, out var failure))
+                    {
+                        throw new RpcException(RpcErrorCodes.Unauthenticated, failure);
+                    }
+
+                    if (claims!.Kind != TokenKind.Instance)
+                    {
+                        throw new RpcException(RpcErrorCodes.PermissionDenied, "only an instance token can be renewed");
+                    }
+
+                    var expires = time.GetUtcNow() + options.Value.InstanceTokenLifetime;
+                    var renewed = keys.Mint(TokenKind.Instance, claims.Subject, claims.TenantId, expires);
+                    return new RpcResponse { RenewCredential = new RenewCredentialResponse { Credential = renewed, ExpiresAtMs = expires.ToUnixTimeMilliseconds() } };
                 }
 
             default:

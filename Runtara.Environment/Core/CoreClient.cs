@@ -2,6 +2,7 @@ using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Runtara.Environment.Hosting;
+using Runtara.Environment.Security;
 using Runtara.Protocol.Management;
 using Runtara.Protocol.Rpc;
 
@@ -12,9 +13,10 @@ internal sealed class CoreClient : ICoreClient, IAsyncDisposable
 {
     private readonly RpcClient<RpcRequest, RpcResponse> _client;
 
-    public CoreClient(IOptions<EnvironmentOptions> options, ILogger<CoreClient> logger)
+    public CoreClient(IOptions<EnvironmentOptions> options, TokenIssuer tokens, ILogger<CoreClient> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(tokens);
         var settings = options.Value;
         _client = new RpcClient<RpcRequest, RpcResponse>(
             new RpcClientOptions
@@ -25,6 +27,7 @@ internal sealed class CoreClient : ICoreClient, IAsyncDisposable
                 ConnectTimeout = TimeSpan.FromSeconds(5),
                 DefaultDeadline = TimeSpan.FromSeconds(30),
                 MaxConnections = 64,
+                CredentialProvider = tokens.ServiceToken,
             },
             logger);
     }

@@ -67,4 +67,10 @@ internal static partial class Log
 
     [LoggerMessage(5305, LogLevel.Warning, "Wake-up of instance {InstanceId} failed: {Message}", EventName = "WakeFailed")]
     public static partial void WakeFailed(ILogger logger, string instanceId, string message);
+
+    [LoggerMessage(5600, LogLevel.Information, "Token keys: {Count} key(s), signing with '{SigningKeyId}', from {Source}", EventName = "TokenKeysLoaded")]
+    public static partial void TokenKeysLoaded(ILogger logger, int count, string signingKeyId, string source);
+
+    [LoggerMessage(5601, LogLevel.Information, "API keys: {Count} accepted, from {Source}", EventName = "ApiKeysLoaded")]
+    public static partial void ApiKeysLoaded(ILogger logger, int count, string source);
 }

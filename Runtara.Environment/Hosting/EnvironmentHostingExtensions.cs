@@ -1,12 +1,16 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Runtara.Environment;
+using Runtara.Protocol.Security;
 using Runtara.Environment.Core;
 using Runtara.Environment.Hosting;
 using Runtara.Environment.Images;
 using Runtara.Environment.Instances;
 using Runtara.Environment.Rpc;
 using Runtara.Environment.Runner;
+using Runtara.Environment.Security;
 using Runtara.Environment.Storage;
 using Runtara.Environment.Storage.Postgres;
 using Runtara.Environment.Storage.Sqlite;
@@ -56,6 +60,29 @@ public static class EnvironmentHostingExtensions
             return string.IsNullOrWhiteSpace(settings.PostgresConnectionString)
                 ? new SqliteEnvironmentStore(Path.Combine(settings.ResolveDataDirectory(), "environment.db"))
                 : new PostgresEnvironmentStore(settings.PostgresConnectionString);
+        });
+        services.TryAddSingleton(sp =>
+        {
+            var settings = sp.GetRequiredService<IOptions<EnvironmentOptions>>().Value;
+            var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger("Runtara.Environment.Security");
+            var keyOptions = settings.Security;
+            if (keyOptions.Keys.Count == 0 && string.IsNullOrWhiteSpace(keyOptions.KeyFile)
+                && DevelopmentSecrets.KeyFileNextTo(settings.CoreTls.PinnedCertificatePath) is { } coreKeys)
+            {
+                // Zero set-up: pinning the core's development certificate, use the keys it generated next to it.
+                keyOptions = new TokenKeyOptions { KeyFile = coreKeys };
+            }
+
+            var keys = TokenKeyRingLoader.Load(keyOptions, $"{EnvironmentOptions.SectionName}:Security", settings.ResolveDataDirectory(), out var source);
+            Log.TokenKeysLoaded(logger, keys.KeyIds.Count, keys.SigningKeyId, source);
+            return new TokenIssuer(keys, sp.GetRequiredService<TimeProvider>(), settings.InstanceTokenLifetime, settings.ServiceTokenLifetime);
+        });
+        services.TryAddSingleton(sp =>
+        {
+            var settings = sp.GetRequiredService<IOptions<EnvironmentOptions>>().Value;
+            var keys = ApiKeyLoader.Load(settings, out var source);
+            Log.ApiKeysLoaded(sp.GetRequiredService<ILoggerFactory>().CreateLogger("Runtara.Environment.Security"), keys.Count, source);
+            return new ApiKeyAuthenticator(keys);
         });
         services.TryAddSingleton<ICoreClient, CoreClient>();
         services.TryAddSingleton<IInstanceRunner, ProcessRunner>();

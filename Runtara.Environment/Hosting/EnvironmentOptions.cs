@@ -110,6 +110,59 @@ public sealed class EnvironmentOptions
     /// <summary>How long a graceful stop waits for in-flight RPCs.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Keys that sign instance tokens (handed to instances as <c>RUNTARA_INSTANCE_TOKEN</c>) and the
+    /// service token presented to the core: <c>Runtara:Environment:Security:Keys:&lt;id&gt;</c>,
+    /// <c>SigningKeyId</c>, or a <c>KeyFile</c> (default <c>&lt;data&gt;/security/runtara.keys</c>).
+    /// Must hold the core's keys. See docs/security.md.
+    /// </summary>
+    public TokenKeyOptions Security { get; set; } = new();
+
+    /// <summary>
+    /// API keys of the environment protocol by name: <c>ApiKeys:&lt;name&gt;:Key</c> (the secret, at least
+    /// 16 characters) and <c>ApiKeys:&lt;name&gt;:Tenants</c> (the tenants it may touch; <c>*</c> for all).
+    /// When none is configured, one all-tenant key is generated into <see cref="ApiKeyFile"/>.
+    /// </summary>
+    public Dictionary<string, ApiKeyOptions> ApiKeys { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Where the generated all-tenant API key is kept when <see cref="ApiKeys"/> is empty (default <c>&lt;data&gt;/security/admin.apikey</c>).</summary>
+    public string? ApiKeyFile { get; set; }
+
+    /// <summary>Lifetime of the instance tokens minted at launch; instances renew them at the core before they expire (default 1 h).</summary>
+    public TimeSpan InstanceTokenLifetime { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Lifetime of the service token the environment presents to the core; re-minted at half-life (default 10 min).</summary>
+    public TimeSpan ServiceTokenLifetime { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Open connections to the environment protocol; more are refused with RESOURCE_EXHAUSTED.</summary>
+    [Range(1, 1_000_000)]
+    public int MaxConnections { get; set; } = 10_000;
+
+    /// <summary>Largest RPC frame payload, in bytes (default 64 MiB; images larger than that are streamed in chunks).</summary>
+    [Range(64 * 1024, 64 * 1024 * 1024)]
+    public int MaxFrameSize { get; set; } = 64 * 1024 * 1024;
+
+    /// <summary>Concurrent RPCs per QUIC connection.</summary>
+    [Range(1, 65535)]
+    public int MaxConcurrentStreamsPerConnection { get; set; } = 1_000;
+
+    /// <summary>RPCs one connection may make per second; more get RESOURCE_EXHAUSTED. 0 = no limit.</summary>
+    [Range(0, int.MaxValue)]
+    public int MaxRequestsPerSecondPerConnection { get; set; } = 10_000;
+
+    /// <summary>Once a request has begun, its frame must arrive within this time or the connection is closed (slow-client protection).</summary>
+    public TimeSpan RequestReadTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>The data directory as an absolute path.</summary>
     public string ResolveDataDirectory() => Path.GetFullPath(DataDirectory, Directory.GetCurrentDirectory());
+}
+
+/// <summary>One API key of the environment protocol.</summary>
+public sealed class ApiKeyOptions
+{
+    /// <summary>The secret the client presents (<c>--api-key</c>, <c>RUNTARA_API_KEY</c>).</summary>
+    public string Key { get; set; } = string.Empty;
+
+    /// <summary>Tenants this key may act for; <c>*</c> means every tenant.</summary>
+    public List<string> Tenants { get; set; } = [];
 }

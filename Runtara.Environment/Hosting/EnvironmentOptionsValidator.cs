@@ -29,6 +29,27 @@ internal sealed class EnvironmentOptionsValidator : IValidateOptions<Environment
         CheckPositive(options.CleanupInterval, "CleanupInterval", failures);
         CheckPositive(options.RunRetention, "RunRetention", failures);
         CheckPositive(options.ProcessSampleInterval, "ProcessSampleInterval", failures);
+        CheckPositive(options.InstanceTokenLifetime, "InstanceTokenLifetime", failures);
+        CheckPositive(options.ServiceTokenLifetime, "ServiceTokenLifetime", failures);
+        CheckPositive(options.RequestReadTimeout, "RequestReadTimeout", failures);
+        foreach (var (keyName, key) in options.ApiKeys)
+        {
+            if (key.Key.Length < 16)
+            {
+                failures.Add($"{Prefix}ApiKeys:{keyName}:Key must be at least 16 characters.");
+            }
+
+            if (key.Tenants.Count == 0 || key.Tenants.Any(string.IsNullOrWhiteSpace))
+            {
+                failures.Add($"{Prefix}ApiKeys:{keyName}:Tenants must list at least one tenant (or *).");
+            }
+        }
+
+        if (options.ApiKeys.Values.Select(k => k.Key).Distinct(StringComparer.Ordinal).Count() != options.ApiKeys.Count)
+        {
+            failures.Add($"{Prefix}ApiKeys: two keys have the same secret.");
+        }
+
         if (options.InstanceHeartbeatIntervalMs is < 0)
         {
             failures.Add($"{Prefix}InstanceHeartbeatIntervalMs must be 0 (off) or positive.");

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Runtara.Environment.Instances;
+using Runtara.Environment.Security;
 using Runtara.Environment.Storage;
 using Runtara.Environment.Storage.Sqlite;
 using Runtara.Protocol.Environment;
@@ -19,6 +20,7 @@ internal sealed class EnvironmentServer(
     IEnvironmentStore store,
     InstanceSupervisor supervisor,
     IRpcHandler<RpcRequest, RpcResponse> handler,
+    ApiKeyAuthenticator authenticator,
     IOptions<EnvironmentOptions> options,
     ILoggerFactory loggerFactory) : IHostedService, IAsyncDisposable
 {
@@ -50,9 +52,16 @@ internal sealed class EnvironmentServer(
                 Transport = _options.Transport,
                 Tls = tls,
                 ShutdownTimeout = _options.ShutdownTimeout,
+                MaxConnections = _options.MaxConnections,
+                MaxFrameSize = _options.MaxFrameSize,
+                MaxConcurrentStreamsPerConnection = _options.MaxConcurrentStreamsPerConnection,
+                MaxRequestsPerSecondPerConnection = _options.MaxRequestsPerSecondPerConnection,
+                RequestReadTimeout = _options.RequestReadTimeout,
             },
             handler,
-            loggerFactory.CreateLogger<RpcServer<RpcRequest, RpcResponse>>());
+            loggerFactory.CreateLogger<RpcServer<RpcRequest, RpcResponse>>(),
+            certificate: null,
+            authenticator);
         await _server.StartAsync(cancellationToken).ConfigureAwait(false);
 
         var storage = store is SqliteEnvironmentStore sqlite ? $"sqlite:{sqlite.Path}" : "postgresql";

@@ -11,6 +11,7 @@ using Runtara.Environment.Diagnostics;
 using Runtara.Environment.Hosting;
 using Runtara.Environment.Images;
 using Runtara.Environment.Runner;
+using Runtara.Environment.Security;
 using Runtara.Environment.Storage;
 using CoreStatus = Runtara.Protocol.Management.InstanceStatus;
 
@@ -32,6 +33,7 @@ internal sealed class InstanceSupervisor : IAsyncDisposable
     private readonly ICoreClient _core;
     private readonly IInstanceRunner _runner;
     private readonly ImageService _images;
+    private readonly TokenIssuer _tokens;
     private readonly EnvironmentOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -40,7 +42,7 @@ internal sealed class InstanceSupervisor : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
 
     public InstanceSupervisor(
-        IEnvironmentStore store, ICoreClient core, IInstanceRunner runner, ImageService images,
+        IEnvironmentStore store, ICoreClient core, IInstanceRunner runner, ImageService images, TokenIssuer tokens,
         IOptions<EnvironmentOptions> options, TimeProvider time, ILogger<InstanceSupervisor> logger, IHostApplicationLifetime? lifetime = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -48,6 +50,7 @@ internal sealed class InstanceSupervisor : IAsyncDisposable
         _core = core;
         _runner = runner;
         _images = images;
+        _tokens = tokens;
         _options = options.Value;
         _time = time;
         _logger = logger;
@@ -458,6 +461,8 @@ internal sealed class InstanceSupervisor : IAsyncDisposable
 
         variables["RUNTARA_INSTANCE_ID"] = run.InstanceId;
         variables["RUNTARA_TENANT_ID"] = run.TenantId;
+        // Set after the custom variables, so a request can never choose the credential (docs/security.md).
+        variables["RUNTARA_INSTANCE_TOKEN"] = _tokens.MintInstanceToken(run.InstanceId, run.TenantId);
         variables["RUNTARA_SERVER_ADDR"] = _options.CoreInstanceAddress ?? "127.0.0.1:8001";
         variables["RUNTARA_TRANSPORT"] = _options.Transport.ToString().ToLowerInvariant();
         variables["RUNTARA_INPUT_PATH"] = directory.InputPath;

@@ -42,6 +42,12 @@ internal static partial class Log
     [LoggerMessage(1021, LogLevel.Warning, "One-way RPC {Service}/{Method} failed: {Code} {Message}", EventName = "OneWayFailed")]
     public static partial void OneWayFailed(ILogger logger, string service, string method, string code, string message);
 
+    [LoggerMessage(1022, LogLevel.Information, "RPC {Service}/{Method} from {RemoteEndPoint} refused: {Code} {Reason}", EventName = "CallRefused")]
+    public static partial void CallRefused(ILogger logger, string service, string method, EndPoint remoteEndPoint, string code, string reason);
+
+    [LoggerMessage(1015, LogLevel.Warning, "Connection from {RemoteEndPoint} closed: a request frame did not arrive within {Timeout}", EventName = "RequestReadTimedOut")]
+    public static partial void RequestReadTimedOut(ILogger logger, EndPoint remoteEndPoint, TimeSpan timeout);
+
     [LoggerMessage(1030, LogLevel.Warning, "Certificate verification is DISABLED for {Address} (DangerousSkipCertificateVerification): the connection is not protected against impersonation", EventName = "CertificateVerificationDisabled")]
     public static partial void CertificateVerificationDisabled(ILogger logger, string address);
 }

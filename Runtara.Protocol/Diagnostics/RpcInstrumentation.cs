@@ -28,6 +28,12 @@ internal static class RpcInstrumentation
     public static readonly Counter<long> FrameErrors = Meter.CreateCounter<long>(
         "runtara.rpc.server.frame_errors", unit: "{frame}", description: "Malformed, oversize or unexpected frames received.");
 
+    public static readonly Counter<long> RateLimited = Meter.CreateCounter<long>(
+        "runtara.rpc.server.rate_limited", unit: "{call}", description: "RPCs refused by the per-connection rate limit.");
+
+    public static readonly Counter<long> AuthFailures = Meter.CreateCounter<long>(
+        "runtara.rpc.server.auth_failures", unit: "{call}", description: "RPCs refused as UNAUTHENTICATED or PERMISSION_DENIED.");
+
     public static TagList Tags(string service, string method, string? errorCode)
     {
         var tags = new TagList

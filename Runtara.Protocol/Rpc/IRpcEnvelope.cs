@@ -34,6 +34,9 @@ public interface IRpcRequest<TSelf> : IMessage<TSelf>, IBufferMessage
     /// <summary>W3C tracestate of the caller's span (field 101).</summary>
     string Tracestate { get; set; }
 
+    /// <summary>The caller's credential (field 102): an instance or service token, or an API key (docs/security.md).</summary>
+    string Credential { get; set; }
+
     /// <summary>The name of the request set in the oneof (e.g. <c>Checkpoint</c>); empty when none is set.</summary>
     string MethodName { get; }
 

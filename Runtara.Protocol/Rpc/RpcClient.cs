@@ -161,6 +161,10 @@ public sealed class RpcClient<TRequest, TResponse> : IAsyncDisposable
         var context = activity ?? Activity.Current;
         request.Traceparent = context?.Id ?? string.Empty;
         request.Tracestate = context?.TraceStateString ?? string.Empty;
+        if (request.Credential.Length == 0 && _options.CredentialProvider?.Invoke() is { Length: > 0 } credential)
+        {
+            request.Credential = credential;
+        }
 
         var effectiveDeadline = deadline ?? _options.DefaultDeadline;
         using var deadlineSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

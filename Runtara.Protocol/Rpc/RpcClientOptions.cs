@@ -43,4 +43,10 @@ public sealed class RpcClientOptions
     /// <summary>Largest frame payload sent or accepted (default 64 MiB).</summary>
     [Range(1024, int.MaxValue)]
     public int MaxFrameSize { get; set; } = FrameCodec.DefaultMaxPayloadSize;
+
+    /// <summary>
+    /// Supplies the credential put into every request envelope that does not carry its own (field
+    /// 102; docs/security.md). Called per call, so a renewed token is picked up at once.
+    /// </summary>
+    public Func<string?>? CredentialProvider { get; set; }
 }

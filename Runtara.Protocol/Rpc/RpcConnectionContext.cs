@@ -11,6 +11,10 @@ namespace Runtara.Protocol.Rpc;
 public sealed class RpcConnectionContext
 {
     private object? _identity;
+    private VerifiedCredential? _verified;
+    private readonly Lock _rateLock = new();
+    private double _rateTokens = double.NaN;
+    private long _rateStamp;
 
     public RpcConnectionContext(long id, TransportKind transport, EndPoint remoteEndPoint)
     {
@@ -35,6 +39,49 @@ public sealed class RpcConnectionContext
         set => Volatile.Write(ref _identity, value);
     }
 
+    /// <summary>The identity verified for <paramref name="credential"/> on this connection, or null when it was not the last one verified.</summary>
+    internal RpcIdentity? CachedIdentity(string credential) =>
+        Volatile.Read(ref _verified) is { } verified && string.Equals(verified.Credential, credential, StringComparison.Ordinal) ? verified.Identity : null;
+
+    /// <summary>Remembers the last verified credential (one object, so concurrent QUIC streams see a consistent pair).</summary>
+    internal void RememberIdentity(string credential, RpcIdentity identity)
+    {
+        Volatile.Write(ref _verified, new VerifiedCredential(credential, identity));
+        Identity = identity;
+    }
+
+    /// <summary>Forgets the cached credential (e.g. after it expired).</summary>
+    internal void ForgetIdentity() => Volatile.Write(ref _verified, null);
+
+    /// <summary>Token bucket of the connection's RPC rate: <paramref name="perSecond"/> refilled per second, as many in a burst.</summary>
+    internal bool TryTakeRequest(int perSecond)
+    {
+        var now = System.Diagnostics.Stopwatch.GetTimestamp();
+        lock (_rateLock)
+        {
+            if (double.IsNaN(_rateTokens))
+            {
+                _rateTokens = perSecond;
+            }
+            else
+            {
+                var elapsed = (now - _rateStamp) / (double)System.Diagnostics.Stopwatch.Frequency;
+                _rateTokens = Math.Min(perSecond, _rateTokens + (elapsed * perSecond));
+            }
+
+            _rateStamp = now;
+            if (_rateTokens < 1)
+            {
+                return false;
+            }
+
+            _rateTokens -= 1;
+            return true;
+        }
+    }
+
     /// <summary>Per-connection state for handlers.</summary>
     public ConcurrentDictionary<string, object?> Items { get; } = new(StringComparer.Ordinal);
+
+    private sealed record VerifiedCredential(string Credential, RpcIdentity Identity);
 }

@@ -28,6 +28,7 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
 {
     private readonly RpcServerOptions _options;
     private readonly IRpcHandler<TRequest, TResponse> _handler;
+    private readonly IRpcAuthenticator<TRequest>? _authenticator;
     private readonly ILogger _logger;
     private readonly X509Certificate2 _certificate;
     private readonly List<ITransportListener> _listeners = [];
@@ -39,12 +40,14 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
     private int _openConnections;
     private int _state; // 0 new, 1 started, 2 stopped
 
-    public RpcServer(RpcServerOptions options, IRpcHandler<TRequest, TResponse> handler, ILogger? logger = null, X509Certificate2? certificate = null)
+    /// <param name="authenticator">Checks the credential in every request envelope before the handler runs; null serves unauthenticated (tests of the RPC layer only).</param>
+    public RpcServer(RpcServerOptions options, IRpcHandler<TRequest, TResponse> handler, ILogger? logger = null, X509Certificate2? certificate = null, IRpcAuthenticator<TRequest>? authenticator = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(handler);
         _options = options;
         _handler = handler;
+        _authenticator = authenticator;
         _logger = logger ?? NullLogger.Instance;
         _certificate = certificate ?? CertificateLoader.LoadServerCertificate(options.Tls);
     }
@@ -74,7 +77,7 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
 
         var resolved = TransportSupport.Resolve(_options.Transport);
         Log.TransportChosen(_logger, _options.Transport, resolved, TransportSupport.IsQuicSupported);
-        var tls = TlsDefaults.CreateServerOptions(_certificate);
+        var tls = TlsDefaults.CreateServerOptions(_certificate, _options.Tls);
         var endPoint = new IPEndPoint(IPAddress.Parse(_options.BindAddress), _options.Port);
 
         // TLS/TCP is always served, so every client can connect; QUIC joins on the same port number.
@@ -235,11 +238,13 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
 
     private async Task ServeSequentialAsync(ITransportConnection connection, RpcConnectionContext context)
     {
+        // One timer for the connection's request reads, re-armed per exchange (no allocation per RPC).
+        using var readTimeout = CancellationTokenSource.CreateLinkedTokenSource(_aborting.Token);
         while (await connection.AcceptStreamAsync(_stopping.Token).ConfigureAwait(false) is { } stream)
         {
             await using (stream.ConfigureAwait(false))
             {
-                if (!await ProcessExchangeAsync(stream, context).ConfigureAwait(false))
+                if (!await ProcessExchangeAsync(stream, context, readTimeout).ConfigureAwait(false))
                 {
                     return;
                 }
@@ -267,7 +272,8 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
             await Task.Yield();
             await using (stream.ConfigureAwait(false))
             {
-                await ProcessExchangeAsync(stream, context).ConfigureAwait(false);
+                using var readTimeout = CancellationTokenSource.CreateLinkedTokenSource(_aborting.Token);
+                await ProcessExchangeAsync(stream, context, readTimeout).ConfigureAwait(false);
             }
 
             inFlight.TryRemove(stream, out _);
@@ -275,7 +281,7 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
     }
 
     /// <summary>Runs one exchange; returns false when the connection must close (out of sync or broken).</summary>
-    private async Task<bool> ProcessExchangeAsync(IRpcStream stream, RpcConnectionContext context)
+    private async Task<bool> ProcessExchangeAsync(IRpcStream stream, RpcConnectionContext context, CancellationTokenSource readTimeout)
     {
         var token = _aborting.Token;
         try
@@ -283,7 +289,21 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
             Frame? read;
             try
             {
-                read = await stream.Reader.ReadAsync(token).ConfigureAwait(false);
+                // The exchange has begun (its first byte arrived): the whole request frame must follow
+                // within the read timeout, so a client that sends part of a frame and stalls is cut off.
+                readTimeout.CancelAfter(_options.RequestReadTimeout);
+                read = await stream.Reader.ReadAsync(readTimeout.Token).ConfigureAwait(false);
+                if (!readTimeout.TryReset())
+                {
+                    return false;
+                }
+            }
+            catch (OperationCanceledException) when (readTimeout.IsCancellationRequested && !token.IsCancellationRequested)
+            {
+                RpcInstrumentation.FrameErrors.Add(1);
+                Log.RequestReadTimedOut(_logger, context.RemoteEndPoint, _options.RequestReadTimeout);
+                stream.Abort();
+                return false;
             }
             catch (FrameException ex)
             {
@@ -373,6 +393,7 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
         string? errorCode = null;
         try
         {
+            Admit(request, context);
             reply = await _handler.HandleAsync(new RpcServerCall<TRequest>(request, method, context, body), token).ConfigureAwait(false);
         }
         catch (RuntaraException ex)
@@ -421,6 +442,48 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
         // reading the rest keeps the connection in sync and avoids a reset that would destroy the
         // answer before the client reads it.
         return body is null || body.Completed || await DrainAsync(body, token).ConfigureAwait(false);
+    }
+
+    /// <summary>The connection's rate limit, then the credential: verified when it changed, checked for expiry, and authorized for this call.</summary>
+    private void Admit(TRequest request, RpcConnectionContext context)
+    {
+        var rate = _options.MaxRequestsPerSecondPerConnection;
+        if (rate > 0 && !context.TryTakeRequest(rate))
+        {
+            RpcInstrumentation.RateLimited.Add(1);
+            throw new RpcException(RpcErrorCodes.ResourceExhausted, $"this connection exceeded {rate} RPCs per second; slow down or spread the load over more connections");
+        }
+
+        if (_authenticator is null)
+        {
+            return;
+        }
+
+        var credential = request.Credential;
+        var identity = context.CachedIdentity(credential);
+        try
+        {
+            if (identity is null)
+            {
+                identity = _authenticator.Authenticate(credential);
+                context.RememberIdentity(credential, identity);
+            }
+
+            if (identity.ExpiresAtMs != long.MaxValue && identity.ExpiresAtMs <= DateTimeOffset.UtcNow.ToUnixTimeMilliseconds())
+            {
+                context.ForgetIdentity();
+                throw new RpcException(RpcErrorCodes.Unauthenticated, $"the credential of {identity} expired at {DateTimeOffset.FromUnixTimeMilliseconds(identity.ExpiresAtMs):O}; renew it");
+            }
+
+            _authenticator.Authorize(identity, request);
+        }
+        catch (RpcException ex)
+        {
+            // The code and the identity's description only: never the credential.
+            RpcInstrumentation.AuthFailures.Add(1);
+            Log.CallRefused(_logger, ServiceName, request.MethodName, context.RemoteEndPoint, ex.Code, ex.Message);
+            throw;
+        }
     }
 
     private static async Task<bool> DrainAsync(FramedBodyReadStream body, CancellationToken token)

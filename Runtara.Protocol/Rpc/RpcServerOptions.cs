@@ -37,6 +37,19 @@ public sealed class RpcServerOptions
     [Range(1, 65535)]
     public int MaxConcurrentStreamsPerConnection { get; set; } = 1_000;
 
+    /// <summary>
+    /// RPCs one connection may make per second (a token bucket refilled at this rate, holding as
+    /// many); more are answered RESOURCE_EXHAUSTED. 0 disables the limit.
+    /// </summary>
+    [Range(0, int.MaxValue)]
+    public int MaxRequestsPerSecondPerConnection { get; set; } = 50_000;
+
+    /// <summary>
+    /// Once the first byte of a request has arrived, the rest of its frame must arrive within this
+    /// time, or the connection is closed (a client that sends a partial frame and stalls holds nothing).
+    /// </summary>
+    public TimeSpan RequestReadTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Time allowed for a TLS handshake.</summary>
     public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
 

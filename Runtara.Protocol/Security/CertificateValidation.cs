@@ -47,6 +47,37 @@ internal static class CertificateValidation
         return null;
     }
 
+    /// <summary>
+    /// The server's check of a client certificate (mutual TLS): it must equal a certificate in
+    /// <paramref name="trustedPath"/> or chain to one of them.
+    /// </summary>
+    public static RemoteCertificateValidationCallback CreateClientCertificateCallback(string trustedPath)
+    {
+        var roots = CertificateLoader.LoadCertificates(trustedPath);
+        var exact = roots.Select(c => c.RawData).ToArray();
+        return (_, certificate, _, _) =>
+        {
+            if (certificate is null)
+            {
+                return false;
+            }
+
+            var raw = certificate.GetRawCertData();
+            if (exact.Any(pin => pin.AsSpan().SequenceEqual(raw)))
+            {
+                return true;
+            }
+
+            using var chain = new X509Chain();
+            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            chain.ChainPolicy.CustomTrustStore.AddRange(roots);
+            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+            chain.ChainPolicy.DisableCertificateDownloads = true;
+            using var leaf = X509CertificateLoader.LoadCertificate(raw);
+            return chain.Build(leaf);
+        };
+    }
+
     private static int s_warmed;
 
     /// <summary>

@@ -26,4 +26,10 @@ public sealed class ClientTlsOptions
     /// and every connection made with it logs a warning.
     /// </summary>
     public bool DangerousSkipCertificateVerification { get; set; }
+
+    /// <summary>Mutual TLS: PEM or PFX client certificate presented to servers that require one.</summary>
+    public string? ClientCertificatePath { get; set; }
+
+    /// <summary>PEM private key of <see cref="ClientCertificatePath"/> when the certificate file does not include it.</summary>
+    public string? ClientKeyPath { get; set; }
 }

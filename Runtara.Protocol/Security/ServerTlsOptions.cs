@@ -17,4 +17,13 @@ public sealed class ServerTlsOptions
     /// is configured. Clients pin <c>runtara-dev.crt</c> from there.
     /// </summary>
     public string? DevelopmentCertificateDirectory { get; set; }
+
+    /// <summary>
+    /// Mutual TLS: when true, a client must present a certificate that chains to
+    /// <see cref="ClientCaCertificatePath"/> (or matches a certificate in it); others fail the handshake.
+    /// </summary>
+    public bool RequireClientCertificate { get; set; }
+
+    /// <summary>PEM file of the CA certificates (or exact client certificates) trusted for client certificates.</summary>
+    public string? ClientCaCertificatePath { get; set; }
 }

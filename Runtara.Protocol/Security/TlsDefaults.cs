@@ -10,20 +10,48 @@ public static class TlsDefaults
     public static readonly SslApplicationProtocol ApplicationProtocol = new("runtara/1");
 
     /// <summary>Server-side TLS options for a certificate.</summary>
-    public static SslServerAuthenticationOptions CreateServerOptions(X509Certificate2 certificate) => new()
+    public static SslServerAuthenticationOptions CreateServerOptions(X509Certificate2 certificate) => CreateServerOptions(certificate, tls: null);
+
+    /// <summary>Server-side TLS options for a certificate, requiring client certificates when <paramref name="tls"/> says so (mutual TLS).</summary>
+    public static SslServerAuthenticationOptions CreateServerOptions(X509Certificate2 certificate, ServerTlsOptions? tls)
     {
-        ServerCertificateContext = SslStreamCertificateContext.Create(certificate, additionalCertificates: null, offline: true),
-        ApplicationProtocols = [ApplicationProtocol],
-        ClientCertificateRequired = false,
-        CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-    };
+        var options = new SslServerAuthenticationOptions
+        {
+            ServerCertificateContext = SslStreamCertificateContext.Create(certificate, additionalCertificates: null, offline: true),
+            ApplicationProtocols = [ApplicationProtocol],
+            ClientCertificateRequired = false,
+            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+        };
+        if (tls?.RequireClientCertificate == true)
+        {
+            if (string.IsNullOrWhiteSpace(tls.ClientCaCertificatePath))
+            {
+                throw new InvalidOperationException("RequireClientCertificate needs ClientCaCertificatePath: the CA (or exact certificates) trusted for client certificates.");
+            }
+
+            options.ClientCertificateRequired = true;
+            options.RemoteCertificateValidationCallback = CertificateValidation.CreateClientCertificateCallback(tls.ClientCaCertificatePath);
+        }
+
+        return options;
+    }
 
     /// <summary>Client-side TLS options: the server name to verify and how to trust the certificate.</summary>
-    public static SslClientAuthenticationOptions CreateClientOptions(string serverName, ClientTlsOptions options) => new()
+    public static SslClientAuthenticationOptions CreateClientOptions(string serverName, ClientTlsOptions options)
     {
-        TargetHost = serverName,
-        ApplicationProtocols = [ApplicationProtocol],
-        RemoteCertificateValidationCallback = CertificateValidation.CreateCallback(options),
-        CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-    };
+        ArgumentNullException.ThrowIfNull(options);
+        var client = new SslClientAuthenticationOptions
+        {
+            TargetHost = serverName,
+            ApplicationProtocols = [ApplicationProtocol],
+            RemoteCertificateValidationCallback = CertificateValidation.CreateCallback(options),
+            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+        };
+        if (!string.IsNullOrWhiteSpace(options.ClientCertificatePath))
+        {
+            client.ClientCertificates = [CertificateLoader.LoadWithKey(options.ClientCertificatePath, options.ClientKeyPath)];
+        }
+
+        return client;
+    }
 }

@@ -18,6 +18,7 @@ internal static class InstanceConfiguration
 
         options.InstanceId = Get(nameof(options.InstanceId)) ?? options.InstanceId;
         options.TenantId = Get(nameof(options.TenantId)) ?? options.TenantId;
+        options.Token = Get(nameof(options.Token)) ?? options.Token;
         options.ServerAddress = Get(nameof(options.ServerAddress)) ?? options.ServerAddress;
         options.ServerName = Get(nameof(options.ServerName)) ?? options.ServerName;
         options.PinnedCertificatePath = Get(nameof(options.PinnedCertificatePath)) ?? options.PinnedCertificatePath;

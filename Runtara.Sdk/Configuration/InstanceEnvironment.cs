@@ -12,6 +12,7 @@ public static class InstanceEnvironment
 {
     public const string InstanceId = "RUNTARA_INSTANCE_ID";
     public const string TenantId = "RUNTARA_TENANT_ID";
+    public const string InstanceToken = "RUNTARA_INSTANCE_TOKEN";
     public const string ServerAddress = "RUNTARA_SERVER_ADDR";
     public const string ServerName = "RUNTARA_SERVER_NAME";
     public const string Transport = "RUNTARA_TRANSPORT";
@@ -48,6 +49,7 @@ public static class InstanceEnvironment
 
         options.InstanceId = Get(InstanceId) ?? options.InstanceId;
         options.TenantId = Get(TenantId) ?? options.TenantId;
+        options.Token = Get(InstanceToken) ?? options.Token;
         options.ServerAddress = Get(ServerAddress) ?? options.ServerAddress;
         options.ServerName = Get(ServerName) ?? options.ServerName;
         options.PinnedCertificatePath = Get(PinnedCertificate) ?? options.PinnedCertificatePath;

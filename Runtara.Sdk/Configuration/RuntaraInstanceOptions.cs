@@ -28,6 +28,12 @@ public sealed class RuntaraInstanceOptions
     public string? TenantId { get; set; }
 
     /// <summary>
+    /// The credential presented to the core (<c>RUNTARA_INSTANCE_TOKEN</c>, minted by the environment at
+    /// launch): an instance token, renewed before it expires. Never logged. See docs/security.md.
+    /// </summary>
+    public string? Token { get; set; }
+
+    /// <summary>
     /// Core instance-protocol address (<c>RUNTARA_SERVER_ADDR</c>): <c>host:port</c>, <c>[v6]:port</c>
     /// or <c>tcp://host:port</c>. Default <c>127.0.0.1:8001</c>.
     /// </summary>

@@ -70,4 +70,10 @@ internal static partial class Log
 
     [LoggerMessage(4045, LogLevel.Debug, "{Method} failed on attempt {Attempt} ({Code}: {Message}); trying again", EventName = "TransientRpcFailure")]
     public static partial void TransientRpcFailure(ILogger logger, string method, int attempt, string code, string message);
+
+    [LoggerMessage(4046, LogLevel.Debug, "Instance token renewed; it now expires at {ExpiresAt}", EventName = "CredentialRenewed")]
+    public static partial void CredentialRenewed(ILogger logger, DateTimeOffset expiresAt);
+
+    [LoggerMessage(4047, LogLevel.Warning, "Renewing the instance token failed ({Code}: {Message}); retrying shortly", EventName = "CredentialRenewalFailed")]
+    public static partial void CredentialRenewalFailed(ILogger logger, string code, string message);
 }

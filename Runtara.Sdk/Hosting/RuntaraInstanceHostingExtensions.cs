@@ -111,6 +111,7 @@ public static class RuntaraInstanceHostingExtensions
     {
         to.InstanceId = from.InstanceId;
         to.TenantId = from.TenantId;
+        to.Token = from.Token;
         to.ServerAddress = from.ServerAddress;
         to.ServerName = from.ServerName;
         to.Transport = from.Transport;

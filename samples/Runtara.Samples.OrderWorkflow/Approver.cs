@@ -10,7 +10,9 @@ namespace Runtara.Samples.OrderWorkflow;
 /// The approver's side: sends the custom signal <c>approve</c> to an order instance through the
 /// core's management protocol (what the environment's SendCustomSignal proxies to). Reads the core's
 /// management address from <c>RUNTARA_MANAGEMENT_ADDR</c> (default 127.0.0.1:8003) and trusts the
-/// certificate named by <c>RUNTARA_TLS_PINNED_CERT</c>.
+/// certificate named by <c>RUNTARA_TLS_PINNED_CERT</c>. The management protocol needs a service token
+/// (docs/security.md): <c>RUNTARA_SERVICE_TOKEN</c>, or one minted from the core's key file
+/// <c>RUNTARA_KEY_FILE</c> (default <c>./data/security/runtara.keys</c>).
 /// </summary>
 public static class Approver
 {
@@ -20,6 +22,7 @@ public static class Approver
         {
             Address = Environment.GetEnvironmentVariable("RUNTARA_MANAGEMENT_ADDR") ?? "127.0.0.1:8003",
             Tls = new ClientTlsOptions { PinnedCertificatePath = Environment.GetEnvironmentVariable("RUNTARA_TLS_PINNED_CERT") },
+            CredentialProvider = () => DevTokens.Service("approver"),
         });
         var payload = JsonSerializer.SerializeToUtf8Bytes(new Approval(true, approvedBy, "looks good"), OrderJson.Default.Approval);
         var response = await client.CallAsync(new RpcRequest

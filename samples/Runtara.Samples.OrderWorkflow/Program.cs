@@ -1,11 +1,19 @@
 using Runtara.Samples.OrderWorkflow;
 
-// Two modes:
-//   (default)            run the order workflow as the instance named by RUNTARA_INSTANCE_ID (launch contract)
-//   approve <instance>   act as the approver: send the custom signal "approve" to a waiting order
+// Three modes:
+//   (default)                   run the order workflow as the instance named by RUNTARA_INSTANCE_ID (launch contract)
+//   approve <instance>          act as the approver: send the custom signal "approve" to a waiting order
+//   token <instance> <tenant>   development: print an instance token minted from the core's key file
 if (args is ["approve", var instanceId, ..])
 {
     return await Approver.SendAsync(instanceId, args.Length > 2 ? args[2] : "ops@example.com");
+}
+
+if (args is ["token", var tokenInstance, var tokenTenant])
+{
+    // Development: print an instance token for running a sample straight against a core.
+    Console.WriteLine(DevTokens.Instance(tokenInstance, tokenTenant));
+    return 0;
 }
 
 var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });

@@ -23,6 +23,8 @@ await using var client = new RpcClient<RpcRequest, RpcResponse>(new RpcClientOpt
     Address = Environment.GetEnvironmentVariable("RUNTARA_SERVER_ADDR") ?? "127.0.0.1:8001",
     Transport = Enum.TryParse<TransportKind>(Environment.GetEnvironmentVariable("RUNTARA_TRANSPORT"), true, out var transport) ? transport : TransportKind.Auto,
     MaxConnections = 2,
+    // The token the environment minted for this instance (docs/security.md).
+    CredentialProvider = Environment.GetEnvironmentVariable("RUNTARA_INSTANCE_TOKEN") is { } token ? () => token : null,
     Tls = new ClientTlsOptions
     {
         PinnedCertificatePath = Environment.GetEnvironmentVariable("RUNTARA_TLS_PINNED_CERT"),

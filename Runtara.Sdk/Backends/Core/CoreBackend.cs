@@ -26,6 +26,7 @@ internal sealed class CoreBackend : IInstanceBackend
         ArgumentNullException.ThrowIfNull(options);
         _logger = logger;
         _requestTimeout = options.RequestTimeout;
+        var credential = new InstanceCredential(options.Token, options.TimeProvider, logger);
         _client = new RpcClient<RpcRequest, RpcResponse>(
             new RpcClientOptions
             {
@@ -33,6 +34,7 @@ internal sealed class CoreBackend : IInstanceBackend
                 Transport = options.Transport,
                 ConnectTimeout = options.ConnectTimeout,
                 DefaultDeadline = options.RequestTimeout,
+                CredentialProvider = credential.Current,
                 Tls = new ClientTlsOptions
                 {
                     ServerName = options.ServerName,
@@ -42,6 +44,7 @@ internal sealed class CoreBackend : IInstanceBackend
                 },
             },
             logger);
+        credential.Client = _client;
     }
 
     public string Address => _client.Address;

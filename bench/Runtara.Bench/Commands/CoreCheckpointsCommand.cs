@@ -53,12 +53,14 @@ internal sealed class CoreCheckpointsCommand : IBenchCommand
             using var host = BuildCore(dataDirectory, db == "postgres" ? postgres : string.Empty);
             await host.StartAsync(cancellationToken);
             var endpoints = CoreEndpoints.TryRead(dataDirectory) ?? throw new InvalidOperationException("The core did not write its endpoints file.");
+            var token = BenchCredentials.ServiceToken(dataDirectory);
             await using var client = new RpcClient<RpcRequest, RpcResponse>(new RpcClientOptions
             {
                 Address = $"127.0.0.1:{endpoints.InstancePort}",
                 Transport = TransportKind.Tcp,
                 MaxConnections = concurrency,
                 Tls = new ClientTlsOptions { PinnedCertificatePath = endpoints.CertificatePath },
+                CredentialProvider = () => token,
             });
 
             var run = Guid.NewGuid().ToString("N")[..8];

@@ -58,6 +58,7 @@ internal sealed class W3ProcessCommand : IBenchCommand
             ["Runtara:Environment:CoreInstanceAddress"] = $"127.0.0.1:{endpoints.InstancePort}",
             ["Runtara:Environment:CoreTls:PinnedCertificatePath"] = endpoints.CertificatePath,
             ["Runtara:Environment:InstanceHeartbeatIntervalMs"] = "0",
+            ["Runtara:Environment:Security:KeyFile"] = Path.Combine(coreData, "security", "runtara.keys"),
         }, b => b.AddRuntaraEnvironment());
         await environment.StartAsync(cancellationToken);
         var port = EnvironmentEndpoints.TryRead(envData)?.Port ?? throw new InvalidOperationException("The environment did not write its endpoints file.");
@@ -68,6 +69,7 @@ internal sealed class W3ProcessCommand : IBenchCommand
             {
                 Address = $"127.0.0.1:{port}",
                 Transport = TransportKind.Tcp,
+                ApiKey = BenchCredentials.ApiKey(envData),
                 PinnedCertificatePath = DevelopmentCertificate.CertificatePath(Path.Combine(envData, "tls")),
                 TenantId = "bench",
             });

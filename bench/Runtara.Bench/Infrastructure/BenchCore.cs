@@ -56,6 +56,7 @@ internal sealed class BenchCore : IAsyncDisposable
             ServerAddress = $"127.0.0.1:{Endpoints.InstancePort}",
             Transport = TransportKind.Tcp,
             PinnedCertificatePath = Endpoints.CertificatePath,
+            Token = BenchCredentials.ServiceToken(DataDirectory),
             DisableTracing = true,
         });
 

@@ -30,7 +30,7 @@ public abstract class CrashSafetyTests(ITestOutputHelper output)
         for (var cycle = 0; cycle < Kills; cycle++)
         {
             await using var core = await CoreProcess.StartAsync(dataDirectory, postgres, TimeSpan.FromSeconds(60));
-            await using var client = new RpcClient<RpcRequest, RpcResponse>(CoreHost.ClientOptions(core.Endpoints.InstancePort, core.Endpoints.CertificatePath!, Workers));
+            await using var client = new RpcClient<RpcRequest, RpcResponse>(CoreHost.ClientOptions(core.Endpoints.InstancePort, core.Endpoints.CertificatePath!, Workers, TestCredentials.ServiceToken(dataDirectory)));
 
             // What the previous run acknowledged before its kill is there, whole (all of it is checked at the end).
             await VerifyAsync(client, acknowledged.Where(a => a.Key.Key.StartsWith($"c{cycle - 1}-", StringComparison.Ordinal)));
@@ -48,9 +48,9 @@ public abstract class CrashSafetyTests(ITestOutputHelper output)
 
         await using (var final = await CoreProcess.StartAsync(dataDirectory, postgres, TimeSpan.FromSeconds(60)))
         {
-            await using var client = new RpcClient<RpcRequest, RpcResponse>(CoreHost.ClientOptions(final.Endpoints.InstancePort, final.Endpoints.CertificatePath!, Workers));
+            await using var client = new RpcClient<RpcRequest, RpcResponse>(CoreHost.ClientOptions(final.Endpoints.InstancePort, final.Endpoints.CertificatePath!, Workers, TestCredentials.ServiceToken(dataDirectory)));
             await VerifyAsync(client, acknowledged);
-            await using var management = new RpcClient<Mgmt.RpcRequest, Mgmt.RpcResponse>(CoreHost.ClientOptions(final.Endpoints.ManagementPort, final.Endpoints.CertificatePath!, 2));
+            await using var management = new RpcClient<Mgmt.RpcRequest, Mgmt.RpcResponse>(CoreHost.ClientOptions(final.Endpoints.ManagementPort, final.Endpoints.CertificatePath!, 2, TestCredentials.ServiceToken(dataDirectory)));
             var stored = await VerifyNothingHalfWrittenAsync(management, instances);
             output.WriteLine($"{Kills} kills, {totalAcknowledged} acknowledged checkpoints verified, {stored} stored checkpoints whole");
             Assert.True(stored >= acknowledged.Count);

@@ -37,7 +37,7 @@ public sealed class CoreHostingTests : IDisposable
         await using var core = await CoreHost.StartAsync(_directory.Path);
         using var other = new TempDirectory("runtara-other-cert");
         DevelopmentCertificate.GetOrCreate(other.Path).Dispose();
-        var options = CoreHost.ClientOptions(core.Endpoints.InstancePort, DevelopmentCertificate.CertificatePath(other.Path), 1);
+        var options = CoreHost.ClientOptions(core.Endpoints.InstancePort, DevelopmentCertificate.CertificatePath(other.Path), 1, core.ServiceToken);
         await using var client = new RpcClient<Inst.RpcRequest, Inst.RpcResponse>(options);
         var error = await Assert.ThrowsAsync<RpcException>(() => client.CallAsync(new Inst.RpcRequest { GetInstanceStatus = new Inst.GetInstanceStatusRequest { InstanceId = "x" } }));
         Assert.Equal(RpcErrorCodes.TlsFailure, error.Code);
@@ -57,10 +57,23 @@ public sealed class CoreHostingTests : IDisposable
     [InlineData("Runtara:Core:MaxCheckpointSize", "0", "MaxCheckpointSize")]
     [InlineData("Runtara:Core:BindAddress", "not-an-address", "BindAddress")]
     [InlineData("Runtara:Core:InProcessSleepThreshold", "-00:00:01", "InProcessSleepThreshold")]
+    [InlineData("Runtara:Core:ManagementRequireClientCertificate", "true", "ManagementClientCaCertificatePath")]
+    [InlineData("Runtara:Core:MaxRequestsPerSecondPerConnection", "-1", "MaxRequestsPerSecondPerConnection")]
+    [InlineData("Runtara:Core:InstanceTokenLifetime", "00:00:00", "InstanceTokenLifetime")]
     public async Task An_invalid_setting_stops_start_up_with_a_message_naming_the_key(string key, string value, string named)
     {
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => CoreHost.StartAsync(_directory.Path, settings: new Dictionary<string, string?> { [key] = value }));
         Assert.Contains(named, error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory(Timeout = Timeout)]
+    [InlineData("Runtara:Core:Security:Keys:a", "not base64!", "Runtara:Core:Security:Keys:a")]
+    [InlineData("Runtara:Core:Security:Keys:a", "c2hvcnQ=", "Runtara:Core:Security:Keys")]
+    public async Task A_bad_token_key_stops_start_up_with_a_message_naming_the_key(string key, string value, string named)
+    {
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => CoreHost.StartAsync(_directory.Path, settings: new Dictionary<string, string?> { [key] = value }));
+        Assert.Contains(named, error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(value, error.Message, StringComparison.Ordinal);
     }
 
     [Fact(Timeout = Timeout)]
@@ -112,7 +125,7 @@ public sealed class CoreHostingTests : IDisposable
         Skip.IfNot(TransportSupport.IsQuicSupported, $"QUIC test skipped: {TransportSupport.QuicUnavailableMessage}");
         await using var core = await CoreHost.StartAsync(_directory.Path, settings: new Dictionary<string, string?> { ["Runtara:Core:Transport"] = "Quic" });
         Assert.Contains("QUIC", core.Endpoints.Transports);
-        var options = CoreHost.ClientOptions(core.Endpoints.InstancePort, core.Endpoints.CertificatePath!, 1);
+        var options = CoreHost.ClientOptions(core.Endpoints.InstancePort, core.Endpoints.CertificatePath!, 1, core.ServiceToken);
         options.Transport = TransportKind.Quic;
         await using var client = new InstanceApi(new RpcClient<Inst.RpcRequest, Inst.RpcResponse>(options));
         Assert.True((await client.RegisterAsync(Ids.Instance(), Ids.Tenant())).Success);

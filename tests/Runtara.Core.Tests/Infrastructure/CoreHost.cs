@@ -80,13 +80,17 @@ public sealed class CoreHost : IAsyncDisposable
     }
 
     public RpcClient<Inst.RpcRequest, Inst.RpcResponse> NewInstanceClient(int maxConnections = 16) =>
-        new(ClientOptions(Endpoints.InstancePort, Endpoints.CertificatePath!, maxConnections));
+        new(ClientOptions(Endpoints.InstancePort, Endpoints.CertificatePath!, maxConnections, ServiceToken));
 
     public RpcClient<Mgmt.RpcRequest, Mgmt.RpcResponse> NewManagementClient() =>
-        new(ClientOptions(Endpoints.ManagementPort, Endpoints.CertificatePath!, 4));
+        new(ClientOptions(Endpoints.ManagementPort, Endpoints.CertificatePath!, 4, ServiceToken));
 
-    public static RpcClientOptions ClientOptions(int port, string certificatePath, int maxConnections) => new()
+    /// <summary>A service token for this core's keys: accepted on both ports for any instance.</summary>
+    public string ServiceToken => TestCredentials.ServiceToken(DataDirectory);
+
+    public static RpcClientOptions ClientOptions(int port, string certificatePath, int maxConnections, string? credential) => new()
     {
+        CredentialProvider = credential is null ? null : () => credential,
         Address = $"127.0.0.1:{port}",
         Transport = TransportKind.Tcp,
         Tls = { PinnedCertificatePath = certificatePath },

@@ -104,6 +104,7 @@ public sealed class CliTests(PlatformFixture fixture)
         var otherTenant = await _platform.RunCliAsync(Ids.Tenant(), "images", "get", imageId);
         var unreachable = await _platform.RunCliAsync(tenant, "health", "--address", "127.0.0.1:1");
         var untrusted = await _platform.RunCliAsync(tenant, "health", "--pinned-cert", Path.Combine(_platform.Root, "core", "tls", "runtara-dev.crt"));
+        var wrongKey = await _platform.RunCliAsync(tenant, "images", "list", "--api-key", "not-the-environments-api-key");
 
         Assert.Equal(3, unknownImage.ExitCode);
         Assert.Contains("IMAGE_NOT_FOUND", unknownImage.Stderr, StringComparison.Ordinal);
@@ -118,6 +119,9 @@ public sealed class CliTests(PlatformFixture fixture)
         Assert.Contains("UNAVAILABLE", unreachable.Stderr, StringComparison.Ordinal);
         Assert.Equal(4, untrusted.ExitCode);
         Assert.Contains("TLS_FAILURE", untrusted.Stderr, StringComparison.Ordinal);
+        Assert.NotEqual(0, wrongKey.ExitCode);
+        Assert.Contains("UNAUTHENTICATED", wrongKey.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("not-the-environments-api-key", wrongKey.Stderr + wrongKey.Stdout, StringComparison.Ordinal);
         Assert.Equal(0, (await _platform.Client.ListInstancesAsync(new Management.ListInstancesOptions { TenantId = tenant })).TotalCount);
     }
 

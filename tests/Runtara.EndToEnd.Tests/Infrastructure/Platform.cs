@@ -67,6 +67,7 @@ public sealed class Platform : IAsyncDisposable
             $"--Runtara:Environment:CoreAddress=127.0.0.1:{managementPort}",
             $"--Runtara:Environment:CoreInstanceAddress=127.0.0.1:{instancePort}",
             $"--Runtara:Environment:CoreTls:PinnedCertificatePath={certificate}",
+            $"--Runtara:Environment:Security:KeyFile={TestCredentials.KeyFile(coreData)}",
             "--Runtara:Environment:WakeInterval=00:00:00.200", "--Runtara:Environment:HeartbeatInterval=00:00:01",
             "--Runtara:Environment:TerminateGracePeriod=00:00:01", "--Runtara:Environment:ProcessSampleInterval=00:00:00.050",
             .. extraEnvironmentArguments,
@@ -75,8 +76,12 @@ public sealed class Platform : IAsyncDisposable
         return new Platform(root, core, instancePort, managementPort, environment, port, arguments);
     }
 
-    public RuntaraManagementClient NewClient(string? tenantId = null) => new(new ManagementClientOptions
+    /// <summary>The all-tenant API key the environment generated into its data directory.</summary>
+    public string AdminApiKey => TestCredentials.ApiKey(EnvironmentData);
+
+    public RuntaraManagementClient NewClient(string? tenantId = null, string? apiKey = null) => new(new ManagementClientOptions
     {
+        ApiKey = apiKey ?? AdminApiKey,
         Address = $"127.0.0.1:{Port}",
         Transport = TransportKind.Tcp,
         PinnedCertificatePath = EnvironmentCertificate,
@@ -126,6 +131,7 @@ public sealed class Platform : IAsyncDisposable
         start.Environment["RUNTARA_ENVIRONMENT_ADDR"] = $"127.0.0.1:{Port}";
         start.Environment["RUNTARA_TLS_PINNED_CERT"] = EnvironmentCertificate;
         start.Environment["RUNTARA_TRANSPORT"] = "tcp";
+        start.Environment["RUNTARA_API_KEY"] = AdminApiKey;
         if (tenantId is null)
         {
             start.Environment.Remove("RUNTARA_TENANT_ID");

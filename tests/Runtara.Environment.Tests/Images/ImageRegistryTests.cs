@@ -129,6 +129,7 @@ public sealed class ImageRegistryTests(EnvironmentFixture fixture)
             Address = $"127.0.0.1:{_env.Port}",
             Transport = Runtara.Protocol.Transport.TransportKind.Tcp,
             Tls = { PinnedCertificatePath = Runtara.Protocol.Security.DevelopmentCertificate.CertificatePath(Path.Combine(_env.EnvironmentDataDirectory, "tls")) },
+            CredentialProvider = () => _env.AdminApiKey,
         });
         var error = await Assert.ThrowsAsync<RpcException>(() => raw.CallAsync(new Runtara.Protocol.Environment.RpcRequest
         {
@@ -152,6 +153,7 @@ public sealed class ImageRegistryTests(EnvironmentFixture fixture)
             Address = $"127.0.0.1:{_env.Port}",
             Transport = Runtara.Protocol.Transport.TransportKind.Tcp,
             Tls = { PinnedCertificatePath = Runtara.Protocol.Security.DevelopmentCertificate.CertificatePath(Path.Combine(_env.EnvironmentDataDirectory, "tls")) },
+            CredentialProvider = () => _env.AdminApiKey,
         });
 
         var response = await raw.CallAsync(new Runtara.Protocol.Environment.RpcRequest

@@ -46,10 +46,11 @@ public sealed class EnvironmentHarness : IAsyncDisposable
 
     public int Port => EnvironmentEndpoints.TryRead(EnvironmentDataDirectory)!.Port;
 
-    public static async Task<EnvironmentHarness> StartAsync(IDictionary<string, string?>? environmentSettings = null, IDictionary<string, string?>? coreSettings = null, string? environmentPostgres = null)
+    /// <param name="logs">When given, every log line of the core and the environment, at every level, goes there.</param>
+    public static async Task<EnvironmentHarness> StartAsync(IDictionary<string, string?>? environmentSettings = null, IDictionary<string, string?>? coreSettings = null, string? environmentPostgres = null, CapturedLogs? logs = null)
     {
         var root = Directory.CreateTempSubdirectory("runtara-env-tests-").FullName;
-        var core = await StartCoreAsync(Path.Combine(root, "core"), coreSettings);
+        var core = await StartCoreAsync(Path.Combine(root, "core"), coreSettings, logs);
         var endpoints = CoreEndpoints.TryRead(Path.Combine(root, "core")) ?? throw new InvalidOperationException("The core did not write its endpoints file.");
         var settings = new Dictionary<string, string?>
         {
@@ -59,6 +60,8 @@ public sealed class EnvironmentHarness : IAsyncDisposable
             ["Runtara:Environment:DataDirectory"] = Path.Combine(root, "env"),
             ["Runtara:Environment:CoreAddress"] = $"127.0.0.1:{endpoints.ManagementPort}",
             ["Runtara:Environment:CoreInstanceAddress"] = $"127.0.0.1:{endpoints.InstancePort}",
+            // Pinning the core's development certificate, the environment also finds the token keys the
+            // core generated next to it (docs/security.md, zero set-up): no key is configured here.
             ["Runtara:Environment:CoreTls:PinnedCertificatePath"] = endpoints.CertificatePath,
             ["Runtara:Environment:PostgresConnectionString"] = environmentPostgres ?? string.Empty,
             ["Runtara:Environment:WakeInterval"] = "00:00:00.200",
@@ -75,7 +78,7 @@ public sealed class EnvironmentHarness : IAsyncDisposable
 
         try
         {
-            var environment = await StartEnvironmentAsync(settings);
+            var environment = await StartEnvironmentAsync(settings, logs);
             return new EnvironmentHarness(root, core, endpoints, environment, settings);
         }
         catch
@@ -101,8 +104,17 @@ public sealed class EnvironmentHarness : IAsyncDisposable
         Client = NewClient();
     }
 
-    public RuntaraManagementClient NewClient(string? tenantId = null) => new(new ManagementClientOptions
+    /// <summary>The all-tenant API key the environment generated into its data directory.</summary>
+    public string AdminApiKey => _environmentSettings.TryGetValue(AdminApiKeySetting, out var configured) && configured is not null
+        ? configured
+        : TestCredentials.ApiKey(EnvironmentDataDirectory);
+
+    /// <summary>Configure this key to give the harness's own client an all-tenant key when the test configures API keys.</summary>
+    public const string AdminApiKeySetting = "Runtara:Environment:ApiKeys:admin:Key";
+
+    public RuntaraManagementClient NewClient(string? tenantId = null, string? apiKey = null) => new(new ManagementClientOptions
     {
+        ApiKey = apiKey ?? AdminApiKey,
         Address = $"127.0.0.1:{Port}",
         Transport = TransportKind.Tcp,
         PinnedCertificatePath = DevelopmentCertificate.CertificatePath(Path.Combine(EnvironmentDataDirectory, "tls")),
@@ -154,7 +166,7 @@ public sealed class EnvironmentHarness : IAsyncDisposable
         }
     }
 
-    private static async Task<WebApplication> StartCoreAsync(string dataDirectory, IDictionary<string, string?>? overrides)
+    private static async Task<WebApplication> StartCoreAsync(string dataDirectory, IDictionary<string, string?>? overrides, CapturedLogs? logs)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development", ContentRootPath = AppContext.BaseDirectory });
         var configuration = new Dictionary<string, string?>
@@ -175,6 +187,7 @@ public sealed class EnvironmentHarness : IAsyncDisposable
         builder.Configuration.AddInMemoryCollection(configuration);
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
+        Capture(builder, logs);
         builder.AddServiceDefaults();
         builder.AddRuntaraCore();
         var app = builder.Build();
@@ -183,7 +196,17 @@ public sealed class EnvironmentHarness : IAsyncDisposable
         return app;
     }
 
-    private static async Task<WebApplication> StartEnvironmentAsync(IDictionary<string, string?> settings)
+    private static void Capture(WebApplicationBuilder builder, CapturedLogs? logs)
+    {
+        if (logs is not null)
+        {
+            builder.Logging.AddProvider(logs);
+            builder.Logging.SetMinimumLevel(LogLevel.Trace);
+            builder.Logging.AddFilter(_ => true);
+        }
+    }
+
+    private static async Task<WebApplication> StartEnvironmentAsync(IDictionary<string, string?> settings, CapturedLogs? logs = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development", ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.AddInMemoryCollection(settings);
@@ -193,6 +216,8 @@ public sealed class EnvironmentHarness : IAsyncDisposable
         {
             builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
         }
+
+        Capture(builder, logs);
 
         builder.AddServiceDefaults();
         builder.AddRuntaraEnvironment();

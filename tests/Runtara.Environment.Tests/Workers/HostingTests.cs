@@ -19,6 +19,9 @@ public sealed class HostingTests(EnvironmentFixture fixture)
     [InlineData("Runtara:Environment:Port", "70000", "Port")]
     [InlineData("Runtara:Environment:CoreAddress", "no-port-here", "CoreAddress")]
     [InlineData("Runtara:Environment:HeartbeatTimeout", "-00:00:01", "HeartbeatTimeout")]
+    [InlineData("Runtara:Environment:ApiKeys:ci:Key", "too-short", "ApiKeys:ci:Key")]
+    [InlineData("Runtara:Environment:RequestReadTimeout", "-00:00:01", "RequestReadTimeout")]
+    [InlineData("Runtara:Environment:MaxRequestsPerSecondPerConnection", "-1", "MaxRequestsPerSecondPerConnection")]
     public async Task A_bad_setting_stops_start_up_with_a_message_naming_the_key(string key, string value, string named)
     {
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => EnvironmentHarness.StartAsync(new Dictionary<string, string?> { [key] = value }));
@@ -35,6 +38,7 @@ public sealed class HostingTests(EnvironmentFixture fixture)
         {
             Address = $"127.0.0.1:{env.Port}",
             Transport = TransportKind.Quic,
+            ApiKey = env.AdminApiKey,
             PinnedCertificatePath = Path.Combine(env.EnvironmentDataDirectory, "tls", "runtara-dev.crt"),
         });
 

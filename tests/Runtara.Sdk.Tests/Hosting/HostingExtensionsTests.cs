@@ -26,6 +26,7 @@ public sealed class HostingExtensionsTests
             ["Runtara:Instance:HeartbeatInterval"] = "00:00:05",
             ["Runtara:Instance:SignalPollInterval"] = "00:00:00.250",
             [InstanceEnvironment.InstanceId] = "from-launch",
+            [InstanceEnvironment.InstanceToken] = "token-from-launch",
             ["ConnectionStrings:core"] = "tcp://core.local:8001",
         });
 
@@ -35,6 +36,7 @@ public sealed class HostingExtensionsTests
 
         Assert.Equal("from-launch", options.InstanceId);
         Assert.Equal("from-delegate", options.TenantId);
+        Assert.Equal("token-from-launch", options.Token);
         Assert.Equal("tcp://core.local:8001", options.ServerAddress);
         Assert.Equal(TimeSpan.FromSeconds(5), options.HeartbeatInterval);
         Assert.Equal(TimeSpan.FromMilliseconds(250), options.SignalPollInterval);

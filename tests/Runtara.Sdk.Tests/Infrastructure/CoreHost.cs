@@ -34,10 +34,15 @@ public sealed class CoreHost : IAsyncDisposable
             Transport = TransportKind.Tcp,
             Tls = { PinnedCertificatePath = endpoints.CertificatePath },
             MaxConnections = 8,
+            CredentialProvider = () => ServiceToken,
         });
+        ServiceToken = TestCredentials.ServiceToken(dataDirectory);
     }
 
     public CoreEndpoints Endpoints { get; }
+
+    /// <summary>A service token for this core's generated keys (any instance, both protocols).</summary>
+    public string ServiceToken { get; }
 
     public string DataDirectory { get; }
 
@@ -90,6 +95,7 @@ public sealed class CoreHost : IAsyncDisposable
         ServerAddress = InstanceAddress,
         Transport = transport,
         PinnedCertificatePath = CertificatePath,
+        Token = ServiceToken,
         ConnectTimeout = TimeSpan.FromSeconds(5),
         RequestTimeout = TimeSpan.FromSeconds(30),
     };

@@ -56,6 +56,7 @@ public sealed class CoreHarness(CoreHost core) : IWorkflowHarness
         [InstanceEnvironment.ServerAddress] = core.InstanceAddress,
         [InstanceEnvironment.Transport] = "tcp",
         [InstanceEnvironment.PinnedCertificate] = core.CertificatePath,
+        [InstanceEnvironment.InstanceToken] = core.ServiceToken,
     };
 
     public async Task SendSignalAsync(string instanceId, SignalKind kind)

@@ -99,6 +99,39 @@ public sealed class CoreWorkflowTests(CoreFixture fixture) : WorkflowScenarioTes
         Assert.True(Interlocked.Read(ref executed) >= 1);
     }
 
+    [Fact(Timeout = TestTimeouts.Short)]
+    public async Task A_short_lived_instance_token_is_renewed_so_a_long_run_completes()
+    {
+        // A 2 s instance token (RUNTARA_INSTANCE_TOKEN): the run lasts about 4 s, so without renewal at
+        // half-life its later steps would be refused as UNAUTHENTICATED.
+        var id = Ids.Instance("renew");
+        var tenant = Ids.Tenant();
+        var token = TestCredentials.InstanceToken(fixture.Core.DataDirectory, id, tenant, TimeSpan.FromSeconds(2));
+        await using var connection = await ConnectAsync(configure: o => o.Token = token);
+
+        var outcome = await connection.RunAsync<Order, int>(
+            async (ctx, _, ct) =>
+            {
+                var total = 0;
+                for (var i = 0; i < 8; i++)
+                {
+                    total += await ctx.StepAsync($"slow-{i}", async t =>
+                    {
+                        await Task.Delay(500, t);
+                        return 1;
+                    }, ScenarioJson.Default.Int32, cancellationToken: ct);
+                }
+
+                return total;
+            },
+            AnOrder,
+            ScenarioJson.Default.Int32,
+            new InstanceIdentity(id, tenant));
+
+        Assert.True(outcome.Status == WorkflowStatus.Completed, outcome.Error);
+        Assert.Equal(8, outcome.Result);
+    }
+
     [SkippableFact(Timeout = TestTimeouts.Short)]
     public async Task Workflow_completes_over_quic_where_the_machine_supports_it()
     {

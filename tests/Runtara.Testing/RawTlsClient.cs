@@ -5,7 +5,7 @@ using System.Net.Sockets;
 using Runtara.Protocol.Framing;
 using Runtara.Protocol.Security;
 
-namespace Runtara.Protocol.Tests.Infrastructure;
+namespace Runtara.Testing;
 
 /// <summary>A bare TLS connection that writes arbitrary bytes, for hostile-input tests.</summary>
 public sealed class RawTlsClient : IAsyncDisposable

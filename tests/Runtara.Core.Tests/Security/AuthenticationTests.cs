@@ -1,0 +1,188 @@
+using Google.Protobuf;
+using Runtara.Core.Tests.Infrastructure;
+using Runtara.Protocol.Instance;
+using Runtara.Protocol.Rpc;
+using Runtara.Protocol.Security;
+using Mgmt = Runtara.Protocol.Management;
+
+namespace Runtara.Core.Tests.Security;
+
+/// <summary>
+/// The core's credentials (docs/security.md) over real TLS connections: instance tokens bound to one
+/// instance and tenant, expiry, forgery, renewal, and the management protocol's service token.
+/// </summary>
+[Collection(SqliteCollection.Name)]
+public sealed class AuthenticationTests(SqliteCoreFixture fixture) : CoreTestBase(fixture)
+{
+    private InstanceApi InstanceClient(string? credential) =>
+        new(new RpcClient<RpcRequest, RpcResponse>(CoreHost.ClientOptions(Core.Endpoints.InstancePort, Core.Endpoints.CertificatePath!, 2, credential)));
+
+    private RpcClient<Mgmt.RpcRequest, Mgmt.RpcResponse> ManagementClient(string? credential) =>
+        new(CoreHost.ClientOptions(Core.Endpoints.ManagementPort, Core.Endpoints.CertificatePath!, 2, credential));
+
+    private string TokenFor(string instanceId, string tenantId, TimeSpan? lifetime = null) =>
+        TestCredentials.InstanceToken(Core.DataDirectory, instanceId, tenantId, lifetime);
+
+    [SkippableFact(Timeout = Timeout)]
+    public async Task An_instance_token_works_for_its_own_instance()
+    {
+        var (id, tenant) = (Ids.Instance(), Ids.Tenant());
+        await using var own = InstanceClient(TokenFor(id, tenant));
+        Assert.True((await own.RegisterAsync(id, tenant)).Success);
+        Assert.False((await own.CheckpointAsync(id, "cp-1", Bytes("state"))).Found);
+        Assert.True((await own.GetCheckpointAsync(id, "cp-1")).Found);
+        Assert.Equal(id, (await own.StatusAsync(id)).InstanceId);
+    }
+
+    [SkippableFact(Timeout = Timeout)]
+    public async Task A_valid_token_of_another_instance_cannot_act_on_this_one()
+    {
+        var (victim, victimTenant) = await RunningInstanceAsync("victim");
+        await Instance.CheckpointAsync(victim, "secret", Bytes("victim state"));
+        var (attacker, tenant) = (Ids.Instance("attacker"), Ids.Tenant());
+        await using var client = InstanceClient(TokenFor(attacker, tenant));
+        await client.RegisterAsync(attacker, tenant);
+
+        await AssertRpcErrorAsync(RpcErrorCodes.PermissionDenied, () => client.GetCheckpointAsync(victim, "secret"));
+        await AssertRpcErrorAsync(RpcErrorCodes.PermissionDenied, () => client.CheckpointAsync(victim, "forged", Bytes("x")));
+        await AssertRpcErrorAsync(RpcErrorCodes.PermissionDenied, () => client.StatusAsync(victim));
+        await AssertRpcErrorAsync(RpcErrorCodes.PermissionDenied, () => client.PollAsync(victim));
+        await AssertRpcErrorAsync(RpcErrorCodes.PermissionDenied, () => client.EventAsync(victim, InstanceEventType.EventCompleted));
+        await AssertRpcErrorAsync(RpcErrorCodes.PermissionDenied, () => client.RegisterAsync(victim, victimTenant));
+        // Registering its own instance under another tenant is refused too.
+        await AssertRpcErrorAsync(RpcErrorCodes.PermissionDenied, () => client.RegisterAsync(attacker, victimTenant));
+
+        // A one-way batch that names the victim is dropped: nothing reaches the victim's history.
+        await client.EventBatchAsync(InstanceApi.NewEvent(victim, InstanceEventType.EventCompleted));
+        Assert.Equal(Mgmt.InstanceStatus.StatusRunning, (await Management.StatusAsync(victim)).Status);
+        Assert.False((await Instance.CheckpointAsync(victim, "forged", Bytes("y"))).Found);
+    }
+
+    [SkippableFact(Timeout = Timeout)]
+    public async Task Missing_expired_and_forged_tokens_are_unauthenticated()
+    {
+        var (id, tenant) = await RunningInstanceAsync();
+        await using (var none = InstanceClient(null))
+        {
+            await AssertRpcErrorAsync(RpcErrorCodes.Unauthenticated, () => none.StatusAsync(id));
+        }
+
+        await using (var expired = InstanceClient(TokenFor(id, tenant, TimeSpan.FromMilliseconds(-1))))
+        {
+            await AssertRpcErrorAsync(RpcErrorCodes.Unauthenticated, () => expired.StatusAsync(id));
+        }
+
+        var otherKey = new TokenKeyRing(new Dictionary<string, byte[]> { [TestCredentials.Keys(Core.DataDirectory).SigningKeyId] = Convert.FromBase64String(TokenKeyRing.NewSecret()) }, TestCredentials.Keys(Core.DataDirectory).SigningKeyId);
+        await using (var forged = InstanceClient(otherKey.Mint(TokenKind.Service, "evil", string.Empty, DateTimeOffset.UtcNow.AddHours(1))))
+        {
+            await AssertRpcErrorAsync(RpcErrorCodes.Unauthenticated, () => forged.StatusAsync(id));
+        }
+
+        var genuine = TokenFor(id, tenant);
+        var tampered = genuine[..^2] + (genuine[^2] == 'A' ? "B" : "A") + genuine[^1];
+        await using (var tamperedClient = InstanceClient(tampered))
+        {
+            await AssertRpcErrorAsync(RpcErrorCodes.Unauthenticated, () => tamperedClient.StatusAsync(id));
+        }
+
+        await using (var garbage = InstanceClient("not-a-token"))
+        {
+            await AssertRpcErrorAsync(RpcErrorCodes.Unauthenticated, () => garbage.StatusAsync(id));
+        }
+    }
+
+    [SkippableFact(Timeout = Timeout)]
+    public async Task A_token_that_expires_on_an_open_connection_is_refused_from_then_on()
+    {
+        var (id, tenant) = await RunningInstanceAsync();
+        await using var client = InstanceClient(TokenFor(id, tenant, TimeSpan.FromSeconds(2)));
+        Assert.Equal(id, (await client.StatusAsync(id)).InstanceId);
+        await Task.Delay(TimeSpan.FromSeconds(2.2));
+        await AssertRpcErrorAsync(RpcErrorCodes.Unauthenticated, () => client.StatusAsync(id));
+    }
+
+    [SkippableFact(Timeout = Timeout)]
+    public async Task RenewCredential_hands_out_a_fresh_token_for_the_same_instance_only()
+    {
+        var (id, tenant) = (Ids.Instance(), Ids.Tenant());
+        var shortLived = TokenFor(id, tenant, TimeSpan.FromSeconds(30));
+        await using var client = InstanceClient(shortLived);
+        await client.RegisterAsync(id, tenant);
+
+        var renewed = (await client.Client.CallAsync(new RpcRequest { RenewCredential = new RenewCredentialRequest { InstanceId = id } })).RenewCredential;
+        Assert.True(TestCredentials.Keys(Core.DataDirectory).TryVerify(renewed.Credential, DateTimeOffset.UtcNow, out var claims, out _));
+        Assert.Equal((TokenKind.Instance, id, tenant), (claims!.Kind, claims.Subject, claims.TenantId));
+        Assert.True(renewed.ExpiresAtMs > DateTimeOffset.UtcNow.AddMinutes(30).ToUnixTimeMilliseconds());
+
+        await using var withRenewed = InstanceClient(renewed.Credential);
+        Assert.Equal(id, (await withRenewed.StatusAsync(id)).InstanceId);
+        await AssertRpcErrorAsync(RpcErrorCodes.PermissionDenied, () => client.Client.CallAsync(new RpcRequest { RenewCredential = new RenewCredentialRequest { InstanceId = Ids.Instance() } }));
+        await AssertRpcErrorAsync(RpcErrorCodes.PermissionDenied, () => Instance.Client.CallAsync(new RpcRequest { RenewCredential = new RenewCredentialRequest { InstanceId = id } }));
+    }
+
+    [SkippableFact(Timeout = Timeout)]
+    public async Task The_management_protocol_needs_the_service_token()
+    {
+        var (id, tenant) = await RunningInstanceAsync();
+        var health = new Mgmt.RpcRequest { HealthCheck = new Mgmt.HealthCheckRequest() };
+        await using (var none = ManagementClient(null))
+        {
+            await AssertRpcErrorAsync(RpcErrorCodes.Unauthenticated, () => none.CallAsync(health));
+        }
+
+        await using (var instanceToken = ManagementClient(TokenFor(id, tenant)))
+        {
+            await AssertRpcErrorAsync(RpcErrorCodes.PermissionDenied, () => instanceToken.CallAsync(new Mgmt.RpcRequest
+            {
+                SendSignal = new Mgmt.SendSignalRequest { InstanceId = id, SignalType = Mgmt.SignalType.SignalCancel, Payload = ByteString.Empty },
+            }));
+        }
+
+        await using var service = ManagementClient(Core.ServiceToken);
+        Assert.True((await service.CallAsync(health)).HealthCheck.Healthy);
+    }
+}
+
+/// <summary>Mutual TLS on the core's management port (the environment → core link), as configured.</summary>
+public sealed class ManagementMutualTlsTests : IDisposable
+{
+    private readonly TempDirectory _directory = new("runtara-core-mtls");
+    private readonly TempDirectory _client = new("runtara-mtls-client");
+
+    public void Dispose()
+    {
+        _directory.Dispose();
+        _client.Dispose();
+    }
+
+    [Fact(Timeout = CoreTestBase.Timeout)]
+    public async Task The_management_port_refuses_a_client_without_the_trusted_certificate()
+    {
+        Runtara.Protocol.Security.DevelopmentCertificate.GetOrCreate(_client.Path).Dispose();
+        var clientCertificate = Runtara.Protocol.Security.DevelopmentCertificate.CertificatePath(_client.Path);
+        await using var core = await CoreHost.StartAsync(_directory.Path, settings: new Dictionary<string, string?>
+        {
+            ["Runtara:Core:ManagementRequireClientCertificate"] = "true",
+            ["Runtara:Core:ManagementClientCaCertificatePath"] = clientCertificate,
+        });
+        var health = new Mgmt.RpcRequest { HealthCheck = new Mgmt.HealthCheckRequest() };
+
+        var withCertificate = CoreHost.ClientOptions(core.Endpoints.ManagementPort, core.Endpoints.CertificatePath!, 1, core.ServiceToken);
+        withCertificate.Tls.ClientCertificatePath = clientCertificate;
+        withCertificate.Tls.ClientKeyPath = Path.Combine(_client.Path, Runtara.Protocol.Security.DevelopmentCertificate.KeyFileName);
+        await using (var trusted = new RpcClient<Mgmt.RpcRequest, Mgmt.RpcResponse>(withCertificate))
+        {
+            Assert.True((await trusted.CallAsync(health)).HealthCheck.Healthy);
+        }
+
+        await using (var anonymous = new RpcClient<Mgmt.RpcRequest, Mgmt.RpcResponse>(CoreHost.ClientOptions(core.Endpoints.ManagementPort, core.Endpoints.CertificatePath!, 1, core.ServiceToken)))
+        {
+            var error = await Assert.ThrowsAsync<RpcException>(() => anonymous.CallAsync(health));
+            Assert.Contains(error.Code, new[] { RpcErrorCodes.TlsFailure, RpcErrorCodes.Unavailable, RpcErrorCodes.ConnectionClosed });
+        }
+
+        // The instance port does not ask instances for certificates.
+        await using var instance = new RpcClient<RpcRequest, RpcResponse>(CoreHost.ClientOptions(core.Endpoints.InstancePort, core.Endpoints.CertificatePath!, 1, core.ServiceToken));
+        await instance.CallAsync(new RpcRequest { RegisterInstance = new RegisterInstanceRequest { InstanceId = Ids.Instance(), TenantId = Ids.Tenant() } });
+    }
+}
