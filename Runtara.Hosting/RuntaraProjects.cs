@@ -29,4 +29,10 @@ internal static class RuntaraProjects
 internal sealed class ProjectPathMetadata(string projectPath) : IProjectMetadata
 {
     public string ProjectPath { get; } = projectPath;
+
+    /// <summary>
+    /// Built already, with the AppHost (Runtara.Hosting's build-only project references), like the projects an
+    /// AppHost references itself; otherwise every start would run two concurrent builds of the shared projects.
+    /// </summary>
+    public bool SuppressBuild => true;
 }
