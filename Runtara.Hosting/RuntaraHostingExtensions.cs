@@ -86,13 +86,7 @@ public static class RuntaraHostingExtensions
     /// </summary>
     public static IResourceBuilder<TDestination> WithReference<TDestination>(this IResourceBuilder<TDestination> builder, IResourceBuilder<RuntaraEnvironmentResource> environment, string? connectionName = null)
         where TDestination : IResourceWithEnvironment
-    {
-        ArgumentNullException.ThrowIfNull(builder);
-        ArgumentNullException.ThrowIfNull(environment);
-        return builder
-            .WithReference((IResourceBuilder<IResourceWithConnectionString>)environment, connectionName)
-            .WithReference((IResourceBuilder<IResourceWithServiceDiscovery>)environment);
-    }
+        => builder.WithConnectionAndDiscovery(environment, connectionName);
 
     /// <summary>
     /// Gives another resource (an instance program run directly) the core's connection string
@@ -102,14 +96,8 @@ public static class RuntaraHostingExtensions
     /// </summary>
     public static IResourceBuilder<TDestination> WithReference<TDestination>(this IResourceBuilder<TDestination> builder, IResourceBuilder<RuntaraCoreResource> core, string? connectionName = null)
         where TDestination : IResourceWithEnvironment
-    {
-        ArgumentNullException.ThrowIfNull(builder);
-        ArgumentNullException.ThrowIfNull(core);
-        return builder
-            .WithReference((IResourceBuilder<IResourceWithConnectionString>)core, connectionName)
-            .WithReference((IResourceBuilder<IResourceWithServiceDiscovery>)core)
+        => builder.WithConnectionAndDiscovery(core, connectionName)
             .WithEnvironment(context => context.EnvironmentVariables["RUNTARA_TLS_PINNED_CERT"] = core.Resource.CertificatePath);
-    }
 
     /// <summary>Stores the core's data (SQLite file, certificate) in <paramref name="path"/> (relative to the AppHost directory); default <c>.runtara/&lt;name&gt;</c> there.</summary>
     public static IResourceBuilder<RuntaraCoreResource> WithDataDirectory(this IResourceBuilder<RuntaraCoreResource> core, string path)
@@ -164,6 +152,19 @@ public static class RuntaraHostingExtensions
         ArgumentException.ThrowIfNullOrWhiteSpace(tenantId);
         environment.Resource.TenantId = tenantId;
         return environment;
+    }
+
+    // Our resources are both IResourceWithConnectionString and IResourceWithServiceDiscovery, which makes
+    // Aspire's own WithReference ambiguous for them; these overloads take the exact type and do both.
+    private static IResourceBuilder<TDestination> WithConnectionAndDiscovery<TDestination, TSource>(this IResourceBuilder<TDestination> builder, IResourceBuilder<TSource> source, string? connectionName)
+        where TDestination : IResourceWithEnvironment
+        where TSource : class, IResourceWithConnectionString, IResourceWithServiceDiscovery
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(source);
+        return builder
+            .WithReference((IResourceBuilder<IResourceWithConnectionString>)source, connectionName)
+            .WithReference((IResourceBuilder<IResourceWithServiceDiscovery>)source);
     }
 
     private static IResourceBuilder<T> WithProject<T>(this IResourceBuilder<T> builder, IProjectMetadata project)

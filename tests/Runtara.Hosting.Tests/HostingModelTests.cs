@@ -85,6 +85,23 @@ public sealed class HostingModelTests
         Assert.Equal("Host=db;Database=runtara", environmentVariables["Runtara__Environment__PostgresConnectionString"]);
     }
 
+    [Fact(Timeout = 30_000)]
+    public async Task Any_resource_referencing_the_platform_gets_connection_strings_discovery_and_the_cores_certificate()
+    {
+        var builder = DistributedApplication.CreateBuilder();
+        var core = builder.AddRuntaraCore("core").WithDataDirectory("/srv/runtara/core");
+        var environment = builder.AddRuntaraEnvironment("environment").WithDataDirectory("/srv/runtara/env");
+        var worker = builder.AddExecutable("worker", "true", ".").WithReference(environment).WithReference(core, "runtara-core");
+        AllocateAll(core.Resource, environment.Resource);
+
+        var variables = await VariablesAsync(worker.Resource);
+
+        Assert.Equal("Endpoint=tcp://localhost:8002;PinnedCertificatePath=/srv/runtara/env/tls/runtara-dev.crt", variables["ConnectionStrings__environment"]);
+        Assert.Equal("tcp://localhost:8002", variables["services__environment__environment__0"]);
+        Assert.Equal("tcp://localhost:8001", variables["ConnectionStrings__runtara-core"]);
+        Assert.Equal("/srv/runtara/core/tls/runtara-dev.crt", variables["RUNTARA_TLS_PINNED_CERT"]);
+    }
+
     [Fact]
     public void An_image_sits_under_its_environment_with_start_pause_resume_and_cancel_commands()
     {
