@@ -1,9 +1,44 @@
-// The Runtara platform as one Aspire application. `dotnet run --project Runtara.AppHost` starts every
-// resource declared here and the dashboard at http://127.0.0.1:18888 (Properties/launchSettings.json).
+using Microsoft.Extensions.Configuration;
+
+// The Runtara platform as one Aspire application. `dotnet run --project Runtara.AppHost` starts the
+// core, the environment, registers the samples as images, runs one batch job to completion, and serves
+// the dashboard at http://127.0.0.1:18888 (Properties/launchSettings.json). See docs/aspire.md.
 //
-// Walking skeleton: no resources yet. The core (instance protocol 8001, management protocol 8003),
-// the environment (environment protocol 8002) and the samples are added here by the issues that
-// build them, through Runtara.Hosting's AddRuntaraCore / AddRuntaraEnvironment (docs/architecture.md).
+// Settings (appsettings.json, user secrets, environment or command line):
+//   ConnectionStrings:runtara-postgres   PostgreSQL for core and environment; SQLite files when absent
+//   Runtara:AppHost:FixedPorts           false = let Aspire pick the protocol ports instead of 8001/8002/8003
+//   Runtara:AppHost:DataDirectory        where core/ and environment/ keep their data (default .runtara/ here)
+// Secrets for the platform (API keys, credentials) belong here as parameters
+// (builder.AddParameter("…", secret: true)) passed on with WithEnvironment.
 var builder = DistributedApplication.CreateBuilder(args);
+
+var fixedPorts = builder.Configuration.GetValue("Runtara:AppHost:FixedPorts", true);
+var core = builder.AddRuntaraCore("core",
+    instancePort: fixedPorts ? RuntaraPorts.Instance : null,
+    managementPort: fixedPorts ? RuntaraPorts.Management : null);
+var environment = builder.AddRuntaraEnvironment("environment", port: fixedPorts ? RuntaraPorts.Environment : null)
+    .WithReference(core);
+
+if (builder.Configuration["Runtara:AppHost:DataDirectory"] is { Length: > 0 } dataDirectory)
+{
+    core.WithDataDirectory(Path.Combine(dataDirectory, "core"));
+    environment.WithDataDirectory(Path.Combine(dataDirectory, "environment"));
+}
+
+// Only a configured connection string adds PostgreSQL; nothing here needs a container runtime.
+if (!string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString("runtara-postgres")))
+{
+    var postgres = builder.AddConnectionString("runtara-postgres");
+    core.WithPostgres(postgres);
+    environment.WithPostgres(postgres);
+}
+
+// The samples as images: the batch job runs once at start-up (50 items); the order workflow is started
+// from the dashboard ("Start instance") and then waits for its approval signal.
+environment.AddImage<Projects.Runtara_Samples_BatchJob>("batch-job")
+    .WithInput("""{"items":50,"workMs":10,"progressEvery":10}""")
+    .WithStartOnRegistration();
+environment.AddImage<Projects.Runtara_Samples_OrderWorkflow>("order-workflow")
+    .WithInput("""{"orderId":"order-aspire","customerEmail":"ada@example.com"}""");
 
 builder.Build().Run();

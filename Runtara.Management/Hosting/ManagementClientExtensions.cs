@@ -32,8 +32,9 @@ public static class ManagementClientExtensions
     }
 
     /// <summary>
-    /// Adds the client for the environment resource <paramref name="connectionName"/>: its address comes from
-    /// <c>ConnectionStrings:&lt;name&gt;</c> or Aspire's <c>services:&lt;name&gt;:environment:0</c> / <c>services:&lt;name&gt;:tcp:0</c>.
+    /// Adds the client for the environment resource <paramref name="connectionName"/>: its address (and the
+    /// certificate to pin) come from <c>ConnectionStrings:&lt;name&gt;</c> as Runtara.Hosting writes it
+    /// (<see cref="ManagementConnectionString"/>), else Aspire's <c>services:&lt;name&gt;:environment:0</c> / <c>services:&lt;name&gt;:tcp:0</c>.
     /// </summary>
     public static TBuilder AddRuntaraManagementClient<TBuilder>(this TBuilder builder, string connectionName = "environment", Action<ManagementClientOptions>? configure = null, bool disableHealthChecks = false)
         where TBuilder : IHostApplicationBuilder
@@ -45,10 +46,11 @@ public static class ManagementClientExtensions
             .Bind(configuration.GetSection(ManagementClientOptions.SectionName))
             .Configure(o =>
             {
-                var address = configuration.GetConnectionString(connectionName)
-                    ?? configuration[$"services:{connectionName}:environment:0"]
-                    ?? configuration[$"services:{connectionName}:tcp:0"];
-                if (!string.IsNullOrWhiteSpace(address))
+                if (configuration.GetConnectionString(connectionName) is { Length: > 0 } connectionString)
+                {
+                    ManagementConnectionString.Apply(connectionString, o);
+                }
+                else if ((configuration[$"services:{connectionName}:environment:0"] ?? configuration[$"services:{connectionName}:tcp:0"]) is { Length: > 0 } address)
                 {
                     o.Address = address;
                 }

@@ -3,9 +3,9 @@ namespace Runtara.EndToEnd.Tests.Infrastructure;
 /// <summary>Where the built programs are (same configuration as the tests).</summary>
 public static class Paths
 {
-    public static string Root { get; } = FindRoot();
+    public static string Root => Repository.Root;
 
-    public static string Configuration { get; } = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
+    public static string Configuration => Repository.Configuration;
 
     public static string CoreDll => Output("Runtara.Core", "Runtara.Core.dll");
 
@@ -22,18 +22,5 @@ public static class Paths
     {
         var path = Path.Combine(Root, project, "bin", Configuration, "net10.0", file);
         return File.Exists(path) ? path : throw new InvalidOperationException($"{path} is not built; build Runtara.sln first.");
-    }
-
-    private static string FindRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Runtara.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Runtara.sln not found above " + AppContext.BaseDirectory);
     }
 }

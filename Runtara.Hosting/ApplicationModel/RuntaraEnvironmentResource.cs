@@ -1,0 +1,32 @@
+namespace Aspire.Hosting.ApplicationModel;
+
+/// <summary>
+/// The Runtara environment as an Aspire project resource: an HTTP endpoint for <c>/health</c> and the
+/// non-proxied TCP endpoint <c>environment</c> (management clients and the CLI → environment). Its
+/// connection string carries the address and the certificate to pin,
+/// <c>Endpoint=tcp://localhost:8002;PinnedCertificatePath=…</c>, which
+/// <c>builder.AddRuntaraManagementClient("environment")</c> in Runtara.Management reads.
+/// </summary>
+public sealed class RuntaraEnvironmentResource(string name) : ProjectResource(name), IResourceWithConnectionString
+{
+    /// <summary>Endpoint name of the environment protocol.</summary>
+    public const string ProtocolEndpointName = "environment";
+
+    private EndpointReference? _protocol;
+
+    /// <summary>The environment protocol (default port 8002).</summary>
+    public EndpointReference ProtocolEndpoint => _protocol ??= new(this, ProtocolEndpointName);
+
+    /// <summary>Absolute data directory handed to the environment (images, runs, SQLite file, development certificate).</summary>
+    public string DataDirectory { get; internal set; } = string.Empty;
+
+    /// <summary>The development certificate the environment generates; management clients pin it.</summary>
+    public string CertificatePath => RuntaraPaths.DevelopmentCertificate(DataDirectory);
+
+    /// <summary>Tenant the AppHost's own calls (images, dashboard commands) use.</summary>
+    public string TenantId { get; internal set; } = RuntaraPaths.DefaultTenant;
+
+    /// <inheritdoc />
+    public ReferenceExpression ConnectionStringExpression =>
+        ReferenceExpression.Create($"Endpoint={ProtocolEndpoint.Property(EndpointProperty.Url)};PinnedCertificatePath={CertificatePath}");
+}

@@ -1,0 +1,28 @@
+namespace Aspire.Hosting.ApplicationModel;
+
+/// <summary>
+/// A program registered as an image in a Runtara environment once the environment is healthy
+/// (the build output folder of a .NET project, zipped). Shown in the dashboard under its
+/// environment, with commands to start an instance and to pause, resume and cancel the latest one.
+/// </summary>
+public sealed class RuntaraImageResource(string name, RuntaraEnvironmentResource environment, string projectPath)
+    : Resource(name), IResourceWithParent<RuntaraEnvironmentResource>, IResourceWithWaitSupport
+{
+    /// <summary>The environment the image is registered in.</summary>
+    public RuntaraEnvironmentResource Parent { get; } = environment;
+
+    /// <summary>The .NET project whose build output becomes the image.</summary>
+    public string ProjectPath { get; } = projectPath;
+
+    /// <summary>JSON input of instances started from the dashboard or at start-up (<c>{}</c> when empty).</summary>
+    public string Input { get; internal set; } = "{}";
+
+    /// <summary>Start one instance as soon as the image is registered.</summary>
+    public bool StartOnRegistration { get; internal set; }
+
+    /// <summary>Image id given by the environment, once registered.</summary>
+    public string? ImageId { get; internal set; }
+
+    /// <summary>The latest instance started from the AppHost, if any.</summary>
+    public string? LatestInstanceId { get; internal set; }
+}

@@ -1,0 +1,25 @@
+using Microsoft.Extensions.Logging;
+
+namespace Aspire.Hosting.Diagnostics;
+
+/// <summary>Source-generated log messages of the hosting integration (event ids 6000–6099), written to the AppHost's log.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(6000, LogLevel.Information, "Runtara image {Resource}: building {Project}", EventName = "ImageBuilding")]
+    public static partial void ImageBuilding(ILogger logger, string resource, string project);
+
+    [LoggerMessage(6001, LogLevel.Information, "Runtara image {Resource} registered as {ImageId} ({Bytes} bytes, entrypoint {Entrypoint})", EventName = "ImageRegistered")]
+    public static partial void ImageRegistered(ILogger logger, string resource, string imageId, long bytes, string entrypoint);
+
+    [LoggerMessage(6002, LogLevel.Error, "Runtara image {Resource} could not be registered", EventName = "ImageFailed")]
+    public static partial void ImageFailed(ILogger logger, string resource, Exception exception);
+
+    [LoggerMessage(6003, LogLevel.Information, "Runtara image {Resource}: instance {InstanceId} started", EventName = "InstanceStarted")]
+    public static partial void InstanceStarted(ILogger logger, string resource, string instanceId);
+
+    [LoggerMessage(6004, LogLevel.Information, "Runtara image {Resource}: instance {InstanceId} is {Status}", EventName = "InstanceStatus")]
+    public static partial void InstanceStatus(ILogger logger, string resource, string instanceId, string status);
+
+    [LoggerMessage(6005, LogLevel.Warning, "Runtara image {Resource}: watching instance {InstanceId} failed", EventName = "WatchFailed")]
+    public static partial void WatchFailed(ILogger logger, string resource, string instanceId, Exception exception);
+}

@@ -1,0 +1,165 @@
+using System.Collections.Immutable;
+using System.IO.Compression;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Runtara.Management;
+
+namespace Aspire.Hosting.Images;
+
+/// <summary>
+/// What the AppHost does with an image resource through the environment's management protocol:
+/// register the project's build output, start instances, pause/resume/cancel the latest one, and
+/// mirror that instance's status into the resource's state in the dashboard.
+/// </summary>
+internal static class ImageOperations
+{
+    public const string ResourceType = "RuntaraImage";
+    public const string ImageIdProperty = "runtara.image.id";
+    public const string InstanceIdProperty = "runtara.instance.id";
+    public const string ProjectProperty = "runtara.image.project";
+
+    private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
+
+    public static async Task RegisterAsync(RuntaraImageResource image, IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var notifications = services.GetRequiredService<ResourceNotificationService>();
+        var logger = services.GetRequiredService<ResourceLoggerService>().GetLogger(image);
+        var zip = Path.Combine(Path.GetTempPath(), $"runtara-image-{image.Name}-{Guid.NewGuid():N}.zip");
+        try
+        {
+            await PublishAsync(notifications, image, new ResourceStateSnapshot("Building", KnownResourceStateStyles.Info)).ConfigureAwait(false);
+            Log.ImageBuilding(logger, image.Name, image.ProjectPath);
+            var targetPath = await ProjectOutput.ResolveAsync(image.ProjectPath, cancellationToken).ConfigureAwait(false);
+            ZipFile.CreateFromDirectory(Path.GetDirectoryName(targetPath)!, zip);
+
+            await PublishAsync(notifications, image, new ResourceStateSnapshot("Registering", KnownResourceStateStyles.Info)).ConfigureAwait(false);
+            var entrypoint = Path.GetFileName(targetPath);
+            await using (var client = CreateClient(image.Parent, services))
+            {
+                image.ImageId = await client.RegisterImageFromFileAsync(zip, new RegisterImageOptions
+                {
+                    Name = image.Name,
+                    Entrypoint = entrypoint,
+                    Description = $"Build output of {Path.GetFileName(image.ProjectPath)}, registered by the AppHost",
+                }, cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+
+            Log.ImageRegistered(logger, image.Name, image.ImageId, new FileInfo(zip).Length, entrypoint);
+            await PublishAsync(notifications, image, new ResourceStateSnapshot("Registered", KnownResourceStateStyles.Success), (ImageIdProperty, image.ImageId)).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // A broken sample must not take the AppHost down: the dashboard shows it failed, with the reason in its log.
+            Log.ImageFailed(logger, image.Name, ex);
+            await PublishAsync(notifications, image, new ResourceStateSnapshot(KnownResourceStates.FailedToStart, KnownResourceStateStyles.Error)).ConfigureAwait(false);
+            return;
+        }
+        finally
+        {
+            File.Delete(zip);
+        }
+
+        if (image.StartOnRegistration)
+        {
+            await StartInstanceAsync(image, services, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Starts an instance of the image with its configured input and follows its status.</summary>
+    public static async Task<string> StartInstanceAsync(RuntaraImageResource image, IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var imageId = image.ImageId ?? throw new InvalidOperationException($"The image '{image.Name}' is not registered yet.");
+        string instanceId;
+        await using (var client = CreateClient(image.Parent, services))
+        {
+            instanceId = await client.StartInstanceAsync(new StartInstanceOptions { ImageId = imageId, Input = image.Input }, cancellationToken).ConfigureAwait(false);
+        }
+
+        image.LatestInstanceId = instanceId;
+        Log.InstanceStarted(services.GetRequiredService<ResourceLoggerService>().GetLogger(image), image.Name, instanceId);
+        await PublishAsync(services.GetRequiredService<ResourceNotificationService>(), image, StateOf(InstanceStatus.Pending), (InstanceIdProperty, instanceId)).ConfigureAwait(false);
+        var stopping = services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+        _ = Task.Run(() => WatchAsync(image, instanceId, services, stopping), CancellationToken.None);
+        return instanceId;
+    }
+
+    /// <summary>Pauses, resumes or cancels the latest instance started from the AppHost.</summary>
+    public static async Task<string> ControlLatestAsync(RuntaraImageResource image, IServiceProvider services, Func<RuntaraManagementClient, string, CancellationToken, Task> action, CancellationToken cancellationToken)
+    {
+        var instanceId = image.LatestInstanceId ?? throw new InvalidOperationException($"No instance of '{image.Name}' was started from the AppHost yet.");
+        await using var client = CreateClient(image.Parent, services);
+        await action(client, instanceId, cancellationToken).ConfigureAwait(false);
+        return instanceId;
+    }
+
+    /// <summary>A management client for the environment: its allocated port on loopback, its development certificate pinned.</summary>
+    public static RuntaraManagementClient CreateClient(RuntaraEnvironmentResource environment, IServiceProvider services) =>
+        new(new ManagementClientOptions
+        {
+            Address = $"127.0.0.1:{environment.ProtocolEndpoint.Port}",
+            PinnedCertificatePath = environment.CertificatePath,
+            TenantId = environment.TenantId,
+        }, services.GetService<ILoggerFactory>()?.CreateLogger<RuntaraManagementClient>());
+
+    private static async Task WatchAsync(RuntaraImageResource image, string instanceId, IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var notifications = services.GetRequiredService<ResourceNotificationService>();
+        var logger = services.GetRequiredService<ResourceLoggerService>().GetLogger(image);
+        var last = InstanceStatus.Pending;
+        try
+        {
+            await using var client = CreateClient(image.Parent, services);
+            using var timer = new PeriodicTimer(PollInterval);
+            while (image.LatestInstanceId == instanceId && await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var info = await client.GetInstanceAsync(instanceId, cancellationToken: cancellationToken).ConfigureAwait(false);
+                if (info.Status != last && image.LatestInstanceId == instanceId)
+                {
+                    last = info.Status;
+                    Log.InstanceStatus(logger, image.Name, instanceId, info.Status.ToString());
+                    await PublishAsync(notifications, image, StateOf(info.Status)).ConfigureAwait(false);
+                }
+
+                if (info.IsTerminal)
+                {
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        catch (ManagementException ex)
+        {
+            Log.WatchFailed(logger, image.Name, instanceId, ex);
+        }
+    }
+
+    private static ResourceStateSnapshot StateOf(InstanceStatus status) => new(status.ToString(), status switch
+    {
+        InstanceStatus.Completed or InstanceStatus.Running => KnownResourceStateStyles.Success,
+        InstanceStatus.Failed => KnownResourceStateStyles.Error,
+        InstanceStatus.Cancelled or InstanceStatus.Suspended => KnownResourceStateStyles.Warn,
+        _ => KnownResourceStateStyles.Info,
+    });
+
+    private static Task PublishAsync(ResourceNotificationService notifications, RuntaraImageResource image, ResourceStateSnapshot state, params (string Name, string Value)[] properties) =>
+        notifications.PublishUpdateAsync(image, snapshot => snapshot with
+        {
+            State = state,
+            Properties = With(snapshot.Properties, properties),
+        });
+
+    private static ImmutableArray<ResourcePropertySnapshot> With(ImmutableArray<ResourcePropertySnapshot> current, (string Name, string Value)[] properties)
+    {
+        foreach (var (name, value) in properties)
+        {
+            current = [.. current.Where(p => p.Name != name), new ResourcePropertySnapshot(name, value)];
+        }
+
+        return current;
+    }
+}

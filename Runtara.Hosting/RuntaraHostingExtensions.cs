@@ -1,0 +1,187 @@
+using Aspire.Hosting.ApplicationModel;
+using Runtara.Protocol.Transport;
+
+namespace Aspire.Hosting;
+
+/// <summary>
+/// Adds the Runtara platform to an Aspire AppHost:
+/// <code>
+/// var core = builder.AddRuntaraCore("core");
+/// builder.AddRuntaraEnvironment("environment").WithReference(core);
+/// </code>
+/// The protocol ports are non-proxied TCP endpoints (a QUIC listener shares the port number over UDP,
+/// which a proxy would not forward); each service gets its port through its configuration key
+/// (<c>Runtara__Core__InstancePort</c>, …) and is healthy when its <c>/health</c> answers.
+/// </summary>
+public static class RuntaraHostingExtensions
+{
+    private const string HealthPath = "/health";
+
+    /// <summary>Adds the core of this repository (Runtara.Core) as <paramref name="name"/>.</summary>
+    public static IResourceBuilder<RuntaraCoreResource> AddRuntaraCore(this IDistributedApplicationBuilder builder, [ResourceName] string name,
+        int? instancePort = RuntaraPorts.Instance, int? managementPort = RuntaraPorts.Management) =>
+        builder.AddRuntaraCore(name, RuntaraProjects.Core, instancePort, managementPort);
+
+    /// <summary>Adds a core built from <typeparamref name="TProject"/> (a project that calls <c>AddRuntaraCore()</c>).</summary>
+    public static IResourceBuilder<RuntaraCoreResource> AddRuntaraCore<TProject>(this IDistributedApplicationBuilder builder, [ResourceName] string name,
+        int? instancePort = RuntaraPorts.Instance, int? managementPort = RuntaraPorts.Management)
+        where TProject : IProjectMetadata, new() =>
+        builder.AddRuntaraCore(name, new TProject(), instancePort, managementPort);
+
+    /// <summary>Adds the environment of this repository (Runtara.Environment) as <paramref name="name"/>.</summary>
+    public static IResourceBuilder<RuntaraEnvironmentResource> AddRuntaraEnvironment(this IDistributedApplicationBuilder builder, [ResourceName] string name,
+        int? port = RuntaraPorts.Environment) =>
+        builder.AddRuntaraEnvironment(name, RuntaraProjects.Environment, port);
+
+    /// <summary>Adds an environment built from <typeparamref name="TProject"/> (a project that calls <c>AddRuntaraEnvironment()</c>).</summary>
+    public static IResourceBuilder<RuntaraEnvironmentResource> AddRuntaraEnvironment<TProject>(this IDistributedApplicationBuilder builder, [ResourceName] string name,
+        int? port = RuntaraPorts.Environment)
+        where TProject : IProjectMetadata, new() =>
+        builder.AddRuntaraEnvironment(name, new TProject(), port);
+
+    private static IResourceBuilder<RuntaraCoreResource> AddRuntaraCore(this IDistributedApplicationBuilder builder, string name, IProjectMetadata project, int? instancePort, int? managementPort)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var core = new RuntaraCoreResource(name) { DataDirectory = DefaultDataDirectory(builder, name) };
+        return builder.AddResource(core)
+            .WithProject(project)
+            .WithEndpoint(port: instancePort, name: RuntaraCoreResource.InstanceEndpointName, scheme: "tcp", env: "Runtara__Core__InstancePort", isProxied: false)
+            .WithEndpoint(port: managementPort, name: RuntaraCoreResource.ManagementEndpointName, scheme: "tcp", env: "Runtara__Core__ManagementPort", isProxied: false)
+            .WithEnvironment(context => context.EnvironmentVariables["Runtara__Core__DataDirectory"] = core.DataDirectory)
+            .WithHttpHealthCheck(HealthPath);
+    }
+
+    private static IResourceBuilder<RuntaraEnvironmentResource> AddRuntaraEnvironment(this IDistributedApplicationBuilder builder, string name, IProjectMetadata project, int? port)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var environment = new RuntaraEnvironmentResource(name) { DataDirectory = DefaultDataDirectory(builder, name) };
+        return builder.AddResource(environment)
+            .WithProject(project)
+            .WithEndpoint(port: port, name: RuntaraEnvironmentResource.ProtocolEndpointName, scheme: "tcp", env: "Runtara__Environment__Port", isProxied: false)
+            .WithEnvironment(context => context.EnvironmentVariables["Runtara__Environment__DataDirectory"] = environment.DataDirectory)
+            .WithHttpHealthCheck(HealthPath);
+    }
+
+    /// <summary>
+    /// Connects the environment to the core: service discovery of the core's endpoints
+    /// (<c>services__core__management__0</c>, …), the core's addresses and certificate to pin in the
+    /// environment's settings (also handed to the instances it launches), and start after the core is healthy.
+    /// </summary>
+    public static IResourceBuilder<RuntaraEnvironmentResource> WithReference(this IResourceBuilder<RuntaraEnvironmentResource> environment, IResourceBuilder<RuntaraCoreResource> core)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        ArgumentNullException.ThrowIfNull(core);
+        var resource = core.Resource;
+        return environment
+            .WithReference((IResourceBuilder<IResourceWithServiceDiscovery>)core)
+            .WithEnvironment("Runtara__Environment__CoreAddress", resource.ManagementEndpoint)
+            .WithEnvironment("Runtara__Environment__CoreInstanceAddress", resource.InstanceEndpoint)
+            .WithEnvironment(context => context.EnvironmentVariables["Runtara__Environment__CoreTls__PinnedCertificatePath"] = resource.CertificatePath)
+            .WaitFor(core);
+    }
+
+    /// <summary>
+    /// Gives another resource the environment's connection string (<c>ConnectionStrings__&lt;name&gt;</c>:
+    /// address and certificate to pin, read by <c>AddRuntaraManagementClient</c>) and its service-discovery endpoints.
+    /// </summary>
+    public static IResourceBuilder<TDestination> WithReference<TDestination>(this IResourceBuilder<TDestination> builder, IResourceBuilder<RuntaraEnvironmentResource> environment, string? connectionName = null)
+        where TDestination : IResourceWithEnvironment
+        => builder.WithConnectionAndDiscovery(environment, connectionName);
+
+    /// <summary>
+    /// Gives another resource (an instance program run directly) the core's connection string
+    /// (<c>ConnectionStrings__&lt;name&gt;</c> = the instance-protocol URL, read by Runtara.Sdk's
+    /// <c>AddRuntaraInstance("&lt;name&gt;")</c>), its service-discovery endpoints and the certificate to pin
+    /// (<c>RUNTARA_TLS_PINNED_CERT</c>).
+    /// </summary>
+    public static IResourceBuilder<TDestination> WithReference<TDestination>(this IResourceBuilder<TDestination> builder, IResourceBuilder<RuntaraCoreResource> core, string? connectionName = null)
+        where TDestination : IResourceWithEnvironment
+        => builder.WithConnectionAndDiscovery(core, connectionName)
+            .WithEnvironment(context => context.EnvironmentVariables["RUNTARA_TLS_PINNED_CERT"] = core.Resource.CertificatePath);
+
+    /// <summary>Stores the core's data (SQLite file, certificate) in <paramref name="path"/> (relative to the AppHost directory); default <c>.runtara/&lt;name&gt;</c> there.</summary>
+    public static IResourceBuilder<RuntaraCoreResource> WithDataDirectory(this IResourceBuilder<RuntaraCoreResource> core, string path)
+    {
+        ArgumentNullException.ThrowIfNull(core);
+        core.Resource.DataDirectory = FullPath(core.ApplicationBuilder, path);
+        return core;
+    }
+
+    /// <summary>Stores the environment's data (images, runs, SQLite file, certificate) in <paramref name="path"/> (relative to the AppHost directory).</summary>
+    public static IResourceBuilder<RuntaraEnvironmentResource> WithDataDirectory(this IResourceBuilder<RuntaraEnvironmentResource> environment, string path)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        environment.Resource.DataDirectory = FullPath(environment.ApplicationBuilder, path);
+        return environment;
+    }
+
+    /// <summary>Stores the core in PostgreSQL (the connection string of <paramref name="database"/>, e.g. <c>AddConnectionString("runtara-postgres")</c>) instead of SQLite.</summary>
+    public static IResourceBuilder<RuntaraCoreResource> WithPostgres(this IResourceBuilder<RuntaraCoreResource> core, IResourceBuilder<IResourceWithConnectionString> database)
+    {
+        ArgumentNullException.ThrowIfNull(core);
+        ArgumentNullException.ThrowIfNull(database);
+        return core.WithEnvironment("Runtara__Core__PostgresConnectionString", database).WithReferenceRelationship(database);
+    }
+
+    /// <summary>Stores the environment in PostgreSQL instead of SQLite (its tables do not clash with the core's, so one database can hold both).</summary>
+    public static IResourceBuilder<RuntaraEnvironmentResource> WithPostgres(this IResourceBuilder<RuntaraEnvironmentResource> environment, IResourceBuilder<IResourceWithConnectionString> database)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        ArgumentNullException.ThrowIfNull(database);
+        return environment.WithEnvironment("Runtara__Environment__PostgresConnectionString", database).WithReferenceRelationship(database);
+    }
+
+    /// <summary>Transport of the core's protocol servers: Auto (QUIC where msquic exists, plus TLS/TCP), Tcp or Quic.</summary>
+    public static IResourceBuilder<RuntaraCoreResource> WithTransport(this IResourceBuilder<RuntaraCoreResource> core, TransportKind transport)
+    {
+        ArgumentNullException.ThrowIfNull(core);
+        return core.WithEnvironment("Runtara__Core__Transport", transport.ToString());
+    }
+
+    /// <summary>Transport of the environment's server, its link to the core and the instances it launches.</summary>
+    public static IResourceBuilder<RuntaraEnvironmentResource> WithTransport(this IResourceBuilder<RuntaraEnvironmentResource> environment, TransportKind transport)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        return environment.WithEnvironment("Runtara__Environment__Transport", transport.ToString());
+    }
+
+    /// <summary>Tenant of the AppHost's own calls to the environment (image registration, dashboard commands); default <c>aspire</c>.</summary>
+    public static IResourceBuilder<RuntaraEnvironmentResource> WithTenant(this IResourceBuilder<RuntaraEnvironmentResource> environment, string tenantId)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        ArgumentException.ThrowIfNullOrWhiteSpace(tenantId);
+        environment.Resource.TenantId = tenantId;
+        return environment;
+    }
+
+    // Our resources are both IResourceWithConnectionString and IResourceWithServiceDiscovery, which makes
+    // Aspire's own WithReference ambiguous for them; these overloads take the exact type and do both.
+    private static IResourceBuilder<TDestination> WithConnectionAndDiscovery<TDestination, TSource>(this IResourceBuilder<TDestination> builder, IResourceBuilder<TSource> source, string? connectionName)
+        where TDestination : IResourceWithEnvironment
+        where TSource : class, IResourceWithConnectionString, IResourceWithServiceDiscovery
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(source);
+        return builder
+            .WithReference((IResourceBuilder<IResourceWithConnectionString>)source, connectionName)
+            .WithReference((IResourceBuilder<IResourceWithServiceDiscovery>)source);
+    }
+
+    private static IResourceBuilder<T> WithProject<T>(this IResourceBuilder<T> builder, IProjectMetadata project)
+        where T : ProjectResource =>
+        builder.WithAnnotation(project)
+            .WithProjectDefaults(new ProjectResourceOptions())
+            // The services' appsettings.json set "Urls" (8011, …), which outranks the ASPNETCORE_URLS
+            // Aspire sets; an unprefixed URLS variable outranks appsettings.json.
+            .WithEnvironment(context =>
+            {
+                if (context.EnvironmentVariables.TryGetValue("ASPNETCORE_URLS", out var urls))
+                {
+                    context.EnvironmentVariables["URLS"] = urls;
+                }
+            });
+
+    private static string DefaultDataDirectory(IDistributedApplicationBuilder builder, string name) => FullPath(builder, Path.Combine(".runtara", name));
+
+    private static string FullPath(IDistributedApplicationBuilder builder, string path) => Path.GetFullPath(path, builder.AppHostDirectory);
+}

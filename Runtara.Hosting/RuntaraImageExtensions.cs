@@ -1,0 +1,98 @@
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Images;
+
+namespace Aspire.Hosting;
+
+/// <summary>
+/// Registers .NET programs as images of a Runtara environment from the AppHost:
+/// <code>
+/// environment.AddImage&lt;Projects.My_Workflow&gt;("my-workflow").WithInput("{}").WithStartOnRegistration();
+/// </code>
+/// Once the environment is healthy, the project's build output is zipped and registered (the project is
+/// built first if its output is missing). The image appears under the environment in the dashboard,
+/// with commands to start an instance and to pause, resume and cancel the latest one.
+/// </summary>
+public static class RuntaraImageExtensions
+{
+    /// <summary>Command names (also for <c>ResourceCommands.ExecuteCommandAsync</c> in tests).</summary>
+    public const string StartCommand = "runtara-start-instance";
+
+    /// <inheritdoc cref="StartCommand"/>
+    public const string PauseCommand = "runtara-pause-instance";
+
+    /// <inheritdoc cref="StartCommand"/>
+    public const string ResumeCommand = "runtara-resume-instance";
+
+    /// <inheritdoc cref="StartCommand"/>
+    public const string CancelCommand = "runtara-cancel-instance";
+
+    /// <summary>Adds the build output of <typeparamref name="TProject"/> as image <paramref name="name"/>.</summary>
+    public static IResourceBuilder<RuntaraImageResource> AddImage<TProject>(this IResourceBuilder<RuntaraEnvironmentResource> environment, [ResourceName] string name)
+        where TProject : IProjectMetadata, new() =>
+        environment.AddImage(name, new TProject().ProjectPath);
+
+    /// <summary>Adds the build output of the project at <paramref name="projectPath"/> (relative to the AppHost directory) as image <paramref name="name"/>.</summary>
+    public static IResourceBuilder<RuntaraImageResource> AddImage(this IResourceBuilder<RuntaraEnvironmentResource> environment, [ResourceName] string name, string projectPath)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        ArgumentException.ThrowIfNullOrWhiteSpace(projectPath);
+        var resource = new RuntaraImageResource(name, environment.Resource, Path.GetFullPath(projectPath, environment.ApplicationBuilder.AppHostDirectory));
+        environment.OnResourceReady((_, ready, cancellationToken) => ImageOperations.RegisterAsync(resource, ready.Services, cancellationToken));
+        return environment.ApplicationBuilder.AddResource(resource)
+            .WithInitialState(new CustomResourceSnapshot
+            {
+                ResourceType = ImageOperations.ResourceType,
+                State = new ResourceStateSnapshot(KnownResourceStates.Waiting, KnownResourceStateStyles.Info),
+                Properties = [new(ImageOperations.ProjectProperty, resource.ProjectPath)],
+            })
+            .ExcludeFromManifest()
+            .WithCommand(StartCommand, "Start instance", context => RunAsync(context, async (services, ct) =>
+                    $"Started instance {await ImageOperations.StartInstanceAsync(resource, services, ct).ConfigureAwait(false)}"),
+                new CommandOptions { Description = "Start an instance of this image with its configured input", IconName = "Play", IsHighlighted = true, UpdateState = _ => Enabled(resource.ImageId) })
+            .WithCommand(PauseCommand, "Pause instance", context => RunAsync(context, async (services, ct) =>
+                    $"Paused instance {await ImageOperations.ControlLatestAsync(resource, services, (c, id, t) => c.PauseInstanceAsync(id, cancellationToken: t), ct).ConfigureAwait(false)}"),
+                new CommandOptions { Description = "Send the pause signal to the latest instance", IconName = "Pause", UpdateState = _ => Enabled(resource.LatestInstanceId) })
+            .WithCommand(ResumeCommand, "Resume instance", context => RunAsync(context, async (services, ct) =>
+                    $"Resumed instance {await ImageOperations.ControlLatestAsync(resource, services, (c, id, t) => c.ResumeInstanceAsync(id, cancellationToken: t), ct).ConfigureAwait(false)}"),
+                new CommandOptions { Description = "Resume the latest instance", IconName = "PlayCircle", UpdateState = _ => Enabled(resource.LatestInstanceId) })
+            .WithCommand(CancelCommand, "Cancel instance", context => RunAsync(context, async (services, ct) =>
+                    $"Cancelled instance {await ImageOperations.ControlLatestAsync(resource, services, (c, id, t) => c.CancelInstanceAsync(id, "cancelled from the Aspire dashboard", cancellationToken: t), ct).ConfigureAwait(false)}"),
+                new CommandOptions { Description = "Send the cancel signal to the latest instance", IconName = "Dismiss", ConfirmationMessage = "Cancel the latest instance?", UpdateState = _ => Enabled(resource.LatestInstanceId) });
+    }
+
+    /// <summary>JSON input of the instances this resource starts (default <c>{}</c>).</summary>
+    public static IResourceBuilder<RuntaraImageResource> WithInput(this IResourceBuilder<RuntaraImageResource> image, string json)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentException.ThrowIfNullOrWhiteSpace(json);
+        using (System.Text.Json.JsonDocument.Parse(json))
+        {
+            // Parsed only to reject bad JSON while the AppHost is being built rather than when the instance starts.
+        }
+
+        image.Resource.Input = json;
+        return image;
+    }
+
+    /// <summary>Starts one instance as soon as the image is registered (its status then shows as the resource's state).</summary>
+    public static IResourceBuilder<RuntaraImageResource> WithStartOnRegistration(this IResourceBuilder<RuntaraImageResource> image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        image.Resource.StartOnRegistration = true;
+        return image;
+    }
+
+    private static ResourceCommandState Enabled(string? requirement) => requirement is null ? ResourceCommandState.Disabled : ResourceCommandState.Enabled;
+
+    private static async Task<ExecuteCommandResult> RunAsync(ExecuteCommandContext context, Func<IServiceProvider, CancellationToken, Task<string>> action)
+    {
+        try
+        {
+            return CommandResults.Success(await action(context.Services, context.CancellationToken).ConfigureAwait(false));
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or Runtara.Management.ManagementException)
+        {
+            return CommandResults.Failure(ex.Message);
+        }
+    }
+}

@@ -1,0 +1,107 @@
+using System.Text.Json;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Runtara.AppHost.Tests.Infrastructure;
+using Runtara.Management;
+
+namespace Runtara.AppHost.Tests;
+
+/// <summary>
+/// The whole platform through Aspire.Hosting.Testing: the AppHost as written (with Aspire-chosen
+/// protocol ports and a throwaway data directory), every resource healthy, the start-up batch job
+/// completed, a sample instance run end to end through the environment with the management client
+/// configured from the environment's connection string, the dashboard commands, and nothing left running.
+/// </summary>
+[Collection(AppHostCollection.Name)]
+public sealed class AppHostTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromMinutes(3);
+
+    [Fact]
+    public async Task The_apphost_runs_the_platform_and_a_sample_instance_end_to_end_and_leaves_no_processes()
+    {
+        using var data = new Runtara.Testing.TempDirectory("runtara-apphost");
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(8));
+        var ct = timeout.Token;
+        var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Runtara_AppHost>(
+            ["--Runtara:AppHost:FixedPorts=false", $"--Runtara:AppHost:DataDirectory={data.Path}"], ct);
+        await using (var app = await appHost.BuildAsync(ct))
+        {
+            await app.StartAsync(ct);
+            await app.ResourceNotifications.WaitForResourceHealthyAsync("core", ct).WaitAsync(Deadline, ct);
+            await app.ResourceNotifications.WaitForResourceHealthyAsync("environment", ct).WaitAsync(Deadline, ct);
+
+            // The AppHost registers the samples and runs one batch job to completion by itself.
+            await app.ResourceNotifications.WaitForResourceAsync("batch-job", "Completed", ct).WaitAsync(Deadline, ct);
+            await app.ResourceNotifications.WaitForResourceAsync("order-workflow", "Registered", ct).WaitAsync(Deadline, ct);
+
+            // The client-side counterpart reads what the hosting side provides (address + certificate to pin).
+            var connectionString = await app.GetConnectionStringAsync("environment", ct);
+            Assert.StartsWith("Endpoint=tcp://", connectionString, StringComparison.Ordinal);
+            var clientBuilder = Host.CreateApplicationBuilder();
+            clientBuilder.Configuration["ConnectionStrings:environment"] = connectionString;
+            clientBuilder.Configuration["Runtara:Management:TenantId"] = "aspire";
+            clientBuilder.AddRuntaraManagementClient("environment");
+            using var clientHost = clientBuilder.Build();
+            var client = clientHost.Services.GetRequiredService<RuntaraManagementClient>();
+
+            var batchImage = (await client.ListImagesAsync(cancellationToken: ct)).Images.Single(i => i.Name == "batch-job");
+            var startup = Assert.Single((await client.ListInstancesAsync(new ListInstancesOptions { ImageId = batchImage.ImageId }, ct)).Instances);
+            Assert.Equal(InstanceStatus.Completed, startup.Status);
+
+            var id = await client.StartInstanceAsync(new StartInstanceOptions { ImageId = batchImage.ImageId, Input = """{"items":5,"workMs":1,"period":"2026-12"}""" }, ct);
+            var info = await client.WaitForCompletionAsync(id, new WaitOptions { PollInterval = TimeSpan.FromMilliseconds(200), Timeout = Deadline }, cancellationToken: ct);
+            Assert.True(info.Status == InstanceStatus.Completed, $"{info.Status}: {info.Error}\n{info.Stderr}");
+            var result = info.Output!.Value;
+            Assert.Equal("2026-12", result.GetProperty("period").GetString());
+            Assert.Equal(5, result.GetProperty("items").GetInt32());
+            Assert.Equal(5, result.GetProperty("processedInThisRun").GetInt32());
+            Assert.Matches("^[0-9a-f]{64}$", result.GetProperty("digest").GetString());
+
+            // The core recorded one checkpoint per item.
+            var checkpoints = await client.ListCheckpointsAsync(id, cancellationToken: ct);
+            Assert.Equal(["step:invoice/0", "step:invoice/1", "step:invoice/2", "step:invoice/3", "step:invoice/4"], checkpoints.Checkpoints.Select(c => c.CheckpointId).Order(StringComparer.Ordinal));
+
+            await DashboardCommandsAsync(app, ct);
+            await app.StopAsync(ct);
+        }
+
+        var left = await LeftoverProcesses.WaitUntilGoneAsync(data.Path, TimeSpan.FromSeconds(60));
+        Assert.True(left.Count == 0, "processes left behind:\n" + string.Join('\n', left));
+    }
+
+    /// <summary>The order workflow waits for its approval: start it, then pause, resume and cancel it from its resource's commands.</summary>
+    private async Task DashboardCommandsAsync(DistributedApplication app, CancellationToken ct)
+    {
+        const string Resource = "order-workflow";
+        await CommandAsync(RuntaraImageExtensions.StartCommand);
+        await StateAsync("Running");
+        await CommandAsync(RuntaraImageExtensions.PauseCommand);
+        await StateAsync("Suspended");
+        // The core reports SUSPENDED as soon as the instance acknowledged the pause; the environment
+        // accepts a resume once the paused process has exited, a moment later.
+        await Wait.UntilAsync(() => app.ResourceCommands.ExecuteCommandAsync(Resource, RuntaraImageExtensions.ResumeCommand, ct), r => r.Success, Deadline, "the resume command to be accepted");
+        await StateAsync("Running");
+        await CommandAsync(RuntaraImageExtensions.CancelCommand);
+        await StateAsync("Cancelled");
+
+        async Task CommandAsync(string name)
+        {
+            var result = await app.ResourceCommands.ExecuteCommandAsync(Resource, name, ct);
+            output.WriteLine($"{name}: {result.Success} {result.Message}");
+            Assert.True(result.Success, $"{name}: {result.Message}");
+        }
+
+        Task StateAsync(string state) => app.ResourceNotifications.WaitForResourceAsync(Resource, state, ct).WaitAsync(Deadline, ct);
+    }
+}
+
+/// <summary>Whole-app tests run one at a time: each starts a full platform on a 2-core machine.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class AppHostCollection
+{
+    public const string Name = "AppHost";
+}

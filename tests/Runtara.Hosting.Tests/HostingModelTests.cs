@@ -1,0 +1,152 @@
+using System.Net.Sockets;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+
+namespace Runtara.Hosting.Tests;
+
+/// <summary>What AddRuntaraCore / AddRuntaraEnvironment / AddImage put in the application model.</summary>
+public sealed class HostingModelTests
+{
+    [Fact]
+    public void The_core_declares_non_proxied_tcp_protocol_endpoints_on_8001_and_8003_and_an_http_health_check()
+    {
+        var builder = DistributedApplication.CreateBuilder();
+
+        var core = builder.AddRuntaraCore("core").Resource;
+
+        var instance = Endpoint(core, "instance");
+        var management = Endpoint(core, "management");
+        Assert.Equal((8001, "tcp", false, ProtocolType.Tcp), (instance.Port!.Value, instance.UriScheme, instance.IsProxied, instance.Protocol));
+        Assert.Equal((8003, "tcp", false), (management.Port!.Value, management.UriScheme, management.IsProxied));
+        Assert.Contains(core.Annotations.OfType<EndpointAnnotation>(), e => e.UriScheme == "http");
+        Assert.Single(core.Annotations.OfType<HealthCheckAnnotation>());
+        Assert.EndsWith(Path.Combine("Runtara.Core", "Runtara.Core.csproj"), core.GetProjectMetadata().ProjectPath, StringComparison.Ordinal);
+        Assert.Equal(Path.Combine(builder.AppHostDirectory, ".runtara", "core"), core.DataDirectory);
+    }
+
+    [Fact]
+    public void Null_ports_leave_the_choice_to_aspire()
+    {
+        var builder = DistributedApplication.CreateBuilder();
+
+        var core = builder.AddRuntaraCore("core", instancePort: null, managementPort: null).Resource;
+        var environment = builder.AddRuntaraEnvironment("environment", port: null).Resource;
+
+        Assert.Null(Endpoint(core, "instance").Port);
+        Assert.Null(Endpoint(environment, "environment").Port);
+        Assert.False(Endpoint(environment, "environment").IsProxied);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task The_environment_gets_the_cores_addresses_certificate_and_data_directory_and_waits_for_it()
+    {
+        var builder = DistributedApplication.CreateBuilder();
+        var core = builder.AddRuntaraCore("runtara-core").WithDataDirectory("/srv/runtara/core");
+        var environment = builder.AddRuntaraEnvironment("environment").WithDataDirectory("/srv/runtara/env").WithReference(core);
+        AllocateAll(core.Resource, environment.Resource);
+
+        var variables = await VariablesAsync(environment.Resource);
+
+        Assert.Equal("tcp://localhost:8003", variables["Runtara__Environment__CoreAddress"]);
+        Assert.Equal("tcp://localhost:8001", variables["Runtara__Environment__CoreInstanceAddress"]);
+        Assert.Equal("/srv/runtara/core/tls/runtara-dev.crt", variables["Runtara__Environment__CoreTls__PinnedCertificatePath"]);
+        Assert.Equal("/srv/runtara/env", variables["Runtara__Environment__DataDirectory"]);
+        Assert.Equal("tcp://localhost:8003", variables["services__runtara-core__management__0"]);
+        Assert.Contains(environment.Resource.Annotations.OfType<WaitAnnotation>(), w => w.Resource == core.Resource);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task The_environments_connection_string_carries_the_address_and_the_certificate_to_pin()
+    {
+        var builder = DistributedApplication.CreateBuilder();
+        var environment = builder.AddRuntaraEnvironment("environment").WithDataDirectory("/srv/runtara/env");
+        AllocateAll(environment.Resource);
+
+        var connectionString = await ((IResourceWithConnectionString)environment.Resource).GetConnectionStringAsync();
+
+        Assert.Equal("Endpoint=tcp://localhost:8002;PinnedCertificatePath=/srv/runtara/env/tls/runtara-dev.crt", connectionString);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task Postgres_and_transport_reach_both_services_through_their_configuration_keys()
+    {
+        var builder = DistributedApplication.CreateBuilder();
+        builder.Configuration["ConnectionStrings:runtara-postgres"] = "Host=db;Database=runtara";
+        var postgres = builder.AddConnectionString("runtara-postgres");
+        var core = builder.AddRuntaraCore("core").WithPostgres(postgres).WithTransport(Runtara.Protocol.Transport.TransportKind.Tcp);
+        var environment = builder.AddRuntaraEnvironment("environment").WithPostgres(postgres);
+        AllocateAll(core.Resource, environment.Resource);
+
+        var coreVariables = await VariablesAsync(core.Resource);
+        var environmentVariables = await VariablesAsync(environment.Resource);
+
+        Assert.Equal("Host=db;Database=runtara", coreVariables["Runtara__Core__PostgresConnectionString"]);
+        Assert.Equal("Tcp", coreVariables["Runtara__Core__Transport"]);
+        Assert.Equal("Host=db;Database=runtara", environmentVariables["Runtara__Environment__PostgresConnectionString"]);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task Any_resource_referencing_the_platform_gets_connection_strings_discovery_and_the_cores_certificate()
+    {
+        var builder = DistributedApplication.CreateBuilder();
+        var core = builder.AddRuntaraCore("core").WithDataDirectory("/srv/runtara/core");
+        var environment = builder.AddRuntaraEnvironment("environment").WithDataDirectory("/srv/runtara/env");
+        var worker = builder.AddExecutable("worker", "true", ".").WithReference(environment).WithReference(core, "runtara-core");
+        AllocateAll(core.Resource, environment.Resource);
+
+        var variables = await VariablesAsync(worker.Resource);
+
+        Assert.Equal("Endpoint=tcp://localhost:8002;PinnedCertificatePath=/srv/runtara/env/tls/runtara-dev.crt", variables["ConnectionStrings__environment"]);
+        Assert.Equal("tcp://localhost:8002", variables["services__environment__environment__0"]);
+        Assert.Equal("tcp://localhost:8001", variables["ConnectionStrings__runtara-core"]);
+        Assert.Equal("/srv/runtara/core/tls/runtara-dev.crt", variables["RUNTARA_TLS_PINNED_CERT"]);
+    }
+
+    [Fact]
+    public void An_image_sits_under_its_environment_with_start_pause_resume_and_cancel_commands()
+    {
+        var builder = DistributedApplication.CreateBuilder();
+        var environment = builder.AddRuntaraEnvironment("environment");
+
+        var image = environment.AddImage("batch-job", "../samples/Runtara.Samples.BatchJob/Runtara.Samples.BatchJob.csproj")
+            .WithInput("""{"items":3}""").WithStartOnRegistration().Resource;
+
+        Assert.Same(environment.Resource, image.Parent);
+        Assert.Equal("""{"items":3}""", image.Input);
+        Assert.True(image.StartOnRegistration);
+        Assert.True(Path.IsPathRooted(image.ProjectPath));
+        Assert.Equal(
+            [RuntaraImageExtensions.StartCommand, RuntaraImageExtensions.PauseCommand, RuntaraImageExtensions.ResumeCommand, RuntaraImageExtensions.CancelCommand],
+            image.Annotations.OfType<ResourceCommandAnnotation>().Select(c => c.Name).Where(n => n.StartsWith("runtara-", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void Image_input_that_is_not_json_is_refused_while_the_apphost_is_built()
+    {
+        var builder = DistributedApplication.CreateBuilder();
+        var image = builder.AddRuntaraEnvironment("environment").AddImage("x", "x.csproj");
+
+        Assert.ThrowsAny<System.Text.Json.JsonException>(() => image.WithInput("{items:"));
+    }
+
+    private static async Task<Dictionary<string, string>> VariablesAsync(IResource resource)
+    {
+        var result = await ExecutionConfigurationBuilder.Create(resource)
+            .WithEnvironmentVariablesConfig()
+            .BuildAsync(new DistributedApplicationExecutionContext(DistributedApplicationOperation.Run), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, CancellationToken.None);
+        return result.EnvironmentVariables.ToDictionary(v => v.Key, v => v.Value);
+    }
+
+    private static EndpointAnnotation Endpoint(IResource resource, string name) =>
+        Assert.Single(resource.Annotations.OfType<EndpointAnnotation>(), e => e.Name == name);
+
+    /// <summary>What DCP does at start: every endpoint gets an address (values that reference an endpoint wait for it).</summary>
+    private static void AllocateAll(params IResource[] resources)
+    {
+        var next = 40000;
+        foreach (var endpoint in resources.SelectMany(r => r.Annotations.OfType<EndpointAnnotation>()))
+        {
+            endpoint.AllocatedEndpoint = new AllocatedEndpoint(endpoint, "localhost", endpoint.Port ?? next++);
+        }
+    }
+}

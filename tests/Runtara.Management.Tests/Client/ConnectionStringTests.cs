@@ -1,0 +1,43 @@
+using Runtara.Protocol.Transport;
+
+namespace Runtara.Management.Tests.Client;
+
+/// <summary>The environment's connection string as Runtara.Hosting writes it, and bare addresses.</summary>
+public sealed class ConnectionStringTests
+{
+    [Fact]
+    public void Key_value_pairs_set_the_address_and_the_certificate_to_pin()
+    {
+        var options = new ManagementClientOptions();
+
+        ManagementConnectionString.Apply("Endpoint=tcp://localhost:18002;PinnedCertificatePath=/data/env/tls/runtara-dev.crt;transport=tcp;TenantId=acme", options);
+
+        Assert.Equal("tcp://localhost:18002", options.Address);
+        Assert.Equal("/data/env/tls/runtara-dev.crt", options.PinnedCertificatePath);
+        Assert.Equal(TransportKind.Tcp, options.Transport);
+        Assert.Equal("acme", options.TenantId);
+        Assert.False(options.SkipCertificateVerification);
+    }
+
+    [Fact]
+    public void A_bare_address_is_the_address()
+    {
+        var options = new ManagementClientOptions();
+
+        ManagementConnectionString.Apply(" 10.0.0.5:8002 ", options);
+
+        Assert.Equal("10.0.0.5:8002", options.Address);
+        Assert.Null(options.PinnedCertificatePath);
+    }
+
+    [Theory]
+    [InlineData("Endpoint=tcp://localhost:8002;Password=x", "Password")]
+    [InlineData("Endpoint=tcp://localhost:8002;Transport=carrier-pigeon", "Transport")]
+    public void Unknown_keys_and_bad_values_are_configuration_errors_naming_the_key(string connectionString, string key)
+    {
+        var error = Assert.Throws<ManagementConfigurationException>(() => ManagementConnectionString.Apply(connectionString, new ManagementClientOptions()));
+
+        Assert.Contains(key, error.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal("CONFIGURATION_ERROR", error.Code);
+    }
+}
