@@ -17,6 +17,9 @@ public static class RuntaraHostingExtensions
 {
     private const string HealthPath = "/health";
 
+    // Id of the AppHost's token key and name of its API key in the services' configuration.
+    private const string AspireKeyId = "aspire";
+
     /// <summary>Adds the core of this repository (Runtara.Core) as <paramref name="name"/>.</summary>
     public static IResourceBuilder<RuntaraCoreResource> AddRuntaraCore(this IDistributedApplicationBuilder builder, [ResourceName] string name,
         int? instancePort = RuntaraPorts.Instance, int? managementPort = RuntaraPorts.Management) =>
@@ -43,11 +46,14 @@ public static class RuntaraHostingExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var core = new RuntaraCoreResource(name) { DataDirectory = DefaultDataDirectory(builder, name) };
+        // 44 characters of [A-Za-z0-9] are valid base64 of 33 bytes, the HMAC key the core expects (>= 32 bytes).
+        core.TokenKey = builder.AddParameter($"{name}-token-key", new GenerateParameterDefault { MinLength = 44, Special = false }, secret: true, persist: true).Resource;
         return builder.AddResource(core)
             .WithProject(project)
             .WithEndpoint(port: instancePort, name: RuntaraCoreResource.InstanceEndpointName, scheme: "tcp", env: "Runtara__Core__InstancePort", isProxied: false)
             .WithEndpoint(port: managementPort, name: RuntaraCoreResource.ManagementEndpointName, scheme: "tcp", env: "Runtara__Core__ManagementPort", isProxied: false)
             .WithEnvironment(context => context.EnvironmentVariables["Runtara__Core__DataDirectory"] = core.DataDirectory)
+            .WithEnvironment(context => context.EnvironmentVariables[$"Runtara__Core__Security__Keys__{AspireKeyId}"] = core.TokenKey)
             .WithHttpHealthCheck(HealthPath);
     }
 
@@ -55,17 +61,21 @@ public static class RuntaraHostingExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var environment = new RuntaraEnvironmentResource(name) { DataDirectory = DefaultDataDirectory(builder, name) };
+        environment.ApiKey = builder.AddParameter($"{name}-api-key", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true).Resource;
         return builder.AddResource(environment)
             .WithProject(project)
             .WithEndpoint(port: port, name: RuntaraEnvironmentResource.ProtocolEndpointName, scheme: "tcp", env: "Runtara__Environment__Port", isProxied: false)
             .WithEnvironment(context => context.EnvironmentVariables["Runtara__Environment__DataDirectory"] = environment.DataDirectory)
+            .WithEnvironment(context => context.EnvironmentVariables[$"Runtara__Environment__ApiKeys__{AspireKeyId}__Key"] = environment.ApiKey)
+            .WithEnvironment($"Runtara__Environment__ApiKeys__{AspireKeyId}__Tenants__0", "*")
             .WithHttpHealthCheck(HealthPath);
     }
 
     /// <summary>
     /// Connects the environment to the core: service discovery of the core's endpoints
     /// (<c>services__core__management__0</c>, …), the core's addresses and certificate to pin in the
-    /// environment's settings (also handed to the instances it launches), and start after the core is healthy.
+    /// environment's settings (also handed to the instances it launches), the core's token key (the
+    /// environment mints instance and service tokens with it), and start after the core is healthy.
     /// </summary>
     public static IResourceBuilder<RuntaraEnvironmentResource> WithReference(this IResourceBuilder<RuntaraEnvironmentResource> environment, IResourceBuilder<RuntaraCoreResource> core)
     {
@@ -77,6 +87,7 @@ public static class RuntaraHostingExtensions
             .WithEnvironment("Runtara__Environment__CoreAddress", resource.ManagementEndpoint)
             .WithEnvironment("Runtara__Environment__CoreInstanceAddress", resource.InstanceEndpoint)
             .WithEnvironment(context => context.EnvironmentVariables["Runtara__Environment__CoreTls__PinnedCertificatePath"] = resource.CertificatePath)
+            .WithEnvironment(context => context.EnvironmentVariables[$"Runtara__Environment__Security__Keys__{AspireKeyId}"] = resource.TokenKey!)
             .WaitFor(core);
     }
 

@@ -26,6 +26,12 @@ public sealed class RuntaraCoreResource(string name) : ProjectResource(name), IR
     /// <summary>Absolute data directory handed to the core (SQLite file, development certificate, endpoints file).</summary>
     public string DataDirectory { get; internal set; } = string.Empty;
 
+    /// <summary>
+    /// Secret parameter with the HMAC key that signs instance and service tokens (configuration key
+    /// <c>Runtara:Core:Security:Keys:aspire</c>); environments that reference the core get the same key.
+    /// </summary>
+    public ParameterResource? TokenKey { get; internal set; }
+
     /// <summary>The development certificate the core generates; clients pin it.</summary>
     public string CertificatePath => RuntaraPaths.DevelopmentCertificate(DataDirectory);
 

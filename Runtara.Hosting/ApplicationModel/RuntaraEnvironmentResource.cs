@@ -4,7 +4,7 @@ namespace Aspire.Hosting.ApplicationModel;
 /// The Runtara environment as an Aspire project resource: an HTTP endpoint for <c>/health</c> and the
 /// non-proxied TCP endpoint <c>environment</c> (management clients and the CLI → environment). Its
 /// connection string carries the address and the certificate to pin,
-/// <c>Endpoint=tcp://localhost:8002;PinnedCertificatePath=…</c>, which
+/// <c>Endpoint=tcp://localhost:8002;PinnedCertificatePath=…;ApiKey=…</c>, which
 /// <c>builder.AddRuntaraManagementClient("environment")</c> in Runtara.Management reads.
 /// </summary>
 public sealed class RuntaraEnvironmentResource(string name) : ProjectResource(name), IResourceWithConnectionString
@@ -20,6 +20,9 @@ public sealed class RuntaraEnvironmentResource(string name) : ProjectResource(na
     /// <summary>Absolute data directory handed to the environment (images, runs, SQLite file, development certificate).</summary>
     public string DataDirectory { get; internal set; } = string.Empty;
 
+    /// <summary>Secret parameter with the all-tenant API key of the AppHost and the clients it references (<c>Runtara:Environment:ApiKeys:aspire</c>).</summary>
+    public ParameterResource? ApiKey { get; internal set; }
+
     /// <summary>The development certificate the environment generates; management clients pin it.</summary>
     public string CertificatePath => RuntaraPaths.DevelopmentCertificate(DataDirectory);
 
@@ -28,5 +31,7 @@ public sealed class RuntaraEnvironmentResource(string name) : ProjectResource(na
 
     /// <inheritdoc />
     public ReferenceExpression ConnectionStringExpression =>
-        ReferenceExpression.Create($"Endpoint={ProtocolEndpoint.Property(EndpointProperty.Url)};PinnedCertificatePath={CertificatePath}");
+        ApiKey is null
+            ? ReferenceExpression.Create($"Endpoint={ProtocolEndpoint.Property(EndpointProperty.Url)};PinnedCertificatePath={CertificatePath}")
+            : ReferenceExpression.Create($"Endpoint={ProtocolEndpoint.Property(EndpointProperty.Url)};PinnedCertificatePath={CertificatePath};ApiKey={ApiKey}");
 }

@@ -37,7 +37,7 @@ internal static class ImageOperations
 
             await PublishAsync(notifications, image, new ResourceStateSnapshot("Registering", KnownResourceStateStyles.Info)).ConfigureAwait(false);
             var entrypoint = Path.GetFileName(targetPath);
-            await using (var client = CreateClient(image.Parent, services))
+            await using (var client = await CreateClientAsync(image.Parent, services, cancellationToken).ConfigureAwait(false))
             {
                 image.ImageId = await client.RegisterImageFromFileAsync(zip, new RegisterImageOptions
                 {
@@ -73,7 +73,7 @@ internal static class ImageOperations
     {
         var imageId = image.ImageId ?? throw new InvalidOperationException($"The image '{image.Name}' is not registered yet.");
         string instanceId;
-        await using (var client = CreateClient(image.Parent, services))
+        await using (var client = await CreateClientAsync(image.Parent, services, cancellationToken).ConfigureAwait(false))
         {
             instanceId = await client.StartInstanceAsync(new StartInstanceOptions { ImageId = imageId, Input = image.Input }, cancellationToken).ConfigureAwait(false);
         }
@@ -90,18 +90,19 @@ internal static class ImageOperations
     public static async Task<string> ControlLatestAsync(RuntaraImageResource image, IServiceProvider services, Func<RuntaraManagementClient, string, CancellationToken, Task> action, CancellationToken cancellationToken)
     {
         var instanceId = image.LatestInstanceId ?? throw new InvalidOperationException($"No instance of '{image.Name}' was started from the AppHost yet.");
-        await using var client = CreateClient(image.Parent, services);
+        await using var client = await CreateClientAsync(image.Parent, services, cancellationToken).ConfigureAwait(false);
         await action(client, instanceId, cancellationToken).ConfigureAwait(false);
         return instanceId;
     }
 
-    /// <summary>A management client for the environment: its allocated port on loopback, its development certificate pinned.</summary>
-    public static RuntaraManagementClient CreateClient(RuntaraEnvironmentResource environment, IServiceProvider services) =>
+    /// <summary>A management client for the environment: its allocated port on loopback, its development certificate pinned, the AppHost's API key.</summary>
+    public static async Task<RuntaraManagementClient> CreateClientAsync(RuntaraEnvironmentResource environment, IServiceProvider services, CancellationToken cancellationToken) =>
         new(new ManagementClientOptions
         {
             Address = $"127.0.0.1:{environment.ProtocolEndpoint.Port}",
             PinnedCertificatePath = environment.CertificatePath,
             TenantId = environment.TenantId,
+            ApiKey = environment.ApiKey is { } apiKey ? await apiKey.GetValueAsync(cancellationToken).ConfigureAwait(false) : null,
         }, services.GetService<ILoggerFactory>()?.CreateLogger<RuntaraManagementClient>());
 
     private static async Task WatchAsync(RuntaraImageResource image, string instanceId, IServiceProvider services, CancellationToken cancellationToken)
@@ -111,7 +112,7 @@ internal static class ImageOperations
         var last = InstanceStatus.Pending;
         try
         {
-            await using var client = CreateClient(image.Parent, services);
+            await using var client = await CreateClientAsync(image.Parent, services, cancellationToken).ConfigureAwait(false);
             using var timer = new PeriodicTimer(PollInterval);
             while (image.LatestInstanceId == instanceId && await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
             {

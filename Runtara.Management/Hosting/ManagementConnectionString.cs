@@ -7,7 +7,7 @@ namespace Runtara.Management;
 /// The connection string of an environment: either a bare address (<c>127.0.0.1:8002</c>,
 /// <c>tcp://localhost:8002</c>) or key/value pairs as the Aspire hosting integration writes them,
 /// <c>Endpoint=tcp://localhost:8002;PinnedCertificatePath=/…/tls/runtara-dev.crt</c>. Keys (any case):
-/// Endpoint (or Address), PinnedCertificatePath, CaCertificatePath, ServerName, Transport, TenantId.
+/// Endpoint (or Address), PinnedCertificatePath, CaCertificatePath, ServerName, Transport, TenantId, ApiKey.
 /// </summary>
 public static class ManagementConnectionString
 {
@@ -49,6 +49,9 @@ public static class ManagementConnectionString
                 case "SERVERNAME":
                     options.ServerName = value;
                     break;
+                case "APIKEY":
+                    options.ApiKey = value;
+                    break;
                 case "TENANTID":
                     options.TenantId = value;
                     break;
@@ -58,7 +61,7 @@ public static class ManagementConnectionString
                         : throw new ManagementConfigurationException($"Connection string key '{key}'", $"must be Auto, Tcp or Quic, got '{value}'");
                     break;
                 default:
-                    throw new ManagementConfigurationException($"Connection string key '{key}'", "is not known (Endpoint, PinnedCertificatePath, CaCertificatePath, ServerName, Transport, TenantId)");
+                    throw new ManagementConfigurationException($"Connection string key '{key}'", "is not known (Endpoint, PinnedCertificatePath, CaCertificatePath, ServerName, Transport, TenantId, ApiKey)");
             }
         }
     }

@@ -56,15 +56,36 @@ public sealed class HostingModelTests
     }
 
     [Fact(Timeout = 30_000)]
-    public async Task The_environments_connection_string_carries_the_address_and_the_certificate_to_pin()
+    public async Task The_environments_connection_string_carries_the_address_the_certificate_to_pin_and_the_api_key_it_accepts()
     {
         var builder = DistributedApplication.CreateBuilder();
         var environment = builder.AddRuntaraEnvironment("environment").WithDataDirectory("/srv/runtara/env");
         AllocateAll(environment.Resource);
 
         var connectionString = await ((IResourceWithConnectionString)environment.Resource).GetConnectionStringAsync();
+        var variables = await VariablesAsync(environment.Resource);
 
-        Assert.Equal("Endpoint=tcp://localhost:8002;PinnedCertificatePath=/srv/runtara/env/tls/runtara-dev.crt", connectionString);
+        var apiKey = variables["Runtara__Environment__ApiKeys__aspire__Key"];
+        Assert.True(apiKey.Length >= 32, "the generated API key is at least 32 characters");
+        Assert.Equal("*", variables["Runtara__Environment__ApiKeys__aspire__Tenants__0"]);
+        Assert.Equal($"Endpoint=tcp://localhost:8002;PinnedCertificatePath=/srv/runtara/env/tls/runtara-dev.crt;ApiKey={apiKey}", connectionString);
+        Assert.True(environment.Resource.ApiKey!.Secret);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task Core_and_environment_share_one_secret_token_key_of_at_least_32_bytes()
+    {
+        var builder = DistributedApplication.CreateBuilder();
+        var core = builder.AddRuntaraCore("core");
+        var environment = builder.AddRuntaraEnvironment("environment").WithReference(core);
+        AllocateAll(core.Resource, environment.Resource);
+
+        var coreKey = (await VariablesAsync(core.Resource))["Runtara__Core__Security__Keys__aspire"];
+        var environmentKey = (await VariablesAsync(environment.Resource))["Runtara__Environment__Security__Keys__aspire"];
+
+        Assert.Equal(coreKey, environmentKey);
+        Assert.True(Convert.FromBase64String(coreKey).Length >= 32, "the token key decodes to at least 32 bytes");
+        Assert.True(core.Resource.TokenKey!.Secret);
     }
 
     [Fact(Timeout = 30_000)]
@@ -96,7 +117,7 @@ public sealed class HostingModelTests
 
         var variables = await VariablesAsync(worker.Resource);
 
-        Assert.Equal("Endpoint=tcp://localhost:8002;PinnedCertificatePath=/srv/runtara/env/tls/runtara-dev.crt", variables["ConnectionStrings__environment"]);
+        Assert.StartsWith("Endpoint=tcp://localhost:8002;PinnedCertificatePath=/srv/runtara/env/tls/runtara-dev.crt;ApiKey=", variables["ConnectionStrings__environment"], StringComparison.Ordinal);
         Assert.Equal("tcp://localhost:8002", variables["services__environment__environment__0"]);
         Assert.Equal("tcp://localhost:8001", variables["ConnectionStrings__runtara-core"]);
         Assert.Equal("/srv/runtara/core/tls/runtara-dev.crt", variables["RUNTARA_TLS_PINNED_CERT"]);

@@ -6,16 +6,17 @@ namespace Runtara.Management.Tests.Client;
 public sealed class ConnectionStringTests
 {
     [Fact]
-    public void Key_value_pairs_set_the_address_and_the_certificate_to_pin()
+    public void Key_value_pairs_set_the_address_the_certificate_to_pin_and_the_api_key()
     {
         var options = new ManagementClientOptions();
 
-        ManagementConnectionString.Apply("Endpoint=tcp://localhost:18002;PinnedCertificatePath=/data/env/tls/runtara-dev.crt;transport=tcp;TenantId=acme", options);
+        ManagementConnectionString.Apply("Endpoint=tcp://localhost:18002;PinnedCertificatePath=/data/env/tls/runtara-dev.crt;transport=tcp;TenantId=acme;ApiKey=k3yk3yk3yk3yk3yk3y", options);
 
         Assert.Equal("tcp://localhost:18002", options.Address);
         Assert.Equal("/data/env/tls/runtara-dev.crt", options.PinnedCertificatePath);
         Assert.Equal(TransportKind.Tcp, options.Transport);
         Assert.Equal("acme", options.TenantId);
+        Assert.Equal("k3yk3yk3yk3yk3yk3y", options.ApiKey);
         Assert.False(options.SkipCertificateVerification);
     }
 
