@@ -1,6 +1,9 @@
 // Runtara core: the instance protocol (8001) and management protocol (8003) over durable storage.
 // Configuration keys are listed in docs/core.md.
-var builder = WebApplication.CreateBuilder(args);
+// Settings are read once: reload-on-change watches the content root recursively, and the default
+// data directory (./data) lies beneath it, so every SQLite WAL write would wake the file watcher.
+// Given first, so a --hostBuilder:reloadConfigOnChange=true on the command line still wins.
+var builder = WebApplication.CreateBuilder(["--hostBuilder:reloadConfigOnChange=false", .. args]);
 
 builder.AddServiceDefaults();
 builder.AddRuntaraCore();

@@ -31,6 +31,9 @@ internal static partial class Log
     [LoggerMessage(2103, LogLevel.Warning, "Refreshing the instance status gauge failed", EventName = "StatusSnapshotFailed")]
     public static partial void StatusSnapshotFailed(ILogger logger, Exception exception);
 
+    [LoggerMessage(2104, LogLevel.Warning, "Background WAL checkpoint failed; the writer's own checkpoint still bounds the WAL", EventName = "WalCheckpointFailed")]
+    public static partial void WalCheckpointFailed(ILogger logger, Exception exception);
+
     // 2200–2299: instance protocol
     [LoggerMessage(2200, LogLevel.Information, "Instance {InstanceId} registered (tenant {TenantId}, status {Previous} -> running)", EventName = "InstanceRegistered")]
     public static partial void InstanceRegistered(ILogger logger, string instanceId, string tenantId, string previous);

@@ -31,3 +31,6 @@ public sealed record InstanceRecord
 
     public string? Error { get; init; }
 }
+
+/// <summary>What a registration found: the status before it (null for a new instance) and the last checkpoint id.</summary>
+public sealed record Registration(InstanceStatus? Previous, string? LastCheckpointId);

@@ -17,11 +17,11 @@ internal sealed class InstanceService(ICoreStore store, ActivityTracker activity
     /// restart), unknown → created RUNNING when self-registration is allowed. Terminal instances and
     /// other tenants' instances are refused; a named resume checkpoint must exist.
     /// </summary>
-    public async Task<InstanceStatus?> RegisterAsync(string instanceId, string tenantId, string? checkpointId, CancellationToken cancellationToken)
+    public async Task<Registration> RegisterAsync(string instanceId, string tenantId, string? checkpointId, CancellationToken cancellationToken)
     {
         CoreValidationException.ThrowIfEmpty(instanceId, "instance_id");
         CoreValidationException.ThrowIfEmpty(tenantId, "tenant_id");
-        var previous = await store.WriteAsync<InstanceStatus?>("register_instance", async (writer, token) =>
+        var registration = await store.WriteAsync("register_instance", async (writer, token) =>
         {
             var now = time.NowMs();
             var instance = await writer.GetInstanceAsync(instanceId, token).ConfigureAwait(false);
@@ -71,16 +71,17 @@ internal sealed class InstanceService(ICoreStore store, ActivityTracker activity
             }
 
             await writer.InsertEventAsync(new NewEvent(instanceId, EventKind.Started, checkpointId, null, null, now, null), token).ConfigureAwait(false);
-            return instance?.Status;
+            return new Registration(instance?.Status, instance?.CheckpointId);
         }, cancellationToken).ConfigureAwait(false);
 
+        var previous = registration.Previous;
         if (previous != InstanceStatus.Running)
         {
             CoreTelemetry.RecordStatusChange(InstanceStatus.Running);
         }
 
         Log.InstanceRegistered(logger, instanceId, tenantId, previous?.ToStorageName() ?? "none");
-        return previous;
+        return registration;
     }
 
     /// <summary>CreateInstance (management): a PENDING instance, idempotent for the same tenant.</summary>

@@ -39,8 +39,11 @@ internal sealed class InstanceRpcHandler(
             case RpcRequest.RequestOneofCase.RegisterInstance:
                 {
                     var register = request.RegisterInstance;
-                    await instances.RegisterAsync(register.InstanceId, register.TenantId, register.HasCheckpointId ? register.CheckpointId : null, cancellationToken).ConfigureAwait(false);
-                    return new RpcResponse { RegisterInstance = new RegisterInstanceResponse { Success = true } };
+                    var registration = await instances.RegisterAsync(register.InstanceId, register.TenantId, register.HasCheckpointId ? register.CheckpointId : null, cancellationToken).ConfigureAwait(false);
+                    return new RpcResponse
+                    {
+                        RegisterInstance = new RegisterInstanceResponse { Success = true, LastCheckpointId = registration.LastCheckpointId ?? string.Empty },
+                    };
                 }
 
             case RpcRequest.RequestOneofCase.Checkpoint:

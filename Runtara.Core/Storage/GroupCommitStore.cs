@@ -153,6 +153,11 @@ internal abstract class GroupCommitStore : ICoreStore
 
     protected abstract ValueTask CloseAsync();
 
+    /// <summary>Runs on the writer thread after each committed transaction.</summary>
+    protected virtual void OnBatchCommitted()
+    {
+    }
+
     private void RunWriter(int writer, TaskCompletionSource stopped)
     {
         var batch = new List<PendingWrite>(_settings.MaxBatchSize);
@@ -210,6 +215,7 @@ internal abstract class GroupCommitStore : ICoreStore
         }
 
         Acknowledge(batch, started);
+        OnBatchCommitted();
     }
 
     /// <summary>Completes the callers of a committed (hence durable) transaction and records its size and duration.</summary>
@@ -237,6 +243,7 @@ internal abstract class GroupCommitStore : ICoreStore
             }
 
             Acknowledge([pending], started);
+            OnBatchCommitted();
         }
         catch (CoreException ex)
         {

@@ -15,8 +15,12 @@ internal readonly record struct SignalPollResult(PendingSignal? Signal, CustomSi
 /// </summary>
 internal interface IInstanceBackend : IAsyncDisposable
 {
-    /// <summary>RegisterInstance: PENDING/SUSPENDED/unknown → RUNNING. Throws <see cref="InstanceRegistrationException"/> when refused.</summary>
-    Task RegisterAsync(string instanceId, string tenantId, string? checkpointId, CancellationToken cancellationToken);
+    /// <summary>
+    /// RegisterInstance: PENDING/SUSPENDED/unknown → RUNNING. Returns whether the instance has a
+    /// checkpoint, or null when the backend cannot tell (ask <see cref="GetStatusAsync"/>). Throws
+    /// <see cref="InstanceRegistrationException"/> when refused.
+    /// </summary>
+    Task<bool?> RegisterAsync(string instanceId, string tenantId, string? checkpointId, CancellationToken cancellationToken);
 
     /// <summary>Save-if-absent: found=true returns the stored state and writes nothing.</summary>
     Task<CheckpointResult> CheckpointAsync(string instanceId, string checkpointId, ReadOnlyMemory<byte> state, CancellationToken cancellationToken);

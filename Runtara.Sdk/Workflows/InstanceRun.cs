@@ -73,28 +73,14 @@ internal sealed class InstanceRun : IAsyncDisposable
         // this run skips the GetCheckpoint lookup before each step — one round trip per step instead
         // of two. Keys this run writes are remembered, so a key used twice still reads its first
         // result back. If a second process ran the same instance concurrently, save-if-absent still
-        // makes both return the first stored result. The status read goes out together with the
-        // registration: only this instance writes its checkpoints, and an instance the core does not
-        // know yet has none, so the order of the two calls does not matter.
-        var status = Options.CheckpointId is null ? Backend.GetStatusAsync(InstanceId, cancellationToken) : null;
-        try
+        // makes both return the first stored result. The core answers the registration with the
+        // last checkpoint id (read in the registration's own transaction); only a backend that
+        // cannot tell is asked for the status afterwards.
+        var hasCheckpoint = await Backend.RegisterAsync(InstanceId, TenantId, checkpointId: null, cancellationToken).ConfigureAwait(false);
+        if (Options.CheckpointId is null)
         {
-            await Backend.RegisterAsync(InstanceId, TenantId, checkpointId: null, cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            if (status is not null)
-            {
-                // Observe the read so its failure is not left unobserved; the registration error wins.
-                await status.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
-            }
-
-            throw;
-        }
-
-        if (status is not null)
-        {
-            _fresh = (await status.ConfigureAwait(false)).CheckpointId is null;
+            hasCheckpoint ??= (await Backend.GetStatusAsync(InstanceId, cancellationToken).ConfigureAwait(false)).CheckpointId is not null;
+            _fresh = hasCheckpoint == false;
         }
 
         Log.InstanceRegistered(Logger, InstanceId, TenantId, backendName, Replaying);

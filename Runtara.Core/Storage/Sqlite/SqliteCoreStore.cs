@@ -14,7 +14,16 @@ namespace Runtara.Core.Storage.Sqlite;
 /// </summary>
 internal sealed class SqliteCoreStore : SqlCoreStore
 {
+    /// <summary>
+    /// The writer's own auto-checkpoint threshold in pages (SQLite's default is 1,000). The
+    /// <see cref="WalCheckpointer"/> copies frames in the background, so this is a backstop that bounds
+    /// the WAL (~16 MiB at 4 KiB pages) and lets it restart: when it fires, most frames are already
+    /// copied. The WAL file keeps its size and is overwritten from its start after each restart.
+    /// </summary>
+    internal const int WriterAutoCheckpointPages = 4_000;
+
     private readonly string _connectionString;
+    private WalCheckpointer? _checkpointer;
 
     public SqliteCoreStore(string databasePath, StoreSettings settings, ILogger<SqliteCoreStore> logger)
         : base(settings with { Writers = 1 }, logger) // one write lock per file, so one writer
@@ -80,6 +89,23 @@ internal sealed class SqliteCoreStore : SqlCoreStore
         }
     }
 
+    protected override async Task OpenWriterAsync(CancellationToken cancellationToken)
+    {
+        await base.OpenWriterAsync(cancellationToken).ConfigureAwait(false);
+        var connection = (SqliteConnection)await OpenConnectionAsync(forWriter: true, cancellationToken).ConfigureAwait(false);
+        _checkpointer = new WalCheckpointer(connection, Logger);
+    }
+
+    protected override void OnBatchCommitted() => _checkpointer?.OnCommitted();
+
+    protected override async ValueTask CloseAsync()
+    {
+        // Stopped first: the writer has drained, and the last connection to close checkpoints the rest.
+        _checkpointer?.Dispose();
+        _checkpointer = null;
+        await base.CloseAsync().ConfigureAwait(false);
+    }
+
     protected override async ValueTask<DbConnection> OpenConnectionAsync(bool forWriter, CancellationToken cancellationToken)
     {
         var connection = new SqliteConnection(_connectionString);
@@ -91,7 +117,8 @@ internal sealed class SqliteCoreStore : SqlCoreStore
             // synchronous=FULL: COMMIT fsyncs the WAL before it returns, so a committed batch is
             // durable when its callers are acknowledged (NORMAL could lose the last commits on power loss).
             var pragmas = forWriter
-                ? "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA cache_size = -32768;"
+                ? "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA cache_size = -32768; "
+                  + $"PRAGMA wal_autocheckpoint = {WriterAutoCheckpointPages.ToString(CultureInfo.InvariantCulture)};"
                 : "PRAGMA busy_timeout = 5000;";
             await ExecuteAsync(connection, pragmas, cancellationToken).ConfigureAwait(false);
             return connection;

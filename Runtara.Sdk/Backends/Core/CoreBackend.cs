@@ -51,7 +51,7 @@ internal sealed class CoreBackend : IInstanceBackend
 
     public Protocol.Transport.TransportKind Transport => _client.Transport;
 
-    public async Task RegisterAsync(string instanceId, string tenantId, string? checkpointId, CancellationToken cancellationToken)
+    public async Task<bool?> RegisterAsync(string instanceId, string tenantId, string? checkpointId, CancellationToken cancellationToken)
     {
         var request = new RegisterInstanceRequest { InstanceId = instanceId, TenantId = tenantId };
         if (checkpointId is not null)
@@ -70,10 +70,14 @@ internal sealed class CoreBackend : IInstanceBackend
             throw new InstanceRegistrationException(instanceId, $"{ex.Code}: {ex.Message}", ex);
         }
 
-        if (!response.RegisterInstance.Success)
+        var registered = response.RegisterInstance;
+        if (!registered.Success)
         {
-            throw new InstanceRegistrationException(instanceId, response.RegisterInstance.Error);
+            throw new InstanceRegistrationException(instanceId, registered.Error);
         }
+
+        // A core that predates the field leaves it unset: the run then asks GetInstanceStatus.
+        return registered.HasLastCheckpointId ? registered.LastCheckpointId.Length > 0 : null;
     }
 
     public async Task<CheckpointResult> CheckpointAsync(string instanceId, string checkpointId, ReadOnlyMemory<byte> state, CancellationToken cancellationToken)

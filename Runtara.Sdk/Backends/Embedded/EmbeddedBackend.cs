@@ -12,8 +12,11 @@ internal sealed class EmbeddedBackend(EmbeddedStore store, bool ownsStore, TimeS
 {
     public EmbeddedStore Store => store;
 
-    public Task RegisterAsync(string instanceId, string tenantId, string? checkpointId, CancellationToken cancellationToken) =>
-        store.RegisterAsync(instanceId, tenantId, checkpointId, cancellationToken);
+    public async Task<bool?> RegisterAsync(string instanceId, string tenantId, string? checkpointId, CancellationToken cancellationToken)
+    {
+        await store.RegisterAsync(instanceId, tenantId, checkpointId, cancellationToken).ConfigureAwait(false);
+        return null; // A local read: the run asks GetStatusAsync.
+    }
 
     public Task<CheckpointResult> CheckpointAsync(string instanceId, string checkpointId, ReadOnlyMemory<byte> state, CancellationToken cancellationToken) =>
         store.CheckpointAsync(instanceId, checkpointId, state, cancellationToken);

@@ -109,7 +109,7 @@ internal sealed class CoreCheckpointsCommand : IBenchCommand
     /// <summary>The core composed as its Program.cs does (without the HTTP endpoint), ports picked by the OS.</summary>
     private static IHost BuildCore(string dataDirectory, string postgres)
     {
-        var builder = Host.CreateApplicationBuilder();
+        var builder = ServiceHost.CreateBuilder();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Runtara:Core:InstancePort"] = "0",

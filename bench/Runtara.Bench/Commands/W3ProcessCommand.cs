@@ -135,7 +135,7 @@ internal sealed class W3ProcessCommand : IBenchCommand
 
     private static IHost Build(Dictionary<string, string?> settings, Action<HostApplicationBuilder> add)
     {
-        var builder = Host.CreateApplicationBuilder();
+        var builder = ServiceHost.CreateBuilder();
         builder.Configuration.AddInMemoryCollection(settings);
         builder.Logging.ClearProviders();
         add(builder);

@@ -33,7 +33,7 @@ internal sealed class BenchCore : IAsyncDisposable
         var root = dataRoot ?? Path.Combine(Directory.GetCurrentDirectory(), "bench-data");
         var directory = Path.Combine(Path.GetFullPath(root), $"core-{Guid.NewGuid():N}");
         Directory.CreateDirectory(directory);
-        var builder = Host.CreateApplicationBuilder();
+        var builder = ServiceHost.CreateBuilder();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Runtara:Core:InstancePort"] = "0",

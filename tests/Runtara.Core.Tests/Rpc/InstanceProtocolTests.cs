@@ -69,6 +69,23 @@ public abstract class InstanceProtocolTests(ICoreFixture fixture) : CoreTestBase
     }
 
     [SkippableFact(Timeout = Timeout)]
+    public async Task Register_answers_the_last_checkpoint_id_empty_for_an_instance_without_checkpoints()
+    {
+        var id = Ids.Instance();
+        var tenant = Ids.Tenant();
+        var first = await Instance.RegisterAsync(id, tenant);
+        Assert.True(first.HasLastCheckpointId);
+        Assert.Equal(string.Empty, first.LastCheckpointId);
+
+        await Instance.CheckpointAsync(id, "step-1", Bytes("one"));
+        await Instance.CheckpointAsync(id, "step-2", Bytes("two"));
+        var again = await Instance.RegisterAsync(id, tenant);
+        Assert.True(again.HasLastCheckpointId);
+        Assert.Equal("step-2", again.LastCheckpointId);
+        Assert.Equal("step-2", (await Instance.StatusAsync(id)).CheckpointId);
+    }
+
+    [SkippableFact(Timeout = Timeout)]
     public async Task Register_refuses_a_terminal_instance_and_changes_nothing()
     {
         var (id, tenant) = await RunningInstanceAsync();

@@ -303,6 +303,31 @@ public sealed class SqliteStoreBehaviourTests : StoreBehaviourTests, IDisposable
         Assert.Equal(2, synchronous);
     }
 
+    [Fact(Timeout = 30_000)]
+    public async Task Committed_frames_reach_the_database_file_in_the_background_well_before_the_writers_own_checkpoint()
+    {
+        var path = Path.Combine(_directory.Path, "background.db");
+        await using var store = new SqliteCoreStore(path, Settings, NullLogger<SqliteCoreStore>.Instance);
+        await store.InitializeAsync(CancellationToken.None);
+        var id = Ids.Instance();
+        await store.WriteAsync("seed", async (w, t) =>
+        {
+            await w.InsertInstanceAsync(new InstanceRecord { InstanceId = id, TenantId = "t", Status = InstanceStatus.Running, CreatedAtMs = Now }, t);
+            return true;
+        }, CancellationToken.None);
+        var before = new FileInfo(path).Length;
+
+        // 64 one-KiB checkpoints, one commit each: far fewer WAL frames than the writer's 4,000-page
+        // threshold, so only the background checkpointer copies them into the database file.
+        for (var i = 0; i < 64; i++)
+        {
+            await store.WriteAsync("checkpoint", (w, t) => w.SaveCheckpointIfAbsentAsync(id, $"k{i}", new byte[1024], Now, t), CancellationToken.None);
+        }
+
+        var after = await Wait.UntilAsync(() => Task.FromResult(new FileInfo(path).Length), length => length >= before + (64 * 1024), TimeSpan.FromSeconds(10), "the database file to grow");
+        Assert.True(after >= before + (64 * 1024));
+    }
+
     public void Dispose() => _directory.Dispose();
 }
 
