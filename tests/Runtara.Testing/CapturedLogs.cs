@@ -8,7 +8,8 @@ public sealed class CapturedLogs : ILoggerProvider
 {
     private readonly ConcurrentQueue<string> _lines = new();
 
-    public IReadOnlyCollection<string> Lines => _lines;
+    /// <summary>A snapshot: servers keep logging while a test reads (spreading the live queue can throw).</summary>
+    public IReadOnlyList<string> Lines => _lines.ToArray();
 
     public ILogger CreateLogger(string categoryName) => new Logger(categoryName, _lines);
 
