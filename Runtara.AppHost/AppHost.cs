@@ -8,8 +8,9 @@ using Microsoft.Extensions.Configuration;
 //   ConnectionStrings:runtara-postgres   PostgreSQL for core and environment; SQLite files when absent
 //   Runtara:AppHost:FixedPorts           false = let Aspire pick the protocol ports instead of 8001/8002/8003
 //   Runtara:AppHost:DataDirectory        where core/ and environment/ keep their data (default .runtara/ here)
-// Secrets for the platform (API keys, credentials) belong here as parameters
-// (builder.AddParameter("…", secret: true)) passed on with WithEnvironment.
+//   Parameters:core-token-key            secret: HMAC key of the instance and service tokens
+//   Parameters:environment-api-key       secret: the environment's API key (the CLI's RUNTARA_API_KEY)
+// The two secrets are generated on the first run and kept in the AppHost's user secrets (docs/aspire.md).
 var builder = DistributedApplication.CreateBuilder(args);
 
 var fixedPorts = builder.Configuration.GetValue("Runtara:AppHost:FixedPorts", true);
