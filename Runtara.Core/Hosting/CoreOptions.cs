@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Runtara.Protocol.Rpc;
 using Runtara.Protocol.Security;
 using Runtara.Protocol.Transport;
 
@@ -9,7 +10,7 @@ namespace Runtara.Core.Hosting;
 /// <c>Runtara__Core__InstancePort</c> and command-line <c>--Runtara:Core:InstancePort=…</c> work too).
 /// Validated at start-up. See docs/core.md.
 /// </summary>
-public sealed class CoreOptions
+public sealed class CoreOptions : IRpcServerSettings
 {
     /// <summary>The configuration section.</summary>
     public const string SectionName = "Runtara:Core";

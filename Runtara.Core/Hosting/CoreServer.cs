@@ -63,8 +63,8 @@ internal sealed class CoreServer(
             RequireClientCertificate = _options.ManagementRequireClientCertificate,
             ClientCaCertificatePath = _options.ManagementClientCaCertificatePath,
         };
-        _instanceServer = new(ServerOptions(_options.InstancePort, tls), instanceHandler, loggerFactory.CreateLogger("Runtara.Core.InstanceProtocol"), _certificate, instanceAuthenticator);
-        _managementServer = new(ServerOptions(_options.ManagementPort, managementTls), managementHandler, loggerFactory.CreateLogger("Runtara.Core.ManagementProtocol"), _certificate, managementAuthenticator);
+        _instanceServer = new(RpcServerOptions.From(_options, _options.InstancePort, tls), instanceHandler, loggerFactory.CreateLogger("Runtara.Core.InstanceProtocol"), _certificate, instanceAuthenticator);
+        _managementServer = new(RpcServerOptions.From(_options, _options.ManagementPort, managementTls), managementHandler, loggerFactory.CreateLogger("Runtara.Core.ManagementProtocol"), _certificate, managementAuthenticator);
         await _instanceServer.StartAsync(cancellationToken).ConfigureAwait(false);
         await _managementServer.StartAsync(cancellationToken).ConfigureAwait(false);
 
@@ -103,18 +103,4 @@ internal sealed class CoreServer(
 
         _certificate?.Dispose();
     }
-
-    private RpcServerOptions ServerOptions(int port, ServerTlsOptions tls) => new()
-    {
-        BindAddress = _options.BindAddress,
-        Port = port,
-        Transport = _options.Transport,
-        Tls = tls,
-        MaxConnections = _options.MaxConnections,
-        MaxFrameSize = _options.MaxFrameSize,
-        ShutdownTimeout = _options.ShutdownTimeout,
-        MaxRequestsPerSecondPerConnection = _options.MaxRequestsPerSecondPerConnection,
-        MaxConcurrentStreamsPerConnection = _options.MaxConcurrentStreamsPerConnection,
-        RequestReadTimeout = _options.RequestReadTimeout,
-    };
 }

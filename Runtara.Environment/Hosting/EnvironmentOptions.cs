@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Runtara.Protocol.Rpc;
 using Runtara.Protocol.Security;
 using Runtara.Protocol.Transport;
 
@@ -9,7 +10,7 @@ namespace Runtara.Environment.Hosting;
 /// such as <c>Runtara__Environment__Port</c> work too) and validated at start-up; a bad value stops
 /// the service with a message naming the key. See docs/environment.md.
 /// </summary>
-public sealed class EnvironmentOptions
+public sealed class EnvironmentOptions : IRpcServerSettings
 {
     /// <summary>The configuration section.</summary>
     public const string SectionName = "Runtara:Environment";

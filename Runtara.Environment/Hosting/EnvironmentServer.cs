@@ -45,19 +45,7 @@ internal sealed class EnvironmentServer(
         }
 
         _server = new RpcServer<RpcRequest, RpcResponse>(
-            new RpcServerOptions
-            {
-                BindAddress = _options.BindAddress,
-                Port = _options.Port,
-                Transport = _options.Transport,
-                Tls = tls,
-                ShutdownTimeout = _options.ShutdownTimeout,
-                MaxConnections = _options.MaxConnections,
-                MaxFrameSize = _options.MaxFrameSize,
-                MaxConcurrentStreamsPerConnection = _options.MaxConcurrentStreamsPerConnection,
-                MaxRequestsPerSecondPerConnection = _options.MaxRequestsPerSecondPerConnection,
-                RequestReadTimeout = _options.RequestReadTimeout,
-            },
+            RpcServerOptions.From(_options, _options.Port, tls),
             handler,
             loggerFactory.CreateLogger<RpcServer<RpcRequest, RpcResponse>>(),
             certificate: null,

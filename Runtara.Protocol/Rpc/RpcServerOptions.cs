@@ -65,4 +65,24 @@ public sealed class RpcServerOptions
     /// <summary>Listen backlog.</summary>
     [Range(1, 65535)]
     public int Backlog { get; set; } = 512;
+
+    /// <summary>The options of one protocol server on <paramref name="port"/> from a service's settings.</summary>
+    public static RpcServerOptions From(IRpcServerSettings settings, int port, ServerTlsOptions tls)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(tls);
+        return new()
+        {
+            BindAddress = settings.BindAddress,
+            Port = port,
+            Transport = settings.Transport,
+            Tls = tls,
+            MaxConnections = settings.MaxConnections,
+            MaxFrameSize = settings.MaxFrameSize,
+            MaxConcurrentStreamsPerConnection = settings.MaxConcurrentStreamsPerConnection,
+            MaxRequestsPerSecondPerConnection = settings.MaxRequestsPerSecondPerConnection,
+            RequestReadTimeout = settings.RequestReadTimeout,
+            ShutdownTimeout = settings.ShutdownTimeout,
+        };
+    }
 }
