@@ -109,6 +109,22 @@ public enum RunOrder
     FinishedAtAsc,
 }
 
+/// <summary>
+/// Terminal runs finished in one bucket (bucket start = finished_at truncated to the bucket width). Durations are
+/// finished − started in ms over the runs that have both; memory is the runner's peak over the runs that measured it.
+/// </summary>
+public sealed record RunMetricsBucket(
+    long BucketStartMs,
+    long Invocations,
+    long Completed,
+    long Failed,
+    long Cancelled,
+    double? AvgDurationMs,
+    double? MinDurationMs,
+    double? MaxDurationMs,
+    double? AvgMemoryBytes,
+    long? MaxMemoryBytes);
+
 /// <summary>One page of a list and the count of all matches.</summary>
 public sealed record Page<T>(IReadOnlyList<T> Items, long TotalCount);
 
