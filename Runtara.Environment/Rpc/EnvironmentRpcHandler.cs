@@ -416,10 +416,9 @@ internal sealed class EnvironmentRpcHandler(
                 bucket.MaxMemoryBytes = b.MaxMemoryBytes!.Value;
             }
 
-            var settled = b.Completed + b.Failed + b.Cancelled;
-            if (settled > 0)
+            if (b.SuccessRatePercent is { } rate)
             {
-                bucket.SuccessRatePercent = b.Completed * 100.0 / settled;
+                bucket.SuccessRatePercent = rate;
             }
 
             response.Buckets.Add(bucket);

@@ -123,7 +123,11 @@ public sealed record RunMetricsBucket(
     double? MinDurationMs,
     double? MaxDurationMs,
     double? AvgMemoryBytes,
-    long? MaxMemoryBytes);
+    long? MaxMemoryBytes)
+{
+    /// <summary>Completed share of the settled runs in percent; null for an empty bucket (no division by zero).</summary>
+    public double? SuccessRatePercent => Completed + Failed + Cancelled > 0 ? Completed * 100.0 / (Completed + Failed + Cancelled) : null;
+}
 
 /// <summary>One page of a list and the count of all matches.</summary>
 public sealed record Page<T>(IReadOnlyList<T> Items, long TotalCount);
