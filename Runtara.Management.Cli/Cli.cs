@@ -45,6 +45,7 @@ public static class Cli
         root.Subcommands.Add(InstancesCommand.Build(globals, console));
         root.Subcommands.Add(SignalCommand.Build(globals, console));
         root.Subcommands.Add(CheckpointsCommand.Build(globals, console));
+        root.Subcommands.Add(MetricsCommand.Build(globals, console));
         return root;
     }
 }

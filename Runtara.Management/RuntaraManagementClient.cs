@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using Runtara.Protocol.Environment;
 using Runtara.Protocol.Rpc;
 using Runtara.Protocol.Security;
+using ProtoGranularity = Runtara.Protocol.Environment.MetricsGranularity;
 using ProtoStatus = Runtara.Protocol.Environment.InstanceStatus;
 
 namespace Runtara.Management;
@@ -416,6 +417,38 @@ public sealed class RuntaraManagementClient : IAsyncDisposable
 
             await Task.Delay(options.PollInterval, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Per-hour or per-day counts and statistics of the tenant's finished instances (GetTenantMetrics). The
+    /// environment defaults <paramref name="to"/> to now and <paramref name="from"/> to 24 hours before it.
+    /// </summary>
+    public async Task<TenantMetrics> GetTenantMetricsAsync(string? tenantId = null, DateTimeOffset? from = null, DateTimeOffset? to = null,
+        MetricsGranularity granularity = MetricsGranularity.Hourly, CancellationToken cancellationToken = default)
+    {
+        var request = new GetTenantMetricsRequest
+        {
+            TenantId = Tenant(tenantId),
+            Granularity = granularity == MetricsGranularity.Daily ? ProtoGranularity.GranularityDaily : ProtoGranularity.GranularityHourly,
+        };
+        if (from is { } start)
+        {
+            request.StartTimeMs = start.ToUnixTimeMilliseconds();
+        }
+
+        if (to is { } end)
+        {
+            request.EndTimeMs = end.ToUnixTimeMilliseconds();
+        }
+
+        var response = (await CallAsync(new RpcRequest { GetTenantMetrics = request }, cancellationToken).ConfigureAwait(false)).GetTenantMetrics;
+        return new TenantMetrics(
+            response.TenantId, Time(response.StartTimeMs), Time(response.EndTimeMs),
+            response.Granularity == ProtoGranularity.GranularityDaily ? MetricsGranularity.Daily : MetricsGranularity.Hourly,
+            [.. response.Buckets.Select(b => new MetricsBucketInfo(
+                Time(b.BucketTimeMs), b.InvocationCount, b.SuccessCount, b.FailureCount, b.CancelledCount,
+                b.HasAvgDurationMs ? b.AvgDurationMs / 1000 : null, b.HasMinDurationMs ? b.MinDurationMs / 1000 : null, b.HasMaxDurationMs ? b.MaxDurationMs / 1000 : null,
+                b.HasAvgMemoryBytes ? b.AvgMemoryBytes : null, b.HasMaxMemoryBytes ? b.MaxMemoryBytes : null, b.HasSuccessRatePercent ? b.SuccessRatePercent : null))]);
     }
 
     public ValueTask DisposeAsync() => _client.DisposeAsync();

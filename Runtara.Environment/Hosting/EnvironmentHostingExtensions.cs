@@ -8,6 +8,7 @@ using Runtara.Environment.Core;
 using Runtara.Environment.Hosting;
 using Runtara.Environment.Images;
 using Runtara.Environment.Instances;
+using Runtara.Environment.Metrics;
 using Runtara.Environment.Rpc;
 using Runtara.Environment.Runner;
 using Runtara.Environment.Security;
@@ -90,6 +91,7 @@ public static class EnvironmentHostingExtensions
         services.TryAddSingleton<ImageService>();
         services.TryAddSingleton<InstanceSupervisor>();
         services.TryAddSingleton<InstanceService>();
+        services.TryAddSingleton<TenantMetricsService>();
         services.TryAddSingleton<IRpcHandler<RpcRequest, RpcResponse>, EnvironmentRpcHandler>();
         services.TryAddSingleton<EnvironmentServer>();
         services.AddHostedService(sp => sp.GetRequiredService<EnvironmentServer>());

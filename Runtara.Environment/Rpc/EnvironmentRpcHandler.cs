@@ -6,6 +6,7 @@ using Runtara.Environment.Core;
 using Runtara.Environment.Hosting;
 using Runtara.Environment.Images;
 using Runtara.Environment.Instances;
+using Runtara.Environment.Metrics;
 using Runtara.Environment.Storage;
 using Runtara.Protocol.Environment;
 using Runtara.Protocol.Rpc;
@@ -21,6 +22,7 @@ namespace Runtara.Environment.Rpc;
 internal sealed class EnvironmentRpcHandler(
     ImageService images,
     InstanceService instances,
+    TenantMetricsService metrics,
     IEnvironmentStore store,
     ICoreClient core,
     IOptions<EnvironmentOptions> options,
@@ -59,8 +61,9 @@ internal sealed class EnvironmentRpcHandler(
                 RpcRequest.RequestOneofCase.ListCheckpoints => new RpcResponse { ListCheckpoints = await ListCheckpointsAsync(request.ListCheckpoints, cancellationToken).ConfigureAwait(false) },
                 RpcRequest.RequestOneofCase.GetCheckpoint => new RpcResponse { GetCheckpoint = await GetCheckpointAsync(request.GetCheckpoint, cancellationToken).ConfigureAwait(false) },
                 RpcRequest.RequestOneofCase.ListEvents => new RpcResponse { ListEvents = await ListEventsAsync(request.ListEvents, cancellationToken).ConfigureAwait(false) },
+                RpcRequest.RequestOneofCase.GetTenantMetrics => new RpcResponse { GetTenantMetrics = await GetTenantMetricsAsync(request.GetTenantMetrics, cancellationToken).ConfigureAwait(false) },
                 RpcRequest.RequestOneofCase.GetInstanceLogs => await GetLogsAsync(request.GetInstanceLogs, cancellationToken).ConfigureAwait(false),
-                _ => throw new RpcException(RpcErrorCodes.Unimplemented, $"runtara.environment/{request.RequestCase} is not served by this environment (agent and metrics RPCs are out of scope)"),
+                _ => throw new RpcException(RpcErrorCodes.Unimplemented, $"runtara.environment/{request.RequestCase} is not served by this environment (the agent-catalogue RPCs are out of scope)"),
             };
         }
         catch (RuntaraException ex)
@@ -376,6 +379,52 @@ internal sealed class EnvironmentRpcHandler(
                     }
                 }
             });
+    }
+
+    private async Task<GetTenantMetricsResponse> GetTenantMetricsAsync(GetTenantMetricsRequest request, CancellationToken cancellationToken)
+    {
+        var granularity = request.HasGranularity && request.Granularity == MetricsGranularity.GranularityDaily ? BucketGranularity.Daily : BucketGranularity.Hourly;
+        var result = await metrics.GetAsync(request.TenantId, request.HasStartTimeMs ? request.StartTimeMs : null, request.HasEndTimeMs ? request.EndTimeMs : null,
+            granularity, cancellationToken).ConfigureAwait(false);
+        var response = new GetTenantMetricsResponse
+        {
+            TenantId = result.TenantId,
+            StartTimeMs = result.StartMs,
+            EndTimeMs = result.EndMs,
+            Granularity = result.Granularity == BucketGranularity.Daily ? MetricsGranularity.GranularityDaily : MetricsGranularity.GranularityHourly,
+        };
+        foreach (var b in result.Buckets)
+        {
+            var bucket = new MetricsBucket
+            {
+                BucketTimeMs = b.BucketStartMs,
+                InvocationCount = b.Invocations,
+                SuccessCount = b.Completed,
+                FailureCount = b.Failed,
+                CancelledCount = b.Cancelled,
+            };
+            if (b.AvgDurationMs is { } avg)
+            {
+                bucket.AvgDurationMs = avg;
+                bucket.MinDurationMs = b.MinDurationMs!.Value;
+                bucket.MaxDurationMs = b.MaxDurationMs!.Value;
+            }
+
+            if (b.AvgMemoryBytes is { } avgMemory)
+            {
+                bucket.AvgMemoryBytes = (long)Math.Round(avgMemory);
+                bucket.MaxMemoryBytes = b.MaxMemoryBytes!.Value;
+            }
+
+            if (b.SuccessRatePercent is { } rate)
+            {
+                bucket.SuccessRatePercent = rate;
+            }
+
+            response.Buckets.Add(bucket);
+        }
+
+        return response;
     }
 
     private int Limit(uint requested) => requested == 0 ? DefaultLimit : (int)Math.Min(requested, (uint)_options.MaxListLimit);

@@ -51,4 +51,11 @@ public interface IEnvironmentStore
 
     /// <summary>Runs by status (metrics, health).</summary>
     Task<IReadOnlyDictionary<RunStatus, long>> CountRunsByStatusAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Terminal runs (completed, failed, cancelled) of the tenant with <paramref name="startMs"/> &lt;= finished_at &lt;
+    /// <paramref name="endMs"/>, aggregated per <paramref name="bucketMs"/>-wide UTC bucket of finished_at (GetTenantMetrics);
+    /// only buckets that have runs, in time order. Times must not be negative.
+    /// </summary>
+    Task<IReadOnlyList<RunMetricsBucket>> AggregateFinishedRunsAsync(string tenantId, long startMs, long endMs, long bucketMs, CancellationToken cancellationToken);
 }

@@ -59,5 +59,7 @@ internal static class EnvironmentSchema
             CREATE INDEX ix_runs_image ON runs (image_id);
             CREATE INDEX ix_runs_created ON runs (created_at_ms);
             """),
+        // GetTenantMetrics reads a tenant's runs by finished time.
+        new(2, "runs by tenant and finish time", "CREATE INDEX ix_runs_tenant_finished ON runs (tenant_id, finished_at_ms)"),
     ];
 }

@@ -109,6 +109,26 @@ public enum RunOrder
     FinishedAtAsc,
 }
 
+/// <summary>
+/// Terminal runs finished in one bucket (bucket start = finished_at truncated to the bucket width). Durations are
+/// finished − started in ms over the runs that have both; memory is the runner's peak over the runs that measured it.
+/// </summary>
+public sealed record RunMetricsBucket(
+    long BucketStartMs,
+    long Invocations,
+    long Completed,
+    long Failed,
+    long Cancelled,
+    double? AvgDurationMs,
+    double? MinDurationMs,
+    double? MaxDurationMs,
+    double? AvgMemoryBytes,
+    long? MaxMemoryBytes)
+{
+    /// <summary>Completed share of the settled runs in percent; null for an empty bucket (no division by zero).</summary>
+    public double? SuccessRatePercent => Completed + Failed + Cancelled > 0 ? Completed * 100.0 / (Completed + Failed + Cancelled) : null;
+}
+
 /// <summary>One page of a list and the count of all matches.</summary>
 public sealed record Page<T>(IReadOnlyList<T> Items, long TotalCount);
 

@@ -287,6 +287,35 @@ public abstract class SqlEnvironmentStore : IEnvironmentStore
         return (IReadOnlyDictionary<RunStatus, long>)counts;
     }, cancellationToken);
 
+    public Task<IReadOnlyList<RunMetricsBucket>> AggregateFinishedRunsAsync(string tenantId, long startMs, long endMs, long bucketMs, CancellationToken cancellationToken) => Run("aggregate tenant metrics", async token =>
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(startMs);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(bucketMs);
+        // Grouped in SQL so the answer stays small whatever the tenant ran; epoch milliseconds have no leap seconds,
+        // so truncation to the UTC hour or day is a plain modulo (finished_at >= start >= 0 here). CAST to DOUBLE
+        // PRECISION: PostgreSQL's AVG over BIGINT is NUMERIC, SQLite reads the type name as REAL.
+        const string sql =
+            "SELECT bucket, COUNT(*), " +
+            "SUM(CASE WHEN status = 'completed' THEN 1 ELSE 0 END), SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), SUM(CASE WHEN status = 'cancelled' THEN 1 ELSE 0 END), " +
+            "AVG(CAST(duration AS DOUBLE PRECISION)), MIN(duration), MAX(duration), AVG(CAST(memory_peak_bytes AS DOUBLE PRECISION)), MAX(memory_peak_bytes) " +
+            "FROM (SELECT finished_at_ms - (finished_at_ms % @bucket) AS bucket, status, finished_at_ms - started_at_ms AS duration, memory_peak_bytes FROM runs " +
+            "WHERE tenant_id = @tenant AND status IN ('completed', 'failed', 'cancelled') AND finished_at_ms >= @start AND finished_at_ms < @end) finished " +
+            "GROUP BY bucket ORDER BY bucket";
+        var buckets = new List<RunMetricsBucket>();
+        await using var connection = await OpenAsync(token).ConfigureAwait(false);
+        await using var command = Command(connection, null, sql, ("tenant", tenantId), ("start", startMs), ("end", endMs), ("bucket", bucketMs));
+        await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
+        while (await reader.ReadAsync(token).ConfigureAwait(false))
+        {
+            buckets.Add(new RunMetricsBucket(
+                Long(reader, 0), Long(reader, 1), Long(reader, 2), Long(reader, 3), Long(reader, 4),
+                NullableDouble(reader, 5), NullableDouble(reader, 6), NullableDouble(reader, 7), NullableDouble(reader, 8),
+                reader.IsDBNull(9) ? null : Long(reader, 9)));
+        }
+
+        return (IReadOnlyList<RunMetricsBucket>)buckets;
+    }, cancellationToken);
+
     /// <summary>Statuses counted as "in use" by an image.</summary>
     public static IReadOnlyCollection<RunStatus> Active => ActiveStatuses;
 
@@ -384,4 +413,9 @@ public abstract class SqlEnvironmentStore : IEnvironmentStore
     private static string? NullableString(DbDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
 
     private static long? NullableLong(DbDataReader r, int i) => r.IsDBNull(i) ? null : r.GetInt64(i);
+
+    // Aggregates come back as INTEGER/REAL (SQLite) or BIGINT/NUMERIC/DOUBLE (PostgreSQL): convert, do not cast.
+    private static long Long(DbDataReader r, int i) => Convert.ToInt64(r.GetValue(i), System.Globalization.CultureInfo.InvariantCulture);
+
+    private static double? NullableDouble(DbDataReader r, int i) => r.IsDBNull(i) ? null : Convert.ToDouble(r.GetValue(i), System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -33,6 +33,34 @@ public enum InstanceOrder
     FinishedAtAsc,
 }
 
+/// <summary>Bucket width of <see cref="RuntaraManagementClient.GetTenantMetricsAsync"/> (UTC hours or days).</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<MetricsGranularity>))]
+public enum MetricsGranularity
+{
+    Hourly,
+    Daily,
+}
+
+/// <summary>
+/// Instances of the tenant that finished (completed, failed or cancelled) in one hour or day. Durations are in
+/// seconds (as the original SDK reported them); statistics are null when no instance in the bucket has them.
+/// </summary>
+public sealed record MetricsBucketInfo(
+    DateTimeOffset BucketStart,
+    long InvocationCount,
+    long SuccessCount,
+    long FailureCount,
+    long CancelledCount,
+    double? AvgDurationSeconds,
+    double? MinDurationSeconds,
+    double? MaxDurationSeconds,
+    long? AvgMemoryBytes,
+    long? MaxMemoryBytes,
+    double? SuccessRatePercent);
+
+/// <summary>The effective window and every bucket from the start's hour/day to the end's, empty ones included.</summary>
+public sealed record TenantMetrics(string TenantId, DateTimeOffset Start, DateTimeOffset End, MetricsGranularity Granularity, IReadOnlyList<MetricsBucketInfo> Buckets);
+
 public sealed record HealthInfo(bool Healthy, string Version, long UptimeMs, uint ActiveInstances);
 
 public sealed record ImageInfo(

@@ -91,6 +91,32 @@ public sealed class CliTests(PlatformFixture fixture)
     }
 
     [Fact]
+    public async Task Metrics_of_finished_instances_through_the_cli()
+    {
+        var tenant = Ids.Tenant();
+        var imageId = await _platform.RegisterTestImageAsync(tenant);
+        var from = DateTimeOffset.UtcNow.ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+        var id = (await Run(tenant, "instances", "start", "--image", imageId)).Stdout.Trim();
+        await WaitForAsync(id, "completed");
+        await Wait.UntilAsync(() => _platform.Client.GetInstanceAsync(id), i => i.Pid is null && i.ExitCode is not null, TimeSpan.FromSeconds(30), $"{id}'s process to exit");
+        var to = DateTimeOffset.UtcNow.AddSeconds(1).ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+
+        var json = Json(await Run(tenant, "metrics", "--from", from, "--to", to, "--granularity", "daily", "--output", "json"));
+        var table = await Run(tenant, "metrics", "--from", from, "--to", to);
+        var reversed = await _platform.RunCliAsync(tenant, "metrics", "--from", to, "--to", from);
+
+        var bucket = Assert.Single(json.GetProperty("buckets").EnumerateArray(), b => b.GetProperty("invocationCount").GetInt64() > 0);
+        Assert.Equal((tenant, "daily"), (json.GetProperty("tenantId").GetString(), json.GetProperty("granularity").GetString()));
+        Assert.Equal((1L, 1L, 100.0), (bucket.GetProperty("invocationCount").GetInt64(), bucket.GetProperty("successCount").GetInt64(), bucket.GetProperty("successRatePercent").GetDouble()));
+        Assert.True(bucket.GetProperty("maxDurationSeconds").GetDouble() > 0);
+        Assert.Contains("BUCKET", table.Stdout, StringComparison.Ordinal);
+        Assert.Contains($"1 finished instance(s) of tenant {tenant}", table.Stdout, StringComparison.Ordinal);
+        Assert.Equal(1, reversed.ExitCode);
+        Assert.Contains("is after end_time_ms", reversed.Stderr, StringComparison.Ordinal);
+        Assert.Contains("(INVALID_ARGUMENT)", reversed.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Errors_are_clear_and_exit_codes_tell_the_kind()
     {
         var tenant = Ids.Tenant();

@@ -6,7 +6,7 @@ using Runtara.Testing;
 namespace Runtara.Environment.Tests.Storage;
 
 /// <summary>The same behaviour of the environment store on SQLite and on PostgreSQL.</summary>
-public abstract class StoreBehaviourTests
+public abstract partial class StoreBehaviourTests
 {
     protected abstract IEnvironmentStore Store { get; }
 

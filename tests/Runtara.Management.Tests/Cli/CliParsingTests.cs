@@ -11,6 +11,8 @@ public sealed class CliParsingTests
     [InlineData(new[] { "signal", "i-1", "explode" }, "explode")]
     [InlineData(new[] { "instances", "stop" }, "stop")]
     [InlineData(new[] { "no-such-command" }, "no-such-command")]
+    [InlineData(new[] { "metrics", "--granularity", "weekly" }, "weekly")]
+    [InlineData(new[] { "metrics", "--from", "yesterday-ish" }, "yesterday-ish")]
     public async Task Usage_errors_exit_2_and_say_what_is_wrong(string[] args, string mentioned)
     {
         var (code, _, error) = await RunAsync(args);
@@ -25,7 +27,7 @@ public sealed class CliParsingTests
         var (code, output, _) = await RunAsync(["--help"]);
 
         Assert.Equal(0, code);
-        foreach (var command in new[] { "images", "instances", "signal", "checkpoints", "health" })
+        foreach (var command in new[] { "images", "instances", "signal", "checkpoints", "health", "metrics" })
         {
             Assert.Contains(command, output, StringComparison.Ordinal);
         }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Runtara.Protocol.Environment;
+using ProtoGranularity = Runtara.Protocol.Environment.MetricsGranularity;
 using ProtoStatus = Runtara.Protocol.Environment.InstanceStatus;
 
 namespace Runtara.Management.Tests.Client;
@@ -39,6 +40,35 @@ public sealed class ClientTests : IAsyncLifetime
 
         Assert.Equal(expected, error.GetType());
         Assert.Equal(code, error.Code);
+    }
+
+    [Fact]
+    public async Task Tenant_metrics_request_the_window_and_map_milliseconds_to_seconds()
+    {
+        _stub.Answer = _ =>
+        {
+            var response = new GetTenantMetricsResponse { TenantId = "t", StartTimeMs = 3_600_000, EndTimeMs = 7_200_000, Granularity = ProtoGranularity.GranularityDaily };
+            response.Buckets.Add(new MetricsBucket
+            {
+                BucketTimeMs = 0, InvocationCount = 4, SuccessCount = 3, FailureCount = 1, AvgDurationMs = 1500, MinDurationMs = 250, MaxDurationMs = 4000,
+                AvgMemoryBytes = 2048, MaxMemoryBytes = 4096, SuccessRatePercent = 75,
+            });
+            response.Buckets.Add(new MetricsBucket { BucketTimeMs = 86_400_000 });
+            return new RpcResponse { GetTenantMetrics = response };
+        };
+        await using var client = _stub.Client("t");
+
+        var metrics = await client.GetTenantMetricsAsync(from: DateTimeOffset.FromUnixTimeMilliseconds(3_600_000), granularity: MetricsGranularity.Daily);
+
+        var request = _stub.Requests.Single().GetTenantMetrics;
+        Assert.Equal(("t", true, 3_600_000L, false, ProtoGranularity.GranularityDaily), (request.TenantId, request.HasStartTimeMs, request.StartTimeMs, request.HasEndTimeMs, request.Granularity));
+        Assert.Equal((DateTimeOffset.FromUnixTimeMilliseconds(7_200_000), MetricsGranularity.Daily), (metrics.End, metrics.Granularity));
+        Assert.Equal(
+            [
+                new MetricsBucketInfo(DateTimeOffset.UnixEpoch, 4, 3, 1, 0, 1.5, 0.25, 4, 2048, 4096, 75),
+                new MetricsBucketInfo(DateTimeOffset.FromUnixTimeMilliseconds(86_400_000), 0, 0, 0, 0, null, null, null, null, null, null),
+            ],
+            metrics.Buckets);
     }
 
     [Fact]
