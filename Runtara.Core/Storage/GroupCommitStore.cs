@@ -153,8 +153,9 @@ internal abstract class GroupCommitStore : ICoreStore
             await _writers.ConfigureAwait(false);
         }
 
+        // _wake is not disposed: a caller that queued just before the stop may still release it
+        // (it holds no handle unless AvailableWaitHandle is read, which nothing does).
         await CloseAsync().ConfigureAwait(false);
-        _wake.Dispose();
         GC.SuppressFinalize(this);
     }
 

@@ -277,7 +277,7 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
     private async Task<T> ReadAsync<T>(Func<DbConnection, CancellationToken, Task<T>> read, CancellationToken cancellationToken)
     {
         // SQLite reads run synchronously under the async API: never on a socket thread (inline completions).
-        await SocketThreads.LeaveAsync().ConfigureAwait(false);
+        await SocketThreads.LeaveAsync();
         try
         {
             var connection = await OpenConnectionAsync(forWriter: false, cancellationToken).ConfigureAwait(false);

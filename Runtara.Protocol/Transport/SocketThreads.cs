@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Runtara.Protocol.Transport;
 
 /// <summary>
@@ -22,11 +24,27 @@ public static class SocketThreads
     }
 
     /// <summary>
-    /// Continues on the thread pool when called on any other thread (a socket engine thread under
-    /// inline completions); completes at once, with no hand-off, on a pool thread.
+    /// Awaiting it continues on the thread pool: at once, with no hand-off and no allocation, on a pool
+    /// thread; queued to the pool from any other thread (a socket engine thread under inline completions).
+    /// Never posts to a synchronization context, so a caller blocking on the result cannot deadlock.
     /// </summary>
-    public static ValueTask LeaveAsync() =>
-        Thread.CurrentThread.IsThreadPoolThread ? ValueTask.CompletedTask : HopAsync();
+    public static ThreadPoolHop LeaveAsync() => default;
 
-    private static async ValueTask HopAsync() => await Task.Yield();
+    /// <summary>The awaitable of <see cref="LeaveAsync"/>.</summary>
+    public readonly struct ThreadPoolHop : ICriticalNotifyCompletion
+    {
+        public bool IsCompleted => Thread.CurrentThread.IsThreadPoolThread;
+
+        public ThreadPoolHop GetAwaiter() => this;
+
+        public void GetResult()
+        {
+        }
+
+        public void OnCompleted(Action continuation) =>
+            ThreadPool.QueueUserWorkItem(static run => run(), continuation, preferLocal: false);
+
+        public void UnsafeOnCompleted(Action continuation) =>
+            ThreadPool.UnsafeQueueUserWorkItem(static run => run(), continuation, preferLocal: false);
+    }
 }
