@@ -7,6 +7,7 @@ using Runtara.Core.Checkpoints;
 using Runtara.Core.Events;
 using Runtara.Core.Instances;
 using Runtara.Core.Signals;
+using Runtara.Protocol.Transport;
 
 namespace Runtara.Core.Storage;
 
@@ -275,6 +276,8 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
 
     private async Task<T> ReadAsync<T>(Func<DbConnection, CancellationToken, Task<T>> read, CancellationToken cancellationToken)
     {
+        // SQLite reads run synchronously under the async API: never on a socket thread (inline completions).
+        await SocketThreads.LeaveAsync();
         try
         {
             var connection = await OpenConnectionAsync(forWriter: false, cancellationToken).ConfigureAwait(false);

@@ -238,6 +238,9 @@ public sealed class RpcClient<TRequest, TResponse> : IAsyncDisposable
             }
 
             RpcInstrumentation.ClientDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, RpcInstrumentation.Tags(TRequest.ServiceName, method, errorCode));
+
+            // The caller's code never continues on a socket thread (inline completions, see SocketThreads).
+            await SocketThreads.LeaveAsync();
         }
     }
 

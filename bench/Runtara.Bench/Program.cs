@@ -13,4 +13,11 @@ IBenchCommand[] commands =
     new W3Command(),
 ];
 
+// The commands that host only a core run it as its process does (Runtara.Core/Program.cs): with
+// inline socket completions. w3-process also hosts the environment, whose process does not.
+if (args is [var name, ..] && name.ToLowerInvariant() is "core-checkpoints" or "w1" or "w2" or "w3")
+{
+    Runtara.Protocol.Transport.SocketThreads.EnableInlineCompletions();
+}
+
 return await BenchHost.RunAsync(commands, args);
