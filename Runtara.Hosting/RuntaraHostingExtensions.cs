@@ -45,9 +45,9 @@ public static class RuntaraHostingExtensions
     private static IResourceBuilder<RuntaraCoreResource> AddRuntaraCore(this IDistributedApplicationBuilder builder, string name, IProjectMetadata project, int? instancePort, int? managementPort)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var core = new RuntaraCoreResource(name) { DataDirectory = DefaultDataDirectory(builder, name) };
         // 44 characters of [A-Za-z0-9] are valid base64 of 33 bytes, the HMAC key the core expects (>= 32 bytes).
-        core.TokenKey = builder.AddParameter($"{name}-token-key", new GenerateParameterDefault { MinLength = 44, Special = false }, secret: true, persist: true).Resource;
+        var tokenKey = builder.AddParameter($"{name}-token-key", new GenerateParameterDefault { MinLength = 44, Special = false }, secret: true, persist: true).Resource;
+        var core = new RuntaraCoreResource(name, tokenKey) { DataDirectory = DefaultDataDirectory(builder, name) };
         return builder.AddResource(core)
             .WithProject(project)
             .WithEndpoint(port: instancePort, name: RuntaraCoreResource.InstanceEndpointName, scheme: "tcp", env: "Runtara__Core__InstancePort", isProxied: false)
@@ -60,8 +60,8 @@ public static class RuntaraHostingExtensions
     private static IResourceBuilder<RuntaraEnvironmentResource> AddRuntaraEnvironment(this IDistributedApplicationBuilder builder, string name, IProjectMetadata project, int? port)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var environment = new RuntaraEnvironmentResource(name) { DataDirectory = DefaultDataDirectory(builder, name) };
-        environment.ApiKey = builder.AddParameter($"{name}-api-key", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true).Resource;
+        var apiKey = builder.AddParameter($"{name}-api-key", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true).Resource;
+        var environment = new RuntaraEnvironmentResource(name, apiKey) { DataDirectory = DefaultDataDirectory(builder, name) };
         return builder.AddResource(environment)
             .WithProject(project)
             .WithEndpoint(port: port, name: RuntaraEnvironmentResource.ProtocolEndpointName, scheme: "tcp", env: "Runtara__Environment__Port", isProxied: false)
@@ -87,7 +87,7 @@ public static class RuntaraHostingExtensions
             .WithEnvironment("Runtara__Environment__CoreAddress", resource.ManagementEndpoint)
             .WithEnvironment("Runtara__Environment__CoreInstanceAddress", resource.InstanceEndpoint)
             .WithEnvironment(context => context.EnvironmentVariables["Runtara__Environment__CoreTls__PinnedCertificatePath"] = resource.CertificatePath)
-            .WithEnvironment(context => context.EnvironmentVariables[$"Runtara__Environment__Security__Keys__{AspireKeyId}"] = resource.TokenKey!)
+            .WithEnvironment(context => context.EnvironmentVariables[$"Runtara__Environment__Security__Keys__{AspireKeyId}"] = resource.TokenKey)
             .WaitFor(core);
     }
 

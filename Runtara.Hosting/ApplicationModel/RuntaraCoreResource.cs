@@ -6,7 +6,7 @@ namespace Aspire.Hosting.ApplicationModel;
 /// Its connection string is the instance-protocol URL (<c>tcp://localhost:8001</c>), what
 /// <c>AddRuntaraInstance("…")</c> in Runtara.Sdk reads.
 /// </summary>
-public sealed class RuntaraCoreResource(string name) : ProjectResource(name), IResourceWithConnectionString
+public sealed class RuntaraCoreResource(string name, ParameterResource tokenKey) : ProjectResource(name), IResourceWithConnectionString
 {
     /// <summary>Endpoint name of the instance protocol.</summary>
     public const string InstanceEndpointName = "instance";
@@ -30,7 +30,7 @@ public sealed class RuntaraCoreResource(string name) : ProjectResource(name), IR
     /// Secret parameter with the HMAC key that signs instance and service tokens (configuration key
     /// <c>Runtara:Core:Security:Keys:aspire</c>); environments that reference the core get the same key.
     /// </summary>
-    public ParameterResource? TokenKey { get; internal set; }
+    public ParameterResource TokenKey { get; } = tokenKey;
 
     /// <summary>The development certificate the core generates; clients pin it.</summary>
     public string CertificatePath => RuntaraPaths.DevelopmentCertificate(DataDirectory);

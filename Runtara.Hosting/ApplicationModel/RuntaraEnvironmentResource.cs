@@ -7,7 +7,7 @@ namespace Aspire.Hosting.ApplicationModel;
 /// <c>Endpoint=tcp://localhost:8002;PinnedCertificatePath=…;ApiKey=…</c>, which
 /// <c>builder.AddRuntaraManagementClient("environment")</c> in Runtara.Management reads.
 /// </summary>
-public sealed class RuntaraEnvironmentResource(string name) : ProjectResource(name), IResourceWithConnectionString
+public sealed class RuntaraEnvironmentResource(string name, ParameterResource apiKey) : ProjectResource(name), IResourceWithConnectionString
 {
     /// <summary>Endpoint name of the environment protocol.</summary>
     public const string ProtocolEndpointName = "environment";
@@ -21,7 +21,7 @@ public sealed class RuntaraEnvironmentResource(string name) : ProjectResource(na
     public string DataDirectory { get; internal set; } = string.Empty;
 
     /// <summary>Secret parameter with the all-tenant API key of the AppHost and the clients it references (<c>Runtara:Environment:ApiKeys:aspire</c>).</summary>
-    public ParameterResource? ApiKey { get; internal set; }
+    public ParameterResource ApiKey { get; } = apiKey;
 
     /// <summary>The development certificate the environment generates; management clients pin it.</summary>
     public string CertificatePath => RuntaraPaths.DevelopmentCertificate(DataDirectory);
@@ -31,7 +31,5 @@ public sealed class RuntaraEnvironmentResource(string name) : ProjectResource(na
 
     /// <inheritdoc />
     public ReferenceExpression ConnectionStringExpression =>
-        ApiKey is null
-            ? ReferenceExpression.Create($"Endpoint={ProtocolEndpoint.Property(EndpointProperty.Url)};PinnedCertificatePath={CertificatePath}")
-            : ReferenceExpression.Create($"Endpoint={ProtocolEndpoint.Property(EndpointProperty.Url)};PinnedCertificatePath={CertificatePath};ApiKey={ApiKey}");
+        ReferenceExpression.Create($"Endpoint={ProtocolEndpoint.Property(EndpointProperty.Url)};PinnedCertificatePath={CertificatePath};ApiKey={ApiKey}");
 }

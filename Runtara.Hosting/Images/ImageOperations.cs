@@ -102,7 +102,7 @@ internal static class ImageOperations
             Address = $"127.0.0.1:{environment.ProtocolEndpoint.Port}",
             PinnedCertificatePath = environment.CertificatePath,
             TenantId = environment.TenantId,
-            ApiKey = environment.ApiKey is { } apiKey ? await apiKey.GetValueAsync(cancellationToken).ConfigureAwait(false) : null,
+            ApiKey = await environment.ApiKey.GetValueAsync(cancellationToken).ConfigureAwait(false),
         }, services.GetService<ILoggerFactory>()?.CreateLogger<RuntaraManagementClient>());
 
     private static async Task WatchAsync(RuntaraImageResource image, string instanceId, IServiceProvider services, CancellationToken cancellationToken)

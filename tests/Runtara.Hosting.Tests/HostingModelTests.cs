@@ -69,7 +69,7 @@ public sealed class HostingModelTests
         Assert.True(apiKey.Length >= 32, "the generated API key is at least 32 characters");
         Assert.Equal("*", variables["Runtara__Environment__ApiKeys__aspire__Tenants__0"]);
         Assert.Equal($"Endpoint=tcp://localhost:8002;PinnedCertificatePath=/srv/runtara/env/tls/runtara-dev.crt;ApiKey={apiKey}", connectionString);
-        Assert.True(environment.Resource.ApiKey!.Secret);
+        Assert.True(environment.Resource.ApiKey.Secret);
     }
 
     [Fact(Timeout = 30_000)]
@@ -85,7 +85,7 @@ public sealed class HostingModelTests
 
         Assert.Equal(coreKey, environmentKey);
         Assert.True(Convert.FromBase64String(coreKey).Length >= 32, "the token key decodes to at least 32 bytes");
-        Assert.True(core.Resource.TokenKey!.Secret);
+        Assert.True(core.Resource.TokenKey.Secret);
     }
 
     [Fact(Timeout = 30_000)]
