@@ -21,9 +21,14 @@ public sealed record CoreEndpoints(
 
     /// <summary>Writes the file atomically into <paramref name="dataDirectory"/>.</summary>
     public Task WriteAsync(string dataDirectory, CancellationToken cancellationToken) =>
-        EndpointsFile.WriteAsync(this, Path.Combine(dataDirectory, FileName), cancellationToken);
+        EndpointsFile.WriteAsync(this, CoreEndpointsJson.Default.CoreEndpoints, Path.Combine(dataDirectory, FileName), cancellationToken);
 
     /// <summary>Reads the file, or null when it is absent or half-written.</summary>
     public static CoreEndpoints? TryRead(string dataDirectory) =>
-        EndpointsFile.TryRead<CoreEndpoints>(Path.Combine(dataDirectory, FileName));
+        EndpointsFile.TryRead(CoreEndpointsJson.Default.CoreEndpoints, Path.Combine(dataDirectory, FileName));
 }
+
+/// <summary>Source-generated JSON metadata for <see cref="CoreEndpoints"/>.</summary>
+[JsonSourceGenerationOptions(WriteIndented = true)]
+[JsonSerializable(typeof(CoreEndpoints))]
+internal sealed partial class CoreEndpointsJson : JsonSerializerContext;

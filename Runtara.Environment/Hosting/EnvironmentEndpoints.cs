@@ -19,9 +19,14 @@ public sealed record EnvironmentEndpoints(
 
     /// <summary>Writes the file atomically into <paramref name="dataDirectory"/>.</summary>
     public Task WriteAsync(string dataDirectory, CancellationToken cancellationToken) =>
-        EndpointsFile.WriteAsync(this, Path.Combine(dataDirectory, FileName), cancellationToken);
+        EndpointsFile.WriteAsync(this, EnvironmentEndpointsJson.Default.EnvironmentEndpoints, Path.Combine(dataDirectory, FileName), cancellationToken);
 
     /// <summary>Reads the file, or null when it is absent or half-written.</summary>
     public static EnvironmentEndpoints? TryRead(string dataDirectory) =>
-        EndpointsFile.TryRead<EnvironmentEndpoints>(Path.Combine(dataDirectory, FileName));
+        EndpointsFile.TryRead(EnvironmentEndpointsJson.Default.EnvironmentEndpoints, Path.Combine(dataDirectory, FileName));
 }
+
+/// <summary>Source-generated JSON metadata for <see cref="EnvironmentEndpoints"/>.</summary>
+[JsonSourceGenerationOptions(WriteIndented = true)]
+[JsonSerializable(typeof(EnvironmentEndpoints))]
+internal sealed partial class EnvironmentEndpointsJson : JsonSerializerContext;
