@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
@@ -14,6 +15,10 @@ internal sealed class ImageContentStore
 {
     /// <summary>A zip image may expand to at most this many times the image size limit.</summary>
     private const int MaxExpansion = 4;
+
+    // Mach-O 64-bit magic numbers, read little-endian (macOS programs; ELF is checked by its bytes).
+    private const uint MachO64 = 0xFEEDFACF;
+    private const uint MachO64Swapped = 0xCFFAEDFE;
 
     private readonly string _root;
     private readonly long _maxSize;
@@ -116,7 +121,7 @@ internal sealed class ImageContentStore
         entrypoint = string.IsNullOrWhiteSpace(entrypoint) ? InferEntrypoint(folder) : entrypoint.Trim();
         if (entrypoint is null)
         {
-            throw new InvalidArgumentException("metadata.entrypoint", "is required for a zip image (e.g. {\"entrypoint\":\"MyWorkflow.dll\"}) when the folder has no single *.runtimeconfig.json");
+            throw new InvalidArgumentException("metadata.entrypoint", "is required for a zip image (e.g. {\"entrypoint\":\"MyWorkflow.dll\"}) when the folder has neither a single *.runtimeconfig.json nor a single native executable");
         }
 
         var full = Path.GetFullPath(Path.Combine(folder, entrypoint));
@@ -175,16 +180,48 @@ internal sealed class ImageContentStore
         TryDelete(() => Directory.Delete(ContentDirectory(sha256), recursive: true));
     }
 
+    /// <summary>
+    /// The program of a published folder: the <c>.dll</c> of its only <c>*.runtimeconfig.json</c>
+    /// (framework-dependent or ReadyToRun), else its only top-level native executable (a native AOT
+    /// or self-contained single-file publish); null when neither is unambiguous.
+    /// </summary>
     private static string? InferEntrypoint(string folder)
     {
         var configs = Directory.GetFiles(folder, "*.runtimeconfig.json", SearchOption.TopDirectoryOnly);
-        if (configs.Length != 1)
+        if (configs.Length == 1)
+        {
+            var dll = Path.GetFileName(configs[0])[..^".runtimeconfig.json".Length] + ".dll";
+            return File.Exists(Path.Combine(folder, dll)) ? dll : null;
+        }
+
+        if (configs.Length > 1)
         {
             return null;
         }
 
-        var dll = Path.GetFileName(configs[0])[..^".runtimeconfig.json".Length] + ".dll";
-        return File.Exists(Path.Combine(folder, dll)) ? dll : null;
+        var executables = Directory.GetFiles(folder, "*", SearchOption.TopDirectoryOnly).Where(IsNativeExecutable).ToList();
+        return executables is [var single] ? Path.GetFileName(single) : null;
+    }
+
+    private static bool IsNativeExecutable(string path)
+    {
+        var name = Path.GetFileName(path);
+        if (OperatingSystem.IsWindows())
+        {
+            return name.EndsWith(".exe", StringComparison.OrdinalIgnoreCase);
+        }
+
+        // Shared libraries carry the same ELF/Mach-O headers as programs (PIE executables are even the
+        // same ELF type), so they are told apart by name.
+        if (name.EndsWith(".so", StringComparison.Ordinal) || name.Contains(".so.", StringComparison.Ordinal) || name.EndsWith(".dylib", StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        Span<byte> magic = stackalloc byte[4];
+        using var file = File.OpenRead(path);
+        return file.ReadAtLeast(magic, magic.Length, throwOnEndOfStream: false) == magic.Length
+            && (magic.SequenceEqual("\u007FELF"u8) || BinaryPrimitives.ReadUInt32LittleEndian(magic) is MachO64 or MachO64Swapped);
     }
 
     private static void TryDelete(Action delete)

@@ -23,7 +23,7 @@ internal sealed class W3ProcessCommand : IBenchCommand
 {
     public string Name => "w3-process";
 
-    public string Usage => "[--count N=200] [--warmup N=10] [--poll-ms MS=2] [--image ZIP_OR_FOLDER (default: tests/Runtara.TestInstance published ReadyToRun)] [--ready-to-run true|false] [--entrypoint FILE] [--data DIR=./bench-data]";
+    public string Usage => "[--count N=200] [--warmup N=10] [--poll-ms MS=2] [--project DIR=samples/Runtara.Samples.NativeAot] [--publish aot|ready-to-run|jit (default aot)] [--image ZIP_OR_FOLDER (instead of publishing)] [--entrypoint FILE] [--data DIR=./bench-data]";
 
     public async Task<int> RunAsync(BenchArguments arguments, CancellationToken cancellationToken)
     {
@@ -31,12 +31,14 @@ internal sealed class W3ProcessCommand : IBenchCommand
         var warmup = arguments.GetInt("warmup", 10);
         var poll = TimeSpan.FromMilliseconds(Math.Max(1, arguments.GetInt("poll-ms", 2)));
         var image = arguments.GetString("image", string.Empty);
-        var entrypoint = arguments.GetString("entrypoint", "Runtara.TestInstance.dll");
-        var readyToRun = bool.Parse(arguments.GetString("ready-to-run", "true"));
+        var project = arguments.GetString("project", string.Empty);
+        var publish = ParsePublishMode(arguments.GetString("publish", "aot"));
+        var entrypoint = arguments.GetString("entrypoint", string.Empty);
         var data = Path.Combine(arguments.GetString("data", Path.Combine(Directory.GetCurrentDirectory(), "bench-data")), $"w3-process-{Guid.NewGuid():N}");
         arguments.EnsureAllRead();
 
-        var imagePath = await ResolveImageAsync(image, readyToRun, data, cancellationToken);
+        var (imagePath, imageEntrypoint, imageDescription) = await ResolveImageAsync(image, project, publish, data, cancellationToken);
+        entrypoint = string.IsNullOrEmpty(entrypoint) ? imageEntrypoint : entrypoint;
         Directory.CreateDirectory(data);
         var coreData = Path.Combine(data, "core");
         var envData = Path.Combine(data, "env");
@@ -73,7 +75,7 @@ internal sealed class W3ProcessCommand : IBenchCommand
                 PinnedCertificatePath = DevelopmentCertificate.CertificatePath(Path.Combine(envData, "tls")),
                 TenantId = "bench",
             });
-            var imageId = await client.RegisterImageFromFileAsync(imagePath, new RegisterImageOptions { Name = "w3-one-step", Entrypoint = entrypoint }, cancellationToken: cancellationToken);
+            var imageId = await client.RegisterImageFromFileAsync(imagePath, new RegisterImageOptions { Name = "w3-one-step", Entrypoint = string.IsNullOrEmpty(entrypoint) ? null : entrypoint }, cancellationToken: cancellationToken);
             var run = Guid.NewGuid().ToString("N")[..8];
 
             var startCall = new List<double>();
@@ -113,7 +115,7 @@ internal sealed class W3ProcessCommand : IBenchCommand
                 "Runtara w3-process: start a one-step image as a real process until its result is readable",
                 [
                     ("instances", count.ToString(CultureInfo.InvariantCulture)),
-                    ("image", string.IsNullOrEmpty(image) ? $"tests/Runtara.TestInstance ({(readyToRun ? "published ReadyToRun" : "build output")})" : image),
+                    ("image", imageDescription),
                     ("storage", "sqlite (core and environment)"),
                     ("transport", "tcp"),
                     ("status poll", $"{poll.TotalMilliseconds:0} ms"),
@@ -143,62 +145,93 @@ internal sealed class W3ProcessCommand : IBenchCommand
     }
 
     /// <summary>
-    /// A zip as given, a folder zipped, or by default the test instance (one checkpointed step, then
-    /// COMPLETED) published ReadyToRun — how a production image would be built — and zipped.
+    /// The image to start: a zip as given, a folder zipped as it is, or by default a one-step project
+    /// (samples/Runtara.Samples.NativeAot) published the way a production image would be — native AOT
+    /// unless <c>--publish</c> says otherwise — and zipped. Returns the zip, the entrypoint inside it
+    /// (empty: let the environment find it) and a description for the table.
     /// </summary>
-    private static async Task<string> ResolveImageAsync(string image, bool readyToRun, string data, CancellationToken cancellationToken)
+    private static async Task<(string Zip, string Entrypoint, string Description)> ResolveImageAsync(string image, string project, PublishMode publish, string data, CancellationToken cancellationToken)
     {
+        Directory.CreateDirectory(data);
         if (File.Exists(image))
         {
-            return Path.GetFullPath(image);
+            return (Path.GetFullPath(image), string.Empty, image);
         }
 
-        Directory.CreateDirectory(data);
-        var folder = Directory.Exists(image) ? image : DefaultImageFolder();
-        if (string.IsNullOrEmpty(image) && readyToRun)
+        string folder, entrypoint, description;
+        if (Directory.Exists(image))
         {
-            var published = Path.Combine(data, "image");
-            var project = Path.GetFullPath(Path.Combine(folder, "..", "..", "..", "Runtara.TestInstance.csproj"));
-            var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var argument in new[] { "publish", project, "-c", "Release", "-r", System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier, "--self-contained", "false", "-p:PublishReadyToRun=true", "-o", published, "-nologo" })
-            {
-                start.ArgumentList.Add(argument);
-            }
-
-            Console.WriteLine("publishing the test instance ReadyToRun…");
-            using var publish = Process.Start(start)!;
-            var output = publish.StandardOutput.ReadToEndAsync(cancellationToken);
-            var errors = publish.StandardError.ReadToEndAsync(cancellationToken);
-            await publish.WaitForExitAsync(cancellationToken);
-            if (publish.ExitCode != 0)
-            {
-                throw new InvalidOperationException($"dotnet publish failed:\n{await output}{await errors}");
-            }
-
-            folder = published;
+            (folder, entrypoint, description) = (image, string.Empty, image);
+        }
+        else if (!string.IsNullOrEmpty(image))
+        {
+            throw new ArgumentException($"--image {image}: no such file or folder");
+        }
+        else
+        {
+            var projectFile = ProjectFile(string.IsNullOrEmpty(project) ? Path.Combine(RepositoryRoot(), "samples", "Runtara.Samples.NativeAot") : project);
+            folder = Path.Combine(data, "image");
+            await PublishAsync(projectFile, publish, folder, cancellationToken);
+            var name = Path.GetFileNameWithoutExtension(projectFile);
+            entrypoint = publish == PublishMode.Aot ? name : $"{name}.dll";
+            description = $"{name} ({publish switch { PublishMode.Aot => "native AOT", PublishMode.ReadyToRun => "ReadyToRun", _ => "JIT" }})";
         }
 
         var zip = Path.Combine(data, "image.zip");
         ZipFile.CreateFromDirectory(folder, zip);
-        return zip;
+        return (zip, entrypoint, description);
     }
 
-    private static string DefaultImageFolder()
+    private static async Task PublishAsync(string projectFile, PublishMode publish, string output, CancellationToken cancellationToken)
+    {
+        var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        string[] mode = publish switch
+        {
+            PublishMode.Aot => ["-p:PublishAot=true"],
+            PublishMode.ReadyToRun => ["--self-contained", "false", "-p:PublishAot=false", "-p:PublishReadyToRun=true"],
+            _ => ["--self-contained", "false", "-p:PublishAot=false"],
+        };
+        foreach (var argument in new[] { "publish", projectFile, "-c", "Release", "-r", System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier, "-o", output, "-nologo" }.Concat(mode))
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        Console.WriteLine($"publishing {Path.GetFileName(projectFile)} ({publish})…");
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken);
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"dotnet publish failed (native AOT needs a C toolchain: cc/clang and zlib):\n{await stdout}{await stderr}");
+        }
+    }
+
+    private static string ProjectFile(string path) =>
+        File.Exists(path) ? Path.GetFullPath(path)
+        : Directory.Exists(path) && Directory.GetFiles(path, "*.csproj") is [var single] ? single
+        : throw new ArgumentException($"--project {path}: not a project file or a folder with one *.csproj");
+
+    private static string RepositoryRoot()
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
         {
-            foreach (var configuration in new[] { "Release", "Debug" })
+            if (File.Exists(Path.Combine(directory.FullName, "Runtara.sln")))
             {
-                var folder = Path.Combine(directory.FullName, "tests", "Runtara.TestInstance", "bin", configuration, "net10.0");
-                if (File.Exists(Path.Combine(folder, "Runtara.TestInstance.dll")))
-                {
-                    return folder;
-                }
+                return directory.FullName;
             }
         }
 
-        throw new ArgumentException("No image given and tests/Runtara.TestInstance is not built; build it or pass --image.");
+        throw new ArgumentException("Runtara.sln not found above the benchmark; pass --project or --image.");
     }
+
+    private static PublishMode ParsePublishMode(string value) => value switch
+    {
+        "aot" => PublishMode.Aot,
+        "ready-to-run" or "r2r" => PublishMode.ReadyToRun,
+        "jit" => PublishMode.Jit,
+        _ => throw new ArgumentException($"--publish {value}: expected aot, ready-to-run or jit"),
+    };
 
     private static void TryDelete(string path)
     {
@@ -209,5 +242,12 @@ internal sealed class W3ProcessCommand : IBenchCommand
         catch (IOException)
         {
         }
+    }
+
+    private enum PublishMode
+    {
+        Aot,
+        ReadyToRun,
+        Jit,
     }
 }

@@ -6,9 +6,10 @@ using Runtara.Management;
 namespace Runtara.EndToEnd.Tests.Lifecycle;
 
 /// <summary>
-/// The SDK's order-workflow sample (samples/Runtara.Samples.OrderWorkflow) as a registered image:
-/// started through the environment, approved with a custom signal, put to a durable sleep that the
-/// wake scheduler ends with a relaunch, completed with its output readable.
+/// The SDK's samples as registered images. The order workflow (samples/Runtara.Samples.OrderWorkflow)
+/// is started through the environment, approved with a custom signal, put to a durable sleep that the
+/// wake scheduler ends with a relaunch, and completed with its output readable. The native AOT sample
+/// (samples/Runtara.Samples.NativeAot) is published ahead of time and run as a native executable.
 /// </summary>
 [Collection(PlatformCollection.Name)]
 public sealed class SampleTests(PlatformFixture fixture)
@@ -45,5 +46,32 @@ public sealed class SampleTests(PlatformFixture fixture)
         Assert.Equal("e2e-approver", info.Output!.Value.GetProperty("approvedBy").GetString());
         Assert.True(info.Output!.Value.GetProperty("reminderSent").GetBoolean());
         Assert.True(info.LaunchCount >= 2, $"the durable sleep should have ended with a relaunch; launches: {info.LaunchCount}");
+    }
+
+    [SkippableFact]
+    public async Task Native_AOT_sample_runs_as_a_native_executable_whose_entrypoint_the_environment_finds()
+    {
+        Skip.If(NativeAotPublish.SkipReason is not null, NativeAotPublish.SkipReason);
+        var tenant = Ids.Tenant();
+        var published = Path.Combine(_platform.Root, $"native-aot-{Guid.NewGuid():N}");
+        using var publishing = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        await NativeAotPublish.PublishAsync(Path.Combine("samples", "Runtara.Samples.NativeAot", "Runtara.Samples.NativeAot.csproj"), published, publishing.Token);
+        Assert.False(File.Exists(Path.Combine(published, "Runtara.Samples.NativeAot.dll")), "a native AOT publish has no managed entry assembly");
+        var zip = published + ".zip";
+        ZipFile.CreateFromDirectory(published, zip);
+
+        // No entrypoint given: the folder's only native executable is the program (libe_sqlite3.so is not).
+        var image = await _platform.Client.RegisterImageFromFileAsync(zip, new RegisterImageOptions { TenantId = tenant, Name = "quote" });
+        Assert.Equal("Runtara.Samples.NativeAot", (await _platform.Client.GetImageAsync(image, tenant)).Entrypoint);
+        var id = await _platform.Client.StartInstanceAsync(new StartInstanceOptions { ImageId = image, TenantId = tenant, Input = """{"sku":"sku-42","quantity":120}""" });
+        var info = await _platform.Client.WaitForCompletionAsync(id, new WaitOptions { PollInterval = TimeSpan.FromMilliseconds(50), Timeout = Deadline }, tenant);
+
+        Assert.True(info.Status == InstanceStatus.Completed, $"{info.Status}: {info.Error}\n{info.Stderr}");
+        var quote = info.Output!.Value;
+        Assert.Equal("sku-42", quote.GetProperty("sku").GetString());
+        Assert.Equal(120, quote.GetProperty("quantity").GetInt32());
+        Assert.Equal(quote.GetProperty("unitPrice").GetDecimal() * 120, quote.GetProperty("total").GetDecimal());
+        var checkpoints = await _platform.Client.ListCheckpointsAsync(id, tenantId: tenant);
+        Assert.Equal("step:price", Assert.Single(checkpoints.Checkpoints).CheckpointId);
     }
 }

@@ -117,6 +117,23 @@ public sealed class ImageRegistryTests(EnvironmentFixture fixture)
     }
 
     [Fact]
+    public async Task Zip_of_a_native_publish_gets_its_only_executable_as_entrypoint_and_two_executables_need_one_named()
+    {
+        var tenant = Ids.Tenant();
+        var elf = new byte[] { 0x7F, (byte)'E', (byte)'L', (byte)'F', 2, 1, 1, 0 };
+        using var native = ZipOf(("MyWorkflow", elf), ("libe_sqlite3.so", elf), ("libssl.so.3", elf), ("appsettings.json", "{}"u8.ToArray()));
+        var id = await _env.Client.RegisterImageAsync(new RegisterImageOptions { TenantId = tenant, Name = "native" }, native);
+        Assert.Equal("MyWorkflow", (await _env.Client.GetImageAsync(id, tenant)).Entrypoint);
+
+        using var ambiguous = ZipOf(("first", elf), ("second", elf));
+        var error = await Assert.ThrowsAsync<ValidationException>(() => _env.Client.RegisterImageAsync(new RegisterImageOptions { TenantId = tenant, Name = "two" }, ambiguous));
+        Assert.Contains("entrypoint", error.Message, StringComparison.Ordinal);
+        ambiguous.Position = 0;
+        var named = await _env.Client.RegisterImageAsync(new RegisterImageOptions { TenantId = tenant, Name = "two", Entrypoint = "second" }, ambiguous);
+        Assert.Equal("second", (await _env.Client.GetImageAsync(named, tenant)).Entrypoint);
+    }
+
+    [Fact]
     public async Task Invalid_metadata_json_is_refused()
     {
         var tenant = Ids.Tenant();
@@ -225,4 +242,20 @@ public sealed class ImageRegistryTests(EnvironmentFixture fixture)
 
     private string[] StoredFiles() =>
         [.. Directory.GetFiles(Path.Combine(_env.EnvironmentDataDirectory, "images"), "*", SearchOption.AllDirectories).Where(f => !f.Contains("uploads", StringComparison.Ordinal)).Order()];
+
+    private static MemoryStream ZipOf(params (string Name, byte[] Content)[] files)
+    {
+        var zip = new MemoryStream();
+        using (var archive = new ZipArchive(zip, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            foreach (var (name, content) in files)
+            {
+                using var entry = archive.CreateEntry(name).Open();
+                entry.Write(content);
+            }
+        }
+
+        zip.Position = 0;
+        return zip;
+    }
 }
