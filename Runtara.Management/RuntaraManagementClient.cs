@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
+using Runtara.Management.Images;
 using Runtara.Protocol.Environment;
 using Runtara.Protocol.Rpc;
 using Runtara.Protocol.Security;
@@ -114,6 +115,14 @@ public sealed class RuntaraManagementClient : IAsyncDisposable
         options.Sha256 ??= Convert.ToHexStringLower(await SHA256.HashDataAsync(file, cancellationToken).ConfigureAwait(false));
         file.Position = 0;
         return await RegisterImageAsync(options, file, progress, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Registers a published app folder (zipped into a temporary file first, e.g. a native AOT publish with its entrypoint inferred).</summary>
+    public async Task<string> RegisterImageFromDirectoryAsync(string directory, RegisterImageOptions options, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        await using var archive = await ImageArchive.CreateAsync(directory, cancellationToken).ConfigureAwait(false);
+        return await RegisterImageFromFileAsync(archive.Path, options, progress, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<ImageList> ListImagesAsync(string? tenantId = null, int limit = 100, int offset = 0, CancellationToken cancellationToken = default)

@@ -1,11 +1,11 @@
 using System.Collections.Immutable;
-using System.IO.Compression;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Runtara.Management;
+using Runtara.Management.Images;
 
 namespace Aspire.Hosting.Images;
 
@@ -27,19 +27,20 @@ internal static class ImageOperations
     {
         var notifications = services.GetRequiredService<ResourceNotificationService>();
         var logger = services.GetRequiredService<ResourceLoggerService>().GetLogger(image);
-        var zip = Path.Combine(Path.GetTempPath(), $"runtara-image-{image.Name}-{Guid.NewGuid():N}.zip");
         try
         {
             await PublishAsync(notifications, image, new ResourceStateSnapshot("Building", KnownResourceStateStyles.Info)).ConfigureAwait(false);
             Log.ImageBuilding(logger, image.Name, image.ProjectPath);
             var targetPath = await ProjectOutput.ResolveAsync(image.ProjectPath, cancellationToken).ConfigureAwait(false);
-            ZipFile.CreateFromDirectory(Path.GetDirectoryName(targetPath)!, zip);
 
             await PublishAsync(notifications, image, new ResourceStateSnapshot("Registering", KnownResourceStateStyles.Info)).ConfigureAwait(false);
             var entrypoint = Path.GetFileName(targetPath);
+            long size;
             await using (var client = await CreateClientAsync(image.Parent, services, cancellationToken).ConfigureAwait(false))
             {
-                image.ImageId = await client.RegisterImageFromFileAsync(zip, new RegisterImageOptions
+                await using var archive = await ImageArchive.CreateAsync(Path.GetDirectoryName(targetPath)!, cancellationToken).ConfigureAwait(false);
+                size = new FileInfo(archive.Path).Length;
+                image.ImageId = await client.RegisterImageFromFileAsync(archive.Path, new RegisterImageOptions
                 {
                     Name = image.Name,
                     Entrypoint = entrypoint,
@@ -47,7 +48,7 @@ internal static class ImageOperations
                 }, cancellationToken: cancellationToken).ConfigureAwait(false);
             }
 
-            Log.ImageRegistered(logger, image.Name, image.ImageId, new FileInfo(zip).Length, entrypoint);
+            Log.ImageRegistered(logger, image.Name, image.ImageId, size, entrypoint);
             await PublishAsync(notifications, image, new ResourceStateSnapshot("Registered", KnownResourceStateStyles.Success), (ImageIdProperty, image.ImageId)).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
@@ -56,10 +57,6 @@ internal static class ImageOperations
             Log.ImageFailed(logger, image.Name, ex);
             await PublishAsync(notifications, image, new ResourceStateSnapshot(KnownResourceStates.FailedToStart, KnownResourceStateStyles.Error)).ConfigureAwait(false);
             return;
-        }
-        finally
-        {
-            File.Delete(zip);
         }
 
         if (image.StartOnRegistration)

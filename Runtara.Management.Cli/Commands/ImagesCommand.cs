@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Runtara.Management.Images;
 using Spectre.Console;
 
 namespace Runtara.Management.Cli.Commands;
@@ -17,18 +18,21 @@ internal static class ImagesCommand
 
     private static Command Register(GlobalOptions globals, CliConsole console)
     {
-        var path = new Argument<FileInfo>("path") { Description = "A single executable, or a zip of a published .NET app folder" };
+        var path = new Argument<FileSystemInfo>("path") { Description = "A single executable, a zip of a published .NET app folder, or the folder itself (zipped for the upload)" };
         var name = new Option<string>("--name", "-n") { Description = "Image name (unique per tenant)", Required = true };
         var description = new Option<string?>("--description") { Description = "Free text" };
-        var entrypoint = new Option<string?>("--entrypoint") { Description = "Zip images: the file to launch (e.g. MyWorkflow.dll)" };
+        var entrypoint = new Option<string?>("--entrypoint") { Description = "Folder and zip images: the file to launch (e.g. MyWorkflow.dll); default: the only *.runtimeconfig.json's .dll or the only native executable" };
         var command = new Command("register", "Upload an image (streamed, checked by size and SHA-256)") { path, name, description, entrypoint };
         command.SetAction(CliConsole.Action(globals, console, async (result, client, ct) =>
         {
-            var file = result.GetValue(path)!;
-            if (!file.Exists)
+            var given = result.GetValue(path)!;
+            if (!given.Exists)
             {
-                throw new UsageException($"'{file.FullName}' does not exist");
+                throw new UsageException($"'{given.FullName}' does not exist");
             }
+
+            await using var archive = given is DirectoryInfo folder ? await ImageArchive.CreateAsync(folder.FullName, ct) : null;
+            var file = archive is null ? (FileInfo)given : new FileInfo(archive.Path);
 
             var options = new RegisterImageOptions { Name = result.GetValue(name)!, Description = result.GetValue(description), Entrypoint = result.GetValue(entrypoint) };
             string imageId;
@@ -37,7 +41,7 @@ internal static class ImagesCommand
                 imageId = string.Empty;
                 await console.Ansi.Progress().StartAsync(async context =>
                 {
-                    var task = context.AddTask($"Uploading {Markup.Escape(file.Name)}", maxValue: Math.Max(1, file.Length));
+                    var task = context.AddTask($"Uploading {Markup.Escape(given.Name)}", maxValue: Math.Max(1, file.Length));
                     imageId = await client.RegisterImageFromFileAsync(file.FullName, options, new Progress<long>(sent => task.Value = sent), ct);
                     task.Value = task.MaxValue;
                 });

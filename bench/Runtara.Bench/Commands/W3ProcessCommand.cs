@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.IO.Compression;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -75,7 +74,10 @@ internal sealed class W3ProcessCommand : IBenchCommand
                 PinnedCertificatePath = DevelopmentCertificate.CertificatePath(Path.Combine(envData, "tls")),
                 TenantId = "bench",
             });
-            var imageId = await client.RegisterImageFromFileAsync(imagePath, new RegisterImageOptions { Name = "w3-one-step", Entrypoint = string.IsNullOrEmpty(entrypoint) ? null : entrypoint }, cancellationToken: cancellationToken);
+            var registration = new RegisterImageOptions { Name = "w3-one-step", Entrypoint = string.IsNullOrEmpty(entrypoint) ? null : entrypoint };
+            var imageId = File.Exists(imagePath)
+                ? await client.RegisterImageFromFileAsync(imagePath, registration, cancellationToken: cancellationToken)
+                : await client.RegisterImageFromDirectoryAsync(imagePath, registration, cancellationToken: cancellationToken);
             var run = Guid.NewGuid().ToString("N")[..8];
 
             var startCall = new List<double>();
@@ -145,41 +147,29 @@ internal sealed class W3ProcessCommand : IBenchCommand
     }
 
     /// <summary>
-    /// The image to start: a zip as given, a folder zipped as it is, or by default a one-step project
+    /// The image to start: a zip or a folder as given, or by default a one-step project
     /// (samples/Runtara.Samples.NativeAot) published the way a production image would be — native AOT
-    /// unless <c>--publish</c> says otherwise — and zipped. Returns the zip, the entrypoint inside it
+    /// unless <c>--publish</c> says otherwise. Returns the zip or folder, the entrypoint inside it
     /// (empty: let the environment find it) and a description for the table.
     /// </summary>
-    private static async Task<(string Zip, string Entrypoint, string Description)> ResolveImageAsync(string image, string project, PublishMode publish, string data, CancellationToken cancellationToken)
+    private static async Task<(string Path, string Entrypoint, string Description)> ResolveImageAsync(string image, string project, PublishMode publish, string data, CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(data);
-        if (File.Exists(image))
+        if (File.Exists(image) || Directory.Exists(image))
         {
             return (Path.GetFullPath(image), string.Empty, image);
         }
 
-        string folder, entrypoint, description;
-        if (Directory.Exists(image))
-        {
-            (folder, entrypoint, description) = (image, string.Empty, image);
-        }
-        else if (!string.IsNullOrEmpty(image))
+        if (!string.IsNullOrEmpty(image))
         {
             throw new ArgumentException($"--image {image}: no such file or folder");
         }
-        else
-        {
-            var projectFile = ProjectFile(string.IsNullOrEmpty(project) ? Path.Combine(RepositoryRoot(), "samples", "Runtara.Samples.NativeAot") : project);
-            folder = Path.Combine(data, "image");
-            await PublishAsync(projectFile, publish, folder, cancellationToken);
-            var name = Path.GetFileNameWithoutExtension(projectFile);
-            entrypoint = publish == PublishMode.Aot ? name : $"{name}.dll";
-            description = $"{name} ({publish switch { PublishMode.Aot => "native AOT", PublishMode.ReadyToRun => "ReadyToRun", _ => "JIT" }})";
-        }
 
-        var zip = Path.Combine(data, "image.zip");
-        ZipFile.CreateFromDirectory(folder, zip);
-        return (zip, entrypoint, description);
+        var projectFile = ProjectFile(string.IsNullOrEmpty(project) ? Path.Combine(RepositoryRoot(), "samples", "Runtara.Samples.NativeAot") : project);
+        var folder = Path.Combine(data, "image");
+        await PublishAsync(projectFile, publish, folder, cancellationToken);
+        var name = Path.GetFileNameWithoutExtension(projectFile);
+        var entrypoint = publish == PublishMode.Aot ? name : $"{name}.dll";
+        return (folder, entrypoint, $"{name} ({publish switch { PublishMode.Aot => "native AOT", PublishMode.ReadyToRun => "ReadyToRun", _ => "JIT" }})");
     }
 
     private static async Task PublishAsync(string projectFile, PublishMode publish, string output, CancellationToken cancellationToken)

@@ -48,6 +48,11 @@ public sealed class CliTests(PlatformFixture fixture)
         var gone = await _platform.RunCliAsync(tenant, "images", "get", imageId);
         Assert.Equal(3, gone.ExitCode);
         Assert.Contains("IMAGE_NOT_FOUND", gone.Stderr, StringComparison.Ordinal);
+
+        // A published folder is zipped by the CLI; its entrypoint is the only *.runtimeconfig.json's .dll.
+        var folder = Json(await Run(tenant, "images", "register", Paths.TestInstanceFolder, "--name", "cli-folder", "--output", "json"));
+        Assert.Equal("cli-folder", folder.GetProperty("name").GetString());
+        Assert.Equal("Runtara.TestInstance.dll", folder.GetProperty("entrypoint").GetString());
     }
 
     [Fact]

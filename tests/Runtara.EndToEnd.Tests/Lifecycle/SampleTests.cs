@@ -57,11 +57,9 @@ public sealed class SampleTests(PlatformFixture fixture)
         using var publishing = new CancellationTokenSource(TimeSpan.FromMinutes(5));
         await NativeAotPublish.PublishAsync(Path.Combine("samples", "Runtara.Samples.NativeAot", "Runtara.Samples.NativeAot.csproj"), published, publishing.Token);
         Assert.False(File.Exists(Path.Combine(published, "Runtara.Samples.NativeAot.dll")), "a native AOT publish has no managed entry assembly");
-        var zip = published + ".zip";
-        ZipFile.CreateFromDirectory(published, zip);
 
-        // No entrypoint given: the folder's only native executable is the program (libe_sqlite3.so is not).
-        var image = await _platform.Client.RegisterImageFromFileAsync(zip, new RegisterImageOptions { TenantId = tenant, Name = "quote" });
+        // The folder as it is, no entrypoint given: its only native executable is the program (libe_sqlite3.so is not).
+        var image = await _platform.Client.RegisterImageFromDirectoryAsync(published, new RegisterImageOptions { TenantId = tenant, Name = "quote" });
         Assert.Equal("Runtara.Samples.NativeAot", (await _platform.Client.GetImageAsync(image, tenant)).Entrypoint);
         var id = await _platform.Client.StartInstanceAsync(new StartInstanceOptions { ImageId = image, TenantId = tenant, Input = """{"sku":"sku-42","quantity":120}""" });
         var info = await _platform.Client.WaitForCompletionAsync(id, new WaitOptions { PollInterval = TimeSpan.FromMilliseconds(50), Timeout = Deadline }, tenant);
