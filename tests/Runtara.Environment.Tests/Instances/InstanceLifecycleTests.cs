@@ -346,6 +346,25 @@ public sealed class InstanceLifecycleTests(EnvironmentFixture fixture)
         using var stdout = new MemoryStream();
         Assert.True(await _env.Client.GetLogsAsync(id, stdout, "stdout"));
         Assert.Contains($"registered {id}", System.Text.Encoding.UTF8.GetString(stdout.ToArray()), StringComparison.Ordinal);
+        Assert.Equal(0, (await _env.Client.ListRetryAttemptsAsync(id)).TotalCount);
+    }
+
+    [Fact]
+    public async Task Retry_attempts_are_readable_through_the_environment()
+    {
+        var tenant = Ids.Tenant();
+        var image = await _env.RegisterTestImageAsync(tenant);
+        var id = await _env.Client.StartInstanceAsync(new StartInstanceOptions { ImageId = image, TenantId = tenant, Input = """{"mode":"retry"}""" });
+        await _env.Client.WaitForCompletionAsync(id, new WaitOptions { PollInterval = TimeSpan.FromMilliseconds(50), Timeout = Deadline });
+
+        // RetryAttempt is one-way: the core may store the last one just after the completion.
+        var attempts = await Wait.UntilAsync(() => _env.Client.ListRetryAttemptsAsync(id, tenantId: tenant), a => a.TotalCount == 2, Deadline, "two retry attempts");
+        Assert.Equal([("step-1", 1, "attempt 1 failed"), ("step-1", 2, "attempt 2 failed")], attempts.Attempts.Select(a => (a.CheckpointId, a.AttemptNumber, a.ErrorMessage)));
+        Assert.All(attempts.Attempts, a => Assert.Equal(id, a.InstanceId));
+        var second = await _env.Client.ListRetryAttemptsAsync(id, "step-1", limit: 1, offset: 1, tenantId: tenant);
+        Assert.Equal((2, 2L, 1, 1), (Assert.Single(second.Attempts).AttemptNumber, second.TotalCount, second.Limit, second.Offset));
+        Assert.Empty((await _env.Client.ListRetryAttemptsAsync(id, "other-step")).Attempts);
+        await Assert.ThrowsAsync<Management.InstanceNotFoundException>(() => _env.Client.ListRetryAttemptsAsync(Ids.Instance(), tenantId: tenant));
     }
 
     [Fact]

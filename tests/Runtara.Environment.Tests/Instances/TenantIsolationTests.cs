@@ -31,6 +31,7 @@ public sealed class TenantIsolationTests(EnvironmentFixture fixture)
         await Assert.ThrowsAsync<Management.InstanceNotFoundException>(() => asB.ListCheckpointsAsync(id));
         await Assert.ThrowsAsync<Management.InstanceNotFoundException>(() => asB.GetCheckpointAsync(id, "loop-0"));
         await Assert.ThrowsAsync<Management.InstanceNotFoundException>(() => asB.ListEventsAsync(id));
+        await Assert.ThrowsAsync<Management.InstanceNotFoundException>(() => asB.ListRetryAttemptsAsync(id));
         await Assert.ThrowsAsync<Management.InstanceNotFoundException>(() => asB.GetLogsAsync(id, new MemoryStream()));
         await Assert.ThrowsAsync<Management.ImageNotFoundException>(() => asB.StartInstanceAsync(new StartInstanceOptions { ImageId = image }));
         var imageOfB = await _env.RegisterTestImageAsync(b);

@@ -47,7 +47,6 @@ public sealed class CoreHost : IAsyncDisposable
     public string DataDirectory { get; }
 
     /// <summary>The core's SQLite file (tests read retry attempts from it; the management protocol has no call for them).</summary>
-    public string DatabasePath => Path.Combine(DataDirectory, "core.db");
 
     public string InstanceAddress => $"127.0.0.1:{Endpoints.InstancePort}";
 
