@@ -1,4 +1,5 @@
 using Runtara.Environment.Instances;
+using Runtara.Environment.Storage;
 
 namespace Runtara.Environment.Tests.Instances;
 
@@ -85,5 +86,29 @@ public sealed class IdentifierTests
     {
         Assert.True(Identifiers.IsValid(new string('a', 128)));
         Assert.False(Identifiers.IsValid(new string('a', 129)));
+    }
+}
+
+/// <summary>The environment stores its run statuses under the names the core uses (one mapping, in Runtara.Protocol).</summary>
+public sealed class RunStatusNamesTests
+{
+    [Theory]
+    [InlineData(RunStatus.Pending, "pending")]
+    [InlineData(RunStatus.Running, "running")]
+    [InlineData(RunStatus.Suspended, "suspended")]
+    [InlineData(RunStatus.Completed, "completed")]
+    [InlineData(RunStatus.Failed, "failed")]
+    [InlineData(RunStatus.Cancelled, "cancelled")]
+    public void Each_run_status_keeps_its_stored_name(RunStatus status, string name)
+    {
+        Assert.Equal(name, status.ToStorage());
+        Assert.Equal(status, RunStatusNames.FromStorage(name));
+    }
+
+    [Fact]
+    public void Legacy_and_unknown_names()
+    {
+        Assert.Equal(RunStatus.Suspended, RunStatusNames.FromStorage("sleeping"));
+        Assert.Throws<FormatException>(() => RunStatusNames.FromStorage("exploded"));
     }
 }
