@@ -155,13 +155,7 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
     public override Task<Page<CheckpointSummary>> ListCheckpointsAsync(CheckpointQuery query, CancellationToken cancellationToken) =>
         ReadAsync(async (connection, token) =>
         {
-            var where = new StringBuilder(" WHERE instance_id = @id");
-            var parameters = new List<(string, DbType, object?)> { ("@id", DbType.String, query.InstanceId) };
-            if (query.CheckpointId is not null)
-            {
-                where.Append(" AND checkpoint_id = @cp");
-                parameters.Add(("@cp", DbType.String, query.CheckpointId));
-            }
+            var (where, parameters) = InstanceAndKey(query.InstanceId, query.CheckpointId);
 
             AddRange(where, parameters, query.CreatedAfterMs, query.CreatedBeforeMs);
             var total = await CountAsync(connection, "SELECT COUNT(*) FROM checkpoints" + where, parameters, token).ConfigureAwait(false);
@@ -230,13 +224,7 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
     public override Task<Page<RetryAttemptRecord>> ListRetryAttemptsAsync(RetryAttemptQuery query, CancellationToken cancellationToken) =>
         ReadAsync(async (connection, token) =>
         {
-            var where = new StringBuilder(" WHERE instance_id = @id");
-            var parameters = new List<(string, DbType, object?)> { ("@id", DbType.String, query.InstanceId) };
-            if (query.CheckpointId is not null)
-            {
-                where.Append(" AND checkpoint_id = @cp");
-                parameters.Add(("@cp", DbType.String, query.CheckpointId));
-            }
+            var (where, parameters) = InstanceAndKey(query.InstanceId, query.CheckpointId);
 
             var total = await CountAsync(connection, "SELECT COUNT(*) FROM retry_attempts" + where, parameters, token).ConfigureAwait(false);
             await using var command = Command(connection,
@@ -253,6 +241,20 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
 
             return new Page<RetryAttemptRecord>(items, total, query.Limit, query.Offset);
         }, cancellationToken);
+
+    /// <summary>The WHERE clause of the per-instance lists, optionally narrowed to one checkpoint key.</summary>
+    private static (StringBuilder Where, List<(string, DbType, object?)> Parameters) InstanceAndKey(string instanceId, string? checkpointId)
+    {
+        var where = new StringBuilder(" WHERE instance_id = @id");
+        var parameters = new List<(string, DbType, object?)> { ("@id", DbType.String, instanceId) };
+        if (checkpointId is not null)
+        {
+            where.Append(" AND checkpoint_id = @cp");
+            parameters.Add(("@cp", DbType.String, checkpointId));
+        }
+
+        return (where, parameters);
+    }
 
     public override Task<IReadOnlyDictionary<InstanceStatus, long>> CountInstancesByStatusAsync(CancellationToken cancellationToken) =>
         ReadAsync<IReadOnlyDictionary<InstanceStatus, long>>(async (connection, token) =>

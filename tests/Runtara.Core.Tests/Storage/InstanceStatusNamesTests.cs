@@ -5,24 +5,14 @@ namespace Runtara.Core.Tests.Storage;
 /// <summary>The core stores its statuses under the names the environment uses (one mapping, in Runtara.Protocol).</summary>
 public sealed class InstanceStatusNamesTests
 {
-    [Theory]
-    [InlineData(InstanceStatus.Pending, "pending")]
-    [InlineData(InstanceStatus.Running, "running")]
-    [InlineData(InstanceStatus.Suspended, "suspended")]
-    [InlineData(InstanceStatus.Completed, "completed")]
-    [InlineData(InstanceStatus.Failed, "failed")]
-    [InlineData(InstanceStatus.Cancelled, "cancelled")]
-    public void Each_status_keeps_its_stored_name(InstanceStatus status, string name)
-    {
-        Assert.Equal(name, status.ToStorageName());
-        Assert.Equal(status, InstanceStatusExtensions.ParseStorageName(name));
-    }
-
     [Fact]
-    public void Legacy_and_unknown_names()
+    public void Every_status_keeps_its_stored_name_and_reads_back()
     {
+        var names = Enum.GetValues<InstanceStatus>().Select(s => s.ToStorageName()).ToList();
+
+        Assert.Equal(["pending", "running", "suspended", "completed", "failed", "cancelled"], names);
+        Assert.Equal(Enum.GetValues<InstanceStatus>(), names.Select(InstanceStatusExtensions.ParseStorageName));
         Assert.Equal(InstanceStatus.Suspended, InstanceStatusExtensions.ParseStorageName("sleeping"));
         Assert.Throws<FormatException>(() => InstanceStatusExtensions.ParseStorageName("exploded"));
-        Assert.Throws<ArgumentOutOfRangeException>(() => ((InstanceStatus)42).ToStorageName());
     }
 }
