@@ -126,6 +126,36 @@ public sealed class EnvironmentHarness : IAsyncDisposable
     public Task<string> RegisterTestImageAsync(string tenantId, string name = "test-instance") =>
         Client.RegisterImageFromFileAsync(TestImages.TestInstanceZip, new RegisterImageOptions { TenantId = tenantId, Name = name, Entrypoint = TestImages.TestInstanceEntrypoint });
 
+    /// <summary>How long the waits below give an instance (a loaded 2-core machine takes seconds to launch processes).</summary>
+    public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(45);
+
+    /// <summary>
+    /// Registers the test image for a new tenant (or <paramref name="tenantId"/>) and starts it with
+    /// input <c>{"mode": mode}</c> (no input when <paramref name="mode"/> is null: it completes at once).
+    /// </summary>
+    public async Task<TestRun> StartTestInstanceAsync(string? mode = null, Action<StartInstanceOptions>? configure = null, string? tenantId = null)
+    {
+        var tenant = tenantId ?? Ids.Tenant();
+        var image = await RegisterTestImageAsync(tenant);
+        return new TestRun(await StartTestInstanceAsync(image, tenant, mode, configure), tenant, image);
+    }
+
+    /// <summary>Starts another instance of a registered test image; returns its id.</summary>
+    public Task<string> StartTestInstanceAsync(string imageId, string tenantId, string? mode, Action<StartInstanceOptions>? configure = null)
+    {
+        var options = new StartInstanceOptions { ImageId = imageId, TenantId = tenantId, Input = mode is null ? null : $$"""{"mode":"{{mode}}"}""" };
+        configure?.Invoke(options);
+        return Client.StartInstanceAsync(options);
+    }
+
+    /// <summary>Waits until the instance is in <paramref name="status"/> (and <paramref name="also"/> holds).</summary>
+    public Task<InstanceInfo> WaitForStatusAsync(string instanceId, InstanceStatus status, Func<InstanceInfo, bool>? also = null) =>
+        Wait.UntilAsync(() => Client.GetInstanceAsync(instanceId), i => i.Status == status && (also is null || also(i)), Deadline, $"instance {instanceId} to be {status}");
+
+    /// <summary>Waits until the instance has finished (or, when asked, suspended).</summary>
+    public Task<InstanceInfo> WaitForEndAsync(string instanceId, bool orSuspended = false) =>
+        Client.WaitForCompletionAsync(instanceId, new WaitOptions { PollInterval = TimeSpan.FromMilliseconds(50), Timeout = Deadline, ReturnWhenSuspended = orSuspended });
+
     public async ValueTask DisposeAsync()
     {
         await Client.DisposeAsync();
@@ -236,6 +266,9 @@ public sealed class EnvironmentHarness : IAsyncDisposable
         return app;
     }
 }
+
+/// <summary>An instance of the test image started by <see cref="EnvironmentHarness.StartTestInstanceAsync(string?, Action{StartInstanceOptions}?, string?)"/>.</summary>
+public sealed record TestRun(string Id, string TenantId, string ImageId);
 
 /// <summary>One harness shared by the tests of a collection; each test uses its own tenant and instance ids.</summary>
 public sealed class EnvironmentFixture : IAsyncLifetime
