@@ -10,6 +10,7 @@ using Runtara.Environment.Hosting;
 using Runtara.Management;
 using Runtara.Protocol.Security;
 using Runtara.Protocol.Transport;
+using Runtara.Testing.Core;
 
 namespace Runtara.Environment.Tests.Infrastructure;
 
@@ -20,11 +21,11 @@ namespace Runtara.Environment.Tests.Infrastructure;
 /// </summary>
 public sealed class EnvironmentHarness : IAsyncDisposable
 {
-    private readonly WebApplication _core;
+    private readonly CoreApp _core;
     private WebApplication _environment;
     private readonly IDictionary<string, string?> _environmentSettings;
 
-    private EnvironmentHarness(string root, WebApplication core, CoreEndpoints coreEndpoints, WebApplication environment, IDictionary<string, string?> environmentSettings)
+    private EnvironmentHarness(string root, CoreApp core, CoreEndpoints coreEndpoints, WebApplication environment, IDictionary<string, string?> environmentSettings)
     {
         Root = root;
         _core = core;
@@ -51,7 +52,7 @@ public sealed class EnvironmentHarness : IAsyncDisposable
     {
         var root = Directory.CreateTempSubdirectory("runtara-env-tests-").FullName;
         var core = await StartCoreAsync(Path.Combine(root, "core"), coreSettings, logs);
-        var endpoints = CoreEndpoints.TryRead(Path.Combine(root, "core")) ?? throw new InvalidOperationException("The core did not write its endpoints file.");
+        var endpoints = core.Endpoints;
         var settings = new Dictionary<string, string?>
         {
             ["Runtara:Environment:Port"] = "0",
@@ -84,7 +85,6 @@ public sealed class EnvironmentHarness : IAsyncDisposable
         catch
         {
             await core.StopAsync();
-            await core.DisposeAsync();
             throw;
         }
     }
@@ -162,7 +162,6 @@ public sealed class EnvironmentHarness : IAsyncDisposable
         await _environment.StopAsync();
         await _environment.DisposeAsync();
         await _core.StopAsync();
-        await _core.DisposeAsync();
         KillLeftovers();
         try
         {
@@ -196,43 +195,24 @@ public sealed class EnvironmentHarness : IAsyncDisposable
         }
     }
 
-    private static async Task<WebApplication> StartCoreAsync(string dataDirectory, IDictionary<string, string?>? overrides, CapturedLogs? logs)
+    private static async Task<CoreApp> StartCoreAsync(string dataDirectory, IDictionary<string, string?>? overrides, CapturedLogs? logs)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development", ContentRootPath = AppContext.BaseDirectory });
-        var configuration = new Dictionary<string, string?>
-        {
-            ["Runtara:Core:InstancePort"] = "0",
-            ["Runtara:Core:ManagementPort"] = "0",
-            ["Runtara:Core:BindAddress"] = "127.0.0.1",
-            ["Runtara:Core:Transport"] = "Tcp",
-            ["Runtara:Core:DataDirectory"] = dataDirectory,
-            ["Runtara:Core:ShutdownTimeout"] = "00:00:02",
-            ["Runtara:Core:InProcessSleepThreshold"] = "00:00:00.500",
-        };
+        var configuration = new Dictionary<string, string?> { ["Runtara:Core:InProcessSleepThreshold"] = "00:00:00.500" };
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
         {
             configuration[key] = value;
         }
 
-        builder.Configuration.AddInMemoryCollection(configuration);
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        Capture(builder, logs);
-        builder.AddServiceDefaults();
-        builder.AddRuntaraCore();
-        var app = builder.Build();
-        app.MapDefaultEndpoints();
-        await app.StartAsync();
-        return app;
+        return await CoreApp.StartAsync(dataDirectory, configuration, logs is null ? null : l => Capture(l, logs));
     }
 
-    private static void Capture(WebApplicationBuilder builder, CapturedLogs? logs)
+    private static void Capture(ILoggingBuilder logging, CapturedLogs? logs)
     {
         if (logs is not null)
         {
-            builder.Logging.AddProvider(logs);
-            builder.Logging.SetMinimumLevel(LogLevel.Trace);
-            builder.Logging.AddFilter(_ => true);
+            logging.AddProvider(logs);
+            logging.SetMinimumLevel(LogLevel.Trace);
+            logging.AddFilter(_ => true);
         }
     }
 
@@ -247,7 +227,7 @@ public sealed class EnvironmentHarness : IAsyncDisposable
             builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
         }
 
-        Capture(builder, logs);
+        Capture(builder.Logging, logs);
 
         builder.AddServiceDefaults();
         builder.AddRuntaraEnvironment();
