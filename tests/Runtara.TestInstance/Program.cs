@@ -164,12 +164,13 @@ switch (mode)
         }
 
     case "retry":
-        // Two failed attempts of step-1 recorded as the SDK does before each retry, then the step succeeds.
-        for (var attempt = 1u; attempt <= 2; attempt++)
+        // step-1 fails twice, recorded as the SDK does: before attempt n (n >= 2), attempt_number = n
+        // with the previous attempt's error; the third attempt succeeds.
+        for (var attempt = 2u; attempt <= 3; attempt++)
         {
             await client.SendAsync(new RpcRequest
             {
-                RetryAttempt = new RetryAttemptEvent { InstanceId = instanceId, CheckpointId = "step-1", AttemptNumber = attempt, ErrorMessage = $"attempt {attempt} failed", TimestampMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() },
+                RetryAttempt = new RetryAttemptEvent { InstanceId = instanceId, CheckpointId = "step-1", AttemptNumber = attempt, ErrorMessage = $"attempt {attempt - 1} failed", TimestampMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() },
             });
         }
 

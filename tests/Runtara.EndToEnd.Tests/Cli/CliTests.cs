@@ -88,9 +88,9 @@ public sealed class CliTests(PlatformFixture fixture)
         var json = await Wait.UntilAsync(
             async () => Json(await Run(tenant, "instances", "retries", id, "--output", "json")), j => j.GetProperty("totalCount").GetInt32() == 2, TimeSpan.FromSeconds(30), "two retry attempts");
         var attempts = json.GetProperty("attempts");
-        Assert.Equal((id, "step-1", 1, "attempt 1 failed"), (attempts[0].GetProperty("instanceId").GetString(), attempts[0].GetProperty("checkpointId").GetString(),
+        Assert.Equal((id, "step-1", 2, "attempt 1 failed"), (attempts[0].GetProperty("instanceId").GetString(), attempts[0].GetProperty("checkpointId").GetString(),
             attempts[0].GetProperty("attemptNumber").GetInt32(), attempts[0].GetProperty("errorMessage").GetString()));
-        Assert.Equal(2, attempts[1].GetProperty("attemptNumber").GetInt32());
+        Assert.Equal(3, attempts[1].GetProperty("attemptNumber").GetInt32());
         var table = await Run(tenant, "instances", "retries", id, "--checkpoint", "step-1", "--limit", "1", "--offset", "1");
         Assert.Contains("attempt 2 failed", table.Stdout, StringComparison.Ordinal);
         Assert.Contains("1 of 2 retry attempt(s)", table.Stdout, StringComparison.Ordinal);

@@ -329,10 +329,10 @@ public sealed class InstanceLifecycleTests(EnvironmentFixture fixture)
 
         // RetryAttempt is one-way: the core may store the last one just after the completion.
         var attempts = await Wait.UntilAsync(() => _env.Client.ListRetryAttemptsAsync(id, tenantId: tenant), a => a.TotalCount == 2, Deadline, "two retry attempts");
-        Assert.Equal([("step-1", 1, "attempt 1 failed"), ("step-1", 2, "attempt 2 failed")], attempts.Attempts.Select(a => (a.CheckpointId, a.AttemptNumber, a.ErrorMessage)));
+        Assert.Equal([("step-1", 2, "attempt 1 failed"), ("step-1", 3, "attempt 2 failed")], attempts.Attempts.Select(a => (a.CheckpointId, a.AttemptNumber, a.ErrorMessage)));
         Assert.All(attempts.Attempts, a => Assert.Equal(id, a.InstanceId));
         var second = await _env.Client.ListRetryAttemptsAsync(id, "step-1", limit: 1, offset: 1, tenantId: tenant);
-        Assert.Equal((2, 2L, 1, 1), (Assert.Single(second.Attempts).AttemptNumber, second.TotalCount, second.Limit, second.Offset));
+        Assert.Equal((3, 2L, 1, 1), (Assert.Single(second.Attempts).AttemptNumber, second.TotalCount, second.Limit, second.Offset));
         Assert.Empty((await _env.Client.ListRetryAttemptsAsync(id, "other-step")).Attempts);
         await Assert.ThrowsAsync<Management.InstanceNotFoundException>(() => _env.Client.ListRetryAttemptsAsync(Ids.Instance(), tenantId: tenant));
     }
