@@ -384,6 +384,22 @@ public sealed class RuntaraManagementClient : IAsyncDisposable
             response.TotalCount, (int)response.Limit, (int)response.Offset);
     }
 
+    /// <summary>The retry attempts the instance recorded, by step key then attempt number; <paramref name="checkpointId"/> keeps one step's.</summary>
+    public async Task<RetryAttemptList> ListRetryAttemptsAsync(string instanceId, string? checkpointId = null, int limit = 100, int offset = 0, string? tenantId = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(instanceId);
+        var request = new ListRetryAttemptsRequest { InstanceId = instanceId, Limit = (uint)Math.Max(1, limit), Offset = (uint)Math.Max(0, offset), TenantId = Tenant(tenantId) };
+        if (checkpointId is not null)
+        {
+            request.CheckpointId = checkpointId;
+        }
+
+        var response = (await CallAsync(new RpcRequest { ListRetryAttempts = request }, cancellationToken, instanceId).ConfigureAwait(false)).ListRetryAttempts;
+        return new RetryAttemptList(
+            [.. response.Attempts.Select(a => new RetryAttemptInfo(a.InstanceId, a.CheckpointId, (int)a.AttemptNumber, a.HasErrorMessage ? a.ErrorMessage : null, Time(a.CreatedAtMs)))],
+            response.TotalCount, (int)response.Limit, (int)response.Offset);
+    }
+
     /// <summary>Copies the instance's captured <c>stdout</c> or <c>stderr</c> (optionally only the last bytes) into <paramref name="destination"/>; false when there is none.</summary>
     public async Task<bool> GetLogsAsync(string instanceId, Stream destination, string stream = "stderr", long tailBytes = 0, string? tenantId = null, CancellationToken cancellationToken = default)
     {

@@ -104,6 +104,15 @@ internal sealed class CheckpointService(ICoreStore store, ActivityTracker activi
         }, cancellationToken).ConfigureAwait(false);
     }
 
-    public Task<IReadOnlyList<RetryAttemptRecord>> ListRetryAttemptsAsync(string instanceId, CancellationToken cancellationToken) =>
-        store.ListRetryAttemptsAsync(instanceId, cancellationToken);
+    /// <summary>The recorded attempts of an existing instance; an unknown one is an error, not an empty page.</summary>
+    public async Task<Page<RetryAttemptRecord>> ListRetryAttemptsAsync(RetryAttemptQuery query, CancellationToken cancellationToken)
+    {
+        CoreValidationException.ThrowIfEmpty(query.InstanceId, "instance_id");
+        if (await store.GetInstanceAsync(query.InstanceId, cancellationToken).ConfigureAwait(false) is null)
+        {
+            throw new InstanceNotFoundException(query.InstanceId);
+        }
+
+        return await store.ListRetryAttemptsAsync(query, cancellationToken).ConfigureAwait(false);
+    }
 }

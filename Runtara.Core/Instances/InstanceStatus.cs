@@ -1,3 +1,6 @@
+using Runtara.Core.Rpc;
+using Runtara.Protocol.Management;
+
 namespace Runtara.Core.Instances;
 
 /// <summary>Instance status as stored (lower-case names, SPEC conventions).</summary>
@@ -11,31 +14,14 @@ public enum InstanceStatus
     Cancelled,
 }
 
-/// <summary>Storage names and terminal checks of <see cref="InstanceStatus"/>.</summary>
+/// <summary>Storage names (the shared mapping in Runtara.Protocol) and terminal checks of <see cref="InstanceStatus"/>.</summary>
 public static class InstanceStatusExtensions
 {
-    public static string ToStorageName(this InstanceStatus status) => status switch
-    {
-        InstanceStatus.Pending => "pending",
-        InstanceStatus.Running => "running",
-        InstanceStatus.Suspended => "suspended",
-        InstanceStatus.Completed => "completed",
-        InstanceStatus.Failed => "failed",
-        InstanceStatus.Cancelled => "cancelled",
-        _ => throw new ArgumentOutOfRangeException(nameof(status), status, null),
-    };
+    public static string ToStorageName(this InstanceStatus status) => status.ToManagementProto().ToStorageName();
 
     /// <summary>Parses a stored status; the legacy <c>sleeping</c> reads as suspended (SPEC §6.4.12).</summary>
-    public static InstanceStatus ParseStorageName(string value) => value switch
-    {
-        "pending" => InstanceStatus.Pending,
-        "running" => InstanceStatus.Running,
-        "suspended" or "sleeping" => InstanceStatus.Suspended,
-        "completed" => InstanceStatus.Completed,
-        "failed" => InstanceStatus.Failed,
-        "cancelled" => InstanceStatus.Cancelled,
-        _ => throw new FormatException($"Unknown stored instance status '{value}'."),
-    };
+    public static InstanceStatus ParseStorageName(string value) =>
+        ProtoMapping.FromProto(InstanceStatusNames.ParseStorageName(value)) ?? throw new FormatException($"Unknown stored instance status '{value}'.");
 
     public static bool IsTerminal(this InstanceStatus status) =>
         status is InstanceStatus.Completed or InstanceStatus.Failed or InstanceStatus.Cancelled;

@@ -52,6 +52,7 @@ internal sealed class ManagementRpcHandler(
             RpcRequest.RequestOneofCase.ListDueWakeups => new RpcResponse { ListDueWakeups = await ListDueWakeupsAsync(request.ListDueWakeups, cancellationToken).ConfigureAwait(false) },
             RpcRequest.RequestOneofCase.FinishInstance => new RpcResponse { FinishInstance = await FinishInstanceAsync(request.FinishInstance, cancellationToken).ConfigureAwait(false) },
             RpcRequest.RequestOneofCase.ListEvents => new RpcResponse { ListEvents = await ListEventsAsync(request.ListEvents, cancellationToken).ConfigureAwait(false) },
+            RpcRequest.RequestOneofCase.ListRetryAttempts => new RpcResponse { ListRetryAttempts = await ListRetryAttemptsAsync(request.ListRetryAttempts, cancellationToken).ConfigureAwait(false) },
             _ => throw new RpcException(RpcErrorCodes.Unimplemented, $"runtara.management/{request.RequestCase} is not served by this core"),
         };
     }
@@ -248,6 +249,35 @@ internal sealed class ManagementRpcHandler(
             }
 
             response.Events.Add(summary);
+        }
+
+        return response;
+    }
+
+    private async Task<ListRetryAttemptsResponse> ListRetryAttemptsAsync(ListRetryAttemptsRequest request, CancellationToken cancellationToken)
+    {
+        var query = new RetryAttemptQuery(
+            request.InstanceId,
+            request.HasCheckpointId ? request.CheckpointId : null,
+            Limit(request.HasLimit ? request.Limit : 0),
+            Offset(request.HasOffset ? request.Offset : 0));
+        var page = await checkpoints.ListRetryAttemptsAsync(query, cancellationToken).ConfigureAwait(false);
+        var response = new ListRetryAttemptsResponse { TotalCount = Count(page.TotalCount), Limit = (uint)page.Limit, Offset = (uint)page.Offset };
+        foreach (var stored in page.Items)
+        {
+            var summary = new RetryAttemptSummary
+            {
+                InstanceId = stored.InstanceId,
+                CheckpointId = stored.CheckpointId,
+                AttemptNumber = (uint)stored.AttemptNumber,
+                CreatedAtMs = stored.CreatedAtMs,
+            };
+            if (stored.ErrorMessage is not null)
+            {
+                summary.ErrorMessage = stored.ErrorMessage;
+            }
+
+            response.Attempts.Add(summary);
         }
 
         return response;

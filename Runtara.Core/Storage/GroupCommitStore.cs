@@ -132,7 +132,7 @@ internal abstract class GroupCommitStore : ICoreStore
 
     public abstract Task<Page<EventRecord>> ListEventsAsync(EventQuery query, CancellationToken cancellationToken);
 
-    public abstract Task<IReadOnlyList<RetryAttemptRecord>> ListRetryAttemptsAsync(string instanceId, CancellationToken cancellationToken);
+    public abstract Task<Page<RetryAttemptRecord>> ListRetryAttemptsAsync(RetryAttemptQuery query, CancellationToken cancellationToken);
 
     public abstract Task<IReadOnlyDictionary<InstanceStatus, long>> CountInstancesByStatusAsync(CancellationToken cancellationToken);
 

@@ -41,7 +41,7 @@ public interface ICoreStore : IAsyncDisposable
 
     Task<Page<EventRecord>> ListEventsAsync(EventQuery query, CancellationToken cancellationToken);
 
-    Task<IReadOnlyList<RetryAttemptRecord>> ListRetryAttemptsAsync(string instanceId, CancellationToken cancellationToken);
+    Task<Page<RetryAttemptRecord>> ListRetryAttemptsAsync(RetryAttemptQuery query, CancellationToken cancellationToken);
 
     /// <summary>Number of instances in each status (statuses with none are absent).</summary>
     Task<IReadOnlyDictionary<InstanceStatus, long>> CountInstancesByStatusAsync(CancellationToken cancellationToken);

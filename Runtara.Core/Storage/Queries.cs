@@ -15,5 +15,8 @@ public sealed record CheckpointQuery(string InstanceId, string? CheckpointId, lo
 /// <summary>Filters of ListEvents (newest first).</summary>
 public sealed record EventQuery(string InstanceId, EventKind? Kind, string? Subtype, long? CreatedAfterMs, long? CreatedBeforeMs, string? PayloadContains, int Limit, int Offset);
 
+/// <summary>Filters of ListRetryAttempts (by durable function key, then attempt number).</summary>
+public sealed record RetryAttemptQuery(string InstanceId, string? CheckpointId, int Limit, int Offset);
+
 /// <summary>A suspended instance whose wake-up time has passed.</summary>
 public sealed record DueWakeup(string InstanceId, string TenantId, string? CheckpointId, long WakeAtMs);

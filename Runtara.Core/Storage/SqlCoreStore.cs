@@ -155,13 +155,7 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
     public override Task<Page<CheckpointSummary>> ListCheckpointsAsync(CheckpointQuery query, CancellationToken cancellationToken) =>
         ReadAsync(async (connection, token) =>
         {
-            var where = new StringBuilder(" WHERE instance_id = @id");
-            var parameters = new List<(string, DbType, object?)> { ("@id", DbType.String, query.InstanceId) };
-            if (query.CheckpointId is not null)
-            {
-                where.Append(" AND checkpoint_id = @cp");
-                parameters.Add(("@cp", DbType.String, query.CheckpointId));
-            }
+            var (where, parameters) = InstanceAndKey(query.InstanceId, query.CheckpointId);
 
             AddRange(where, parameters, query.CreatedAfterMs, query.CreatedBeforeMs);
             var total = await CountAsync(connection, "SELECT COUNT(*) FROM checkpoints" + where, parameters, token).ConfigureAwait(false);
@@ -227,21 +221,40 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
             return new Page<EventRecord>(items, total, query.Limit, query.Offset);
         }, cancellationToken);
 
-    public override Task<IReadOnlyList<RetryAttemptRecord>> ListRetryAttemptsAsync(string instanceId, CancellationToken cancellationToken) =>
-        ReadAsync<IReadOnlyList<RetryAttemptRecord>>(async (connection, token) =>
+    public override Task<Page<RetryAttemptRecord>> ListRetryAttemptsAsync(RetryAttemptQuery query, CancellationToken cancellationToken) =>
+        ReadAsync(async (connection, token) =>
         {
+            var (where, parameters) = InstanceAndKey(query.InstanceId, query.CheckpointId);
+
+            var total = await CountAsync(connection, "SELECT COUNT(*) FROM retry_attempts" + where, parameters, token).ConfigureAwait(false);
             await using var command = Command(connection,
-                "SELECT checkpoint_id, attempt_number, error_message, created_at FROM retry_attempts WHERE instance_id = @id ORDER BY checkpoint_id, attempt_number");
-            Bind(command, "@id", DbType.String, instanceId);
+                $"SELECT checkpoint_id, attempt_number, error_message, created_at FROM retry_attempts{where} ORDER BY checkpoint_id, attempt_number LIMIT @limit OFFSET @offset");
+            BindAll(command, parameters);
+            Bind(command, "@limit", DbType.Int64, (long)query.Limit);
+            Bind(command, "@offset", DbType.Int64, (long)query.Offset);
             var items = new List<RetryAttemptRecord>();
             await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
             while (await reader.ReadAsync(token).ConfigureAwait(false))
             {
-                items.Add(new RetryAttemptRecord(instanceId, reader.GetString(0), checked((int)reader.GetInt64(1)), NullableString(reader, 2), reader.GetInt64(3)));
+                items.Add(new RetryAttemptRecord(query.InstanceId, reader.GetString(0), checked((int)reader.GetInt64(1)), NullableString(reader, 2), reader.GetInt64(3)));
             }
 
-            return items;
+            return new Page<RetryAttemptRecord>(items, total, query.Limit, query.Offset);
         }, cancellationToken);
+
+    /// <summary>The WHERE clause of the per-instance lists, optionally narrowed to one checkpoint key.</summary>
+    private static (StringBuilder Where, List<(string, DbType, object?)> Parameters) InstanceAndKey(string instanceId, string? checkpointId)
+    {
+        var where = new StringBuilder(" WHERE instance_id = @id");
+        var parameters = new List<(string, DbType, object?)> { ("@id", DbType.String, instanceId) };
+        if (checkpointId is not null)
+        {
+            where.Append(" AND checkpoint_id = @cp");
+            parameters.Add(("@cp", DbType.String, checkpointId));
+        }
+
+        return (where, parameters);
+    }
 
     public override Task<IReadOnlyDictionary<InstanceStatus, long>> CountInstancesByStatusAsync(CancellationToken cancellationToken) =>
         ReadAsync<IReadOnlyDictionary<InstanceStatus, long>>(async (connection, token) =>

@@ -113,6 +113,9 @@ internal sealed class CoreClient : ICoreClient, IAsyncDisposable
     public async Task<ListEventsResponse> ListEventsAsync(ListEventsRequest request, CancellationToken cancellationToken) =>
         (await CallAsync("list events", new RpcRequest { ListEvents = request }, cancellationToken).ConfigureAwait(false)).ListEvents;
 
+    public async Task<ListRetryAttemptsResponse> ListRetryAttemptsAsync(ListRetryAttemptsRequest request, CancellationToken cancellationToken) =>
+        (await CallAsync("list retry attempts", new RpcRequest { ListRetryAttempts = request }, cancellationToken).ConfigureAwait(false)).ListRetryAttempts;
+
     public ValueTask DisposeAsync() => _client.DisposeAsync();
 
     private async Task<RpcResponse> CallAsync(string operation, RpcRequest request, CancellationToken cancellationToken)
@@ -150,6 +153,7 @@ internal sealed class CoreClient : ICoreClient, IAsyncDisposable
         RpcRequest.RequestOneofCase.ListCheckpoints => request.ListCheckpoints.InstanceId,
         RpcRequest.RequestOneofCase.GetCheckpoint => request.GetCheckpoint.InstanceId,
         RpcRequest.RequestOneofCase.ListEvents => request.ListEvents.InstanceId,
+        RpcRequest.RequestOneofCase.ListRetryAttempts => request.ListRetryAttempts.InstanceId,
         _ => string.Empty,
     };
 }

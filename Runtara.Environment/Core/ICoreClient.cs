@@ -35,4 +35,6 @@ public interface ICoreClient
     Task<GetCheckpointResponse> GetCheckpointAsync(string instanceId, string checkpointId, CancellationToken cancellationToken);
 
     Task<ListEventsResponse> ListEventsAsync(ListEventsRequest request, CancellationToken cancellationToken);
+
+    Task<ListRetryAttemptsResponse> ListRetryAttemptsAsync(ListRetryAttemptsRequest request, CancellationToken cancellationToken);
 }

@@ -186,7 +186,7 @@ internal sealed class InstanceService(
         }
 
         // The core's outcome is copied at once (the process may still be exiting), so lists agree with status.
-        if (status is not null && InstanceSupervisor.FromCore(status.Status) is { } coreStatus && coreStatus != run.Status && coreStatus is not (RunStatus.Running or RunStatus.Pending))
+        if (status is not null && RunStatusNames.FromCore(status.Status) is { } coreStatus && coreStatus != run.Status && coreStatus is not (RunStatus.Running or RunStatus.Pending))
         {
             run = await SyncLockedAsync(instanceId, status, cancellationToken).ConfigureAwait(false) ?? run;
         }
@@ -275,7 +275,7 @@ internal sealed class InstanceService(
     /// <summary>Copies the core's status into the run; the caller holds the instance lock and read <paramref name="run"/> under it.</summary>
     private async Task<RunRecord> SyncAsync(RunRecord run, Protocol.Management.GetInstanceStatusResponse? status, CancellationToken cancellationToken)
     {
-        if (status is null || InstanceSupervisor.FromCore(status.Status) is not { } coreStatus || coreStatus == run.Status && run.FinishedAtMs is not null)
+        if (status is null || RunStatusNames.FromCore(status.Status) is not { } coreStatus || coreStatus == run.Status && run.FinishedAtMs is not null)
         {
             return run;
         }

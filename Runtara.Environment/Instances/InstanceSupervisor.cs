@@ -298,7 +298,7 @@ internal sealed class InstanceSupervisor : IAsyncDisposable
             return;
         }
 
-        if (!forceFail && FromCore(core.Status) is { } settled && settled is not (RunStatus.Running or RunStatus.Pending))
+        if (!forceFail && RunStatusNames.FromCore(core.Status) is { } settled && settled is not (RunStatus.Running or RunStatus.Pending))
         {
             await RecordAsync(run, settled, core).ConfigureAwait(false);
             return;
@@ -309,7 +309,7 @@ internal sealed class InstanceSupervisor : IAsyncDisposable
         {
             var status = output.Status switch { "completed" => CoreStatus.StatusCompleted, "failed" => CoreStatus.StatusFailed, _ => CoreStatus.StatusCancelled };
             var applied = await _core.FinishAsync(run.InstanceId, status, output.Error, output.ResultBytes, core.Status, cancellationToken).ConfigureAwait(false);
-            await RecordAsync(run, FromCore(applied.Status) ?? RunStatus.Failed, await _core.GetStatusAsync(run.InstanceId, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+            await RecordAsync(run, RunStatusNames.FromCore(applied.Status) ?? RunStatus.Failed, await _core.GetStatusAsync(run.InstanceId, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
             return;
         }
 
@@ -339,7 +339,7 @@ internal sealed class InstanceSupervisor : IAsyncDisposable
             Log.InstanceFailed(_logger, run.InstanceId, reason);
         }
 
-        await RecordAsync(run with { Error = finish.Applied ? error : run.Error }, FromCore(finish.Status) ?? RunStatus.Failed,
+        await RecordAsync(run with { Error = finish.Applied ? error : run.Error }, RunStatusNames.FromCore(finish.Status) ?? RunStatus.Failed,
             await _core.GetStatusAsync(run.InstanceId, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
     }
 
@@ -496,17 +496,6 @@ internal sealed class InstanceSupervisor : IAsyncDisposable
 
         static string? FullPath(string? path) => string.IsNullOrWhiteSpace(path) ? null : Path.GetFullPath(path);
     }
-
-    public static RunStatus? FromCore(CoreStatus status) => status switch
-    {
-        CoreStatus.StatusPending => RunStatus.Pending,
-        CoreStatus.StatusRunning => RunStatus.Running,
-        CoreStatus.StatusSuspended => RunStatus.Suspended,
-        CoreStatus.StatusCompleted => RunStatus.Completed,
-        CoreStatus.StatusFailed => RunStatus.Failed,
-        CoreStatus.StatusCancelled => RunStatus.Cancelled,
-        _ => null,
-    };
 
     private long Now() => _time.GetUtcNow().ToUnixTimeMilliseconds();
 

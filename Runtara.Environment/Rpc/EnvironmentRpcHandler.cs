@@ -61,6 +61,7 @@ internal sealed class EnvironmentRpcHandler(
                 RpcRequest.RequestOneofCase.ListCheckpoints => new RpcResponse { ListCheckpoints = await ListCheckpointsAsync(request.ListCheckpoints, cancellationToken).ConfigureAwait(false) },
                 RpcRequest.RequestOneofCase.GetCheckpoint => new RpcResponse { GetCheckpoint = await GetCheckpointAsync(request.GetCheckpoint, cancellationToken).ConfigureAwait(false) },
                 RpcRequest.RequestOneofCase.ListEvents => new RpcResponse { ListEvents = await ListEventsAsync(request.ListEvents, cancellationToken).ConfigureAwait(false) },
+                RpcRequest.RequestOneofCase.ListRetryAttempts => new RpcResponse { ListRetryAttempts = await ListRetryAttemptsAsync(request.ListRetryAttempts, cancellationToken).ConfigureAwait(false) },
                 RpcRequest.RequestOneofCase.GetTenantMetrics => new RpcResponse { GetTenantMetrics = await GetTenantMetricsAsync(request.GetTenantMetrics, cancellationToken).ConfigureAwait(false) },
                 RpcRequest.RequestOneofCase.GetInstanceLogs => await GetLogsAsync(request.GetInstanceLogs, cancellationToken).ConfigureAwait(false),
                 _ => throw new RpcException(RpcErrorCodes.Unimplemented, $"runtara.environment/{request.RequestCase} is not served by this environment (the agent-catalogue RPCs are out of scope)"),
@@ -349,6 +350,14 @@ internal sealed class EnvironmentRpcHandler(
         var forwarded = Mgmt.ListEventsRequest.Parser.ParseFrom(request.ToByteString());
         var answer = await core.ListEventsAsync(forwarded, cancellationToken).ConfigureAwait(false);
         return ListEventsResponse.Parser.ParseFrom(answer.ToByteString());
+    }
+
+    private async Task<ListRetryAttemptsResponse> ListRetryAttemptsAsync(ListRetryAttemptsRequest request, CancellationToken cancellationToken)
+    {
+        await instances.EnsureOwnedAsync(request.InstanceId, request.TenantId, cancellationToken).ConfigureAwait(false);
+        var forwarded = Mgmt.ListRetryAttemptsRequest.Parser.ParseFrom(request.ToByteString());
+        var answer = await core.ListRetryAttemptsAsync(forwarded, cancellationToken).ConfigureAwait(false);
+        return ListRetryAttemptsResponse.Parser.ParseFrom(answer.ToByteString());
     }
 
     private async Task<RpcReply<RpcResponse>> GetLogsAsync(GetInstanceLogsRequest request, CancellationToken cancellationToken)

@@ -91,6 +91,7 @@ internal sealed class ApiKeyAuthenticator : IRpcAuthenticator<RpcRequest>
         RpcRequest.RequestOneofCase.ListEvents => request.ListEvents.TenantId,
         RpcRequest.RequestOneofCase.GetTenantMetrics => request.GetTenantMetrics.TenantId,
         RpcRequest.RequestOneofCase.GetInstanceLogs => request.GetInstanceLogs.TenantId,
+        RpcRequest.RequestOneofCase.ListRetryAttempts => request.ListRetryAttempts.TenantId,
         _ => string.Empty,
     };
 

@@ -1,3 +1,6 @@
+using Runtara.Protocol.Management;
+using CoreStatus = Runtara.Protocol.Management.InstanceStatus;
+
 namespace Runtara.Environment.Storage;
 
 /// <summary>How an instance run stands as the environment last saw it (lower-case in storage, SPEC conventions).</summary>
@@ -132,27 +135,34 @@ public sealed record RunMetricsBucket(
 /// <summary>One page of a list and the count of all matches.</summary>
 public sealed record Page<T>(IReadOnlyList<T> Items, long TotalCount);
 
+/// <summary>The environment's statuses are the core's (management protocol): stored under the shared names of Runtara.Protocol.</summary>
 internal static class RunStatusNames
 {
-    public static string ToStorage(this RunStatus status) => status switch
+    public static string ToStorage(this RunStatus status) => status.ToCore().ToStorageName();
+
+    public static RunStatus FromStorage(string value) =>
+        FromCore(InstanceStatusNames.ParseStorageName(value)) ?? throw new FormatException($"Unknown stored instance status '{value}'.");
+
+    public static CoreStatus ToCore(this RunStatus status) => status switch
     {
-        RunStatus.Pending => "pending",
-        RunStatus.Running => "running",
-        RunStatus.Suspended => "suspended",
-        RunStatus.Completed => "completed",
-        RunStatus.Failed => "failed",
-        RunStatus.Cancelled => "cancelled",
-        _ => throw new ArgumentOutOfRangeException(nameof(status), status, null),
+        RunStatus.Pending => CoreStatus.StatusPending,
+        RunStatus.Running => CoreStatus.StatusRunning,
+        RunStatus.Suspended => CoreStatus.StatusSuspended,
+        RunStatus.Completed => CoreStatus.StatusCompleted,
+        RunStatus.Failed => CoreStatus.StatusFailed,
+        RunStatus.Cancelled => CoreStatus.StatusCancelled,
+        _ => CoreStatus.StatusUnknown,
     };
 
-    public static RunStatus FromStorage(string value) => value switch
+    /// <summary>The core's status as the environment's; UNKNOWN and undefined values are null.</summary>
+    public static RunStatus? FromCore(CoreStatus status) => status switch
     {
-        "pending" => RunStatus.Pending,
-        "running" => RunStatus.Running,
-        "suspended" or "sleeping" => RunStatus.Suspended,
-        "completed" => RunStatus.Completed,
-        "failed" => RunStatus.Failed,
-        "cancelled" => RunStatus.Cancelled,
-        _ => throw new FormatException($"Unknown run status '{value}' in storage."),
+        CoreStatus.StatusPending => RunStatus.Pending,
+        CoreStatus.StatusRunning => RunStatus.Running,
+        CoreStatus.StatusSuspended => RunStatus.Suspended,
+        CoreStatus.StatusCompleted => RunStatus.Completed,
+        CoreStatus.StatusFailed => RunStatus.Failed,
+        CoreStatus.StatusCancelled => RunStatus.Cancelled,
+        _ => null,
     };
 }

@@ -16,6 +16,7 @@ internal static class InstancesCommand
         instances.Subcommands.Add(Status(globals, console));
         instances.Subcommands.Add(List(globals, console));
         instances.Subcommands.Add(Logs(globals, console));
+        instances.Subcommands.Add(Retries(globals, console));
         instances.Subcommands.Add(Wait(globals, console));
         return instances;
     }
@@ -207,6 +208,35 @@ internal static class InstancesCommand
 
             await console.Out.WriteAsync(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
             await console.Out.FlushAsync(ct);
+            return Cli.Success;
+        }));
+        return command;
+    }
+
+    private static Command Retries(GlobalOptions globals, CliConsole console)
+    {
+        var id = new Argument<string>("instance-id");
+        var key = new Option<string?>("--checkpoint") { Description = "Only the attempts of this step key" };
+        var limit = new Option<int>("--limit") { Description = "Page size", DefaultValueFactory = _ => 100 };
+        var offset = new Option<int>("--offset") { Description = "Rows to skip", DefaultValueFactory = _ => 0 };
+        var command = new Command("retries", "List the retry attempts an instance recorded, by step key then attempt") { id, key, limit, offset };
+        command.SetAction(CliConsole.Action(globals, console, async (result, client, ct) =>
+        {
+            var page = await client.ListRetryAttemptsAsync(result.GetValue(id)!, result.GetValue(key), result.GetValue(limit), result.GetValue(offset), cancellationToken: ct);
+            if (result.GetValue(globals.Output) == OutputFormat.Json)
+            {
+                console.WriteJson(page);
+                return Cli.Success;
+            }
+
+            var table = new Table().AddColumns("CHECKPOINT", "ATTEMPT", "RECORDED", "ERROR");
+            foreach (var a in page.Attempts)
+            {
+                table.AddRow(Markup.Escape(a.CheckpointId), a.AttemptNumber.ToString(CultureInfo.InvariantCulture), Format.Time(a.CreatedAt), Markup.Escape(a.ErrorMessage ?? "-"));
+            }
+
+            console.Ansi.Write(table);
+            await console.Out.WriteLineAsync($"{page.Attempts.Count} of {page.TotalCount} retry attempt(s)");
             return Cli.Success;
         }));
         return command;

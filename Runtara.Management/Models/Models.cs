@@ -151,6 +151,11 @@ public sealed record EventInfo(long Id, string InstanceId, string EventType, str
 
 public sealed record EventList(IReadOnlyList<EventInfo> Events, long TotalCount, int Limit, int Offset);
 
+/// <summary>One recorded retry of a durable step: <see cref="CheckpointId"/> is the step's key.</summary>
+public sealed record RetryAttemptInfo(string InstanceId, string CheckpointId, int AttemptNumber, string? ErrorMessage, DateTimeOffset CreatedAt);
+
+public sealed record RetryAttemptList(IReadOnlyList<RetryAttemptInfo> Attempts, long TotalCount, int Limit, int Offset);
+
 /// <summary>What to register; content comes separately as a stream.</summary>
 public sealed class RegisterImageOptions
 {

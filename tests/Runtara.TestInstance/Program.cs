@@ -11,7 +11,7 @@ using Runtara.Protocol.Transport;
 var clock = System.Diagnostics.Stopwatch.StartNew();
 var sinceStart = DateTime.Now - System.Diagnostics.Process.GetCurrentProcess().StartTime;
 
-// Modes (input "mode"): complete (default), fail, crash, sleep, wait_signal, hang, ignore_term, busy, custom_signal, env.
+// Modes (input "mode"): complete (default), fail, crash, sleep, wait_signal, hang, ignore_term, busy, custom_signal, env, retry.
 var instanceId = Environment.GetEnvironmentVariable("RUNTARA_INSTANCE_ID") ?? throw new InvalidOperationException("RUNTARA_INSTANCE_ID is required");
 var tenantId = Environment.GetEnvironmentVariable("RUNTARA_TENANT_ID") ?? throw new InvalidOperationException("RUNTARA_TENANT_ID is required");
 var checkpointFromLaunch = Environment.GetEnvironmentVariable("RUNTARA_CHECKPOINT_ID");
@@ -162,6 +162,19 @@ switch (mode)
             await EventAsync(InstanceEventType.EventHeartbeat, string.Empty);
             await Task.Delay(100);
         }
+
+    case "retry":
+        // step-1 fails twice, recorded as the SDK does: before attempt n (n >= 2), attempt_number = n
+        // with the previous attempt's error; the third attempt succeeds.
+        for (var attempt = 2u; attempt <= 3; attempt++)
+        {
+            await client.SendAsync(new RpcRequest
+            {
+                RetryAttempt = new RetryAttemptEvent { InstanceId = instanceId, CheckpointId = "step-1", AttemptNumber = attempt, ErrorMessage = $"attempt {attempt - 1} failed", TimestampMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() },
+            });
+        }
+
+        goto default;
 
     default:
         {

@@ -1,33 +1,26 @@
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Runtara.Core.Hosting;
 using Runtara.Protocol.Rpc;
 using Runtara.Protocol.Transport;
+using Runtara.Testing.Core;
 using Inst = Runtara.Protocol.Instance;
 using Mgmt = Runtara.Protocol.Management;
 
 namespace Runtara.Core.Tests.Infrastructure;
 
 /// <summary>
-/// A real core in the test process, composed exactly as Program.cs does (AddServiceDefaults,
-/// AddRuntaraCore, MapDefaultEndpoints), bound to port 0 on loopback with real storage and TLS.
+/// A real core in the test process (<see cref="CoreApp"/>: composed exactly as Program.cs does),
+/// bound to port 0 on loopback with real storage and TLS, plus terse clients of both protocols.
 /// </summary>
 public sealed class CoreHost : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    private readonly CoreApp _core;
 
-    private CoreHost(WebApplication app, CoreEndpoints endpoints, string dataDirectory, Uri http)
+    private CoreHost(CoreApp core, string dataDirectory)
     {
-        _app = app;
-        Endpoints = endpoints;
+        _core = core;
+        Endpoints = core.Endpoints;
         DataDirectory = dataDirectory;
-        HttpAddress = http;
+        HttpAddress = core.HttpAddress;
         Instance = new InstanceApi(NewInstanceClient());
         Management = new ManagementApi(NewManagementClient());
     }
@@ -44,39 +37,17 @@ public sealed class CoreHost : IAsyncDisposable
     /// <summary>A management-protocol client.</summary>
     public ManagementApi Management { get; }
 
-    public IServiceProvider Services => _app.Services;
+    public IServiceProvider Services => _core.App.Services;
 
     public static async Task<CoreHost> StartAsync(string dataDirectory, string? postgresConnectionString = null, IDictionary<string, string?>? settings = null)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development", ContentRootPath = AppContext.BaseDirectory });
-        var configuration = new Dictionary<string, string?>
-        {
-            ["Urls"] = "http://127.0.0.1:0",
-            ["Runtara:Core:InstancePort"] = "0",
-            ["Runtara:Core:ManagementPort"] = "0",
-            ["Runtara:Core:BindAddress"] = "127.0.0.1",
-            ["Runtara:Core:Transport"] = "Tcp",
-            ["Runtara:Core:DataDirectory"] = dataDirectory,
-            ["Runtara:Core:PostgresConnectionString"] = postgresConnectionString ?? string.Empty,
-            ["Runtara:Core:ShutdownTimeout"] = "00:00:02",
-        };
+        var configuration = new Dictionary<string, string?> { ["Runtara:Core:PostgresConnectionString"] = postgresConnectionString ?? string.Empty };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             configuration[key] = value;
         }
 
-        builder.Configuration.AddInMemoryCollection(configuration);
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.AddServiceDefaults();
-        builder.AddRuntaraCore();
-        var app = builder.Build();
-        app.MapDefaultEndpoints();
-        await app.StartAsync();
-        var endpoints = app.Services.GetRequiredService<CoreServer>().Endpoints ?? throw new InvalidOperationException("The core did not publish its endpoints.");
-        var http = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
-        return new CoreHost(app, endpoints, dataDirectory, http);
+        return new CoreHost(await CoreApp.StartAsync(dataDirectory, configuration), dataDirectory);
     }
 
     public RpcClient<Inst.RpcRequest, Inst.RpcResponse> NewInstanceClient(int maxConnections = 16) =>
@@ -103,7 +74,6 @@ public sealed class CoreHost : IAsyncDisposable
     {
         await Instance.DisposeAsync();
         await Management.DisposeAsync();
-        await _app.StopAsync();
-        await _app.DisposeAsync();
+        await _core.StopAsync();
     }
 }

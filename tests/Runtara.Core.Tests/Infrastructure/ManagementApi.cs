@@ -54,6 +54,9 @@ public sealed class ManagementApi(RpcClient<RpcRequest, RpcResponse> client) : I
     public async Task<ListEventsResponse> ListEventsAsync(ListEventsRequest request) =>
         (await Client.CallAsync(new RpcRequest { ListEvents = request })).ListEvents;
 
+    public async Task<ListRetryAttemptsResponse> ListRetryAttemptsAsync(ListRetryAttemptsRequest request) =>
+        (await Client.CallAsync(new RpcRequest { ListRetryAttempts = request })).ListRetryAttempts;
+
     public async Task<ListDueWakeupsResponse> ListDueWakeupsAsync(uint limit = 0, ulong leaseMs = 0) =>
         (await Client.CallAsync(new RpcRequest { ListDueWakeups = new ListDueWakeupsRequest { Limit = limit, LeaseMs = leaseMs } })).ListDueWakeups;
 

@@ -268,11 +268,11 @@ public abstract class InstanceProtocolTests(ICoreFixture fixture) : CoreTestBase
         var (id, _) = await RunningInstanceAsync();
         await Instance.RetryAttemptAsync(id, "durable::fetch::1", 1, "timeout");
         await Instance.RetryAttemptAsync(id, "durable::fetch::1", 2);
-        var store = Core.Services.GetRequiredService<ICoreStore>();
-        var attempts = await Wait.UntilAsync(() => store.ListRetryAttemptsAsync(id, CancellationToken.None), a => a.Count == 2, TimeSpan.FromSeconds(10), "two retry attempts");
-        Assert.Equal([1, 2], attempts.Select(a => a.AttemptNumber));
+        var attempts = (await Wait.UntilAsync(
+            () => Management.ListRetryAttemptsAsync(new Mgmt.ListRetryAttemptsRequest { InstanceId = id }), a => a.TotalCount == 2, TimeSpan.FromSeconds(10), "two retry attempts")).Attempts;
+        Assert.Equal([1u, 2u], attempts.Select(a => a.AttemptNumber));
         Assert.Equal("timeout", attempts[0].ErrorMessage);
-        Assert.Null(attempts[1].ErrorMessage);
+        Assert.False(attempts[1].HasErrorMessage);
         Assert.Equal(0u, (await Management.ListCheckpointsAsync(new Mgmt.ListCheckpointsRequest { InstanceId = id })).TotalCount);
     }
 

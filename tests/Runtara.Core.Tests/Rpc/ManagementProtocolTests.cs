@@ -300,6 +300,34 @@ public abstract class ManagementProtocolTests(ICoreFixture fixture) : CoreTestBa
     }
 
     [SkippableFact(Timeout = Timeout)]
+    public async Task List_retry_attempts_filters_by_key_pages_and_refuses_unknown_instances()
+    {
+        var (id, _) = await RunningInstanceAsync();
+        Assert.Equal(0u, (await Management.ListRetryAttemptsAsync(new ListRetryAttemptsRequest { InstanceId = id })).TotalCount);
+        await Instance.RetryAttemptAsync(id, "fetch", 1, "timeout");
+        await Instance.RetryAttemptAsync(id, "fetch", 2, "refused");
+        await Instance.RetryAttemptAsync(id, "charge", 1);
+
+        var all = await Wait.UntilAsync(
+            () => Management.ListRetryAttemptsAsync(new ListRetryAttemptsRequest { InstanceId = id }), a => a.TotalCount == 3, TimeSpan.FromSeconds(10), "three retry attempts");
+        Assert.Equal((100u, 0u), (all.Limit, all.Offset));
+        Assert.Equal([("charge", 1u), ("fetch", 1u), ("fetch", 2u)], all.Attempts.Select(a => (a.CheckpointId, a.AttemptNumber)));
+        Assert.False(all.Attempts[0].HasErrorMessage);
+        Assert.Equal(["timeout", "refused"], all.Attempts.Skip(1).Select(a => a.ErrorMessage));
+        Assert.All(all.Attempts, a => Assert.Equal(id, a.InstanceId));
+        Assert.All(all.Attempts, a => Assert.True(a.CreatedAtMs > 0));
+
+        var fetch = await Management.ListRetryAttemptsAsync(new ListRetryAttemptsRequest { InstanceId = id, CheckpointId = "fetch" });
+        Assert.Equal(2u, fetch.TotalCount);
+        Assert.Equal([1u, 2u], fetch.Attempts.Select(a => a.AttemptNumber));
+        var page = await Management.ListRetryAttemptsAsync(new ListRetryAttemptsRequest { InstanceId = id, Limit = 1, Offset = 2 });
+        Assert.Equal(("fetch", 2u, 3u), (Assert.Single(page.Attempts).CheckpointId, page.Attempts[0].AttemptNumber, page.TotalCount));
+
+        await AssertRpcErrorAsync(CoreErrorCodes.InstanceNotFound, () => Management.ListRetryAttemptsAsync(new ListRetryAttemptsRequest { InstanceId = Ids.Instance() }));
+        await AssertRpcErrorAsync(CoreErrorCodes.ValidationError, () => Management.ListRetryAttemptsAsync(new ListRetryAttemptsRequest()));
+    }
+
+    [SkippableFact(Timeout = Timeout)]
     public async Task An_empty_management_request_is_answered_with_EMPTY_REQUEST() =>
         await AssertRpcErrorAsync(RpcErrorCodes.EmptyRequest, () => Management.Client.CallAsync(new RpcRequest()));
 }

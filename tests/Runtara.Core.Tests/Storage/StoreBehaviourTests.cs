@@ -249,8 +249,29 @@ public abstract class StoreBehaviourTests : IAsyncLifetime
         await Write(w => w.UpsertRetryAttemptAsync(new RetryAttemptRecord(id, "k", 1, "first", Now), default));
         await Write(w => w.UpsertRetryAttemptAsync(new RetryAttemptRecord(id, "k", 1, "first again", Now), default));
         await Write(w => w.UpsertRetryAttemptAsync(new RetryAttemptRecord(id, "k", 2, null, Now), default));
-        var attempts = await Store.ListRetryAttemptsAsync(id, CancellationToken.None);
-        Assert.Equal([(1, "first again"), (2, null)], attempts.Select(a => (a.AttemptNumber, a.ErrorMessage)));
+        var attempts = await Store.ListRetryAttemptsAsync(new RetryAttemptQuery(id, null, 100, 0), CancellationToken.None);
+        Assert.Equal([(1, "first again"), (2, null)], attempts.Items.Select(a => (a.AttemptNumber, a.ErrorMessage)));
+        Assert.Equal(2, attempts.TotalCount);
+    }
+
+    [SkippableFact(Timeout = Timeout)]
+    public async Task Retry_attempts_list_by_key_then_attempt_with_a_key_filter_and_pages()
+    {
+        var id = await NewRunningInstanceAsync();
+        await Write(w => w.UpsertRetryAttemptAsync(new RetryAttemptRecord(id, "b", 1, "b1", Now), default));
+        await Write(w => w.UpsertRetryAttemptAsync(new RetryAttemptRecord(id, "a", 2, "a2", Now), default));
+        await Write(w => w.UpsertRetryAttemptAsync(new RetryAttemptRecord(id, "a", 1, "a1", Now), default));
+        var other = await NewRunningInstanceAsync();
+        await Write(w => w.UpsertRetryAttemptAsync(new RetryAttemptRecord(other, "a", 1, "other", Now), default));
+
+        var all = await Store.ListRetryAttemptsAsync(new RetryAttemptQuery(id, null, 100, 0), CancellationToken.None);
+        Assert.Equal(["a1", "a2", "b1"], all.Items.Select(a => a.ErrorMessage));
+        Assert.All(all.Items, a => Assert.Equal(id, a.InstanceId));
+        var page = await Store.ListRetryAttemptsAsync(new RetryAttemptQuery(id, null, 1, 1), CancellationToken.None);
+        Assert.Equal(("a2", 3L, 1, 1), (Assert.Single(page.Items).ErrorMessage, page.TotalCount, page.Limit, page.Offset));
+        var onlyB = await Store.ListRetryAttemptsAsync(new RetryAttemptQuery(id, "b", 100, 0), CancellationToken.None);
+        Assert.Equal(("b", 1, 1L), (Assert.Single(onlyB.Items).CheckpointId, onlyB.Items[0].AttemptNumber, onlyB.TotalCount));
+        Assert.Empty((await Store.ListRetryAttemptsAsync(new RetryAttemptQuery(id, "none", 100, 0), CancellationToken.None)).Items);
     }
 
     protected static long Now => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();

@@ -82,6 +82,29 @@ public sealed class CliTests(PlatformFixture fixture)
     }
 
     [Fact]
+    public async Task Retry_attempts_through_the_cli()
+    {
+        var tenant = Ids.Tenant();
+        var imageId = await _platform.RegisterTestImageAsync(tenant);
+        var id = (await Run(tenant, "instances", "start", "--image", imageId, "--input", """{"mode":"retry"}""")).Stdout.Trim();
+        await WaitForAsync(id, "completed");
+
+        // RetryAttempt is one-way: the core may store the last one just after the completion.
+        var json = await Wait.UntilAsync(
+            async () => Json(await Run(tenant, "instances", "retries", id, "--output", "json")), j => j.GetProperty("totalCount").GetInt32() == 2, TimeSpan.FromSeconds(30), "two retry attempts");
+        var attempts = json.GetProperty("attempts");
+        Assert.Equal((id, "step-1", 2, "attempt 1 failed"), (attempts[0].GetProperty("instanceId").GetString(), attempts[0].GetProperty("checkpointId").GetString(),
+            attempts[0].GetProperty("attemptNumber").GetInt32(), attempts[0].GetProperty("errorMessage").GetString()));
+        Assert.Equal(3, attempts[1].GetProperty("attemptNumber").GetInt32());
+        var table = await Run(tenant, "instances", "retries", id, "--checkpoint", "step-1", "--limit", "1", "--offset", "1");
+        Assert.Contains("attempt 2 failed", table.Stdout, StringComparison.Ordinal);
+        Assert.Contains("1 of 2 retry attempt(s)", table.Stdout, StringComparison.Ordinal);
+        var unknown = await _platform.RunCliAsync(tenant, "instances", "retries", "no-such-instance");
+        Assert.Equal(3, unknown.ExitCode);
+        Assert.Contains("INSTANCE_NOT_FOUND", unknown.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Stop_with_grace_through_the_cli()
     {
         var tenant = Ids.Tenant();

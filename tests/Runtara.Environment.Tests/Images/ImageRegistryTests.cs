@@ -222,7 +222,7 @@ public sealed class ImageRegistryTests(EnvironmentFixture fixture)
         var tenant = Ids.Tenant();
         var id = await _env.Client.RegisterImageAsync(new RegisterImageOptions { TenantId = tenant, Name = "script" }, new MemoryStream(TestImages.Script("echo 'script ran' >&2\nexit 7")));
 
-        var instance = await _env.Client.StartInstanceAsync(new StartInstanceOptions { ImageId = id, TenantId = tenant });
+        var instance = await _env.StartTestInstanceAsync(id, tenant, null);
         var info = await _env.Client.WaitForCompletionAsync(instance, new WaitOptions { PollInterval = TimeSpan.FromMilliseconds(50), Timeout = TimeSpan.FromSeconds(30) });
 
         Assert.Equal(InstanceStatus.Failed, info.Status);

@@ -10,6 +10,7 @@ using Runtara.Environment.Hosting;
 using Runtara.Management;
 using Runtara.Protocol.Security;
 using Runtara.Protocol.Transport;
+using Runtara.Testing.Core;
 
 namespace Runtara.Environment.Tests.Infrastructure;
 
@@ -20,11 +21,11 @@ namespace Runtara.Environment.Tests.Infrastructure;
 /// </summary>
 public sealed class EnvironmentHarness : IAsyncDisposable
 {
-    private readonly WebApplication _core;
+    private readonly CoreApp _core;
     private WebApplication _environment;
     private readonly IDictionary<string, string?> _environmentSettings;
 
-    private EnvironmentHarness(string root, WebApplication core, CoreEndpoints coreEndpoints, WebApplication environment, IDictionary<string, string?> environmentSettings)
+    private EnvironmentHarness(string root, CoreApp core, CoreEndpoints coreEndpoints, WebApplication environment, IDictionary<string, string?> environmentSettings)
     {
         Root = root;
         _core = core;
@@ -51,7 +52,7 @@ public sealed class EnvironmentHarness : IAsyncDisposable
     {
         var root = Directory.CreateTempSubdirectory("runtara-env-tests-").FullName;
         var core = await StartCoreAsync(Path.Combine(root, "core"), coreSettings, logs);
-        var endpoints = CoreEndpoints.TryRead(Path.Combine(root, "core")) ?? throw new InvalidOperationException("The core did not write its endpoints file.");
+        var endpoints = core.Endpoints;
         var settings = new Dictionary<string, string?>
         {
             ["Runtara:Environment:Port"] = "0",
@@ -84,7 +85,6 @@ public sealed class EnvironmentHarness : IAsyncDisposable
         catch
         {
             await core.StopAsync();
-            await core.DisposeAsync();
             throw;
         }
     }
@@ -126,13 +126,42 @@ public sealed class EnvironmentHarness : IAsyncDisposable
     public Task<string> RegisterTestImageAsync(string tenantId, string name = "test-instance") =>
         Client.RegisterImageFromFileAsync(TestImages.TestInstanceZip, new RegisterImageOptions { TenantId = tenantId, Name = name, Entrypoint = TestImages.TestInstanceEntrypoint });
 
+    /// <summary>How long the waits below give an instance (a loaded 2-core machine takes seconds to launch processes).</summary>
+    public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(45);
+
+    /// <summary>
+    /// Registers the test image for a new tenant (or <paramref name="tenantId"/>) and starts it with
+    /// input <c>{"mode": mode}</c> (no input when <paramref name="mode"/> is null: it completes at once).
+    /// </summary>
+    public async Task<TestRun> StartTestInstanceAsync(string? mode = null, Action<StartInstanceOptions>? configure = null, string? tenantId = null)
+    {
+        var tenant = tenantId ?? Ids.Tenant();
+        var image = await RegisterTestImageAsync(tenant);
+        return new TestRun(await StartTestInstanceAsync(image, tenant, mode, configure), tenant, image);
+    }
+
+    /// <summary>Starts another instance of a registered test image; returns its id.</summary>
+    public Task<string> StartTestInstanceAsync(string imageId, string tenantId, string? mode, Action<StartInstanceOptions>? configure = null)
+    {
+        var options = new StartInstanceOptions { ImageId = imageId, TenantId = tenantId, Input = mode is null ? null : $$"""{"mode":"{{mode}}"}""" };
+        configure?.Invoke(options);
+        return Client.StartInstanceAsync(options);
+    }
+
+    /// <summary>Waits until the instance is in <paramref name="status"/> (and <paramref name="also"/> holds).</summary>
+    public Task<InstanceInfo> WaitForStatusAsync(string instanceId, InstanceStatus status, Func<InstanceInfo, bool>? also = null) =>
+        Wait.UntilAsync(() => Client.GetInstanceAsync(instanceId), i => i.Status == status && (also is null || also(i)), Deadline, $"instance {instanceId} to be {status}");
+
+    /// <summary>Waits until the instance has finished (or, when asked, suspended).</summary>
+    public Task<InstanceInfo> WaitForEndAsync(string instanceId, bool orSuspended = false) =>
+        Client.WaitForCompletionAsync(instanceId, new WaitOptions { PollInterval = TimeSpan.FromMilliseconds(50), Timeout = Deadline, ReturnWhenSuspended = orSuspended });
+
     public async ValueTask DisposeAsync()
     {
         await Client.DisposeAsync();
         await _environment.StopAsync();
         await _environment.DisposeAsync();
         await _core.StopAsync();
-        await _core.DisposeAsync();
         KillLeftovers();
         try
         {
@@ -166,43 +195,24 @@ public sealed class EnvironmentHarness : IAsyncDisposable
         }
     }
 
-    private static async Task<WebApplication> StartCoreAsync(string dataDirectory, IDictionary<string, string?>? overrides, CapturedLogs? logs)
+    private static async Task<CoreApp> StartCoreAsync(string dataDirectory, IDictionary<string, string?>? overrides, CapturedLogs? logs)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development", ContentRootPath = AppContext.BaseDirectory });
-        var configuration = new Dictionary<string, string?>
-        {
-            ["Runtara:Core:InstancePort"] = "0",
-            ["Runtara:Core:ManagementPort"] = "0",
-            ["Runtara:Core:BindAddress"] = "127.0.0.1",
-            ["Runtara:Core:Transport"] = "Tcp",
-            ["Runtara:Core:DataDirectory"] = dataDirectory,
-            ["Runtara:Core:ShutdownTimeout"] = "00:00:02",
-            ["Runtara:Core:InProcessSleepThreshold"] = "00:00:00.500",
-        };
+        var configuration = new Dictionary<string, string?> { ["Runtara:Core:InProcessSleepThreshold"] = "00:00:00.500" };
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
         {
             configuration[key] = value;
         }
 
-        builder.Configuration.AddInMemoryCollection(configuration);
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        Capture(builder, logs);
-        builder.AddServiceDefaults();
-        builder.AddRuntaraCore();
-        var app = builder.Build();
-        app.MapDefaultEndpoints();
-        await app.StartAsync();
-        return app;
+        return await CoreApp.StartAsync(dataDirectory, configuration, logs is null ? null : l => Capture(l, logs));
     }
 
-    private static void Capture(WebApplicationBuilder builder, CapturedLogs? logs)
+    private static void Capture(ILoggingBuilder logging, CapturedLogs? logs)
     {
         if (logs is not null)
         {
-            builder.Logging.AddProvider(logs);
-            builder.Logging.SetMinimumLevel(LogLevel.Trace);
-            builder.Logging.AddFilter(_ => true);
+            logging.AddProvider(logs);
+            logging.SetMinimumLevel(LogLevel.Trace);
+            logging.AddFilter(_ => true);
         }
     }
 
@@ -217,7 +227,7 @@ public sealed class EnvironmentHarness : IAsyncDisposable
             builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
         }
 
-        Capture(builder, logs);
+        Capture(builder.Logging, logs);
 
         builder.AddServiceDefaults();
         builder.AddRuntaraEnvironment();
@@ -236,6 +246,9 @@ public sealed class EnvironmentHarness : IAsyncDisposable
         return app;
     }
 }
+
+/// <summary>An instance of the test image started by <see cref="EnvironmentHarness.StartTestInstanceAsync(string?, Action{StartInstanceOptions}?, string?)"/>.</summary>
+public sealed record TestRun(string Id, string TenantId, string ImageId);
 
 /// <summary>One harness shared by the tests of a collection; each test uses its own tenant and instance ids.</summary>
 public sealed class EnvironmentFixture : IAsyncLifetime

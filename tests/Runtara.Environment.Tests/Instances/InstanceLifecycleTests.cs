@@ -14,11 +14,9 @@ public sealed class InstanceLifecycleTests(EnvironmentFixture fixture)
     [Fact]
     public async Task Started_instance_completes_and_its_output_is_readable()
     {
-        var tenant = Ids.Tenant();
-        var image = await _env.RegisterTestImageAsync(tenant);
-        var id = await _env.Client.StartInstanceAsync(new StartInstanceOptions { ImageId = image, TenantId = tenant, Input = """{"message":"Hello from E2E test","number":42}""" });
+        var (id, tenant, image) = await _env.StartTestInstanceAsync(configure: o => o.Input = """{"message":"Hello from E2E test","number":42}""");
 
-        var info = await _env.Client.WaitForCompletionAsync(id, new WaitOptions { PollInterval = TimeSpan.FromMilliseconds(50), Timeout = Deadline });
+        var info = await _env.WaitForEndAsync(id);
         Assert.Equal(InstanceStatus.Completed, info.Status);
         info = await WaitForExitAsync(id);
 
@@ -36,10 +34,8 @@ public sealed class InstanceLifecycleTests(EnvironmentFixture fixture)
     [Fact]
     public async Task Resource_use_of_a_finished_run_is_reported()
     {
-        var tenant = Ids.Tenant();
-        var image = await _env.RegisterTestImageAsync(tenant);
-        var id = await _env.Client.StartInstanceAsync(new StartInstanceOptions { ImageId = image, TenantId = tenant });
-        await _env.Client.WaitForCompletionAsync(id, new WaitOptions { PollInterval = TimeSpan.FromMilliseconds(50), Timeout = Deadline });
+        var id = (await _env.StartTestInstanceAsync()).Id;
+        await _env.WaitForEndAsync(id);
         var info = await WaitForExitAsync(id);
 
         Assert.True(info.MemoryPeakBytes > 1024 * 1024, $"peak memory {info.MemoryPeakBytes}");
@@ -55,7 +51,7 @@ public sealed class InstanceLifecycleTests(EnvironmentFixture fixture)
 
         var first = await _env.Client.StartInstanceAsync(options);
         var second = await _env.Client.StartInstanceAsync(options);
-        var info = await _env.Client.WaitForCompletionAsync(first, new WaitOptions { PollInterval = TimeSpan.FromMilliseconds(50), Timeout = Deadline });
+        var info = await _env.WaitForEndAsync(first);
 
         Assert.Equal(options.InstanceId, first);
         Assert.Equal(first, second);
@@ -69,7 +65,7 @@ public sealed class InstanceLifecycleTests(EnvironmentFixture fixture)
         var image = await _env.RegisterTestImageAsync(tenant);
         var other = await _env.RegisterTestImageAsync(tenant, "other");
         var id = Ids.Instance();
-        await _env.Client.StartInstanceAsync(new StartInstanceOptions { ImageId = image, TenantId = tenant, InstanceId = id });
+        await _env.StartTestInstanceAsync(image, tenant, null, o => o.InstanceId = id);
 
         var error = await Assert.ThrowsAsync<Management.InstanceAlreadyExistsException>(() =>
             _env.Client.StartInstanceAsync(new StartInstanceOptions { ImageId = other, TenantId = tenant, InstanceId = id }));
@@ -120,11 +116,9 @@ public sealed class InstanceLifecycleTests(EnvironmentFixture fixture)
     [Fact]
     public async Task A_process_that_exits_without_reporting_is_failed_with_its_exit_code_and_stderr()
     {
-        var tenant = Ids.Tenant();
-        var image = await _env.RegisterTestImageAsync(tenant);
-        var id = await _env.Client.StartInstanceAsync(new StartInstanceOptions { ImageId = image, TenantId = tenant, Input = """{"mode":"crash","exit_code":3}""" });
+        var id = (await _env.StartTestInstanceAsync(configure: o => o.Input = """{"mode":"crash","exit_code":3}""")).Id;
 
-        var info = await _env.Client.WaitForCompletionAsync(id, new WaitOptions { PollInterval = TimeSpan.FromMilliseconds(50), Timeout = Deadline });
+        var info = await _env.WaitForEndAsync(id);
 
         Assert.Equal(InstanceStatus.Failed, info.Status);
         Assert.Equal(3, info.ExitCode);
@@ -135,11 +129,9 @@ public sealed class InstanceLifecycleTests(EnvironmentFixture fixture)
     [Fact]
     public async Task A_crashed_instance_is_retried_from_its_checkpoint_up_to_its_max_retries()
     {
-        var tenant = Ids.Tenant();
-        var image = await _env.RegisterTestImageAsync(tenant);
-        var id = await _env.Client.StartInstanceAsync(new StartInstanceOptions { ImageId = image, TenantId = tenant, Input = """{"mode":"crash"}""", MaxRetries = 2 });
+        var id = (await _env.StartTestInstanceAsync("crash", o => o.MaxRetries = 2)).Id;
 
-        var info = await _env.Client.WaitForCompletionAsync(id, new WaitOptions { PollInterval = TimeSpan.FromMilliseconds(50), Timeout = Deadline });
+        var info = await _env.WaitForEndAsync(id);
 
         Assert.Equal(InstanceStatus.Failed, info.Status);
         Assert.Equal(3, info.LaunchCount);
@@ -150,11 +142,9 @@ public sealed class InstanceLifecycleTests(EnvironmentFixture fixture)
     [Fact]
     public async Task A_failing_instance_reports_its_error()
     {
-        var tenant = Ids.Tenant();
-        var image = await _env.RegisterTestImageAsync(tenant);
-        var id = await _env.Client.StartInstanceAsync(new StartInstanceOptions { ImageId = image, TenantId = tenant, Input = """{"mode":"fail"}""" });
+        var id = (await _env.StartTestInstanceAsync("fail")).Id;
 
-        await _env.Client.WaitForCompletionAsync(id, new WaitOptions { PollInterval = TimeSpan.FromMilliseconds(50), Timeout = Deadline });
+        await _env.WaitForEndAsync(id);
         var info = await WaitForExitAsync(id);
 
         Assert.Equal(InstanceStatus.Failed, info.Status);
@@ -165,10 +155,8 @@ public sealed class InstanceLifecycleTests(EnvironmentFixture fixture)
     [Fact]
     public async Task Stop_asks_the_instance_to_cancel_and_it_ends_cancelled_within_the_grace_period()
     {
-        var tenant = Ids.Tenant();
-        var image = await _env.RegisterTestImageAsync(tenant);
-        var id = await _env.Client.StartInstanceAsync(new StartInstanceOptions { ImageId = image, TenantId = tenant, Input = """{"mode":"wait_signal"}""" });
-        await WaitForStatusAsync(id, InstanceStatus.Running);
+        var id = (await _env.StartTestInstanceAsync("wait_signal")).Id;
+        await _env.WaitForStatusAsync(id, InstanceStatus.Running);
 
         var started = DateTime.UtcNow;
         await _env.Client.StopInstanceAsync(id, new StopInstanceOptions { GracePeriod = TimeSpan.FromSeconds(10), Reason = "test stop" });
@@ -183,10 +171,8 @@ public sealed class InstanceLifecycleTests(EnvironmentFixture fixture)
     [Fact]
     public async Task Stop_escalates_to_sigkill_when_the_process_ignores_cancel_and_sigterm()
     {
-        var tenant = Ids.Tenant();
-        var image = await _env.RegisterTestImageAsync(tenant);
-        var id = await _env.Client.StartInstanceAsync(new StartInstanceOptions { ImageId = image, TenantId = tenant, Input = """{"mode":"ignore_term"}""" });
-        var running = await WaitForStatusAsync(id, InstanceStatus.Running);
+        var (id, tenant, _) = await _env.StartTestInstanceAsync("ignore_term");
+        var running = await _env.WaitForStatusAsync(id, InstanceStatus.Running);
         await Wait.UntilAsync(() => Task.FromResult(LogContains(tenant, id, "ignoring SIGTERM")), ok => ok, Deadline, "the instance to install its SIGTERM handler");
 
         await _env.Client.StopInstanceAsync(id, new StopInstanceOptions { GracePeriod = TimeSpan.FromSeconds(1) });
@@ -200,14 +186,12 @@ public sealed class InstanceLifecycleTests(EnvironmentFixture fixture)
     [Fact]
     public async Task Stopping_a_finished_instance_is_refused_and_stopping_twice_is_harmless()
     {
-        var tenant = Ids.Tenant();
-        var image = await _env.RegisterTestImageAsync(tenant);
-        var done = await _env.Client.StartInstanceAsync(new StartInstanceOptions { ImageId = image, TenantId = tenant });
-        await _env.Client.WaitForCompletionAsync(done, new WaitOptions { PollInterval = TimeSpan.FromMilliseconds(50), Timeout = Deadline });
+        var (done, tenant, image) = await _env.StartTestInstanceAsync();
+        await _env.WaitForEndAsync(done);
         await Assert.ThrowsAsync<InstanceStateException>(() => _env.Client.StopInstanceAsync(done));
 
-        var waiting = await _env.Client.StartInstanceAsync(new StartInstanceOptions { ImageId = image, TenantId = tenant, Input = """{"mode":"wait_signal"}""" });
-        await WaitForStatusAsync(waiting, InstanceStatus.Running);
+        var waiting = await _env.StartTestInstanceAsync(image, tenant, "wait_signal");
+        await _env.WaitForStatusAsync(waiting, InstanceStatus.Running);
         await _env.Client.StopInstanceAsync(waiting);
         await _env.Client.StopInstanceAsync(waiting);
         Assert.Equal(InstanceStatus.Cancelled, (await _env.Client.GetInstanceAsync(waiting)).Status);
@@ -223,19 +207,17 @@ public sealed class InstanceLifecycleTests(EnvironmentFixture fixture)
     [Fact]
     public async Task Pause_suspends_the_instance_and_resume_relaunches_it_from_its_checkpoint()
     {
-        var tenant = Ids.Tenant();
-        var image = await _env.RegisterTestImageAsync(tenant);
-        var id = await _env.Client.StartInstanceAsync(new StartInstanceOptions { ImageId = image, TenantId = tenant, Input = """{"mode":"wait_signal"}""" });
-        await WaitForStatusAsync(id, InstanceStatus.Running);
+        var id = (await _env.StartTestInstanceAsync("wait_signal")).Id;
+        await _env.WaitForStatusAsync(id, InstanceStatus.Running);
 
         await _env.Client.PauseInstanceAsync(id);
-        var paused = await _env.Client.WaitForCompletionAsync(id, new WaitOptions { PollInterval = TimeSpan.FromMilliseconds(50), Timeout = Deadline, ReturnWhenSuspended = true });
+        var paused = await _env.WaitForEndAsync(id, orSuspended: true);
         Assert.Equal(InstanceStatus.Suspended, paused.Status);
         Assert.StartsWith("loop-", paused.CheckpointId, StringComparison.Ordinal);
         await Wait.UntilAsync(() => _env.Client.GetInstanceAsync(id), i => i.Pid is null && i.ExitCode is not null, Deadline, "the paused process to exit");
 
         await _env.Client.ResumeInstanceAsync(id);
-        var resumed = await _env.Client.WaitForCompletionAsync(id, new WaitOptions { PollInterval = TimeSpan.FromMilliseconds(50), Timeout = Deadline });
+        var resumed = await _env.WaitForEndAsync(id);
 
         Assert.Equal(InstanceStatus.Completed, resumed.Status);
         Assert.True(resumed.Output!.Value.GetProperty("resumed").GetBoolean());
@@ -246,10 +228,8 @@ public sealed class InstanceLifecycleTests(EnvironmentFixture fixture)
     [Fact]
     public async Task Resume_of_a_running_or_finished_instance_is_refused()
     {
-        var tenant = Ids.Tenant();
-        var image = await _env.RegisterTestImageAsync(tenant);
-        var id = await _env.Client.StartInstanceAsync(new StartInstanceOptions { ImageId = image, TenantId = tenant, Input = """{"mode":"wait_signal"}""" });
-        await WaitForStatusAsync(id, InstanceStatus.Running);
+        var id = (await _env.StartTestInstanceAsync("wait_signal")).Id;
+        await _env.WaitForStatusAsync(id, InstanceStatus.Running);
 
         await Assert.ThrowsAsync<InstanceStateException>(() => _env.Client.ResumeInstanceAsync(id));
         await _env.Client.StopInstanceAsync(id);
@@ -260,15 +240,13 @@ public sealed class InstanceLifecycleTests(EnvironmentFixture fixture)
     [Fact]
     public async Task Durable_sleep_suspends_the_instance_and_the_wake_scheduler_relaunches_it()
     {
-        var tenant = Ids.Tenant();
-        var image = await _env.RegisterTestImageAsync(tenant);
-        var id = await _env.Client.StartInstanceAsync(new StartInstanceOptions { ImageId = image, TenantId = tenant, Input = """{"mode":"sleep","sleep_ms":1500}""" });
+        var id = (await _env.StartTestInstanceAsync(configure: o => o.Input = """{"mode":"sleep","sleep_ms":1500}""")).Id;
 
-        var sleeping = await _env.Client.WaitForCompletionAsync(id, new WaitOptions { PollInterval = TimeSpan.FromMilliseconds(20), Timeout = Deadline, ReturnWhenSuspended = true });
+        var sleeping = await _env.WaitForEndAsync(id, orSuspended: true);
         Assert.Equal(InstanceStatus.Suspended, sleeping.Status);
         Assert.NotNull(sleeping.WakeAt);
 
-        var woken = await _env.Client.WaitForCompletionAsync(id, new WaitOptions { PollInterval = TimeSpan.FromMilliseconds(50), Timeout = Deadline });
+        var woken = await _env.WaitForEndAsync(id);
 
         Assert.Equal(InstanceStatus.Completed, woken.Status);
         Assert.True(woken.Output!.Value.GetProperty("woke").GetBoolean());
@@ -280,13 +258,11 @@ public sealed class InstanceLifecycleTests(EnvironmentFixture fixture)
     [Fact]
     public async Task A_custom_signal_reaches_the_instance_at_its_checkpoint()
     {
-        var tenant = Ids.Tenant();
-        var image = await _env.RegisterTestImageAsync(tenant);
-        var id = await _env.Client.StartInstanceAsync(new StartInstanceOptions { ImageId = image, TenantId = tenant, Input = """{"mode":"custom_signal"}""" });
-        await WaitForStatusAsync(id, InstanceStatus.Running);
+        var id = (await _env.StartTestInstanceAsync("custom_signal")).Id;
+        await _env.WaitForStatusAsync(id, InstanceStatus.Running);
 
         await _env.Client.SendCustomSignalAsync(id, "wait-input", "approved"u8.ToArray());
-        var info = await _env.Client.WaitForCompletionAsync(id, new WaitOptions { PollInterval = TimeSpan.FromMilliseconds(50), Timeout = Deadline });
+        var info = await _env.WaitForEndAsync(id);
 
         Assert.Equal("approved", info.Output!.Value.GetProperty("received").GetString());
     }
@@ -294,13 +270,11 @@ public sealed class InstanceLifecycleTests(EnvironmentFixture fixture)
     [Fact]
     public async Task Cancel_signal_ends_a_running_instance_cancelled()
     {
-        var tenant = Ids.Tenant();
-        var image = await _env.RegisterTestImageAsync(tenant);
-        var id = await _env.Client.StartInstanceAsync(new StartInstanceOptions { ImageId = image, TenantId = tenant, Input = """{"mode":"wait_signal"}""" });
-        await WaitForStatusAsync(id, InstanceStatus.Running);
+        var id = (await _env.StartTestInstanceAsync("wait_signal")).Id;
+        await _env.WaitForStatusAsync(id, InstanceStatus.Running);
 
         await _env.Client.CancelInstanceAsync(id, "no longer needed");
-        var info = await _env.Client.WaitForCompletionAsync(id, new WaitOptions { PollInterval = TimeSpan.FromMilliseconds(50), Timeout = Deadline });
+        var info = await _env.WaitForEndAsync(id);
 
         Assert.Equal(InstanceStatus.Cancelled, info.Status);
         await Assert.ThrowsAsync<InstanceStateException>(() => _env.Client.PauseInstanceAsync(id));
@@ -317,7 +291,7 @@ public sealed class InstanceLifecycleTests(EnvironmentFixture fixture)
         options.Environment["RUNTARA_TENANT_ID"] = "other-tenant";
         var id = await _env.Client.StartInstanceAsync(options);
 
-        var info = await _env.Client.WaitForCompletionAsync(id, new WaitOptions { PollInterval = TimeSpan.FromMilliseconds(50), Timeout = Deadline });
+        var info = await _env.WaitForEndAsync(id);
 
         Assert.Equal(InstanceStatus.Completed, info.Status);
         Assert.Equal("custom-value", info.Output!.Value.GetProperty("custom").GetString());
@@ -328,10 +302,8 @@ public sealed class InstanceLifecycleTests(EnvironmentFixture fixture)
     [Fact]
     public async Task Checkpoints_events_and_logs_are_readable_through_the_environment()
     {
-        var tenant = Ids.Tenant();
-        var image = await _env.RegisterTestImageAsync(tenant);
-        var id = await _env.Client.StartInstanceAsync(new StartInstanceOptions { ImageId = image, TenantId = tenant, Input = """{"k":"v"}""" });
-        await _env.Client.WaitForCompletionAsync(id, new WaitOptions { PollInterval = TimeSpan.FromMilliseconds(50), Timeout = Deadline });
+        var id = (await _env.StartTestInstanceAsync(configure: o => o.Input = """{"k":"v"}""")).Id;
+        await _env.WaitForEndAsync(id);
 
         var checkpoints = await _env.Client.ListCheckpointsAsync(id);
         Assert.Equal(1, checkpoints.TotalCount);
@@ -346,6 +318,23 @@ public sealed class InstanceLifecycleTests(EnvironmentFixture fixture)
         using var stdout = new MemoryStream();
         Assert.True(await _env.Client.GetLogsAsync(id, stdout, "stdout"));
         Assert.Contains($"registered {id}", System.Text.Encoding.UTF8.GetString(stdout.ToArray()), StringComparison.Ordinal);
+        Assert.Equal(0, (await _env.Client.ListRetryAttemptsAsync(id)).TotalCount);
+    }
+
+    [Fact]
+    public async Task Retry_attempts_are_readable_through_the_environment()
+    {
+        var (id, tenant, _) = await _env.StartTestInstanceAsync("retry");
+        await _env.WaitForEndAsync(id);
+
+        // RetryAttempt is one-way: the core may store the last one just after the completion.
+        var attempts = await Wait.UntilAsync(() => _env.Client.ListRetryAttemptsAsync(id, tenantId: tenant), a => a.TotalCount == 2, Deadline, "two retry attempts");
+        Assert.Equal([("step-1", 2, "attempt 1 failed"), ("step-1", 3, "attempt 2 failed")], attempts.Attempts.Select(a => (a.CheckpointId, a.AttemptNumber, a.ErrorMessage)));
+        Assert.All(attempts.Attempts, a => Assert.Equal(id, a.InstanceId));
+        var second = await _env.Client.ListRetryAttemptsAsync(id, "step-1", limit: 1, offset: 1, tenantId: tenant);
+        Assert.Equal((3, 2L, 1, 1), (Assert.Single(second.Attempts).AttemptNumber, second.TotalCount, second.Limit, second.Offset));
+        Assert.Empty((await _env.Client.ListRetryAttemptsAsync(id, "other-step")).Attempts);
+        await Assert.ThrowsAsync<Management.InstanceNotFoundException>(() => _env.Client.ListRetryAttemptsAsync(Ids.Instance(), tenantId: tenant));
     }
 
     [Fact]
@@ -377,10 +366,8 @@ public sealed class InstanceLifecycleTests(EnvironmentFixture fixture)
     [Fact]
     public async Task Deleting_an_image_with_a_running_instance_is_refused_and_allowed_after_it_ends()
     {
-        var tenant = Ids.Tenant();
-        var image = await _env.RegisterTestImageAsync(tenant);
-        var id = await _env.Client.StartInstanceAsync(new StartInstanceOptions { ImageId = image, TenantId = tenant, Input = """{"mode":"wait_signal"}""" });
-        await WaitForStatusAsync(id, InstanceStatus.Running);
+        var (id, tenant, image) = await _env.StartTestInstanceAsync("wait_signal");
+        await _env.WaitForStatusAsync(id, InstanceStatus.Running);
 
         var error = await Assert.ThrowsAsync<Management.ImageInUseException>(() => _env.Client.DeleteImageAsync(image, tenant));
         Assert.Equal(EnvironmentErrorCodes.ImageInUse, error.Code);
@@ -394,8 +381,6 @@ public sealed class InstanceLifecycleTests(EnvironmentFixture fixture)
     private async Task<InstanceInfo> WaitForExitAsync(string id) =>
         await Wait.UntilAsync(() => _env.Client.GetInstanceAsync(id), i => i.ExitCode is not null && i.Pid is null, Deadline, $"instance {id}'s process to exit");
 
-    private async Task<InstanceInfo> WaitForStatusAsync(string id, InstanceStatus status) =>
-        await Wait.UntilAsync(() => _env.Client.GetInstanceAsync(id), i => i.Status == status, Deadline, $"instance {id} to be {status}");
 
     private bool LogContains(string tenant, string id, string text)
     {

@@ -18,7 +18,7 @@ public sealed class TenantIsolationTests(EnvironmentFixture fixture)
         var a = Ids.Tenant();
         var b = Ids.Tenant();
         var image = await _env.RegisterTestImageAsync(a);
-        var id = await _env.Client.StartInstanceAsync(new StartInstanceOptions { ImageId = image, TenantId = a, Input = """{"mode":"wait_signal"}""" });
+        var id = await _env.StartTestInstanceAsync(image, a, "wait_signal");
         await Wait.UntilAsync(() => _env.Client.GetInstanceAsync(id, a), i => i.Status == InstanceStatus.Running, TimeSpan.FromSeconds(30), "running");
         await using var asB = _env.NewClient(b);
 
@@ -31,6 +31,7 @@ public sealed class TenantIsolationTests(EnvironmentFixture fixture)
         await Assert.ThrowsAsync<Management.InstanceNotFoundException>(() => asB.ListCheckpointsAsync(id));
         await Assert.ThrowsAsync<Management.InstanceNotFoundException>(() => asB.GetCheckpointAsync(id, "loop-0"));
         await Assert.ThrowsAsync<Management.InstanceNotFoundException>(() => asB.ListEventsAsync(id));
+        await Assert.ThrowsAsync<Management.InstanceNotFoundException>(() => asB.ListRetryAttemptsAsync(id));
         await Assert.ThrowsAsync<Management.InstanceNotFoundException>(() => asB.GetLogsAsync(id, new MemoryStream()));
         await Assert.ThrowsAsync<Management.ImageNotFoundException>(() => asB.StartInstanceAsync(new StartInstanceOptions { ImageId = image }));
         var imageOfB = await _env.RegisterTestImageAsync(b);

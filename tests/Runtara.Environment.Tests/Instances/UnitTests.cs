@@ -1,4 +1,5 @@
 using Runtara.Environment.Instances;
+using Runtara.Environment.Storage;
 
 namespace Runtara.Environment.Tests.Instances;
 
@@ -85,5 +86,20 @@ public sealed class IdentifierTests
     {
         Assert.True(Identifiers.IsValid(new string('a', 128)));
         Assert.False(Identifiers.IsValid(new string('a', 129)));
+    }
+}
+
+/// <summary>The environment stores its run statuses under the names the core uses (one mapping, in Runtara.Protocol).</summary>
+public sealed class RunStatusNamesTests
+{
+    [Fact]
+    public void Every_run_status_keeps_its_stored_name_and_reads_back()
+    {
+        var names = Enum.GetValues<RunStatus>().Select(s => s.ToStorage()).ToList();
+
+        Assert.Equal(["pending", "running", "suspended", "completed", "failed", "cancelled"], names);
+        Assert.Equal(Enum.GetValues<RunStatus>(), names.Select(RunStatusNames.FromStorage));
+        Assert.Equal(RunStatus.Suspended, RunStatusNames.FromStorage("sleeping"));
+        Assert.Throws<FormatException>(() => RunStatusNames.FromStorage("exploded"));
     }
 }

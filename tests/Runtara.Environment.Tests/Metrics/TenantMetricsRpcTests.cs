@@ -16,8 +16,8 @@ public sealed class TenantMetricsRpcTests(EnvironmentFixture fixture)
         var tenant = Ids.Tenant();
         var image = await _env.RegisterTestImageAsync(tenant);
         var from = DateTimeOffset.UtcNow;
-        var completed = await _env.Client.StartInstanceAsync(new StartInstanceOptions { ImageId = image, TenantId = tenant });
-        var failed = await _env.Client.StartInstanceAsync(new StartInstanceOptions { ImageId = image, TenantId = tenant, Input = """{"mode":"fail"}""" });
+        var completed = await _env.StartTestInstanceAsync(image, tenant, null);
+        var failed = await _env.StartTestInstanceAsync(image, tenant, "fail");
         await WaitForExitAsync(completed);
         await WaitForExitAsync(failed);
         var to = DateTimeOffset.UtcNow.AddSeconds(1);

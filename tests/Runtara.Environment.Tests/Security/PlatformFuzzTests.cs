@@ -293,6 +293,7 @@ public sealed class PlatformFuzzTests(ITestOutputHelper output)
         (r, c) => new Mgmt.RpcRequest { Credential = c, ListDueWakeups = new() { Limit = (uint)r.Next(0, 5), LeaseMs = (ulong)r.Next(0, 10) } }.ToByteArray(),
         (r, c) => new Mgmt.RpcRequest { Credential = c, FinishInstance = new() { InstanceId = Text(r), Status = (Mgmt.InstanceStatus)r.Next(-1, 9) } }.ToByteArray(),
         (r, c) => new Mgmt.RpcRequest { Credential = c, ListEvents = new() { InstanceId = Pick(r, target), Limit = (uint)r.Next(0, 2000) } }.ToByteArray(),
+        (r, c) => new Mgmt.RpcRequest { Credential = c, ListRetryAttempts = new() { InstanceId = Pick(r, target), CheckpointId = Text(r), Limit = (uint)r.Next(0, 2000) } }.ToByteArray(),
     ];
 
     private static Func<Random, string, byte[]>[] EnvironmentTemplates(string target, string tenant) =>
@@ -313,6 +314,7 @@ public sealed class PlatformFuzzTests(ITestOutputHelper output)
         (r, c) => new Env.RpcRequest { Credential = c, SendCustomSignal = new() { InstanceId = Text(r), CheckpointId = Text(r), TenantId = Text(r) } }.ToByteArray(),
         (r, c) => new Env.RpcRequest { Credential = c, GetTenantMetrics = new() { TenantId = Text(r) } }.ToByteArray(),
         (r, c) => new Env.RpcRequest { Credential = c, GetInstanceLogs = new() { InstanceId = Pick(r, target), TenantId = Pick(r, tenant), Stream = Text(r) } }.ToByteArray(),
+        (r, c) => new Env.RpcRequest { Credential = c, ListRetryAttempts = new() { InstanceId = Pick(r, target), TenantId = Pick(r, tenant), Offset = (uint)r.Next(0, 5) } }.ToByteArray(),
     ];
 
     private static string Pick(Random random, string known) => random.Next(4) == 0 ? known : Text(random);

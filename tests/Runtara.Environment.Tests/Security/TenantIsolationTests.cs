@@ -70,6 +70,7 @@ public sealed class TenantIsolationTests : IAsyncLifetime
         await Denied(() => a.ListCheckpointsAsync(instanceB, tenantId: TenantB));
         await Denied(() => a.GetCheckpointAsync(instanceB, "step-1", TenantB));
         await Denied(() => a.ListEventsAsync(instanceB, tenantId: TenantB));
+        await Denied(() => a.ListRetryAttemptsAsync(instanceB, tenantId: TenantB));
         await Denied(() => a.SendSignalAsync(instanceB, SignalKind.Cancel, tenantId: TenantB));
         await Denied(() => a.GetLogsAsync(instanceB, Stream.Null, tenantId: TenantB));
         // Naming no tenant is refused for a scoped key (it could otherwise list everything).

@@ -36,8 +36,8 @@ public sealed class PostgresEnvironmentTests : IClassFixture<PostgresStoreFixtur
         Skip.If(_env is null, PostgresCluster.SkipReason);
         var tenant = Ids.Tenant();
         var image = await _env!.RegisterTestImageAsync(tenant);
-        var done = await _env.Client.StartInstanceAsync(new StartInstanceOptions { ImageId = image, TenantId = tenant, Input = """{"x":1}""" });
-        var waiting = await _env.Client.StartInstanceAsync(new StartInstanceOptions { ImageId = image, TenantId = tenant, Input = """{"mode":"custom_signal"}""" });
+        var done = await _env.StartTestInstanceAsync(image, tenant, null, o => o.Input = """{"x":1}""");
+        var waiting = await _env.StartTestInstanceAsync(image, tenant, "custom_signal");
 
         var completed = await _env.Client.WaitForCompletionAsync(done, new WaitOptions { PollInterval = TimeSpan.FromMilliseconds(50), Timeout = TimeSpan.FromSeconds(45) });
         await Wait.UntilAsync(() => _env.Client.GetInstanceAsync(waiting), i => i.Status == InstanceStatus.Running, TimeSpan.FromSeconds(45), "running");

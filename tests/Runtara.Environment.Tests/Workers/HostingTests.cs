@@ -58,12 +58,10 @@ public sealed class HostingTests(EnvironmentFixture fixture)
     [Fact]
     public async Task Cleanup_removes_old_run_directories_of_finished_instances_only()
     {
-        var tenant = Ids.Tenant();
-        var image = await _env.RegisterTestImageAsync(tenant);
-        var finished = await _env.Client.StartInstanceAsync(new StartInstanceOptions { ImageId = image, TenantId = tenant });
+        var (finished, tenant, image) = await _env.StartTestInstanceAsync();
         await _env.Client.WaitForCompletionAsync(finished, new WaitOptions { PollInterval = TimeSpan.FromMilliseconds(50), Timeout = TimeSpan.FromSeconds(30) });
         await Wait.UntilAsync(() => _env.Client.GetInstanceAsync(finished), i => i.Pid is null && i.ExitCode is not null, TimeSpan.FromSeconds(30), "exit recorded");
-        var active = await _env.Client.StartInstanceAsync(new StartInstanceOptions { ImageId = image, TenantId = tenant, Input = """{"mode":"wait_signal"}""" });
+        var active = await _env.StartTestInstanceAsync(image, tenant, "wait_signal");
         await Wait.UntilAsync(() => _env.Client.GetInstanceAsync(active), i => i.Status == InstanceStatus.Running, TimeSpan.FromSeconds(30), "running");
         var finishedDirectory = Path.Combine(_env.EnvironmentDataDirectory, "runs", tenant, finished);
         var activeDirectory = Path.Combine(_env.EnvironmentDataDirectory, "runs", tenant, active);

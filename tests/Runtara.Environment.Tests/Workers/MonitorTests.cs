@@ -26,12 +26,10 @@ public sealed class MonitorTests(ShortTimeoutFixture fixture) : IClassFixture<Sh
     [Fact]
     public async Task A_silent_instance_is_failed_by_the_heartbeat_monitor_and_its_process_killed()
     {
-        var tenant = Ids.Tenant();
-        var image = await _env.RegisterTestImageAsync(tenant);
-        var id = await _env.Client.StartInstanceAsync(new StartInstanceOptions { ImageId = image, TenantId = tenant, Input = """{"mode":"hang"}""" });
-        var running = await Wait.UntilAsync(() => _env.Client.GetInstanceAsync(id), i => i.Status == InstanceStatus.Running && i.Pid is not null, Deadline, "running");
+        var id = (await _env.StartTestInstanceAsync("hang")).Id;
+        var running = await _env.WaitForStatusAsync(id, InstanceStatus.Running, i => i.Pid is not null);
 
-        var info = await _env.Client.WaitForCompletionAsync(id, new WaitOptions { PollInterval = TimeSpan.FromMilliseconds(100), Timeout = Deadline });
+        var info = await _env.WaitForEndAsync(id);
 
         Assert.Equal(InstanceStatus.Failed, info.Status);
         Assert.Contains("heartbeat timeout", info.Error, StringComparison.Ordinal);
@@ -41,11 +39,9 @@ public sealed class MonitorTests(ShortTimeoutFixture fixture) : IClassFixture<Sh
     [Fact]
     public async Task A_silent_instance_with_retries_left_is_relaunched_first()
     {
-        var tenant = Ids.Tenant();
-        var image = await _env.RegisterTestImageAsync(tenant);
-        var id = await _env.Client.StartInstanceAsync(new StartInstanceOptions { ImageId = image, TenantId = tenant, Input = """{"mode":"hang"}""", MaxRetries = 1 });
+        var id = (await _env.StartTestInstanceAsync("hang", o => o.MaxRetries = 1)).Id;
 
-        var info = await _env.Client.WaitForCompletionAsync(id, new WaitOptions { PollInterval = TimeSpan.FromMilliseconds(100), Timeout = Deadline });
+        var info = await _env.WaitForEndAsync(id);
 
         Assert.Equal(InstanceStatus.Failed, info.Status);
         Assert.Equal(2, info.LaunchCount);
@@ -55,11 +51,9 @@ public sealed class MonitorTests(ShortTimeoutFixture fixture) : IClassFixture<Sh
     [Fact]
     public async Task An_active_instance_past_its_timeout_is_killed_and_failed()
     {
-        var tenant = Ids.Tenant();
-        var image = await _env.RegisterTestImageAsync(tenant);
-        var id = await _env.Client.StartInstanceAsync(new StartInstanceOptions { ImageId = image, TenantId = tenant, Input = """{"mode":"busy"}""", TimeoutSeconds = 1 });
+        var id = (await _env.StartTestInstanceAsync("busy", o => o.TimeoutSeconds = 1)).Id;
 
-        var info = await _env.Client.WaitForCompletionAsync(id, new WaitOptions { PollInterval = TimeSpan.FromMilliseconds(100), Timeout = Deadline });
+        var info = await _env.WaitForEndAsync(id);
 
         Assert.Equal(InstanceStatus.Failed, info.Status);
         Assert.Contains("Execution timeout", info.Error, StringComparison.Ordinal);
@@ -69,14 +63,12 @@ public sealed class MonitorTests(ShortTimeoutFixture fixture) : IClassFixture<Sh
     [Fact]
     public async Task Suspended_and_finished_instances_are_left_alone()
     {
-        var tenant = Ids.Tenant();
-        var image = await _env.RegisterTestImageAsync(tenant);
-        var done = await _env.Client.StartInstanceAsync(new StartInstanceOptions { ImageId = image, TenantId = tenant });
-        var paused = await _env.Client.StartInstanceAsync(new StartInstanceOptions { ImageId = image, TenantId = tenant, Input = """{"mode":"wait_signal"}""" });
-        await _env.Client.WaitForCompletionAsync(done, new WaitOptions { PollInterval = TimeSpan.FromMilliseconds(50), Timeout = Deadline });
-        await Wait.UntilAsync(() => _env.Client.GetInstanceAsync(paused), i => i.Status == InstanceStatus.Running, Deadline, "running");
+        var (done, tenant, image) = await _env.StartTestInstanceAsync();
+        var paused = await _env.StartTestInstanceAsync(image, tenant, "wait_signal");
+        await _env.WaitForEndAsync(done);
+        await _env.WaitForStatusAsync(paused, InstanceStatus.Running);
         await _env.Client.PauseInstanceAsync(paused);
-        await _env.Client.WaitForCompletionAsync(paused, new WaitOptions { PollInterval = TimeSpan.FromMilliseconds(50), Timeout = Deadline, ReturnWhenSuspended = true });
+        await _env.WaitForEndAsync(paused, orSuspended: true);
 
         // Two heartbeat timeouts later nothing changed (a loaded machine may take a few seconds to start a process, so the timeout is 4 s).
         var until = DateTime.UtcNow.AddSeconds(8);
@@ -91,18 +83,16 @@ public sealed class MonitorTests(ShortTimeoutFixture fixture) : IClassFixture<Sh
     [Fact]
     public async Task A_tenant_over_its_active_instance_quota_is_refused_and_other_tenants_are_not_affected()
     {
-        var tenant = Ids.Tenant();
-        var image = await _env.RegisterTestImageAsync(tenant);
-        var first = await _env.Client.StartInstanceAsync(new StartInstanceOptions { ImageId = image, TenantId = tenant, Input = """{"mode":"wait_signal"}""" });
-        var second = await _env.Client.StartInstanceAsync(new StartInstanceOptions { ImageId = image, TenantId = tenant, Input = """{"mode":"wait_signal"}""" });
+        var (first, tenant, image) = await _env.StartTestInstanceAsync("wait_signal");
+        var second = await _env.StartTestInstanceAsync(image, tenant, "wait_signal");
 
         var error = await Assert.ThrowsAsync<Management.QuotaExceededException>(() => _env.Client.StartInstanceAsync(new StartInstanceOptions { ImageId = image, TenantId = tenant }));
         var other = Ids.Tenant();
         var otherImage = await _env.RegisterTestImageAsync(other);
-        var allowed = await _env.Client.StartInstanceAsync(new StartInstanceOptions { ImageId = otherImage, TenantId = other });
+        var allowed = await _env.StartTestInstanceAsync(otherImage, other, null);
 
         Assert.Equal(EnvironmentErrorCodes.QuotaExceeded, error.Code);
-        Assert.Equal(InstanceStatus.Completed, (await _env.Client.WaitForCompletionAsync(allowed, new WaitOptions { PollInterval = TimeSpan.FromMilliseconds(50), Timeout = Deadline })).Status);
+        Assert.Equal(InstanceStatus.Completed, (await _env.WaitForEndAsync(allowed)).Status);
         await _env.Client.StopInstanceAsync(first);
         await _env.Client.StopInstanceAsync(second);
     }

@@ -21,10 +21,8 @@ public sealed class RestartTests : IAsyncLifetime
     [Fact]
     public async Task A_live_instance_is_re_adopted_after_a_restart_and_can_still_be_stopped()
     {
-        var tenant = Ids.Tenant();
-        var image = await _env.RegisterTestImageAsync(tenant);
-        var id = await _env.Client.StartInstanceAsync(new StartInstanceOptions { ImageId = image, TenantId = tenant, Input = """{"mode":"wait_signal"}""" });
-        var before = await Wait.UntilAsync(() => _env.Client.GetInstanceAsync(id), i => i.Status == InstanceStatus.Running, Deadline, "running");
+        var id = (await _env.StartTestInstanceAsync("wait_signal")).Id;
+        var before = await _env.WaitForStatusAsync(id, InstanceStatus.Running);
 
         await _env.RestartEnvironmentAsync();
         var after = await _env.Client.GetInstanceAsync(id);
@@ -38,14 +36,12 @@ public sealed class RestartTests : IAsyncLifetime
     [Fact]
     public async Task A_re_adopted_instance_that_finishes_is_recorded()
     {
-        var tenant = Ids.Tenant();
-        var image = await _env.RegisterTestImageAsync(tenant);
-        var id = await _env.Client.StartInstanceAsync(new StartInstanceOptions { ImageId = image, TenantId = tenant, Input = """{"mode":"custom_signal"}""" });
-        await Wait.UntilAsync(() => _env.Client.GetInstanceAsync(id), i => i.Status == InstanceStatus.Running, Deadline, "running");
+        var id = (await _env.StartTestInstanceAsync("custom_signal")).Id;
+        await _env.WaitForStatusAsync(id, InstanceStatus.Running);
 
         await _env.RestartEnvironmentAsync();
         await _env.Client.SendCustomSignalAsync(id, "wait-input", "after-restart"u8.ToArray());
-        var info = await _env.Client.WaitForCompletionAsync(id, new WaitOptions { PollInterval = TimeSpan.FromMilliseconds(50), Timeout = Deadline });
+        var info = await _env.WaitForEndAsync(id);
 
         Assert.Equal(InstanceStatus.Completed, info.Status);
         await Wait.UntilAsync(() => _env.Client.GetInstanceAsync(id), i => i.Pid is null, Deadline, "the adopted process to be recorded as ended");
@@ -54,10 +50,8 @@ public sealed class RestartTests : IAsyncLifetime
     [Fact]
     public async Task An_instance_whose_process_died_while_the_environment_was_down_is_failed_with_a_reason()
     {
-        var tenant = Ids.Tenant();
-        var image = await _env.RegisterTestImageAsync(tenant);
-        var id = await _env.Client.StartInstanceAsync(new StartInstanceOptions { ImageId = image, TenantId = tenant, Input = """{"mode":"wait_signal"}""" });
-        var running = await Wait.UntilAsync(() => _env.Client.GetInstanceAsync(id), i => i.Status == InstanceStatus.Running && i.Pid is not null, Deadline, "running");
+        var id = (await _env.StartTestInstanceAsync("wait_signal")).Id;
+        var running = await _env.WaitForStatusAsync(id, InstanceStatus.Running, i => i.Pid is not null);
 
         await _env.RestartEnvironmentAsync(whileDown: async () =>
         {

@@ -107,6 +107,34 @@ public sealed class ClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Retry_attempts_send_the_filter_and_page_and_map_the_answer()
+    {
+        _stub.Answer = _ =>
+        {
+            var response = new ListRetryAttemptsResponse { TotalCount = 5, Limit = 2, Offset = 1 };
+            response.Attempts.Add(new RetryAttemptSummary { InstanceId = "i", CheckpointId = "fetch", AttemptNumber = 2, ErrorMessage = "timeout", CreatedAtMs = 3000 });
+            response.Attempts.Add(new RetryAttemptSummary { InstanceId = "i", CheckpointId = "fetch", AttemptNumber = 3, CreatedAtMs = 4000 });
+            return new RpcResponse { ListRetryAttempts = response };
+        };
+        await using var client = _stub.Client("t");
+
+        var page = await client.ListRetryAttemptsAsync("i", "fetch", limit: 2, offset: 1);
+        await client.ListRetryAttemptsAsync("i");
+
+        var requests = _stub.Requests.Select(r => r.ListRetryAttempts).ToList();
+        Assert.Equal(("i", true, "fetch", 2u, 1u, "t"), (requests[0].InstanceId, requests[0].HasCheckpointId, requests[0].CheckpointId, requests[0].Limit, requests[0].Offset, requests[0].TenantId));
+        Assert.Equal((false, 100u, 0u), (requests[1].HasCheckpointId, requests[1].Limit, requests[1].Offset));
+        Assert.Equal((5L, 2, 1), (page.TotalCount, page.Limit, page.Offset));
+        Assert.Equal(
+            [
+                new RetryAttemptInfo("i", "fetch", 2, "timeout", DateTimeOffset.FromUnixTimeMilliseconds(3000)),
+                new RetryAttemptInfo("i", "fetch", 3, null, DateTimeOffset.FromUnixTimeMilliseconds(4000)),
+            ],
+            page.Attempts);
+        await Assert.ThrowsAsync<ArgumentException>(() => client.ListRetryAttemptsAsync(string.Empty));
+    }
+
+    [Fact]
     public async Task Wait_gives_up_at_its_deadline_with_the_last_status()
     {
         _stub.Answer = _ => new RpcResponse { GetInstanceStatus = new GetInstanceStatusResponse { Found = true, InstanceId = "i", Status = ProtoStatus.StatusRunning } };

@@ -1,38 +1,33 @@
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Runtara.Core.Hosting;
 using Runtara.Protocol.Rpc;
 using Runtara.Protocol.Transport;
+using Runtara.Testing.Core;
 using Mgmt = Runtara.Protocol.Management;
 
 namespace Runtara.Sdk.Tests.Infrastructure;
 
 /// <summary>
-/// A real core in the test process, composed as its Program.cs does (AddServiceDefaults,
-/// AddRuntaraCore), on loopback port 0 with SQLite storage and a development certificate — the
-/// same approach as tests/Runtara.Core.Tests' CoreHost, reading the bound ports from the
-/// endpoints file the core publishes (CoreServer itself is internal to the core).
+/// A real core in the test process (<see cref="CoreApp"/>: composed as its Program.cs does) on
+/// loopback port 0 with SQLite storage and a development certificate, tuned for SDK tests (fast
+/// durable sleeps, every activity written), plus a management-protocol client.
 /// </summary>
 public sealed class CoreHost : IAsyncDisposable
 {
     /// <summary>Sleeps of at least this are durable (suspend); shorter ones are waited by the core.</summary>
     public static readonly TimeSpan SleepThreshold = TimeSpan.FromSeconds(1);
 
-    private readonly WebApplication _app;
+    private readonly CoreApp _core;
 
-    private CoreHost(WebApplication app, CoreEndpoints endpoints, string dataDirectory)
+    private CoreHost(CoreApp core, string dataDirectory)
     {
-        _app = app;
-        Endpoints = endpoints;
+        _core = core;
+        Endpoints = core.Endpoints;
         DataDirectory = dataDirectory;
         Management = new RpcClient<Mgmt.RpcRequest, Mgmt.RpcResponse>(new RpcClientOptions
         {
-            Address = $"127.0.0.1:{endpoints.ManagementPort}",
+            Address = $"127.0.0.1:{Endpoints.ManagementPort}",
             Transport = TransportKind.Tcp,
-            Tls = { PinnedCertificatePath = endpoints.CertificatePath },
+            Tls = { PinnedCertificatePath = Endpoints.CertificatePath },
             MaxConnections = 8,
             CredentialProvider = () => ServiceToken,
         });
@@ -46,9 +41,6 @@ public sealed class CoreHost : IAsyncDisposable
 
     public string DataDirectory { get; }
 
-    /// <summary>The core's SQLite file (tests read retry attempts from it; the management protocol has no call for them).</summary>
-    public string DatabasePath => Path.Combine(DataDirectory, "core.db");
-
     public string InstanceAddress => $"127.0.0.1:{Endpoints.InstancePort}";
 
     public string CertificatePath => Endpoints.CertificatePath ?? throw new InvalidOperationException("The core has no development certificate.");
@@ -58,16 +50,9 @@ public sealed class CoreHost : IAsyncDisposable
 
     public static async Task<CoreHost> StartAsync(string dataDirectory, IDictionary<string, string?>? settings = null)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development", ContentRootPath = AppContext.BaseDirectory });
         var configuration = new Dictionary<string, string?>
         {
-            ["Urls"] = "http://127.0.0.1:0",
-            ["Runtara:Core:InstancePort"] = "0",
-            ["Runtara:Core:ManagementPort"] = "0",
-            ["Runtara:Core:BindAddress"] = "127.0.0.1",
             ["Runtara:Core:Transport"] = "Auto",
-            ["Runtara:Core:DataDirectory"] = dataDirectory,
-            ["Runtara:Core:ShutdownTimeout"] = "00:00:02",
             ["Runtara:Core:InProcessSleepThreshold"] = SleepThreshold.ToString(),
             ["Runtara:Core:ActivityWriteInterval"] = "00:00:00",
         };
@@ -76,17 +61,7 @@ public sealed class CoreHost : IAsyncDisposable
             configuration[key] = value;
         }
 
-        builder.Configuration.AddInMemoryCollection(configuration);
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.AddServiceDefaults();
-        builder.AddRuntaraCore();
-        var app = builder.Build();
-        app.MapDefaultEndpoints();
-        await app.StartAsync();
-        var endpoints = CoreEndpoints.TryRead(dataDirectory) ?? throw new InvalidOperationException("The core did not publish its endpoints.");
-        return new CoreHost(app, endpoints, dataDirectory);
+        return new CoreHost(await CoreApp.StartAsync(dataDirectory, configuration), dataDirectory);
     }
 
     /// <summary>SDK options that reach this core over TLS/TCP with its pinned development certificate.</summary>
@@ -103,7 +78,6 @@ public sealed class CoreHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Management.DisposeAsync();
-        await _app.StopAsync();
-        await _app.DisposeAsync();
+        await _core.StopAsync();
     }
 }

@@ -1,5 +1,4 @@
 using Google.Protobuf;
-using Microsoft.Data.Sqlite;
 using Runtara.Sdk.Embedded;
 using Mgmt = Runtara.Protocol.Management;
 
@@ -99,21 +98,11 @@ public sealed class CoreHarness(CoreHost core) : IWorkflowHarness
 
     public async Task<IReadOnlyList<(string Key, int Attempt, string? Error)>> RetryAttemptsAsync(string instanceId)
     {
-        // RetryAttempt is fire-and-forget and the management protocol has no read for it: look in the
-        // core's own SQLite file (read-only; WAL lets us read beside the core's writer).
-        await using var connection = new SqliteConnection($"Data Source={core.DatabasePath};Mode=ReadOnly;Pooling=False");
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT checkpoint_id, attempt_number, error_message FROM retry_attempts WHERE instance_id = $id ORDER BY checkpoint_id, attempt_number";
-        command.Parameters.AddWithValue("$id", instanceId);
-        var list = new List<(string, int, string?)>();
-        await using var reader = await command.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
+        var response = (await core.Management.CallAsync(new Mgmt.RpcRequest
         {
-            list.Add((reader.GetString(0), reader.GetInt32(1), reader.IsDBNull(2) ? null : reader.GetString(2)));
-        }
-
-        return list;
+            ListRetryAttempts = new Mgmt.ListRetryAttemptsRequest { InstanceId = instanceId, Limit = 1000 },
+        })).ListRetryAttempts;
+        return response.Attempts.Select(a => (a.CheckpointId, (int)a.AttemptNumber, a.HasErrorMessage ? a.ErrorMessage : null)).ToList();
     }
 
     public async Task<int> CountEventsAsync(string instanceId, string eventType)
