@@ -21,14 +21,22 @@ public static class InstanceStatusNames
 
     /// <summary>Parses a stored name; the legacy <c>sleeping</c> reads as suspended (SPEC §6.4.12).</summary>
     /// <exception cref="FormatException">The name is not one this mapping writes.</exception>
-    public static InstanceStatus ParseStorageName(string value) => value switch
+    public static InstanceStatus ParseStorageName(string value) =>
+        TryParseStorageName(value, out var status) ? status : throw new FormatException($"Unknown stored instance status '{value}'.");
+
+    /// <summary>Parses a stored name as <see cref="ParseStorageName"/> does; false (and <c>STATUS_UNKNOWN</c>) for any other name.</summary>
+    public static bool TryParseStorageName(string? value, out InstanceStatus status)
     {
-        "pending" => InstanceStatus.StatusPending,
-        "running" => InstanceStatus.StatusRunning,
-        "suspended" or "sleeping" => InstanceStatus.StatusSuspended,
-        "completed" => InstanceStatus.StatusCompleted,
-        "failed" => InstanceStatus.StatusFailed,
-        "cancelled" => InstanceStatus.StatusCancelled,
-        _ => throw new FormatException($"Unknown stored instance status '{value}'."),
-    };
+        status = value switch
+        {
+            "pending" => InstanceStatus.StatusPending,
+            "running" => InstanceStatus.StatusRunning,
+            "suspended" or "sleeping" => InstanceStatus.StatusSuspended,
+            "completed" => InstanceStatus.StatusCompleted,
+            "failed" => InstanceStatus.StatusFailed,
+            "cancelled" => InstanceStatus.StatusCancelled,
+            _ => InstanceStatus.StatusUnknown,
+        };
+        return status != InstanceStatus.StatusUnknown;
+    }
 }

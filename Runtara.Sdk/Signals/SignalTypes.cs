@@ -1,3 +1,4 @@
+using Management = Runtara.Protocol.Management;
 using Proto = Runtara.Protocol.Instance;
 
 namespace Runtara.Sdk;
@@ -89,29 +90,16 @@ public static class ProtocolConversions
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Only known signal kinds go on the wire."),
     };
 
-    /// <summary>The lower-case storage name of a status (SPEC conventions).</summary>
-    public static string ToStorageName(InstanceStatus status) => status switch
-    {
-        InstanceStatus.Pending => "pending",
-        InstanceStatus.Running => "running",
-        InstanceStatus.Suspended => "suspended",
-        InstanceStatus.Completed => "completed",
-        InstanceStatus.Failed => "failed",
-        InstanceStatus.Cancelled => "cancelled",
-        _ => "unknown",
-    };
+    /// <summary>
+    /// The lower-case storage name of a status, as the core and the environment store it
+    /// (<see cref="Management.InstanceStatusNames"/>; the statuses share their numbers with the protocols').
+    /// </summary>
+    public static string ToStorageName(InstanceStatus status) =>
+        status != InstanceStatus.Unknown && Enum.IsDefined(status) ? Management.InstanceStatusNames.ToStorageName((Management.InstanceStatus)status) : "unknown";
 
     /// <summary>Parses a storage name; unknown names are <see cref="InstanceStatus.Unknown"/>.</summary>
-    public static InstanceStatus FromStorageName(string? name) => name switch
-    {
-        "pending" => InstanceStatus.Pending,
-        "running" => InstanceStatus.Running,
-        "suspended" => InstanceStatus.Suspended,
-        "completed" => InstanceStatus.Completed,
-        "failed" => InstanceStatus.Failed,
-        "cancelled" => InstanceStatus.Cancelled,
-        _ => InstanceStatus.Unknown,
-    };
+    public static InstanceStatus FromStorageName(string? name) =>
+        Management.InstanceStatusNames.TryParseStorageName(name, out var status) ? (InstanceStatus)status : InstanceStatus.Unknown;
 
     internal static PendingSignal? ToSignal(Proto.Signal? signal) =>
         signal is null ? null : new PendingSignal(ToSignalKind(signal.SignalType), signal.Payload.Memory);

@@ -52,7 +52,12 @@ public sealed class ConversionsAndEventsTests
             Assert.Equal(status, ProtocolConversions.FromStorageName(ProtocolConversions.ToStorageName(status)));
         }
 
-        Assert.Equal(InstanceStatus.Unknown, ProtocolConversions.FromStorageName("sleeping"));
+        // The same names as the core and the environment, legacy "sleeping" included.
+        Assert.Equal("suspended", ProtocolConversions.ToStorageName(InstanceStatus.Suspended));
+        Assert.Equal(InstanceStatus.Suspended, ProtocolConversions.FromStorageName("sleeping"));
+        Assert.Equal(InstanceStatus.Unknown, ProtocolConversions.FromStorageName("bogus"));
+        Assert.Equal(InstanceStatus.Unknown, ProtocolConversions.FromStorageName(null));
+        Assert.Equal("unknown", ProtocolConversions.ToStorageName(InstanceStatus.Unknown));
     }
 
     [Fact]
