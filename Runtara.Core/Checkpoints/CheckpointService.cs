@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Options;
 using Runtara.Core.Diagnostics;
 using Runtara.Core.Hosting;
@@ -19,7 +20,8 @@ internal sealed class CheckpointService(ICoreStore store, ActivityTracker activi
 {
     private readonly CoreOptions _options = options.Value;
 
-    public async Task<CheckpointOutcome> SaveAsync(string instanceId, string checkpointId, byte[] state, CancellationToken cancellationToken)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<CheckpointOutcome> SaveAsync(string instanceId, string checkpointId, byte[] state, CancellationToken cancellationToken)
     {
         CoreValidationException.ThrowIfEmpty(instanceId, "instance_id");
         CoreValidationException.ThrowIfEmpty(checkpointId, "checkpoint_id");
