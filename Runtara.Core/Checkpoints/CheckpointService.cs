@@ -33,8 +33,8 @@ internal sealed class CheckpointService(ICoreStore store, ActivityTracker activi
 
         var (saved, pending, custom) = await store.WriteAsync("checkpoint", async (writer, token) =>
         {
-            var (instance, signal, customWaiting) = await writer.GetInstanceAndSignalsAsync(instanceId, checkpointId, token).ConfigureAwait(false);
-            InstanceStateMachine.Ensure(instance ?? throw new InstanceNotFoundException(instanceId), InstanceStateMachine.RunningOnly, "checkpoint");
+            var (status, signal, customWaiting) = await writer.GetInstanceAndSignalsAsync(instanceId, checkpointId, token).ConfigureAwait(false);
+            InstanceStateMachine.Ensure(instanceId, status ?? throw new InstanceNotFoundException(instanceId), InstanceStateMachine.RunningOnly, "checkpoint");
             var now = time.NowMs();
             var result = await writer.SaveCheckpointIfAbsentAsync(instanceId, checkpointId, state, now, token).ConfigureAwait(false);
             if (result.Inserted)

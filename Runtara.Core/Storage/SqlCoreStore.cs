@@ -21,9 +21,6 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
     private const string InstanceColumns =
         "instance_id, tenant_id, status, checkpoint_id, created_at, started_at, finished_at, last_activity_at, sleep_until, wake_lease_until, output, error";
 
-    private const string QualifiedInstanceColumns =
-        "i.instance_id, i.tenant_id, i.status, i.checkpoint_id, i.created_at, i.started_at, i.finished_at, i.last_activity_at, i.sleep_until, i.wake_lease_until, i.output, i.error";
-
     private readonly WriterSlot[] _writers = [.. Enumerable.Range(0, Math.Max(1, settings.Writers)).Select(_ => new WriterSlot())];
 
     /// <summary>Appended to the writer's instance read to lock the row (PostgreSQL: FOR UPDATE).</summary>
@@ -508,11 +505,11 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
             return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadInstance(reader) : null;
         }
 
-        public async ValueTask<(InstanceRecord? Instance, PendingSignal? Signal, bool CustomSignalWaiting)> GetInstanceAndSignalsAsync(
+        public async ValueTask<(InstanceStatus? Status, PendingSignal? Signal, bool CustomSignalWaiting)> GetInstanceAndSignalsAsync(
             string instanceId, string checkpointId, CancellationToken cancellationToken)
         {
             var command = statements.Get(
-                $"SELECT {QualifiedInstanceColumns}, s.signal_type, s.payload, s.created_at, "
+                "SELECT i.status, s.signal_type, s.payload, s.created_at, "
                 + "EXISTS (SELECT 1 FROM pending_custom_signals c WHERE c.instance_id = i.instance_id AND c.checkpoint_id = @cp) FROM instances i "
                 + $"LEFT JOIN pending_signals s ON s.instance_id = i.instance_id AND s.acknowledged_at IS NULL WHERE i.instance_id = @id{store.LockInstanceRowClause}",
                 _commandTransaction);
@@ -524,11 +521,11 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
                 return (null, null, false);
             }
 
-            var instance = ReadInstance(reader);
-            var signal = reader.IsDBNull(12) || SignalKindExtensions.TryParseStorageName(reader.GetString(12)) is not { } kind
+            var status = InstanceStatusExtensions.ParseStorageName(reader.GetString(0));
+            var signal = reader.IsDBNull(1) || SignalKindExtensions.TryParseStorageName(reader.GetString(1)) is not { } kind
                 ? null
-                : new PendingSignal(instanceId, kind, reader.IsDBNull(13) ? [] : reader.GetFieldValue<byte[]>(13), reader.GetInt64(14));
-            return (instance, signal, Convert.ToBoolean(reader.GetValue(15), CultureInfo.InvariantCulture));
+                : new PendingSignal(instanceId, kind, reader.IsDBNull(2) ? [] : reader.GetFieldValue<byte[]>(2), reader.GetInt64(3));
+            return (status, signal, Convert.ToBoolean(reader.GetValue(4), CultureInfo.InvariantCulture));
         }
 
         public async ValueTask InsertInstanceAsync(InstanceRecord instance, CancellationToken cancellationToken)
