@@ -54,12 +54,12 @@ internal sealed class DeadlinePool
 
         public void Arm(TimeSpan timeout, CancellationToken linked)
         {
+            // The timer first: an out-of-range timeout throws before anything is linked.
+            _source.CancelAfter(timeout);
             if (linked.CanBeCanceled)
             {
                 _link = linked.UnsafeRegister(static source => ((CancellationTokenSource)source!).Cancel(), _source);
             }
-
-            _source.CancelAfter(timeout);
         }
 
         /// <summary>Unlinks (waiting for a link callback that is running) and stops the timer; false when the source was cancelled.</summary>
