@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Options;
 using Runtara.Core.Diagnostics;
 using Runtara.Core.Hosting;
@@ -19,7 +20,8 @@ internal sealed class CheckpointService(ICoreStore store, ActivityTracker activi
 {
     private readonly CoreOptions _options = options.Value;
 
-    public async Task<CheckpointOutcome> SaveAsync(string instanceId, string checkpointId, byte[] state, CancellationToken cancellationToken)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<CheckpointOutcome> SaveAsync(string instanceId, string checkpointId, byte[] state, CancellationToken cancellationToken)
     {
         CoreValidationException.ThrowIfEmpty(instanceId, "instance_id");
         CoreValidationException.ThrowIfEmpty(checkpointId, "checkpoint_id");
@@ -31,8 +33,8 @@ internal sealed class CheckpointService(ICoreStore store, ActivityTracker activi
 
         var (saved, pending, custom) = await store.WriteAsync("checkpoint", async (writer, token) =>
         {
-            var (instance, signal, customWaiting) = await writer.GetInstanceAndSignalsAsync(instanceId, checkpointId, token).ConfigureAwait(false);
-            InstanceStateMachine.Ensure(instance ?? throw new InstanceNotFoundException(instanceId), InstanceStateMachine.RunningOnly, "checkpoint");
+            var (status, signal, customWaiting) = await writer.GetInstanceAndSignalsAsync(instanceId, checkpointId, token).ConfigureAwait(false);
+            InstanceStateMachine.Ensure(instanceId, status ?? throw new InstanceNotFoundException(instanceId), InstanceStateMachine.RunningOnly, "checkpoint");
             var now = time.NowMs();
             var result = await writer.SaveCheckpointIfAbsentAsync(instanceId, checkpointId, state, now, token).ConfigureAwait(false);
             if (result.Inserted)

@@ -27,9 +27,15 @@ public static class InstanceStateMachine
     public static void Ensure(InstanceRecord instance, IReadOnlyCollection<InstanceStatus> allowed, string operation)
     {
         ArgumentNullException.ThrowIfNull(instance);
-        if (!allowed.Contains(instance.Status))
+        Ensure(instance.InstanceId, instance.Status, allowed, operation);
+    }
+
+    /// <summary>The same check when only the status was read (the checkpoint hot path).</summary>
+    public static void Ensure(string instanceId, InstanceStatus status, IReadOnlyCollection<InstanceStatus> allowed, string operation)
+    {
+        if (!allowed.Contains(status))
         {
-            throw new InvalidInstanceStateException(instance.InstanceId, operation, instance.Status, allowed);
+            throw new InvalidInstanceStateException(instanceId, operation, status, allowed);
         }
     }
 

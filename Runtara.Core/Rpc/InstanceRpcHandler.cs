@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 using Runtara.Core.Checkpoints;
@@ -30,6 +31,8 @@ internal sealed class InstanceRpcHandler(
     IOptions<CoreOptions> options,
     ILogger<InstanceRpcHandler> logger) : IRpcHandler<RpcRequest, RpcResponse>
 {
+    // Every call waits for storage: the state machine is pooled rather than allocated per call.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<RpcReply<RpcResponse>> HandleAsync(RpcServerCall<RpcRequest> call, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(call);

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Google.Protobuf;
 using Runtara.Core.Events;
 using Runtara.Core.Instances;
@@ -78,7 +79,15 @@ internal static class ProtoMapping
     };
 
     /// <summary>Bytes of a request field; protobuf keeps them immutable, so this copy is the core's own.</summary>
-    public static byte[] ToBytes(this ByteString value) => value.IsEmpty ? [] : value.ToByteArray();
+    /// <summary>
+    /// The bytes of a received message field as an array, without copying when the field owns a whole
+    /// array (a parsed message always does: protobuf copies each bytes field out of the frame). The
+    /// array is shared with the message, so it is treated as read-only, as the <see cref="ByteString"/> is.
+    /// </summary>
+    public static byte[] ToBytes(this ByteString value) =>
+        value.IsEmpty ? []
+        : MemoryMarshal.TryGetArray(value.Memory, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length ? segment.Array
+        : value.ToByteArray();
 
     /// <summary>The status fields both protocols share (SPEC §4.1 GetInstanceStatusResponse).</summary>
     public static Inst.GetInstanceStatusResponse ToInstanceStatusProto(this InstanceRecord? instance, string instanceId)

@@ -104,8 +104,8 @@ internal sealed class SignalService(ICoreStore store, ActivityTracker activity, 
         var (signal, custom, stored) = await store.WriteAsync<(PendingSignal?, CustomSignal?, bool)>("poll_signals_store", async (writer, token) =>
         {
             // Locks the instance row on PostgreSQL, so racing polls of one instance run one after the other.
-            var (instance, pending, customWaiting) = await writer.GetInstanceAndSignalsAsync(instanceId, checkpointId, token).ConfigureAwait(false);
-            InstanceStateMachine.Ensure(instance ?? throw new InstanceNotFoundException(instanceId), InstanceStateMachine.RunningOnly, "storing a custom signal as a checkpoint");
+            var (status, pending, customWaiting) = await writer.GetInstanceAndSignalsAsync(instanceId, checkpointId, token).ConfigureAwait(false);
+            InstanceStateMachine.Ensure(instanceId, status ?? throw new InstanceNotFoundException(instanceId), InstanceStateMachine.RunningOnly, "storing a custom signal as a checkpoint");
             if (await writer.GetCheckpointAsync(instanceId, storeAsCheckpointId, token).ConfigureAwait(false) is { } existing)
             {
                 return (pending, new CustomSignal(checkpointId, existing.State), false);

@@ -86,38 +86,34 @@ internal abstract class GroupCommitStore : ICoreStore
         _writers = Task.WhenAll(stopped);
     }
 
-    public async Task<T> WriteAsync<T>(string operation, Func<IStoreWriter, CancellationToken, ValueTask<T>> work, CancellationToken cancellationToken)
+    public Task<T> WriteAsync<T>(string operation, Func<IStoreWriter, CancellationToken, ValueTask<T>> work, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(work);
         if (_writers is null)
         {
-            throw new InvalidOperationException("The store is not initialized.");
+            return Task.FromException<T>(new InvalidOperationException("The store is not initialized."));
         }
 
         // The span starts here, so it is a child of the RPC server span, and ends after the commit.
-        var activity = CoreTelemetry.Source.StartActivity($"storage {operation}", ActivityKind.Internal);
+        // Its name is only built when someone listens.
+        var activity = CoreTelemetry.Source.HasListeners() ? CoreTelemetry.Source.StartActivity($"storage {operation}", ActivityKind.Internal) : null;
         activity?.SetTag("db.system", Backend);
         activity?.SetTag("db.operation.name", operation);
         var pending = new PendingWrite<T>(operation, work, activity);
-        try
-        {
-            await _queue.Writer.WriteAsync(pending, cancellationToken).ConfigureAwait(false);
 
-            // The fence orders the enqueue before the read of the idle count (see WaitForWork).
-            Interlocked.MemoryBarrier();
-            if (Volatile.Read(ref _idleWriters) > 0)
-            {
-                _wake.Release();
-            }
-        }
-        catch (ChannelClosedException)
+        // Once queued the operation runs to its commit; a cancelled caller just stops waiting: its
+        // token cancels the pending write's task (linked before the write is queued, so the writer
+        // always finds the link to undo). The caller awaits that task itself, so a write that is
+        // queued at once (the queue has room) costs no state machine of its own.
+        pending.LinkCancellation(cancellationToken);
+        var queued = _queue.Writer.WriteAsync(pending, cancellationToken);
+        if (!queued.IsCompletedSuccessfully)
         {
-            activity?.Dispose();
-            throw new ObjectDisposedException(GetType().Name, "The store is shutting down.");
+            return QueueWhenRoomAsync(queued, pending);
         }
 
-        // Once queued the operation runs to its commit; a cancelled caller just stops waiting.
-        return await pending.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        WakeWriter();
+        return pending.Task;
     }
 
     public abstract Task<InstanceRecord?> GetInstanceAsync(string instanceId, CancellationToken cancellationToken);
@@ -160,6 +156,38 @@ internal abstract class GroupCommitStore : ICoreStore
     }
 
     protected abstract Task MigrateAsync(CancellationToken cancellationToken);
+
+    private async Task<T> QueueWhenRoomAsync<T>(ValueTask queued, PendingWrite<T> pending)
+    {
+        try
+        {
+            await queued.ConfigureAwait(false);
+        }
+        catch (ChannelClosedException)
+        {
+            pending.Abandon();
+            throw new ObjectDisposedException(GetType().Name, "The store is shutting down.");
+        }
+        catch (OperationCanceledException)
+        {
+            pending.Abandon();
+            throw;
+        }
+
+        WakeWriter();
+        return await pending.Task.ConfigureAwait(false);
+    }
+
+    /// <summary>After a write was queued: wakes an idle writer thread.</summary>
+    private void WakeWriter()
+    {
+        // The fence orders the enqueue before the read of the idle count (see WaitForWork).
+        Interlocked.MemoryBarrier();
+        if (Volatile.Read(ref _idleWriters) > 0)
+        {
+            _wake.Release();
+        }
+    }
 
     /// <summary>Prepares whatever the writer keeps open (SQLite: its connection and statements).</summary>
     protected abstract Task OpenWriterAsync(CancellationToken cancellationToken);
@@ -340,10 +368,28 @@ internal abstract class GroupCommitStore : ICoreStore
         : PendingWrite(operation, activity)
     {
         private readonly TaskCompletionSource<T> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private CancellationTokenRegistration _cancellation;
         private T? _result;
         private Exception? _rejection;
 
         public Task<T> Task => _completion.Task;
+
+        /// <summary>Lets <paramref name="cancellationToken"/> end the caller's wait (the write itself still runs).</summary>
+        public void LinkCancellation(CancellationToken cancellationToken)
+        {
+            if (cancellationToken.CanBeCanceled)
+            {
+                _cancellation = cancellationToken.UnsafeRegister(
+                    static (state, token) => ((TaskCompletionSource<T>)state!).TrySetCanceled(token), _completion);
+            }
+        }
+
+        /// <summary>The write was never queued: unlink, and end the span.</summary>
+        public void Abandon()
+        {
+            _cancellation.Unregister();
+            Activity?.Dispose();
+        }
 
         public override async ValueTask RunAsync(IStoreWriter writer, CancellationToken cancellationToken) =>
             _result = await work(writer, cancellationToken).ConfigureAwait(false);
@@ -366,6 +412,7 @@ internal abstract class GroupCommitStore : ICoreStore
             }
 
             Activity?.Dispose();
+            _cancellation.Unregister();
             _completion.TrySetResult(_result!);
         }
 
@@ -377,6 +424,7 @@ internal abstract class GroupCommitStore : ICoreStore
                 Activity.Dispose();
             }
 
+            _cancellation.Unregister();
             _completion.TrySetException(exception);
         }
     }

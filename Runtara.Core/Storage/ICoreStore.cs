@@ -60,11 +60,12 @@ public interface IStoreWriter
     ValueTask<InstanceRecord?> GetInstanceAsync(string instanceId, CancellationToken cancellationToken);
 
     /// <summary>
-    /// The checkpoint hot path's single read: the instance row (locked on PostgreSQL), its
-    /// unacknowledged signal, and whether a custom signal waits at <paramref name="checkpointId"/>
-    /// (a hint: <see cref="TakeCustomSignalAsync"/> stays the authority that consumes it).
+    /// The checkpoint hot path's single read: the instance's status (its row locked on PostgreSQL;
+    /// null when there is no such instance), its unacknowledged signal, and whether a custom signal
+    /// waits at <paramref name="checkpointId"/> (a hint: <see cref="TakeCustomSignalAsync"/> stays the
+    /// authority that consumes it). Only the status is read of the row: the callers check nothing else.
     /// </summary>
-    ValueTask<(InstanceRecord? Instance, PendingSignal? Signal, bool CustomSignalWaiting)> GetInstanceAndSignalsAsync(
+    ValueTask<(InstanceStatus? Status, PendingSignal? Signal, bool CustomSignalWaiting)> GetInstanceAndSignalsAsync(
         string instanceId, string checkpointId, CancellationToken cancellationToken);
 
     ValueTask InsertInstanceAsync(InstanceRecord instance, CancellationToken cancellationToken);

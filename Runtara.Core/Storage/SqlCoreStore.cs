@@ -21,9 +21,6 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
     private const string InstanceColumns =
         "instance_id, tenant_id, status, checkpoint_id, created_at, started_at, finished_at, last_activity_at, sleep_until, wake_lease_until, output, error";
 
-    private const string QualifiedInstanceColumns =
-        "i.instance_id, i.tenant_id, i.status, i.checkpoint_id, i.created_at, i.started_at, i.finished_at, i.last_activity_at, i.sleep_until, i.wake_lease_until, i.output, i.error";
-
     private readonly WriterSlot[] _writers = [.. Enumerable.Range(0, Math.Max(1, settings.Writers)).Select(_ => new WriterSlot())];
 
     /// <summary>Appended to the writer's instance read to lock the row (PostgreSQL: FOR UPDATE).</summary>
@@ -40,7 +37,8 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
 
     protected abstract ValueTask<DbConnection> OpenConnectionAsync(bool forWriter, CancellationToken cancellationToken);
 
-    protected abstract ValueTask<DbTransaction> BeginTransactionAsync(DbConnection connection, CancellationToken cancellationToken);
+    /// <summary>Begins a transaction on a writer connection.</summary>
+    protected abstract ValueTask<WriterTransaction> BeginTransactionAsync(DbConnection connection, CancellationToken cancellationToken);
 
     protected override async Task OpenWriterAsync(CancellationToken cancellationToken) =>
         await EnsureWriterAsync(_writers[0], cancellationToken).ConfigureAwait(false);
@@ -402,6 +400,34 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
         Error = NullableString(reader, 11),
     };
 
+    /// <summary>A writer's open transaction as its backend drives it.</summary>
+    protected abstract class WriterTransaction : IAsyncDisposable
+    {
+        /// <summary>What the writer's commands are bound to: the ADO.NET transaction, or null when the backend runs its own BEGIN/COMMIT statements.</summary>
+        public abstract DbTransaction? CommandTransaction { get; }
+
+        /// <summary>An ADO.NET transaction (it owns the transaction).</summary>
+        public static WriterTransaction Of(DbTransaction transaction) => new AdoTransaction(transaction);
+
+        /// <summary>Commits durably.</summary>
+        public abstract ValueTask CommitAsync(CancellationToken cancellationToken);
+
+        public abstract ValueTask RollbackAsync();
+
+        public abstract ValueTask DisposeAsync();
+
+        private sealed class AdoTransaction(DbTransaction transaction) : WriterTransaction
+        {
+            public override DbTransaction? CommandTransaction => transaction;
+
+            public override ValueTask CommitAsync(CancellationToken cancellationToken) => new(transaction.CommitAsync(cancellationToken));
+
+            public override ValueTask RollbackAsync() => new(transaction.RollbackAsync());
+
+            public override ValueTask DisposeAsync() => transaction.DisposeAsync();
+        }
+    }
+
     /// <summary>One writer thread's connection and prepared commands (each writer owns its slot).</summary>
     private sealed class WriterSlot
     {
@@ -426,7 +452,7 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
     {
         private readonly Dictionary<string, DbCommand> _commands = new(StringComparer.Ordinal);
 
-        public DbCommand Get(string sql, DbTransaction transaction)
+        public DbCommand Get(string sql, DbTransaction? transaction)
         {
             if (!_commands.TryGetValue(sql, out var command))
             {
@@ -450,8 +476,9 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
     }
 
     /// <summary>The writer primitives over one open transaction.</summary>
-    private sealed class SqlWriteTransaction(SqlCoreStore store, WriterSlot slot, DbTransaction transaction, StatementCache statements) : IWriteTransaction
+    private sealed class SqlWriteTransaction(SqlCoreStore store, WriterSlot slot, WriterTransaction transaction, StatementCache statements) : IWriteTransaction
     {
+        private readonly DbTransaction? _commandTransaction = transaction.CommandTransaction;
         private bool _written;
         private bool _completed;
 
@@ -485,20 +512,20 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
 
         public async ValueTask<InstanceRecord?> GetInstanceAsync(string instanceId, CancellationToken cancellationToken)
         {
-            var command = statements.Get($"SELECT {InstanceColumns} FROM instances WHERE instance_id = @id{store.LockRowClause}", transaction);
+            var command = statements.Get($"SELECT {InstanceColumns} FROM instances WHERE instance_id = @id{store.LockRowClause}", _commandTransaction);
             Bind(command, "@id", DbType.String, instanceId);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadInstance(reader) : null;
         }
 
-        public async ValueTask<(InstanceRecord? Instance, PendingSignal? Signal, bool CustomSignalWaiting)> GetInstanceAndSignalsAsync(
+        public async ValueTask<(InstanceStatus? Status, PendingSignal? Signal, bool CustomSignalWaiting)> GetInstanceAndSignalsAsync(
             string instanceId, string checkpointId, CancellationToken cancellationToken)
         {
             var command = statements.Get(
-                $"SELECT {QualifiedInstanceColumns}, s.signal_type, s.payload, s.created_at, "
+                "SELECT i.status, s.signal_type, s.payload, s.created_at, "
                 + "EXISTS (SELECT 1 FROM pending_custom_signals c WHERE c.instance_id = i.instance_id AND c.checkpoint_id = @cp) FROM instances i "
                 + $"LEFT JOIN pending_signals s ON s.instance_id = i.instance_id AND s.acknowledged_at IS NULL WHERE i.instance_id = @id{store.LockInstanceRowClause}",
-                transaction);
+                _commandTransaction);
             Bind(command, "@id", DbType.String, instanceId);
             Bind(command, "@cp", DbType.String, checkpointId);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -507,11 +534,11 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
                 return (null, null, false);
             }
 
-            var instance = ReadInstance(reader);
-            var signal = reader.IsDBNull(12) || SignalKindExtensions.TryParseStorageName(reader.GetString(12)) is not { } kind
+            var status = InstanceStatusExtensions.ParseStorageName(reader.GetString(0));
+            var signal = reader.IsDBNull(1) || SignalKindExtensions.TryParseStorageName(reader.GetString(1)) is not { } kind
                 ? null
-                : new PendingSignal(instanceId, kind, reader.IsDBNull(13) ? [] : reader.GetFieldValue<byte[]>(13), reader.GetInt64(14));
-            return (instance, signal, Convert.ToBoolean(reader.GetValue(15), CultureInfo.InvariantCulture));
+                : new PendingSignal(instanceId, kind, reader.IsDBNull(2) ? [] : reader.GetFieldValue<byte[]>(2), reader.GetInt64(3));
+            return (status, signal, Convert.ToBoolean(reader.GetValue(4), CultureInfo.InvariantCulture));
         }
 
         public async ValueTask InsertInstanceAsync(InstanceRecord instance, CancellationToken cancellationToken)
@@ -519,7 +546,7 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
             _written = true;
             var command = statements.Get(
                 $"INSERT INTO instances ({InstanceColumns}) VALUES (@id, @tenant, @status, @cp, @created, @started, @finished, @activity, @sleep, @lease, @output, @error)",
-                transaction);
+                _commandTransaction);
             BindInstance(command, instance);
             Bind(command, "@tenant", DbType.String, instance.TenantId);
             Bind(command, "@created", DbType.Int64, instance.CreatedAtMs);
@@ -532,7 +559,7 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
             var command = statements.Get(
                 "UPDATE instances SET status = @status, checkpoint_id = @cp, started_at = @started, finished_at = @finished, last_activity_at = @activity, "
                 + "sleep_until = @sleep, wake_lease_until = @lease, output = @output, error = @error WHERE instance_id = @id",
-                transaction);
+                _commandTransaction);
             BindInstance(command, instance);
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
@@ -540,7 +567,7 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
         public async ValueTask SetLastCheckpointAsync(string instanceId, string checkpointId, long atMs, CancellationToken cancellationToken)
         {
             _written = true;
-            var command = statements.Get("UPDATE instances SET checkpoint_id = @cp, last_activity_at = @at WHERE instance_id = @id", transaction);
+            var command = statements.Get("UPDATE instances SET checkpoint_id = @cp, last_activity_at = @at WHERE instance_id = @id", _commandTransaction);
             Bind(command, "@id", DbType.String, instanceId);
             Bind(command, "@cp", DbType.String, checkpointId);
             Bind(command, "@at", DbType.Int64, atMs);
@@ -551,7 +578,7 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
         {
             _written = true;
             var command = statements.Get(
-                "UPDATE instances SET last_activity_at = @at WHERE instance_id = @id AND (last_activity_at IS NULL OR last_activity_at < @at)", transaction);
+                "UPDATE instances SET last_activity_at = @at WHERE instance_id = @id AND (last_activity_at IS NULL OR last_activity_at < @at)", _commandTransaction);
             Bind(command, "@id", DbType.String, instanceId);
             Bind(command, "@at", DbType.Int64, atMs);
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -563,7 +590,7 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
             var insert = statements.Get(
                 "INSERT INTO checkpoints (instance_id, checkpoint_id, state, created_at) VALUES (@id, @cp, @state, @now) "
                 + "ON CONFLICT (instance_id, checkpoint_id) DO NOTHING",
-                transaction);
+                _commandTransaction);
             Bind(insert, "@id", DbType.String, instanceId);
             Bind(insert, "@cp", DbType.String, checkpointId);
             Bind(insert, "@state", DbType.Binary, state);
@@ -581,7 +608,7 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
 
         public async ValueTask<CheckpointRecord?> GetCheckpointAsync(string instanceId, string checkpointId, CancellationToken cancellationToken)
         {
-            var command = statements.Get("SELECT state, created_at FROM checkpoints WHERE instance_id = @id AND checkpoint_id = @cp", transaction);
+            var command = statements.Get("SELECT state, created_at FROM checkpoints WHERE instance_id = @id AND checkpoint_id = @cp", _commandTransaction);
             Bind(command, "@id", DbType.String, instanceId);
             Bind(command, "@cp", DbType.String, checkpointId);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -592,7 +619,7 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
 
         public async ValueTask<bool> CheckpointExistsAsync(string instanceId, string checkpointId, CancellationToken cancellationToken)
         {
-            var command = statements.Get("SELECT 1 FROM checkpoints WHERE instance_id = @id AND checkpoint_id = @cp", transaction);
+            var command = statements.Get("SELECT 1 FROM checkpoints WHERE instance_id = @id AND checkpoint_id = @cp", _commandTransaction);
             Bind(command, "@id", DbType.String, instanceId);
             Bind(command, "@cp", DbType.String, checkpointId);
             return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not (null or DBNull);
@@ -600,7 +627,7 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
 
         public async ValueTask<PendingSignal?> GetPendingSignalAsync(string instanceId, CancellationToken cancellationToken)
         {
-            var command = statements.Get(PendingSignalSql, transaction);
+            var command = statements.Get(PendingSignalSql, _commandTransaction);
             Bind(command, "@id", DbType.String, instanceId);
             return await ReadPendingSignalAsync(command, instanceId, cancellationToken).ConfigureAwait(false);
         }
@@ -611,7 +638,7 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
             var command = statements.Get(
                 "INSERT INTO pending_signals (instance_id, signal_type, payload, created_at, acknowledged_at) VALUES (@id, @type, @payload, @now, NULL) "
                 + "ON CONFLICT (instance_id) DO UPDATE SET signal_type = excluded.signal_type, payload = excluded.payload, created_at = excluded.created_at, acknowledged_at = NULL",
-                transaction);
+                _commandTransaction);
             Bind(command, "@id", DbType.String, signal.InstanceId);
             Bind(command, "@type", DbType.String, signal.Kind.ToStorageName());
             Bind(command, "@payload", DbType.Binary, signal.Payload.Length == 0 ? null : signal.Payload);
@@ -623,7 +650,7 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
         {
             _written = true;
             var command = statements.Get(
-                "UPDATE pending_signals SET acknowledged_at = @now WHERE instance_id = @id AND signal_type = @type AND acknowledged_at IS NULL", transaction);
+                "UPDATE pending_signals SET acknowledged_at = @now WHERE instance_id = @id AND signal_type = @type AND acknowledged_at IS NULL", _commandTransaction);
             Bind(command, "@id", DbType.String, instanceId);
             Bind(command, "@type", DbType.String, kind.ToStorageName());
             Bind(command, "@now", DbType.Int64, nowMs);
@@ -636,7 +663,7 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
             var command = statements.Get(
                 "INSERT INTO pending_custom_signals (instance_id, checkpoint_id, payload, created_at) VALUES (@id, @cp, @payload, @now) "
                 + "ON CONFLICT (instance_id, checkpoint_id) DO UPDATE SET payload = excluded.payload, created_at = excluded.created_at",
-                transaction);
+                _commandTransaction);
             Bind(command, "@id", DbType.String, instanceId);
             Bind(command, "@cp", DbType.String, checkpointId);
             Bind(command, "@payload", DbType.Binary, payload);
@@ -648,7 +675,7 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
         {
             _written = true;
             var command = statements.Get(
-                "DELETE FROM pending_custom_signals WHERE instance_id = @id AND checkpoint_id = @cp RETURNING payload", transaction);
+                "DELETE FROM pending_custom_signals WHERE instance_id = @id AND checkpoint_id = @cp RETURNING payload", _commandTransaction);
             Bind(command, "@id", DbType.String, instanceId);
             Bind(command, "@cp", DbType.String, checkpointId);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -666,7 +693,7 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
             var command = statements.Get(
                 "INSERT INTO instance_events (instance_id, event_type, checkpoint_id, payload, subtype, created_at, client_timestamp) "
                 + "VALUES (@id, @type, @cp, @payload, @subtype, @now, @client)",
-                transaction);
+                _commandTransaction);
             Bind(command, "@id", DbType.String, instanceEvent.InstanceId);
             Bind(command, "@type", DbType.String, instanceEvent.Kind.ToStorageName());
             Bind(command, "@cp", DbType.String, instanceEvent.CheckpointId);
@@ -683,7 +710,7 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
             var insert = statements.Get(
                 "INSERT INTO instance_sleeps (instance_id, checkpoint_id, wake_at, created_at) VALUES (@id, @cp, @wake, @now) "
                 + "ON CONFLICT (instance_id, checkpoint_id) DO NOTHING",
-                transaction);
+                _commandTransaction);
             Bind(insert, "@id", DbType.String, instanceId);
             Bind(insert, "@cp", DbType.String, checkpointId);
             Bind(insert, "@wake", DbType.Int64, wakeAtMs);
@@ -693,7 +720,7 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
                 return wakeAtMs;
             }
 
-            var select = statements.Get("SELECT wake_at FROM instance_sleeps WHERE instance_id = @id AND checkpoint_id = @cp", transaction);
+            var select = statements.Get("SELECT wake_at FROM instance_sleeps WHERE instance_id = @id AND checkpoint_id = @cp", _commandTransaction);
             Bind(select, "@id", DbType.String, instanceId);
             Bind(select, "@cp", DbType.String, checkpointId);
             return Convert.ToInt64(await select.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
@@ -705,7 +732,7 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
             var command = statements.Get(
                 "INSERT INTO retry_attempts (instance_id, checkpoint_id, attempt_number, error_message, created_at) VALUES (@id, @cp, @attempt, @error, @now) "
                 + "ON CONFLICT (instance_id, checkpoint_id, attempt_number) DO UPDATE SET error_message = excluded.error_message, created_at = excluded.created_at",
-                transaction);
+                _commandTransaction);
             Bind(command, "@id", DbType.String, attempt.InstanceId);
             Bind(command, "@cp", DbType.String, attempt.CheckpointId);
             Bind(command, "@attempt", DbType.Int64, (long)attempt.AttemptNumber);
@@ -720,7 +747,7 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
                 "SELECT instance_id, tenant_id, checkpoint_id, sleep_until FROM instances "
                 + "WHERE status = 'suspended' AND sleep_until IS NOT NULL AND sleep_until <= @now AND (wake_lease_until IS NULL OR wake_lease_until <= @now) "
                 + "ORDER BY sleep_until, instance_id LIMIT @limit" + store.ClaimClause,
-                transaction);
+                _commandTransaction);
             Bind(select, "@now", DbType.Int64, nowMs);
             Bind(select, "@limit", DbType.Int64, (long)limit);
             var due = new List<DueWakeup>();
@@ -735,7 +762,7 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
             if (leaseUntilMs is { } lease)
             {
                 _written = due.Count > 0 || _written;
-                var update = statements.Get("UPDATE instances SET wake_lease_until = @lease WHERE instance_id = @id", transaction);
+                var update = statements.Get("UPDATE instances SET wake_lease_until = @lease WHERE instance_id = @id", _commandTransaction);
                 foreach (var wakeup in due)
                 {
                     Bind(update, "@id", DbType.String, wakeup.InstanceId);

@@ -1,12 +1,15 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 
 namespace Runtara.Protocol.Framing;
 
 /// <summary>
 /// Reads frames from a <see cref="PipeReader"/> without copying: the returned payload points into
 /// the pipe's pooled buffers until the next call. The length is checked before the payload is
-/// buffered, so an oversize announcement never allocates.
+/// buffered, so an oversize announcement never allocates. The reads' state machines are pooled (each
+/// read waits for the network, so an ordinary async method would allocate one per frame): await each
+/// returned task once.
 /// </summary>
 public sealed class FrameReader
 {
@@ -31,6 +34,7 @@ public sealed class FrameReader
     /// Throws <see cref="FrameException"/> for oversize or truncated frames and for unknown types
     /// (the latter after consuming the frame, so the stream stays usable).
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<Frame?> ReadAsync(CancellationToken cancellationToken = default)
     {
         Release();
@@ -102,6 +106,7 @@ public sealed class FrameReader
     /// Waits until at least one byte is available or the stream ends; false at a clean end.
     /// Used to park idle connections without consuming anything.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<bool> WaitForDataAsync(CancellationToken cancellationToken)
     {
         Release();

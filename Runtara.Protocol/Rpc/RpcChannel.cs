@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 using Runtara.Protocol.Transport;
 
@@ -40,7 +39,11 @@ internal abstract class RpcChannel(ITransportConnector connector, EndPoint endPo
 
     protected EndPoint EndPoint { get; } = endPoint;
 
-    public abstract ValueTask<RpcLease> AcquireAsync(CancellationToken cancellationToken);
+    /// <summary>
+    /// Lends an exchange. <paramref name="verifyIdle"/>: check that a pooled connection is still open
+    /// even when it served a call a moment ago (see <see cref="PooledChannel"/>).
+    /// </summary>
+    public abstract ValueTask<RpcLease> AcquireAsync(bool verifyIdle, CancellationToken cancellationToken);
 
     public abstract ValueTask DisposeAsync();
 
@@ -50,31 +53,48 @@ internal abstract class RpcChannel(ITransportConnector connector, EndPoint endPo
             : new PooledChannel(connector, endPoint, maxConnections);
 }
 
-/// <summary>TLS/TCP: a pool of connections, each lent to one exchange at a time.</summary>
-internal sealed class PooledChannel(ITransportConnector connector, EndPoint endPoint, int maxConnections) : RpcChannel(connector, endPoint)
+/// <summary>
+/// TLS/TCP: a pool of connections, each lent to one exchange at a time. The most recently returned
+/// connection is lent first. Checking that an idle connection is still open costs a <c>poll</c> system
+/// call, so it is skipped for one returned less than <see cref="RecentlyUsedMs"/> ago unless the caller
+/// asks for it: if the server closed it in that moment, a unary call fails on it before anything was
+/// processed and the client retries once on a verified connection (one-way sends and uploads always
+/// verify, see <see cref="RpcClient{TRequest,TResponse}"/>).
+/// </summary>
+internal sealed class PooledChannel : RpcChannel
 {
-    private readonly ConcurrentStack<ITransportConnection> _idle = new();
-    private readonly SemaphoreSlim _slots = new(maxConnections, maxConnections);
+    private const long RecentlyUsedMs = 1_000;
+
+    private readonly Stack<(ITransportConnection Connection, long ReturnedAtMs)> _idle = new();
+    private readonly SemaphoreSlim _slots;
+    private readonly Func<RpcLease, bool, ValueTask> _release;
     private volatile bool _disposed;
 
-    public override async ValueTask<RpcLease> AcquireAsync(CancellationToken cancellationToken)
+    public PooledChannel(ITransportConnector connector, EndPoint endPoint, int maxConnections)
+        : base(connector, endPoint)
+    {
+        _slots = new SemaphoreSlim(maxConnections, maxConnections);
+        _release = ReleaseAsync;
+    }
+
+    public override async ValueTask<RpcLease> AcquireAsync(bool verifyIdle, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            while (_idle.TryPop(out var idle))
+            while (TryTakeIdle(out var idle, out var returnedAtMs))
             {
-                if (idle.IsUsable)
+                if ((!verifyIdle && System.Environment.TickCount64 - returnedAtMs < RecentlyUsedMs) || idle.IsUsable)
                 {
-                    return new RpcLease(await idle.OpenStreamAsync(cancellationToken).ConfigureAwait(false), idle, reused: true, ReleaseAsync);
+                    return new RpcLease(await idle.OpenStreamAsync(cancellationToken).ConfigureAwait(false), idle, reused: true, _release);
                 }
 
                 await idle.DisposeAsync().ConfigureAwait(false);
             }
 
             var connection = await Connector.ConnectAsync(EndPoint, cancellationToken).ConfigureAwait(false);
-            return new RpcLease(await connection.OpenStreamAsync(cancellationToken).ConfigureAwait(false), connection, reused: false, ReleaseAsync);
+            return new RpcLease(await connection.OpenStreamAsync(cancellationToken).ConfigureAwait(false), connection, reused: false, _release);
         }
         catch
         {
@@ -86,10 +106,26 @@ internal sealed class PooledChannel(ITransportConnector connector, EndPoint endP
     public override async ValueTask DisposeAsync()
     {
         _disposed = true;
-        while (_idle.TryPop(out var connection))
+        while (TryTakeIdle(out var connection, out _))
         {
             await connection.DisposeAsync().ConfigureAwait(false);
         }
+    }
+
+    private bool TryTakeIdle(out ITransportConnection connection, out long returnedAtMs)
+    {
+        lock (_idle)
+        {
+            if (_idle.TryPop(out var entry))
+            {
+                (connection, returnedAtMs) = entry;
+                return true;
+            }
+        }
+
+        connection = null!;
+        returnedAtMs = 0;
+        return false;
     }
 
     private async ValueTask ReleaseAsync(RpcLease lease, bool healthy)
@@ -99,7 +135,10 @@ internal sealed class PooledChannel(ITransportConnector connector, EndPoint endP
             await lease.Stream.DisposeAsync().ConfigureAwait(false);
             if (healthy && !_disposed)
             {
-                _idle.Push(lease.Connection);
+                lock (_idle)
+                {
+                    _idle.Push((lease.Connection, System.Environment.TickCount64));
+                }
             }
             else
             {
@@ -120,7 +159,7 @@ internal sealed class MultiplexedChannel(ITransportConnector connector, EndPoint
     private ITransportConnection? _connection;
     private volatile bool _disposed;
 
-    public override async ValueTask<RpcLease> AcquireAsync(CancellationToken cancellationToken)
+    public override async ValueTask<RpcLease> AcquireAsync(bool verifyIdle, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         var connection = _connection;

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Net.Quic;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Security.Authentication;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
@@ -25,9 +26,13 @@ public sealed class RpcClient<TRequest, TResponse> : IAsyncDisposable
     where TRequest : class, IRpcRequest<TRequest>
     where TResponse : class, IRpcResponse<TResponse>
 {
+    /// <summary>The unary exchange as a cached delegate (no allocation per call).</summary>
+    private static readonly Exchange<TResponse> UnaryExchange = UnaryAsync;
+
     private readonly RpcClientOptions _options;
     private readonly RpcChannel _channel;
     private readonly string _address;
+    private readonly DeadlinePool _deadlines = new();
 
     public RpcClient(RpcClientOptions options, ILogger? logger = null)
     {
@@ -64,26 +69,20 @@ public sealed class RpcClient<TRequest, TResponse> : IAsyncDisposable
     public Task<TResponse> CallAsync(TRequest request, TimeSpan? deadline, CancellationToken cancellationToken = default)
     {
         EnsureKind(request, RpcKind.Unary);
-        return InvokeAsync(request, deadline, async (stream, token) =>
-        {
-            stream.Writer.Write(FrameType.Request, request);
-            await stream.Writer.FlushAsync(token).ConfigureAwait(false);
-            await stream.CompleteWritesAsync(token).ConfigureAwait(false);
-            return await ReadReplyAsync(stream, body: null, token).ConfigureAwait(false);
-        }, cancellationToken);
+        return InvokeAsync(request, deadline, UnaryExchange, body: null, cancellationToken);
     }
 
     /// <summary>Sends a one-way request: returns once it is written; the server sends no response (SPEC §3.2).</summary>
     public Task SendAsync(TRequest request, CancellationToken cancellationToken = default)
     {
         EnsureKind(request, RpcKind.OneWay);
-        return InvokeAsync<TResponse?>(request, deadline: null, async (stream, token) =>
+        return InvokeAsync<TResponse?>(request, deadline: null, static async (stream, request, _, token) =>
         {
             stream.Writer.Write(FrameType.Request, request);
             await stream.Writer.FlushAsync(token).ConfigureAwait(false);
             await stream.CompleteWritesAsync(token).ConfigureAwait(false);
             return null;
-        }, cancellationToken);
+        }, body: null, cancellationToken);
     }
 
     /// <summary>
@@ -94,11 +93,11 @@ public sealed class RpcClient<TRequest, TResponse> : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(content);
         EnsureKind(request, RpcKind.Upload);
-        return InvokeAsync(request, deadline ?? Timeout.InfiniteTimeSpan, async (stream, token) =>
+        return InvokeAsync(request, deadline ?? Timeout.InfiniteTimeSpan, async (stream, request, _, token) =>
         {
             stream.Writer.Write(FrameType.StreamStart, request);
             await stream.Writer.FlushAsync(token).ConfigureAwait(false);
-            var reply = ReadReplyAsync(stream, body: null, token);
+            var reply = ReadReplyAsync(stream, body: null, token).AsTask();
             try
             {
                 await WriteBodyAsync(stream, content, progress, reply, token).ConfigureAwait(false);
@@ -115,7 +114,7 @@ public sealed class RpcClient<TRequest, TResponse> : IAsyncDisposable
             }
 
             return await reply.ConfigureAwait(false);
-        }, cancellationToken);
+        }, body: null, cancellationToken);
     }
 
     /// <summary>Sends a request whose response may carry a streamed body, copied into <paramref name="destination"/>.</summary>
@@ -123,13 +122,7 @@ public sealed class RpcClient<TRequest, TResponse> : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(destination);
         EnsureKind(request, RpcKind.Unary);
-        return InvokeAsync(request, deadline ?? Timeout.InfiniteTimeSpan, async (stream, token) =>
-        {
-            stream.Writer.Write(FrameType.Request, request);
-            await stream.Writer.FlushAsync(token).ConfigureAwait(false);
-            await stream.CompleteWritesAsync(token).ConfigureAwait(false);
-            return await ReadReplyAsync(stream, destination, token).ConfigureAwait(false);
-        }, cancellationToken);
+        return InvokeAsync(request, deadline ?? Timeout.InfiniteTimeSpan, UnaryExchange, destination, cancellationToken);
     }
 
     public ValueTask DisposeAsync() => _channel.DisposeAsync();
@@ -144,11 +137,15 @@ public sealed class RpcClient<TRequest, TResponse> : IAsyncDisposable
     }
 
     private async Task<TResult> InvokeAsync<TResult>(
-        TRequest request, TimeSpan? deadline, Func<IRpcStream, CancellationToken, Task<TResult>> exchange, CancellationToken cancellationToken)
+        TRequest request, TimeSpan? deadline, Exchange<TResult> exchange, Stream? body, CancellationToken cancellationToken)
         where TResult : TResponse?
     {
         var method = request.MethodName;
-        using var activity = RpcInstrumentation.Source.StartActivity($"{TRequest.ServiceName}/{method}", ActivityKind.Client);
+
+        // The span's name is only built when someone listens.
+        using var activity = RpcInstrumentation.Source.HasListeners()
+            ? RpcInstrumentation.Source.StartActivity($"{TRequest.ServiceName}/{method}", ActivityKind.Client)
+            : null;
         if (activity is not null)
         {
             activity.SetTag("rpc.system", "runtara");
@@ -167,23 +164,22 @@ public sealed class RpcClient<TRequest, TResponse> : IAsyncDisposable
         }
 
         var effectiveDeadline = deadline ?? _options.DefaultDeadline;
-        using var deadlineSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        if (effectiveDeadline != Timeout.InfiniteTimeSpan)
-        {
-            deadlineSource.CancelAfter(effectiveDeadline);
-        }
-
-        var token = deadlineSource.Token;
+        var deadlineSource = effectiveDeadline == Timeout.InfiniteTimeSpan ? null : _deadlines.Rent(effectiveDeadline, cancellationToken);
+        var token = deadlineSource?.Token ?? cancellationToken;
+        var unary = request.Kind == RpcKind.Unary;
         var started = Stopwatch.GetTimestamp();
         string? errorCode = null;
         try
         {
             for (var attempt = 1; ; attempt++)
             {
-                var lease = await _channel.AcquireAsync(token).ConfigureAwait(false);
+                // Only a unary call's first attempt may skip checking a just-used pooled connection: a
+                // dead one then fails before the server processed anything and the call is retried. A
+                // one-way send reads no answer that would reveal it; an upload would resend a consumed body.
+                var lease = await _channel.AcquireAsync(verifyIdle: !unary || attempt > 1, token).ConfigureAwait(false);
                 try
                 {
-                    var result = await exchange(lease.Stream, token).ConfigureAwait(false);
+                    var result = await exchange(lease.Stream, request, body, token).ConfigureAwait(false);
                     await lease.ReleaseAsync(healthy: true).ConfigureAwait(false);
                     if (result is not null && result.TryGetError(out var code, out var message))
                     {
@@ -231,6 +227,11 @@ public sealed class RpcClient<TRequest, TResponse> : IAsyncDisposable
         }
         finally
         {
+            if (deadlineSource is not null)
+            {
+                _deadlines.Return(deadlineSource);
+            }
+
             if (errorCode is not null)
             {
                 activity?.SetStatus(ActivityStatusCode.Error, errorCode);
@@ -244,11 +245,25 @@ public sealed class RpcClient<TRequest, TResponse> : IAsyncDisposable
         }
     }
 
+    /// <summary>A unary exchange: the request, then its response (pooled state machine: one per call in flight, none allocated).</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private static async ValueTask<TResponse> UnaryAsync(IRpcStream stream, TRequest request, Stream? body, CancellationToken token)
+    {
+        stream.Writer.Write(FrameType.Request, request);
+        await stream.Writer.FlushAsync(token).ConfigureAwait(false);
+        await stream.CompleteWritesAsync(token).ConfigureAwait(false);
+        return await ReadReplyAsync(stream, body, token).ConfigureAwait(false);
+    }
+
+    /// <summary>One exchange on a lent stream: the request goes out, the result comes back (<paramref name="body"/>: a download's destination).</summary>
+    private delegate ValueTask<TResult> Exchange<TResult>(IRpcStream stream, TRequest request, Stream? body, CancellationToken token);
+
     private static bool IsTransportFailure(Exception ex) =>
         ex is IOException or SocketException or QuicException or ObjectDisposedException
         || ex is FrameException { Error: FrameError.IncompleteHeader or FrameError.IncompletePayload };
 
-    private static async Task<TResponse> ReadReplyAsync(IRpcStream stream, Stream? body, CancellationToken token)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private static async ValueTask<TResponse> ReadReplyAsync(IRpcStream stream, Stream? body, CancellationToken token)
     {
         var frame = await stream.Reader.ReadAsync(token).ConfigureAwait(false)
             ?? throw new RpcException(RpcErrorCodes.ConnectionClosed, "the server closed the stream without a response");

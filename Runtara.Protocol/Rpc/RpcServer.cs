@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Quic;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Google.Protobuf;
@@ -281,7 +282,9 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
     }
 
     /// <summary>Runs one exchange; returns false when the connection must close (out of sync or broken).</summary>
-    private async Task<bool> ProcessExchangeAsync(IRpcStream stream, RpcConnectionContext context, CancellationTokenSource readTimeout)
+    /// <remarks>This and <see cref="DispatchAsync"/> wait for the handler on every call: their state machines are pooled.</remarks>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> ProcessExchangeAsync(IRpcStream stream, RpcConnectionContext context, CancellationTokenSource readTimeout)
     {
         var token = _aborting.Token;
         try
@@ -360,7 +363,8 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
         }
     }
 
-    private async Task<bool> DispatchAsync(IRpcStream stream, RpcConnectionContext context, TRequest request, bool isUpload, CancellationToken token)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> DispatchAsync(IRpcStream stream, RpcConnectionContext context, TRequest request, bool isUpload, CancellationToken token)
     {
         var method = request.MethodName;
         var kind = request.Kind;
@@ -380,8 +384,8 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
             return !isUpload;
         }
 
-        ActivityContext.TryParse(request.Traceparent, request.Tracestate, isRemote: true, out var parent);
-        using var activity = RpcInstrumentation.Source.StartActivity($"{ServiceName}/{method}", ActivityKind.Server, parent);
+        // The span (and its name) only when someone listens.
+        using var activity = RpcInstrumentation.Source.HasListeners() ? StartServerActivity(request, method) : null;
         activity?.SetTag("rpc.system", "runtara");
         activity?.SetTag("rpc.service", ServiceName);
         activity?.SetTag("rpc.method", method);
@@ -442,6 +446,12 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
         // reading the rest keeps the connection in sync and avoids a reset that would destroy the
         // answer before the client reads it.
         return body is null || body.Completed || await DrainAsync(body, token).ConfigureAwait(false);
+    }
+
+    private static Activity? StartServerActivity(TRequest request, string method)
+    {
+        ActivityContext.TryParse(request.Traceparent, request.Tracestate, isRemote: true, out var parent);
+        return RpcInstrumentation.Source.StartActivity($"{ServiceName}/{method}", ActivityKind.Server, parent);
     }
 
     /// <summary>The connection's rate limit, then the credential: verified when it changed, checked for expiry, and authorized for this call.</summary>

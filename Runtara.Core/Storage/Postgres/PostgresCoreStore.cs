@@ -97,8 +97,8 @@ internal sealed class PostgresCoreStore : SqlCoreStore
     protected override async ValueTask<DbConnection> OpenConnectionAsync(bool forWriter, CancellationToken cancellationToken) =>
         await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
 
-    protected override async ValueTask<DbTransaction> BeginTransactionAsync(DbConnection connection, CancellationToken cancellationToken) =>
-        await ((NpgsqlConnection)connection).BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+    protected override async ValueTask<WriterTransaction> BeginTransactionAsync(DbConnection connection, CancellationToken cancellationToken) =>
+        WriterTransaction.Of(await ((NpgsqlConnection)connection).BeginTransactionAsync(cancellationToken).ConfigureAwait(false));
 
     protected override async ValueTask CloseAsync()
     {

@@ -24,6 +24,7 @@ internal sealed class SqliteCoreStore : SqlCoreStore
 
     private readonly string _connectionString;
     private WalCheckpointer? _checkpointer;
+    private StatementTransaction? _transaction; // the writer connection's; used by the writer thread only
 
     public SqliteCoreStore(string databasePath, StoreSettings settings, ILogger<SqliteCoreStore> logger)
         : base(settings with { Writers = 1 }, logger) // one write lock per file, so one writer
@@ -103,6 +104,8 @@ internal sealed class SqliteCoreStore : SqlCoreStore
         // Stopped first: the writer has drained, and the last connection to close checkpoints the rest.
         _checkpointer?.Dispose();
         _checkpointer = null;
+        _transaction?.Dispose();
+        _transaction = null;
         await base.CloseAsync().ConfigureAwait(false);
     }
 
@@ -130,9 +133,18 @@ internal sealed class SqliteCoreStore : SqlCoreStore
         }
     }
 
-    protected override ValueTask<DbTransaction> BeginTransactionAsync(DbConnection connection, CancellationToken cancellationToken) =>
-        // BEGIN IMMEDIATE: take the write lock up front rather than upgrading mid-batch.
-        ValueTask.FromResult<DbTransaction>(((SqliteConnection)connection).BeginTransaction(deferred: false));
+    protected override ValueTask<WriterTransaction> BeginTransactionAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        var sqlite = (SqliteConnection)connection;
+        if (_transaction?.Connection != sqlite)
+        {
+            // A new writer connection (the first, or one replaced after a failure) gets its own statements.
+            _transaction?.Dispose();
+            _transaction = new StatementTransaction(sqlite);
+        }
+
+        return ValueTask.FromResult<WriterTransaction>(_transaction.Begin());
+    }
 
     /// <summary>The journal mode and synchronous setting the writer uses (2 = FULL); tests assert them.</summary>
     internal async Task<(string JournalMode, long Synchronous)> ReadDurabilitySettingsAsync(CancellationToken cancellationToken)
@@ -153,5 +165,77 @@ internal sealed class SqliteCoreStore : SqlCoreStore
         command.CommandText = sql;
 #pragma warning restore CA2100
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+    /// <summary>
+    /// The writer's transactions as prepared BEGIN IMMEDIATE / COMMIT / ROLLBACK statements of its own
+    /// connection, reused from batch to batch. <c>SqliteConnection.BeginTransaction</c> creates, prepares
+    /// and finalizes a command for BEGIN and again for COMMIT and registers a rollback hook, for every
+    /// transaction: managed and SQL-compiling work per commit on the one thread every write waits for
+    /// (per step of a sequential workflow). The writer's commands then carry no ADO.NET transaction,
+    /// as the connection has none.
+    /// </summary>
+    private sealed class StatementTransaction : WriterTransaction, IDisposable
+    {
+        private readonly SqliteCommand _begin;
+        private readonly SqliteCommand _commit;
+        private readonly SqliteCommand _rollback;
+
+        public StatementTransaction(SqliteConnection connection)
+        {
+            Connection = connection;
+
+            // IMMEDIATE: take the write lock up front rather than upgrading mid-batch.
+            _begin = Statement(connection, "BEGIN IMMEDIATE");
+            _commit = Statement(connection, "COMMIT");
+            _rollback = Statement(connection, "ROLLBACK");
+        }
+
+        public SqliteConnection Connection { get; }
+
+        public override DbTransaction? CommandTransaction => null;
+
+        public StatementTransaction Begin()
+        {
+            _begin.ExecuteNonQuery();
+            return this;
+        }
+
+        /// <summary>Durable when it returns: with WAL and synchronous=FULL, COMMIT fsyncs the WAL.</summary>
+        public override ValueTask CommitAsync(CancellationToken cancellationToken)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            _commit.ExecuteNonQuery();
+            return ValueTask.CompletedTask;
+        }
+
+        public override ValueTask RollbackAsync()
+        {
+            // SQLite rolls a transaction back by itself after some failures (e.g. a full disk).
+            if (SQLitePCL.raw.sqlite3_get_autocommit(Connection.Handle) == 0)
+            {
+                _rollback.ExecuteNonQuery();
+            }
+
+            return ValueTask.CompletedTask;
+        }
+
+        // Ended by commit or rollback; the statements serve the writer's next transaction.
+        public override ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+        public void Dispose()
+        {
+            _begin.Dispose();
+            _commit.Dispose();
+            _rollback.Dispose();
+        }
+
+        private static SqliteCommand Statement(SqliteConnection connection, string sql)
+        {
+            var command = connection.CreateCommand();
+#pragma warning disable CA2100 // Constant SQL.
+            command.CommandText = sql;
+#pragma warning restore CA2100
+            return command;
+        }
     }
 }

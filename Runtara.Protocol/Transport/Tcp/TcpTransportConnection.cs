@@ -2,6 +2,7 @@ using System.IO.Pipelines;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using Runtara.Protocol.Framing;
 
 namespace Runtara.Protocol.Transport.Tcp;
@@ -86,6 +87,8 @@ internal sealed class TcpTransportConnection : ITransportConnection
         CreatePipes();
     }
 
+    // Waits on every exchange: the state machine is pooled.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<IRpcStream?> AcceptStreamAsync(CancellationToken cancellationToken)
     {
         // Park until the peer starts its next exchange (or closes); nothing is consumed.

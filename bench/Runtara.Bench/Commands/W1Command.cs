@@ -59,9 +59,12 @@ internal sealed class W1Command : IBenchCommand
             await RunInstanceAsync(warmup);
         }
 
+        var usage = ProcessUsage.Now();
         var clock = Stopwatch.StartNew();
         var measured = await RunInstanceAsync(steps);
-        measured.Summarize(clock.Elapsed).Print(
+        var elapsed = clock.Elapsed;
+        measured.SetUsage(ProcessUsage.Since(usage));
+        measured.Summarize(elapsed).Print(
             "w1: one instance, sequential durable steps (SDK -> core, SQLite, fsync per commit)",
             [
                 ("steps", steps.ToString(CultureInfo.InvariantCulture)),

@@ -43,6 +43,7 @@ internal sealed class W2Command : IBenchCommand
         {
             var recorder = new LatencyRecorder(concurrency, count);
             var next = -1;
+            var usage = ProcessUsage.Now();
             var clock = Stopwatch.StartNew();
             var workers = Enumerable.Range(0, concurrency).Select(worker => Task.Run(async () =>
             {
@@ -60,7 +61,9 @@ internal sealed class W2Command : IBenchCommand
                 }
             }, cancellationToken));
             await Task.WhenAll(workers);
-            return (recorder, clock.Elapsed);
+            var elapsed = clock.Elapsed;
+            recorder.SetUsage(ProcessUsage.Since(usage));
+            return (recorder, elapsed);
         }
 
         if (warmup > 0)

@@ -11,6 +11,7 @@ internal sealed class LatencyRecorder
 {
     private readonly long[][] _samples;
     private readonly int[] _counts;
+    private ProcessUsage? _usage;
 
     public LatencyRecorder(int workers, int operationsPerWorker)
     {
@@ -26,11 +27,15 @@ internal sealed class LatencyRecorder
     public void Record(int worker, long startTimestamp) =>
         _samples[worker][_counts[worker]++] = Stopwatch.GetTimestamp() - startTimestamp;
 
+    /// <summary>Sets the process's CPU time and allocations over the measured window (see <see cref="ProcessUsage"/>).</summary>
+    public void SetUsage(ProcessUsage usage) => _usage = usage;
+
     /// <summary>Runs <paramref name="workers"/> tasks of <paramref name="perWorker"/> operations each and returns the wall time.</summary>
     public static async Task<(LatencyRecorder Recorder, TimeSpan Elapsed)> RunAsync(
         int workers, int perWorker, Func<int, int, CancellationToken, Task> operation, CancellationToken cancellationToken)
     {
         var recorder = new LatencyRecorder(workers, perWorker);
+        var usage = ProcessUsage.Now();
         var started = Stopwatch.GetTimestamp();
         var tasks = Enumerable.Range(0, workers).Select(w => Task.Run(async () =>
         {
@@ -42,7 +47,9 @@ internal sealed class LatencyRecorder
             }
         }, cancellationToken));
         await Task.WhenAll(tasks).ConfigureAwait(false);
-        return (recorder, Stopwatch.GetElapsedTime(started));
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        recorder.SetUsage(ProcessUsage.Since(usage));
+        return (recorder, elapsed);
     }
 
     public LatencySummary Summarize(TimeSpan elapsed)
@@ -57,12 +64,17 @@ internal sealed class LatencyRecorder
             Percentile(0.90),
             Percentile(0.99),
             all.Length == 0 ? 0 : Micros(all[^1]),
-            all.Length == 0 ? 0 : all.Length / elapsed.TotalSeconds);
+            all.Length == 0 ? 0 : all.Length / elapsed.TotalSeconds,
+            _usage is { } usage && all.Length > 0 ? usage.Cpu.TotalMicroseconds / all.Length : null,
+            _usage is { } used && all.Length > 0 ? (double)used.AllocatedBytes / all.Length : null);
     }
 }
 
 /// <summary>The figures of one run.</summary>
-internal sealed record LatencySummary(int Count, TimeSpan Elapsed, double P50Us, double P90Us, double P99Us, double MaxUs, double PerSecond)
+/// <param name="CpuUsPerOperation">CPU time of the whole process per operation over the window (null when not measured).</param>
+/// <param name="AllocatedBytesPerOperation">Managed bytes allocated by the whole process per operation over the window (null when not measured).</param>
+internal sealed record LatencySummary(
+    int Count, TimeSpan Elapsed, double P50Us, double P90Us, double P99Us, double MaxUs, double PerSecond, double? CpuUsPerOperation = null, double? AllocatedBytesPerOperation = null)
 {
     /// <summary>Prints a table of <paramref name="settings"/> and the figures, then the contract line.</summary>
     public void Print(string title, IEnumerable<(string Name, string Value)> settings)
@@ -77,6 +89,16 @@ internal sealed record LatencySummary(int Count, TimeSpan Elapsed, double P50Us,
             ("p99", $"{P99Us:0.0} us"),
             ("max", $"{MaxUs:0.0} us"),
         ]).ToList();
+        if (CpuUsPerOperation is { } cpu)
+        {
+            rows.Add(("cpu/op (process)", string.Create(CultureInfo.InvariantCulture, $"{cpu:0.0} us")));
+        }
+
+        if (AllocatedBytesPerOperation is { } allocated)
+        {
+            rows.Add(("allocated/op (process)", string.Create(CultureInfo.InvariantCulture, $"{allocated:N0} B")));
+        }
+
         var width = rows.Max(r => r.Item1.Length);
         var valueWidth = rows.Max(r => r.Item2.Length);
         Console.WriteLine(title);

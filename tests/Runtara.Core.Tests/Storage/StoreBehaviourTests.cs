@@ -87,6 +87,36 @@ public abstract class StoreBehaviourTests : IAsyncLifetime
     }
 
     [SkippableFact(Timeout = Timeout)]
+    public async Task A_caller_that_stops_waiting_leaves_its_queued_write_to_commit_and_others_unaffected()
+    {
+        var id = await NewRunningInstanceAsync();
+        using var gate = new ManualResetEventSlim(false);
+        using var caller = new CancellationTokenSource();
+        using var other = new CancellationTokenSource();
+
+        // The first write holds the writer, so the next two wait in the queue.
+        var holding = Store.WriteAsync("hold", (w, t) =>
+        {
+            gate.Wait(TimeSpan.FromSeconds(30));
+            return w.SaveCheckpointIfAbsentAsync(id, "held", [1], Now, t);
+        }, CancellationToken.None);
+        var abandoned = Store.WriteAsync("abandon", (w, t) => w.SaveCheckpointIfAbsentAsync(id, "abandoned", [2], Now, t), caller.Token);
+        var waited = Store.WriteAsync("wait", (w, t) => w.SaveCheckpointIfAbsentAsync(id, "waited", [3], Now, t), other.Token);
+        await caller.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => abandoned);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Store.WriteAsync("never", (w, t) => w.SaveCheckpointIfAbsentAsync(id, "never", [4], Now, t), caller.Token));
+        gate.Set();
+        Assert.True((await holding).Inserted);
+        Assert.True((await waited).Inserted);
+        await other.CancelAsync(); // after its write completed: nothing left to cancel
+        Assert.True((await Store.WriteAsync("after", (w, t) => w.SaveCheckpointIfAbsentAsync(id, "after", [5], Now, t), CancellationToken.None)).Inserted);
+
+        Assert.NotNull(await Store.GetCheckpointAsync(id, "abandoned", CancellationToken.None));
+        Assert.Null(await Store.GetCheckpointAsync(id, "never", CancellationToken.None));
+    }
+
+    [SkippableFact(Timeout = Timeout)]
     public async Task A_rejected_operation_fails_alone_and_its_batch_neighbours_commit()
     {
         var id = await NewRunningInstanceAsync();

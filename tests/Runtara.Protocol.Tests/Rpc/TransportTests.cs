@@ -36,6 +36,14 @@ public sealed class TransportTests
             });
         });
 
+    /// <summary>Echoes a checkpoint's state after <paramref name="delay"/>.</summary>
+    private static DelegateHandler<Inst.RpcRequest, Inst.RpcResponse> SlowEchoHandler(TimeSpan delay) =>
+        new(async (call, ct) =>
+        {
+            await Task.Delay(delay, ct);
+            return new Inst.RpcResponse { Checkpoint = new Inst.CheckpointResponse { Found = true, State = call.Request.Checkpoint.State } };
+        });
+
     private static Inst.RpcRequest Checkpoint(string state) =>
         new() { Checkpoint = new Inst.CheckpointRequest { InstanceId = "i", CheckpointId = "c", State = ByteString.CopyFromUtf8(state) } };
 
@@ -209,6 +217,72 @@ public sealed class TransportTests
         var after = await client.CallAsync(Checkpoint("after")).WaitAsync(TestTimeout);
 
         Assert.Equal("after", after.Checkpoint.State.ToStringUtf8());
+    }
+
+    [Theory, TcpTransport]
+    public async Task Every_pooled_connection_going_stale_at_once_costs_the_next_call_nothing(TransportKind transport)
+    {
+        // Four calls in flight leave four pooled connections, all just used (so lent again without a
+        // liveness check) and all closed by the restart: the first attempt fails on one, the retry
+        // checks the others, drops them, and connects afresh.
+        await using var harness = await ServerHarness<Inst.RpcRequest, Inst.RpcResponse>.StartAsync(SlowEchoHandler(TimeSpan.FromMilliseconds(100)), transport);
+        var client = harness.CreateClient();
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(i => client.CallAsync(Checkpoint($"warm-{i}")))).WaitAsync(TestTimeout);
+
+        await harness.RestartAsync(EchoHandler());
+        var after = await client.CallAsync(Checkpoint("after")).WaitAsync(TestTimeout);
+
+        Assert.Equal("after", after.Checkpoint.State.ToStringUtf8());
+    }
+
+    [Theory, TcpTransport]
+    public async Task A_one_way_send_right_after_a_server_restart_reaches_the_new_server(TransportKind transport)
+    {
+        await using var harness = await ServerHarness<Inst.RpcRequest, Inst.RpcResponse>.StartAsync(EchoHandler(), transport);
+        var client = harness.CreateClient();
+        await client.CallAsync(Checkpoint("before")).WaitAsync(TestTimeout);
+        var received = new TaskCompletionSource<Inst.RpcRequest>(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        // The pooled connection was used a moment ago, but a one-way send reads no answer that would
+        // reveal it is closed: it must be checked, or the message would be written into a dead socket.
+        await harness.RestartAsync(EchoHandler(r => received.TrySetResult(r)));
+        await client.SendAsync(new Inst.RpcRequest { SignalAck = new Inst.SignalAck { InstanceId = "after-restart", Acknowledged = true } }).WaitAsync(TestTimeout);
+
+        Assert.Equal("after-restart", (await received.Task.WaitAsync(TestTimeout)).SignalAck.InstanceId);
+    }
+
+    [Theory, TcpTransport, QuicTransport]
+    public async Task After_a_deadline_fires_the_next_calls_get_their_own_full_deadline(TransportKind transport)
+    {
+        // Deadline timers are reused between calls: one that fired must not leak into later calls.
+        await using var harness = await ServerHarness<Inst.RpcRequest, Inst.RpcResponse>.StartAsync(SlowEchoHandler(TimeSpan.FromMilliseconds(300)), transport);
+        var client = harness.CreateClient();
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() => client.CallAsync(Checkpoint("late"), TimeSpan.FromMilliseconds(50)));
+        var answers = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            answers.Add((await client.CallAsync(Checkpoint($"in-time-{i}"), TimeSpan.FromSeconds(30)).WaitAsync(TestTimeout)).Checkpoint.State.ToStringUtf8());
+        }
+
+        Assert.Equal(RpcErrorCodes.DeadlineExceeded, ex.Code);
+        Assert.Equal(["in-time-0", "in-time-1", "in-time-2"], answers);
+    }
+
+    [Theory, TcpTransport, QuicTransport]
+    public async Task A_caller_cancelling_after_its_call_completed_does_not_affect_later_calls(TransportKind transport)
+    {
+        // The caller's token is linked to a reused deadline only for the duration of its call.
+        await using var harness = await ServerHarness<Inst.RpcRequest, Inst.RpcResponse>.StartAsync(SlowEchoHandler(TimeSpan.FromMilliseconds(200)), transport);
+        var client = harness.CreateClient();
+        using var caller = new CancellationTokenSource();
+
+        var first = await client.CallAsync(Checkpoint("first"), caller.Token).WaitAsync(TestTimeout);
+        var second = client.CallAsync(Checkpoint("second"));
+        await caller.CancelAsync();
+
+        Assert.Equal("first", first.Checkpoint.State.ToStringUtf8());
+        Assert.Equal("second", (await second.WaitAsync(TestTimeout)).Checkpoint.State.ToStringUtf8());
     }
 
     [Theory, TcpTransport, QuicTransport]
