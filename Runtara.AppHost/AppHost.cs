@@ -35,11 +35,14 @@ if (!string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString("runtar
 }
 
 // The samples as images: the batch job runs once at start-up (50 items); the order workflow is started
-// from the dashboard ("Start instance") and then waits for its approval signal.
+// from the dashboard ("Start instance") and then waits for its approval signal; the quote (the native
+// AOT sample, registered here as its JIT build output) completes its one step as soon as it starts.
 environment.AddImage<Projects.Runtara_Samples_BatchJob>("batch-job")
     .WithInput("""{"items":50,"workMs":10,"progressEvery":10}""")
     .WithStartOnRegistration();
 environment.AddImage<Projects.Runtara_Samples_OrderWorkflow>("order-workflow")
     .WithInput("""{"orderId":"order-aspire","customerEmail":"ada@example.com"}""");
+environment.AddImage<Projects.Runtara_Samples_NativeAot>("quote")
+    .WithInput("""{"sku":"sku-42","quantity":3}""");
 
 builder.Build().Run();

@@ -37,6 +37,7 @@ public sealed class AppHostTests(ITestOutputHelper output)
             // The AppHost registers the samples and runs one batch job to completion by itself.
             await app.ResourceNotifications.WaitForResourceAsync("batch-job", "Completed", ct).WaitAsync(Deadline, ct);
             await app.ResourceNotifications.WaitForResourceAsync("order-workflow", "Registered", ct).WaitAsync(Deadline, ct);
+            await app.ResourceNotifications.WaitForResourceAsync("quote", "Registered", ct).WaitAsync(Deadline, ct);
 
             // The client-side counterpart reads what the hosting side provides (address + certificate to pin).
             var connectionString = await app.GetConnectionStringAsync("environment", ct);
@@ -64,6 +65,13 @@ public sealed class AppHostTests(ITestOutputHelper output)
             // The core recorded one checkpoint per item.
             var checkpoints = await client.ListCheckpointsAsync(id, cancellationToken: ct);
             Assert.Equal(["step:invoice/0", "step:invoice/1", "step:invoice/2", "step:invoice/3", "step:invoice/4"], checkpoints.Checkpoints.Select(c => c.CheckpointId).Order(StringComparer.Ordinal));
+
+            // The quote image (the native AOT sample's JIT build output) runs its one step.
+            var quoteImage = (await client.ListImagesAsync(cancellationToken: ct)).Images.Single(i => i.Name == "quote");
+            var quoteId = await client.StartInstanceAsync(new StartInstanceOptions { ImageId = quoteImage.ImageId, Input = """{"sku":"sku-7","quantity":2}""" }, ct);
+            var quote = await client.WaitForCompletionAsync(quoteId, new WaitOptions { PollInterval = TimeSpan.FromMilliseconds(200), Timeout = Deadline }, cancellationToken: ct);
+            Assert.True(quote.Status == InstanceStatus.Completed, $"{quote.Status}: {quote.Error}\n{quote.Stderr}");
+            Assert.Equal(quote.Output!.Value.GetProperty("unitPrice").GetDecimal() * 2, quote.Output!.Value.GetProperty("total").GetDecimal());
 
             await DashboardCommandsAsync(app, ct);
             await app.StopAsync(ct);
