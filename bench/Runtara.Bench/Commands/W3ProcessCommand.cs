@@ -36,8 +36,7 @@ internal sealed class W3ProcessCommand : IBenchCommand
         var data = Path.Combine(arguments.GetString("data", Path.Combine(Directory.GetCurrentDirectory(), "bench-data")), $"w3-process-{Guid.NewGuid():N}");
         arguments.EnsureAllRead();
 
-        var (imagePath, imageEntrypoint, imageDescription) = await ResolveImageAsync(image, project, publish, data, cancellationToken);
-        entrypoint = string.IsNullOrEmpty(entrypoint) ? imageEntrypoint : entrypoint;
+        var (imagePath, imageDescription) = await ResolveImageAsync(image, project, publish, data, cancellationToken);
         Directory.CreateDirectory(data);
         var coreData = Path.Combine(data, "core");
         var envData = Path.Combine(data, "env");
@@ -149,14 +148,14 @@ internal sealed class W3ProcessCommand : IBenchCommand
     /// <summary>
     /// The image to start: a zip or a folder as given, or by default a one-step project
     /// (samples/Runtara.Samples.NativeAot) published the way a production image would be — native AOT
-    /// unless <c>--publish</c> says otherwise. Returns the zip or folder, the entrypoint inside it
-    /// (empty: let the environment find it) and a description for the table.
+    /// unless <c>--publish</c> says otherwise. Returns the zip or folder and a description for the
+    /// table; the environment infers the entrypoint unless <c>--entrypoint</c> names it.
     /// </summary>
-    private static async Task<(string Path, string Entrypoint, string Description)> ResolveImageAsync(string image, string project, PublishMode publish, string data, CancellationToken cancellationToken)
+    private static async Task<(string Path, string Description)> ResolveImageAsync(string image, string project, PublishMode publish, string data, CancellationToken cancellationToken)
     {
         if (File.Exists(image) || Directory.Exists(image))
         {
-            return (Path.GetFullPath(image), string.Empty, image);
+            return (Path.GetFullPath(image), image);
         }
 
         if (!string.IsNullOrEmpty(image))
@@ -167,9 +166,7 @@ internal sealed class W3ProcessCommand : IBenchCommand
         var projectFile = ProjectFile(string.IsNullOrEmpty(project) ? Path.Combine(RepositoryRoot(), "samples", "Runtara.Samples.NativeAot") : project);
         var folder = Path.Combine(data, "image");
         await PublishAsync(projectFile, publish, folder, cancellationToken);
-        var name = Path.GetFileNameWithoutExtension(projectFile);
-        var entrypoint = publish == PublishMode.Aot ? name : $"{name}.dll";
-        return (folder, entrypoint, $"{name} ({publish switch { PublishMode.Aot => "native AOT", PublishMode.ReadyToRun => "ReadyToRun", _ => "JIT" }})");
+        return (folder, $"{Path.GetFileNameWithoutExtension(projectFile)} ({publish switch { PublishMode.Aot => "native AOT", PublishMode.ReadyToRun => "ReadyToRun", _ => "JIT" }})");
     }
 
     private static async Task PublishAsync(string projectFile, PublishMode publish, string output, CancellationToken cancellationToken)
