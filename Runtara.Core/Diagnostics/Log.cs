@@ -34,6 +34,9 @@ internal static partial class Log
     [LoggerMessage(2104, LogLevel.Warning, "Background WAL checkpoint failed; the writer's own checkpoint still bounds the WAL", EventName = "WalCheckpointFailed")]
     public static partial void WalCheckpointFailed(ILogger logger, Exception exception);
 
+    [LoggerMessage(2105, LogLevel.Debug, "SQLite WAL extended by {Bytes} bytes of zeros to its working size", EventName = "WalPreallocated")]
+    public static partial void WalPreallocated(ILogger logger, long bytes);
+
     // 2200–2299: instance protocol
     [LoggerMessage(2200, LogLevel.Information, "Instance {InstanceId} registered (tenant {TenantId}, status {Previous} -> running)", EventName = "InstanceRegistered")]
     public static partial void InstanceRegistered(ILogger logger, string instanceId, string tenantId, string previous);

@@ -88,6 +88,13 @@ internal sealed class SqliteCoreStore : SqlCoreStore
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             Log.MigrationApplied(Logger, Backend, migration.Version, migration.Name);
         }
+
+        // The WAL as large as the writer's checkpoint lets it grow, so commits overwrite it in place.
+        var added = await WalPreallocation.EnsureAsync(connection, DatabasePath, WriterAutoCheckpointPages, cancellationToken).ConfigureAwait(false);
+        if (added > 0)
+        {
+            Log.WalPreallocated(Logger, added);
+        }
     }
 
     protected override async Task OpenWriterAsync(CancellationToken cancellationToken)

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Text;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 using Runtara.Core.Checkpoints;
 using Runtara.Core.Events;
@@ -377,6 +378,87 @@ public sealed class SqliteStoreBehaviourTests : StoreBehaviourTests, IDisposable
 
         var after = await Wait.UntilAsync(() => Task.FromResult(new FileInfo(path).Length), length => length >= before + (64 * 1024), TimeSpan.FromSeconds(10), "the database file to grow");
         Assert.True(after >= before + (64 * 1024));
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task The_WAL_gets_its_working_size_up_front_and_commits_overwrite_it_in_place()
+    {
+        var path = Path.Combine(_directory.Path, "prealloc.db");
+        await using var store = new SqliteCoreStore(path, Settings, NullLogger<SqliteCoreStore>.Instance);
+        await store.InitializeAsync(CancellationToken.None);
+        var wal = new FileInfo(path + "-wal");
+        var size = wal.Length;
+        Assert.True(size >= 32 + (SqliteCoreStore.WriterAutoCheckpointPages * (4096L + 24)), $"WAL of {size} bytes");
+
+        var id = Ids.Instance();
+        await store.WriteAsync("seed", async (w, t) =>
+        {
+            await w.InsertInstanceAsync(new InstanceRecord { InstanceId = id, TenantId = "t", Status = InstanceStatus.Running, CreatedAtMs = Now }, t);
+            return true;
+        }, CancellationToken.None);
+        for (var i = 0; i < 64; i++)
+        {
+            await store.WriteAsync("checkpoint", (w, t) => w.SaveCheckpointIfAbsentAsync(id, $"k{i}", new byte[1024], Now, t), CancellationToken.None);
+        }
+
+        wal.Refresh();
+        Assert.Equal(size, wal.Length);
+        Assert.NotNull(await store.GetCheckpointAsync(id, "k63", CancellationToken.None));
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task Zeros_added_past_a_crashed_WALs_frames_are_not_read_as_frames_and_later_commits_recover()
+    {
+        // A crash image: commits still only in the WAL (no checkpoint), copied while the writer is open.
+        var live = Path.Combine(_directory.Path, "live.db");
+        var crashed = Path.Combine(_directory.Path, "crashed.db");
+        var raw = new SqliteConnectionStringBuilder { DataSource = live, Pooling = false }.ToString();
+        await using (var writer = new SqliteConnection(raw))
+        {
+            await writer.OpenAsync();
+            await ExecuteAsync(writer, "PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0; CREATE TABLE t (n INTEGER NOT NULL)");
+            for (var i = 0; i < 3; i++)
+            {
+                await ExecuteAsync(writer, $"INSERT INTO t VALUES ({i})");
+            }
+
+            File.Copy(live, crashed);
+            File.Copy(live + "-wal", crashed + "-wal");
+        }
+
+        var before = new FileInfo(crashed + "-wal").Length;
+        var target = new SqliteConnectionStringBuilder { DataSource = crashed, Pooling = false }.ToString();
+        await using (var connection = new SqliteConnection(target))
+        {
+            await connection.OpenAsync();
+            var added = await WalPreallocation.EnsureAsync(connection, crashed, frames: 100, CancellationToken.None);
+            Assert.Equal(32 + (100 * (4096 + 24)) - before, added);
+            Assert.Equal(3L, await ScalarAsync(connection, "SELECT count(*) FROM t"));
+            await ExecuteAsync(connection, "PRAGMA wal_autocheckpoint = 0; INSERT INTO t VALUES (3)");
+
+            // A second crash image, now with the zeros: recovery reads the four commits and stops at them.
+            File.Copy(crashed, crashed + ".2");
+            File.Copy(crashed + "-wal", crashed + ".2-wal");
+        }
+
+        await using var reopened = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = crashed + ".2", Pooling = false }.ToString());
+        await reopened.OpenAsync();
+        Assert.Equal(6L, await ScalarAsync(reopened, "SELECT sum(n) FROM t"));
+        Assert.Equal("ok", await ScalarAsync(reopened, "PRAGMA integrity_check"));
+    }
+
+    private static async Task ExecuteAsync(SqliteConnection connection, string sql)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private static async Task<object?> ScalarAsync(SqliteConnection connection, string sql)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return await command.ExecuteScalarAsync();
     }
 
     public void Dispose() => _directory.Dispose();
