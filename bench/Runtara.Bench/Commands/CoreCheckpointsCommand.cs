@@ -21,7 +21,7 @@ internal sealed class CoreCheckpointsCommand : IBenchCommand
 {
     public string Name => "core-checkpoints";
 
-    public string Usage => "--db sqlite|postgres --concurrency N --count M [--size BYTES=1024] [--warmup N=2000] [--postgres CONNECTION_STRING] [--data DIR]";
+    public string Usage => "--db sqlite|postgres --concurrency N --count M [--size BYTES=1024] [--warmup N=2000 (calls per warm-up round; rounds repeat until the JIT is quiet; 0: none)] [--postgres CONNECTION_STRING] [--data DIR]";
 
     public async Task<int> RunAsync(BenchArguments arguments, CancellationToken cancellationToken)
     {
@@ -83,7 +83,8 @@ internal sealed class CoreCheckpointsCommand : IBenchCommand
                 }
             };
 
-            await LatencyRecorder.RunAsync(concurrency, Math.Max(1, warmup / concurrency), Checkpoint("warmup"), cancellationToken);
+            var warmedUp = await WarmUp.RunAsync(warmup > 0 ? 1 : 0, round =>
+                LatencyRecorder.RunAsync(concurrency, Math.Max(1, warmup / concurrency), Checkpoint($"warmup{round}"), cancellationToken));
             var (recorder, elapsed) = await LatencyRecorder.RunAsync(concurrency, count / concurrency, Checkpoint("step"), cancellationToken);
             await host.StopAsync(cancellationToken);
             recorder.Summarize(elapsed).Print(
@@ -94,6 +95,7 @@ internal sealed class CoreCheckpointsCommand : IBenchCommand
                     ("concurrency", concurrency.ToString(CultureInfo.InvariantCulture)),
                     ("state", $"{size} B"),
                     ("processors", System.Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)),
+                    warmedUp,
                 ]);
             return 0;
         }

@@ -14,7 +14,7 @@ internal sealed class RpcCommand : IBenchCommand
 {
     public string Name => "rpc";
 
-    public string Usage => "--transport tcp|quic|auto --concurrency N --count M [--size BYTES=64] [--warmup N=2000]";
+    public string Usage => "--transport tcp|quic|auto --concurrency N --count M [--size BYTES=64] [--warmup N=2000 (calls per warm-up round; rounds repeat until the JIT is quiet; 0: none)]";
 
     public async Task<int> RunAsync(BenchArguments arguments, CancellationToken cancellationToken)
     {
@@ -42,8 +42,8 @@ internal sealed class RpcCommand : IBenchCommand
             }
         }
 
-        // Warm up connections, JIT and TLS sessions before measuring.
-        await LatencyRecorder.RunAsync(concurrency, Math.Max(1, warmup / concurrency), CallAsync, cancellationToken);
+        // Warm up connections, TLS sessions and the JIT's tiers before measuring.
+        var warmedUp = await WarmUp.RunAsync(warmup > 0 ? 1 : 0, _ => LatencyRecorder.RunAsync(concurrency, Math.Max(1, warmup / concurrency), CallAsync, cancellationToken));
         var (recorder, elapsed) = await LatencyRecorder.RunAsync(concurrency, count / concurrency, CallAsync, cancellationToken);
         recorder.Summarize(elapsed).Print(
             "Runtara RPC echo over loopback",
@@ -52,6 +52,7 @@ internal sealed class RpcCommand : IBenchCommand
                 ("concurrency", concurrency.ToString(System.Globalization.CultureInfo.InvariantCulture)),
                 ("payload", $"{size} B"),
                 ("processors", System.Environment.ProcessorCount.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                warmedUp,
             ]);
         return 0;
     }

@@ -13,7 +13,7 @@ internal sealed class W1Command : IBenchCommand
 {
     public string Name => "w1";
 
-    public string Usage => "[--steps N=1000] [--size BYTES=1024] [--warmup N=300] [--data DIR=./bench-data]";
+    public string Usage => "[--steps N=1000] [--size BYTES=1024] [--warmup N=300 (steps per warm-up instance; instances repeat until the JIT is quiet; 0: none)] [--data DIR=./bench-data]";
 
     public async Task<int> RunAsync(BenchArguments arguments, CancellationToken cancellationToken)
     {
@@ -54,10 +54,7 @@ internal sealed class W1Command : IBenchCommand
             return recorder;
         }
 
-        if (warmup > 0)
-        {
-            await RunInstanceAsync(warmup);
-        }
+        var warmedUp = await WarmUp.RunAsync(warmup > 0 ? 1 : 0, _ => RunInstanceAsync(warmup));
 
         var usage = ProcessUsage.Now();
         var clock = Stopwatch.StartNew();
@@ -71,6 +68,7 @@ internal sealed class W1Command : IBenchCommand
                 ("result size", $"{size} B"),
                 ("transport", "TLS/TCP loopback"),
                 ("processors", System.Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)),
+                warmedUp,
             ]);
         return 0;
     }

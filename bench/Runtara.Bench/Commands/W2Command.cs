@@ -14,7 +14,7 @@ internal sealed class W2Command : IBenchCommand
 {
     public string Name => "w2";
 
-    public string Usage => "[--instances M=2000] [--steps N=10] [--concurrency C=64] [--size BYTES=1024] [--warmup M=200] [--data DIR=./bench-data]";
+    public string Usage => "[--instances M=2000] [--steps N=10] [--concurrency C=64] [--size BYTES=1024] [--warmup M=200 (instances per warm-up round; rounds repeat until the JIT is quiet; 0: none)] [--data DIR=./bench-data]";
 
     public async Task<int> RunAsync(BenchArguments arguments, CancellationToken cancellationToken)
     {
@@ -66,10 +66,7 @@ internal sealed class W2Command : IBenchCommand
             return (recorder, elapsed);
         }
 
-        if (warmup > 0)
-        {
-            await RunAllAsync(warmup);
-        }
+        var warmedUp = await WarmUp.RunAsync(warmup > 0 ? 1 : 0, _ => RunAllAsync(warmup));
 
         var (measured, elapsed) = await RunAllAsync(instances);
         var summary = measured.Summarize(elapsed);
@@ -83,6 +80,7 @@ internal sealed class W2Command : IBenchCommand
                 ("result size", $"{size} B"),
                 ("instances/s", (instances / elapsed.TotalSeconds).ToString("N0", CultureInfo.InvariantCulture)),
                 ("processors", System.Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)),
+                warmedUp,
             ]);
         return 0;
     }

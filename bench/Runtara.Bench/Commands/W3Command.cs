@@ -14,7 +14,7 @@ internal sealed class W3Command : IBenchCommand
 {
     public string Name => "w3";
 
-    public string Usage => "[--count N=200] [--warmup N=50] [--data DIR=./bench-data]";
+    public string Usage => "[--count N=200] [--warmup N=50 (instances per warm-up round; rounds repeat until the JIT is quiet; 0: none)] [--data DIR=./bench-data]";
 
     public async Task<int> RunAsync(BenchArguments arguments, CancellationToken cancellationToken)
     {
@@ -37,10 +37,7 @@ internal sealed class W3Command : IBenchCommand
             }
         }
 
-        if (warmup > 0)
-        {
-            await LatencyRecorder.RunAsync(1, warmup, OneAsync, cancellationToken);
-        }
+        var warmedUp = await WarmUp.RunAsync(warmup > 0 ? 1 : 0, _ => LatencyRecorder.RunAsync(1, warmup, OneAsync, cancellationToken));
 
         var (recorder, elapsed) = await LatencyRecorder.RunAsync(1, count, OneAsync, cancellationToken);
         recorder.Summarize(elapsed).Print(
@@ -49,6 +46,7 @@ internal sealed class W3Command : IBenchCommand
                 ("instances", count.ToString(CultureInfo.InvariantCulture)),
                 ("transport", "TLS/TCP loopback"),
                 ("processors", System.Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)),
+                warmedUp,
             ]);
         return 0;
     }

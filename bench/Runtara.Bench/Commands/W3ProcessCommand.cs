@@ -22,7 +22,7 @@ internal sealed class W3ProcessCommand : IBenchCommand
 {
     public string Name => "w3-process";
 
-    public string Usage => "[--count N=200] [--warmup N=10] [--poll-ms MS=2] [--project DIR=samples/Runtara.Samples.NativeAot] [--publish aot|ready-to-run|jit (default aot)] [--image ZIP_OR_FOLDER (instead of publishing)] [--entrypoint FILE] [--data DIR=./bench-data]";
+    public string Usage => "[--count N=200] [--warmup N=10 (at least; more until the JIT is quiet)] [--poll-ms MS=2] [--project DIR=samples/Runtara.Samples.NativeAot] [--publish aot|ready-to-run|jit (default aot)] [--image ZIP_OR_FOLDER (instead of publishing)] [--entrypoint FILE] [--data DIR=./bench-data]";
 
     public async Task<int> RunAsync(BenchArguments arguments, CancellationToken cancellationToken)
     {
@@ -106,10 +106,7 @@ internal sealed class W3ProcessCommand : IBenchCommand
                 }
             }
 
-            for (var i = 0; i < warmup; i++)
-            {
-                await OneAsync("warmup", i, cancellationToken);
-            }
+            var warmedUp = await WarmUp.RunAsync(warmup, round => OneAsync("warmup", round, cancellationToken));
 
             var (recorder, elapsed) = await LatencyRecorder.RunAsync(1, count, (_, index, token) => OneAsync("run", index, token), cancellationToken);
             recorder.Summarize(elapsed).Print(
@@ -122,6 +119,7 @@ internal sealed class W3ProcessCommand : IBenchCommand
                     ("status poll", $"{poll.TotalMilliseconds:0} ms"),
                     ("StartInstance call p50", string.Create(CultureInfo.InvariantCulture, $"{startCall.Order().ElementAt(startCall.Count / 2):0.0} ms")),
                     ("processors", System.Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)),
+                    warmedUp,
                 ]);
             return 0;
         }
