@@ -37,6 +37,9 @@ internal static partial class Log
     [LoggerMessage(2105, LogLevel.Debug, "SQLite WAL extended by {Bytes} bytes of zeros to its working size", EventName = "WalPreallocated")]
     public static partial void WalPreallocated(ILogger logger, long bytes);
 
+    [LoggerMessage(2106, LogLevel.Warning, "Could not give the SQLite WAL its working size; commits that grow it take longer", EventName = "WalPreallocationFailed")]
+    public static partial void WalPreallocationFailed(ILogger logger, Exception exception);
+
     // 2200–2299: instance protocol
     [LoggerMessage(2200, LogLevel.Information, "Instance {InstanceId} registered (tenant {TenantId}, status {Previous} -> running)", EventName = "InstanceRegistered")]
     public static partial void InstanceRegistered(ILogger logger, string instanceId, string tenantId, string previous);

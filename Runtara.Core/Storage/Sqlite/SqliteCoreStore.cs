@@ -90,10 +90,18 @@ internal sealed class SqliteCoreStore : SqlCoreStore
         }
 
         // The WAL as large as the writer's checkpoint lets it grow, so commits overwrite it in place.
-        var added = await WalPreallocation.EnsureAsync(connection, DatabasePath, WriterAutoCheckpointPages, cancellationToken).ConfigureAwait(false);
-        if (added > 0)
+        // Only a speed-up: a disk too full for it must not keep the core from starting.
+        try
         {
-            Log.WalPreallocated(Logger, added);
+            var added = await WalPreallocation.EnsureAsync(connection, DatabasePath, WriterAutoCheckpointPages, cancellationToken).ConfigureAwait(false);
+            if (added > 0)
+            {
+                Log.WalPreallocated(Logger, added);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Log.WalPreallocationFailed(Logger, ex);
         }
     }
 
