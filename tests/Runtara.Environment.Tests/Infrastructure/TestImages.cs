@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using Runtara.Testing;
 
 namespace Runtara.Environment.Tests.Infrastructure;
 
@@ -12,15 +13,12 @@ public static class TestImages
 
     public const string TestInstanceEntrypoint = "Runtara.TestInstance.dll";
 
-    public static string RepositoryRoot { get; } = FindRoot();
-
     /// <summary>The test instance's build output (same configuration as the tests).</summary>
     public static string TestInstanceFolder
     {
         get
         {
-            var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
-            var folder = Path.Combine(RepositoryRoot, "tests", "Runtara.TestInstance", "bin", configuration, "net10.0");
+            var folder = Path.Combine(Repository.Root, "tests", "Runtara.TestInstance", "bin", Repository.Configuration, "net10.0");
             return File.Exists(Path.Combine(folder, TestInstanceEntrypoint))
                 ? folder
                 : throw new InvalidOperationException($"The test instance is not built at {folder}; build tests/Runtara.TestInstance first.");
@@ -35,18 +33,5 @@ public static class TestImages
         var path = Path.Combine(Path.GetTempPath(), $"runtara-test-instance-{Guid.NewGuid():N}.zip");
         ZipFile.CreateFromDirectory(TestInstanceFolder, path);
         return path;
-    }
-
-    private static string FindRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Runtara.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Runtara.sln not found above " + AppContext.BaseDirectory);
     }
 }
