@@ -89,8 +89,17 @@ internal sealed class SqliteCoreStore : SqlCoreStore
             Log.MigrationApplied(Logger, Backend, migration.Version, migration.Name);
         }
 
-        // The WAL as large as the writer's checkpoint lets it grow, so commits overwrite it in place.
-        // Only a speed-up: a disk too full for it must not keep the core from starting.
+        // Before any other connection opens (the writer's and the checkpointer's come next).
+        await PreallocateWalAsync(connection, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Gives the WAL the size the writer's checkpoint lets it reach, so commits overwrite it in place
+    /// (see <see cref="WalPreallocation"/>). Only a speed-up: a disk too full for it must not keep the
+    /// core from starting.
+    /// </summary>
+    private async Task PreallocateWalAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    {
         try
         {
             var added = await WalPreallocation.EnsureAsync(connection, DatabasePath, WriterAutoCheckpointPages, cancellationToken).ConfigureAwait(false);
