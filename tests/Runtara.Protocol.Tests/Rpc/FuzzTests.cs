@@ -24,18 +24,7 @@ public sealed class FuzzTests(ITestOutputHelper output)
         var memoryBefore = GC.GetTotalMemory(forceFullCollection: true);
 
         using var fuzzing = new CancellationTokenSource();
-        var bystander = Task.Run(async () =>
-        {
-            var calls = 0;
-            while (!fuzzing.IsCancellationRequested)
-            {
-                var id = $"bystander-{calls++}";
-                var response = await wellBehaved.CallAsync(new Inst.RpcRequest { GetInstanceStatus = new() { InstanceId = id } });
-                Assert.Equal(id, response.GetInstanceStatus.InstanceId);
-            }
-
-            return calls;
-        });
+        var bystander = Fuzzing.BystanderAsync(wellBehaved, fuzzing.Token);
 
         var results = await Task.WhenAll(Enumerable.Range(0, Workers).Select(w => Task.Run(() => FuzzAsync(harness.Port, seed + w, TotalFrames / Workers))));
         await fuzzing.CancelAsync();

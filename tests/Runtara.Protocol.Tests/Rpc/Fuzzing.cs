@@ -30,6 +30,20 @@ internal static class Fuzzing
                 GetInstanceStatus = new Inst.GetInstanceStatusResponse { InstanceId = call.Request.GetInstanceStatus?.InstanceId ?? string.Empty },
             }));
 
+    /// <summary>A well-behaved client calling until <paramref name="stop"/>, checking every answer; returns how many calls it made.</summary>
+    public static Task<int> BystanderAsync(RpcClient<Inst.RpcRequest, Inst.RpcResponse> client, CancellationToken stop) => Task.Run(async () =>
+    {
+        var calls = 0;
+        while (!stop.IsCancellationRequested)
+        {
+            var id = $"bystander-{calls++}";
+            var response = await client.CallAsync(new Inst.RpcRequest { GetInstanceStatus = new() { InstanceId = id } });
+            Assert.Equal(id, response.GetInstanceStatus.InstanceId);
+        }
+
+        return calls;
+    });
+
     /// <summary>A well-formed status request frame for <paramref name="instanceId"/>.</summary>
     public static byte[] StatusRequestFrame(string instanceId) =>
         FrameCodec.Encode(FrameType.Request, new Inst.RpcRequest { GetInstanceStatus = new() { InstanceId = instanceId } }.ToByteArray());

@@ -48,18 +48,7 @@ public sealed class QuicFuzzTests(ITestOutputHelper output)
         var memoryBefore = GC.GetTotalMemory(forceFullCollection: true);
 
         using var fuzzing = new CancellationTokenSource();
-        var bystander = Task.Run(async () =>
-        {
-            var calls = 0;
-            while (!fuzzing.IsCancellationRequested)
-            {
-                var id = $"bystander-{calls++}";
-                var response = await wellBehaved.CallAsync(new Inst.RpcRequest { GetInstanceStatus = new() { InstanceId = id } });
-                Assert.Equal(id, response.GetInstanceStatus.InstanceId);
-            }
-
-            return calls;
-        });
+        var bystander = Fuzzing.BystanderAsync(wellBehaved, fuzzing.Token);
 
         var connections = new List<RawQuicClient>();
         try
