@@ -102,8 +102,8 @@ public sealed class QuicHostileInputTests
     [Theory, QuicTransport]
     public async Task Clients_that_stop_reading_before_the_answer_leave_the_connection_healthy(TransportKind transport)
     {
-        using var logs = new CapturedLogs();
-        await using var harness = await StartAsync(transport, logs.CreateLogger("server"));
+        var log = new CountingLogger();
+        await using var harness = await StartAsync(transport, log);
         await using (var raw = await RawQuicClient.ConnectAsync(harness.Port, harness.Certificates.PinnedTls(), Timeout))
         {
             for (var i = 0; i < 20; i++)
@@ -117,7 +117,7 @@ public sealed class QuicHostileInputTests
         }
 
         await Wait.UntilAsync(() => Task.FromResult(harness.Server.OpenConnections), open => open == 0, Timeout, "the raw connection to close");
-        Assert.DoesNotContain(logs.Lines, line => line.Contains("[ConnectionFailed]", StringComparison.Ordinal));
+        Assert.Equal(0, log.Count("ConnectionFailed"));
         var client = harness.CreateClient();
         Assert.Equal("after", (await client.CallAsync(new Inst.RpcRequest { GetInstanceStatus = new() { InstanceId = "after" } })).GetInstanceStatus.InstanceId);
     }
