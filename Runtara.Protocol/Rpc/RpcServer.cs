@@ -314,6 +314,13 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
                 Log.BadFrame(_logger, context.RemoteEndPoint, ex.Code, ex.Message);
                 if (ex.Error is FrameError.IncompleteHeader or FrameError.IncompletePayload)
                 {
+                    // A TCP peer that ends mid-frame is gone; a QUIC peer only finished its side of
+                    // the stream and still reads the answer.
+                    if (context.Transport == TransportKind.Quic)
+                    {
+                        await WriteErrorFrameAsync(stream, ex.Code, ex.Message, token).ConfigureAwait(false);
+                    }
+
                     return false;
                 }
 

@@ -176,9 +176,22 @@ internal sealed class QuicRpcStream : IRpcStream
 
     public async ValueTask DisposeAsync()
     {
-        await _pipeReader.CompleteAsync().ConfigureAwait(false);
-        await _pipeWriter.CompleteAsync().ConfigureAwait(false);
-        await _stream.DisposeAsync().ConfigureAwait(false);
+        try
+        {
+            await _pipeReader.CompleteAsync().ConfigureAwait(false);
+
+            // After an abort or a failed write (the peer stopped reading) the writer still holds the
+            // unsent frame and completing it retries the write; that failure is expected, and the
+            // QUIC stream must be released either way.
+            await _pipeWriter.CompleteAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is QuicException or IOException or ObjectDisposedException)
+        {
+        }
+        finally
+        {
+            await _stream.DisposeAsync().ConfigureAwait(false);
+        }
     }
 }
 

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Runtara.Protocol.Rpc;
 using Runtara.Protocol.Security;
 using Runtara.Protocol.Transport;
@@ -11,11 +12,14 @@ public sealed class ServerHarness<TRequest, TResponse> : IAsyncDisposable
 {
     private readonly List<RpcClient<TRequest, TResponse>> _clients = [];
 
-    private ServerHarness(TestCertificates certificates, RpcServer<TRequest, TResponse> server, TransportKind transport)
+    private readonly ILogger? _logger;
+
+    private ServerHarness(TestCertificates certificates, RpcServer<TRequest, TResponse> server, TransportKind transport, ILogger? logger)
     {
         Certificates = certificates;
         Server = server;
         Transport = transport;
+        _logger = logger;
     }
 
     public TestCertificates Certificates { get; }
@@ -27,12 +31,12 @@ public sealed class ServerHarness<TRequest, TResponse> : IAsyncDisposable
     public int Port => Server.Port;
 
     public static async Task<ServerHarness<TRequest, TResponse>> StartAsync(
-        IRpcHandler<TRequest, TResponse> handler, TransportKind transport, Action<RpcServerOptions>? configure = null)
+        IRpcHandler<TRequest, TResponse> handler, TransportKind transport, Action<RpcServerOptions>? configure = null, ILogger? logger = null)
     {
         var certificates = new TestCertificates();
-        var server = new RpcServer<TRequest, TResponse>(CreateOptions(certificates, transport, 0, configure), handler);
+        var server = new RpcServer<TRequest, TResponse>(CreateOptions(certificates, transport, 0, configure), handler, logger);
         await server.StartAsync();
-        return new ServerHarness<TRequest, TResponse>(certificates, server, transport);
+        return new ServerHarness<TRequest, TResponse>(certificates, server, transport, logger);
     }
 
     /// <summary>Stops the server and starts a new one on the same port (a server restart).</summary>
@@ -40,7 +44,7 @@ public sealed class ServerHarness<TRequest, TResponse> : IAsyncDisposable
     {
         var port = Port;
         await Server.DisposeAsync();
-        Server = new RpcServer<TRequest, TResponse>(CreateOptions(Certificates, Transport, port, null), handler);
+        Server = new RpcServer<TRequest, TResponse>(CreateOptions(Certificates, Transport, port, null), handler, _logger);
         await Server.StartAsync();
     }
 
