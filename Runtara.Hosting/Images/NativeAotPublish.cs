@@ -24,7 +24,10 @@ internal static class NativeAotPublish
         // An image carries the program only; the native symbols (a .dbg file, ELF too) would also make
         // the environment's choice of entrypoint ambiguous.
         "-p:CopyOutputSymbolsToPublishDirectory=false",
-        "-o", directory, "-nologo",
+        "-o", directory, "-nologo", "-v", "q",
+        // No MSBuild worker nodes left behind for minutes after the AppHost's publish (and none outside
+        // the process tree that cancellation kills).
+        "-nodeReuse:false",
     ];
 
     /// <summary>Publishes <paramref name="projectPath"/> into <paramref name="directory"/> and returns the program the environment will infer.</summary>

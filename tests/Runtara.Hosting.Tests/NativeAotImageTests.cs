@@ -46,6 +46,23 @@ public sealed class NativeAotImageTests
         Assert.Empty(Directory.GetFiles(directory, "*.dbg"));
     }
 
+    [SkippableFact]
+    public async Task Cancelling_a_publish_kills_its_process_tree()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "Finding the publish process reads /proc (Linux only)");
+        using var data = new TempDirectory("runtara-hosting-aot");
+        var directory = Path.Combine(data.Path, "published");
+        using var cancel = new CancellationTokenSource();
+
+        var publish = NativeAotPublish.PublishAsync(SampleProject, directory, cancel.Token);
+        // Cancelled once the publish has started a process of its own (an MSBuild node, the compiler, ILC, the linker).
+        var running = await Wait.UntilAsync(() => Task.FromResult(TreeOf(ProcessesMentioning(directory))), tree => tree.Count > 1, TimeSpan.FromSeconds(120), "the dotnet publish process and a child of it");
+        await cancel.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => publish);
+        await Wait.UntilAsync(() => Task.FromResult(running.Where(pid => Directory.Exists($"/proc/{pid}")).ToList()), alive => alive.Count == 0, TimeSpan.FromSeconds(30), "the publish processes to be gone");
+    }
+
     [Fact(Timeout = 120_000)]
     public async Task A_failed_publish_leaves_the_image_failed_with_the_publish_error_in_its_log()
     {
@@ -99,6 +116,55 @@ public sealed class NativeAotImageTests
         lock (log)
         {
             return [.. log];
+        }
+    }
+
+    /// <summary>Processes whose command line contains <paramref name="text"/> (the publish and anything it started with the same argument).</summary>
+    private static List<int> ProcessesMentioning(string text) =>
+        [.. Directory.GetDirectories("/proc")
+            .Select(d => int.TryParse(Path.GetFileName(d), out var pid) ? pid : 0)
+            .Where(pid => pid > 0 && CommandLine(pid).Contains(text, StringComparison.Ordinal))];
+
+    /// <summary>The processes and all their descendants (parent ids from /proc/&lt;pid&gt;/stat).</summary>
+    private static List<int> TreeOf(List<int> roots)
+    {
+        var parents = Directory.GetDirectories("/proc")
+            .Select(d => int.TryParse(Path.GetFileName(d), out var pid) ? pid : 0)
+            .Where(pid => pid > 0)
+            .Select(pid => (Pid: pid, Parent: ParentOf(pid)))
+            .ToList();
+        var tree = new List<int>(roots);
+        for (var i = 0; i < tree.Count; i++)
+        {
+            tree.AddRange(parents.Where(p => p.Parent == tree[i] && !tree.Contains(p.Pid)).Select(p => p.Pid));
+        }
+
+        return tree;
+    }
+
+    private static int ParentOf(int pid)
+    {
+        // "pid (comm) state ppid …": comm may contain spaces, so read after its closing parenthesis.
+        var stat = Read($"/proc/{pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return fields.Length > 1 && int.TryParse(fields[1], out var parent) ? parent : 0;
+    }
+
+    private static string CommandLine(int pid) => Read($"/proc/{pid}/cmdline").Replace('\0', ' ');
+
+    private static string Read(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (IOException)
+        {
+            return string.Empty; // exited meanwhile
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return string.Empty;
         }
     }
 }
