@@ -10,7 +10,8 @@ namespace Runtara.Hosting.Tests;
 
 /// <summary>
 /// <c>WithNativeAot()</c> images through the hosting's own code: a real native AOT publish of
-/// samples/Runtara.Samples.NativeAot into the folder the model gives it, and a publish that fails.
+/// samples/Runtara.Samples.NativeAot into the folder the model gives it, a cancelled publish, and a
+/// publish that fails.
 /// </summary>
 public sealed class NativeAotImageTests
 {
