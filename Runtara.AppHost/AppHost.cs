@@ -36,7 +36,8 @@ if (!string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString("runtar
 
 // The samples as images: the batch job runs once at start-up (50 items); the order workflow is started
 // from the dashboard ("Start instance") and then waits for its approval signal; the quote (the native
-// AOT sample, registered here as its JIT build output) completes its one step as soon as it starts.
+// AOT sample, registered here as its JIT build output so that start-up stays fast and needs no C
+// toolchain; .WithNativeAot() would publish it ahead of time) completes its one step as soon as it starts.
 environment.AddImage<Projects.Runtara_Samples_BatchJob>("batch-job")
     .WithInput("""{"items":50,"workMs":10,"progressEvery":10}""")
     .WithStartOnRegistration();

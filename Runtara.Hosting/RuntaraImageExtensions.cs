@@ -9,7 +9,8 @@ namespace Aspire.Hosting;
 /// environment.AddImage&lt;Projects.My_Workflow&gt;("my-workflow").WithInput("{}").WithStartOnRegistration();
 /// </code>
 /// Once the environment is healthy, the project's build output is zipped and registered (the project is
-/// built first if its output is missing). The image appears under the environment in the dashboard,
+/// built first if its output is missing); with <c>WithNativeAot()</c> the project is published native AOT
+/// and the published folder is registered instead. The image appears under the environment in the dashboard,
 /// with commands to start an instance and to pause, resume and cancel the latest one.
 /// </summary>
 public static class RuntaraImageExtensions
@@ -37,7 +38,11 @@ public static class RuntaraImageExtensions
         ArgumentNullException.ThrowIfNull(environment);
         ArgumentException.ThrowIfNullOrWhiteSpace(projectPath);
         var resource = new RuntaraImageResource(name, environment.Resource, Path.GetFullPath(projectPath, environment.ApplicationBuilder.AppHostDirectory));
-        environment.OnResourceReady((_, ready, cancellationToken) => ImageOperations.RegisterAsync(resource, ready.Services, cancellationToken));
+        environment.OnResourceReady((_, ready, cancellationToken) => resource.NativeAot
+            // A native AOT publish takes a minute: run it beside the ready event, whose handlers hold up
+            // everything that waits for the environment to be healthy, and stop it when the AppHost stops.
+            ? ImageOperations.RegisterInBackground(resource, ready.Services)
+            : ImageOperations.RegisterAsync(resource, ready.Services, cancellationToken));
         return environment.ApplicationBuilder.AddResource(resource)
             .WithInitialState(new CustomResourceSnapshot
             {
@@ -79,6 +84,21 @@ public static class RuntaraImageExtensions
     {
         ArgumentNullException.ThrowIfNull(image);
         image.Resource.StartOnRegistration = true;
+        return image;
+    }
+
+    /// <summary>
+    /// Publishes the project native AOT (<c>dotnet publish -c Release -r &lt;this machine's RID&gt; -p:PublishAot=true</c>)
+    /// and registers the published folder, whose only native executable the environment runs, instead of the
+    /// JIT build output: an instance then starts in milliseconds rather than spending ~150–200 ms of CPU in
+    /// the runtime and JIT. The publish links with the machine's C toolchain (clang or gcc, and zlib) and takes
+    /// about a minute; the resource shows <c>Publishing (native AOT)</c> meanwhile, and <c>FailedToStart</c>
+    /// with the publish error in its log if it fails.
+    /// </summary>
+    public static IResourceBuilder<RuntaraImageResource> WithNativeAot(this IResourceBuilder<RuntaraImageResource> image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        image.Resource.NativeAot = true;
         return image;
     }
 

@@ -1,8 +1,8 @@
-using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
 using Runtara.Environment.Hosting;
+using Runtara.Protocol.Images;
 
 namespace Runtara.Environment.Images;
 
@@ -15,10 +15,6 @@ internal sealed class ImageContentStore
 {
     /// <summary>A zip image may expand to at most this many times the image size limit.</summary>
     private const int MaxExpansion = 4;
-
-    // Mach-O 64-bit magic numbers, read little-endian (macOS programs; ELF is checked by its bytes).
-    private const uint MachO64 = 0xFEEDFACF;
-    private const uint MachO64Swapped = 0xCFFAEDFE;
 
     private readonly string _root;
     private readonly long _maxSize;
@@ -118,7 +114,7 @@ internal sealed class ImageContentStore
             throw new InvalidArgumentException("binary", $"is a zip archive that cannot be extracted safely: {ex.Message}");
         }
 
-        entrypoint = string.IsNullOrWhiteSpace(entrypoint) ? InferEntrypoint(folder) : entrypoint.Trim();
+        entrypoint = string.IsNullOrWhiteSpace(entrypoint) ? ImageEntrypoint.Infer(folder) : entrypoint.Trim();
         if (entrypoint is null)
         {
             throw new InvalidArgumentException("metadata.entrypoint", "is required for a zip image (e.g. {\"entrypoint\":\"MyWorkflow.dll\"}) when the folder has neither a single *.runtimeconfig.json nor a single native executable");
@@ -178,50 +174,6 @@ internal sealed class ImageContentStore
     {
         TryDelete(() => File.Delete(BlobPath(sha256)));
         TryDelete(() => Directory.Delete(ContentDirectory(sha256), recursive: true));
-    }
-
-    /// <summary>
-    /// The program of a published folder: the <c>.dll</c> of its only <c>*.runtimeconfig.json</c>
-    /// (framework-dependent or ReadyToRun), else its only top-level native executable (a native AOT
-    /// or self-contained single-file publish); null when neither is unambiguous.
-    /// </summary>
-    private static string? InferEntrypoint(string folder)
-    {
-        var configs = Directory.GetFiles(folder, "*.runtimeconfig.json", SearchOption.TopDirectoryOnly);
-        if (configs.Length == 1)
-        {
-            var dll = Path.GetFileName(configs[0])[..^".runtimeconfig.json".Length] + ".dll";
-            return File.Exists(Path.Combine(folder, dll)) ? dll : null;
-        }
-
-        if (configs.Length > 1)
-        {
-            return null;
-        }
-
-        var executables = Directory.GetFiles(folder, "*", SearchOption.TopDirectoryOnly).Where(IsNativeExecutable).ToList();
-        return executables is [var single] ? Path.GetFileName(single) : null;
-    }
-
-    private static bool IsNativeExecutable(string path)
-    {
-        var name = Path.GetFileName(path);
-        if (OperatingSystem.IsWindows())
-        {
-            return name.EndsWith(".exe", StringComparison.OrdinalIgnoreCase);
-        }
-
-        // Shared libraries carry the same ELF/Mach-O headers as programs (PIE executables are even the
-        // same ELF type), so they are told apart by name.
-        if (name.EndsWith(".so", StringComparison.Ordinal) || name.Contains(".so.", StringComparison.Ordinal) || name.EndsWith(".dylib", StringComparison.Ordinal))
-        {
-            return false;
-        }
-
-        Span<byte> magic = stackalloc byte[4];
-        using var file = File.OpenRead(path);
-        return file.ReadAtLeast(magic, magic.Length, throwOnEndOfStream: false) == magic.Length
-            && (magic.SequenceEqual("\u007FELF"u8) || BinaryPrimitives.ReadUInt32LittleEndian(magic) is MachO64 or MachO64Swapped);
     }
 
     private static void TryDelete(Action delete)

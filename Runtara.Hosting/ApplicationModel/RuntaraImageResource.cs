@@ -2,7 +2,8 @@ namespace Aspire.Hosting.ApplicationModel;
 
 /// <summary>
 /// A program registered as an image in a Runtara environment once the environment is healthy
-/// (the build output folder of a .NET project, zipped). Shown in the dashboard under its
+/// (the build output folder of a .NET project, zipped, or its native AOT publish with
+/// <c>WithNativeAot()</c>). Shown in the dashboard under its
 /// environment, with commands to start an instance and to pause, resume and cancel the latest one.
 /// </summary>
 public sealed class RuntaraImageResource(string name, RuntaraEnvironmentResource environment, string projectPath)
@@ -19,6 +20,15 @@ public sealed class RuntaraImageResource(string name, RuntaraEnvironmentResource
 
     /// <summary>Start one instance as soon as the image is registered.</summary>
     public bool StartOnRegistration { get; internal set; }
+
+    /// <summary>Publish the project native AOT and register the published folder instead of the build output.</summary>
+    public bool NativeAot { get; internal set; }
+
+    /// <summary>
+    /// Where the native AOT publish goes: <c>&lt;environment data&gt;/native-aot/&lt;image name&gt;</c>, emptied
+    /// before each publish (so it follows <c>WithDataDirectory</c>); null without <see cref="NativeAot"/>.
+    /// </summary>
+    public string? PublishDirectory => NativeAot ? Path.Combine(Parent.DataDirectory, "native-aot", Name) : null;
 
     /// <summary>Image id given by the environment, once registered.</summary>
     public string? ImageId { get; internal set; }

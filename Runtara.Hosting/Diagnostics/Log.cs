@@ -22,4 +22,10 @@ internal static partial class Log
 
     [LoggerMessage(6005, LogLevel.Warning, "Runtara image {Resource}: watching instance {InstanceId} failed", EventName = "WatchFailed")]
     public static partial void WatchFailed(ILogger logger, string resource, string instanceId, Exception exception);
+
+    [LoggerMessage(6006, LogLevel.Information, "Runtara image {Resource}: publishing {Project} native AOT for {RuntimeIdentifier} into {Directory}", EventName = "ImagePublishing")]
+    public static partial void ImagePublishing(ILogger logger, string resource, string project, string runtimeIdentifier, string directory);
+
+    [LoggerMessage(6007, LogLevel.Information, "Runtara image {Resource}: published native AOT in {Seconds:F1} s, program {Program}", EventName = "ImagePublished")]
+    public static partial void ImagePublished(ILogger logger, string resource, double seconds, string program);
 }

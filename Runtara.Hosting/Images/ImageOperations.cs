@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Diagnostics;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
@@ -11,7 +12,7 @@ namespace Aspire.Hosting.Images;
 
 /// <summary>
 /// What the AppHost does with an image resource through the environment's management protocol:
-/// register the project's build output, start instances, pause/resume/cancel the latest one, and
+/// register the project's build output (or its native AOT publish), start instances, pause/resume/cancel the latest one, and
 /// mirror that instance's status into the resource's state in the dashboard.
 /// </summary>
 internal static class ImageOperations
@@ -20,8 +21,20 @@ internal static class ImageOperations
     public const string ImageIdProperty = "runtara.image.id";
     public const string InstanceIdProperty = "runtara.instance.id";
     public const string ProjectProperty = "runtara.image.project";
+    public const string PublishDirectoryProperty = "runtara.image.publish-directory";
+
+    /// <summary>State while a <c>WithNativeAot()</c> image is published.</summary>
+    public const string PublishingState = "Publishing (native AOT)";
 
     private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>Registers the image on a task of its own, cancelled (publish process tree killed) when the AppHost stops.</summary>
+    public static Task RegisterInBackground(RuntaraImageResource image, IServiceProvider services)
+    {
+        var stopping = services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+        _ = Task.Run(() => RegisterAsync(image, services, stopping), CancellationToken.None);
+        return Task.CompletedTask;
+    }
 
     public static async Task RegisterAsync(RuntaraImageResource image, IServiceProvider services, CancellationToken cancellationToken)
     {
@@ -29,26 +42,25 @@ internal static class ImageOperations
         var logger = services.GetRequiredService<ResourceLoggerService>().GetLogger(image);
         try
         {
-            await PublishAsync(notifications, image, new ResourceStateSnapshot("Building", KnownResourceStateStyles.Info)).ConfigureAwait(false);
-            Log.ImageBuilding(logger, image.Name, image.ProjectPath);
-            var targetPath = await ProjectOutput.ResolveAsync(image.ProjectPath, cancellationToken).ConfigureAwait(false);
+            var content = image.NativeAot
+                ? await PublishNativeAotAsync(image, notifications, logger, cancellationToken).ConfigureAwait(false)
+                : await BuildOutputAsync(image, notifications, logger, cancellationToken).ConfigureAwait(false);
 
             await PublishAsync(notifications, image, new ResourceStateSnapshot("Registering", KnownResourceStateStyles.Info)).ConfigureAwait(false);
-            var entrypoint = Path.GetFileName(targetPath);
             long size;
             await using (var client = await CreateClientAsync(image.Parent, services, cancellationToken).ConfigureAwait(false))
             {
-                await using var archive = await ImageArchive.CreateAsync(Path.GetDirectoryName(targetPath)!, cancellationToken).ConfigureAwait(false);
+                await using var archive = await ImageArchive.CreateAsync(content.Folder, cancellationToken).ConfigureAwait(false);
                 size = new FileInfo(archive.Path).Length;
                 image.ImageId = await client.RegisterImageFromFileAsync(archive.Path, new RegisterImageOptions
                 {
                     Name = image.Name,
-                    Entrypoint = entrypoint,
-                    Description = $"Build output of {Path.GetFileName(image.ProjectPath)}, registered by the AppHost",
+                    Entrypoint = content.Entrypoint,
+                    Description = content.Description,
                 }, cancellationToken: cancellationToken).ConfigureAwait(false);
             }
 
-            Log.ImageRegistered(logger, image.Name, image.ImageId, size, entrypoint);
+            Log.ImageRegistered(logger, image.Name, image.ImageId, size, content.Entrypoint ?? content.Program);
             await PublishAsync(notifications, image, new ResourceStateSnapshot("Registered", KnownResourceStateStyles.Success), (ImageIdProperty, image.ImageId)).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
@@ -136,6 +148,28 @@ internal static class ImageOperations
         }
     }
 
+    /// <summary>The project's build output folder, with its entry assembly as entrypoint.</summary>
+    private static async Task<ImageContent> BuildOutputAsync(RuntaraImageResource image, ResourceNotificationService notifications, ILogger logger, CancellationToken cancellationToken)
+    {
+        await PublishAsync(notifications, image, new ResourceStateSnapshot("Building", KnownResourceStateStyles.Info)).ConfigureAwait(false);
+        Log.ImageBuilding(logger, image.Name, image.ProjectPath);
+        var targetPath = await ProjectOutput.ResolveAsync(image.ProjectPath, cancellationToken).ConfigureAwait(false);
+        var entrypoint = Path.GetFileName(targetPath);
+        return new(Path.GetDirectoryName(targetPath)!, entrypoint, entrypoint, $"Build output of {Path.GetFileName(image.ProjectPath)}, registered by the AppHost");
+    }
+
+    /// <summary>The project's native AOT publish, registered without an entrypoint: the environment finds its only native executable.</summary>
+    private static async Task<ImageContent> PublishNativeAotAsync(RuntaraImageResource image, ResourceNotificationService notifications, ILogger logger, CancellationToken cancellationToken)
+    {
+        var directory = image.PublishDirectory!;
+        await PublishAsync(notifications, image, new ResourceStateSnapshot(PublishingState, KnownResourceStateStyles.Info), (PublishDirectoryProperty, directory)).ConfigureAwait(false);
+        Log.ImagePublishing(logger, image.Name, image.ProjectPath, NativeAotPublish.RuntimeIdentifier, directory);
+        var started = Stopwatch.GetTimestamp();
+        var program = await NativeAotPublish.PublishAsync(image.ProjectPath, directory, cancellationToken).ConfigureAwait(false);
+        Log.ImagePublished(logger, image.Name, Stopwatch.GetElapsedTime(started).TotalSeconds, program);
+        return new(directory, null, program, $"Native AOT publish ({NativeAotPublish.RuntimeIdentifier}) of {Path.GetFileName(image.ProjectPath)}, registered by the AppHost");
+    }
+
     private static ResourceStateSnapshot StateOf(InstanceStatus status) => new(status.ToString(), status switch
     {
         InstanceStatus.Completed or InstanceStatus.Running => KnownResourceStateStyles.Success,
@@ -160,4 +194,7 @@ internal static class ImageOperations
 
         return current;
     }
+
+    /// <summary>What is registered: a folder, the entrypoint to declare (null: the environment infers it), the program that runs.</summary>
+    private sealed record ImageContent(string Folder, string? Entrypoint, string Program, string Description);
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Reflection;
 
 namespace Aspire.Hosting.Images;
@@ -16,7 +15,7 @@ internal static class ProjectOutput
 
     public static async Task<string> ResolveAsync(string projectPath, CancellationToken cancellationToken)
     {
-        var targetPath = (await DotnetAsync(["msbuild", projectPath, "-getProperty:TargetPath", $"-p:Configuration={Configuration}"], cancellationToken).ConfigureAwait(false)).Trim();
+        var targetPath = (await DotnetCli.RunAsync(["msbuild", projectPath, "-getProperty:TargetPath", $"-p:Configuration={Configuration}"], cancellationToken).ConfigureAwait(false)).Trim();
         if (targetPath.Length == 0)
         {
             throw new InvalidOperationException($"'{projectPath}' has no TargetPath.");
@@ -24,40 +23,9 @@ internal static class ProjectOutput
 
         if (!File.Exists(targetPath))
         {
-            await DotnetAsync(["build", projectPath, "-c", Configuration, "-nologo", "-v", "q"], cancellationToken).ConfigureAwait(false);
+            await DotnetCli.RunAsync(["build", projectPath, "-c", Configuration, "-nologo", "-v", "q"], cancellationToken).ConfigureAwait(false);
         }
 
         return File.Exists(targetPath) ? targetPath : throw new InvalidOperationException($"Building '{projectPath}' did not produce '{targetPath}'.");
-    }
-
-    private static async Task<string> DotnetAsync(IEnumerable<string> arguments, CancellationToken cancellationToken)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start dotnet.");
-        var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var error = process.StandardError.ReadToEndAsync(cancellationToken);
-        try
-        {
-            await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        return process.ExitCode == 0
-            ? await output.ConfigureAwait(false)
-            : throw new InvalidOperationException($"dotnet {string.Join(' ', start.ArgumentList)} exited with {process.ExitCode}: {await output.ConfigureAwait(false)}{await error.ConfigureAwait(false)}");
     }
 }

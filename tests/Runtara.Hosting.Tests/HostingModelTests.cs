@@ -150,6 +150,28 @@ public sealed class HostingModelTests
         Assert.ThrowsAny<System.Text.Json.JsonException>(() => image.WithInput("{items:"));
     }
 
+    [Fact]
+    public void Native_AOT_is_recorded_per_image_and_publishes_under_the_environments_data_directory()
+    {
+        var builder = DistributedApplication.CreateBuilder();
+        var environment = builder.AddRuntaraEnvironment("environment");
+        var jit = environment.AddImage("batch-job", "../samples/Runtara.Samples.BatchJob/Runtara.Samples.BatchJob.csproj").Resource;
+        var aot = environment.AddImage("quote", "../samples/Runtara.Samples.NativeAot/Runtara.Samples.NativeAot.csproj").WithNativeAot().WithNativeAot().Resource;
+        environment.WithDataDirectory("/srv/runtara/env");
+
+        Assert.False(jit.NativeAot);
+        Assert.Null(jit.PublishDirectory);
+        Assert.True(aot.NativeAot);
+        // Decided when the registration runs, so a data directory set after WithNativeAot() counts.
+        Assert.Equal("/srv/runtara/env/native-aot/quote", aot.PublishDirectory);
+        var arguments = Aspire.Hosting.Images.NativeAotPublish.Arguments(aot.ProjectPath, aot.PublishDirectory!).ToList();
+        Assert.Equal(["publish", aot.ProjectPath], arguments[..2]);
+        Assert.Equal("Release", arguments[arguments.IndexOf("-c") + 1]);
+        Assert.Equal(System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier, arguments[arguments.IndexOf("-r") + 1]);
+        Assert.Equal(aot.PublishDirectory, arguments[arguments.IndexOf("-o") + 1]);
+        Assert.Contains("-p:PublishAot=true", arguments);
+    }
+
     private static async Task<Dictionary<string, string>> VariablesAsync(IResource resource)
     {
         var result = await ExecutionConfigurationBuilder.Create(resource)

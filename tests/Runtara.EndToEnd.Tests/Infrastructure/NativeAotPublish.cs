@@ -5,15 +5,10 @@ namespace Runtara.EndToEnd.Tests.Infrastructure;
 
 /// <summary>
 /// Publishes a project as a native AOT executable for the tests that run one as an image. Native
-/// AOT links with the platform's C toolchain; without one, <see cref="SkipReason"/> says so.
+/// AOT links with the platform's C toolchain; without one, <see cref="NativeToolchain.SkipReason"/> says so.
 /// </summary>
 public static class NativeAotPublish
 {
-    /// <summary>Why native AOT tests cannot run here, or null when a C compiler/linker is on PATH.</summary>
-    public static string? SkipReason { get; } = OperatingSystem.IsWindows() || FindOnPath("clang") is not null || FindOnPath("cc") is not null || FindOnPath("gcc") is not null
-        ? null
-        : "Native AOT skipped: no C toolchain (clang, cc or gcc) on PATH to link the executable";
-
     /// <summary>
     /// <c>dotnet publish</c> of <paramref name="project"/> (relative to the repository) into
     /// <paramref name="output"/>, against the already built project references, so it never
@@ -36,10 +31,4 @@ public static class NativeAotPublish
             throw new InvalidOperationException($"dotnet publish {project} failed ({process.ExitCode}):\n{await stdout}{await stderr}");
         }
     }
-
-    private static string? FindOnPath(string program) =>
-        (System.Environment.GetEnvironmentVariable("PATH") ?? string.Empty)
-            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(directory => Path.Combine(directory, program))
-            .FirstOrDefault(File.Exists);
 }

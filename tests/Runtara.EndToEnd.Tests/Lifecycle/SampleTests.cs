@@ -51,7 +51,7 @@ public sealed class SampleTests(PlatformFixture fixture)
     [SkippableFact]
     public async Task Native_AOT_sample_runs_as_a_native_executable_whose_entrypoint_the_environment_finds()
     {
-        Skip.If(NativeAotPublish.SkipReason is not null, NativeAotPublish.SkipReason);
+        Skip.If(NativeToolchain.SkipReason is not null, NativeToolchain.SkipReason);
         var tenant = Ids.Tenant();
         var published = Path.Combine(_platform.Root, $"native-aot-{Guid.NewGuid():N}");
         using var publishing = new CancellationTokenSource(TimeSpan.FromMinutes(5));
