@@ -78,7 +78,6 @@ internal static class ProtoMapping
         Payload = ByteString.CopyFrom(signal.Payload),
     };
 
-    /// <summary>Bytes of a request field; protobuf keeps them immutable, so this copy is the core's own.</summary>
     /// <summary>
     /// The bytes of a received message field as an array, without copying when the field owns a whole
     /// array (a parsed message always does: protobuf copies each bytes field out of the frame). The

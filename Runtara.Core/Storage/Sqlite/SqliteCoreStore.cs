@@ -190,6 +190,7 @@ internal sealed class SqliteCoreStore : SqlCoreStore
 #pragma warning restore CA2100
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
+
     /// <summary>
     /// The writer's transactions as prepared BEGIN IMMEDIATE / COMMIT / ROLLBACK statements of its own
     /// connection, reused from batch to batch. <c>SqliteConnection.BeginTransaction</c> creates, prepares
