@@ -2,17 +2,9 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Runtara.Core.Checkpoints;
-using Runtara.Core.Events;
 using Runtara.Core.Hosting;
-using Runtara.Core.Instances;
 using Runtara.Core.Rpc;
 using Runtara.Core.Security;
-using Runtara.Core.Signals;
-using Runtara.Core.Sleep;
-using Runtara.Core.Storage;
-using Runtara.Core.Storage.Postgres;
-using Runtara.Core.Storage.Sqlite;
 using Runtara.Protocol.Security;
 
 namespace Microsoft.Extensions.Hosting;
@@ -33,18 +25,10 @@ public static class CoreHostingExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
+        var section = builder.Configuration.GetSection(CoreOptions.SectionName);
         var optionsBuilder = services.AddOptions<CoreOptions>()
-            .Bind(builder.Configuration.GetSection(CoreOptions.SectionName))
-            .PostConfigure(options =>
-            {
-                if (string.IsNullOrWhiteSpace(options.PostgresConnectionString))
-                {
-                    options.PostgresConnectionString = builder.Configuration.GetConnectionString(PostgresConnectionName);
-                }
-            })
+            .Bind(section)
             .ValidateDataAnnotations()
-            .Validate(o => o.InProcessSleepThreshold >= TimeSpan.Zero, $"{CoreOptions.SectionName}:InProcessSleepThreshold must not be negative.")
-            .Validate(o => o.ActivityWriteInterval >= TimeSpan.Zero, $"{CoreOptions.SectionName}:ActivityWriteInterval must not be negative.")
             .Validate(o => o.InstancePort == 0 || o.InstancePort != o.ManagementPort, $"{CoreOptions.SectionName}:InstancePort and ManagementPort must differ.")
             .Validate(o => o.InstanceTokenLifetime > TimeSpan.Zero, $"{CoreOptions.SectionName}:InstanceTokenLifetime must be positive.")
             .Validate(o => o.RequestReadTimeout > TimeSpan.Zero, $"{CoreOptions.SectionName}:RequestReadTimeout must be positive.")
@@ -56,14 +40,19 @@ public static class CoreHostingExtensions
             optionsBuilder.Configure(configure);
         }
 
-        services.AddSingleton(TimeProvider.System);
-        services.AddSingleton<ICoreStore>(CreateStore);
-        services.AddSingleton<ActivityTracker>();
-        services.AddSingleton<InstanceService>();
-        services.AddSingleton<CheckpointService>();
-        services.AddSingleton<SignalService>();
-        services.AddSingleton<SleepService>();
-        services.AddSingleton<EventService>();
+        // The engine's settings live in the same section, so every key keeps its name.
+        services.AddRuntaraEngine(CoreOptions.SectionName)
+            .Bind(section)
+            .PostConfigure<IOptions<CoreOptions>>((engine, core) =>
+            {
+                if (string.IsNullOrWhiteSpace(engine.PostgresConnectionString))
+                {
+                    engine.PostgresConnectionString = builder.Configuration.GetConnectionString(PostgresConnectionName);
+                }
+
+                engine.DatabasePath ??= Path.Combine(core.Value.ResolveDataDirectory(), "core.db");
+            });
+
         services.AddSingleton(CreateKeyRing);
         services.AddSingleton<InstanceAuthenticator>();
         services.AddSingleton<ManagementAuthenticator>();
@@ -82,20 +71,5 @@ public static class CoreHostingExtensions
         var ring = TokenKeyRingLoader.Load(options.Security, $"{CoreOptions.SectionName}:Security", options.ResolveDataDirectory(), out var source);
         Runtara.Core.Diagnostics.Log.TokenKeysLoaded(services.GetRequiredService<ILoggerFactory>().CreateLogger("Runtara.Core.Security"), ring.KeyIds.Count, ring.SigningKeyId, source);
         return ring;
-    }
-
-    private static ICoreStore CreateStore(IServiceProvider services)
-    {
-        var options = services.GetRequiredService<IOptions<CoreOptions>>().Value;
-        var loggers = services.GetRequiredService<ILoggerFactory>();
-        return string.IsNullOrWhiteSpace(options.PostgresConnectionString)
-            ? new SqliteCoreStore(
-                Path.Combine(options.ResolveDataDirectory(), "core.db"),
-                new StoreSettings(options.MaxWriteBatchSize, options.WriteQueueCapacity, Writers: 1),
-                loggers.CreateLogger<SqliteCoreStore>())
-            : new PostgresCoreStore(
-                options.PostgresConnectionString,
-                new StoreSettings(options.MaxWriteBatchSize, options.WriteQueueCapacity, options.PostgresWriters),
-                loggers.CreateLogger<PostgresCoreStore>());
     }
 }

@@ -8,7 +8,8 @@ namespace Runtara.Core.Hosting;
 /// <summary>
 /// Settings of the core server, bound from <c>Runtara:Core</c> (environment variables such as
 /// <c>Runtara__Core__InstancePort</c> and command-line <c>--Runtara:Core:InstancePort=…</c> work too).
-/// Validated at start-up. See docs/core.md.
+/// Validated at start-up. The same section also binds the engine's settings (storage, limits of the
+/// instance rules: <see cref="Runtara.Engine.Hosting.EngineOptions"/>). See docs/core.md.
 /// </summary>
 public sealed class CoreOptions : IRpcServerSettings
 {
@@ -34,17 +35,6 @@ public sealed class CoreOptions : IRpcServerSettings
     [Required]
     public string DataDirectory { get; set; } = "./data";
 
-    /// <summary>PostgreSQL connection string; empty = SQLite file <c>&lt;data&gt;/core.db</c>. Falls back to <c>ConnectionStrings:runtara-postgres</c>.</summary>
-    public string? PostgresConnectionString { get; set; }
-
-    /// <summary>Largest checkpoint state accepted, in bytes (default 16 MiB).</summary>
-    [Range(1, 60 * 1024 * 1024)]
-    public int MaxCheckpointSize { get; set; } = 16 * 1024 * 1024;
-
-    /// <summary>Largest event payload accepted, in bytes (default 4 MiB).</summary>
-    [Range(1, 60 * 1024 * 1024)]
-    public int MaxEventPayloadSize { get; set; } = 4 * 1024 * 1024;
-
     /// <summary>Open connections per protocol port; more are refused with RESOURCE_EXHAUSTED.</summary>
     [Range(1, 1_000_000)]
     public int MaxConnections { get; set; } = 10_000;
@@ -52,34 +42,6 @@ public sealed class CoreOptions : IRpcServerSettings
     /// <summary>Largest RPC frame payload, in bytes (default 64 MiB, SPEC §3.1).</summary>
     [Range(64 * 1024, 64 * 1024 * 1024)]
     public int MaxFrameSize { get; set; } = 64 * 1024 * 1024;
-
-    /// <summary>Sleeps shorter than this are waited inside the Sleep RPC (status stays RUNNING); longer ones suspend the instance durably.</summary>
-    public TimeSpan InProcessSleepThreshold { get; set; } = TimeSpan.FromSeconds(5);
-
-    /// <summary>When true, RegisterInstance creates unknown instances (SPEC T2); false requires CreateInstance first.</summary>
-    public bool AllowSelfRegistration { get; set; } = true;
-
-    /// <summary>Reads from an instance (poll, status, get checkpoint) stamp its last activity at most this often.</summary>
-    public TimeSpan ActivityWriteInterval { get; set; } = TimeSpan.FromSeconds(1);
-
-    /// <summary>Most operations committed in one storage transaction.</summary>
-    [Range(1, 10_000)]
-    public int MaxWriteBatchSize { get; set; } = 512;
-
-    /// <summary>
-    /// PostgreSQL: group-commit writers running side by side, each on its own connection (row locks
-    /// keep them correct); more hide the network round trips of one. SQLite always has one writer.
-    /// </summary>
-    [Range(1, 64)]
-    public int PostgresWriters { get; set; } = 4;
-
-    /// <summary>Writes waiting for the writer before callers are held back.</summary>
-    [Range(1, 1_000_000)]
-    public int WriteQueueCapacity { get; set; } = 20_000;
-
-    /// <summary>Largest page a List RPC returns (limit 0 means 100).</summary>
-    [Range(1, 100_000)]
-    public int MaxListLimit { get; set; } = 1_000;
 
     /// <summary>How long a graceful stop waits for in-flight RPCs.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 using Runtara.Core.Diagnostics;
 using Runtara.Core.Rpc;
 using Runtara.Core.Security;
-using Runtara.Core.Storage;
+using Runtara.Engine.Storage;
 using Runtara.Protocol.Rpc;
 using Runtara.Protocol.Security;
 using Inst = Runtara.Protocol.Instance;

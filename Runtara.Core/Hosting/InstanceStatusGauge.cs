@@ -1,8 +1,10 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Runtara.Core.Diagnostics;
-using Runtara.Core.Instances;
-using Runtara.Core.Storage;
+using Runtara.Engine;
+
+using Runtara.Engine.Instances;
+using Runtara.Engine.Storage;
 
 namespace Runtara.Core.Hosting;
 
@@ -14,7 +16,7 @@ internal sealed class InstanceStatusGauge(ICoreStore store, ILogger<InstanceStat
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        CoreTelemetry.SetStatusSnapshotSource(() => _snapshot);
+        Runtara.Engine.Diagnostics.EngineTelemetry.SetStatusSnapshotSource(() => _snapshot);
         using var timer = new PeriodicTimer(Interval);
         do
         {

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Runtara.Core.Storage;
+using Runtara.Engine.Storage;
 
 namespace Runtara.Core.Hosting;
 

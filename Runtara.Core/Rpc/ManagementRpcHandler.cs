@@ -1,16 +1,17 @@
 using System.Reflection;
 using Google.Protobuf;
 using Microsoft.Extensions.Options;
-using Runtara.Core.Checkpoints;
-using Runtara.Core.Events;
-using Runtara.Core.Hosting;
-using Runtara.Core.Instances;
-using Runtara.Core.Signals;
-using Runtara.Core.Storage;
+using Runtara.Engine;
+using Runtara.Engine.Checkpoints;
+using Runtara.Engine.Events;
+using Runtara.Engine.Hosting;
+using Runtara.Engine.Instances;
+using Runtara.Engine.Signals;
+using Runtara.Engine.Storage;
 using Runtara.Protocol.Management;
 using Runtara.Protocol.Rpc;
-using CoreStatus = Runtara.Core.Instances.InstanceStatus;
-using StoreDueWakeup = Runtara.Core.Storage.DueWakeup;
+using CoreStatus = Runtara.Engine.Instances.InstanceStatus;
+using StoreDueWakeup = Runtara.Engine.Storage.DueWakeup;
 
 namespace Runtara.Core.Rpc;
 
@@ -25,7 +26,7 @@ internal sealed class ManagementRpcHandler(
     SignalService signals,
     EventService events,
     TimeProvider time,
-    IOptions<CoreOptions> options) : IRpcHandler<RpcRequest, RpcResponse>
+    IOptions<EngineOptions> options) : IRpcHandler<RpcRequest, RpcResponse>
 {
     private const int DefaultLimit = 100;
 
@@ -33,7 +34,7 @@ internal sealed class ManagementRpcHandler(
         typeof(ManagementRpcHandler).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
 
     private readonly long _startedAtMs = time.NowMs();
-    private readonly CoreOptions _options = options.Value;
+    private readonly EngineOptions _options = options.Value;
 
     public async ValueTask<RpcReply<RpcResponse>> HandleAsync(RpcServerCall<RpcRequest> call, CancellationToken cancellationToken)
     {
@@ -112,7 +113,7 @@ internal sealed class ManagementRpcHandler(
     {
         var query = new InstanceQuery(
             request.HasTenantId ? request.TenantId : null,
-            request.HasStatus ? ProtoMapping.FromProto(request.Status) : null,
+            request.HasStatus ? InstanceStatusExtensions.FromProto(request.Status) : null,
             request.HasLastActivityBeforeMs ? request.LastActivityBeforeMs : null,
             Limit(request.Limit),
             Offset(request.Offset));
@@ -198,11 +199,11 @@ internal sealed class ManagementRpcHandler(
 
     private async Task<FinishInstanceResponse> FinishInstanceAsync(FinishInstanceRequest request, CancellationToken cancellationToken)
     {
-        var target = ProtoMapping.FromProto(request.Status) ?? throw new CoreValidationException("status", "must be COMPLETED, FAILED or CANCELLED");
+        var target = InstanceStatusExtensions.FromProto(request.Status) ?? throw new CoreValidationException("status", "must be COMPLETED, FAILED or CANCELLED");
         CoreStatus? expected = null;
         if (request.HasExpectedStatus)
         {
-            expected = ProtoMapping.FromProto(request.ExpectedStatus) ?? throw new CoreValidationException("expected_status", "is not a known status");
+            expected = InstanceStatusExtensions.FromProto(request.ExpectedStatus) ?? throw new CoreValidationException("expected_status", "is not a known status");
         }
 
         var (applied, status) = await instances.FinishAsync(

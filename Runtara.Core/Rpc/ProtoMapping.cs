@@ -1,8 +1,9 @@
 using System.Runtime.InteropServices;
 using Google.Protobuf;
-using Runtara.Core.Events;
-using Runtara.Core.Instances;
-using Runtara.Core.Signals;
+using Runtara.Engine;
+using Runtara.Engine.Events;
+using Runtara.Engine.Instances;
+using Runtara.Engine.Signals;
 using Inst = Runtara.Protocol.Instance;
 using Mgmt = Runtara.Protocol.Management;
 
@@ -11,31 +12,6 @@ namespace Runtara.Core.Rpc;
 /// <summary>Conversions between wire enums/messages and the core's own types, in one place.</summary>
 internal static class ProtoMapping
 {
-    public static Inst.InstanceStatus ToInstanceProto(this InstanceStatus status) => status switch
-    {
-        InstanceStatus.Pending => Inst.InstanceStatus.StatusPending,
-        InstanceStatus.Running => Inst.InstanceStatus.StatusRunning,
-        InstanceStatus.Suspended => Inst.InstanceStatus.StatusSuspended,
-        InstanceStatus.Completed => Inst.InstanceStatus.StatusCompleted,
-        InstanceStatus.Failed => Inst.InstanceStatus.StatusFailed,
-        InstanceStatus.Cancelled => Inst.InstanceStatus.StatusCancelled,
-        _ => Inst.InstanceStatus.StatusUnknown,
-    };
-
-    public static Mgmt.InstanceStatus ToManagementProto(this InstanceStatus status) => (Mgmt.InstanceStatus)(int)status.ToInstanceProto();
-
-    /// <summary>A wire status as a core status; UNKNOWN and undefined values are null.</summary>
-    public static InstanceStatus? FromProto(Mgmt.InstanceStatus status) => status switch
-    {
-        Mgmt.InstanceStatus.StatusPending => InstanceStatus.Pending,
-        Mgmt.InstanceStatus.StatusRunning => InstanceStatus.Running,
-        Mgmt.InstanceStatus.StatusSuspended => InstanceStatus.Suspended,
-        Mgmt.InstanceStatus.StatusCompleted => InstanceStatus.Completed,
-        Mgmt.InstanceStatus.StatusFailed => InstanceStatus.Failed,
-        Mgmt.InstanceStatus.StatusCancelled => InstanceStatus.Cancelled,
-        _ => null,
-    };
-
     /// <summary>SPEC §12.1: unknown event numbers are heartbeats.</summary>
     public static EventKind FromProto(Inst.InstanceEventType type) => type switch
     {
@@ -99,7 +75,7 @@ internal static class ProtoMapping
         var response = new Inst.GetInstanceStatusResponse
         {
             InstanceId = instance.InstanceId,
-            Status = instance.Status.ToInstanceProto(),
+            Status = instance.Status.ToInstanceProtoStatus(),
             StartedAtMs = instance.StartedAtMs ?? 0,
         };
         if (instance.CheckpointId is not null)

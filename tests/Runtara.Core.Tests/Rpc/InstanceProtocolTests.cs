@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
-using Runtara.Core.Storage;
+using Runtara.Engine.Storage;
 using Runtara.Core.Tests.Infrastructure;
 using Runtara.Protocol.Instance;
 using Mgmt = Runtara.Protocol.Management;

@@ -1,0 +1,120 @@
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Options;
+using Runtara.Engine.Diagnostics;
+using Runtara.Engine.Hosting;
+using Runtara.Engine.Instances;
+using Runtara.Engine.Signals;
+using Runtara.Engine.Storage;
+
+namespace Runtara.Engine.Checkpoints;
+
+/// <summary>What a Checkpoint call answers: the stored state when the key existed, plus signals for the instance.</summary>
+public sealed record CheckpointOutcome(bool Found, byte[] State, PendingSignal? PendingSignal, CustomSignal? CustomSignal);
+
+/// <summary>
+/// Checkpoints (SPEC §8) with an atomic save-if-absent: the first state stored under a key wins and
+/// every caller, racing or replaying, gets that state back. Each response carries the pending
+/// instance-wide signal and consumes the custom signal of that checkpoint, in the same transaction.
+/// </summary>
+internal sealed class CheckpointService(ICoreStore store, ActivityTracker activity, TimeProvider time, IOptions<EngineOptions> options)
+{
+    private readonly EngineOptions _options = options.Value;
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<CheckpointOutcome> SaveAsync(string instanceId, string checkpointId, byte[] state, CancellationToken cancellationToken)
+    {
+        CoreValidationException.ThrowIfEmpty(instanceId, "instance_id");
+        CoreValidationException.ThrowIfEmpty(checkpointId, "checkpoint_id");
+        ArgumentNullException.ThrowIfNull(state);
+        if (state.Length > _options.MaxCheckpointSize)
+        {
+            throw new CheckpointTooLargeException(instanceId, checkpointId, state.Length, _options.MaxCheckpointSize);
+        }
+
+        var (saved, pending, custom) = await store.WriteAsync("checkpoint", async (writer, token) =>
+        {
+            var (status, signal, customWaiting) = await writer.GetInstanceAndSignalsAsync(instanceId, checkpointId, token).ConfigureAwait(false);
+            InstanceStateMachine.Ensure(instanceId, status ?? throw new InstanceNotFoundException(instanceId), InstanceStateMachine.RunningOnly, "checkpoint");
+            var now = time.NowMs();
+            var result = await writer.SaveCheckpointIfAbsentAsync(instanceId, checkpointId, state, now, token).ConfigureAwait(false);
+            if (result.Inserted)
+            {
+                await writer.SetLastCheckpointAsync(instanceId, checkpointId, now, token).ConfigureAwait(false);
+            }
+            else
+            {
+                await writer.TouchInstanceAsync(instanceId, now, token).ConfigureAwait(false);
+            }
+
+            // Most checkpoints have no custom signal waiting: skip the delete then. One that arrives
+            // after the read is delivered by the next call for this checkpoint.
+            var payload = customWaiting ? await writer.TakeCustomSignalAsync(instanceId, checkpointId, token).ConfigureAwait(false) : null;
+            return (result, signal, payload is null ? null : new CustomSignal(checkpointId, payload));
+        }, cancellationToken).ConfigureAwait(false);
+
+        if (saved.Inserted)
+        {
+            EngineTelemetry.CheckpointsSaved.Add(1);
+            EngineTelemetry.CheckpointBytes.Add(state.Length);
+        }
+
+        SignalService.RecordDelivery(pending, custom);
+        return new CheckpointOutcome(!saved.Inserted, saved.Inserted ? [] : saved.Stored.State, pending, custom);
+    }
+
+    /// <summary>GetCheckpoint: a pure read of an existing instance's checkpoint (no status check, no signals).</summary>
+    public async Task<CheckpointRecord?> GetAsync(string instanceId, string checkpointId, bool fromInstance, CancellationToken cancellationToken)
+    {
+        CoreValidationException.ThrowIfEmpty(instanceId, "instance_id");
+        CoreValidationException.ThrowIfEmpty(checkpointId, "checkpoint_id");
+        if (await store.GetInstanceAsync(instanceId, cancellationToken).ConfigureAwait(false) is null)
+        {
+            throw new InstanceNotFoundException(instanceId);
+        }
+
+        if (fromInstance)
+        {
+            activity.Touch(instanceId);
+        }
+
+        return await store.GetCheckpointAsync(instanceId, checkpointId, cancellationToken).ConfigureAwait(false);
+    }
+
+    public Task<Page<CheckpointSummary>> ListAsync(CheckpointQuery query, CancellationToken cancellationToken)
+    {
+        CoreValidationException.ThrowIfEmpty(query.InstanceId, "instance_id");
+        return store.ListCheckpointsAsync(query, cancellationToken);
+    }
+
+    /// <summary>RetryAttempt: an audit row per (durable function key, attempt), kept apart from checkpoints (SPEC §11).</summary>
+    public async Task RecordRetryAttemptAsync(string instanceId, string checkpointId, int attemptNumber, string? errorMessage, CancellationToken cancellationToken)
+    {
+        CoreValidationException.ThrowIfEmpty(instanceId, "instance_id");
+        CoreValidationException.ThrowIfEmpty(checkpointId, "checkpoint_id");
+        if (attemptNumber < 1)
+        {
+            throw new CoreValidationException("attempt_number", "must be 1 or more");
+        }
+
+        await store.WriteAsync("retry_attempt", async (writer, token) =>
+        {
+            _ = await writer.GetInstanceAsync(instanceId, token).ConfigureAwait(false) ?? throw new InstanceNotFoundException(instanceId);
+            var now = time.NowMs();
+            await writer.UpsertRetryAttemptAsync(new RetryAttemptRecord(instanceId, checkpointId, attemptNumber, errorMessage, now), token).ConfigureAwait(false);
+            await writer.TouchInstanceAsync(instanceId, now, token).ConfigureAwait(false);
+            return true;
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The recorded attempts of an existing instance; an unknown one is an error, not an empty page.</summary>
+    public async Task<Page<RetryAttemptRecord>> ListRetryAttemptsAsync(RetryAttemptQuery query, CancellationToken cancellationToken)
+    {
+        CoreValidationException.ThrowIfEmpty(query.InstanceId, "instance_id");
+        if (await store.GetInstanceAsync(query.InstanceId, cancellationToken).ConfigureAwait(false) is null)
+        {
+            throw new InstanceNotFoundException(query.InstanceId);
+        }
+
+        return await store.ListRetryAttemptsAsync(query, cancellationToken).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,46 @@
+using Microsoft.Extensions.Logging;
+
+namespace Runtara.Engine.Diagnostics;
+
+/// <summary>Source-generated log messages of the engine: storage (event ids 2100–2199) and instance rules (2200–2399), ids unchanged from when they lived in the core.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(2000, LogLevel.Information, "Runtara core storage: {Backend} ({Location})", EventName = "StorageSelected")]
+    public static partial void StorageSelected(ILogger logger, string backend, string location);
+
+    [LoggerMessage(2100, LogLevel.Information, "Applied {Backend} migration {Version} ({Name})", EventName = "MigrationApplied")]
+    public static partial void MigrationApplied(ILogger logger, string backend, int version, string name);
+
+    [LoggerMessage(2101, LogLevel.Warning, "Write batch of {Count} operations failed; re-running them one by one", EventName = "BatchFailed")]
+    public static partial void BatchFailed(ILogger logger, int count, Exception exception);
+
+    [LoggerMessage(2102, LogLevel.Error, "Storage operation {Operation} failed", EventName = "OperationFailed")]
+    public static partial void OperationFailed(ILogger logger, string operation, Exception exception);
+
+    [LoggerMessage(2104, LogLevel.Warning, "Background WAL checkpoint failed; the writer's own checkpoint still bounds the WAL", EventName = "WalCheckpointFailed")]
+    public static partial void WalCheckpointFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(2105, LogLevel.Debug, "SQLite WAL extended by {Bytes} bytes of zeros to its working size", EventName = "WalPreallocated")]
+    public static partial void WalPreallocated(ILogger logger, long bytes);
+
+    [LoggerMessage(2106, LogLevel.Warning, "Could not give the SQLite WAL its working size; commits that grow it take longer", EventName = "WalPreallocationFailed")]
+    public static partial void WalPreallocationFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(2200, LogLevel.Information, "Instance {InstanceId} registered (tenant {TenantId}, status {Previous} -> running)", EventName = "InstanceRegistered")]
+    public static partial void InstanceRegistered(ILogger logger, string instanceId, string tenantId, string previous);
+
+    [LoggerMessage(2201, LogLevel.Information, "Instance {InstanceId} status {Previous} -> {Status}", EventName = "InstanceStatusChanged")]
+    public static partial void InstanceStatusChanged(ILogger logger, string instanceId, string previous, string status);
+
+    [LoggerMessage(2202, LogLevel.Information, "Instance {InstanceId} suspended by a durable sleep until {WakeAtMs}", EventName = "InstanceSleeping")]
+    public static partial void InstanceSleeping(ILogger logger, string instanceId, long wakeAtMs);
+
+    [LoggerMessage(2204, LogLevel.Information, "Signal acknowledgement from {InstanceId} for {SignalType} ignored: no such pending signal", EventName = "SignalAckIgnored")]
+    public static partial void SignalAckIgnored(ILogger logger, string instanceId, string signalType);
+
+    [LoggerMessage(2205, LogLevel.Debug, "Signal {SignalType} from {InstanceId} not acknowledged (acknowledged=false)", EventName = "SignalNotAcknowledged")]
+    public static partial void SignalNotAcknowledged(ILogger logger, string instanceId, string signalType);
+
+    [LoggerMessage(2300, LogLevel.Information, "Signal {SignalType} stored for instance {InstanceId}", EventName = "SignalSent")]
+    public static partial void SignalSent(ILogger logger, string instanceId, string signalType);
+}

@@ -1,0 +1,106 @@
+using Runtara.Engine.Instances;
+
+namespace Runtara.Engine;
+
+/// <summary>Root of the core's own failures; each carries a stable <see cref="RuntaraException.Code"/>.</summary>
+public abstract class CoreException : RuntaraException
+{
+    protected CoreException(string code, string message, Exception? innerException = null)
+        : base(code, message, innerException)
+    {
+    }
+}
+
+/// <summary>A request field is missing or invalid.</summary>
+public sealed class CoreValidationException(string field, string message)
+    : CoreException(CoreErrorCodes.ValidationError, $"Validation error for '{field}': {message}")
+{
+    public string Field { get; } = field;
+
+    /// <summary>Throws when <paramref name="value"/> is null or empty.</summary>
+    public static void ThrowIfEmpty(string? value, string field)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            throw new CoreValidationException(field, $"{field} is required");
+        }
+    }
+}
+
+/// <summary>The instance does not exist.</summary>
+public sealed class InstanceNotFoundException(string instanceId)
+    : CoreException(CoreErrorCodes.InstanceNotFound, $"Instance '{instanceId}' not found")
+{
+    public string InstanceId { get; } = instanceId;
+}
+
+/// <summary>The instance exists and cannot be created again.</summary>
+public sealed class InstanceAlreadyExistsException(string instanceId, string tenantId)
+    : CoreException(CoreErrorCodes.InstanceAlreadyExists, $"Instance '{instanceId}' already exists for another tenant than '{tenantId}'")
+{
+    public string InstanceId { get; } = instanceId;
+}
+
+/// <summary>The instance belongs to a different tenant than the caller claims.</summary>
+public sealed class TenantMismatchException(string instanceId, string tenantId)
+    : CoreException(CoreErrorCodes.TenantMismatch, $"Instance '{instanceId}' does not belong to tenant '{tenantId}'")
+{
+    public string InstanceId { get; } = instanceId;
+
+    public string TenantId { get; } = tenantId;
+}
+
+/// <summary>The operation is not allowed in the instance's status (SPEC §7, enforced here).</summary>
+public sealed class InvalidInstanceStateException(string instanceId, string operation, InstanceStatus actual, IReadOnlyCollection<InstanceStatus> allowed)
+    : CoreException(
+        CoreErrorCodes.InvalidInstanceState,
+        $"Instance '{instanceId}' is in invalid state for {operation}: expected {string.Join(" or ", allowed.Select(s => $"'{s.ToStorageName()}'"))}, got '{actual.ToStorageName()}'")
+{
+    public string InstanceId { get; } = instanceId;
+
+    public string Operation { get; } = operation;
+
+    public InstanceStatus Actual { get; } = actual;
+
+    public IReadOnlyCollection<InstanceStatus> Allowed { get; } = allowed;
+}
+
+/// <summary>A checkpoint named by the request does not exist.</summary>
+public sealed class CheckpointNotFoundException(string instanceId, string checkpointId)
+    : CoreException(CoreErrorCodes.CheckpointNotFound, $"Checkpoint '{checkpointId}' not found for instance '{instanceId}'")
+{
+    public string InstanceId { get; } = instanceId;
+
+    public string CheckpointId { get; } = checkpointId;
+}
+
+/// <summary>The checkpoint state is larger than the configured limit.</summary>
+public sealed class CheckpointTooLargeException(string instanceId, string checkpointId, long size, long limit)
+    : CoreException(CoreErrorCodes.CheckpointTooLarge, $"Checkpoint '{checkpointId}' of instance '{instanceId}' is {size} bytes; the limit is {limit} bytes")
+{
+    public long Size { get; } = size;
+
+    public long Limit { get; } = limit;
+}
+
+/// <summary>An event payload is larger than the configured limit.</summary>
+public sealed class PayloadTooLargeException(string field, long size, long limit)
+    : CoreException(CoreErrorCodes.PayloadTooLarge, $"'{field}' is {size} bytes; the limit is {limit} bytes")
+{
+    public long Size { get; } = size;
+
+    public long Limit { get; } = limit;
+}
+
+/// <summary>The storage failed; the operation was not applied. Details are in the server log.</summary>
+public sealed class StorageException(string operation, Exception innerException)
+    : CoreException(CoreErrorCodes.DatabaseError, $"Database error during '{operation}': {innerException.GetType().Name}", innerException)
+{
+    public string Operation { get; } = operation;
+}
+
+/// <summary>Too many writes are queued; the caller should retry.</summary>
+public sealed class StorageOverloadedException(int capacity)
+    : CoreException(CoreErrorCodes.Overloaded, $"The storage write queue is full ({capacity} pending operations); retry later")
+{
+}

@@ -1,0 +1,434 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Runtara.Engine.Checkpoints;
+using Runtara.Engine.Diagnostics;
+using Runtara.Engine.Events;
+using Runtara.Engine.Instances;
+using Runtara.Engine.Signals;
+
+namespace Runtara.Engine.Storage;
+
+/// <summary>One write transaction of a backend, with tracking of whether the current operation wrote.</summary>
+internal interface IWriteTransaction : IStoreWriter, IAsyncDisposable
+{
+    /// <summary>True when a write statement ran since <see cref="ResetWriteTracking"/>.</summary>
+    bool HasWritten { get; }
+
+    void ResetWriteTracking();
+
+    /// <summary>Commits durably (fsync'd before it returns). Disposing without commit rolls back.</summary>
+    ValueTask CommitAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// The group-commit writer shared by both backends: a writer loop drains a queue of pending
+/// operations, runs as many as are waiting (up to <see cref="StoreSettings.MaxBatchSize"/>) in one
+/// transaction, commits once, and only then completes each caller. Every backend's commit is durable
+/// when it returns (SQLite: WAL with <c>synchronous=FULL</c>; PostgreSQL: <c>synchronous_commit</c>
+/// on), so one fsync covers the whole batch and throughput grows with concurrency while every
+/// acknowledgement stays durable.
+/// </summary>
+internal abstract class GroupCommitStore : ICoreStore
+{
+    private readonly Channel<PendingWrite> _queue;
+    private readonly StoreSettings _settings;
+
+    // Wakes an idle writer thread straight from the caller's thread. Waiting on the channel instead
+    // completes the writer's wait through the thread pool: one more thread hand-off in front of every
+    // commit when the writer is idle (every step of a sequential workflow).
+    private readonly SemaphoreSlim _wake = new(0);
+    private int _idleWriters;
+    private Task? _writers;
+    private int _disposed;
+
+    protected GroupCommitStore(StoreSettings settings, ILogger logger)
+    {
+        _settings = settings;
+        Logger = logger;
+        _queue = Channel.CreateBounded<PendingWrite>(new BoundedChannelOptions(settings.WriteQueueCapacity)
+        {
+            // Several PostgreSQL writers read the queue side by side.
+            SingleReader = settings.Writers <= 1,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+    }
+
+    public abstract string Backend { get; }
+
+    protected ILogger Logger { get; }
+
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        if (_writers is not null)
+        {
+            throw new InvalidOperationException("The store is already initialized.");
+        }
+
+        // Each writer has its own connection and commits durably on its own, so writers need no
+        // coordination beyond the database's locks. SQLite is always given one (one write lock per file).
+        var writers = Math.Max(1, _settings.Writers);
+
+        await MigrateAsync(cancellationToken).ConfigureAwait(false);
+        await OpenWriterAsync(cancellationToken).ConfigureAwait(false);
+
+        // The writer owns a thread: its statements and fsyncs block (SQLite is synchronous under its
+        // async API), and on a pool thread those waits would starve the RPC work sharing the pool.
+        var stopped = new List<Task>();
+        for (var writer = 0; writer < writers; writer++)
+        {
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var index = writer;
+            new Thread(() => RunWriter(index, done)) { IsBackground = true, Name = $"runtara-{Backend}-writer-{index}" }.Start();
+            stopped.Add(done.Task);
+        }
+
+        _writers = Task.WhenAll(stopped);
+    }
+
+    public Task<T> WriteAsync<T>(string operation, Func<IStoreWriter, CancellationToken, ValueTask<T>> work, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        if (_writers is null)
+        {
+            return Task.FromException<T>(new InvalidOperationException("The store is not initialized."));
+        }
+
+        // The span starts here, so it is a child of the RPC server span, and ends after the commit.
+        // Its name is only built when someone listens.
+        var activity = EngineTelemetry.Source.HasListeners() ? EngineTelemetry.Source.StartActivity($"storage {operation}", ActivityKind.Internal) : null;
+        activity?.SetTag("db.system", Backend);
+        activity?.SetTag("db.operation.name", operation);
+        var pending = new PendingWrite<T>(operation, work, activity);
+
+        // Once queued the operation runs to its commit; a cancelled caller just stops waiting: its
+        // token cancels the pending write's task (linked before the write is queued, so the writer
+        // always finds the link to undo). The caller awaits that task itself, so a write that is
+        // queued at once (the queue has room) costs no state machine of its own.
+        pending.LinkCancellation(cancellationToken);
+        var queued = _queue.Writer.WriteAsync(pending, cancellationToken);
+        if (!queued.IsCompletedSuccessfully)
+        {
+            return QueueWhenRoomAsync(queued, pending);
+        }
+
+        WakeWriter();
+        return pending.Task;
+    }
+
+    public abstract Task<InstanceRecord?> GetInstanceAsync(string instanceId, CancellationToken cancellationToken);
+
+    public abstract Task<CheckpointRecord?> GetCheckpointAsync(string instanceId, string checkpointId, CancellationToken cancellationToken);
+
+    public abstract Task<PendingSignal?> GetPendingSignalAsync(string instanceId, CancellationToken cancellationToken);
+
+    public abstract Task<Page<InstanceRecord>> ListInstancesAsync(InstanceQuery query, CancellationToken cancellationToken);
+
+    public abstract Task<Page<CheckpointSummary>> ListCheckpointsAsync(CheckpointQuery query, CancellationToken cancellationToken);
+
+    public abstract Task<Page<EventRecord>> ListEventsAsync(EventQuery query, CancellationToken cancellationToken);
+
+    public abstract Task<Page<RetryAttemptRecord>> ListRetryAttemptsAsync(RetryAttemptQuery query, CancellationToken cancellationToken);
+
+    public abstract Task<IReadOnlyDictionary<InstanceStatus, long>> CountInstancesByStatusAsync(CancellationToken cancellationToken);
+
+    public abstract Task<bool> PingAsync(CancellationToken cancellationToken);
+
+    /// <summary>Drains queued writes (each still committed before it is acknowledged), then closes.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        _queue.Writer.TryComplete();
+        if (_writers is not null)
+        {
+            _wake.Release(Math.Max(1, _settings.Writers));
+            await _writers.ConfigureAwait(false);
+        }
+
+        // _wake is not disposed: a caller that queued just before the stop may still release it
+        // (it holds no handle unless AvailableWaitHandle is read, which nothing does).
+        await CloseAsync().ConfigureAwait(false);
+        GC.SuppressFinalize(this);
+    }
+
+    protected abstract Task MigrateAsync(CancellationToken cancellationToken);
+
+    private async Task<T> QueueWhenRoomAsync<T>(ValueTask queued, PendingWrite<T> pending)
+    {
+        try
+        {
+            await queued.ConfigureAwait(false);
+        }
+        catch (ChannelClosedException)
+        {
+            pending.Abandon();
+            throw new ObjectDisposedException(GetType().Name, "The store is shutting down.");
+        }
+        catch (OperationCanceledException)
+        {
+            pending.Abandon();
+            throw;
+        }
+
+        WakeWriter();
+        return await pending.Task.ConfigureAwait(false);
+    }
+
+    /// <summary>After a write was queued: wakes an idle writer thread.</summary>
+    private void WakeWriter()
+    {
+        // The fence orders the enqueue before the read of the idle count (see WaitForWork).
+        Interlocked.MemoryBarrier();
+        if (Volatile.Read(ref _idleWriters) > 0)
+        {
+            _wake.Release();
+        }
+    }
+
+    /// <summary>Prepares whatever the writer keeps open (SQLite: its connection and statements).</summary>
+    protected abstract Task OpenWriterAsync(CancellationToken cancellationToken);
+
+    /// <summary>Begins a transaction on the connection of writer <paramref name="writer"/> (0-based).</summary>
+    protected abstract ValueTask<IWriteTransaction> BeginWriteAsync(int writer, CancellationToken cancellationToken);
+
+    protected abstract ValueTask CloseAsync();
+
+    /// <summary>Runs on the writer thread after each committed transaction.</summary>
+    protected virtual void OnBatchCommitted()
+    {
+    }
+
+    private void RunWriter(int writer, TaskCompletionSource stopped)
+    {
+        var batch = new List<PendingWrite>(_settings.MaxBatchSize);
+        try
+        {
+            // Blocking waits are deliberate here: this is the writer's own thread (see InitializeAsync).
+            while (true)
+            {
+                while (batch.Count < _settings.MaxBatchSize && _queue.Reader.TryRead(out var pending))
+                {
+                    batch.Add(pending);
+                }
+
+                if (batch.Count == 0)
+                {
+                    if (_queue.Reader.Completion.IsCompleted)
+                    {
+                        break;
+                    }
+
+                    WaitForWork();
+                    continue;
+                }
+
+                ExecuteBatchAsync(writer, batch).GetAwaiter().GetResult();
+                batch.Clear();
+            }
+
+            stopped.TrySetResult();
+        }
+        catch (Exception ex)
+        {
+            stopped.TrySetException(ex);
+        }
+    }
+
+    /// <summary>
+    /// Blocks until a caller may have queued work. The writer announces itself idle before it looks
+    /// at the queue once more, and a caller enqueues before it reads the idle count (both with full
+    /// fences), so a write is never left unseen; a surplus release only costs one empty pass.
+    /// </summary>
+    private void WaitForWork()
+    {
+        Interlocked.Increment(ref _idleWriters);
+        try
+        {
+            if (!_queue.Reader.TryPeek(out _) && !_queue.Reader.Completion.IsCompleted)
+            {
+                _wake.Wait();
+            }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _idleWriters);
+        }
+    }
+
+    private async Task ExecuteBatchAsync(int writer, List<PendingWrite> batch)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var token = CancellationToken.None;
+        try
+        {
+            var transaction = await BeginWriteAsync(writer, token).ConfigureAwait(false);
+            await using (transaction.ConfigureAwait(false))
+            {
+                foreach (var pending in batch)
+                {
+                    await RunAsync(pending, transaction, token).ConfigureAwait(false);
+                }
+
+                // Durable when it returns: one fsync for every operation of the batch.
+                await transaction.CommitAsync(token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex)
+        {
+            // Something other than a clean rejection: nothing of this batch is stored. Re-run each
+            // operation in its own transaction so only the culprit fails.
+            Log.BatchFailed(Logger, batch.Count, ex);
+            foreach (var pending in batch)
+            {
+                await ExecuteAloneAsync(writer, pending).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        Acknowledge(batch, started);
+        OnBatchCommitted();
+    }
+
+    /// <summary>Completes the callers of a committed (hence durable) transaction and records its size and duration.</summary>
+    private static void Acknowledge(IReadOnlyList<PendingWrite> operations, long startedTimestamp)
+    {
+        EngineTelemetry.BatchSize.Record(operations.Count);
+        EngineTelemetry.CommitDuration.Record(Stopwatch.GetElapsedTime(startedTimestamp).TotalSeconds);
+        foreach (var pending in operations)
+        {
+            pending.Complete(operations.Count);
+        }
+    }
+
+    private async Task ExecuteAloneAsync(int writer, PendingWrite pending)
+    {
+        pending.Reset();
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            var transaction = await BeginWriteAsync(writer, CancellationToken.None).ConfigureAwait(false);
+            await using (transaction.ConfigureAwait(false))
+            {
+                await RunAsync(pending, transaction, CancellationToken.None).ConfigureAwait(false);
+                await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+
+            Acknowledge([pending], started);
+            OnBatchCommitted();
+        }
+        catch (CoreException ex)
+        {
+            pending.Fail(ex);
+        }
+        catch (Exception ex)
+        {
+            Log.OperationFailed(Logger, pending.Operation, ex);
+            pending.Fail(new StorageException(pending.Operation, ex));
+        }
+    }
+
+    private static async ValueTask RunAsync(PendingWrite pending, IWriteTransaction transaction, CancellationToken token)
+    {
+        transaction.ResetWriteTracking();
+        try
+        {
+            await pending.RunAsync(transaction, token).ConfigureAwait(false);
+        }
+        catch (CoreException ex) when (!transaction.HasWritten)
+        {
+            // A rule said no before anything was written: the rest of the batch is unaffected.
+            pending.Reject(ex);
+        }
+    }
+
+    /// <summary>A queued unit of work and its caller's completion.</summary>
+    private abstract class PendingWrite(string operation, Activity? activity)
+    {
+        public string Operation { get; } = operation;
+
+        protected Activity? Activity { get; } = activity;
+
+        public abstract ValueTask RunAsync(IStoreWriter writer, CancellationToken cancellationToken);
+
+        public abstract void Reject(Exception exception);
+
+        public abstract void Reset();
+
+        public abstract void Complete(int batchSize);
+
+        public abstract void Fail(Exception exception);
+    }
+
+    private sealed class PendingWrite<T>(string operation, Func<IStoreWriter, CancellationToken, ValueTask<T>> work, Activity? activity)
+        : PendingWrite(operation, activity)
+    {
+        private readonly TaskCompletionSource<T> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private CancellationTokenRegistration _cancellation;
+        private T? _result;
+        private Exception? _rejection;
+
+        public Task<T> Task => _completion.Task;
+
+        /// <summary>Lets <paramref name="cancellationToken"/> end the caller's wait (the write itself still runs).</summary>
+        public void LinkCancellation(CancellationToken cancellationToken)
+        {
+            if (cancellationToken.CanBeCanceled)
+            {
+                _cancellation = cancellationToken.UnsafeRegister(
+                    static (state, token) => ((TaskCompletionSource<T>)state!).TrySetCanceled(token), _completion);
+            }
+        }
+
+        /// <summary>The write was never queued: unlink, and end the span.</summary>
+        public void Abandon()
+        {
+            _cancellation.Unregister();
+            Activity?.Dispose();
+        }
+
+        public override async ValueTask RunAsync(IStoreWriter writer, CancellationToken cancellationToken) =>
+            _result = await work(writer, cancellationToken).ConfigureAwait(false);
+
+        public override void Reject(Exception exception) => _rejection = exception;
+
+        public override void Reset()
+        {
+            _result = default;
+            _rejection = null;
+        }
+
+        public override void Complete(int batchSize)
+        {
+            Activity?.SetTag("runtara.storage.batch_size", batchSize);
+            if (_rejection is not null)
+            {
+                Fail(_rejection);
+                return;
+            }
+
+            Activity?.Dispose();
+            _cancellation.Unregister();
+            _completion.TrySetResult(_result!);
+        }
+
+        public override void Fail(Exception exception)
+        {
+            if (Activity is not null)
+            {
+                Activity.SetStatus(ActivityStatusCode.Error, exception is RuntaraException runtara ? runtara.Code : exception.GetType().Name);
+                Activity.Dispose();
+            }
+
+            _cancellation.Unregister();
+            _completion.TrySetException(exception);
+        }
+    }
+}
+
+/// <summary>Settings of the group-commit writer.</summary>
+public sealed record StoreSettings(int MaxBatchSize, int WriteQueueCapacity, int Writers = 1);

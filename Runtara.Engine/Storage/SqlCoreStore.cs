@@ -1,0 +1,791 @@
+using System.Data;
+using System.Data.Common;
+using System.Globalization;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Runtara.Engine.Checkpoints;
+using Runtara.Engine.Events;
+using Runtara.Engine.Instances;
+using Runtara.Engine.Signals;
+using Runtara.Protocol.Transport;
+
+namespace Runtara.Engine.Storage;
+
+/// <summary>
+/// The SQL both backends share: the schema has the same tables and columns (times are Unix ms in
+/// BIGINT/INTEGER columns), both accept <c>@name</c> parameters, ON CONFLICT and RETURNING. Backends
+/// supply connections, migrations and the few dialect differences.
+/// </summary>
+internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : GroupCommitStore(settings, logger)
+{
+    private const string InstanceColumns =
+        "instance_id, tenant_id, status, checkpoint_id, created_at, started_at, finished_at, last_activity_at, sleep_until, wake_lease_until, output, error";
+
+    private readonly WriterSlot[] _writers = [.. Enumerable.Range(0, Math.Max(1, settings.Writers)).Select(_ => new WriterSlot())];
+
+    /// <summary>Appended to the writer's instance read to lock the row (PostgreSQL: FOR UPDATE).</summary>
+    protected abstract string LockRowClause { get; }
+
+    /// <summary>Appended to the joined instance-and-signal read to lock only the instance row (PostgreSQL: FOR UPDATE OF i).</summary>
+    protected abstract string LockInstanceRowClause { get; }
+
+    /// <summary>Appended to the due-wakeup claim so that replicas skip each other's rows.</summary>
+    protected abstract string ClaimClause { get; }
+
+    /// <summary>A boolean SQL expression: the payload, read as text, contains the lower-cased parameter (ASCII case-insensitive).</summary>
+    protected abstract string PayloadContainsExpression(string parameter);
+
+    protected abstract ValueTask<DbConnection> OpenConnectionAsync(bool forWriter, CancellationToken cancellationToken);
+
+    /// <summary>Begins a transaction on a writer connection.</summary>
+    protected abstract ValueTask<WriterTransaction> BeginTransactionAsync(DbConnection connection, CancellationToken cancellationToken);
+
+    protected override async Task OpenWriterAsync(CancellationToken cancellationToken) =>
+        await EnsureWriterAsync(_writers[0], cancellationToken).ConfigureAwait(false);
+
+    protected override async ValueTask<IWriteTransaction> BeginWriteAsync(int writer, CancellationToken cancellationToken)
+    {
+        var slot = _writers[writer];
+        var (connection, statements) = await EnsureWriterAsync(slot, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var transaction = await BeginTransactionAsync(connection, cancellationToken).ConfigureAwait(false);
+            return new SqlWriteTransaction(this, slot, transaction, statements);
+        }
+        catch
+        {
+            // A broken writer connection is replaced on the next batch.
+            await slot.ResetAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    protected override async ValueTask CloseAsync()
+    {
+        foreach (var slot in _writers)
+        {
+            await slot.ResetAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask<(DbConnection, StatementCache)> EnsureWriterAsync(WriterSlot slot, CancellationToken cancellationToken)
+    {
+        if (slot.Connection is { State: ConnectionState.Open } open && slot.Statements is not null)
+        {
+            return (open, slot.Statements);
+        }
+
+        await slot.ResetAsync().ConfigureAwait(false);
+        slot.Connection = await OpenConnectionAsync(forWriter: true, cancellationToken).ConfigureAwait(false);
+        slot.Statements = new StatementCache(slot.Connection);
+        return (slot.Connection, slot.Statements);
+    }
+
+    // ---- reads (own connections, committed data only) ----
+
+    public override Task<InstanceRecord?> GetInstanceAsync(string instanceId, CancellationToken cancellationToken) =>
+        ReadAsync(async (connection, token) =>
+        {
+            await using var command = Command(connection, $"SELECT {InstanceColumns} FROM instances WHERE instance_id = @id");
+            Bind(command, "@id", DbType.String, instanceId);
+            await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
+            return await reader.ReadAsync(token).ConfigureAwait(false) ? ReadInstance(reader) : null;
+        }, cancellationToken);
+
+    public override Task<CheckpointRecord?> GetCheckpointAsync(string instanceId, string checkpointId, CancellationToken cancellationToken) =>
+        ReadAsync(async (connection, token) =>
+        {
+            await using var command = Command(connection, "SELECT state, created_at FROM checkpoints WHERE instance_id = @id AND checkpoint_id = @cp");
+            Bind(command, "@id", DbType.String, instanceId);
+            Bind(command, "@cp", DbType.String, checkpointId);
+            await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
+            return await reader.ReadAsync(token).ConfigureAwait(false)
+                ? new CheckpointRecord(instanceId, checkpointId, reader.GetFieldValue<byte[]>(0), reader.GetInt64(1))
+                : null;
+        }, cancellationToken);
+
+    public override Task<PendingSignal?> GetPendingSignalAsync(string instanceId, CancellationToken cancellationToken) =>
+        ReadAsync(async (connection, token) =>
+        {
+            await using var command = Command(connection, PendingSignalSql);
+            Bind(command, "@id", DbType.String, instanceId);
+            return await ReadPendingSignalAsync(command, instanceId, token).ConfigureAwait(false);
+        }, cancellationToken);
+
+    public override Task<Page<InstanceRecord>> ListInstancesAsync(InstanceQuery query, CancellationToken cancellationToken) =>
+        ReadAsync(async (connection, token) =>
+        {
+            var where = new StringBuilder(" WHERE 1=1");
+            var parameters = new List<(string, DbType, object?)>();
+            if (query.TenantId is not null)
+            {
+                where.Append(" AND tenant_id = @tenant");
+                parameters.Add(("@tenant", DbType.String, query.TenantId));
+            }
+
+            if (query.Status is { } status)
+            {
+                where.Append(" AND status = @status");
+                parameters.Add(("@status", DbType.String, status.ToStorageName()));
+            }
+
+            if (query.LastActivityBeforeMs is { } before)
+            {
+                where.Append(" AND COALESCE(last_activity_at, created_at) < @before");
+                parameters.Add(("@before", DbType.Int64, before));
+            }
+
+            var total = await CountAsync(connection, "SELECT COUNT(*) FROM instances" + where, parameters, token).ConfigureAwait(false);
+            await using var command = Command(connection, $"SELECT {InstanceColumns} FROM instances{where} ORDER BY created_at DESC, instance_id DESC LIMIT @limit OFFSET @offset");
+            BindAll(command, parameters);
+            Bind(command, "@limit", DbType.Int64, (long)query.Limit);
+            Bind(command, "@offset", DbType.Int64, (long)query.Offset);
+            var items = new List<InstanceRecord>();
+            await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
+            while (await reader.ReadAsync(token).ConfigureAwait(false))
+            {
+                items.Add(ReadInstance(reader));
+            }
+
+            return new Page<InstanceRecord>(items, total, query.Limit, query.Offset);
+        }, cancellationToken);
+
+    public override Task<Page<CheckpointSummary>> ListCheckpointsAsync(CheckpointQuery query, CancellationToken cancellationToken) =>
+        ReadAsync(async (connection, token) =>
+        {
+            var (where, parameters) = InstanceAndKey(query.InstanceId, query.CheckpointId);
+
+            AddRange(where, parameters, query.CreatedAfterMs, query.CreatedBeforeMs);
+            var total = await CountAsync(connection, "SELECT COUNT(*) FROM checkpoints" + where, parameters, token).ConfigureAwait(false);
+            await using var command = Command(connection, $"SELECT checkpoint_id, created_at, length(state) FROM checkpoints{where} ORDER BY created_at DESC, id DESC LIMIT @limit OFFSET @offset");
+            BindAll(command, parameters);
+            Bind(command, "@limit", DbType.Int64, (long)query.Limit);
+            Bind(command, "@offset", DbType.Int64, (long)query.Offset);
+            var items = new List<CheckpointSummary>();
+            await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
+            while (await reader.ReadAsync(token).ConfigureAwait(false))
+            {
+                items.Add(new CheckpointSummary(query.InstanceId, reader.GetString(0), reader.GetInt64(1), Convert.ToInt64(reader.GetValue(2), CultureInfo.InvariantCulture)));
+            }
+
+            return new Page<CheckpointSummary>(items, total, query.Limit, query.Offset);
+        }, cancellationToken);
+
+    public override Task<Page<EventRecord>> ListEventsAsync(EventQuery query, CancellationToken cancellationToken) =>
+        ReadAsync(async (connection, token) =>
+        {
+            var where = new StringBuilder(" WHERE instance_id = @id");
+            var parameters = new List<(string, DbType, object?)> { ("@id", DbType.String, query.InstanceId) };
+            if (query.Kind is { } kind)
+            {
+                where.Append(" AND event_type = @type");
+                parameters.Add(("@type", DbType.String, kind.ToStorageName()));
+            }
+
+            if (query.Subtype is not null)
+            {
+                where.Append(" AND subtype = @subtype");
+                parameters.Add(("@subtype", DbType.String, query.Subtype));
+            }
+
+            AddRange(where, parameters, query.CreatedAfterMs, query.CreatedBeforeMs);
+            if (!string.IsNullOrEmpty(query.PayloadContains))
+            {
+                where.Append(" AND payload IS NOT NULL AND ").Append(PayloadContainsExpression("@needle"));
+                parameters.Add(("@needle", DbType.String, query.PayloadContains.ToLowerInvariant()));
+            }
+
+            var total = await CountAsync(connection, "SELECT COUNT(*) FROM instance_events" + where, parameters, token).ConfigureAwait(false);
+            await using var command = Command(connection,
+                $"SELECT id, event_type, checkpoint_id, payload, subtype, created_at, client_timestamp FROM instance_events{where} ORDER BY created_at DESC, id DESC LIMIT @limit OFFSET @offset");
+            BindAll(command, parameters);
+            Bind(command, "@limit", DbType.Int64, (long)query.Limit);
+            Bind(command, "@offset", DbType.Int64, (long)query.Offset);
+            var items = new List<EventRecord>();
+            await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
+            while (await reader.ReadAsync(token).ConfigureAwait(false))
+            {
+                items.Add(new EventRecord(
+                    reader.GetInt64(0),
+                    query.InstanceId,
+                    EventKindExtensions.TryParseStorageName(reader.GetString(1)) ?? EventKind.Heartbeat,
+                    NullableString(reader, 2),
+                    reader.IsDBNull(3) ? null : reader.GetFieldValue<byte[]>(3),
+                    NullableString(reader, 4),
+                    reader.GetInt64(5),
+                    NullableInt64(reader, 6)));
+            }
+
+            return new Page<EventRecord>(items, total, query.Limit, query.Offset);
+        }, cancellationToken);
+
+    public override Task<Page<RetryAttemptRecord>> ListRetryAttemptsAsync(RetryAttemptQuery query, CancellationToken cancellationToken) =>
+        ReadAsync(async (connection, token) =>
+        {
+            var (where, parameters) = InstanceAndKey(query.InstanceId, query.CheckpointId);
+
+            var total = await CountAsync(connection, "SELECT COUNT(*) FROM retry_attempts" + where, parameters, token).ConfigureAwait(false);
+            await using var command = Command(connection,
+                $"SELECT checkpoint_id, attempt_number, error_message, created_at FROM retry_attempts{where} ORDER BY checkpoint_id, attempt_number LIMIT @limit OFFSET @offset");
+            BindAll(command, parameters);
+            Bind(command, "@limit", DbType.Int64, (long)query.Limit);
+            Bind(command, "@offset", DbType.Int64, (long)query.Offset);
+            var items = new List<RetryAttemptRecord>();
+            await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
+            while (await reader.ReadAsync(token).ConfigureAwait(false))
+            {
+                items.Add(new RetryAttemptRecord(query.InstanceId, reader.GetString(0), checked((int)reader.GetInt64(1)), NullableString(reader, 2), reader.GetInt64(3)));
+            }
+
+            return new Page<RetryAttemptRecord>(items, total, query.Limit, query.Offset);
+        }, cancellationToken);
+
+    /// <summary>The WHERE clause of the per-instance lists, optionally narrowed to one checkpoint key.</summary>
+    private static (StringBuilder Where, List<(string, DbType, object?)> Parameters) InstanceAndKey(string instanceId, string? checkpointId)
+    {
+        var where = new StringBuilder(" WHERE instance_id = @id");
+        var parameters = new List<(string, DbType, object?)> { ("@id", DbType.String, instanceId) };
+        if (checkpointId is not null)
+        {
+            where.Append(" AND checkpoint_id = @cp");
+            parameters.Add(("@cp", DbType.String, checkpointId));
+        }
+
+        return (where, parameters);
+    }
+
+    public override Task<IReadOnlyDictionary<InstanceStatus, long>> CountInstancesByStatusAsync(CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyDictionary<InstanceStatus, long>>(async (connection, token) =>
+        {
+            await using var command = Command(connection, "SELECT status, COUNT(*) FROM instances GROUP BY status");
+            var counts = new Dictionary<InstanceStatus, long>();
+            await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
+            while (await reader.ReadAsync(token).ConfigureAwait(false))
+            {
+                var status = InstanceStatusExtensions.ParseStorageName(reader.GetString(0));
+                counts[status] = counts.GetValueOrDefault(status) + reader.GetInt64(1);
+            }
+
+            return counts;
+        }, cancellationToken);
+
+    public override async Task<bool> PingAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await ReadAsync(async (connection, token) =>
+            {
+                await using var command = Command(connection, "SELECT 1");
+                return Convert.ToInt64(await command.ExecuteScalarAsync(token).ConfigureAwait(false), CultureInfo.InvariantCulture) == 1;
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (StorageException)
+        {
+            return false;
+        }
+    }
+
+    private async Task<T> ReadAsync<T>(Func<DbConnection, CancellationToken, Task<T>> read, CancellationToken cancellationToken)
+    {
+        // SQLite reads run synchronously under the async API: never on a socket thread (inline completions).
+        await SocketThreads.LeaveAsync();
+        try
+        {
+            var connection = await OpenConnectionAsync(forWriter: false, cancellationToken).ConfigureAwait(false);
+            await using (connection.ConfigureAwait(false))
+            {
+                return await read(connection, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (DbException ex)
+        {
+            throw new StorageException("read", ex);
+        }
+    }
+
+    private static void AddRange(StringBuilder where, List<(string, DbType, object?)> parameters, long? afterMs, long? beforeMs)
+    {
+        if (afterMs is { } after)
+        {
+            where.Append(" AND created_at >= @after");
+            parameters.Add(("@after", DbType.Int64, after));
+        }
+
+        if (beforeMs is { } before)
+        {
+            where.Append(" AND created_at < @before");
+            parameters.Add(("@before", DbType.Int64, before));
+        }
+    }
+
+    private static async Task<long> CountAsync(DbConnection connection, string sql, List<(string, DbType, object?)> parameters, CancellationToken token)
+    {
+        await using var command = Command(connection, sql);
+        BindAll(command, parameters);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(token).ConfigureAwait(false), CultureInfo.InvariantCulture);
+    }
+
+    // ---- shared helpers ----
+
+    private const string PendingSignalSql =
+        "SELECT signal_type, payload, created_at FROM pending_signals WHERE instance_id = @id AND acknowledged_at IS NULL";
+
+    private static async ValueTask<PendingSignal?> ReadPendingSignalAsync(DbCommand command, string instanceId, CancellationToken token)
+    {
+        await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
+        if (!await reader.ReadAsync(token).ConfigureAwait(false))
+        {
+            return null;
+        }
+
+        // An unknown stored type is not delivered at all (the original mapped it to CANCEL, SPEC §19.20).
+        return SignalKindExtensions.TryParseStorageName(reader.GetString(0)) is { } kind
+            ? new PendingSignal(instanceId, kind, reader.IsDBNull(1) ? [] : reader.GetFieldValue<byte[]>(1), reader.GetInt64(2))
+            : null;
+    }
+
+#pragma warning disable CA2100 // SQL text is built from constants only; values are always parameters.
+    private static DbCommand Command(DbConnection connection, string sql)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return command;
+    }
+#pragma warning restore CA2100
+
+    private static void Bind(DbCommand command, string name, DbType type, object? value)
+    {
+        var index = command.Parameters.IndexOf(name);
+        DbParameter parameter;
+        if (index < 0)
+        {
+            parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            parameter.DbType = type;
+            command.Parameters.Add(parameter);
+        }
+        else
+        {
+            parameter = command.Parameters[index];
+        }
+
+        parameter.Value = value ?? DBNull.Value;
+    }
+
+    private static void BindAll(DbCommand command, List<(string Name, DbType Type, object? Value)> parameters)
+    {
+        foreach (var (name, type, value) in parameters)
+        {
+            Bind(command, name, type, value);
+        }
+    }
+
+    private static string? NullableString(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
+
+    private static long? NullableInt64(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetInt64(ordinal);
+
+    private static InstanceRecord ReadInstance(DbDataReader reader) => new()
+    {
+        InstanceId = reader.GetString(0),
+        TenantId = reader.GetString(1),
+        Status = InstanceStatusExtensions.ParseStorageName(reader.GetString(2)),
+        CheckpointId = NullableString(reader, 3),
+        CreatedAtMs = reader.GetInt64(4),
+        StartedAtMs = NullableInt64(reader, 5),
+        FinishedAtMs = NullableInt64(reader, 6),
+        LastActivityMs = NullableInt64(reader, 7),
+        SleepUntilMs = NullableInt64(reader, 8),
+        WakeLeaseUntilMs = NullableInt64(reader, 9),
+        Output = reader.IsDBNull(10) ? null : reader.GetFieldValue<byte[]>(10),
+        Error = NullableString(reader, 11),
+    };
+
+    /// <summary>A writer's open transaction as its backend drives it.</summary>
+    protected abstract class WriterTransaction : IAsyncDisposable
+    {
+        /// <summary>What the writer's commands are bound to: the ADO.NET transaction, or null when the backend runs its own BEGIN/COMMIT statements.</summary>
+        public abstract DbTransaction? CommandTransaction { get; }
+
+        /// <summary>An ADO.NET transaction (it owns the transaction).</summary>
+        public static WriterTransaction Of(DbTransaction transaction) => new AdoTransaction(transaction);
+
+        /// <summary>Commits durably.</summary>
+        public abstract ValueTask CommitAsync(CancellationToken cancellationToken);
+
+        public abstract ValueTask RollbackAsync();
+
+        public abstract ValueTask DisposeAsync();
+
+        private sealed class AdoTransaction(DbTransaction transaction) : WriterTransaction
+        {
+            public override DbTransaction? CommandTransaction => transaction;
+
+            public override ValueTask CommitAsync(CancellationToken cancellationToken) => new(transaction.CommitAsync(cancellationToken));
+
+            public override ValueTask RollbackAsync() => new(transaction.RollbackAsync());
+
+            public override ValueTask DisposeAsync() => transaction.DisposeAsync();
+        }
+    }
+
+    /// <summary>One writer thread's connection and prepared commands (each writer owns its slot).</summary>
+    private sealed class WriterSlot
+    {
+        public DbConnection? Connection { get; set; }
+
+        public StatementCache? Statements { get; set; }
+
+        public async ValueTask ResetAsync()
+        {
+            Statements?.Dispose();
+            Statements = null;
+            if (Connection is not null)
+            {
+                await Connection.DisposeAsync().ConfigureAwait(false);
+                Connection = null;
+            }
+        }
+    }
+
+    /// <summary>The writer connection's commands, created once and re-bound per use.</summary>
+    private sealed class StatementCache(DbConnection connection) : IDisposable
+    {
+        private readonly Dictionary<string, DbCommand> _commands = new(StringComparer.Ordinal);
+
+        public DbCommand Get(string sql, DbTransaction? transaction)
+        {
+            if (!_commands.TryGetValue(sql, out var command))
+            {
+                command = Command(connection, sql);
+                _commands[sql] = command;
+            }
+
+            command.Transaction = transaction;
+            return command;
+        }
+
+        public void Dispose()
+        {
+            foreach (var command in _commands.Values)
+            {
+                command.Dispose();
+            }
+
+            _commands.Clear();
+        }
+    }
+
+    /// <summary>The writer primitives over one open transaction.</summary>
+    private sealed class SqlWriteTransaction(SqlCoreStore store, WriterSlot slot, WriterTransaction transaction, StatementCache statements) : IWriteTransaction
+    {
+        private readonly DbTransaction? _commandTransaction = transaction.CommandTransaction;
+        private bool _written;
+        private bool _completed;
+
+        public bool HasWritten => _written;
+
+        public void ResetWriteTracking() => _written = false;
+
+        public async ValueTask CommitAsync(CancellationToken cancellationToken)
+        {
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            _completed = true;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (!_completed)
+            {
+                try
+                {
+                    await transaction.RollbackAsync().ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is DbException or InvalidOperationException)
+                {
+                    // The connection broke; the database discards the transaction itself.
+                    await slot.ResetAsync().ConfigureAwait(false);
+                }
+            }
+
+            await transaction.DisposeAsync().ConfigureAwait(false);
+        }
+
+        public async ValueTask<InstanceRecord?> GetInstanceAsync(string instanceId, CancellationToken cancellationToken)
+        {
+            var command = statements.Get($"SELECT {InstanceColumns} FROM instances WHERE instance_id = @id{store.LockRowClause}", _commandTransaction);
+            Bind(command, "@id", DbType.String, instanceId);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadInstance(reader) : null;
+        }
+
+        public async ValueTask<(InstanceStatus? Status, PendingSignal? Signal, bool CustomSignalWaiting)> GetInstanceAndSignalsAsync(
+            string instanceId, string checkpointId, CancellationToken cancellationToken)
+        {
+            var command = statements.Get(
+                "SELECT i.status, s.signal_type, s.payload, s.created_at, "
+                + "EXISTS (SELECT 1 FROM pending_custom_signals c WHERE c.instance_id = i.instance_id AND c.checkpoint_id = @cp) FROM instances i "
+                + $"LEFT JOIN pending_signals s ON s.instance_id = i.instance_id AND s.acknowledged_at IS NULL WHERE i.instance_id = @id{store.LockInstanceRowClause}",
+                _commandTransaction);
+            Bind(command, "@id", DbType.String, instanceId);
+            Bind(command, "@cp", DbType.String, checkpointId);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                return (null, null, false);
+            }
+
+            var status = InstanceStatusExtensions.ParseStorageName(reader.GetString(0));
+            var signal = reader.IsDBNull(1) || SignalKindExtensions.TryParseStorageName(reader.GetString(1)) is not { } kind
+                ? null
+                : new PendingSignal(instanceId, kind, reader.IsDBNull(2) ? [] : reader.GetFieldValue<byte[]>(2), reader.GetInt64(3));
+            return (status, signal, Convert.ToBoolean(reader.GetValue(4), CultureInfo.InvariantCulture));
+        }
+
+        public async ValueTask InsertInstanceAsync(InstanceRecord instance, CancellationToken cancellationToken)
+        {
+            _written = true;
+            var command = statements.Get(
+                $"INSERT INTO instances ({InstanceColumns}) VALUES (@id, @tenant, @status, @cp, @created, @started, @finished, @activity, @sleep, @lease, @output, @error)",
+                _commandTransaction);
+            BindInstance(command, instance);
+            Bind(command, "@tenant", DbType.String, instance.TenantId);
+            Bind(command, "@created", DbType.Int64, instance.CreatedAtMs);
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        public async ValueTask UpdateInstanceAsync(InstanceRecord instance, CancellationToken cancellationToken)
+        {
+            _written = true;
+            var command = statements.Get(
+                "UPDATE instances SET status = @status, checkpoint_id = @cp, started_at = @started, finished_at = @finished, last_activity_at = @activity, "
+                + "sleep_until = @sleep, wake_lease_until = @lease, output = @output, error = @error WHERE instance_id = @id",
+                _commandTransaction);
+            BindInstance(command, instance);
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        public async ValueTask SetLastCheckpointAsync(string instanceId, string checkpointId, long atMs, CancellationToken cancellationToken)
+        {
+            _written = true;
+            var command = statements.Get("UPDATE instances SET checkpoint_id = @cp, last_activity_at = @at WHERE instance_id = @id", _commandTransaction);
+            Bind(command, "@id", DbType.String, instanceId);
+            Bind(command, "@cp", DbType.String, checkpointId);
+            Bind(command, "@at", DbType.Int64, atMs);
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        public async ValueTask TouchInstanceAsync(string instanceId, long atMs, CancellationToken cancellationToken)
+        {
+            _written = true;
+            var command = statements.Get(
+                "UPDATE instances SET last_activity_at = @at WHERE instance_id = @id AND (last_activity_at IS NULL OR last_activity_at < @at)", _commandTransaction);
+            Bind(command, "@id", DbType.String, instanceId);
+            Bind(command, "@at", DbType.Int64, atMs);
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        public async ValueTask<CheckpointSaveResult> SaveCheckpointIfAbsentAsync(string instanceId, string checkpointId, byte[] state, long nowMs, CancellationToken cancellationToken)
+        {
+            _written = true;
+            var insert = statements.Get(
+                "INSERT INTO checkpoints (instance_id, checkpoint_id, state, created_at) VALUES (@id, @cp, @state, @now) "
+                + "ON CONFLICT (instance_id, checkpoint_id) DO NOTHING",
+                _commandTransaction);
+            Bind(insert, "@id", DbType.String, instanceId);
+            Bind(insert, "@cp", DbType.String, checkpointId);
+            Bind(insert, "@state", DbType.Binary, state);
+            Bind(insert, "@now", DbType.Int64, nowMs);
+            if (await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1)
+            {
+                return new CheckpointSaveResult(true, new CheckpointRecord(instanceId, checkpointId, state, nowMs));
+            }
+
+            // Someone stored this key first: every caller gets the winner's state.
+            var stored = await GetCheckpointAsync(instanceId, checkpointId, cancellationToken).ConfigureAwait(false)
+                ?? throw new InvalidOperationException($"Checkpoint '{checkpointId}' conflicted but could not be read back.");
+            return new CheckpointSaveResult(false, stored);
+        }
+
+        public async ValueTask<CheckpointRecord?> GetCheckpointAsync(string instanceId, string checkpointId, CancellationToken cancellationToken)
+        {
+            var command = statements.Get("SELECT state, created_at FROM checkpoints WHERE instance_id = @id AND checkpoint_id = @cp", _commandTransaction);
+            Bind(command, "@id", DbType.String, instanceId);
+            Bind(command, "@cp", DbType.String, checkpointId);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
+                ? new CheckpointRecord(instanceId, checkpointId, reader.GetFieldValue<byte[]>(0), reader.GetInt64(1))
+                : null;
+        }
+
+        public async ValueTask<bool> CheckpointExistsAsync(string instanceId, string checkpointId, CancellationToken cancellationToken)
+        {
+            var command = statements.Get("SELECT 1 FROM checkpoints WHERE instance_id = @id AND checkpoint_id = @cp", _commandTransaction);
+            Bind(command, "@id", DbType.String, instanceId);
+            Bind(command, "@cp", DbType.String, checkpointId);
+            return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not (null or DBNull);
+        }
+
+        public async ValueTask<PendingSignal?> GetPendingSignalAsync(string instanceId, CancellationToken cancellationToken)
+        {
+            var command = statements.Get(PendingSignalSql, _commandTransaction);
+            Bind(command, "@id", DbType.String, instanceId);
+            return await ReadPendingSignalAsync(command, instanceId, cancellationToken).ConfigureAwait(false);
+        }
+
+        public async ValueTask UpsertPendingSignalAsync(PendingSignal signal, CancellationToken cancellationToken)
+        {
+            _written = true;
+            var command = statements.Get(
+                "INSERT INTO pending_signals (instance_id, signal_type, payload, created_at, acknowledged_at) VALUES (@id, @type, @payload, @now, NULL) "
+                + "ON CONFLICT (instance_id) DO UPDATE SET signal_type = excluded.signal_type, payload = excluded.payload, created_at = excluded.created_at, acknowledged_at = NULL",
+                _commandTransaction);
+            Bind(command, "@id", DbType.String, signal.InstanceId);
+            Bind(command, "@type", DbType.String, signal.Kind.ToStorageName());
+            Bind(command, "@payload", DbType.Binary, signal.Payload.Length == 0 ? null : signal.Payload);
+            Bind(command, "@now", DbType.Int64, signal.CreatedAtMs);
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        public async ValueTask<bool> AcknowledgeSignalAsync(string instanceId, SignalKind kind, long nowMs, CancellationToken cancellationToken)
+        {
+            _written = true;
+            var command = statements.Get(
+                "UPDATE pending_signals SET acknowledged_at = @now WHERE instance_id = @id AND signal_type = @type AND acknowledged_at IS NULL", _commandTransaction);
+            Bind(command, "@id", DbType.String, instanceId);
+            Bind(command, "@type", DbType.String, kind.ToStorageName());
+            Bind(command, "@now", DbType.Int64, nowMs);
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+        }
+
+        public async ValueTask UpsertCustomSignalAsync(string instanceId, string checkpointId, byte[] payload, long nowMs, CancellationToken cancellationToken)
+        {
+            _written = true;
+            var command = statements.Get(
+                "INSERT INTO pending_custom_signals (instance_id, checkpoint_id, payload, created_at) VALUES (@id, @cp, @payload, @now) "
+                + "ON CONFLICT (instance_id, checkpoint_id) DO UPDATE SET payload = excluded.payload, created_at = excluded.created_at",
+                _commandTransaction);
+            Bind(command, "@id", DbType.String, instanceId);
+            Bind(command, "@cp", DbType.String, checkpointId);
+            Bind(command, "@payload", DbType.Binary, payload);
+            Bind(command, "@now", DbType.Int64, nowMs);
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        public async ValueTask<byte[]?> TakeCustomSignalAsync(string instanceId, string checkpointId, CancellationToken cancellationToken)
+        {
+            _written = true;
+            var command = statements.Get(
+                "DELETE FROM pending_custom_signals WHERE instance_id = @id AND checkpoint_id = @cp RETURNING payload", _commandTransaction);
+            Bind(command, "@id", DbType.String, instanceId);
+            Bind(command, "@cp", DbType.String, checkpointId);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                return null;
+            }
+
+            return reader.IsDBNull(0) ? [] : reader.GetFieldValue<byte[]>(0);
+        }
+
+        public async ValueTask InsertEventAsync(NewEvent instanceEvent, CancellationToken cancellationToken)
+        {
+            _written = true;
+            var command = statements.Get(
+                "INSERT INTO instance_events (instance_id, event_type, checkpoint_id, payload, subtype, created_at, client_timestamp) "
+                + "VALUES (@id, @type, @cp, @payload, @subtype, @now, @client)",
+                _commandTransaction);
+            Bind(command, "@id", DbType.String, instanceEvent.InstanceId);
+            Bind(command, "@type", DbType.String, instanceEvent.Kind.ToStorageName());
+            Bind(command, "@cp", DbType.String, instanceEvent.CheckpointId);
+            Bind(command, "@payload", DbType.Binary, instanceEvent.Payload is { Length: > 0 } payload ? payload : null);
+            Bind(command, "@subtype", DbType.String, instanceEvent.Subtype);
+            Bind(command, "@now", DbType.Int64, instanceEvent.CreatedAtMs);
+            Bind(command, "@client", DbType.Int64, instanceEvent.ClientTimestampMs);
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        public async ValueTask<long> SaveSleepIfAbsentAsync(string instanceId, string checkpointId, long wakeAtMs, long nowMs, CancellationToken cancellationToken)
+        {
+            _written = true;
+            var insert = statements.Get(
+                "INSERT INTO instance_sleeps (instance_id, checkpoint_id, wake_at, created_at) VALUES (@id, @cp, @wake, @now) "
+                + "ON CONFLICT (instance_id, checkpoint_id) DO NOTHING",
+                _commandTransaction);
+            Bind(insert, "@id", DbType.String, instanceId);
+            Bind(insert, "@cp", DbType.String, checkpointId);
+            Bind(insert, "@wake", DbType.Int64, wakeAtMs);
+            Bind(insert, "@now", DbType.Int64, nowMs);
+            if (await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1)
+            {
+                return wakeAtMs;
+            }
+
+            var select = statements.Get("SELECT wake_at FROM instance_sleeps WHERE instance_id = @id AND checkpoint_id = @cp", _commandTransaction);
+            Bind(select, "@id", DbType.String, instanceId);
+            Bind(select, "@cp", DbType.String, checkpointId);
+            return Convert.ToInt64(await select.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
+        }
+
+        public async ValueTask UpsertRetryAttemptAsync(RetryAttemptRecord attempt, CancellationToken cancellationToken)
+        {
+            _written = true;
+            var command = statements.Get(
+                "INSERT INTO retry_attempts (instance_id, checkpoint_id, attempt_number, error_message, created_at) VALUES (@id, @cp, @attempt, @error, @now) "
+                + "ON CONFLICT (instance_id, checkpoint_id, attempt_number) DO UPDATE SET error_message = excluded.error_message, created_at = excluded.created_at",
+                _commandTransaction);
+            Bind(command, "@id", DbType.String, attempt.InstanceId);
+            Bind(command, "@cp", DbType.String, attempt.CheckpointId);
+            Bind(command, "@attempt", DbType.Int64, (long)attempt.AttemptNumber);
+            Bind(command, "@error", DbType.String, attempt.ErrorMessage);
+            Bind(command, "@now", DbType.Int64, attempt.CreatedAtMs);
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        public async ValueTask<IReadOnlyList<DueWakeup>> ClaimDueWakeupsAsync(long nowMs, int limit, long? leaseUntilMs, CancellationToken cancellationToken)
+        {
+            var select = statements.Get(
+                "SELECT instance_id, tenant_id, checkpoint_id, sleep_until FROM instances "
+                + "WHERE status = 'suspended' AND sleep_until IS NOT NULL AND sleep_until <= @now AND (wake_lease_until IS NULL OR wake_lease_until <= @now) "
+                + "ORDER BY sleep_until, instance_id LIMIT @limit" + store.ClaimClause,
+                _commandTransaction);
+            Bind(select, "@now", DbType.Int64, nowMs);
+            Bind(select, "@limit", DbType.Int64, (long)limit);
+            var due = new List<DueWakeup>();
+            await using (var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    due.Add(new DueWakeup(reader.GetString(0), reader.GetString(1), NullableString(reader, 2), reader.GetInt64(3)));
+                }
+            }
+
+            if (leaseUntilMs is { } lease)
+            {
+                _written = due.Count > 0 || _written;
+                var update = statements.Get("UPDATE instances SET wake_lease_until = @lease WHERE instance_id = @id", _commandTransaction);
+                foreach (var wakeup in due)
+                {
+                    Bind(update, "@id", DbType.String, wakeup.InstanceId);
+                    Bind(update, "@lease", DbType.Int64, lease);
+                    await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            return due;
+        }
+
+        private static void BindInstance(DbCommand command, InstanceRecord instance)
+        {
+            Bind(command, "@id", DbType.String, instance.InstanceId);
+            Bind(command, "@status", DbType.String, instance.Status.ToStorageName());
+            Bind(command, "@cp", DbType.String, instance.CheckpointId);
+            Bind(command, "@started", DbType.Int64, instance.StartedAtMs);
+            Bind(command, "@finished", DbType.Int64, instance.FinishedAtMs);
+            Bind(command, "@activity", DbType.Int64, instance.LastActivityMs);
+            Bind(command, "@sleep", DbType.Int64, instance.SleepUntilMs);
+            Bind(command, "@lease", DbType.Int64, instance.WakeLeaseUntilMs);
+            Bind(command, "@output", DbType.Binary, instance.Output);
+            Bind(command, "@error", DbType.String, instance.Error);
+        }
+    }
+}

@@ -1,0 +1,266 @@
+using System.Data.Common;
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Runtara.Engine.Diagnostics;
+
+namespace Runtara.Engine.Storage.Sqlite;
+
+/// <summary>
+/// SQLite storage in one file: WAL journal with <c>synchronous=FULL</c>, so each group-commit
+/// transaction's COMMIT fsyncs the WAL before it returns and callers are acknowledged only after it.
+/// One long-lived writer connection (the group-commit loop; SQLite has one write lock per file) and
+/// pooled read connections, which WAL lets run alongside the writer.
+/// </summary>
+internal sealed class SqliteCoreStore : SqlCoreStore
+{
+    /// <summary>
+    /// The writer's own auto-checkpoint threshold in pages (SQLite's default is 1,000). The
+    /// <see cref="WalCheckpointer"/> copies frames in the background, so this is a backstop that bounds
+    /// the WAL (~16 MiB at 4 KiB pages) and lets it restart: when it fires, most frames are already
+    /// copied. The WAL file keeps its size and is overwritten from its start after each restart.
+    /// </summary>
+    internal const int WriterAutoCheckpointPages = 4_000;
+
+    private readonly string _connectionString;
+    private WalCheckpointer? _checkpointer;
+    private StatementTransaction? _transaction; // the writer connection's; used by the writer thread only
+
+    public SqliteCoreStore(string databasePath, StoreSettings settings, ILogger<SqliteCoreStore> logger)
+        : base(settings with { Writers = 1 }, logger) // one write lock per file, so one writer
+    {
+        ArgumentException.ThrowIfNullOrEmpty(databasePath);
+        DatabasePath = Path.GetFullPath(databasePath);
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = DatabasePath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+    }
+
+    public override string Backend => "sqlite";
+
+    public string DatabasePath { get; }
+
+    protected override string LockRowClause => string.Empty;
+
+    protected override string LockInstanceRowClause => string.Empty;
+
+    // One writer per file: there are no other replicas to skip.
+    protected override string ClaimClause => string.Empty;
+
+    protected override string PayloadContainsExpression(string parameter) => $"instr(lower(CAST(payload AS TEXT)), {parameter}) > 0";
+
+    protected override async Task MigrateAsync(CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(DatabasePath)!);
+        Log.StorageSelected(Logger, Backend, DatabasePath);
+        await using var connection = (SqliteConnection)await OpenConnectionAsync(forWriter: true, cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)", cancellationToken).ConfigureAwait(false);
+        var applied = new HashSet<long>();
+        await using (var command = connection.CreateCommand())
+        {
+            command.CommandText = "SELECT version FROM schema_migrations";
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                applied.Add(reader.GetInt64(0));
+            }
+        }
+
+        foreach (var migration in SqliteMigrations.All.Where(m => !applied.Contains(m.Version)).OrderBy(m => m.Version))
+        {
+            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await using (var command = connection.CreateCommand())
+            {
+                command.Transaction = transaction;
+                command.CommandText = migration.Sql;
+                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                command.CommandText = "INSERT INTO schema_migrations (version, name, applied_at) VALUES (@v, @n, @t)";
+                command.Parameters.AddWithValue("@v", migration.Version);
+                command.Parameters.AddWithValue("@n", migration.Name);
+                command.Parameters.AddWithValue("@t", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            Log.MigrationApplied(Logger, Backend, migration.Version, migration.Name);
+        }
+
+        // Before any other connection opens (the writer's and the checkpointer's come next).
+        await PreallocateWalAsync(connection, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Gives the WAL the size the writer's checkpoint lets it reach, so commits overwrite it in place
+    /// (see <see cref="WalPreallocation"/>). Only a speed-up: a disk too full for it must not keep the
+    /// core from starting.
+    /// </summary>
+    private async Task PreallocateWalAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var added = await WalPreallocation.EnsureAsync(connection, DatabasePath, WriterAutoCheckpointPages, cancellationToken).ConfigureAwait(false);
+            if (added > 0)
+            {
+                Log.WalPreallocated(Logger, added);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Log.WalPreallocationFailed(Logger, ex);
+        }
+    }
+
+    protected override async Task OpenWriterAsync(CancellationToken cancellationToken)
+    {
+        await base.OpenWriterAsync(cancellationToken).ConfigureAwait(false);
+        var connection = (SqliteConnection)await OpenConnectionAsync(forWriter: true, cancellationToken).ConfigureAwait(false);
+        _checkpointer = new WalCheckpointer(connection, Logger);
+    }
+
+    protected override void OnBatchCommitted() => _checkpointer?.OnCommitted();
+
+    protected override async ValueTask CloseAsync()
+    {
+        // Stopped first: the writer has drained, and the last connection to close checkpoints the rest.
+        _checkpointer?.Dispose();
+        _checkpointer = null;
+        _transaction?.Dispose();
+        _transaction = null;
+        await base.CloseAsync().ConfigureAwait(false);
+    }
+
+    protected override async ValueTask<DbConnection> OpenConnectionAsync(bool forWriter, CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+
+            // journal_mode is stored in the file; synchronous and foreign_keys are per connection.
+            // synchronous=FULL: COMMIT fsyncs the WAL before it returns, so a committed batch is
+            // durable when its callers are acknowledged (NORMAL could lose the last commits on power loss).
+            var pragmas = forWriter
+                ? "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA cache_size = -32768; "
+                  + $"PRAGMA wal_autocheckpoint = {WriterAutoCheckpointPages.ToString(CultureInfo.InvariantCulture)};"
+                : "PRAGMA busy_timeout = 5000;";
+            await ExecuteAsync(connection, pragmas, cancellationToken).ConfigureAwait(false);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    protected override ValueTask<WriterTransaction> BeginTransactionAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        var sqlite = (SqliteConnection)connection;
+        if (_transaction?.Connection != sqlite)
+        {
+            // A new writer connection (the first, or one replaced after a failure) gets its own statements.
+            _transaction?.Dispose();
+            _transaction = new StatementTransaction(sqlite);
+        }
+
+        return ValueTask.FromResult<WriterTransaction>(_transaction.Begin());
+    }
+
+    /// <summary>The journal mode and synchronous setting the writer uses (2 = FULL); tests assert them.</summary>
+    internal async Task<(string JournalMode, long Synchronous)> ReadDurabilitySettingsAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = (SqliteConnection)await OpenConnectionAsync(forWriter: true, cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA journal_mode";
+        var journal = Convert.ToString(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture) ?? string.Empty;
+        command.CommandText = "PRAGMA synchronous";
+        var synchronous = Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
+        return (journal, synchronous);
+    }
+
+    private static async Task ExecuteAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+#pragma warning disable CA2100 // Constant SQL.
+        command.CommandText = sql;
+#pragma warning restore CA2100
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The writer's transactions as prepared BEGIN IMMEDIATE / COMMIT / ROLLBACK statements of its own
+    /// connection, reused from batch to batch. <c>SqliteConnection.BeginTransaction</c> creates, prepares
+    /// and finalizes a command for BEGIN and again for COMMIT and registers a rollback hook, for every
+    /// transaction: managed and SQL-compiling work per commit on the one thread every write waits for
+    /// (per step of a sequential workflow). The writer's commands then carry no ADO.NET transaction,
+    /// as the connection has none.
+    /// </summary>
+    private sealed class StatementTransaction : WriterTransaction, IDisposable
+    {
+        private readonly SqliteCommand _begin;
+        private readonly SqliteCommand _commit;
+        private readonly SqliteCommand _rollback;
+
+        public StatementTransaction(SqliteConnection connection)
+        {
+            Connection = connection;
+
+            // IMMEDIATE: take the write lock up front rather than upgrading mid-batch.
+            _begin = Statement(connection, "BEGIN IMMEDIATE");
+            _commit = Statement(connection, "COMMIT");
+            _rollback = Statement(connection, "ROLLBACK");
+        }
+
+        public SqliteConnection Connection { get; }
+
+        public override DbTransaction? CommandTransaction => null;
+
+        public StatementTransaction Begin()
+        {
+            _begin.ExecuteNonQuery();
+            return this;
+        }
+
+        /// <summary>Durable when it returns: with WAL and synchronous=FULL, COMMIT fsyncs the WAL.</summary>
+        public override ValueTask CommitAsync(CancellationToken cancellationToken)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            _commit.ExecuteNonQuery();
+            return ValueTask.CompletedTask;
+        }
+
+        public override ValueTask RollbackAsync()
+        {
+            // SQLite rolls a transaction back by itself after some failures (e.g. a full disk).
+            if (SQLitePCL.raw.sqlite3_get_autocommit(Connection.Handle) == 0)
+            {
+                _rollback.ExecuteNonQuery();
+            }
+
+            return ValueTask.CompletedTask;
+        }
+
+        // Ended by commit or rollback; the statements serve the writer's next transaction.
+        public override ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+        public void Dispose()
+        {
+            _begin.Dispose();
+            _commit.Dispose();
+            _rollback.Dispose();
+        }
+
+        private static SqliteCommand Statement(SqliteConnection connection, string sql)
+        {
+            var command = connection.CreateCommand();
+#pragma warning disable CA2100 // Constant SQL.
+            command.CommandText = sql;
+#pragma warning restore CA2100
+            return command;
+        }
+    }
+}
