@@ -6,9 +6,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Runtara.Sdk.Backends;
 using Runtara.Sdk.Backends.Core;
-using Runtara.Sdk.Backends.Embedded;
 using Runtara.Sdk.Diagnostics;
-using Runtara.Sdk.Embedded;
 using Runtara.Sdk.Workflows;
 
 namespace Runtara.Sdk;
@@ -25,9 +23,10 @@ public sealed class RuntaraConnection : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly string _backendName;
 
-    private RuntaraConnection(IInstanceBackend backend, RuntaraInstanceOptions options, ILoggerFactory loggerFactory, string backendName)
+    private RuntaraConnection(IInstanceBackend backend, RuntaraInstanceOptions options, ILoggerFactory loggerFactory, string backendName, bool isEmbedded)
     {
         _backend = backend;
+        IsEmbedded = isEmbedded;
         Options = options;
         _logger = loggerFactory.CreateLogger("Runtara.Sdk.Workflow");
         _backendName = backendName;
@@ -36,15 +35,16 @@ public sealed class RuntaraConnection : IAsyncDisposable
     /// <summary>The settings this connection was made with (the default identity of runs).</summary>
     public RuntaraInstanceOptions Options { get; }
 
-    /// <summary>True when runs go to an embedded store instead of a core.</summary>
-    public bool IsEmbedded => _backend is EmbeddedBackend;
+    /// <summary>True when runs go to an embedded engine (Runtara.Sdk.Embedded) instead of a core.</summary>
+    public bool IsEmbedded { get; }
 
     /// <summary>The backend runs use (tests drive the instance protocol through it directly).</summary>
     internal IInstanceBackend Backend => _backend;
 
     /// <summary>
     /// Connects to the core named by <paramref name="options"/> (the RPC client connects lazily, on
-    /// the first call), or opens the embedded store when <see cref="RuntaraInstanceOptions.EmbeddedDatabasePath"/> is set.
+    /// the first call), or opens the embedded engine when <see cref="RuntaraInstanceOptions.EmbeddedDatabasePath"/> is set
+    /// (which needs Runtara.Sdk.Embedded's <c>UseEmbeddedEngine()</c> on the options).
     /// </summary>
     /// <exception cref="RuntaraConfigurationException">A setting is invalid.</exception>
     public static Task<RuntaraConnection> ConnectAsync(RuntaraInstanceOptions options, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
@@ -55,7 +55,7 @@ public sealed class RuntaraConnection : IAsyncDisposable
 
     /// <summary>
     /// <see cref="ConnectAsync"/> without the task: the RPC client connects on its first call, and
-    /// opening the embedded store is a local file operation.
+    /// the embedded engine opens in the background (its first call waits for it).
     /// </summary>
     /// <exception cref="RuntaraConfigurationException">A setting is invalid.</exception>
     public static RuntaraConnection Connect(RuntaraInstanceOptions options, ILoggerFactory? loggerFactory = null)
@@ -67,10 +67,13 @@ public sealed class RuntaraConnection : IAsyncDisposable
         }
 
         loggerFactory ??= NullLoggerFactory.Instance;
-        if (options.EmbeddedDatabasePath is { } path)
+        if (options.EmbeddedDatabasePath is not null)
         {
-            var store = EmbeddedStore.Open(path, options.TimeProvider);
-            return new RuntaraConnection(new EmbeddedBackend(store, ownsStore: true, options.InProcessSleepThreshold), options, loggerFactory, $"embedded store {store.Path}");
+            // The SDK holds no server code: the embedded engine comes from Runtara.Sdk.Embedded.
+            var factory = options.EmbeddedBackendFactory ?? throw new RuntaraConfigurationException(
+                InstanceEnvironment.EmbeddedDatabase, "needs the Runtara.Sdk.Embedded package: call options.UseEmbeddedEngine()");
+            var (backend, name) = factory(options, loggerFactory);
+            return new RuntaraConnection(backend, options, loggerFactory, name, isEmbedded: true);
         }
 
         var logger = loggerFactory.CreateLogger("Runtara.Sdk.Connection");
@@ -80,20 +83,20 @@ public sealed class RuntaraConnection : IAsyncDisposable
         }
 
         var core = new CoreBackend(options, logger);
-        return new RuntaraConnection(core, options, loggerFactory, $"core {core.Address} over {core.Transport}");
+        return new RuntaraConnection(core, options, loggerFactory, $"core {core.Address} over {core.Transport}", isEmbedded: false);
     }
 
-    /// <summary>Runs instances against an already open <paramref name="store"/> (which the caller keeps and disposes).</summary>
-    public static RuntaraConnection ForEmbeddedStore(EmbeddedStore store, RuntaraInstanceOptions options, ILoggerFactory? loggerFactory = null)
+    /// <summary>Runs instances over <paramref name="backend"/> (Runtara.Sdk.Embedded's engine hands its backend out here).</summary>
+    internal static RuntaraConnection ForBackend(IInstanceBackend backend, RuntaraInstanceOptions options, ILoggerFactory? loggerFactory, string backendName)
     {
-        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(backend);
         ArgumentNullException.ThrowIfNull(options);
         if (RuntaraInstanceOptionsValidator.FindFailure(options, requireIdentity: false) is { } failure)
         {
             throw new RuntaraConfigurationException(failure.Key, failure.Message);
         }
 
-        return new RuntaraConnection(new EmbeddedBackend(store, ownsStore: false, options.InProcessSleepThreshold), options, loggerFactory ?? NullLoggerFactory.Instance, $"embedded store {store.Path}");
+        return new RuntaraConnection(backend, options, loggerFactory ?? NullLoggerFactory.Instance, backendName, isEmbedded: true);
     }
 
     /// <summary>

@@ -90,7 +90,7 @@ internal sealed class InstanceRpcHandler(
                 }
 
             case RpcRequest.RequestOneofCase.InstanceEvent:
-                await events.RecordAsync(ToReported(request.InstanceEvent), cancellationToken).ConfigureAwait(false);
+                await events.RecordAsync(ReportedEvent.FromWire(request.InstanceEvent), cancellationToken).ConfigureAwait(false);
                 return new RpcResponse { InstanceEvent = new InstanceEventResponse { Success = true } };
 
             case RpcRequest.RequestOneofCase.InstanceEventBatch:
@@ -99,7 +99,7 @@ internal sealed class InstanceRpcHandler(
                 {
                     try
                     {
-                        await events.RecordAsync(ToReported(instanceEvent), cancellationToken).ConfigureAwait(false);
+                        await events.RecordAsync(ReportedEvent.FromWire(instanceEvent), cancellationToken).ConfigureAwait(false);
                     }
                     catch (CoreException ex)
                     {
@@ -141,7 +141,7 @@ internal sealed class InstanceRpcHandler(
             case RpcRequest.RequestOneofCase.SignalAck:
                 {
                     var ack = request.SignalAck;
-                    await signals.AcknowledgeAsync(ack.InstanceId, ProtoMapping.FromProto(ack.SignalType), ack.Acknowledged, cancellationToken).ConfigureAwait(false);
+                    await signals.AcknowledgeAsync(ack.InstanceId, SignalKindExtensions.FromProto(ack.SignalType), ack.Acknowledged, cancellationToken).ConfigureAwait(false);
                     return RpcReply<RpcResponse>.None;
                 }
 
@@ -177,12 +177,4 @@ internal sealed class InstanceRpcHandler(
                 throw new RpcException(RpcErrorCodes.Unimplemented, $"runtara.instance/{request.RequestCase} is not served by this core");
         }
     }
-
-    private static ReportedEvent ToReported(InstanceEvent instanceEvent) => new(
-        instanceEvent.InstanceId,
-        ProtoMapping.FromProto(instanceEvent.EventType),
-        instanceEvent.HasCheckpointId ? instanceEvent.CheckpointId : null,
-        instanceEvent.Payload.ToBytes(),
-        instanceEvent.HasSubtype ? instanceEvent.Subtype : null,
-        instanceEvent.TimestampMs);
 }

@@ -79,7 +79,7 @@ internal sealed class ManagementRpcHandler(
 
     private async Task<SendSignalResponse> SendSignalAsync(SendSignalRequest request, CancellationToken cancellationToken)
     {
-        await signals.SendAsync(request.InstanceId, ProtoMapping.FromProto(request.SignalType), request.Payload.ToBytes(), cancellationToken).ConfigureAwait(false);
+        await signals.SendAsync(request.InstanceId, SignalKindExtensions.FromProto(request.SignalType), request.Payload.ToBytes(), cancellationToken).ConfigureAwait(false);
         return new SendSignalResponse { Success = true };
     }
 

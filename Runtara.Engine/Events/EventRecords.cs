@@ -1,3 +1,5 @@
+using Inst = Runtara.Protocol.Instance;
+
 namespace Runtara.Engine.Events;
 
 /// <summary>Stored event types (SPEC §12, §13).</summary>
@@ -11,9 +13,19 @@ public enum EventKind
     Custom,
 }
 
-/// <summary>Storage names of <see cref="EventKind"/>.</summary>
+/// <summary>Storage names and wire values of <see cref="EventKind"/>.</summary>
 public static class EventKindExtensions
 {
+    /// <summary>SPEC §12.1: unknown event numbers are heartbeats.</summary>
+    public static EventKind FromProto(Inst.InstanceEventType type) => type switch
+    {
+        Inst.InstanceEventType.EventCompleted => EventKind.Completed,
+        Inst.InstanceEventType.EventFailed => EventKind.Failed,
+        Inst.InstanceEventType.EventSuspended => EventKind.Suspended,
+        Inst.InstanceEventType.EventCustom => EventKind.Custom,
+        _ => EventKind.Heartbeat,
+    };
+
     public static string ToStorageName(this EventKind kind) => kind switch
     {
         EventKind.Started => "started",

@@ -6,10 +6,27 @@ using Runtara.Engine.Hosting;
 using Runtara.Engine.Instances;
 using Runtara.Engine.Storage;
 
+using Runtara.Protocol.Rpc;
+using Inst = Runtara.Protocol.Instance;
+
 namespace Runtara.Engine.Events;
 
 /// <summary>An event as an instance reports it.</summary>
-public sealed record ReportedEvent(string InstanceId, EventKind Kind, string? CheckpointId, byte[] Payload, string? Subtype, long ClientTimestampMs);
+public sealed record ReportedEvent(string InstanceId, EventKind Kind, string? CheckpointId, byte[] Payload, string? Subtype, long ClientTimestampMs)
+{
+    /// <summary>The event an instance reported on the wire (its payload shared, not copied).</summary>
+    public static ReportedEvent FromWire(Inst.InstanceEvent instanceEvent)
+    {
+        ArgumentNullException.ThrowIfNull(instanceEvent);
+        return new(
+            instanceEvent.InstanceId,
+            EventKindExtensions.FromProto(instanceEvent.EventType),
+            instanceEvent.HasCheckpointId ? instanceEvent.CheckpointId : null,
+            instanceEvent.Payload.ToBytes(),
+            instanceEvent.HasSubtype ? instanceEvent.Subtype : null,
+            instanceEvent.TimestampMs);
+    }
+}
 
 /// <summary>
 /// Instance events (SPEC §12): the row and its status side effect are written in one transaction

@@ -1,7 +1,9 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using Microsoft.Extensions.Logging;
 using Runtara.Protocol.Transport;
+using Runtara.Sdk.Backends;
 
 namespace Runtara.Sdk;
 
@@ -91,11 +93,15 @@ public sealed class RuntaraInstanceOptions
     public TimeSpan InProcessSleepThreshold { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// When set, the instance runs against the embedded backend: checkpoints, signals and events
+    /// When set, the instance runs against the embedded engine: checkpoints, signals and events
     /// live in this SQLite file and no core is contacted (<c>RUNTARA_EMBEDDED_DB</c>; an SDK-only
-    /// addition for running and unit-testing workflows without a core).
+    /// addition for running and unit-testing workflows without a core). Needs the Runtara.Sdk.Embedded
+    /// package and its <c>options.UseEmbeddedEngine()</c>.
     /// </summary>
     public string? EmbeddedDatabasePath { get; set; }
+
+    /// <summary>Opens the embedded backend for <see cref="EmbeddedDatabasePath"/>; set by Runtara.Sdk.Embedded's <c>UseEmbeddedEngine()</c>.</summary>
+    internal Func<RuntaraInstanceOptions, ILoggerFactory, (IInstanceBackend Backend, string Name)>? EmbeddedBackendFactory { get; set; }
 
     /// <summary>The retry policy of steps that do not bring their own (default: <see cref="RetryPolicy.Default"/>).</summary>
     public RetryPolicy DefaultRetryPolicy { get; set; } = RetryPolicy.Default;

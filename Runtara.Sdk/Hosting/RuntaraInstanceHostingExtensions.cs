@@ -51,7 +51,7 @@ public static class RuntaraInstanceHostingExtensions
         {
             var options = sp.GetRequiredService<IOptions<RuntaraInstanceOptions>>().Value;
 
-            // Opens the store file (embedded) or creates a lazily connecting client (core): nothing to await.
+            // Opens the embedded engine in the background or creates a lazily connecting client (core): nothing to await.
             return RuntaraConnection.Connect(options, sp.GetService<ILoggerFactory>());
         });
 
@@ -128,6 +128,7 @@ public static class RuntaraInstanceHostingExtensions
         to.SignalPollInterval = from.SignalPollInterval;
         to.InProcessSleepThreshold = from.InProcessSleepThreshold;
         to.EmbeddedDatabasePath = from.EmbeddedDatabasePath;
+        to.EmbeddedBackendFactory = from.EmbeddedBackendFactory;
         to.DefaultRetryPolicy = from.DefaultRetryPolicy;
         to.SerializerOptions = from.SerializerOptions;
         to.TimeProvider = from.TimeProvider;

@@ -4,11 +4,13 @@ using Runtara.Sdk.TestWorkflow;
 
 // Runs CountingWorkflow as the instance named by the launch contract's environment variables.
 // Every step body appends a line to <CounterDirectory>/<step>.count before it does its work, so a
-// test can count executions from outside the process, across kill -9 and relaunch.
+// test can count executions from outside the process, across kill -9 and relaunch. With
+// RUNTARA_EMBEDDED_DB it runs on the embedded engine instead of a core.
 return await RuntaraWorkflow.RunAsync<CountingInput, CountingOutput>(
     CountingWorkflow.RunAsync,
     TestWorkflowJson.Default.CountingInput,
-    TestWorkflowJson.Default.CountingOutput);
+    TestWorkflowJson.Default.CountingOutput,
+    RuntaraInstanceOptions.FromEnvironment().UseEmbeddedEngine());
 
 namespace Runtara.Sdk.TestWorkflow
 {

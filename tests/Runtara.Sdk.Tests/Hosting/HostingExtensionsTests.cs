@@ -78,7 +78,7 @@ public sealed class HostingExtensionsTests
             ["Runtara:Instance:OutputPath"] = output,
             ["Runtara:Instance:HeartbeatInterval"] = "00:00:00",
         });
-        builder.AddRuntaraInstance();
+        builder.AddRuntaraInstance(configureSettings: options => options.UseEmbeddedEngine());
         using var host = builder.Build();
 
         var exitCode = await host.RunRuntaraWorkflowAsync<Scenarios.Order, string>(

@@ -31,23 +31,24 @@ public sealed class CoreCollection : ICollectionFixture<CoreFixture>
     public const string Name = "sdk-core";
 }
 
-/// <summary>One embedded store file per test class.</summary>
+/// <summary>One embedded engine (a SQLite file) per test class.</summary>
 public sealed class EmbeddedFixture : IAsyncLifetime
 {
     private readonly TempDirectory _directory = new("runtara-sdk-embedded");
-    private EmbeddedStore? _store;
+    private EmbeddedEngine? _engine;
 
-    public EmbeddedStore Store => _store ?? throw new InvalidOperationException("The store is not open.");
+    public EmbeddedEngine Engine => _engine ?? throw new InvalidOperationException("The engine is not open.");
 
-    public EmbeddedHarness Harness => new(Store);
+    public EmbeddedHarness Harness => new(Engine);
 
-    public async Task InitializeAsync() => _store = await EmbeddedStore.OpenAsync(Path.Combine(_directory.Path, "runtara.db"));
+    public async Task InitializeAsync() =>
+        _engine = await EmbeddedEngine.OpenAsync(Path.Combine(_directory.Path, "runtara.db"), o => o.InProcessSleepThreshold = CoreHost.SleepThreshold);
 
     public async Task DisposeAsync()
     {
-        if (_store is not null)
+        if (_engine is not null)
         {
-            await _store.DisposeAsync();
+            await _engine.DisposeAsync();
         }
 
         _directory.Dispose();

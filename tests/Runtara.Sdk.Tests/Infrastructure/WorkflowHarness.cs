@@ -1,4 +1,6 @@
 using Google.Protobuf;
+using Runtara.Engine.Events;
+using Runtara.Engine.Instances;
 using Runtara.Sdk.Embedded;
 using Mgmt = Runtara.Protocol.Management;
 
@@ -115,48 +117,48 @@ public sealed class CoreHarness(CoreHost core) : IWorkflowHarness
     }
 }
 
-/// <summary>The embedded backend: one SQLite file per test class, shared by the SDK and the test.</summary>
-public sealed class EmbeddedHarness(EmbeddedStore store) : IWorkflowHarness
+/// <summary>The embedded engine: one SQLite file per test class, shared by the SDK and the test.</summary>
+public sealed class EmbeddedHarness(EmbeddedEngine engine) : IWorkflowHarness
 {
     public string Name => "embedded";
 
-    public EmbeddedStore Store => store;
+    public EmbeddedEngine Engine => engine;
 
-    public RuntaraInstanceOptions Options() => new()
+    public RuntaraInstanceOptions Options() => new RuntaraInstanceOptions
     {
-        EmbeddedDatabasePath = store.Path,
+        EmbeddedDatabasePath = engine.DatabasePath,
         SignalPollInterval = TimeSpan.FromMilliseconds(50),
         InProcessSleepThreshold = CoreHost.SleepThreshold,
-    };
+    }.UseEmbeddedEngine();
 
     public IReadOnlyDictionary<string, string> ChildEnvironment() => new Dictionary<string, string>
     {
-        [InstanceEnvironment.EmbeddedDatabase] = store.Path,
+        [InstanceEnvironment.EmbeddedDatabase] = engine.DatabasePath,
     };
 
-    public Task SendSignalAsync(string instanceId, SignalKind kind) => store.SendSignalAsync(instanceId, kind);
+    public Task SendSignalAsync(string instanceId, SignalKind kind) => engine.SendSignalAsync(instanceId, kind);
 
-    public Task SendCustomSignalAsync(string instanceId, string name, byte[] payload) => store.SendCustomSignalAsync(instanceId, name, payload);
+    public Task SendCustomSignalAsync(string instanceId, string name, byte[] payload) => engine.SendCustomSignalAsync(instanceId, name, payload);
 
     public async Task<InstanceView> ViewAsync(string instanceId)
     {
-        var instance = await store.GetInstanceAsync(instanceId);
+        var instance = await engine.GetInstanceAsync(instanceId);
         return instance is null
             ? new InstanceView(InstanceStatus.Unknown, null, null, null, null)
             : new InstanceView(
-                instance.Status,
+                ProtocolConversions.FromStorageName(instance.Status.ToStorageName()),
                 instance.CheckpointId,
-                instance.Output is { } output ? System.Text.Encoding.UTF8.GetString(output.Span) : null,
+                instance.Output is { } output ? System.Text.Encoding.UTF8.GetString(output) : null,
                 instance.Error,
-                instance.WakeAt);
+                instance.SleepUntilMs is { } wakeAt ? DateTimeOffset.FromUnixTimeMilliseconds(wakeAt) : null);
     }
 
     public async Task<IReadOnlyList<string>> CheckpointIdsAsync(string instanceId) =>
-        (await store.ListCheckpointsAsync(instanceId)).Select(c => c.CheckpointId).ToList();
+        (await engine.ListCheckpointsAsync(instanceId)).Select(c => c.CheckpointId).ToList();
 
     public async Task<IReadOnlyList<(string Key, int Attempt, string? Error)>> RetryAttemptsAsync(string instanceId) =>
-        (await store.ListRetryAttemptsAsync(instanceId)).Select(r => (r.CheckpointId, r.AttemptNumber, r.ErrorMessage)).ToList();
+        (await engine.ListRetryAttemptsAsync(instanceId)).Select(r => (r.CheckpointId, r.AttemptNumber, r.ErrorMessage)).ToList();
 
     public async Task<int> CountEventsAsync(string instanceId, string eventType) =>
-        (await store.ListEventsAsync(instanceId)).Count(e => e.EventType == eventType);
+        (await engine.ListEventsAsync(instanceId)).Count(e => e.Kind.ToStorageName() == eventType);
 }

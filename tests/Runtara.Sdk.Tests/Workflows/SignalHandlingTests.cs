@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
-using Runtara.Sdk.Backends.Embedded;
+using Runtara.Sdk.Embedded.Backends;
 using Runtara.Sdk.Embedded;
 using Runtara.Sdk.Tests.Infrastructure;
 using Runtara.Sdk.Workflows;
@@ -10,18 +10,18 @@ namespace Runtara.Sdk.Tests.Workflows;
 public sealed class SignalHandlingTests : IAsyncLifetime
 {
     private readonly TempDirectory _directory = new();
-    private EmbeddedStore? _store;
+    private EmbeddedEngine? _engine;
 
-    public async Task InitializeAsync() => _store = await EmbeddedStore.OpenAsync(Path.Combine(_directory.Path, "r.db"));
+    public async Task InitializeAsync() => _engine = await EmbeddedEngine.OpenAsync(Path.Combine(_directory.Path, "r.db"), o => o.InProcessSleepThreshold = TimeSpan.FromSeconds(1));
 
     public async Task DisposeAsync()
     {
-        await _store!.DisposeAsync();
+        await _engine!.DisposeAsync();
         _directory.Dispose();
     }
 
     private InstanceRun NewRun() => new(
-        new EmbeddedBackend(_store!, ownsStore: false, TimeSpan.FromSeconds(1)),
+        new EmbeddedBackend(Task.FromResult(_engine!), ownsEngine: false),
         new RuntaraInstanceOptions { HeartbeatInterval = TimeSpan.Zero },
         new InstanceIdentity(Ids.Instance(), "t"),
         NullLogger.Instance,
