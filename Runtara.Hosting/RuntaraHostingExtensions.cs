@@ -1,4 +1,5 @@
 using Aspire.Hosting.ApplicationModel;
+using Runtara.Protocol.Contracts;
 using Runtara.Protocol.Transport;
 
 namespace Aspire.Hosting;
@@ -108,7 +109,7 @@ public static class RuntaraHostingExtensions
     public static IResourceBuilder<TDestination> WithReference<TDestination>(this IResourceBuilder<TDestination> builder, IResourceBuilder<RuntaraCoreResource> core, string? connectionName = null)
         where TDestination : IResourceWithEnvironment
         => builder.WithConnectionAndDiscovery(core, connectionName)
-            .WithEnvironment(context => context.EnvironmentVariables["RUNTARA_TLS_PINNED_CERT"] = core.Resource.CertificatePath);
+            .WithEnvironment(context => context.EnvironmentVariables[LaunchVariables.PinnedCertificate] = core.Resource.CertificatePath);
 
     /// <summary>Stores the core's data (SQLite file, certificate) in <paramref name="path"/> (relative to the AppHost directory); default <c>.runtara/&lt;name&gt;</c> there.</summary>
     public static IResourceBuilder<RuntaraCoreResource> WithDataDirectory(this IResourceBuilder<RuntaraCoreResource> core, string path)

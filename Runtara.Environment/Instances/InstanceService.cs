@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Runtara.Environment.Core;
@@ -21,8 +22,60 @@ public sealed record StartRequest(
     IReadOnlyDictionary<string, string> Env,
     uint? MaxRetries);
 
-/// <summary>An instance as status reports it: the environment's run joined with the core's durable state.</summary>
-internal sealed record InstanceView(RunRecord? Run, Protocol.Management.GetInstanceStatusResponse? Core, int? Pid);
+/// <summary>
+/// An instance as GetInstanceStatus reports it: the environment's run (image, retries, process) merged
+/// with the core's durable state (status, checkpoint, output). Null fields are absent on the wire.
+/// </summary>
+internal sealed record InstanceDetails
+{
+    public required string InstanceId { get; init; }
+
+    public required string TenantId { get; init; }
+
+    /// <summary>The core's status when the core knows the instance, else the run's.</summary>
+    public required CoreStatus Status { get; init; }
+
+    public long CreatedAtMs { get; init; }
+
+    public string ImageId { get; init; } = string.Empty;
+
+    public string ImageName { get; init; } = string.Empty;
+
+    public int RetryCount { get; init; }
+
+    public int MaxRetries { get; init; }
+
+    public int LaunchCount { get; init; }
+
+    public string? CheckpointId { get; init; }
+
+    public long? StartedAtMs { get; init; }
+
+    public long? FinishedAtMs { get; init; }
+
+    /// <summary>The workflow's output as the core stores it (UTF-8 JSON).</summary>
+    public ByteString? Output { get; init; }
+
+    public string? Error { get; init; }
+
+    public byte[]? Input { get; init; }
+
+    /// <summary>The core's time of the instance's last RPC, event or checkpoint (also its heartbeat time).</summary>
+    public long? LastActivityMs { get; init; }
+
+    public long? WakeAtMs { get; init; }
+
+    public long? MemoryPeakBytes { get; init; }
+
+    public long? CpuUsageUsec { get; init; }
+
+    public string? Stderr { get; init; }
+
+    public int? ExitCode { get; init; }
+
+    /// <summary>The live process's id while one runs here.</summary>
+    public int? Pid { get; init; }
+}
 
 /// <summary>
 /// Instance operations of the environment protocol (SPEC §6.4.7–6.4.15), tenant-checked when the
@@ -169,7 +222,8 @@ internal sealed class InstanceService(
         return true;
     }
 
-    public async Task<InstanceView?> GetAsync(string instanceId, string? tenantId, CancellationToken cancellationToken)
+    /// <summary>The instance's status (<see cref="Merge"/>); null when neither this environment nor the core knows it for the tenant.</summary>
+    public async Task<InstanceDetails?> GetAsync(string instanceId, string? tenantId, CancellationToken cancellationToken)
     {
         InvalidArgumentException.ThrowIfEmpty(instanceId, "instance_id");
         var run = await store.GetRunAsync(instanceId, cancellationToken).ConfigureAwait(false);
@@ -182,7 +236,7 @@ internal sealed class InstanceService(
         if (run is null)
         {
             // Instances started elsewhere (self-registered at the core) are shown without image details.
-            return status is null || (!string.IsNullOrEmpty(tenantId) && status.TenantId != tenantId) ? null : new InstanceView(null, status, null);
+            return status is null || (!string.IsNullOrEmpty(tenantId) && status.TenantId != tenantId) ? null : Merge(instanceId, null, status, null);
         }
 
         // The core's outcome is copied at once (the process may still be exiting), so lists agree with status.
@@ -191,7 +245,48 @@ internal sealed class InstanceService(
             run = await SyncLockedAsync(instanceId, status, cancellationToken).ConfigureAwait(false) ?? run;
         }
 
-        return new InstanceView(run, status, supervisor.LivePid(instanceId));
+        return Merge(instanceId, run, status, supervisor.LivePid(instanceId));
+    }
+
+    /// <summary>
+    /// Joins the run and the core's status (at least one of them present). The core owns the durable
+    /// state (status, checkpoint, finish time, output, error) and wins when it has a value; the run
+    /// fills what only the environment knows and what the core has not got.
+    /// </summary>
+    internal static InstanceDetails Merge(string instanceId, RunRecord? run, Protocol.Management.GetInstanceStatusResponse? status, int? pid)
+    {
+        if (run is null && status is null)
+        {
+            throw new ArgumentException("A run or a core status is needed.", nameof(run));
+        }
+
+        return new InstanceDetails
+        {
+            InstanceId = instanceId,
+            Status = status?.Status ?? run!.Status.ToCore(),
+            TenantId = run?.TenantId ?? status!.TenantId,
+            CreatedAtMs = run?.CreatedAtMs ?? status!.CreatedAtMs,
+            ImageId = run?.ImageId ?? string.Empty,
+            ImageName = run?.ImageName ?? string.Empty,
+            RetryCount = run?.RetryCount ?? 0,
+            MaxRetries = run?.MaxRetries ?? 0,
+            LaunchCount = run?.LaunchCount ?? 0,
+            CheckpointId = status?.HasCheckpointId == true ? status.CheckpointId : run?.CheckpointId,
+            StartedAtMs = run?.StartedAtMs ?? (status is { StartedAtMs: > 0 } ? status.StartedAtMs : null),
+            // A run's finish time only counts once it is terminal (a suspended run may carry an old one).
+            FinishedAtMs = status?.HasFinishedAtMs == true ? status.FinishedAtMs : run is { FinishedAtMs: { } finished, IsTerminal: true } ? finished : null,
+            Output = status?.HasOutput == true ? status.Output : null,
+            // The run's error (e.g. a launch failure) shows only when the core does not know better.
+            Error = status?.HasError == true ? status.Error : run?.Error is { } error && (status is null || status.Status is CoreStatus.StatusFailed) ? error : null,
+            Input = run?.Input,
+            LastActivityMs = status is { LastActivityMs: > 0 } ? status.LastActivityMs : null,
+            WakeAtMs = status?.HasWakeAtMs == true ? status.WakeAtMs : null,
+            MemoryPeakBytes = run?.MemoryPeakBytes,
+            CpuUsageUsec = run?.CpuUsageUsec,
+            Stderr = run?.StderrTail,
+            ExitCode = run?.ExitCode,
+            Pid = pid,
+        };
     }
 
     public Task<Page<RunRecord>> ListAsync(RunQuery query, CancellationToken cancellationToken) => store.ListRunsAsync(query, cancellationToken);

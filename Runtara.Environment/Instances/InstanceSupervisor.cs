@@ -1,8 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Globalization;
-using System.Runtime.InteropServices;
-using System.Text.Json;
+using System.Text;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -13,6 +11,7 @@ using Runtara.Environment.Images;
 using Runtara.Environment.Runner;
 using Runtara.Environment.Security;
 using Runtara.Environment.Storage;
+using Runtara.Protocol.Contracts;
 using CoreStatus = Runtara.Protocol.Management.InstanceStatus;
 
 namespace Runtara.Environment.Instances;
@@ -21,12 +20,11 @@ namespace Runtara.Environment.Instances;
 /// Owns the live instance processes: launches them (start, resume, wake, retry), watches each one
 /// (timeout, exit), and settles the outcome with the core when a process ends — a process that
 /// exits without a terminal status at the core is retried from its last checkpoint or failed.
-/// Every change to a run happens under that instance's lock.
+/// Every change to a run happens under that instance's lock. The pure rules live beside it: the
+/// launch variables in <see cref="LaunchEnvironment"/>, the settle-or-retry rule in <see cref="ExitDecision"/>.
 /// </summary>
 internal sealed class InstanceSupervisor : IAsyncDisposable
 {
-    private static readonly string[] PassThroughVariables = ["PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "DOTNET_ROOT", "SSL_CERT_FILE", "SSL_CERT_DIR"];
-
     private readonly ConcurrentDictionary<string, LiveRun> _live = new(StringComparer.Ordinal);
     private readonly KeyedLock _locks = new();
     private readonly IEnvironmentStore _store;
@@ -55,7 +53,7 @@ internal sealed class InstanceSupervisor : IAsyncDisposable
         _time = time;
         _logger = logger;
         _dataDirectory = _options.ResolveDataDirectory();
-        _dotnetHost = string.IsNullOrWhiteSpace(_options.DotnetHostPath) ? FindDotnetHost() : _options.DotnetHostPath;
+        _dotnetHost = DotnetHost.Resolve(_options.DotnetHostPath);
         lifetime?.ApplicationStopping.Register(() => _stopping.Cancel());
     }
 
@@ -96,7 +94,9 @@ internal sealed class InstanceSupervisor : IAsyncDisposable
 
             directory.Prepare(run.Input ?? "{}"u8.ToArray());
             var (fileName, arguments) = _images.ResolveEntrypoint(image, _dotnetHost);
-            var environment = BuildEnvironment(run, image, directory, checkpointId);
+            var environment = LaunchEnvironment.Build(
+                run, image.Name, directory, checkpointId, _tokens.MintInstanceToken(run.InstanceId, run.TenantId),
+                _options, System.Environment.GetEnvironmentVariables(), Activity.Current);
             process = await _runner.LaunchAsync(
                 new LaunchRequest(run.InstanceId, fileName, arguments, directory.Path, environment, directory.StdoutPath, directory.StderrPath),
                 cancellationToken).ConfigureAwait(false);
@@ -276,71 +276,64 @@ internal sealed class InstanceSupervisor : IAsyncDisposable
             return;
         }
 
-        var reason = live.TimedOut
-            ? $"Execution timeout: the instance ran longer than {run.TimeoutSeconds} s and was killed"
-            : live.Silent
-                ? $"Instance stale: no activity for {_options.HeartbeatTimeout.TotalSeconds:0} s (heartbeat timeout); the process was killed"
-                : exit.ExitCode is { } code
-                    ? $"Process exited with code {code} without reporting a result"
-                    : "Process ended without reporting a result";
+        var reason = ExitDecision.Reason(live.TimedOut, live.Silent, exit.ExitCode, run.TimeoutSeconds, _options.HeartbeatTimeout);
         await SettleAsync(run, exit, reason, CancellationToken.None, forceFail: live.TimedOut).ConfigureAwait(false);
     }
 
-    /// <summary>Applies the outcome of an ended process (the caller holds the lock).</summary>
+    /// <summary>Applies the outcome of an ended process (the caller holds the lock) as <see cref="ExitDecision"/> decides.</summary>
     private async Task SettleAsync(RunRecord run, ProcessExit exit, string reason, CancellationToken cancellationToken, bool forceFail = false)
     {
         run = WithExit(run, exit);
-        var directory = Directory(run);
         var core = await _core.GetStatusAsync(run.InstanceId, cancellationToken).ConfigureAwait(false);
-        if (core is null)
+        var output = InstanceOutput.TryRead(Directory(run).OutputPath);
+        var decision = ExitDecision.Decide(core?.Status, output, run.RetryCount, run.MaxRetries, forceFail);
+        if (core is null || decision.Action == ExitAction.FailLocally)
         {
             await FailLocallyAsync(run, $"{reason}; the core does not know the instance").ConfigureAwait(false);
             return;
         }
 
-        if (!forceFail && RunStatusNames.FromCore(core.Status) is { } settled && settled is not (RunStatus.Running or RunStatus.Pending))
+        switch (decision.Action)
         {
-            await RecordAsync(run, settled, core).ConfigureAwait(false);
-            return;
+            case ExitAction.RecordCoreStatus:
+                await RecordAsync(run, decision.Settled, core).ConfigureAwait(false);
+                return;
+
+            case ExitAction.ReportOutput:
+                var result = output?.Result is { } json ? Encoding.UTF8.GetBytes(json) : null;
+                var applied = await _core.FinishAsync(run.InstanceId, decision.Report, output?.Error, result, core.Status, cancellationToken).ConfigureAwait(false);
+                await RecordAsync(run, RunStatusNames.FromCore(applied.Status) ?? RunStatus.Failed, await _core.GetStatusAsync(run.InstanceId, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+                return;
+
+            case ExitAction.Retry:
+                var retry = run with { RetryCount = run.RetryCount + 1, UpdatedAtMs = Now() };
+                Log.InstanceRetried(_logger, run.InstanceId, retry.RetryCount, run.MaxRetries, reason);
+                await _store.UpdateRunAsync(retry, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await LaunchAsync(retry, core.HasCheckpointId ? core.CheckpointId : run.CheckpointId, "retry", cancellationToken).ConfigureAwait(false);
+                }
+                catch (LaunchFailedException)
+                {
+                    // Already recorded as failed.
+                }
+
+                return;
+
+            default:
+                var stderr = run.StderrTail is { Length: > 0 } tail ? $"\n{tail.TrimEnd()}" : string.Empty;
+                var error = reason + stderr;
+                var finish = await _core.FinishAsync(run.InstanceId, CoreStatus.StatusFailed, error, null, core.Status, cancellationToken).ConfigureAwait(false);
+                if (finish.Applied)
+                {
+                    EnvironmentTelemetry.InstancesFailed.Add(1);
+                    Log.InstanceFailed(_logger, run.InstanceId, reason);
+                }
+
+                await RecordAsync(run with { Error = finish.Applied ? error : run.Error }, RunStatusNames.FromCore(finish.Status) ?? RunStatus.Failed,
+                    await _core.GetStatusAsync(run.InstanceId, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+                return;
         }
-
-        // Not terminal at the core: the output file may still tell (an SDK that could not report).
-        if (!forceFail && OutputFile.TryRead(directory.OutputPath) is { Status: "completed" or "failed" or "cancelled" } output)
-        {
-            var status = output.Status switch { "completed" => CoreStatus.StatusCompleted, "failed" => CoreStatus.StatusFailed, _ => CoreStatus.StatusCancelled };
-            var applied = await _core.FinishAsync(run.InstanceId, status, output.Error, output.ResultBytes, core.Status, cancellationToken).ConfigureAwait(false);
-            await RecordAsync(run, RunStatusNames.FromCore(applied.Status) ?? RunStatus.Failed, await _core.GetStatusAsync(run.InstanceId, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
-            return;
-        }
-
-        if (!forceFail && run.RetryCount < run.MaxRetries)
-        {
-            var retry = run with { RetryCount = run.RetryCount + 1, UpdatedAtMs = Now() };
-            Log.InstanceRetried(_logger, run.InstanceId, retry.RetryCount, run.MaxRetries, reason);
-            await _store.UpdateRunAsync(retry, cancellationToken).ConfigureAwait(false);
-            try
-            {
-                await LaunchAsync(retry, core.HasCheckpointId ? core.CheckpointId : run.CheckpointId, "retry", cancellationToken).ConfigureAwait(false);
-            }
-            catch (LaunchFailedException)
-            {
-                // Already recorded as failed.
-            }
-
-            return;
-        }
-
-        var stderr = run.StderrTail is { Length: > 0 } tail ? $"\n{tail.TrimEnd()}" : string.Empty;
-        var error = reason + stderr;
-        var finish = await _core.FinishAsync(run.InstanceId, CoreStatus.StatusFailed, error, null, core.Status, cancellationToken).ConfigureAwait(false);
-        if (finish.Applied)
-        {
-            EnvironmentTelemetry.InstancesFailed.Add(1);
-            Log.InstanceFailed(_logger, run.InstanceId, reason);
-        }
-
-        await RecordAsync(run with { Error = finish.Applied ? error : run.Error }, RunStatusNames.FromCore(finish.Status) ?? RunStatus.Failed,
-            await _core.GetStatusAsync(run.InstanceId, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
     }
 
     private async Task RecordAsync(RunRecord run, RunStatus status, Protocol.Management.GetInstanceStatusResponse? core)
@@ -425,96 +418,9 @@ internal sealed class InstanceSupervisor : IAsyncDisposable
         }
     }
 
-    private Dictionary<string, string> BuildEnvironment(RunRecord run, ImageRecord image, RunDirectory directory, string? checkpointId)
-    {
-        var variables = new Dictionary<string, string>(StringComparer.Ordinal);
-        var inherited = System.Environment.GetEnvironmentVariables();
-        foreach (var name in PassThroughVariables)
-        {
-            if (inherited[name] is string value)
-            {
-                variables[name] = value;
-            }
-        }
-
-        foreach (System.Collections.DictionaryEntry entry in inherited)
-        {
-            if (entry.Key is string key && entry.Value is string value && (key.StartsWith("OTEL_", StringComparison.Ordinal) || key.StartsWith("DOTNET_", StringComparison.Ordinal)))
-            {
-                variables[key] = value;
-            }
-        }
-
-        if (variables.ContainsKey("OTEL_SERVICE_NAME"))
-        {
-            variables["OTEL_SERVICE_NAME"] = image.Name;
-        }
-
-        // Custom variables first, so they can never override what the environment sets (SPEC §19.4).
-        if (run.Env is { Length: > 0 } json)
-        {
-            foreach (var (key, value) in JsonSerializer.Deserialize<Dictionary<string, string>>(json) ?? [])
-            {
-                variables[key] = value;
-            }
-        }
-
-        variables["RUNTARA_INSTANCE_ID"] = run.InstanceId;
-        variables["RUNTARA_TENANT_ID"] = run.TenantId;
-        // Set after the custom variables, so a request can never choose the credential (docs/security.md).
-        variables["RUNTARA_INSTANCE_TOKEN"] = _tokens.MintInstanceToken(run.InstanceId, run.TenantId);
-        variables["RUNTARA_SERVER_ADDR"] = _options.CoreInstanceAddress ?? "127.0.0.1:8001";
-        variables["RUNTARA_TRANSPORT"] = _options.Transport.ToString().ToLowerInvariant();
-        variables["RUNTARA_INPUT_PATH"] = directory.InputPath;
-        variables["RUNTARA_OUTPUT_PATH"] = directory.OutputPath;
-        variables["RUNTARA_WORKSPACE_DIR"] = directory.WorkspacePath;
-        Set(variables, "RUNTARA_SERVER_NAME", _options.CoreTls.ServerName);
-        Set(variables, "RUNTARA_TLS_PINNED_CERT", FullPath(_options.CoreTls.PinnedCertificatePath));
-        Set(variables, "RUNTARA_TLS_CA_CERT", FullPath(_options.CoreTls.CaCertificatePath));
-        Set(variables, "RUNTARA_SKIP_CERT_VERIFICATION", _options.CoreTls.DangerousSkipCertificateVerification ? "true" : null);
-        Set(variables, "RUNTARA_CHECKPOINT_ID", checkpointId);
-        Set(variables, "RUNTARA_HEARTBEAT_INTERVAL_MS", _options.InstanceHeartbeatIntervalMs?.ToString(CultureInfo.InvariantCulture));
-        if (Activity.Current is { } activity)
-        {
-            variables["TRACEPARENT"] = activity.Id ?? string.Empty;
-            Set(variables, "TRACESTATE", activity.TraceStateString);
-        }
-
-        return variables;
-
-        static void Set(Dictionary<string, string> variables, string key, string? value)
-        {
-            if (!string.IsNullOrEmpty(value))
-            {
-                variables[key] = value;
-            }
-            else
-            {
-                variables.Remove(key);
-            }
-        }
-
-        static string? FullPath(string? path) => string.IsNullOrWhiteSpace(path) ? null : Path.GetFullPath(path);
-    }
-
     private long Now() => _time.GetUtcNow().ToUnixTimeMilliseconds();
 
     private static long? Max(long? a, long? b) => a is null ? b : b is null ? a : Math.Max(a.Value, b.Value);
-
-    /// <summary>The <c>dotnet</c> host next to the running runtime (…/dotnet/shared/Microsoft.NETCore.App/x.y.z/ → …/dotnet/dotnet).</summary>
-    private static string FindDotnetHost()
-    {
-        var fromEnvironment = System.Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
-        if (!string.IsNullOrEmpty(fromEnvironment) && File.Exists(fromEnvironment))
-        {
-            return fromEnvironment;
-        }
-
-        var runtime = new DirectoryInfo(RuntimeEnvironment.GetRuntimeDirectory());
-        var root = runtime.Parent?.Parent?.Parent?.FullName;
-        var candidate = root is null ? null : Path.Combine(root, OperatingSystem.IsWindows() ? "dotnet.exe" : "dotnet");
-        return candidate is not null && File.Exists(candidate) ? candidate : "dotnet";
-    }
 
     private sealed class LiveRun(IRunningInstance process)
     {

@@ -162,106 +162,91 @@ internal sealed class EnvironmentRpcHandler(
 
     private async Task<GetInstanceStatusResponse> StatusAsync(GetInstanceStatusRequest request, CancellationToken cancellationToken)
     {
-        var view = await instances.GetAsync(request.InstanceId, request.TenantId, cancellationToken).ConfigureAwait(false);
-        if (view is null)
-        {
-            return new GetInstanceStatusResponse { Found = false, InstanceId = request.InstanceId, Status = InstanceStatus.StatusUnknown };
-        }
+        var details = await instances.GetAsync(request.InstanceId, request.TenantId, cancellationToken).ConfigureAwait(false);
+        return details is null
+            ? new GetInstanceStatusResponse { Found = false, InstanceId = request.InstanceId, Status = InstanceStatus.StatusUnknown }
+            : ToResponse(details);
+    }
 
-        var (run, status, pid) = view;
+    private static GetInstanceStatusResponse ToResponse(InstanceDetails details)
+    {
         var response = new GetInstanceStatusResponse
         {
             Found = true,
-            InstanceId = request.InstanceId,
-            Status = status is not null ? (InstanceStatus)(int)status.Status : ToProto(run!.Status),
-            TenantId = run?.TenantId ?? status!.TenantId,
-            CreatedAtMs = run?.CreatedAtMs ?? status!.CreatedAtMs,
-            ImageId = run?.ImageId ?? string.Empty,
-            ImageName = run?.ImageName ?? string.Empty,
-            RetryCount = (uint)(run?.RetryCount ?? 0),
-            MaxRetries = (uint)(run?.MaxRetries ?? 0),
-            LaunchCount = (uint)(run?.LaunchCount ?? 0),
+            InstanceId = details.InstanceId,
+            Status = (InstanceStatus)(int)details.Status,
+            TenantId = details.TenantId,
+            CreatedAtMs = details.CreatedAtMs,
+            ImageId = details.ImageId,
+            ImageName = details.ImageName,
+            RetryCount = (uint)details.RetryCount,
+            MaxRetries = (uint)details.MaxRetries,
+            LaunchCount = (uint)details.LaunchCount,
         };
-        if (status?.HasCheckpointId == true)
-        {
-            response.CheckpointId = status.CheckpointId;
-        }
-        else if (run?.CheckpointId is { } checkpoint)
+        if (details.CheckpointId is { } checkpoint)
         {
             response.CheckpointId = checkpoint;
         }
 
-        if (run?.StartedAtMs is { } started)
+        if (details.StartedAtMs is { } started)
         {
             response.StartedAtMs = started;
         }
-        else if (status is { StartedAtMs: > 0 })
-        {
-            response.StartedAtMs = status.StartedAtMs;
-        }
 
-        if (status?.HasFinishedAtMs == true)
-        {
-            response.FinishedAtMs = status.FinishedAtMs;
-        }
-        else if (run?.FinishedAtMs is { } finished && run.IsTerminal)
+        if (details.FinishedAtMs is { } finished)
         {
             response.FinishedAtMs = finished;
         }
 
-        if (status?.HasOutput == true)
+        if (details.Output is { } output)
         {
-            response.Output = status.Output;
+            response.Output = output;
         }
 
-        if (status?.HasError == true)
-        {
-            response.Error = status.Error;
-        }
-        else if (run?.Error is { } error && (status is null || status.Status is Mgmt.InstanceStatus.StatusFailed))
+        if (details.Error is { } error)
         {
             response.Error = error;
         }
 
-        if (run?.Input is { } input)
+        if (details.Input is { } input)
         {
             response.Input = ByteString.CopyFrom(input);
         }
 
-        if (status is { LastActivityMs: > 0 })
+        if (details.LastActivityMs is { } activity)
         {
-            response.HeartbeatAtMs = status.LastActivityMs;
-            response.LastActivityMs = status.LastActivityMs;
+            response.HeartbeatAtMs = activity;
+            response.LastActivityMs = activity;
         }
 
-        if (status?.HasWakeAtMs == true)
+        if (details.WakeAtMs is { } wake)
         {
-            response.WakeAtMs = status.WakeAtMs;
+            response.WakeAtMs = wake;
         }
 
-        if (run?.MemoryPeakBytes is { } memory)
+        if (details.MemoryPeakBytes is { } memory)
         {
             response.MemoryPeakBytes = (ulong)memory;
         }
 
-        if (run?.CpuUsageUsec is { } cpu)
+        if (details.CpuUsageUsec is { } cpu)
         {
             response.CpuUsageUsec = (ulong)cpu;
         }
 
-        if (run?.StderrTail is { } stderr)
+        if (details.Stderr is { } stderr)
         {
             response.Stderr = stderr;
         }
 
-        if (run?.ExitCode is { } exitCode)
+        if (details.ExitCode is { } exitCode)
         {
             response.ExitCode = exitCode;
         }
 
-        if (pid is { } live)
+        if (details.Pid is { } pid)
         {
-            response.Pid = live;
+            response.Pid = pid;
         }
 
         return response;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Runtara.Protocol.Contracts;
 using Runtara.Protocol.Transport;
 
 namespace Runtara.Sdk;
@@ -6,35 +7,36 @@ namespace Runtara.Sdk;
 /// <summary>
 /// The environment variables of the launch contract (docs/instance-contract.md) and how they map
 /// onto <see cref="RuntaraInstanceOptions"/>. Unlike 1.4.1, which silently fell back to defaults
-/// (SPEC §15.1), a value that does not parse is an error naming the variable.
+/// (SPEC §15.1), a value that does not parse is an error naming the variable. The names are defined
+/// once, in <see cref="LaunchVariables"/>; the constants here are aliases kept for existing callers.
 /// </summary>
 public static class InstanceEnvironment
 {
-    public const string InstanceId = "RUNTARA_INSTANCE_ID";
-    public const string TenantId = "RUNTARA_TENANT_ID";
-    public const string InstanceToken = "RUNTARA_INSTANCE_TOKEN";
-    public const string ServerAddress = "RUNTARA_SERVER_ADDR";
-    public const string ServerName = "RUNTARA_SERVER_NAME";
-    public const string Transport = "RUNTARA_TRANSPORT";
-    public const string PinnedCertificate = "RUNTARA_TLS_PINNED_CERT";
-    public const string CaCertificate = "RUNTARA_TLS_CA_CERT";
-    public const string SkipCertificateVerification = "RUNTARA_SKIP_CERT_VERIFICATION";
-    public const string CheckpointId = "RUNTARA_CHECKPOINT_ID";
-    public const string InputPath = "RUNTARA_INPUT_PATH";
-    public const string OutputPath = "RUNTARA_OUTPUT_PATH";
-    public const string WorkspaceDirectory = "RUNTARA_WORKSPACE_DIR";
-    public const string HeartbeatIntervalMs = "RUNTARA_HEARTBEAT_INTERVAL_MS";
-    public const string ConnectTimeoutMs = "RUNTARA_CONNECT_TIMEOUT_MS";
-    public const string RequestTimeoutMs = "RUNTARA_REQUEST_TIMEOUT_MS";
+    public const string InstanceId = LaunchVariables.InstanceId;
+    public const string TenantId = LaunchVariables.TenantId;
+    public const string InstanceToken = LaunchVariables.InstanceToken;
+    public const string ServerAddress = LaunchVariables.ServerAddress;
+    public const string ServerName = LaunchVariables.ServerName;
+    public const string Transport = LaunchVariables.Transport;
+    public const string PinnedCertificate = LaunchVariables.PinnedCertificate;
+    public const string CaCertificate = LaunchVariables.CaCertificate;
+    public const string SkipCertificateVerification = LaunchVariables.SkipCertificateVerification;
+    public const string CheckpointId = LaunchVariables.CheckpointId;
+    public const string InputPath = LaunchVariables.InputPath;
+    public const string OutputPath = LaunchVariables.OutputPath;
+    public const string WorkspaceDirectory = LaunchVariables.WorkspaceDirectory;
+    public const string HeartbeatIntervalMs = LaunchVariables.HeartbeatIntervalMs;
+    public const string ConnectTimeoutMs = LaunchVariables.ConnectTimeoutMs;
+    public const string RequestTimeoutMs = LaunchVariables.RequestTimeoutMs;
 
-    public const string TraceParent = "TRACEPARENT";
-    public const string TraceState = "TRACESTATE";
+    public const string TraceParent = LaunchVariables.TraceParent;
+    public const string TraceState = LaunchVariables.TraceState;
 
     /// <summary>SPEC §15.1; read by the SDK only (the environment does not set it).</summary>
-    public const string SignalPollIntervalMs = "RUNTARA_SIGNAL_POLL_INTERVAL_MS";
+    public const string SignalPollIntervalMs = LaunchVariables.SignalPollIntervalMs;
 
     /// <summary>SDK-only addition: run against the embedded SQLite backend at this path instead of a core.</summary>
-    public const string EmbeddedDatabase = "RUNTARA_EMBEDDED_DB";
+    public const string EmbeddedDatabase = LaunchVariables.EmbeddedDatabase;
 
     /// <summary>Applies every variable that is set (non-empty) to <paramref name="options"/>.</summary>
     public static void Apply(RuntaraInstanceOptions options, Func<string, string?> getVariable)

@@ -3,59 +3,7 @@ using Runtara.Environment.Storage;
 
 namespace Runtara.Environment.Tests.Instances;
 
-/// <summary>The output contract (SPEC §14.3, §18.3 "Output contract") and path-safe ids (§19.6).</summary>
-public sealed class OutputFileTests : IDisposable
-{
-    private readonly string _path = Path.GetTempFileName();
-
-    [Theory]
-    [InlineData("""{"status":"completed","result":{"a":1}}""", "completed")]
-    [InlineData("""{"status":"failed","error":"boom"}""", "failed")]
-    [InlineData("""{"status":"suspended","checkpoint_id":"paused"}""", "suspended")]
-    [InlineData("""{"status":"sleeping","checkpoint_id":"cp","wake_after_ms":5000}""", "sleeping")]
-    [InlineData("""{"status":"cancelled","extra":"ignored"}""", "cancelled")]
-    public void Each_status_is_parsed(string json, string status)
-    {
-        File.WriteAllText(_path, json);
-
-        Assert.Equal(status, OutputFile.TryRead(_path)!.Status);
-    }
-
-    [Fact]
-    public void Fields_of_each_status_are_read()
-    {
-        File.WriteAllText(_path, """{"status":"sleeping","checkpoint_id":"cp","wake_after_ms":5000}""");
-        var sleeping = OutputFile.TryRead(_path)!;
-        File.WriteAllText(_path, """{"status":"completed","result":{"a":1}}""");
-        var completed = OutputFile.TryRead(_path)!;
-
-        Assert.Equal(("cp", 5000L), (sleeping.CheckpointId, sleeping.WakeAfterMs!.Value));
-        Assert.Equal("""{"a":1}""", completed.Result);
-        Assert.Null(completed.WakeAfterMs);
-    }
-
-    [Theory]
-    [InlineData("""{"status":"Completed"}""")]
-    [InlineData("""{"status":"done"}""")]
-    [InlineData("""{"result":1}""")]
-    [InlineData("not json")]
-    [InlineData("[]")]
-    public void Unknown_or_wrongly_cased_statuses_and_garbage_are_ignored(string json)
-    {
-        File.WriteAllText(_path, json);
-
-        Assert.Null(OutputFile.TryRead(_path));
-    }
-
-    [Fact]
-    public void A_missing_file_is_no_output()
-    {
-        Assert.Null(OutputFile.TryRead(_path + ".missing"));
-    }
-
-    public void Dispose() => File.Delete(_path);
-}
-
+/// <summary>Path-safe ids (SPEC §19.6).</summary>
 public sealed class IdentifierTests
 {
     [Theory]

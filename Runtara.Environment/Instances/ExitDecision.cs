@@ -1,0 +1,82 @@
+using Runtara.Environment.Storage;
+using Runtara.Protocol.Contracts;
+using CoreStatus = Runtara.Protocol.Management.InstanceStatus;
+
+namespace Runtara.Environment.Instances;
+
+/// <summary>What the supervisor does with a run whose process ended.</summary>
+internal enum ExitAction
+{
+    /// <summary>The core does not know the instance: fail it here only.</summary>
+    FailLocally,
+
+    /// <summary>The core already holds the outcome (the SDK reported it): record it.</summary>
+    RecordCoreStatus,
+
+    /// <summary>The core has no outcome but <c>output.json</c> has one (an SDK that could not report): report it.</summary>
+    ReportOutput,
+
+    /// <summary>Relaunch from the last checkpoint (a retry is left).</summary>
+    Retry,
+
+    /// <summary>Fail the instance at the core with the reason the process ended.</summary>
+    Fail,
+}
+
+/// <summary>
+/// The settle-or-retry rule for an ended process (docs/instance-contract.md, Lifecycle 3), a pure
+/// function of what the core says, what <c>output.json</c> says and the run's retry budget.
+/// </summary>
+/// <param name="Action">What to do.</param>
+/// <param name="Settled">With <see cref="ExitAction.RecordCoreStatus"/>: the core's status as the run's.</param>
+/// <param name="Report">With <see cref="ExitAction.ReportOutput"/>: the status to report to the core.</param>
+internal readonly record struct ExitDecision(ExitAction Action, RunStatus Settled = default, CoreStatus Report = CoreStatus.StatusUnknown)
+{
+    /// <summary>
+    /// Decides. The core's status wins when it is settled; else <paramref name="output"/> when it holds
+    /// an end (completed, failed, cancelled); else a retry while <paramref name="retryCount"/> is below
+    /// <paramref name="maxRetries"/>; else a failure. <paramref name="forceFail"/> (the execution
+    /// timeout) skips straight to the failure.
+    /// </summary>
+    /// <param name="coreStatus">The core's status of the instance; null when the core does not know it.</param>
+    public static ExitDecision Decide(CoreStatus? coreStatus, InstanceOutput? output, int retryCount, int maxRetries, bool forceFail)
+    {
+        if (coreStatus is not { } core)
+        {
+            return new(ExitAction.FailLocally);
+        }
+
+        if (forceFail)
+        {
+            return new(ExitAction.Fail);
+        }
+
+        if (RunStatusNames.FromCore(core) is { } settled && settled is not (RunStatus.Running or RunStatus.Pending))
+        {
+            return new(ExitAction.RecordCoreStatus, Settled: settled);
+        }
+
+        // Suspended and sleeping in output.json are only the SDK's view: the core (above) decides those.
+        switch (output?.Status)
+        {
+            case InstanceOutputStatus.Completed:
+                return new(ExitAction.ReportOutput, Report: CoreStatus.StatusCompleted);
+            case InstanceOutputStatus.Failed:
+                return new(ExitAction.ReportOutput, Report: CoreStatus.StatusFailed);
+            case InstanceOutputStatus.Cancelled:
+                return new(ExitAction.ReportOutput, Report: CoreStatus.StatusCancelled);
+        }
+
+        return retryCount < maxRetries ? new(ExitAction.Retry) : new(ExitAction.Fail);
+    }
+
+    /// <summary>Why a process ended without an outcome, as the error text of a failure (and the log of a retry).</summary>
+    public static string Reason(bool timedOut, bool silent, int? exitCode, int timeoutSeconds, TimeSpan heartbeatTimeout) =>
+        timedOut
+            ? $"Execution timeout: the instance ran longer than {timeoutSeconds} s and was killed"
+            : silent
+                ? $"Instance stale: no activity for {heartbeatTimeout.TotalSeconds:0} s (heartbeat timeout); the process was killed"
+                : exitCode is { } code
+                    ? $"Process exited with code {code} without reporting a result"
+                    : "Process ended without reporting a result";
+}
