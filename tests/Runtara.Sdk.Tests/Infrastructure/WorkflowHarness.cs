@@ -12,7 +12,7 @@ public sealed record InstanceView(InstanceStatus Status, string? CheckpointId, s
 /// <summary>
 /// One backend for the shared workflow suite: how to connect the SDK, and the operator's view
 /// (signals, status, checkpoints, retry attempts, events) — the management protocol against a core,
-/// the <see cref="EmbeddedStore"/> operator methods against the embedded backend.
+/// the <see cref="EmbeddedEngine"/> operator methods against the embedded backend.
 /// </summary>
 public interface IWorkflowHarness
 {
