@@ -1,4 +1,5 @@
 using Google.Protobuf;
+using Runtara.Protocol.Contracts;
 using Runtara.Sdk.Embedded;
 using Mgmt = Runtara.Protocol.Management;
 
@@ -62,7 +63,7 @@ public sealed class CoreHarness(CoreHost core) : IWorkflowHarness
     {
         var response = (await core.Management.CallAsync(new Mgmt.RpcRequest
         {
-            SendSignal = new Mgmt.SendSignalRequest { InstanceId = instanceId, SignalType = (Mgmt.SignalType)(int)kind },
+            SendSignal = new Mgmt.SendSignalRequest { InstanceId = instanceId, SignalType = kind.ToManagementProto() },
         })).SendSignal;
         Assert.True(response.Success, response.Error);
     }
@@ -80,7 +81,7 @@ public sealed class CoreHarness(CoreHost core) : IWorkflowHarness
     {
         var status = (await core.Management.CallAsync(new Mgmt.RpcRequest { GetInstanceStatus = new Mgmt.GetInstanceStatusRequest { InstanceId = instanceId } })).GetInstanceStatus;
         return new InstanceView(
-            ProtocolConversions.ToStatus((int)status.Status),
+            status.Status.ToContract(),
             status.HasCheckpointId ? status.CheckpointId : null,
             status.HasOutput ? status.Output.ToStringUtf8() : null,
             status.HasError ? status.Error : null,
