@@ -5,11 +5,12 @@ using System.Text.Json;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 using Runtara.Management.Images;
+using Runtara.Protocol.Contracts;
 using Runtara.Protocol.Environment;
 using Runtara.Protocol.Rpc;
 using Runtara.Protocol.Security;
+using InstanceStatus = Runtara.Protocol.Contracts.InstanceStatus;
 using ProtoGranularity = Runtara.Protocol.Environment.MetricsGranularity;
-using ProtoStatus = Runtara.Protocol.Environment.InstanceStatus;
 
 namespace Runtara.Management;
 
@@ -216,7 +217,7 @@ public sealed class RuntaraManagementClient : IAsyncDisposable
         {
             InstanceId = s.InstanceId,
             TenantId = s.TenantId,
-            Status = ToStatus(s.Status),
+            Status = s.Status.ToContract(),
             ImageId = s.ImageId,
             ImageName = s.ImageName,
             CheckpointId = s.HasCheckpointId ? s.CheckpointId : null,
@@ -261,7 +262,7 @@ public sealed class RuntaraManagementClient : IAsyncDisposable
 
         if (options.Status is { } status)
         {
-            request.Status = (ProtoStatus)(int)status;
+            request.Status = status.ToEnvironmentProto();
         }
 
         if (options.ImageId is not null)
@@ -296,12 +297,13 @@ public sealed class RuntaraManagementClient : IAsyncDisposable
 
         var response = (await CallAsync(new RpcRequest { ListInstances = request }, cancellationToken).ConfigureAwait(false)).ListInstances;
         return new InstanceList(
-            [.. response.Instances.Select(i => new InstanceSummaryInfo(i.InstanceId, i.TenantId, i.ImageId, ToStatus(i.Status), Time(i.CreatedAtMs),
+            [.. response.Instances.Select(i => new InstanceSummaryInfo(i.InstanceId, i.TenantId, i.ImageId, i.Status.ToContract(), Time(i.CreatedAtMs),
                 i.HasStartedAtMs ? Time(i.StartedAtMs) : null, i.HasFinishedAtMs ? Time(i.FinishedAtMs) : null, i.HasError))],
             response.TotalCount);
     }
 
     /// <summary>Sends CANCEL or PAUSE; RESUME relaunches the instance (SPEC §9.4).</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="signal"/> is <see cref="SignalKind.Unknown"/>, which has no wire value.</exception>
     public async Task SendSignalAsync(string instanceId, SignalKind signal, byte[]? payload = null, string? tenantId = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(instanceId);
@@ -314,7 +316,7 @@ public sealed class RuntaraManagementClient : IAsyncDisposable
         var request = new SendSignalRequest
         {
             InstanceId = instanceId,
-            SignalType = signal == SignalKind.Cancel ? SignalType.SignalCancel : SignalType.SignalPause,
+            SignalType = signal.ToEnvironmentProto(),
             Payload = payload is null ? ByteString.Empty : ByteString.CopyFrom(payload),
             TenantId = Tenant(tenantId),
         };
@@ -526,17 +528,6 @@ public sealed class RuntaraManagementClient : IAsyncDisposable
         i.ImageId, i.TenantId, i.Name, i.HasDescription ? i.Description : null,
         i.RunnerType switch { RunnerType.RunnerNative => "native", RunnerType.RunnerWasm => "wasm", _ => "oci" },
         i.Sha256, (long)i.SizeBytes, i.Format, i.Entrypoint, Time(i.CreatedAtMs), i.UpdatedAtMs > 0 ? Time(i.UpdatedAtMs) : null);
-
-    private static InstanceStatus ToStatus(ProtoStatus status) => status switch
-    {
-        ProtoStatus.StatusPending => InstanceStatus.Pending,
-        ProtoStatus.StatusRunning => InstanceStatus.Running,
-        ProtoStatus.StatusSuspended => InstanceStatus.Suspended,
-        ProtoStatus.StatusCompleted => InstanceStatus.Completed,
-        ProtoStatus.StatusFailed => InstanceStatus.Failed,
-        ProtoStatus.StatusCancelled => InstanceStatus.Cancelled,
-        _ => InstanceStatus.Unknown,
-    };
 
     private static DateTimeOffset Time(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
 
