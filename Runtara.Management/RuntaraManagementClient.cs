@@ -1,15 +1,15 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 using Runtara.Management.Images;
+using Runtara.Management.Mapping;
+using Runtara.Protocol.Contracts;
 using Runtara.Protocol.Environment;
 using Runtara.Protocol.Rpc;
 using Runtara.Protocol.Security;
-using ProtoGranularity = Runtara.Protocol.Environment.MetricsGranularity;
-using ProtoStatus = Runtara.Protocol.Environment.InstanceStatus;
+using InstanceStatus = Runtara.Protocol.Contracts.InstanceStatus;
 
 namespace Runtara.Management;
 
@@ -58,8 +58,8 @@ public sealed class RuntaraManagementClient : IAsyncDisposable
 
     public async Task<HealthInfo> HealthAsync(CancellationToken cancellationToken = default)
     {
-        var h = (await CallAsync(new RpcRequest { HealthCheck = new HealthCheckRequest() }, cancellationToken).ConfigureAwait(false)).HealthCheck;
-        return new HealthInfo(h.Healthy, h.Version, h.UptimeMs, h.ActiveInstances);
+        var response = await CallAsync(new RpcRequest { HealthCheck = new HealthCheckRequest() }, cancellationToken).ConfigureAwait(false);
+        return ProtoMapping.ToHealth(response.HealthCheck);
     }
 
     /// <summary>Streams an image (checked against <see cref="RegisterImageOptions.Size"/> and <see cref="RegisterImageOptions.Sha256"/>); returns its id.</summary>
@@ -67,33 +67,7 @@ public sealed class RuntaraManagementClient : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(content);
-        var start = new RegisterImageStreamStart
-        {
-            TenantId = Tenant(null),
-            Name = options.Name,
-            BinarySize = (ulong)Math.Max(0, options.Size),
-            RunnerType = RunnerType.RunnerNative,
-        };
-        if (options.Description is not null)
-        {
-            start.Description = options.Description;
-        }
-
-        if (options.Sha256 is not null)
-        {
-            start.Sha256 = options.Sha256;
-        }
-
-        if (BuildMetadata(options) is { } metadata)
-        {
-            start.Metadata = ByteString.CopyFrom(metadata);
-        }
-
-        if (options.TenantId is not null)
-        {
-            start.TenantId = options.TenantId;
-        }
-
+        var start = ProtoMapping.ToRegisterImageStart(options, Tenant(options.TenantId));
         try
         {
             var response = await _client.UploadAsync(new RpcRequest { RegisterImageStream = start }, content, progress, Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
@@ -134,14 +108,14 @@ public sealed class RuntaraManagementClient : IAsyncDisposable
         }
 
         var response = (await CallAsync(new RpcRequest { ListImages = request }, cancellationToken).ConfigureAwait(false)).ListImages;
-        return new ImageList([.. response.Images.Select(ToImage)], response.TotalCount);
+        return ProtoMapping.ToImageList(response);
     }
 
     public async Task<ImageInfo> GetImageAsync(string imageId, string? tenantId = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(imageId);
         var response = (await CallAsync(new RpcRequest { GetImage = new GetImageRequest { ImageId = imageId, TenantId = Tenant(tenantId) } }, cancellationToken, imageId: imageId).ConfigureAwait(false)).GetImage;
-        return response.Found ? ToImage(response.Image) : throw new ImageNotFoundException(imageId);
+        return response.Found ? ProtoMapping.ToImage(response.Image) : throw new ImageNotFoundException(imageId);
     }
 
     public async Task DeleteImageAsync(string imageId, string? tenantId = null, CancellationToken cancellationToken = default)
@@ -154,28 +128,7 @@ public sealed class RuntaraManagementClient : IAsyncDisposable
     public async Task<string> StartInstanceAsync(StartInstanceOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var request = new StartInstanceRequest
-        {
-            ImageId = options.ImageId,
-            TenantId = Tenant(options.TenantId),
-            Input = string.IsNullOrEmpty(options.Input) ? ByteString.Empty : ByteString.CopyFromUtf8(options.Input),
-        };
-        if (!string.IsNullOrEmpty(options.InstanceId))
-        {
-            request.InstanceId = options.InstanceId;
-        }
-
-        if (options.TimeoutSeconds is { } timeout)
-        {
-            request.TimeoutSeconds = timeout;
-        }
-
-        if (options.MaxRetries is { } retries)
-        {
-            request.MaxRetries = retries;
-        }
-
-        request.Env.Add(options.Environment);
+        var request = ProtoMapping.ToStartRequest(options, Tenant(options.TenantId));
         var response = await CallAsync(new RpcRequest { StartInstance = request }, cancellationToken, options.InstanceId, options.ImageId).ConfigureAwait(false);
         return response.StartInstance.InstanceId;
     }
@@ -185,13 +138,7 @@ public sealed class RuntaraManagementClient : IAsyncDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(instanceId);
         options ??= new StopInstanceOptions();
-        var request = new StopInstanceRequest
-        {
-            InstanceId = instanceId,
-            GracePeriodSeconds = (uint)Math.Max(1, Math.Ceiling(options.GracePeriod.TotalSeconds)),
-            Reason = options.Reason,
-            TenantId = Tenant(tenantId),
-        };
+        var request = ProtoMapping.ToStopRequest(instanceId, options, Tenant(tenantId));
         await CallAsync(new RpcRequest { StopInstance = request }, cancellationToken, instanceId, deadline: _options.RequestTimeout + options.GracePeriod + TimeSpan.FromSeconds(15)).ConfigureAwait(false);
     }
 
@@ -212,96 +159,19 @@ public sealed class RuntaraManagementClient : IAsyncDisposable
             throw new InstanceNotFoundException(instanceId);
         }
 
-        return new InstanceInfo
-        {
-            InstanceId = s.InstanceId,
-            TenantId = s.TenantId,
-            Status = ToStatus(s.Status),
-            ImageId = s.ImageId,
-            ImageName = s.ImageName,
-            CheckpointId = s.HasCheckpointId ? s.CheckpointId : null,
-            CreatedAt = Time(s.CreatedAtMs),
-            StartedAt = s.HasStartedAtMs ? Time(s.StartedAtMs) : null,
-            FinishedAt = s.HasFinishedAtMs ? Time(s.FinishedAtMs) : null,
-            Output = s.HasOutput ? Json(s.Output) : null,
-            Error = s.HasError ? s.Error : null,
-            Input = s.HasInput ? Json(s.Input) : null,
-            LastActivityAt = s.HasLastActivityMs ? Time(s.LastActivityMs) : s.HasHeartbeatAtMs ? Time(s.HeartbeatAtMs) : null,
-            WakeAt = s.HasWakeAtMs ? Time(s.WakeAtMs) : null,
-            RetryCount = (int)s.RetryCount,
-            MaxRetries = (int)s.MaxRetries,
-            LaunchCount = (int)s.LaunchCount,
-            MemoryPeakBytes = s.HasMemoryPeakBytes ? (long)s.MemoryPeakBytes : null,
-            CpuUsageUsec = s.HasCpuUsageUsec ? (long)s.CpuUsageUsec : null,
-            ExitCode = s.HasExitCode ? s.ExitCode : null,
-            Pid = s.HasPid ? s.Pid : null,
-            Stderr = s.HasStderr ? s.Stderr : null,
-        };
+        return ProtoMapping.ToInstance(s);
     }
 
     public async Task<InstanceList> ListInstancesAsync(ListInstancesOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new ListInstancesOptions();
-        var request = new ListInstancesRequest
-        {
-            Limit = (uint)Math.Max(0, options.Limit),
-            Offset = (uint)Math.Max(0, options.Offset),
-            OrderBy = options.Order switch
-            {
-                InstanceOrder.CreatedAtAsc => "created_at_asc",
-                InstanceOrder.FinishedAtDesc => "finished_at_desc",
-                InstanceOrder.FinishedAtAsc => "finished_at_asc",
-                _ => "created_at_desc",
-            },
-        };
-        if ((options.TenantId ?? _options.TenantId) is { } tenant)
-        {
-            request.TenantId = tenant;
-        }
-
-        if (options.Status is { } status)
-        {
-            request.Status = (ProtoStatus)(int)status;
-        }
-
-        if (options.ImageId is not null)
-        {
-            request.ImageId = options.ImageId;
-        }
-
-        if (options.ImageNamePrefix is not null)
-        {
-            request.ImageNamePrefix = options.ImageNamePrefix;
-        }
-
-        if (options.CreatedAfter is { } ca)
-        {
-            request.CreatedAfterMs = ca.ToUnixTimeMilliseconds();
-        }
-
-        if (options.CreatedBefore is { } cb)
-        {
-            request.CreatedBeforeMs = cb.ToUnixTimeMilliseconds();
-        }
-
-        if (options.FinishedAfter is { } fa)
-        {
-            request.FinishedAfterMs = fa.ToUnixTimeMilliseconds();
-        }
-
-        if (options.FinishedBefore is { } fb)
-        {
-            request.FinishedBeforeMs = fb.ToUnixTimeMilliseconds();
-        }
-
+        var request = ProtoMapping.ToListRequest(options, options.TenantId ?? _options.TenantId);
         var response = (await CallAsync(new RpcRequest { ListInstances = request }, cancellationToken).ConfigureAwait(false)).ListInstances;
-        return new InstanceList(
-            [.. response.Instances.Select(i => new InstanceSummaryInfo(i.InstanceId, i.TenantId, i.ImageId, ToStatus(i.Status), Time(i.CreatedAtMs),
-                i.HasStartedAtMs ? Time(i.StartedAtMs) : null, i.HasFinishedAtMs ? Time(i.FinishedAtMs) : null, i.HasError))],
-            response.TotalCount);
+        return ProtoMapping.ToInstanceList(response);
     }
 
     /// <summary>Sends CANCEL or PAUSE; RESUME relaunches the instance (SPEC §9.4).</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="signal"/> is <see cref="SignalKind.Unknown"/>, which has no wire value.</exception>
     public async Task SendSignalAsync(string instanceId, SignalKind signal, byte[]? payload = null, string? tenantId = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(instanceId);
@@ -314,7 +184,7 @@ public sealed class RuntaraManagementClient : IAsyncDisposable
         var request = new SendSignalRequest
         {
             InstanceId = instanceId,
-            SignalType = signal == SignalKind.Cancel ? SignalType.SignalCancel : SignalType.SignalPause,
+            SignalType = signal.ToEnvironmentProto(),
             Payload = payload is null ? ByteString.Empty : ByteString.CopyFrom(payload),
             TenantId = Tenant(tenantId),
         };
@@ -346,8 +216,7 @@ public sealed class RuntaraManagementClient : IAsyncDisposable
         {
             ListCheckpoints = new ListCheckpointsRequest { InstanceId = instanceId, Limit = (uint)Math.Max(1, limit), Offset = (uint)Math.Max(0, offset), TenantId = Tenant(tenantId) },
         }, cancellationToken, instanceId).ConfigureAwait(false)).ListCheckpoints;
-        return new CheckpointList([.. response.Checkpoints.Select(c => new CheckpointInfo(c.CheckpointId, c.InstanceId, Time(c.CreatedAtMs), (long)c.DataSizeBytes))],
-            response.TotalCount, (int)response.Limit, (int)response.Offset);
+        return ProtoMapping.ToCheckpointList(response);
     }
 
     public async Task<CheckpointData> GetCheckpointAsync(string instanceId, string checkpointId, string? tenantId = null, CancellationToken cancellationToken = default)
@@ -359,7 +228,7 @@ public sealed class RuntaraManagementClient : IAsyncDisposable
             GetCheckpoint = new GetCheckpointRequest { InstanceId = instanceId, CheckpointId = checkpointId, TenantId = Tenant(tenantId) },
         }, cancellationToken, instanceId).ConfigureAwait(false)).GetCheckpoint;
         return response.Found
-            ? new CheckpointData(response.CheckpointId, response.InstanceId, Time(response.CreatedAtMs), response.Data.ToByteArray())
+            ? ProtoMapping.ToCheckpointData(response)
             : throw new CheckpointNotFoundException(instanceId, checkpointId);
     }
 
@@ -378,10 +247,7 @@ public sealed class RuntaraManagementClient : IAsyncDisposable
         }
 
         var response = (await CallAsync(new RpcRequest { ListEvents = request }, cancellationToken, instanceId).ConfigureAwait(false)).ListEvents;
-        return new EventList(
-            [.. response.Events.Select(e => new EventInfo(e.Id, e.InstanceId, e.EventType, e.HasSubtype ? e.Subtype : null, e.HasCheckpointId ? e.CheckpointId : null,
-                Time(e.CreatedAtMs), e.HasPayload ? e.Payload.ToByteArray() : null))],
-            response.TotalCount, (int)response.Limit, (int)response.Offset);
+        return ProtoMapping.ToEventList(response);
     }
 
     /// <summary>The retry attempts the instance recorded, by step key then attempt number; <paramref name="checkpointId"/> keeps one step's.</summary>
@@ -395,9 +261,7 @@ public sealed class RuntaraManagementClient : IAsyncDisposable
         }
 
         var response = (await CallAsync(new RpcRequest { ListRetryAttempts = request }, cancellationToken, instanceId).ConfigureAwait(false)).ListRetryAttempts;
-        return new RetryAttemptList(
-            [.. response.Attempts.Select(a => new RetryAttemptInfo(a.InstanceId, a.CheckpointId, (int)a.AttemptNumber, a.HasErrorMessage ? a.ErrorMessage : null, Time(a.CreatedAtMs)))],
-            response.TotalCount, (int)response.Limit, (int)response.Offset);
+        return ProtoMapping.ToRetryAttemptList(response);
     }
 
     /// <summary>Copies the instance's captured <c>stdout</c> or <c>stderr</c> (optionally only the last bytes) into <paramref name="destination"/>; false when there is none.</summary>
@@ -454,7 +318,7 @@ public sealed class RuntaraManagementClient : IAsyncDisposable
         var request = new GetTenantMetricsRequest
         {
             TenantId = Tenant(tenantId),
-            Granularity = granularity == MetricsGranularity.Daily ? ProtoGranularity.GranularityDaily : ProtoGranularity.GranularityHourly,
+            Granularity = ProtoMapping.ToProto(granularity),
         };
         if (from is { } start)
         {
@@ -467,13 +331,7 @@ public sealed class RuntaraManagementClient : IAsyncDisposable
         }
 
         var response = (await CallAsync(new RpcRequest { GetTenantMetrics = request }, cancellationToken).ConfigureAwait(false)).GetTenantMetrics;
-        return new TenantMetrics(
-            response.TenantId, Time(response.StartTimeMs), Time(response.EndTimeMs),
-            response.Granularity == ProtoGranularity.GranularityDaily ? MetricsGranularity.Daily : MetricsGranularity.Hourly,
-            [.. response.Buckets.Select(b => new MetricsBucketInfo(
-                Time(b.BucketTimeMs), b.InvocationCount, b.SuccessCount, b.FailureCount, b.CancelledCount,
-                b.HasAvgDurationMs ? b.AvgDurationMs / 1000 : null, b.HasMinDurationMs ? b.MinDurationMs / 1000 : null, b.HasMaxDurationMs ? b.MaxDurationMs / 1000 : null,
-                b.HasAvgMemoryBytes ? b.AvgMemoryBytes : null, b.HasMaxMemoryBytes ? b.MaxMemoryBytes : null, b.HasSuccessRatePercent ? b.SuccessRatePercent : null))]);
+        return ProtoMapping.ToTenantMetrics(response);
     }
 
     public ValueTask DisposeAsync() => _client.DisposeAsync();
@@ -489,72 +347,6 @@ public sealed class RuntaraManagementClient : IAsyncDisposable
         catch (RpcException ex)
         {
             throw ManagementException.FromError(ex.Code, ex.Message, ex, instanceId, imageId);
-        }
-    }
-
-    private static byte[]? BuildMetadata(RegisterImageOptions options)
-    {
-        if (options.Metadata is null && options.Entrypoint is null)
-        {
-            return null;
-        }
-
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            if (options.Metadata is { ValueKind: JsonValueKind.Object } metadata)
-            {
-                foreach (var property in metadata.EnumerateObject().Where(p => options.Entrypoint is null || p.Name != "entrypoint"))
-                {
-                    property.WriteTo(writer);
-                }
-            }
-
-            if (options.Entrypoint is not null)
-            {
-                writer.WriteString("entrypoint", options.Entrypoint);
-            }
-
-            writer.WriteEndObject();
-        }
-
-        return buffer.ToArray();
-    }
-
-    private static ImageInfo ToImage(ImageSummary i) => new(
-        i.ImageId, i.TenantId, i.Name, i.HasDescription ? i.Description : null,
-        i.RunnerType switch { RunnerType.RunnerNative => "native", RunnerType.RunnerWasm => "wasm", _ => "oci" },
-        i.Sha256, (long)i.SizeBytes, i.Format, i.Entrypoint, Time(i.CreatedAtMs), i.UpdatedAtMs > 0 ? Time(i.UpdatedAtMs) : null);
-
-    private static InstanceStatus ToStatus(ProtoStatus status) => status switch
-    {
-        ProtoStatus.StatusPending => InstanceStatus.Pending,
-        ProtoStatus.StatusRunning => InstanceStatus.Running,
-        ProtoStatus.StatusSuspended => InstanceStatus.Suspended,
-        ProtoStatus.StatusCompleted => InstanceStatus.Completed,
-        ProtoStatus.StatusFailed => InstanceStatus.Failed,
-        ProtoStatus.StatusCancelled => InstanceStatus.Cancelled,
-        _ => InstanceStatus.Unknown,
-    };
-
-    private static DateTimeOffset Time(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
-
-    private static JsonElement? Json(ByteString bytes)
-    {
-        if (bytes.IsEmpty)
-        {
-            return null;
-        }
-
-        try
-        {
-            using var document = JsonDocument.Parse(bytes.Memory);
-            return document.RootElement.Clone();
-        }
-        catch (JsonException)
-        {
-            return null;
         }
     }
 }

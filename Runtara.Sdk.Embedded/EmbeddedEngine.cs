@@ -103,7 +103,7 @@ public sealed class EmbeddedEngine : IAsyncDisposable
 
     /// <summary>Stores an instance-wide signal for the instance, as the management protocol's SendSignal does.</summary>
     public Task SendSignalAsync(string instanceId, SignalKind kind, ReadOnlyMemory<byte> payload = default, CancellationToken cancellationToken = default) =>
-        Signals.SendAsync(instanceId, EngineConversions.ToEngine(kind), payload.ToArray(), cancellationToken);
+        Signals.SendAsync(instanceId, kind, payload.ToArray(), cancellationToken);
 
     /// <summary>Leaves <paramref name="payload"/> at the wait point <paramref name="checkpointId"/>, as SendCustomSignal does.</summary>
     public Task SendCustomSignalAsync(string instanceId, string checkpointId, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken = default) =>

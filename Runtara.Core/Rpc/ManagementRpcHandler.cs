@@ -10,7 +10,7 @@ using Runtara.Engine.Signals;
 using Runtara.Engine.Storage;
 using Runtara.Protocol.Management;
 using Runtara.Protocol.Rpc;
-using CoreStatus = Runtara.Engine.Instances.InstanceStatus;
+using CoreStatus = Runtara.Protocol.Contracts.InstanceStatus;
 using StoreDueWakeup = Runtara.Engine.Storage.DueWakeup;
 
 namespace Runtara.Core.Rpc;
@@ -113,7 +113,7 @@ internal sealed class ManagementRpcHandler(
     {
         var query = new InstanceQuery(
             request.HasTenantId ? request.TenantId : null,
-            request.HasStatus ? InstanceStatusExtensions.FromProto(request.Status) : null,
+            request.HasStatus ? InstanceStatusRules.Known(request.Status.ToContract()) : null,
             request.HasLastActivityBeforeMs ? request.LastActivityBeforeMs : null,
             Limit(request.Limit),
             Offset(request.Offset));
@@ -199,11 +199,11 @@ internal sealed class ManagementRpcHandler(
 
     private async Task<FinishInstanceResponse> FinishInstanceAsync(FinishInstanceRequest request, CancellationToken cancellationToken)
     {
-        var target = InstanceStatusExtensions.FromProto(request.Status) ?? throw new CoreValidationException("status", "must be COMPLETED, FAILED or CANCELLED");
+        var target = InstanceStatusRules.Known(request.Status.ToContract()) ?? throw new CoreValidationException("status", "must be COMPLETED, FAILED or CANCELLED");
         CoreStatus? expected = null;
         if (request.HasExpectedStatus)
         {
-            expected = InstanceStatusExtensions.FromProto(request.ExpectedStatus) ?? throw new CoreValidationException("expected_status", "is not a known status");
+            expected = InstanceStatusRules.Known(request.ExpectedStatus.ToContract()) ?? throw new CoreValidationException("expected_status", "is not a known status");
         }
 
         var (applied, status) = await instances.FinishAsync(

@@ -14,7 +14,7 @@ internal static class ProtoMapping
     public static Inst.Signal ToProto(this PendingSignal signal) => new()
     {
         InstanceId = signal.InstanceId,
-        SignalType = signal.Kind.ToProto(),
+        SignalType = signal.Kind.ToInstanceProto(),
         Payload = ByteString.CopyFrom(signal.Payload),
     };
 
@@ -35,7 +35,7 @@ internal static class ProtoMapping
         var response = new Inst.GetInstanceStatusResponse
         {
             InstanceId = instance.InstanceId,
-            Status = instance.Status.ToInstanceProtoStatus(),
+            Status = instance.Status.ToInstanceProto(),
             StartedAtMs = instance.StartedAtMs ?? 0,
         };
         if (instance.CheckpointId is not null)

@@ -262,7 +262,7 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
             await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
             while (await reader.ReadAsync(token).ConfigureAwait(false))
             {
-                var status = InstanceStatusExtensions.ParseStorageName(reader.GetString(0));
+                var status = InstanceStatusNames.ParseStorageName(reader.GetString(0));
                 counts[status] = counts.GetValueOrDefault(status) + reader.GetInt64(1);
             }
 
@@ -388,7 +388,7 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
     {
         InstanceId = reader.GetString(0),
         TenantId = reader.GetString(1),
-        Status = InstanceStatusExtensions.ParseStorageName(reader.GetString(2)),
+        Status = InstanceStatusNames.ParseStorageName(reader.GetString(2)),
         CheckpointId = NullableString(reader, 3),
         CreatedAtMs = reader.GetInt64(4),
         StartedAtMs = NullableInt64(reader, 5),
@@ -534,7 +534,7 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
                 return (null, null, false);
             }
 
-            var status = InstanceStatusExtensions.ParseStorageName(reader.GetString(0));
+            var status = InstanceStatusNames.ParseStorageName(reader.GetString(0));
             var signal = reader.IsDBNull(1) || SignalKindExtensions.TryParseStorageName(reader.GetString(1)) is not { } kind
                 ? null
                 : new PendingSignal(instanceId, kind, reader.IsDBNull(2) ? [] : reader.GetFieldValue<byte[]>(2), reader.GetInt64(3));

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Runtara.Management;
 using Runtara.Management.Images;
+using Runtara.Protocol.Contracts;
 
 namespace Aspire.Hosting.Images;
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Runtara.Protocol.Contracts;
 
 namespace Runtara.Management.Cli.Commands;
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using Runtara.Protocol.Contracts;
 using Spectre.Console;
 
 namespace Runtara.Management.Cli.Commands;

@@ -1,3 +1,5 @@
+using Runtara.Protocol.Contracts;
+
 namespace Runtara.Management;
 
 /// <summary>

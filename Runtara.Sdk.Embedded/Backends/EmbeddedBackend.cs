@@ -123,7 +123,7 @@ internal sealed class EmbeddedBackend(Task<EmbeddedEngine> opening, bool ownsEng
         try
         {
             var engine = await opening.ConfigureAwait(false);
-            await engine.Signals.AcknowledgeAsync(instanceId, EngineConversions.ToEngine(kind), acknowledged: true, cancellationToken).ConfigureAwait(false);
+            await engine.Signals.AcknowledgeAsync(instanceId, kind, acknowledged: true, cancellationToken).ConfigureAwait(false);
         }
         catch (CoreException)
         {
@@ -154,7 +154,7 @@ internal sealed class EmbeddedBackend(Task<EmbeddedEngine> opening, bool ownsEng
                 ? new InstanceStatusInfo(instanceId, InstanceStatus.Unknown, null, null, null, null, "Instance not found")
                 : new InstanceStatusInfo(
                     instanceId,
-                    EngineConversions.ToSdk(instance.Status),
+                    instance.Status,
                     instance.CheckpointId,
                     instance.StartedAtMs is { } started ? DateTimeOffset.FromUnixTimeMilliseconds(started) : null,
                     instance.FinishedAtMs is { } finished ? DateTimeOffset.FromUnixTimeMilliseconds(finished) : null,

@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
+using Runtara.Protocol.Contracts;
 using Runtara.Protocol.Instance;
 using Runtara.Protocol.Rpc;
 using Runtara.Protocol.Security;
@@ -152,7 +153,7 @@ internal sealed class CoreBackend : IInstanceBackend
 
     public Task AcknowledgeSignalAsync(string instanceId, SignalKind kind, CancellationToken cancellationToken) =>
         _client.SendAsync(
-            new RpcRequest { SignalAck = new SignalAck { InstanceId = instanceId, SignalType = ProtocolConversions.ToProto(kind), Acknowledged = true } },
+            new RpcRequest { SignalAck = new SignalAck { InstanceId = instanceId, SignalType = kind.ToInstanceProto(), Acknowledged = true } },
             cancellationToken);
 
     public Task RecordRetryAttemptAsync(string instanceId, string checkpointId, int attemptNumber, string? errorMessage, long timestampMs, CancellationToken cancellationToken)
@@ -178,7 +179,7 @@ internal sealed class CoreBackend : IInstanceBackend
         var response = (await CallIdempotentAsync(request, null, cancellationToken).ConfigureAwait(false)).GetInstanceStatus;
         return new InstanceStatusInfo(
             instanceId,
-            ProtocolConversions.ToStatus(response.Status),
+            response.Status.ToContract(),
             response.HasCheckpointId && response.CheckpointId.Length > 0 ? response.CheckpointId : null,
             response.StartedAtMs > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(response.StartedAtMs) : null,
             response.HasFinishedAtMs ? DateTimeOffset.FromUnixTimeMilliseconds(response.FinishedAtMs) : null,

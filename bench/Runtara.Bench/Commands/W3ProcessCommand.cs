@@ -7,6 +7,7 @@ using Runtara.Bench.Infrastructure;
 using Runtara.Core.Hosting;
 using Runtara.Environment.Hosting;
 using Runtara.Management;
+using Runtara.Protocol.Contracts;
 using Runtara.Protocol.Security;
 using Runtara.Protocol.Transport;
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Runtara.EndToEnd.Tests.Infrastructure;
 using Runtara.Management;
+using Runtara.Protocol.Contracts;
 
 namespace Runtara.EndToEnd.Tests.Lifecycle;
 

@@ -2,6 +2,7 @@ using System.IO.Compression;
 using System.Text;
 using Runtara.EndToEnd.Tests.Infrastructure;
 using Runtara.Management;
+using Runtara.Protocol.Contracts;
 
 namespace Runtara.EndToEnd.Tests.Lifecycle;
 

@@ -11,8 +11,8 @@ public sealed class InstanceStatusNamesTests
         var names = Enum.GetValues<InstanceStatus>().Select(s => s.ToStorageName()).ToList();
 
         Assert.Equal(["pending", "running", "suspended", "completed", "failed", "cancelled"], names);
-        Assert.Equal(Enum.GetValues<InstanceStatus>(), names.Select(InstanceStatusExtensions.ParseStorageName));
-        Assert.Equal(InstanceStatus.Suspended, InstanceStatusExtensions.ParseStorageName("sleeping"));
-        Assert.Throws<FormatException>(() => InstanceStatusExtensions.ParseStorageName("exploded"));
+        Assert.Equal(Enum.GetValues<InstanceStatus>(), names.Select(InstanceStatusNames.ParseStorageName));
+        Assert.Equal(InstanceStatus.Suspended, InstanceStatusNames.ParseStorageName("sleeping"));
+        Assert.Throws<FormatException>(() => InstanceStatusNames.ParseStorageName("exploded"));
     }
 }

@@ -2,6 +2,7 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using Runtara.Environment.Tests.Infrastructure;
 using Runtara.Management;
+using Runtara.Protocol.Contracts;
 
 namespace Runtara.Environment.Tests.Images;
 

@@ -8,6 +8,7 @@ using Microsoft.Extensions.Logging;
 using Runtara.Core.Hosting;
 using Runtara.Environment.Hosting;
 using Runtara.Management;
+using Runtara.Protocol.Contracts;
 using Runtara.Protocol.Security;
 using Runtara.Protocol.Transport;
 using Runtara.Testing.Core;

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Runtara.Environment.Tests.Infrastructure;
 using Runtara.Management;
+using Runtara.Protocol.Contracts;
 
 namespace Runtara.Environment.Tests.Instances;
 

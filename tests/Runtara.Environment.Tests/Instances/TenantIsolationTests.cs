@@ -1,5 +1,6 @@
 using Runtara.Environment.Tests.Infrastructure;
 using Runtara.Management;
+using Runtara.Protocol.Contracts;
 
 namespace Runtara.Environment.Tests.Instances;
 

@@ -1,6 +1,7 @@
 using System.Text;
 using Runtara.Environment.Tests.Infrastructure;
 using Runtara.Management;
+using Runtara.Protocol.Contracts;
 
 namespace Runtara.Environment.Tests.Security;
 

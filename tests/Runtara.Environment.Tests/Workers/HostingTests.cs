@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Runtara.Environment.Tests.Infrastructure;
 using Runtara.Environment.Workers;
 using Runtara.Management;
+using Runtara.Protocol.Contracts;
 using Runtara.Protocol.Transport;
 
 namespace Runtara.Environment.Tests.Workers;

@@ -3,8 +3,10 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Runtara.Protocol.Environment;
+using InstanceStatus = Runtara.Protocol.Contracts.InstanceStatus;
 using ProtoGranularity = Runtara.Protocol.Environment.MetricsGranularity;
 using ProtoStatus = Runtara.Protocol.Environment.InstanceStatus;
+using SignalKind = Runtara.Protocol.Contracts.SignalKind;
 
 namespace Runtara.Management.Tests.Client;
 
@@ -171,6 +173,33 @@ public sealed class ClientTests : IAsyncLifetime
         Assert.Equal(RpcRequest.RequestOneofCase.ResumeInstance, _stub.Requests[0].RequestCase);
         Assert.Equal("tenant-1", _stub.Requests[0].ResumeInstance.TenantId);
         Assert.Equal(5u, _stub.Requests[1].StopInstance.GracePeriodSeconds);
+    }
+
+    [Fact]
+    public async Task List_filter_and_signals_go_on_the_wire_as_the_environment_protocol_values()
+    {
+        _stub.Answer = r => r.RequestCase == RpcRequest.RequestOneofCase.ListInstances
+            ? new RpcResponse { ListInstances = new ListInstancesResponse { Instances = { new InstanceSummary { InstanceId = "i", Status = ProtoStatus.StatusFailed } }, TotalCount = 1 } }
+            : new RpcResponse { SendSignal = new SendSignalResponse { Success = true } };
+        await using var client = _stub.Client("t");
+
+        var list = await client.ListInstancesAsync(new ListInstancesOptions { Status = InstanceStatus.Suspended });
+        await client.SendSignalAsync("i", SignalKind.Cancel);
+        await client.PauseInstanceAsync("i");
+
+        Assert.Equal(ProtoStatus.StatusSuspended, _stub.Requests[0].ListInstances.Status);
+        Assert.Equal(InstanceStatus.Failed, list.Instances.Single().Status);
+        Assert.Equal([SignalType.SignalCancel, SignalType.SignalPause], _stub.Requests.Skip(1).Select(r => r.SendSignal.SignalType));
+    }
+
+    [Fact]
+    public async Task An_unknown_signal_is_refused_before_anything_is_sent()
+    {
+        await using var client = _stub.Client("t");
+
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => client.SendSignalAsync("i", SignalKind.Unknown));
+
+        Assert.Empty(_stub.Requests);
     }
 
     [Fact]

@@ -1,51 +1,27 @@
 using System.Text;
 using Runtara.Protocol.Instance;
 using Runtara.Sdk.Backends;
+using InstanceStatus = Runtara.Protocol.Contracts.InstanceStatus;
 using Proto = Runtara.Protocol.Instance;
+using SignalKind = Runtara.Protocol.Contracts.SignalKind;
 
 namespace Runtara.Sdk.Tests.Backends;
 
 /// <summary>SPEC §18.4: type conversions, CheckpointResult helpers, event builders.</summary>
 public sealed class ConversionsAndEventsTests
 {
-    [Theory]
-    [InlineData(0, InstanceStatus.Unknown)]
-    [InlineData(1, InstanceStatus.Pending)]
-    [InlineData(2, InstanceStatus.Running)]
-    [InlineData(3, InstanceStatus.Suspended)]
-    [InlineData(4, InstanceStatus.Completed)]
-    [InlineData(5, InstanceStatus.Failed)]
-    [InlineData(6, InstanceStatus.Cancelled)]
-    [InlineData(7, InstanceStatus.Unknown)]
-    [InlineData(-1, InstanceStatus.Unknown)]
-    public void Status_numbers_map_one_to_one_and_anything_else_is_unknown(int value, InstanceStatus expected)
-    {
-        Assert.Equal(expected, ProtocolConversions.ToStatus(value));
-        Assert.Equal(expected, ProtocolConversions.ToStatus((Proto.InstanceStatus)value));
-    }
-
+    // The enum mappings themselves are tested in Runtara.Protocol.Tests (Contracts/ProtoEnumMappingTests).
     [Theory]
     [InlineData(0, SignalKind.Cancel)]
     [InlineData(1, SignalKind.Pause)]
     [InlineData(2, SignalKind.Resume)]
     [InlineData(3, SignalKind.Unknown)]
-    [InlineData(99, SignalKind.Unknown)]
-    public void Signal_numbers_map_one_to_one_and_unknown_ones_are_never_cancel(int value, SignalKind expected) =>
-        Assert.Equal(expected, ProtocolConversions.ToSignalKind((SignalType)value));
+    [InlineData(-1, SignalKind.Unknown)]
+    public void Stored_signal_numbers_read_by_wire_value_and_unknown_ones_are_never_cancel(int value, SignalKind expected) =>
+        Assert.Equal(expected, ProtocolConversions.ToSignalKind(value));
 
     [Fact]
-    public void Known_signal_kinds_round_trip_to_the_wire_and_unknown_ones_do_not_go_on_it()
-    {
-        foreach (var kind in new[] { SignalKind.Cancel, SignalKind.Pause, SignalKind.Resume })
-        {
-            Assert.Equal(kind, ProtocolConversions.ToSignalKind(ProtocolConversions.ToProto(kind)));
-        }
-
-        Assert.Throws<ArgumentOutOfRangeException>(() => ProtocolConversions.ToProto(SignalKind.Unknown));
-    }
-
-    [Fact]
-    public void Storage_names_round_trip()
+    public void Storage_names_round_trip_and_unknown_is_lenient()
     {
         foreach (var status in Enum.GetValues<InstanceStatus>().Where(s => s != InstanceStatus.Unknown))
         {
@@ -58,6 +34,19 @@ public sealed class ConversionsAndEventsTests
         Assert.Equal(InstanceStatus.Unknown, ProtocolConversions.FromStorageName("bogus"));
         Assert.Equal(InstanceStatus.Unknown, ProtocolConversions.FromStorageName(null));
         Assert.Equal("unknown", ProtocolConversions.ToStorageName(InstanceStatus.Unknown));
+        Assert.Equal("unknown", ProtocolConversions.ToStorageName((InstanceStatus)42));
+    }
+
+    [Fact]
+    public void Signal_messages_become_the_sdk_records()
+    {
+        var signal = ProtocolConversions.ToSignal(new Proto.Signal { SignalType = SignalType.SignalPause, Payload = Google.Protobuf.ByteString.CopyFromUtf8("p") });
+        var custom = ProtocolConversions.ToCustomSignal(new Proto.CustomSignal { CheckpointId = "wait", Payload = Google.Protobuf.ByteString.CopyFromUtf8("c") });
+
+        Assert.Equal((SignalKind.Pause, "p"), (signal!.Kind, Encoding.UTF8.GetString(signal.Payload.Span)));
+        Assert.Equal(("wait", "c"), (custom!.CheckpointId, Encoding.UTF8.GetString(custom.Payload.Span)));
+        Assert.Null(ProtocolConversions.ToSignal(null));
+        Assert.Null(ProtocolConversions.ToCustomSignal(null));
     }
 
     [Fact]

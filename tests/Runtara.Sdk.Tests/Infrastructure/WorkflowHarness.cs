@@ -1,6 +1,6 @@
 using Google.Protobuf;
 using Runtara.Engine.Events;
-using Runtara.Engine.Instances;
+using Runtara.Protocol.Contracts;
 using Runtara.Sdk.Embedded;
 using Mgmt = Runtara.Protocol.Management;
 
@@ -64,7 +64,7 @@ public sealed class CoreHarness(CoreHost core) : IWorkflowHarness
     {
         var response = (await core.Management.CallAsync(new Mgmt.RpcRequest
         {
-            SendSignal = new Mgmt.SendSignalRequest { InstanceId = instanceId, SignalType = (Mgmt.SignalType)(int)kind },
+            SendSignal = new Mgmt.SendSignalRequest { InstanceId = instanceId, SignalType = kind.ToManagementProto() },
         })).SendSignal;
         Assert.True(response.Success, response.Error);
     }
@@ -82,7 +82,7 @@ public sealed class CoreHarness(CoreHost core) : IWorkflowHarness
     {
         var status = (await core.Management.CallAsync(new Mgmt.RpcRequest { GetInstanceStatus = new Mgmt.GetInstanceStatusRequest { InstanceId = instanceId } })).GetInstanceStatus;
         return new InstanceView(
-            ProtocolConversions.ToStatus((int)status.Status),
+            status.Status.ToContract(),
             status.HasCheckpointId ? status.CheckpointId : null,
             status.HasOutput ? status.Output.ToStringUtf8() : null,
             status.HasError ? status.Error : null,
@@ -146,7 +146,7 @@ public sealed class EmbeddedHarness(EmbeddedEngine engine) : IWorkflowHarness
         return instance is null
             ? new InstanceView(InstanceStatus.Unknown, null, null, null, null)
             : new InstanceView(
-                ProtocolConversions.FromStorageName(instance.Status.ToStorageName()),
+                instance.Status,
                 instance.CheckpointId,
                 instance.Output is { } output ? System.Text.Encoding.UTF8.GetString(output) : null,
                 instance.Error,

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Text.Json;
 using Runtara.Diagnostics;
+using Runtara.Protocol.Contracts;
 using Runtara.Protocol.Transport;
 using Runtara.Sdk.Tests.Infrastructure;
 

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Runtara.Protocol.Contracts;
 using Runtara.Sdk.Tests.Infrastructure;
 using Runtara.Sdk.Workflows;
 

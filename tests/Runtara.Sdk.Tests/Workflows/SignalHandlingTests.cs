@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
+using Runtara.Protocol.Contracts;
 using Runtara.Sdk.Embedded.Backends;
 using Runtara.Sdk.Embedded;
 using Runtara.Sdk.Tests.Infrastructure;

@@ -1,0 +1,3 @@
+namespace Runtara.Management;
+
+public sealed record CheckpointList(IReadOnlyList<CheckpointInfo> Checkpoints, long TotalCount, int Limit, int Offset);

@@ -1,0 +1,3 @@
+namespace Runtara.Management;
+
+public sealed record EventList(IReadOnlyList<EventInfo> Events, long TotalCount, int Limit, int Offset);

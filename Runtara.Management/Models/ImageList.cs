@@ -1,0 +1,3 @@
+namespace Runtara.Management;
+
+public sealed record ImageList(IReadOnlyList<ImageInfo> Images, long TotalCount);

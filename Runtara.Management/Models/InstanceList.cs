@@ -1,0 +1,3 @@
+namespace Runtara.Management;
+
+public sealed record InstanceList(IReadOnlyList<InstanceSummaryInfo> Instances, long TotalCount);

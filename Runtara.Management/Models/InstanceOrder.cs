@@ -1,0 +1,10 @@
+namespace Runtara.Management;
+
+/// <summary>Orderings of <see cref="ListInstancesOptions"/>.</summary>
+public enum InstanceOrder
+{
+    CreatedAtDesc,
+    CreatedAtAsc,
+    FinishedAtDesc,
+    FinishedAtAsc,
+}

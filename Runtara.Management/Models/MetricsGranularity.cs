@@ -1,0 +1,11 @@
+using System.Text.Json.Serialization;
+
+namespace Runtara.Management;
+
+/// <summary>Bucket width of <see cref="RuntaraManagementClient.GetTenantMetricsAsync"/> (UTC hours or days).</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<MetricsGranularity>))]
+public enum MetricsGranularity
+{
+    Hourly,
+    Daily,
+}

@@ -1,0 +1,3 @@
+namespace Runtara.Management;
+
+public sealed record RetryAttemptList(IReadOnlyList<RetryAttemptInfo> Attempts, long TotalCount, int Limit, int Offset);
