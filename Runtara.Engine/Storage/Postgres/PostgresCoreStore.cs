@@ -33,11 +33,11 @@ internal sealed class PostgresCoreStore : SqlCoreStore
 
     public string Location { get; }
 
-    protected override string LockRowClause => " FOR UPDATE";
+    internal override string LockRowClause => " FOR UPDATE";
 
-    protected override string LockInstanceRowClause => " FOR UPDATE OF i";
+    internal override string LockInstanceRowClause => " FOR UPDATE OF i";
 
-    protected override string ClaimClause => " FOR UPDATE SKIP LOCKED";
+    internal override string ClaimClause => " FOR UPDATE SKIP LOCKED";
 
     protected override string PayloadContainsExpression(string parameter) => $"strpos(lower(encode(payload, 'escape')), {parameter}) > 0";
 

@@ -44,12 +44,12 @@ internal sealed class SqliteCoreStore : SqlCoreStore
 
     public string DatabasePath { get; }
 
-    protected override string LockRowClause => string.Empty;
+    internal override string LockRowClause => string.Empty;
 
-    protected override string LockInstanceRowClause => string.Empty;
+    internal override string LockInstanceRowClause => string.Empty;
 
     // One writer per file: there are no other replicas to skip.
-    protected override string ClaimClause => string.Empty;
+    internal override string ClaimClause => string.Empty;
 
     protected override string PayloadContainsExpression(string parameter) => $"instr(lower(CAST(payload AS TEXT)), {parameter}) > 0";
 
