@@ -2,14 +2,11 @@ using Microsoft.Extensions.Logging;
 
 namespace Runtara.Engine.Diagnostics;
 
-/// <summary>Source-generated log messages of the engine: storage (event ids 2100–2199) and instance rules (2200–2399), ids unchanged from when they lived in the core.</summary>
+/// <summary>Source-generated log messages of the engine: storage (event ids 2100–2199) and instance rules (2200–2399), ids unchanged from when they lived in the core. 2100 (MigrationApplied) and 2190–2199 are Runtara.Data's migration runner, logging through the store's logger.</summary>
 internal static partial class Log
 {
     [LoggerMessage(2000, LogLevel.Information, "Runtara core storage: {Backend} ({Location})", EventName = "StorageSelected")]
     public static partial void StorageSelected(ILogger logger, string backend, string location);
-
-    [LoggerMessage(2100, LogLevel.Information, "Applied {Backend} migration {Version} ({Name})", EventName = "MigrationApplied")]
-    public static partial void MigrationApplied(ILogger logger, string backend, int version, string name);
 
     [LoggerMessage(2101, LogLevel.Warning, "Write batch of {Count} operations failed; re-running them one by one", EventName = "BatchFailed")]
     public static partial void BatchFailed(ILogger logger, int count, Exception exception);

@@ -14,23 +14,24 @@ namespace Runtara.Engine.Storage;
 /// <summary>
 /// The SQL both backends share: the schema has the same tables and columns (times are Unix ms in
 /// BIGINT/INTEGER columns), both accept <c>@name</c> parameters, ON CONFLICT and RETURNING. Backends
-/// supply connections, migrations and the few dialect differences.
+/// supply connections, migrations and the few dialect differences. The reads are here; the writer's
+/// statements are <see cref="SqlStoreWriter"/>, over each writer connection's <see cref="StatementCache"/>.
 /// </summary>
 internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : GroupCommitStore(settings, logger)
 {
-    private const string InstanceColumns =
+    internal const string InstanceColumns =
         "instance_id, tenant_id, status, checkpoint_id, created_at, started_at, finished_at, last_activity_at, sleep_until, wake_lease_until, output, error";
 
     private readonly WriterSlot[] _writers = [.. Enumerable.Range(0, Math.Max(1, settings.Writers)).Select(_ => new WriterSlot())];
 
     /// <summary>Appended to the writer's instance read to lock the row (PostgreSQL: FOR UPDATE).</summary>
-    protected abstract string LockRowClause { get; }
+    internal abstract string LockRowClause { get; }
 
     /// <summary>Appended to the joined instance-and-signal read to lock only the instance row (PostgreSQL: FOR UPDATE OF i).</summary>
-    protected abstract string LockInstanceRowClause { get; }
+    internal abstract string LockInstanceRowClause { get; }
 
     /// <summary>Appended to the due-wakeup claim so that replicas skip each other's rows.</summary>
-    protected abstract string ClaimClause { get; }
+    internal abstract string ClaimClause { get; }
 
     /// <summary>A boolean SQL expression: the payload, read as text, contains the lower-cased parameter (ASCII case-insensitive).</summary>
     protected abstract string PayloadContainsExpression(string parameter);
@@ -50,7 +51,7 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
         try
         {
             var transaction = await BeginTransactionAsync(connection, cancellationToken).ConfigureAwait(false);
-            return new SqlWriteTransaction(this, slot, transaction, statements);
+            return new SqlStoreWriter(this, slot, transaction, statements);
         }
         catch
         {
@@ -325,12 +326,12 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
         return Convert.ToInt64(await command.ExecuteScalarAsync(token).ConfigureAwait(false), CultureInfo.InvariantCulture);
     }
 
-    // ---- shared helpers ----
+    // ---- shared helpers (the reads here and SqlStoreWriter) ----
 
-    private const string PendingSignalSql =
+    internal const string PendingSignalSql =
         "SELECT signal_type, payload, created_at FROM pending_signals WHERE instance_id = @id AND acknowledged_at IS NULL";
 
-    private static async ValueTask<PendingSignal?> ReadPendingSignalAsync(DbCommand command, string instanceId, CancellationToken token)
+    internal static async ValueTask<PendingSignal?> ReadPendingSignalAsync(DbCommand command, string instanceId, CancellationToken token)
     {
         await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
         if (!await reader.ReadAsync(token).ConfigureAwait(false))
@@ -345,7 +346,7 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
     }
 
 #pragma warning disable CA2100 // SQL text is built from constants only; values are always parameters.
-    private static DbCommand Command(DbConnection connection, string sql)
+    internal static DbCommand Command(DbConnection connection, string sql)
     {
         var command = connection.CreateCommand();
         command.CommandText = sql;
@@ -353,7 +354,7 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
     }
 #pragma warning restore CA2100
 
-    private static void Bind(DbCommand command, string name, DbType type, object? value)
+    internal static void Bind(DbCommand command, string name, DbType type, object? value)
     {
         var index = command.Parameters.IndexOf(name);
         DbParameter parameter;
@@ -380,11 +381,11 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
         }
     }
 
-    private static string? NullableString(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
+    internal static string? NullableString(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
 
     private static long? NullableInt64(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetInt64(ordinal);
 
-    private static InstanceRecord ReadInstance(DbDataReader reader) => new()
+    internal static InstanceRecord ReadInstance(DbDataReader reader) => new()
     {
         InstanceId = reader.GetString(0),
         TenantId = reader.GetString(1),
@@ -401,7 +402,7 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
     };
 
     /// <summary>A writer's open transaction as its backend drives it.</summary>
-    protected abstract class WriterTransaction : IAsyncDisposable
+    internal abstract class WriterTransaction : IAsyncDisposable
     {
         /// <summary>What the writer's commands are bound to: the ADO.NET transaction, or null when the backend runs its own BEGIN/COMMIT statements.</summary>
         public abstract DbTransaction? CommandTransaction { get; }
@@ -429,7 +430,7 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
     }
 
     /// <summary>One writer thread's connection and prepared commands (each writer owns its slot).</summary>
-    private sealed class WriterSlot
+    internal sealed class WriterSlot
     {
         public DbConnection? Connection { get; set; }
 
@@ -444,348 +445,6 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
                 await Connection.DisposeAsync().ConfigureAwait(false);
                 Connection = null;
             }
-        }
-    }
-
-    /// <summary>The writer connection's commands, created once and re-bound per use.</summary>
-    private sealed class StatementCache(DbConnection connection) : IDisposable
-    {
-        private readonly Dictionary<string, DbCommand> _commands = new(StringComparer.Ordinal);
-
-        public DbCommand Get(string sql, DbTransaction? transaction)
-        {
-            if (!_commands.TryGetValue(sql, out var command))
-            {
-                command = Command(connection, sql);
-                _commands[sql] = command;
-            }
-
-            command.Transaction = transaction;
-            return command;
-        }
-
-        public void Dispose()
-        {
-            foreach (var command in _commands.Values)
-            {
-                command.Dispose();
-            }
-
-            _commands.Clear();
-        }
-    }
-
-    /// <summary>The writer primitives over one open transaction.</summary>
-    private sealed class SqlWriteTransaction(SqlCoreStore store, WriterSlot slot, WriterTransaction transaction, StatementCache statements) : IWriteTransaction
-    {
-        private readonly DbTransaction? _commandTransaction = transaction.CommandTransaction;
-        private bool _written;
-        private bool _completed;
-
-        public bool HasWritten => _written;
-
-        public void ResetWriteTracking() => _written = false;
-
-        public async ValueTask CommitAsync(CancellationToken cancellationToken)
-        {
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-            _completed = true;
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            if (!_completed)
-            {
-                try
-                {
-                    await transaction.RollbackAsync().ConfigureAwait(false);
-                }
-                catch (Exception ex) when (ex is DbException or InvalidOperationException)
-                {
-                    // The connection broke; the database discards the transaction itself.
-                    await slot.ResetAsync().ConfigureAwait(false);
-                }
-            }
-
-            await transaction.DisposeAsync().ConfigureAwait(false);
-        }
-
-        public async ValueTask<InstanceRecord?> GetInstanceAsync(string instanceId, CancellationToken cancellationToken)
-        {
-            var command = statements.Get($"SELECT {InstanceColumns} FROM instances WHERE instance_id = @id{store.LockRowClause}", _commandTransaction);
-            Bind(command, "@id", DbType.String, instanceId);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadInstance(reader) : null;
-        }
-
-        public async ValueTask<(InstanceStatus? Status, PendingSignal? Signal, bool CustomSignalWaiting)> GetInstanceAndSignalsAsync(
-            string instanceId, string checkpointId, CancellationToken cancellationToken)
-        {
-            var command = statements.Get(
-                "SELECT i.status, s.signal_type, s.payload, s.created_at, "
-                + "EXISTS (SELECT 1 FROM pending_custom_signals c WHERE c.instance_id = i.instance_id AND c.checkpoint_id = @cp) FROM instances i "
-                + $"LEFT JOIN pending_signals s ON s.instance_id = i.instance_id AND s.acknowledged_at IS NULL WHERE i.instance_id = @id{store.LockInstanceRowClause}",
-                _commandTransaction);
-            Bind(command, "@id", DbType.String, instanceId);
-            Bind(command, "@cp", DbType.String, checkpointId);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                return (null, null, false);
-            }
-
-            var status = InstanceStatusNames.ParseStorageName(reader.GetString(0));
-            var signal = reader.IsDBNull(1) || SignalKindExtensions.TryParseStorageName(reader.GetString(1)) is not { } kind
-                ? null
-                : new PendingSignal(instanceId, kind, reader.IsDBNull(2) ? [] : reader.GetFieldValue<byte[]>(2), reader.GetInt64(3));
-            return (status, signal, Convert.ToBoolean(reader.GetValue(4), CultureInfo.InvariantCulture));
-        }
-
-        public async ValueTask InsertInstanceAsync(InstanceRecord instance, CancellationToken cancellationToken)
-        {
-            _written = true;
-            var command = statements.Get(
-                $"INSERT INTO instances ({InstanceColumns}) VALUES (@id, @tenant, @status, @cp, @created, @started, @finished, @activity, @sleep, @lease, @output, @error)",
-                _commandTransaction);
-            BindInstance(command, instance);
-            Bind(command, "@tenant", DbType.String, instance.TenantId);
-            Bind(command, "@created", DbType.Int64, instance.CreatedAtMs);
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        public async ValueTask UpdateInstanceAsync(InstanceRecord instance, CancellationToken cancellationToken)
-        {
-            _written = true;
-            var command = statements.Get(
-                "UPDATE instances SET status = @status, checkpoint_id = @cp, started_at = @started, finished_at = @finished, last_activity_at = @activity, "
-                + "sleep_until = @sleep, wake_lease_until = @lease, output = @output, error = @error WHERE instance_id = @id",
-                _commandTransaction);
-            BindInstance(command, instance);
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        public async ValueTask SetLastCheckpointAsync(string instanceId, string checkpointId, long atMs, CancellationToken cancellationToken)
-        {
-            _written = true;
-            var command = statements.Get("UPDATE instances SET checkpoint_id = @cp, last_activity_at = @at WHERE instance_id = @id", _commandTransaction);
-            Bind(command, "@id", DbType.String, instanceId);
-            Bind(command, "@cp", DbType.String, checkpointId);
-            Bind(command, "@at", DbType.Int64, atMs);
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        public async ValueTask TouchInstanceAsync(string instanceId, long atMs, CancellationToken cancellationToken)
-        {
-            _written = true;
-            var command = statements.Get(
-                "UPDATE instances SET last_activity_at = @at WHERE instance_id = @id AND (last_activity_at IS NULL OR last_activity_at < @at)", _commandTransaction);
-            Bind(command, "@id", DbType.String, instanceId);
-            Bind(command, "@at", DbType.Int64, atMs);
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        public async ValueTask<CheckpointSaveResult> SaveCheckpointIfAbsentAsync(string instanceId, string checkpointId, byte[] state, long nowMs, CancellationToken cancellationToken)
-        {
-            _written = true;
-            var insert = statements.Get(
-                "INSERT INTO checkpoints (instance_id, checkpoint_id, state, created_at) VALUES (@id, @cp, @state, @now) "
-                + "ON CONFLICT (instance_id, checkpoint_id) DO NOTHING",
-                _commandTransaction);
-            Bind(insert, "@id", DbType.String, instanceId);
-            Bind(insert, "@cp", DbType.String, checkpointId);
-            Bind(insert, "@state", DbType.Binary, state);
-            Bind(insert, "@now", DbType.Int64, nowMs);
-            if (await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1)
-            {
-                return new CheckpointSaveResult(true, new CheckpointRecord(instanceId, checkpointId, state, nowMs));
-            }
-
-            // Someone stored this key first: every caller gets the winner's state.
-            var stored = await GetCheckpointAsync(instanceId, checkpointId, cancellationToken).ConfigureAwait(false)
-                ?? throw new InvalidOperationException($"Checkpoint '{checkpointId}' conflicted but could not be read back.");
-            return new CheckpointSaveResult(false, stored);
-        }
-
-        public async ValueTask<CheckpointRecord?> GetCheckpointAsync(string instanceId, string checkpointId, CancellationToken cancellationToken)
-        {
-            var command = statements.Get("SELECT state, created_at FROM checkpoints WHERE instance_id = @id AND checkpoint_id = @cp", _commandTransaction);
-            Bind(command, "@id", DbType.String, instanceId);
-            Bind(command, "@cp", DbType.String, checkpointId);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
-                ? new CheckpointRecord(instanceId, checkpointId, reader.GetFieldValue<byte[]>(0), reader.GetInt64(1))
-                : null;
-        }
-
-        public async ValueTask<bool> CheckpointExistsAsync(string instanceId, string checkpointId, CancellationToken cancellationToken)
-        {
-            var command = statements.Get("SELECT 1 FROM checkpoints WHERE instance_id = @id AND checkpoint_id = @cp", _commandTransaction);
-            Bind(command, "@id", DbType.String, instanceId);
-            Bind(command, "@cp", DbType.String, checkpointId);
-            return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not (null or DBNull);
-        }
-
-        public async ValueTask<PendingSignal?> GetPendingSignalAsync(string instanceId, CancellationToken cancellationToken)
-        {
-            var command = statements.Get(PendingSignalSql, _commandTransaction);
-            Bind(command, "@id", DbType.String, instanceId);
-            return await ReadPendingSignalAsync(command, instanceId, cancellationToken).ConfigureAwait(false);
-        }
-
-        public async ValueTask UpsertPendingSignalAsync(PendingSignal signal, CancellationToken cancellationToken)
-        {
-            _written = true;
-            var command = statements.Get(
-                "INSERT INTO pending_signals (instance_id, signal_type, payload, created_at, acknowledged_at) VALUES (@id, @type, @payload, @now, NULL) "
-                + "ON CONFLICT (instance_id) DO UPDATE SET signal_type = excluded.signal_type, payload = excluded.payload, created_at = excluded.created_at, acknowledged_at = NULL",
-                _commandTransaction);
-            Bind(command, "@id", DbType.String, signal.InstanceId);
-            Bind(command, "@type", DbType.String, signal.Kind.ToStorageName());
-            Bind(command, "@payload", DbType.Binary, signal.Payload.Length == 0 ? null : signal.Payload);
-            Bind(command, "@now", DbType.Int64, signal.CreatedAtMs);
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        public async ValueTask<bool> AcknowledgeSignalAsync(string instanceId, SignalKind kind, long nowMs, CancellationToken cancellationToken)
-        {
-            _written = true;
-            var command = statements.Get(
-                "UPDATE pending_signals SET acknowledged_at = @now WHERE instance_id = @id AND signal_type = @type AND acknowledged_at IS NULL", _commandTransaction);
-            Bind(command, "@id", DbType.String, instanceId);
-            Bind(command, "@type", DbType.String, kind.ToStorageName());
-            Bind(command, "@now", DbType.Int64, nowMs);
-            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
-        }
-
-        public async ValueTask UpsertCustomSignalAsync(string instanceId, string checkpointId, byte[] payload, long nowMs, CancellationToken cancellationToken)
-        {
-            _written = true;
-            var command = statements.Get(
-                "INSERT INTO pending_custom_signals (instance_id, checkpoint_id, payload, created_at) VALUES (@id, @cp, @payload, @now) "
-                + "ON CONFLICT (instance_id, checkpoint_id) DO UPDATE SET payload = excluded.payload, created_at = excluded.created_at",
-                _commandTransaction);
-            Bind(command, "@id", DbType.String, instanceId);
-            Bind(command, "@cp", DbType.String, checkpointId);
-            Bind(command, "@payload", DbType.Binary, payload);
-            Bind(command, "@now", DbType.Int64, nowMs);
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        public async ValueTask<byte[]?> TakeCustomSignalAsync(string instanceId, string checkpointId, CancellationToken cancellationToken)
-        {
-            _written = true;
-            var command = statements.Get(
-                "DELETE FROM pending_custom_signals WHERE instance_id = @id AND checkpoint_id = @cp RETURNING payload", _commandTransaction);
-            Bind(command, "@id", DbType.String, instanceId);
-            Bind(command, "@cp", DbType.String, checkpointId);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                return null;
-            }
-
-            return reader.IsDBNull(0) ? [] : reader.GetFieldValue<byte[]>(0);
-        }
-
-        public async ValueTask InsertEventAsync(NewEvent instanceEvent, CancellationToken cancellationToken)
-        {
-            _written = true;
-            var command = statements.Get(
-                "INSERT INTO instance_events (instance_id, event_type, checkpoint_id, payload, subtype, created_at, client_timestamp) "
-                + "VALUES (@id, @type, @cp, @payload, @subtype, @now, @client)",
-                _commandTransaction);
-            Bind(command, "@id", DbType.String, instanceEvent.InstanceId);
-            Bind(command, "@type", DbType.String, instanceEvent.Kind.ToStorageName());
-            Bind(command, "@cp", DbType.String, instanceEvent.CheckpointId);
-            Bind(command, "@payload", DbType.Binary, instanceEvent.Payload is { Length: > 0 } payload ? payload : null);
-            Bind(command, "@subtype", DbType.String, instanceEvent.Subtype);
-            Bind(command, "@now", DbType.Int64, instanceEvent.CreatedAtMs);
-            Bind(command, "@client", DbType.Int64, instanceEvent.ClientTimestampMs);
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        public async ValueTask<long> SaveSleepIfAbsentAsync(string instanceId, string checkpointId, long wakeAtMs, long nowMs, CancellationToken cancellationToken)
-        {
-            _written = true;
-            var insert = statements.Get(
-                "INSERT INTO instance_sleeps (instance_id, checkpoint_id, wake_at, created_at) VALUES (@id, @cp, @wake, @now) "
-                + "ON CONFLICT (instance_id, checkpoint_id) DO NOTHING",
-                _commandTransaction);
-            Bind(insert, "@id", DbType.String, instanceId);
-            Bind(insert, "@cp", DbType.String, checkpointId);
-            Bind(insert, "@wake", DbType.Int64, wakeAtMs);
-            Bind(insert, "@now", DbType.Int64, nowMs);
-            if (await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1)
-            {
-                return wakeAtMs;
-            }
-
-            var select = statements.Get("SELECT wake_at FROM instance_sleeps WHERE instance_id = @id AND checkpoint_id = @cp", _commandTransaction);
-            Bind(select, "@id", DbType.String, instanceId);
-            Bind(select, "@cp", DbType.String, checkpointId);
-            return Convert.ToInt64(await select.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
-        }
-
-        public async ValueTask UpsertRetryAttemptAsync(RetryAttemptRecord attempt, CancellationToken cancellationToken)
-        {
-            _written = true;
-            var command = statements.Get(
-                "INSERT INTO retry_attempts (instance_id, checkpoint_id, attempt_number, error_message, created_at) VALUES (@id, @cp, @attempt, @error, @now) "
-                + "ON CONFLICT (instance_id, checkpoint_id, attempt_number) DO UPDATE SET error_message = excluded.error_message, created_at = excluded.created_at",
-                _commandTransaction);
-            Bind(command, "@id", DbType.String, attempt.InstanceId);
-            Bind(command, "@cp", DbType.String, attempt.CheckpointId);
-            Bind(command, "@attempt", DbType.Int64, (long)attempt.AttemptNumber);
-            Bind(command, "@error", DbType.String, attempt.ErrorMessage);
-            Bind(command, "@now", DbType.Int64, attempt.CreatedAtMs);
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        public async ValueTask<IReadOnlyList<DueWakeup>> ClaimDueWakeupsAsync(long nowMs, int limit, long? leaseUntilMs, CancellationToken cancellationToken)
-        {
-            var select = statements.Get(
-                "SELECT instance_id, tenant_id, checkpoint_id, sleep_until FROM instances "
-                + "WHERE status = 'suspended' AND sleep_until IS NOT NULL AND sleep_until <= @now AND (wake_lease_until IS NULL OR wake_lease_until <= @now) "
-                + "ORDER BY sleep_until, instance_id LIMIT @limit" + store.ClaimClause,
-                _commandTransaction);
-            Bind(select, "@now", DbType.Int64, nowMs);
-            Bind(select, "@limit", DbType.Int64, (long)limit);
-            var due = new List<DueWakeup>();
-            await using (var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
-            {
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    due.Add(new DueWakeup(reader.GetString(0), reader.GetString(1), NullableString(reader, 2), reader.GetInt64(3)));
-                }
-            }
-
-            if (leaseUntilMs is { } lease)
-            {
-                _written = due.Count > 0 || _written;
-                var update = statements.Get("UPDATE instances SET wake_lease_until = @lease WHERE instance_id = @id", _commandTransaction);
-                foreach (var wakeup in due)
-                {
-                    Bind(update, "@id", DbType.String, wakeup.InstanceId);
-                    Bind(update, "@lease", DbType.Int64, lease);
-                    await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                }
-            }
-
-            return due;
-        }
-
-        private static void BindInstance(DbCommand command, InstanceRecord instance)
-        {
-            Bind(command, "@id", DbType.String, instance.InstanceId);
-            Bind(command, "@status", DbType.String, instance.Status.ToStorageName());
-            Bind(command, "@cp", DbType.String, instance.CheckpointId);
-            Bind(command, "@started", DbType.Int64, instance.StartedAtMs);
-            Bind(command, "@finished", DbType.Int64, instance.FinishedAtMs);
-            Bind(command, "@activity", DbType.Int64, instance.LastActivityMs);
-            Bind(command, "@sleep", DbType.Int64, instance.SleepUntilMs);
-            Bind(command, "@lease", DbType.Int64, instance.WakeLeaseUntilMs);
-            Bind(command, "@output", DbType.Binary, instance.Output);
-            Bind(command, "@error", DbType.String, instance.Error);
         }
     }
 }

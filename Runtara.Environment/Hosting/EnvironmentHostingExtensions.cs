@@ -58,9 +58,10 @@ public static class EnvironmentHostingExtensions
         services.TryAddSingleton<IEnvironmentStore>(sp =>
         {
             var settings = sp.GetRequiredService<IOptions<EnvironmentOptions>>().Value;
+            var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger("Runtara.Environment.Storage");
             return string.IsNullOrWhiteSpace(settings.PostgresConnectionString)
-                ? new SqliteEnvironmentStore(Path.Combine(settings.ResolveDataDirectory(), "environment.db"))
-                : new PostgresEnvironmentStore(settings.PostgresConnectionString);
+                ? new SqliteEnvironmentStore(Path.Combine(settings.ResolveDataDirectory(), "environment.db"), logger)
+                : new PostgresEnvironmentStore(settings.PostgresConnectionString, logger);
         });
         services.TryAddSingleton(sp =>
         {

@@ -1,11 +1,12 @@
 using System.Data.Common;
 using System.Text;
+using Runtara.Data;
 
 namespace Runtara.Environment.Storage;
 
 /// <summary>
 /// The store over ADO.NET. The SQL is the subset SQLite and PostgreSQL share (ON CONFLICT, LIMIT/OFFSET,
-/// NULLS LAST, substr); the subclasses give connections, the binary type and migration locking.
+/// NULLS LAST, substr); the subclasses give connections and the dialect's migrations (Runtara.Data runs them).
 /// </summary>
 public abstract class SqlEnvironmentStore : IEnvironmentStore
 {
@@ -21,37 +22,13 @@ public abstract class SqlEnvironmentStore : IEnvironmentStore
     /// <summary>Opens a ready connection (pragmas applied).</summary>
     protected abstract Task<DbConnection> OpenAsync(CancellationToken cancellationToken);
 
-    /// <summary>The migrations in this dialect.</summary>
-    protected abstract IReadOnlyList<Migration> Migrations { get; }
-
-    /// <summary>Serialises migrations across processes (PostgreSQL advisory lock); no-op by default.</summary>
-    protected virtual Task LockForMigrationAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken) => Task.CompletedTask;
+    /// <summary>The runner of this dialect's migrations.</summary>
+    protected abstract MigrationRunner Migrations { get; }
 
     public async Task MigrateAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await ExecuteAsync(connection, null, "CREATE TABLE IF NOT EXISTS environment_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at_ms BIGINT NOT NULL)", cancellationToken).ConfigureAwait(false);
-        foreach (var migration in Migrations.OrderBy(m => m.Version))
-        {
-            await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            await LockForMigrationAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
-            await using (var check = Command(connection, transaction, "SELECT COUNT(*) FROM environment_migrations WHERE version = @v", ("v", migration.Version)))
-            {
-                if (Convert.ToInt64(await check.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture) > 0)
-                {
-                    continue;
-                }
-            }
-
-            await ExecuteAsync(connection, transaction, migration.Sql, cancellationToken).ConfigureAwait(false);
-            await using (var record = Command(connection, transaction, "INSERT INTO environment_migrations (version, name, applied_at_ms) VALUES (@v, @n, @t)",
-                ("v", migration.Version), ("n", migration.Name), ("t", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds())))
-            {
-                await record.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
-
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        }
+        await Migrations.RunAsync(connection, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<bool> PingAsync(CancellationToken cancellationToken)
@@ -336,12 +313,6 @@ public abstract class SqlEnvironmentStore : IEnvironmentStore
         {
             throw new EnvironmentStorageException(operation, ex);
         }
-    }
-
-    private static async Task ExecuteAsync(DbConnection connection, DbTransaction? transaction, string sql, CancellationToken cancellationToken)
-    {
-        await using var command = Command(connection, transaction, sql);
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>A command with named parameters; null values become DBNull.</summary>

@@ -1,8 +1,14 @@
+using Microsoft.Extensions.Logging;
+using Runtara.Data;
+
 namespace Runtara.Engine.Storage.Postgres;
 
 /// <summary>The PostgreSQL schema, version by version. Never edit an applied step; add a new one.</summary>
 internal static class PostgresMigrations
 {
+    /// <summary>Where applied versions are recorded (the table and columns databases already have).</summary>
+    public static MigrationHistoryTable History { get; } = new("schema_migrations", AppliedAtColumn: "applied_at");
+
     public static readonly IReadOnlyList<Migration> All =
     [
         new(1, "initial_schema", """
@@ -84,4 +90,7 @@ internal static class PostgresMigrations
             );
             """),
     ];
+
+    /// <summary>The runner of these migrations, logging through the store's logger.</summary>
+    public static MigrationRunner Runner(ILogger logger) => new(MigrationDialect.PostgreSql, History, All, logger);
 }

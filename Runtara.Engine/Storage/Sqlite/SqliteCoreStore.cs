@@ -44,12 +44,12 @@ internal sealed class SqliteCoreStore : SqlCoreStore
 
     public string DatabasePath { get; }
 
-    protected override string LockRowClause => string.Empty;
+    internal override string LockRowClause => string.Empty;
 
-    protected override string LockInstanceRowClause => string.Empty;
+    internal override string LockInstanceRowClause => string.Empty;
 
     // One writer per file: there are no other replicas to skip.
-    protected override string ClaimClause => string.Empty;
+    internal override string ClaimClause => string.Empty;
 
     protected override string PayloadContainsExpression(string parameter) => $"instr(lower(CAST(payload AS TEXT)), {parameter}) > 0";
 
@@ -58,36 +58,7 @@ internal sealed class SqliteCoreStore : SqlCoreStore
         Directory.CreateDirectory(Path.GetDirectoryName(DatabasePath)!);
         Log.StorageSelected(Logger, Backend, DatabasePath);
         await using var connection = (SqliteConnection)await OpenConnectionAsync(forWriter: true, cancellationToken).ConfigureAwait(false);
-        await ExecuteAsync(connection, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)", cancellationToken).ConfigureAwait(false);
-        var applied = new HashSet<long>();
-        await using (var command = connection.CreateCommand())
-        {
-            command.CommandText = "SELECT version FROM schema_migrations";
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                applied.Add(reader.GetInt64(0));
-            }
-        }
-
-        foreach (var migration in SqliteMigrations.All.Where(m => !applied.Contains(m.Version)).OrderBy(m => m.Version))
-        {
-            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            await using (var command = connection.CreateCommand())
-            {
-                command.Transaction = transaction;
-                command.CommandText = migration.Sql;
-                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                command.CommandText = "INSERT INTO schema_migrations (version, name, applied_at) VALUES (@v, @n, @t)";
-                command.Parameters.AddWithValue("@v", migration.Version);
-                command.Parameters.AddWithValue("@n", migration.Name);
-                command.Parameters.AddWithValue("@t", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
-
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-            Log.MigrationApplied(Logger, Backend, migration.Version, migration.Name);
-        }
+        await SqliteMigrations.Runner(Logger).RunAsync(connection, cancellationToken).ConfigureAwait(false);
 
         // Before any other connection opens (the writer's and the checkpointer's come next).
         await PreallocateWalAsync(connection, cancellationToken).ConfigureAwait(false);

@@ -1,8 +1,14 @@
+using Microsoft.Extensions.Logging;
+using Runtara.Data;
+
 namespace Runtara.Engine.Storage.Sqlite;
 
 /// <summary>The SQLite schema, version by version. Never edit an applied step; add a new one.</summary>
 internal static class SqliteMigrations
 {
+    /// <summary>Where applied versions are recorded (the table and columns databases already have).</summary>
+    public static MigrationHistoryTable History { get; } = new("schema_migrations", AppliedAtColumn: "applied_at");
+
     public static readonly IReadOnlyList<Migration> All =
     [
         new(1, "initial_schema", """
@@ -90,4 +96,7 @@ internal static class SqliteMigrations
         // UNIQUE (instance_id, checkpoint_id) and sorts them by created_at instead.
         new(2, "drop_checkpoints_created_index", "DROP INDEX IF EXISTS ix_checkpoints_created;"),
     ];
+
+    /// <summary>The runner of these migrations, logging through the store's logger.</summary>
+    public static MigrationRunner Runner(ILogger logger) => new(MigrationDialect.Sqlite, History, All, logger);
 }

@@ -1,5 +1,7 @@
 using System.Data.Common;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Runtara.Data;
 
 namespace Runtara.Environment.Storage.Sqlite;
 
@@ -11,7 +13,9 @@ public sealed class SqliteEnvironmentStore : SqlEnvironmentStore
 {
     private readonly string _connectionString;
 
-    public SqliteEnvironmentStore(string path)
+    /// <param name="path">The database file; created with its directory when absent.</param>
+    /// <param name="logger">Where applied migrations are logged; none by default.</param>
+    public SqliteEnvironmentStore(string path, ILogger? logger = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         Path = System.IO.Path.GetFullPath(path);
@@ -23,12 +27,13 @@ public sealed class SqliteEnvironmentStore : SqlEnvironmentStore
             Pooling = true,
             DefaultTimeout = 30,
         }.ToString();
+        Migrations = new MigrationRunner(MigrationDialect.Sqlite, EnvironmentSchema.History, EnvironmentSchema.Migrations("BLOB"), logger);
     }
 
     /// <summary>The database file.</summary>
     public string Path { get; }
 
-    protected override IReadOnlyList<Migration> Migrations { get; } = EnvironmentSchema.Migrations("BLOB");
+    protected override MigrationRunner Migrations { get; }
 
     protected override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
     {

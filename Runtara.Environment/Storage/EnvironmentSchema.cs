@@ -1,10 +1,13 @@
+using Runtara.Data;
+
 namespace Runtara.Environment.Storage;
 
-/// <summary>One versioned schema change; applied once, in order, recorded in <c>environment_migrations</c>.</summary>
-public sealed record Migration(int Version, string Name, string Sql);
-
+/// <summary>The environment's schema, version by version (never edit an applied step; add a new one).</summary>
 internal static class EnvironmentSchema
 {
+    /// <summary>Where applied versions are recorded (the table and columns databases already have).</summary>
+    public static MigrationHistoryTable History { get; } = new("environment_migrations", AppliedAtColumn: "applied_at_ms");
+
     /// <summary>
     /// Version 1 in the dialect-neutral subset both databases accept; <paramref name="blob"/> is the
     /// binary column type (BLOB / BYTEA). Times are Unix milliseconds (BIGINT) in both stores.

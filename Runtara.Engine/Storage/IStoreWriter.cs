@@ -1,0 +1,67 @@
+using Runtara.Engine.Checkpoints;
+using Runtara.Engine.Events;
+using Runtara.Engine.Instances;
+using Runtara.Engine.Signals;
+
+namespace Runtara.Engine.Storage;
+
+/// <summary>
+/// The primitives a unit of work may use inside the writer's transaction. The business rules live
+/// in the services (written once); backends implement only these statements.
+/// </summary>
+public interface IStoreWriter
+{
+    /// <summary>Reads the instance row (PostgreSQL locks it for the transaction).</summary>
+    ValueTask<InstanceRecord?> GetInstanceAsync(string instanceId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The checkpoint hot path's single read: the instance's status (its row locked on PostgreSQL;
+    /// null when there is no such instance), its unacknowledged signal, and whether a custom signal
+    /// waits at <paramref name="checkpointId"/> (a hint: <see cref="TakeCustomSignalAsync"/> stays the
+    /// authority that consumes it). Only the status is read of the row: the callers check nothing else.
+    /// </summary>
+    ValueTask<(InstanceStatus? Status, PendingSignal? Signal, bool CustomSignalWaiting)> GetInstanceAndSignalsAsync(
+        string instanceId, string checkpointId, CancellationToken cancellationToken);
+
+    ValueTask InsertInstanceAsync(InstanceRecord instance, CancellationToken cancellationToken);
+
+    /// <summary>Writes every mutable column of the instance row.</summary>
+    ValueTask UpdateInstanceAsync(InstanceRecord instance, CancellationToken cancellationToken);
+
+    /// <summary>Records a freshly saved checkpoint as the instance's last one and stamps activity (the hot path's narrow update).</summary>
+    ValueTask SetLastCheckpointAsync(string instanceId, string checkpointId, long atMs, CancellationToken cancellationToken);
+
+    /// <summary>Stamps last activity only.</summary>
+    ValueTask TouchInstanceAsync(string instanceId, long atMs, CancellationToken cancellationToken);
+
+    /// <summary>Atomic insert-if-absent (INSERT … ON CONFLICT DO NOTHING), then the stored row: the winner's state for every caller.</summary>
+    ValueTask<CheckpointSaveResult> SaveCheckpointIfAbsentAsync(string instanceId, string checkpointId, byte[] state, long nowMs, CancellationToken cancellationToken);
+
+    ValueTask<bool> CheckpointExistsAsync(string instanceId, string checkpointId, CancellationToken cancellationToken);
+
+    /// <summary>The stored checkpoint as this transaction sees it, or null (a store-as poll answers from it without consuming).</summary>
+    ValueTask<CheckpointRecord?> GetCheckpointAsync(string instanceId, string checkpointId, CancellationToken cancellationToken);
+
+    ValueTask<PendingSignal?> GetPendingSignalAsync(string instanceId, CancellationToken cancellationToken);
+
+    /// <summary>Replaces the instance's single pending signal and clears its acknowledgement.</summary>
+    ValueTask UpsertPendingSignalAsync(PendingSignal signal, CancellationToken cancellationToken);
+
+    /// <summary>Acknowledges the pending signal when it is unacknowledged and of <paramref name="kind"/>; false otherwise.</summary>
+    ValueTask<bool> AcknowledgeSignalAsync(string instanceId, SignalKind kind, long nowMs, CancellationToken cancellationToken);
+
+    ValueTask UpsertCustomSignalAsync(string instanceId, string checkpointId, byte[] payload, long nowMs, CancellationToken cancellationToken);
+
+    /// <summary>Deletes and returns the custom signal of (instance, checkpoint): delivered exactly once.</summary>
+    ValueTask<byte[]?> TakeCustomSignalAsync(string instanceId, string checkpointId, CancellationToken cancellationToken);
+
+    ValueTask InsertEventAsync(NewEvent instanceEvent, CancellationToken cancellationToken);
+
+    /// <summary>Records the wake-up time of the sleep at (instance, checkpoint) unless one is stored; returns the stored time.</summary>
+    ValueTask<long> SaveSleepIfAbsentAsync(string instanceId, string checkpointId, long wakeAtMs, long nowMs, CancellationToken cancellationToken);
+
+    ValueTask UpsertRetryAttemptAsync(RetryAttemptRecord attempt, CancellationToken cancellationToken);
+
+    /// <summary>SUSPENDED instances with a wake-up time at or before <paramref name="nowMs"/> and no live lease, oldest first; leases them when asked.</summary>
+    ValueTask<IReadOnlyList<DueWakeup>> ClaimDueWakeupsAsync(long nowMs, int limit, long? leaseUntilMs, CancellationToken cancellationToken);
+}
