@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Runtara.Core.Hosting;
@@ -28,13 +29,8 @@ public static class CoreHostingExtensions
         var section = builder.Configuration.GetSection(CoreOptions.SectionName);
         var optionsBuilder = services.AddOptions<CoreOptions>()
             .Bind(section)
-            .ValidateDataAnnotations()
-            .Validate(o => o.InstancePort == 0 || o.InstancePort != o.ManagementPort, $"{CoreOptions.SectionName}:InstancePort and ManagementPort must differ.")
-            .Validate(o => o.InstanceTokenLifetime > TimeSpan.Zero, $"{CoreOptions.SectionName}:InstanceTokenLifetime must be positive.")
-            .Validate(o => o.RequestReadTimeout > TimeSpan.Zero, $"{CoreOptions.SectionName}:RequestReadTimeout must be positive.")
-            .Validate(o => !o.ManagementRequireClientCertificate || !string.IsNullOrWhiteSpace(o.ManagementClientCaCertificatePath), $"{CoreOptions.SectionName}:ManagementClientCaCertificatePath is required when ManagementRequireClientCertificate is true.")
-            .Validate(o => System.Net.IPAddress.TryParse(o.BindAddress, out _), $"{CoreOptions.SectionName}:BindAddress must be an IP address (e.g. 127.0.0.1, 0.0.0.0 or ::).")
             .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CoreOptions>, CoreOptionsValidator>());
         if (configure is not null)
         {
             optionsBuilder.Configure(configure);

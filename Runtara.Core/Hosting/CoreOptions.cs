@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Runtara.Protocol.Hosting;
 using Runtara.Protocol.Rpc;
 using Runtara.Protocol.Security;
 using Runtara.Protocol.Transport;
@@ -8,8 +9,9 @@ namespace Runtara.Core.Hosting;
 /// <summary>
 /// Settings of the core server, bound from <c>Runtara:Core</c> (environment variables such as
 /// <c>Runtara__Core__InstancePort</c> and command-line <c>--Runtara:Core:InstancePort=…</c> work too).
-/// Validated at start-up. The same section also binds the engine's settings (storage, limits of the
-/// instance rules: <see cref="Runtara.Engine.Hosting.EngineOptions"/>). See docs/core.md.
+/// Validated at start-up by <c>CoreOptionsValidator</c> (the attributes here, then the cross-field
+/// checks). The same section also binds the engine's settings (storage, limits of the instance
+/// rules: <see cref="Runtara.Engine.Hosting.EngineOptions"/>). See docs/core.md.
 /// </summary>
 public sealed class CoreOptions : IRpcServerSettings
 {
@@ -61,6 +63,7 @@ public sealed class CoreOptions : IRpcServerSettings
     public TokenKeyOptions Security { get; set; } = new();
 
     /// <summary>Lifetime of the instance tokens the core hands out on RenewCredential (default 1 h).</summary>
+    [PositiveDuration]
     public TimeSpan InstanceTokenLifetime { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>RPCs one connection may make per second on either port; more get RESOURCE_EXHAUSTED. 0 = no limit.</summary>
@@ -72,6 +75,7 @@ public sealed class CoreOptions : IRpcServerSettings
     public int MaxConcurrentStreamsPerConnection { get; set; } = 1_000;
 
     /// <summary>Once a request has begun, its frame must arrive within this time or the connection is closed (slow-client protection).</summary>
+    [PositiveDuration]
     public TimeSpan RequestReadTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Mutual TLS on the management port: the environment must present a certificate trusted by <see cref="ManagementClientCaCertificatePath"/>.</summary>

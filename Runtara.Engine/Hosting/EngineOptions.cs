@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Runtara.Protocol.Hosting;
 
 namespace Runtara.Engine.Hosting;
 
@@ -24,12 +25,14 @@ public sealed class EngineOptions
     public int MaxEventPayloadSize { get; set; } = 4 * 1024 * 1024;
 
     /// <summary>Sleeps shorter than this are waited inside the Sleep call (status stays RUNNING); longer ones suspend the instance durably.</summary>
+    [NotNegativeDuration]
     public TimeSpan InProcessSleepThreshold { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>When true, RegisterInstance creates unknown instances (SPEC T2); false requires CreateInstance first.</summary>
     public bool AllowSelfRegistration { get; set; } = true;
 
     /// <summary>Reads from an instance (poll, status, get checkpoint) stamp its last activity at most this often.</summary>
+    [NotNegativeDuration]
     public TimeSpan ActivityWriteInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Most operations committed in one storage transaction.</summary>

@@ -27,12 +27,8 @@ public static class EngineServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentException.ThrowIfNullOrWhiteSpace(settingsName);
-        var options = services.AddOptions<EngineOptions>()
-            .ValidateDataAnnotations()
-            .Validate(o => o.InProcessSleepThreshold >= TimeSpan.Zero, $"{settingsName}:InProcessSleepThreshold must not be negative.")
-            .Validate(o => o.ActivityWriteInterval >= TimeSpan.Zero, $"{settingsName}:ActivityWriteInterval must not be negative.")
-            .Validate(o => !string.IsNullOrWhiteSpace(o.PostgresConnectionString) || !string.IsNullOrWhiteSpace(o.DatabasePath), $"{settingsName}: set DatabasePath (SQLite) or PostgresConnectionString.")
-            .ValidateOnStart();
+        var options = services.AddOptions<EngineOptions>().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<EngineOptions>>(new EngineOptionsValidator(settingsName));
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(CreateStore);

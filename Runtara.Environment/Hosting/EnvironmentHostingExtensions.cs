@@ -46,7 +46,6 @@ public static class EnvironmentHostingExtensions
                     ? configuration["services:core:instance:0"] ?? $"{RpcAddress.Parse(o.CoreAddress).Host}:8001"
                     : o.CoreInstanceAddress;
             })
-            .ValidateDataAnnotations()
             .ValidateOnStart();
         if (configure is not null)
         {

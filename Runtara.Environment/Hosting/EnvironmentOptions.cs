@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Runtara.Protocol.Hosting;
 using Runtara.Protocol.Rpc;
 using Runtara.Protocol.Security;
 using Runtara.Protocol.Transport;
@@ -60,12 +61,15 @@ public sealed class EnvironmentOptions : IRpcServerSettings
     public int MaxActiveInstancesPerTenant { get; set; } = 1_000;
 
     /// <summary>Execution timeout when StartInstance gives none (SPEC: 300 s).</summary>
+    [PositiveDuration]
     public TimeSpan DefaultTimeout { get; set; } = TimeSpan.FromSeconds(300);
 
     /// <summary>Grace period of StopInstance when the request gives 0.</summary>
+    [PositiveDuration]
     public TimeSpan DefaultStopGracePeriod { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>After SIGTERM, how long a process may take to exit before SIGKILL.</summary>
+    [PositiveDuration]
     public TimeSpan TerminateGracePeriod { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Relaunches of a crashed or silent instance before it is marked failed, when StartInstance gives none.</summary>
@@ -81,12 +85,14 @@ public sealed class EnvironmentOptions : IRpcServerSettings
     public int MaxListLimit { get; set; } = 1_000;
 
     /// <summary><c>RUNTARA_HEARTBEAT_INTERVAL_MS</c> given to instances; null leaves the SDK default (30 s).</summary>
+    [Range(0, int.MaxValue)]
     public int? InstanceHeartbeatIntervalMs { get; set; }
 
     /// <summary>The <c>dotnet</c> host used for images whose entrypoint is a <c>.dll</c>; empty = the host running this server.</summary>
     public string? DotnetHostPath { get; set; }
 
     /// <summary>Wake scheduler: how often due wake-ups are asked for (SPEC: 5 s).</summary>
+    [PositiveDuration]
     public TimeSpan WakeInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Wake scheduler: most relaunches per poll (SPEC: 10).</summary>
@@ -94,18 +100,23 @@ public sealed class EnvironmentOptions : IRpcServerSettings
     public int WakeBatchSize { get; set; } = 10;
 
     /// <summary>Heartbeat monitor: how often silent instances are looked for (SPEC: 30 s).</summary>
+    [PositiveDuration]
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Heartbeat monitor: an instance with no activity at the core for this long is failed or retried (SPEC: 120 s).</summary>
+    [PositiveDuration]
     public TimeSpan HeartbeatTimeout { get; set; } = TimeSpan.FromSeconds(120);
 
     /// <summary>Cleanup worker: how often old run directories are removed (SPEC: 1 h).</summary>
+    [PositiveDuration]
     public TimeSpan CleanupInterval { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>Cleanup worker: run directories of finished instances older than this are removed (SPEC: 24 h).</summary>
+    [PositiveDuration]
     public TimeSpan RunRetention { get; set; } = TimeSpan.FromHours(24);
 
     /// <summary>How often a running process is sampled for peak memory and CPU time.</summary>
+    [PositiveDuration]
     public TimeSpan ProcessSampleInterval { get; set; } = TimeSpan.FromMilliseconds(200);
 
     /// <summary>How long a graceful stop waits for in-flight RPCs.</summary>
@@ -130,9 +141,11 @@ public sealed class EnvironmentOptions : IRpcServerSettings
     public string? ApiKeyFile { get; set; }
 
     /// <summary>Lifetime of the instance tokens minted at launch; instances renew them at the core before they expire (default 1 h).</summary>
+    [PositiveDuration]
     public TimeSpan InstanceTokenLifetime { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>Lifetime of the service token the environment presents to the core; re-minted at half-life (default 10 min).</summary>
+    [PositiveDuration]
     public TimeSpan ServiceTokenLifetime { get; set; } = TimeSpan.FromMinutes(10);
 
     /// <summary>Open connections to the environment protocol; more are refused with RESOURCE_EXHAUSTED.</summary>
@@ -152,6 +165,7 @@ public sealed class EnvironmentOptions : IRpcServerSettings
     public int MaxRequestsPerSecondPerConnection { get; set; } = 10_000;
 
     /// <summary>Once a request has begun, its frame must arrive within this time or the connection is closed (slow-client protection).</summary>
+    [PositiveDuration]
     public TimeSpan RequestReadTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>The data directory as an absolute path.</summary>

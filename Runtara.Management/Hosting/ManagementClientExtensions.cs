@@ -19,7 +19,8 @@ public static class ManagementClientExtensions
     public static IServiceCollection AddRuntaraManagementClient(this IServiceCollection services, Action<ManagementClientOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
-        var options = services.AddOptions<ManagementClientOptions>().ValidateDataAnnotations();
+        var options = services.AddOptions<ManagementClientOptions>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ManagementClientOptions>, ManagementClientOptionsValidator>());
         if (configure is not null)
         {
             options.Configure(configure);

@@ -1,58 +1,78 @@
-using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Runtara.Protocol.Transport;
 
 namespace Runtara.Sdk;
 
 /// <summary>
-/// Binds the plain settings of <see cref="RuntaraInstanceOptions"/> from a configuration section
-/// (<c>Runtara:Instance:ServerAddress</c>, <c>…:HeartbeatInterval</c> as a TimeSpan such as
-/// <c>00:00:10</c>, …). Written out instead of using the reflection binder so the SDK stays
-/// trimming-safe; object-valued settings (serializer, clock, retry policy) are set in code.
+/// The settings of <see cref="RuntaraInstanceOptions"/> that configuration may set. The binding
+/// source generator binds this interface rather than the options class, so it never walks the
+/// objects that are set in code (serializer, clock, retry policy) and the SDK stays trimming-safe.
+/// </summary>
+internal interface IInstanceSettings
+{
+    string? InstanceId { get; set; }
+
+    string? TenantId { get; set; }
+
+    string? Token { get; set; }
+
+    string ServerAddress { get; set; }
+
+    string? ServerName { get; set; }
+
+    TransportKind Transport { get; set; }
+
+    string? PinnedCertificatePath { get; set; }
+
+    string? CaCertificatePath { get; set; }
+
+    bool SkipCertificateVerification { get; set; }
+
+    string? CheckpointId { get; set; }
+
+    string? InputPath { get; set; }
+
+    string? OutputPath { get; set; }
+
+    string? WorkspaceDirectory { get; set; }
+
+    TimeSpan HeartbeatInterval { get; set; }
+
+    TimeSpan ConnectTimeout { get; set; }
+
+    TimeSpan RequestTimeout { get; set; }
+
+    TimeSpan SignalPollInterval { get; set; }
+
+    TimeSpan InProcessSleepThreshold { get; set; }
+
+    string? EmbeddedDatabasePath { get; set; }
+
+    bool DisableTracing { get; set; }
+
+    bool DisableMetrics { get; set; }
+}
+
+/// <summary>
+/// Binds <c>Runtara:Instance</c> (<c>…:ServerAddress</c>, <c>…:HeartbeatInterval</c> as a TimeSpan
+/// such as <c>00:00:10</c>, …) onto the options with the generated binder.
 /// </summary>
 internal static class InstanceConfiguration
 {
-    public static void Apply(RuntaraInstanceOptions options, IConfiguration section)
+    /// <exception cref="RuntaraConfigurationException">A value does not parse; the exception names its key.</exception>
+    public static void Bind(IConfigurationSection section, IInstanceSettings settings)
     {
-        string? Get(string name) => section[name] is { Length: > 0 } value ? value.Trim() : null;
-
-        options.InstanceId = Get(nameof(options.InstanceId)) ?? options.InstanceId;
-        options.TenantId = Get(nameof(options.TenantId)) ?? options.TenantId;
-        options.Token = Get(nameof(options.Token)) ?? options.Token;
-        options.ServerAddress = Get(nameof(options.ServerAddress)) ?? options.ServerAddress;
-        options.ServerName = Get(nameof(options.ServerName)) ?? options.ServerName;
-        options.PinnedCertificatePath = Get(nameof(options.PinnedCertificatePath)) ?? options.PinnedCertificatePath;
-        options.CaCertificatePath = Get(nameof(options.CaCertificatePath)) ?? options.CaCertificatePath;
-        options.CheckpointId = Get(nameof(options.CheckpointId)) ?? options.CheckpointId;
-        options.InputPath = Get(nameof(options.InputPath)) ?? options.InputPath;
-        options.OutputPath = Get(nameof(options.OutputPath)) ?? options.OutputPath;
-        options.WorkspaceDirectory = Get(nameof(options.WorkspaceDirectory)) ?? options.WorkspaceDirectory;
-        options.EmbeddedDatabasePath = Get(nameof(options.EmbeddedDatabasePath)) ?? options.EmbeddedDatabasePath;
-        if (Get(nameof(options.Transport)) is { } transport)
+        try
         {
-            options.Transport = Enum.TryParse<TransportKind>(transport, ignoreCase: true, out var kind)
-                ? kind
-                : throw new RuntaraConfigurationException(Key(section, nameof(options.Transport)), $"must be Auto, Quic or Tcp, got '{transport}'");
+            section.Bind(settings);
         }
-
-        options.SkipCertificateVerification = Boolean(section, Get(nameof(options.SkipCertificateVerification)), nameof(options.SkipCertificateVerification)) ?? options.SkipCertificateVerification;
-        options.DisableTracing = Boolean(section, Get(nameof(options.DisableTracing)), nameof(options.DisableTracing)) ?? options.DisableTracing;
-        options.DisableMetrics = Boolean(section, Get(nameof(options.DisableMetrics)), nameof(options.DisableMetrics)) ?? options.DisableMetrics;
-        options.HeartbeatInterval = Duration(section, Get(nameof(options.HeartbeatInterval)), nameof(options.HeartbeatInterval)) ?? options.HeartbeatInterval;
-        options.ConnectTimeout = Duration(section, Get(nameof(options.ConnectTimeout)), nameof(options.ConnectTimeout)) ?? options.ConnectTimeout;
-        options.RequestTimeout = Duration(section, Get(nameof(options.RequestTimeout)), nameof(options.RequestTimeout)) ?? options.RequestTimeout;
-        options.SignalPollInterval = Duration(section, Get(nameof(options.SignalPollInterval)), nameof(options.SignalPollInterval)) ?? options.SignalPollInterval;
-        options.InProcessSleepThreshold = Duration(section, Get(nameof(options.InProcessSleepThreshold)), nameof(options.InProcessSleepThreshold)) ?? options.InProcessSleepThreshold;
+        catch (InvalidOperationException ex)
+        {
+            // The generated binder names the key only inside its message, so match the message
+            // against the keys present; the section itself when none matches.
+            var key = section.GetChildren().Select(child => child.Path)
+                .FirstOrDefault(path => ex.Message.Contains($"'{path}'", StringComparison.OrdinalIgnoreCase)) ?? section.Path;
+            throw new RuntaraConfigurationException(key, $"is not valid: {ex.InnerException?.Message ?? ex.Message}");
+        }
     }
-
-    private static string Key(IConfiguration section, string name) =>
-        section is IConfigurationSection s ? $"{s.Path}:{name}" : name;
-
-    private static bool? Boolean(IConfiguration section, string? value, string name) =>
-        value is null ? null : InstanceEnvironment.ParseBoolean(Key(section, name), value);
-
-    private static TimeSpan? Duration(IConfiguration section, string? value, string name) =>
-        value is null ? null
-        : TimeSpan.TryParse(value, CultureInfo.InvariantCulture, out var span) ? span
-        : throw new RuntaraConfigurationException(Key(section, name), $"must be a time span such as 00:00:30, got '{value}'");
 }

@@ -13,7 +13,7 @@ namespace Runtara.Sdk;
 /// bound from the <c>Runtara:Instance</c> configuration section by <c>AddRuntaraInstance()</c>, or
 /// set in code. Validated before use (<see cref="Validate"/>).
 /// </summary>
-public sealed class RuntaraInstanceOptions
+public sealed class RuntaraInstanceOptions : IInstanceSettings
 {
     internal const string ReflectionMessage = "Without a JsonTypeInfo the value is serialized through SerializerOptions, which may use reflection. Pass a source-generated JsonTypeInfo to stay trimming- and AOT-safe.";
 

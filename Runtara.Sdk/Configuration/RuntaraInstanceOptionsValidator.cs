@@ -6,6 +6,10 @@ namespace Runtara.Sdk;
 /// <summary>
 /// Validates <see cref="RuntaraInstanceOptions"/> at start-up. Each failure names the setting and
 /// the environment variable it comes from, so a bad launch stops with a message a person can act on.
+/// Written by hand rather than generated with <c>[OptionsValidator]</c>: the rules are conditional (the
+/// identity only when hosted, the address only without an embedded store), <see cref="RuntaraConnection"/>
+/// runs them outside DI, and its <see cref="RuntaraConfigurationException.Key"/> needs the failing
+/// variable as data, which generated validators report only inside message text.
 /// </summary>
 public sealed class RuntaraInstanceOptionsValidator : IValidateOptions<RuntaraInstanceOptions>
 {

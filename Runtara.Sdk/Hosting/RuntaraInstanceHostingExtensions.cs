@@ -28,25 +28,33 @@ public static class RuntaraInstanceHostingExtensions
     /// </summary>
     /// <param name="builder">The host builder.</param>
     /// <param name="connectionName">Name of a connection string holding the core address (optional).</param>
-    /// <param name="configureSettings">Last word on the settings.</param>
+    /// <param name="configureSettings">Last word on the settings. It runs once at registration (to decide the telemetry registration) and again when the options are built.</param>
     public static IHostApplicationBuilder AddRuntaraInstance(
         this IHostApplicationBuilder builder,
         string? connectionName = null,
         Action<RuntaraInstanceOptions>? configureSettings = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var settings = new RuntaraInstanceOptions();
-        InstanceConfiguration.Apply(settings, builder.Configuration.GetSection(RuntaraInstanceOptions.SectionName));
-        InstanceEnvironment.Apply(settings, name => builder.Configuration[name] ?? System.Environment.GetEnvironmentVariable(name));
-        if (connectionName is not null && builder.Configuration.GetConnectionString(connectionName) is { Length: > 0 } address)
+        var configuration = builder.Configuration;
+        void Configure(RuntaraInstanceOptions options)
         {
-            settings.ServerAddress = address;
+            InstanceConfiguration.Bind(configuration.GetSection(RuntaraInstanceOptions.SectionName), options);
+            InstanceEnvironment.Apply(options, name => configuration[name] ?? System.Environment.GetEnvironmentVariable(name));
+            if (connectionName is not null && configuration.GetConnectionString(connectionName) is { Length: > 0 } address)
+            {
+                options.ServerAddress = address;
+            }
+
+            configureSettings?.Invoke(options);
         }
 
-        configureSettings?.Invoke(settings);
+        // Whether to register tracing and metrics is decided now, so the same steps also run once
+        // here; that also stops a value that does not parse at registration, naming its key.
+        var settings = new RuntaraInstanceOptions();
+        Configure(settings);
 
-        builder.Services.AddSingleton<IValidateOptions<RuntaraInstanceOptions>, RuntaraInstanceOptionsValidator>();
-        builder.Services.AddOptions<RuntaraInstanceOptions>().Configure(o => Copy(settings, o)).ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RuntaraInstanceOptions>, RuntaraInstanceOptionsValidator>());
+        builder.Services.AddOptions<RuntaraInstanceOptions>().Configure(Configure).ValidateOnStart();
         builder.Services.TryAddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<RuntaraInstanceOptions>>().Value;
@@ -105,36 +113,5 @@ public static class RuntaraInstanceHostingExtensions
             using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(10));
             await host.StopAsync(stop.Token).ConfigureAwait(false);
         }
-    }
-
-    private static void Copy(RuntaraInstanceOptions from, RuntaraInstanceOptions to)
-    {
-        to.InstanceId = from.InstanceId;
-        to.TenantId = from.TenantId;
-        to.Token = from.Token;
-        to.ServerAddress = from.ServerAddress;
-        to.ServerName = from.ServerName;
-        to.Transport = from.Transport;
-        to.PinnedCertificatePath = from.PinnedCertificatePath;
-        to.CaCertificatePath = from.CaCertificatePath;
-        to.SkipCertificateVerification = from.SkipCertificateVerification;
-        to.CheckpointId = from.CheckpointId;
-        to.InputPath = from.InputPath;
-        to.OutputPath = from.OutputPath;
-        to.WorkspaceDirectory = from.WorkspaceDirectory;
-        to.HeartbeatInterval = from.HeartbeatInterval;
-        to.ConnectTimeout = from.ConnectTimeout;
-        to.RequestTimeout = from.RequestTimeout;
-        to.SignalPollInterval = from.SignalPollInterval;
-        to.InProcessSleepThreshold = from.InProcessSleepThreshold;
-        to.EmbeddedDatabasePath = from.EmbeddedDatabasePath;
-        to.EmbeddedBackendFactory = from.EmbeddedBackendFactory;
-        to.DefaultRetryPolicy = from.DefaultRetryPolicy;
-        to.SerializerOptions = from.SerializerOptions;
-        to.TimeProvider = from.TimeProvider;
-        to.TraceParent = from.TraceParent;
-        to.TraceState = from.TraceState;
-        to.DisableTracing = from.DisableTracing;
-        to.DisableMetrics = from.DisableMetrics;
     }
 }

@@ -53,13 +53,13 @@ public sealed class CoreHostingTests : IDisposable
     }
 
     [Theory(Timeout = Timeout)]
-    [InlineData("Runtara:Core:InstancePort", "70000", "InstancePort")]
-    [InlineData("Runtara:Core:MaxCheckpointSize", "0", "MaxCheckpointSize")]
-    [InlineData("Runtara:Core:BindAddress", "not-an-address", "BindAddress")]
-    [InlineData("Runtara:Core:InProcessSleepThreshold", "-00:00:01", "InProcessSleepThreshold")]
-    [InlineData("Runtara:Core:ManagementRequireClientCertificate", "true", "ManagementClientCaCertificatePath")]
-    [InlineData("Runtara:Core:MaxRequestsPerSecondPerConnection", "-1", "MaxRequestsPerSecondPerConnection")]
-    [InlineData("Runtara:Core:InstanceTokenLifetime", "00:00:00", "InstanceTokenLifetime")]
+    [InlineData("Runtara:Core:InstancePort", "70000", "Runtara:Core:InstancePort")]
+    [InlineData("Runtara:Core:MaxCheckpointSize", "0", "Runtara:Core:MaxCheckpointSize")]
+    [InlineData("Runtara:Core:BindAddress", "not-an-address", "Runtara:Core:BindAddress")]
+    [InlineData("Runtara:Core:InProcessSleepThreshold", "-00:00:01", "Runtara:Core:InProcessSleepThreshold")]
+    [InlineData("Runtara:Core:ManagementRequireClientCertificate", "true", "Runtara:Core:ManagementClientCaCertificatePath")]
+    [InlineData("Runtara:Core:MaxRequestsPerSecondPerConnection", "-1", "Runtara:Core:MaxRequestsPerSecondPerConnection")]
+    [InlineData("Runtara:Core:InstanceTokenLifetime", "00:00:00", "Runtara:Core:InstanceTokenLifetime")]
     public async Task An_invalid_setting_stops_start_up_with_a_message_naming_the_key(string key, string value, string named)
     {
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => CoreHost.StartAsync(_directory.Path, settings: new Dictionary<string, string?> { [key] = value }));

@@ -16,13 +16,13 @@ public sealed class HostingTests(EnvironmentFixture fixture)
     private readonly EnvironmentHarness _env = fixture.Harness;
 
     [Theory]
-    [InlineData("Runtara:Environment:BindAddress", "not-an-ip", "BindAddress")]
-    [InlineData("Runtara:Environment:Port", "70000", "Port")]
-    [InlineData("Runtara:Environment:CoreAddress", "no-port-here", "CoreAddress")]
-    [InlineData("Runtara:Environment:HeartbeatTimeout", "-00:00:01", "HeartbeatTimeout")]
-    [InlineData("Runtara:Environment:ApiKeys:ci:Key", "too-short", "ApiKeys:ci:Key")]
-    [InlineData("Runtara:Environment:RequestReadTimeout", "-00:00:01", "RequestReadTimeout")]
-    [InlineData("Runtara:Environment:MaxRequestsPerSecondPerConnection", "-1", "MaxRequestsPerSecondPerConnection")]
+    [InlineData("Runtara:Environment:BindAddress", "not-an-ip", "Runtara:Environment:BindAddress")]
+    [InlineData("Runtara:Environment:Port", "70000", "Runtara:Environment:Port")]
+    [InlineData("Runtara:Environment:CoreAddress", "no-port-here", "Runtara:Environment:CoreAddress")]
+    [InlineData("Runtara:Environment:HeartbeatTimeout", "-00:00:01", "Runtara:Environment:HeartbeatTimeout")]
+    [InlineData("Runtara:Environment:ApiKeys:ci:Key", "too-short", "Runtara:Environment:ApiKeys:ci:Key")]
+    [InlineData("Runtara:Environment:RequestReadTimeout", "-00:00:01", "Runtara:Environment:RequestReadTimeout")]
+    [InlineData("Runtara:Environment:MaxRequestsPerSecondPerConnection", "-1", "Runtara:Environment:MaxRequestsPerSecondPerConnection")]
     public async Task A_bad_setting_stops_start_up_with_a_message_naming_the_key(string key, string value, string named)
     {
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => EnvironmentHarness.StartAsync(new Dictionary<string, string?> { [key] = value }));

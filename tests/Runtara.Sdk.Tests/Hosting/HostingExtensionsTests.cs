@@ -53,13 +53,16 @@ public sealed class HostingExtensionsTests
         Assert.Contains(InstanceEnvironment.TenantId, error.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void A_malformed_duration_in_configuration_names_its_key()
+    [Theory]
+    [InlineData("Runtara:Instance:RequestTimeout", "thirty seconds")]
+    [InlineData("Runtara:Instance:Transport", "carrier-pigeon")]
+    [InlineData("Runtara:Instance:DisableTracing", "maybe")]
+    public void A_malformed_value_in_configuration_names_its_key(string key, string value)
     {
-        var builder = Builder(new() { ["Runtara:Instance:RequestTimeout"] = "thirty seconds" });
+        var builder = Builder(new() { ["Runtara:Instance:InstanceId"] = "i", [key] = value });
 
         var error = Assert.Throws<RuntaraConfigurationException>(() => builder.AddRuntaraInstance());
-        Assert.Equal("Runtara:Instance:RequestTimeout", error.Key);
+        Assert.Equal(key, error.Key);
     }
 
     [Fact(Timeout = TestTimeouts.Short)]
