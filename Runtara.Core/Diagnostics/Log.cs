@@ -14,6 +14,12 @@ internal static partial class Log
     [LoggerMessage(2003, LogLevel.Information, "Runtara core stopped", EventName = "CoreStopped")]
     public static partial void CoreStopped(ILogger logger);
 
+    [LoggerMessage(2004, LogLevel.Warning, "Could not write the endpoints file {EndpointsFile}; the core serves on, and its ports are in the next log line", EventName = "EndpointsFileNotWritten")]
+    public static partial void EndpointsFileNotWritten(ILogger logger, string endpointsFile, Exception exception);
+
+    [LoggerMessage(2005, LogLevel.Information, "Removed {File}, left by a core that no longer runs", EventName = "StaleEndpointsFileRemoved")]
+    public static partial void StaleEndpointsFileRemoved(ILogger logger, string file);
+
     [LoggerMessage(2103, LogLevel.Warning, "Refreshing the instance status gauge failed", EventName = "StatusSnapshotFailed")]
     public static partial void StatusSnapshotFailed(ILogger logger, Exception exception);
 

@@ -23,6 +23,10 @@ public sealed record CoreEndpoints(
     public Task WriteAsync(string dataDirectory, CancellationToken cancellationToken) =>
         EndpointsFile.WriteAsync(this, CoreEndpointsJson.Default.CoreEndpoints, Path.Combine(dataDirectory, FileName), cancellationToken);
 
+    /// <summary>Removes an endpoints file and temporary files that dead processes left in <paramref name="dataDirectory"/>.</summary>
+    public static IReadOnlyList<string> RemoveStale(string dataDirectory) =>
+        EndpointsFile.RemoveStale(CoreEndpointsJson.Default.CoreEndpoints, Path.Combine(dataDirectory, FileName), e => e.ProcessId);
+
     /// <summary>Reads the file, or null when it is absent or half-written.</summary>
     public static CoreEndpoints? TryRead(string dataDirectory) =>
         EndpointsFile.TryRead(CoreEndpointsJson.Default.CoreEndpoints, Path.Combine(dataDirectory, FileName));

@@ -40,6 +40,13 @@ internal sealed class CoreServer(
     {
         var dataDirectory = _options.ResolveDataDirectory();
         Directory.CreateDirectory(dataDirectory);
+
+        // A core killed earlier (e.g. on a full disk) may have left its file and temporary files.
+        foreach (var stale in CoreEndpoints.RemoveStale(dataDirectory))
+        {
+            Log.StaleEndpointsFileRemoved(_logger, stale);
+        }
+
         await store.InitializeAsync(cancellationToken).ConfigureAwait(false);
 
         var tls = _options.Tls;
@@ -70,8 +77,21 @@ internal sealed class CoreServer(
 
         var transports = _instanceServer.Transports.Select(t => t.ToString().ToUpperInvariant()).ToArray();
         Endpoints = new CoreEndpoints(Environment.ProcessId, _options.BindAddress, _instanceServer.Port, _managementServer.Port, transports, pinned, store.Backend);
-        await Endpoints.WriteAsync(dataDirectory, cancellationToken).ConfigureAwait(false);
-        Log.CoreListening(_logger, Endpoints.InstancePort, Endpoints.ManagementPort, string.Join("+", transports), Path.Combine(dataDirectory, CoreEndpoints.FileName));
+        var endpointsFile = Path.Combine(dataDirectory, CoreEndpoints.FileName);
+        try
+        {
+            await Endpoints.WriteAsync(dataDirectory, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The file only helps a starter find port-0 ports; a core that listens and serves is not
+            // stopped for it (e.g. on a full disk, where storage answers RESOURCE_EXHAUSTED until space
+            // is freed). The ports are in the log line below.
+            Log.EndpointsFileNotWritten(_logger, endpointsFile, ex);
+            endpointsFile = "(not written)";
+        }
+
+        Log.CoreListening(_logger, Endpoints.InstancePort, Endpoints.ManagementPort, string.Join("+", transports), endpointsFile);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)

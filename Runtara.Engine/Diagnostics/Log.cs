@@ -23,6 +23,18 @@ internal static partial class Log
     [LoggerMessage(2106, LogLevel.Warning, "Could not give the SQLite WAL its working size; commits that grow it take longer", EventName = "WalPreallocationFailed")]
     public static partial void WalPreallocationFailed(ILogger logger, Exception exception);
 
+    [LoggerMessage(2107, LogLevel.Debug, "SQLite WAL not extended to its full working size: {FreeBytes} bytes were free, and {ReserveBytes} stay free for the database to grow", EventName = "WalPreallocationSkipped")]
+    public static partial void WalPreallocationSkipped(ILogger logger, long freeBytes, long reserveBytes);
+
+    [LoggerMessage(2108, LogLevel.Error, "Storage is full: writes fail with RESOURCE_EXHAUSTED until disk space is freed (operation {Operation})", EventName = "StorageFull")]
+    public static partial void StorageFull(ILogger logger, string operation, Exception exception);
+
+    [LoggerMessage(2109, LogLevel.Information, "Storage writes succeed again after {Seconds:0.#} s out of disk space", EventName = "StorageSpaceRecovered")]
+    public static partial void StorageSpaceRecovered(ILogger logger, double seconds);
+
+    [LoggerMessage(2110, LogLevel.Warning, "Background WAL checkpoint ran out of disk space; it waits for {WalBytes} bytes to be free before it tries again, so commits get freed space first", EventName = "WalCheckpointOutOfSpace")]
+    public static partial void WalCheckpointOutOfSpace(ILogger logger, long walBytes);
+
     [LoggerMessage(2200, LogLevel.Information, "Instance {InstanceId} registered (tenant {TenantId}, status {Previous} -> running)", EventName = "InstanceRegistered")]
     public static partial void InstanceRegistered(ILogger logger, string instanceId, string tenantId, string previous);
 

@@ -35,4 +35,7 @@ public static class CoreErrorCodes
 
     /// <summary>The storage write queue is full; retry later.</summary>
     public const string Overloaded = RpcErrorCodes.ResourceExhausted;
+
+    /// <summary>The storage's disk is full; the operation was not applied. Retry once space is freed.</summary>
+    public const string StorageFull = RpcErrorCodes.ResourceExhausted;
 }

@@ -104,3 +104,14 @@ public sealed class StorageOverloadedException(int capacity)
     : CoreException(CoreErrorCodes.Overloaded, $"The storage write queue is full ({capacity} pending operations); retry later")
 {
 }
+
+/// <summary>
+/// The storage's disk is full (SQLite <c>SQLITE_FULL</c> or an I/O error with ENOSPC, PostgreSQL
+/// SQLSTATE 53100): the operation was not applied. Writes succeed again as soon as space is freed;
+/// meanwhile /health reports Degraded.
+/// </summary>
+public sealed class StorageFullException(string operation, Exception innerException)
+    : CoreException(CoreErrorCodes.StorageFull, $"Storage is full: '{operation}' was not applied; retry once disk space is freed", innerException)
+{
+    public string Operation { get; } = operation;
+}

@@ -46,6 +46,7 @@ internal abstract class GroupCommitStore : ICoreStore
     {
         _settings = settings;
         Logger = logger;
+        Space = new StorageSpace(logger);
         _queue = Channel.CreateBounded<PendingWrite>(new BoundedChannelOptions(settings.WriteQueueCapacity)
         {
             // Several PostgreSQL writers read the queue side by side.
@@ -57,6 +58,11 @@ internal abstract class GroupCommitStore : ICoreStore
     public abstract string Backend { get; }
 
     protected ILogger Logger { get; }
+
+    /// <summary>Whether writes fail for lack of disk space.</summary>
+    protected StorageSpace Space { get; }
+
+    public DateTimeOffset? OutOfSpaceSince => Space.Since;
 
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
@@ -197,6 +203,12 @@ internal abstract class GroupCommitStore : ICoreStore
 
     protected abstract ValueTask CloseAsync();
 
+    /// <summary>
+    /// True when <paramref name="exception"/> means the disk is full. Backends add what only they can
+    /// tell (SQLite: the errno behind an I/O error).
+    /// </summary>
+    protected virtual bool IsOutOfSpace(Exception exception) => StorageSpace.IsOutOfSpace(exception);
+
     /// <summary>Runs on the writer thread after each committed transaction.</summary>
     protected virtual void OnBatchCommitted()
     {
@@ -280,8 +292,13 @@ internal abstract class GroupCommitStore : ICoreStore
         catch (Exception ex)
         {
             // Something other than a clean rejection: nothing of this batch is stored. Re-run each
-            // operation in its own transaction so only the culprit fails.
-            Log.BatchFailed(Logger, batch.Count, ex);
+            // operation in its own transaction so only the culprit fails (and, on a full disk, so
+            // smaller transactions may still fit; that episode is logged once, not per batch).
+            if (!IsOutOfSpace(ex))
+            {
+                Log.BatchFailed(Logger, batch.Count, ex);
+            }
+
             foreach (var pending in batch)
             {
                 await ExecuteAloneAsync(writer, pending).ConfigureAwait(false);
@@ -291,6 +308,7 @@ internal abstract class GroupCommitStore : ICoreStore
         }
 
         Acknowledge(batch, started);
+        Space.OnCommitted();
         OnBatchCommitted();
     }
 
@@ -319,11 +337,16 @@ internal abstract class GroupCommitStore : ICoreStore
             }
 
             Acknowledge([pending], started);
+            Space.OnCommitted();
             OnBatchCommitted();
         }
         catch (CoreException ex)
         {
             pending.Fail(ex);
+        }
+        catch (Exception ex) when (IsOutOfSpace(ex))
+        {
+            pending.Fail(Space.OnFull(pending.Operation, ex));
         }
         catch (Exception ex)
         {

@@ -48,4 +48,10 @@ public interface ICoreStore : IAsyncDisposable
 
     /// <summary>True when the database answers.</summary>
     Task<bool> PingAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// When writes began to fail for lack of disk space (<see cref="StorageFullException"/>); null
+    /// while the last write outcome was anything else. Health reports Degraded while it is set.
+    /// </summary>
+    DateTimeOffset? OutOfSpaceSince { get; }
 }

@@ -25,6 +25,7 @@ internal sealed class SqliteCoreStore : SqlCoreStore
     private readonly string _connectionString;
     private WalCheckpointer? _checkpointer;
     private StatementTransaction? _transaction; // the writer connection's; used by the writer thread only
+    private SqliteConnection? _autoCheckpointPaused; // the writer connection whose own checkpoint is off; writer thread only
 
     public SqliteCoreStore(string databasePath, StoreSettings settings, ILogger<SqliteCoreStore> logger)
         : base(settings with { Writers = 1 }, logger) // one write lock per file, so one writer
@@ -73,10 +74,15 @@ internal sealed class SqliteCoreStore : SqlCoreStore
     {
         try
         {
-            var added = await WalPreallocation.EnsureAsync(connection, DatabasePath, WriterAutoCheckpointPages, cancellationToken).ConfigureAwait(false);
-            if (added > 0)
+            var result = await WalPreallocation.EnsureAsync(connection, DatabasePath, WriterAutoCheckpointPages, cancellationToken).ConfigureAwait(false);
+            if (result.Added > 0)
             {
-                Log.WalPreallocated(Logger, added);
+                Log.WalPreallocated(Logger, result.Added);
+            }
+
+            if (result.Limited)
+            {
+                Log.WalPreallocationSkipped(Logger, result.FreeBytes, WalPreallocation.FreeSpaceReserve);
             }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -89,14 +95,21 @@ internal sealed class SqliteCoreStore : SqlCoreStore
     {
         await base.OpenWriterAsync(cancellationToken).ConfigureAwait(false);
         var connection = (SqliteConnection)await OpenConnectionAsync(forWriter: true, cancellationToken).ConfigureAwait(false);
-        _checkpointer = new WalCheckpointer(connection, Logger);
+        _checkpointer = new WalCheckpointer(connection, DatabasePath, Logger);
     }
 
     protected override void OnBatchCommitted() => _checkpointer?.OnCommitted();
 
+    // SQLite reports ENOSPC of a write as SQLITE_FULL, but as a plain I/O error where it fsyncs,
+    // truncates or grows its shared memory, and its errno is not exposed here: such an error while the
+    // disk has (next to) nothing free is taken for a full disk. Only failures pay the statvfs.
+    protected override bool IsOutOfSpace(Exception exception) =>
+        base.IsOutOfSpace(exception)
+        || (exception is SqliteException { SqliteErrorCode: StorageSpace.SqliteIoError } && StorageSpace.FreeBytes(DatabasePath) < StorageSpace.NearlyFullBytes);
+
     protected override async ValueTask CloseAsync()
     {
-        // Stopped first: the writer has drained, and the last connection to close checkpoints the rest.
+        // Stopped first: the writer has drained. Nothing checkpoints at close (see OpenConnectionAsync).
         _checkpointer?.Dispose();
         _checkpointer = null;
         _transaction?.Dispose();
@@ -119,6 +132,12 @@ internal sealed class SqliteCoreStore : SqlCoreStore
                   + $"PRAGMA wal_autocheckpoint = {WriterAutoCheckpointPages.ToString(CultureInfo.InvariantCulture)};"
                 : "PRAGMA busy_timeout = 5000;";
             await ExecuteAsync(connection, pragmas, cancellationToken).ConfigureAwait(false);
+
+            // No checkpoint when the last connection closes (at process exit Microsoft.Data.Sqlite closes
+            // its pools): on a nearly full disk that copy grew core.db by megabytes at every stop and
+            // could not finish. Frames stay in the WAL, which the next start reads back; the background
+            // checkpointer keeps that backlog to the last few milliseconds of commits.
+            SQLitePCL.raw.sqlite3_db_config(connection.Handle, SQLitePCL.raw.SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, out _);
             return connection;
         }
         catch
@@ -138,7 +157,24 @@ internal sealed class SqliteCoreStore : SqlCoreStore
             _transaction = new StatementTransaction(sqlite);
         }
 
+        // While the background checkpoint waits for space, the writer's own (the backstop, run after
+        // every commit once the WAL holds 4,000 pages) would take freed space for a copy that cannot
+        // finish; commits get it instead. One field read per batch otherwise.
+        var pause = _checkpointer is { OutOfSpace: true };
+        if (pause != (_autoCheckpointPaused == sqlite))
+        {
+            PauseAutoCheckpoint(sqlite, pause);
+        }
+
         return ValueTask.FromResult<WriterTransaction>(_transaction.Begin());
+    }
+
+    private void PauseAutoCheckpoint(SqliteConnection writer, bool pause)
+    {
+        using var command = writer.CreateCommand();
+        command.CommandText = pause ? "PRAGMA wal_autocheckpoint = 0" : $"PRAGMA wal_autocheckpoint = {WriterAutoCheckpointPages.ToString(CultureInfo.InvariantCulture)}";
+        command.ExecuteNonQuery();
+        _autoCheckpointPaused = pause ? writer : null;
     }
 
     /// <summary>The journal mode and synchronous setting the writer uses (2 = FULL); tests assert them.</summary>

@@ -12,18 +12,26 @@ namespace Runtara.Engine.Storage.Sqlite;
 /// </summary>
 internal static class WalPreallocation
 {
+    /// <summary>
+    /// Free space the preallocation never takes: room for the database file to receive the WAL's
+    /// pages at checkpoints (up to the WAL's working size) and to grow with new data. Zeros taken
+    /// from a nearly full disk would leave the database no room to grow, so every checkpoint would
+    /// fail and every commit pile up in the WAL until writes stop.
+    /// </summary>
+    internal const long FreeSpaceReserve = 64L << 20;
+
     private const int WalHeaderBytes = 32;
     private const int FrameHeaderBytes = 24;
     private const int ChunkBytes = 1 << 20;
 
     /// <summary>
     /// Extends the WAL of <paramref name="connection"/>'s database with zeros to hold
-    /// <paramref name="frames"/> frames, if it is smaller. It runs inside <c>BEGIN IMMEDIATE</c>: while it
-    /// holds the write lock no connection of any process appends to the WAL, and only bytes past
-    /// the file's end are written.
+    /// <paramref name="frames"/> frames, if it is smaller, as far as <paramref name="reserveBytes"/> stay
+    /// free. It runs inside <c>BEGIN IMMEDIATE</c>: while it holds the write lock no connection of any
+    /// process appends to the WAL, and only bytes past the file's end are written. A failed write
+    /// (e.g. the disk filled meanwhile) truncates the file back to its size before.
     /// </summary>
-    /// <returns>The bytes added (0 when the file was large enough, or there is no WAL file).</returns>
-    public static async Task<long> EnsureAsync(SqliteConnection connection, string databasePath, int frames, CancellationToken cancellationToken)
+    public static async Task<Result> EnsureAsync(SqliteConnection connection, string databasePath, int frames, CancellationToken cancellationToken, long reserveBytes = FreeSpaceReserve)
     {
         await using var command = connection.CreateCommand();
         command.CommandText = "PRAGMA page_size";
@@ -34,7 +42,7 @@ internal static class WalPreallocation
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            return await ExtendAsync(databasePath + "-wal", target, cancellationToken).ConfigureAwait(false);
+            return await ExtendAsync(databasePath + "-wal", target, reserveBytes, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -43,7 +51,15 @@ internal static class WalPreallocation
         }
     }
 
-    private static async Task<long> ExtendAsync(string walPath, long target, CancellationToken cancellationToken)
+    /// <summary>
+    /// Bytes to append to a WAL of <paramref name="current"/> bytes towards <paramref name="target"/>
+    /// with <paramref name="freeBytes"/> free: as many as leave <paramref name="reserveBytes"/> free, at
+    /// most the shortfall, never negative.
+    /// </summary>
+    internal static long BytesToAdd(long current, long target, long freeBytes, long reserveBytes) =>
+        Math.Max(0, Math.Min(target - current, freeBytes - reserveBytes));
+
+    private static async Task<Result> ExtendAsync(string walPath, long target, long reserveBytes, CancellationToken cancellationToken)
     {
         FileStream file;
         try
@@ -53,7 +69,7 @@ internal static class WalPreallocation
         }
         catch (FileNotFoundException)
         {
-            return 0;
+            return default;
         }
 
         await using (file.ConfigureAwait(false))
@@ -61,19 +77,39 @@ internal static class WalPreallocation
             var start = file.Length;
             if (start >= target)
             {
-                return 0;
+                return default;
             }
 
-            var zeros = new byte[ChunkBytes];
-            for (var offset = start; offset < target; offset += ChunkBytes)
+            var free = StorageSpace.FreeBytes(walPath);
+            var end = start + BytesToAdd(start, target, free, reserveBytes);
+            if (end == start)
             {
-                var count = (int)Math.Min(ChunkBytes, target - offset);
-                await RandomAccess.WriteAsync(file.SafeFileHandle, zeros.AsMemory(0, count), offset, cancellationToken).ConfigureAwait(false);
+                return new Result(0, free, Limited: true);
             }
 
-            // The blocks and the new size on disk now, so later commits' fsyncs find nothing else to write.
-            file.Flush(flushToDisk: true);
-            return target - start;
+            try
+            {
+                var zeros = new byte[ChunkBytes];
+                for (var offset = start; offset < end; offset += ChunkBytes)
+                {
+                    var count = (int)Math.Min(ChunkBytes, end - offset);
+                    await RandomAccess.WriteAsync(file.SafeFileHandle, zeros.AsMemory(0, count), offset, cancellationToken).ConfigureAwait(false);
+                }
+
+                // The blocks and the new size on disk now, so later commits' fsyncs find nothing else to write.
+                file.Flush(flushToDisk: true);
+            }
+            catch
+            {
+                // Only a speed-up: give the space back rather than leave the disk fuller than it was.
+                file.SetLength(start);
+                throw;
+            }
+
+            return new Result(end - start, free, Limited: end < target);
         }
     }
+
+    /// <summary>What the preallocation did: bytes added, the free bytes it found, and whether the reserve cut it short.</summary>
+    internal readonly record struct Result(long Added, long FreeBytes, bool Limited);
 }

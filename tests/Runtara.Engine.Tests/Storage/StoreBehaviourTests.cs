@@ -431,7 +431,7 @@ public sealed class SqliteStoreBehaviourTests : StoreBehaviourTests, IDisposable
         await using (var connection = new SqliteConnection(target))
         {
             await connection.OpenAsync();
-            var added = await WalPreallocation.EnsureAsync(connection, crashed, frames: 100, CancellationToken.None);
+            var added = (await WalPreallocation.EnsureAsync(connection, crashed, frames: 100, CancellationToken.None)).Added;
             Assert.Equal(32 + (100 * (4096 + 24)) - before, added);
             Assert.Equal(3L, await ScalarAsync(connection, "SELECT count(*) FROM t"));
             await ExecuteAsync(connection, "PRAGMA wal_autocheckpoint = 0; INSERT INTO t VALUES (3)");
