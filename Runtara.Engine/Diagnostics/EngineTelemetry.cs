@@ -65,6 +65,11 @@ internal static class EngineTelemetry
 
         foreach (var status in Enum.GetValues<InstanceStatus>())
         {
+            if (status == InstanceStatus.Unknown)
+            {
+                continue; // a wire value only: never stored, so never counted
+            }
+
             yield return new Measurement<long>(snapshot.GetValueOrDefault(status), new KeyValuePair<string, object?>("runtara.instance.status", status.ToStorageName()));
         }
     }
