@@ -7,6 +7,11 @@ namespace Runtara.Data;
 /// </summary>
 public sealed class MigrationChecksumMismatchException : InvalidOperationException
 {
+    /// <summary>Creates the exception for one edited migration.</summary>
+    /// <param name="historyTable">The history table the applied migration is recorded in.</param>
+    /// <param name="version">The migration's version number.</param>
+    /// <param name="recordedChecksum">The checksum stored when the migration was applied.</param>
+    /// <param name="expectedChecksum">The checksum of the same migration in this build.</param>
     public MigrationChecksumMismatchException(string historyTable, int version, string recordedChecksum, string expectedChecksum)
         : base($"Migration {version} recorded in '{historyTable}' has checksum {recordedChecksum}, but migration {version} of this build has {expectedChecksum}: "
             + "an applied migration was edited. Restore its original SQL and add the change as a new migration.")

@@ -22,6 +22,10 @@ public sealed class RuntaraManagementClient : IAsyncDisposable
     private readonly RpcClient<RpcRequest, RpcResponse> _client;
     private readonly ManagementClientOptions _options;
 
+    /// <summary>Creates a client; the connection is opened on the first call.</summary>
+    /// <param name="options">Address, TLS, API key, default tenant and timeouts.</param>
+    /// <param name="logger">Receives connection and TLS warnings; none when null.</param>
+    /// <exception cref="ManagementConfigurationException"><see cref="ManagementClientOptions.Address"/> is not a valid address.</exception>
     public RuntaraManagementClient(ManagementClientOptions options, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -56,6 +60,7 @@ public sealed class RuntaraManagementClient : IAsyncDisposable
     /// <summary>The environment's address.</summary>
     public string Address => _client.Address;
 
+    /// <summary>The environment's health, version, uptime and active instance count (HealthCheck).</summary>
     public async Task<HealthInfo> HealthAsync(CancellationToken cancellationToken = default)
     {
         var response = await CallAsync(new RpcRequest { HealthCheck = new HealthCheckRequest() }, cancellationToken).ConfigureAwait(false);
@@ -99,6 +104,11 @@ public sealed class RuntaraManagementClient : IAsyncDisposable
         return await RegisterImageFromFileAsync(archive.Path, options, progress, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>One page of registered images.</summary>
+    /// <param name="tenantId">Only this tenant's images; default: <see cref="ManagementClientOptions.TenantId"/>, else every tenant the key may see.</param>
+    /// <param name="limit">Page size.</param>
+    /// <param name="offset">How many images to skip.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
     public async Task<ImageList> ListImagesAsync(string? tenantId = null, int limit = 100, int offset = 0, CancellationToken cancellationToken = default)
     {
         var request = new ListImagesRequest { Limit = (uint)Math.Max(0, limit), Offset = (uint)Math.Max(0, offset) };
@@ -111,6 +121,8 @@ public sealed class RuntaraManagementClient : IAsyncDisposable
         return ProtoMapping.ToImageList(response);
     }
 
+    /// <summary>A registered image.</summary>
+    /// <exception cref="ImageNotFoundException">There is no such image for the tenant.</exception>
     public async Task<ImageInfo> GetImageAsync(string imageId, string? tenantId = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(imageId);
@@ -118,6 +130,9 @@ public sealed class RuntaraManagementClient : IAsyncDisposable
         return response.Found ? ProtoMapping.ToImage(response.Image) : throw new ImageNotFoundException(imageId);
     }
 
+    /// <summary>Deletes an image and its content.</summary>
+    /// <exception cref="ImageNotFoundException">There is no such image for the tenant.</exception>
+    /// <exception cref="ImageInUseException">Instances of the image are still running or suspended.</exception>
     public async Task DeleteImageAsync(string imageId, string? tenantId = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(imageId);
@@ -162,6 +177,7 @@ public sealed class RuntaraManagementClient : IAsyncDisposable
         return ProtoMapping.ToInstance(s);
     }
 
+    /// <summary>One page of instances matching <paramref name="options"/> (default: the newest 100 of the client's tenant).</summary>
     public async Task<InstanceList> ListInstancesAsync(ListInstancesOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new ListInstancesOptions();
@@ -191,9 +207,11 @@ public sealed class RuntaraManagementClient : IAsyncDisposable
         await CallAsync(new RpcRequest { SendSignal = request }, cancellationToken, instanceId).ConfigureAwait(false);
     }
 
+    /// <summary>Sends CANCEL, with <paramref name="reason"/> as its UTF-8 payload; the instance stops at its next checkpoint or signal poll and ends CANCELLED.</summary>
     public Task CancelInstanceAsync(string instanceId, string? reason = null, string? tenantId = null, CancellationToken cancellationToken = default) =>
         SendSignalAsync(instanceId, SignalKind.Cancel, reason is null ? null : Encoding.UTF8.GetBytes(reason), tenantId, cancellationToken);
 
+    /// <summary>Sends PAUSE; the instance suspends at its next checkpoint or signal poll, to be resumed with <see cref="ResumeInstanceAsync"/>.</summary>
     public Task PauseInstanceAsync(string instanceId, string? tenantId = null, CancellationToken cancellationToken = default) =>
         SendSignalAsync(instanceId, SignalKind.Pause, null, tenantId, cancellationToken);
 
@@ -209,6 +227,7 @@ public sealed class RuntaraManagementClient : IAsyncDisposable
         }, cancellationToken, instanceId).ConfigureAwait(false);
     }
 
+    /// <summary>One page of the instance's checkpoints, newest first, without their state.</summary>
     public async Task<CheckpointList> ListCheckpointsAsync(string instanceId, int limit = 100, int offset = 0, string? tenantId = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(instanceId);
@@ -219,6 +238,8 @@ public sealed class RuntaraManagementClient : IAsyncDisposable
         return ProtoMapping.ToCheckpointList(response);
     }
 
+    /// <summary>A checkpoint with its state.</summary>
+    /// <exception cref="CheckpointNotFoundException">The instance has no such checkpoint.</exception>
     public async Task<CheckpointData> GetCheckpointAsync(string instanceId, string checkpointId, string? tenantId = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(instanceId);
@@ -232,6 +253,7 @@ public sealed class RuntaraManagementClient : IAsyncDisposable
             : throw new CheckpointNotFoundException(instanceId, checkpointId);
     }
 
+    /// <summary>One page of the instance's events, newest first; <paramref name="eventType"/> and <paramref name="subtype"/> filter them when set.</summary>
     public async Task<EventList> ListEventsAsync(string instanceId, string? eventType = null, string? subtype = null, int limit = 100, int offset = 0, string? tenantId = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(instanceId);
@@ -334,6 +356,7 @@ public sealed class RuntaraManagementClient : IAsyncDisposable
         return ProtoMapping.ToTenantMetrics(response);
     }
 
+    /// <summary>Closes the connections to the environment.</summary>
     public ValueTask DisposeAsync() => _client.DisposeAsync();
 
     private string Tenant(string? tenantId) => tenantId ?? _options.TenantId ?? string.Empty;

@@ -6,6 +6,11 @@ namespace Runtara;
 /// </summary>
 public abstract class RuntaraException : Exception
 {
+    /// <summary>Creates the exception with a stable error code.</summary>
+    /// <param name="code">The stable error code (e.g. <c>INSTANCE_NOT_FOUND</c>).</param>
+    /// <param name="message">The error message, for people; never matched on.</param>
+    /// <param name="innerException">The cause, if any.</param>
+    /// <exception cref="ArgumentException"><paramref name="code"/> is null or empty.</exception>
     protected RuntaraException(string code, string message, Exception? innerException = null)
         : base(message, innerException)
     {

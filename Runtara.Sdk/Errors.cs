@@ -3,15 +3,25 @@ namespace Runtara.Sdk;
 /// <summary>Stable codes of the SDK's exceptions (<see cref="RuntaraException.Code"/>).</summary>
 public static class SdkErrorCodes
 {
+    /// <summary>Code of <see cref="RuntaraConfigurationException"/>.</summary>
     public const string Configuration = "CONFIGURATION_ERROR";
+    /// <summary>Code of <see cref="InstanceRegistrationException"/>.</summary>
     public const string Registration = "REGISTRATION_FAILED";
+    /// <summary>Code of <see cref="StepFailedException"/>.</summary>
     public const string StepFailed = "STEP_FAILED";
+    /// <summary>Code of <see cref="CheckpointSerializationException"/>.</summary>
     public const string Serialization = "SERIALIZATION_ERROR";
+    /// <summary>Code of <see cref="InvalidStepKeyException"/>.</summary>
     public const string InvalidKey = "INVALID_KEY";
+    /// <summary>Code of <see cref="WorkflowInterruptedException"/>.</summary>
     public const string Interrupted = "WORKFLOW_INTERRUPTED";
+    /// <summary>Code of <see cref="SignalTimeoutException"/>.</summary>
     public const string SignalTimeout = "SIGNAL_TIMEOUT";
+    /// <summary>Code of <see cref="InstanceStateException"/>; the same code the core sends.</summary>
     public const string InvalidInstanceState = "INVALID_INSTANCE_STATE";
+    /// <summary>Code of <see cref="InstanceNotFoundException"/>; the same code the core sends.</summary>
     public const string InstanceNotFound = "INSTANCE_NOT_FOUND";
+    /// <summary>Code of <see cref="EventRejectedException"/>.</summary>
     public const string EventRejected = "EVENT_REJECTED";
 }
 
@@ -19,6 +29,7 @@ public static class SdkErrorCodes
 public sealed class RuntaraConfigurationException(string key, string message)
     : RuntaraException(SdkErrorCodes.Configuration, $"{key} {message}")
 {
+    /// <summary>The environment variable or option at fault (e.g. <c>RUNTARA_INSTANCE_ID</c>).</summary>
     public string Key { get; } = key;
 }
 
@@ -26,8 +37,10 @@ public sealed class RuntaraConfigurationException(string key, string message)
 public sealed class InstanceRegistrationException(string instanceId, string reason, Exception? innerException = null)
     : RuntaraException(SdkErrorCodes.Registration, $"Instance '{instanceId}' could not register: {reason}", innerException)
 {
+    /// <summary>The instance that could not register.</summary>
     public string InstanceId { get; } = instanceId;
 
+    /// <summary>Why the core refused, as it reported it.</summary>
     public string Reason { get; } = reason;
 }
 
@@ -35,8 +48,10 @@ public sealed class InstanceRegistrationException(string instanceId, string reas
 public sealed class StepFailedException(string stepKey, int attempts, Exception innerException)
     : RuntaraException(SdkErrorCodes.StepFailed, $"Step '{stepKey}' failed after {attempts} attempt(s): {innerException?.Message}", innerException)
 {
+    /// <summary>The key of the failed step.</summary>
     public string StepKey { get; } = stepKey;
 
+    /// <summary>How many attempts ran, the first included.</summary>
     public int Attempts { get; } = attempts;
 }
 
@@ -44,6 +59,7 @@ public sealed class StepFailedException(string stepKey, int attempts, Exception 
 public sealed class CheckpointSerializationException(string key, string message, Exception? innerException = null)
     : RuntaraException(SdkErrorCodes.Serialization, $"'{key}': {message}", innerException)
 {
+    /// <summary>The step, signal or input key whose value could not be (de)serialized.</summary>
     public string Key { get; } = key;
 }
 
@@ -51,6 +67,7 @@ public sealed class CheckpointSerializationException(string key, string message,
 public sealed class InvalidStepKeyException(string key, string message)
     : RuntaraException(SdkErrorCodes.InvalidKey, $"Invalid key '{key}': {message}")
 {
+    /// <summary>The rejected key as given.</summary>
     public string Key { get; } = key;
 }
 
@@ -58,8 +75,10 @@ public sealed class InvalidStepKeyException(string key, string message)
 public sealed class SignalTimeoutException(string signalName, TimeSpan timeout)
     : RuntaraException(SdkErrorCodes.SignalTimeout, $"Signal '{signalName}' did not arrive within {timeout.TotalMilliseconds:0} ms")
 {
+    /// <summary>The signal that was awaited.</summary>
     public string SignalName { get; } = signalName;
 
+    /// <summary>How long the wait lasted before giving up.</summary>
     public TimeSpan Timeout { get; } = timeout;
 }
 
@@ -67,8 +86,10 @@ public sealed class SignalTimeoutException(string signalName, TimeSpan timeout)
 public sealed class InstanceStateException(string instanceId, string operation, InstanceStatus status)
     : RuntaraException(SdkErrorCodes.InvalidInstanceState, $"Instance '{instanceId}' cannot {operation} while {status.ToString().ToLowerInvariant()}")
 {
+    /// <summary>The instance whose status refused the operation.</summary>
     public string InstanceId { get; } = instanceId;
 
+    /// <summary>The instance's status at the time.</summary>
     public InstanceStatus Status { get; } = status;
 }
 
@@ -76,6 +97,7 @@ public sealed class InstanceStateException(string instanceId, string operation, 
 public sealed class InstanceNotFoundException(string instanceId)
     : RuntaraException(SdkErrorCodes.InstanceNotFound, $"Instance '{instanceId}' not found")
 {
+    /// <summary>The instance that does not exist.</summary>
     public string InstanceId { get; } = instanceId;
 }
 
@@ -83,6 +105,7 @@ public sealed class InstanceNotFoundException(string instanceId)
 public sealed class EventRejectedException(string instanceId, string eventType, string? reason)
     : RuntaraException(SdkErrorCodes.EventRejected, $"The {eventType} event of instance '{instanceId}' was rejected: {reason}")
 {
+    /// <summary>The instance whose event was rejected.</summary>
     public string InstanceId { get; } = instanceId;
 }
 
@@ -105,6 +128,7 @@ public enum InterruptionReason
 public sealed class WorkflowInterruptedException(InterruptionReason reason, string? checkpointId, DateTimeOffset? wakeAt = null)
     : RuntaraException(SdkErrorCodes.Interrupted, reason == InterruptionReason.Paused ? "The instance was paused." : $"The instance sleeps until {wakeAt:O}.")
 {
+    /// <summary>Whether the instance was paused or went to sleep.</summary>
     public InterruptionReason Reason { get; } = reason;
 
     /// <summary>The checkpoint the instance resumes from (the sleep's key, or the last checkpoint).</summary>

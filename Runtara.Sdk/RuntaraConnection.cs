@@ -107,7 +107,12 @@ public sealed class RuntaraConnection : IAsyncDisposable
     /// more for a durable sleep (the core already suspended it). Does not write <c>output.json</c>;
     /// <see cref="RuntaraWorkflow"/> does.
     /// </summary>
+    /// <param name="workflow">The workflow to run.</param>
+    /// <param name="input">The workflow's input.</param>
+    /// <param name="outputType">Serializes the workflow's result to the JSON output.</param>
     /// <param name="instance">Which instance to run; default: the identity in <see cref="Options"/>.</param>
+    /// <param name="cancellationToken">Stops the run without reporting anything (host shutdown).</param>
+    /// <returns>How the run ended (<see cref="WorkflowStatus"/>), with the output when it completed.</returns>
     /// <exception cref="InstanceRegistrationException">The core refused the registration.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> stopped the run (host shutdown); nothing was reported.</exception>
     public async Task<WorkflowOutcome<TOutput>> RunAsync<TInput, TOutput>(
@@ -165,6 +170,7 @@ public sealed class RuntaraConnection : IAsyncDisposable
         return _backend.GetStatusAsync(instanceId, cancellationToken);
     }
 
+    /// <summary>Closes the connection to the core (or the embedded store).</summary>
     public ValueTask DisposeAsync() => _backend.DisposeAsync();
 
     private Activity? StartWorkflowActivity(InstanceIdentity identity)

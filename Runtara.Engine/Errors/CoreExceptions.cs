@@ -5,6 +5,10 @@ namespace Runtara.Engine;
 /// <summary>Root of the core's own failures; each carries a stable <see cref="RuntaraException.Code"/>.</summary>
 public abstract class CoreException : RuntaraException
 {
+    /// <summary>Creates the exception with a stable error code (one of <see cref="CoreErrorCodes"/>).</summary>
+    /// <param name="code">The stable error code sent as <c>RpcError.code</c>.</param>
+    /// <param name="message">The error message.</param>
+    /// <param name="innerException">The cause, if any.</param>
     protected CoreException(string code, string message, Exception? innerException = null)
         : base(code, message, innerException)
     {
@@ -15,6 +19,7 @@ public abstract class CoreException : RuntaraException
 public sealed class CoreValidationException(string field, string message)
     : CoreException(CoreErrorCodes.ValidationError, $"Validation error for '{field}': {message}")
 {
+    /// <summary>The request field at fault, as named on the wire (e.g. <c>instance_id</c>).</summary>
     public string Field { get; } = field;
 
     /// <summary>Throws when <paramref name="value"/> is null or empty.</summary>
@@ -31,6 +36,7 @@ public sealed class CoreValidationException(string field, string message)
 public sealed class InstanceNotFoundException(string instanceId)
     : CoreException(CoreErrorCodes.InstanceNotFound, $"Instance '{instanceId}' not found")
 {
+    /// <summary>The instance that was not found.</summary>
     public string InstanceId { get; } = instanceId;
 }
 
@@ -38,6 +44,7 @@ public sealed class InstanceNotFoundException(string instanceId)
 public sealed class InstanceAlreadyExistsException(string instanceId, string tenantId)
     : CoreException(CoreErrorCodes.InstanceAlreadyExists, $"Instance '{instanceId}' already exists for another tenant than '{tenantId}'")
 {
+    /// <summary>The instance that already exists.</summary>
     public string InstanceId { get; } = instanceId;
 }
 
@@ -45,8 +52,10 @@ public sealed class InstanceAlreadyExistsException(string instanceId, string ten
 public sealed class TenantMismatchException(string instanceId, string tenantId)
     : CoreException(CoreErrorCodes.TenantMismatch, $"Instance '{instanceId}' does not belong to tenant '{tenantId}'")
 {
+    /// <summary>The instance the caller named.</summary>
     public string InstanceId { get; } = instanceId;
 
+    /// <summary>The tenant the caller claimed, which does not own the instance.</summary>
     public string TenantId { get; } = tenantId;
 }
 
@@ -56,12 +65,16 @@ public sealed class InvalidInstanceStateException(string instanceId, string oper
         CoreErrorCodes.InvalidInstanceState,
         $"Instance '{instanceId}' is in invalid state for {operation}: expected {string.Join(" or ", allowed.Select(s => $"'{s.ToStorageName()}'"))}, got '{actual.ToStorageName()}'")
 {
+    /// <summary>The instance whose status forbids the operation.</summary>
     public string InstanceId { get; } = instanceId;
 
+    /// <summary>The refused operation (e.g. <c>register</c>, <c>a completed event</c>).</summary>
     public string Operation { get; } = operation;
 
+    /// <summary>The instance's status when the operation was refused.</summary>
     public InstanceStatus Actual { get; } = actual;
 
+    /// <summary>The statuses in which the operation is allowed.</summary>
     public IReadOnlyCollection<InstanceStatus> Allowed { get; } = allowed;
 }
 
@@ -69,8 +82,10 @@ public sealed class InvalidInstanceStateException(string instanceId, string oper
 public sealed class CheckpointNotFoundException(string instanceId, string checkpointId)
     : CoreException(CoreErrorCodes.CheckpointNotFound, $"Checkpoint '{checkpointId}' not found for instance '{instanceId}'")
 {
+    /// <summary>The instance the checkpoint was looked up for.</summary>
     public string InstanceId { get; } = instanceId;
 
+    /// <summary>The checkpoint that does not exist.</summary>
     public string CheckpointId { get; } = checkpointId;
 }
 
@@ -78,8 +93,10 @@ public sealed class CheckpointNotFoundException(string instanceId, string checkp
 public sealed class CheckpointTooLargeException(string instanceId, string checkpointId, long size, long limit)
     : CoreException(CoreErrorCodes.CheckpointTooLarge, $"Checkpoint '{checkpointId}' of instance '{instanceId}' is {size} bytes; the limit is {limit} bytes")
 {
+    /// <summary>The size of the refused checkpoint state, in bytes.</summary>
     public long Size { get; } = size;
 
+    /// <summary>The configured maximum checkpoint size, in bytes.</summary>
     public long Limit { get; } = limit;
 }
 
@@ -87,8 +104,10 @@ public sealed class CheckpointTooLargeException(string instanceId, string checkp
 public sealed class PayloadTooLargeException(string field, long size, long limit)
     : CoreException(CoreErrorCodes.PayloadTooLarge, $"'{field}' is {size} bytes; the limit is {limit} bytes")
 {
+    /// <summary>The size of the refused payload, in bytes.</summary>
     public long Size { get; } = size;
 
+    /// <summary>The configured maximum payload size, in bytes.</summary>
     public long Limit { get; } = limit;
 }
 
@@ -96,6 +115,7 @@ public sealed class PayloadTooLargeException(string field, long size, long limit
 public sealed class StorageException(string operation, Exception innerException)
     : CoreException(CoreErrorCodes.DatabaseError, $"Database error during '{operation}': {innerException.GetType().Name}", innerException)
 {
+    /// <summary>The storage operation that failed (e.g. <c>checkpoint</c>).</summary>
     public string Operation { get; } = operation;
 }
 
@@ -113,5 +133,6 @@ public sealed class StorageOverloadedException(int capacity)
 public sealed class StorageFullException(string operation, Exception innerException)
     : CoreException(CoreErrorCodes.StorageFull, $"Storage is full: '{operation}' was not applied; retry once disk space is freed", innerException)
 {
+    /// <summary>The storage operation that was not applied.</summary>
     public string Operation { get; } = operation;
 }

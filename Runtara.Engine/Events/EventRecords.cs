@@ -5,11 +5,17 @@ namespace Runtara.Engine.Events;
 /// <summary>Stored event types (SPEC §12, §13).</summary>
 public enum EventKind
 {
+    /// <summary>The instance registered (first start, wake or resume); recorded by the core, not sent by the instance.</summary>
     Started,
+    /// <summary>The instance is alive; also what unknown wire event types are stored as.</summary>
     Heartbeat,
+    /// <summary>The instance finished; its payload is the output. Moves the instance to COMPLETED.</summary>
     Completed,
+    /// <summary>The instance failed; its payload is the error text. Moves the instance to FAILED.</summary>
     Failed,
+    /// <summary>The instance stopped to be woken or resumed later. Moves the instance to SUSPENDED.</summary>
     Suspended,
+    /// <summary>An application event with a subtype and payload; no status change.</summary>
     Custom,
 }
 
@@ -26,6 +32,8 @@ public static class EventKindExtensions
         _ => EventKind.Heartbeat,
     };
 
+    /// <summary>The lower-case name stored in the events table (e.g. <c>completed</c>).</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="kind"/> is not a defined value.</exception>
     public static string ToStorageName(this EventKind kind) => kind switch
     {
         EventKind.Started => "started",
@@ -37,6 +45,7 @@ public static class EventKindExtensions
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 
+    /// <summary>Reads a stored name back; null when <paramref name="value"/> is not one.</summary>
     public static EventKind? TryParseStorageName(string value) => value switch
     {
         "started" => EventKind.Started,

@@ -3,19 +3,25 @@ namespace Runtara.Engine.Instances;
 /// <summary>One stored instance. Times are Unix epoch milliseconds on the server's clock.</summary>
 public sealed record InstanceRecord
 {
+    /// <summary>The instance id (the primary key).</summary>
     public required string InstanceId { get; init; }
 
+    /// <summary>The tenant that owns the instance.</summary>
     public required string TenantId { get; init; }
 
+    /// <summary>The current status (SPEC §7).</summary>
     public required InstanceStatus Status { get; init; }
 
     /// <summary>The last checkpoint saved fresh (SPEC §8).</summary>
     public string? CheckpointId { get; init; }
 
+    /// <summary>When the instance was first registered.</summary>
     public required long CreatedAtMs { get; init; }
 
+    /// <summary>When it first ran; kept across wakes and resumes.</summary>
     public long? StartedAtMs { get; init; }
 
+    /// <summary>When it reached COMPLETED or FAILED; null before.</summary>
     public long? FinishedAtMs { get; init; }
 
     /// <summary>Last RPC, event or checkpoint from the instance (heartbeat monitor input).</summary>
@@ -27,8 +33,10 @@ public sealed record InstanceRecord
     /// <summary>Until when a ListDueWakeups caller holds the relaunch of this instance.</summary>
     public long? WakeLeaseUntilMs { get; init; }
 
+    /// <summary>The payload of the completed event; null unless COMPLETED with a non-empty output.</summary>
     public byte[]? Output { get; init; }
 
+    /// <summary>The error text of the failed event; null unless FAILED.</summary>
     public string? Error { get; init; }
 }
 

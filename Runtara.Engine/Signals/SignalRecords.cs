@@ -12,6 +12,8 @@ public static class SignalKindExtensions
     /// <inheritdoc cref="FromProto(Inst.SignalType)"/>
     public static SignalKind FromProto(Mgmt.SignalType type) => Known(type.ToContract(), (int)type);
 
+    /// <summary>The lower-case name stored in the signals table (<c>cancel</c>, <c>pause</c> or <c>resume</c>).</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="kind"/> is not cancel, pause or resume.</exception>
     public static string ToStorageName(this SignalKind kind) => kind switch
     {
         SignalKind.Cancel => "cancel",
@@ -20,6 +22,7 @@ public static class SignalKindExtensions
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 
+    /// <summary>Reads a stored name back; null when <paramref name="value"/> is not one.</summary>
     public static SignalKind? TryParseStorageName(string value) => value switch
     {
         "cancel" => SignalKind.Cancel,

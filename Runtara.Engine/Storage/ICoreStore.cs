@@ -28,19 +28,25 @@ public interface ICoreStore : IAsyncDisposable
     /// </summary>
     Task<T> WriteAsync<T>(string operation, Func<IStoreWriter, CancellationToken, ValueTask<T>> work, CancellationToken cancellationToken);
 
+    /// <summary>The committed instance row, or null when there is no such instance.</summary>
     Task<InstanceRecord?> GetInstanceAsync(string instanceId, CancellationToken cancellationToken);
 
+    /// <summary>The committed checkpoint of (instance, checkpoint id), or null.</summary>
     Task<CheckpointRecord?> GetCheckpointAsync(string instanceId, string checkpointId, CancellationToken cancellationToken);
 
     /// <summary>The unacknowledged instance-wide signal, if any.</summary>
     Task<PendingSignal?> GetPendingSignalAsync(string instanceId, CancellationToken cancellationToken);
 
+    /// <summary>One page of instances matching <paramref name="query"/>.</summary>
     Task<Page<InstanceRecord>> ListInstancesAsync(InstanceQuery query, CancellationToken cancellationToken);
 
+    /// <summary>One page of an instance's checkpoints (without their state) matching <paramref name="query"/>.</summary>
     Task<Page<CheckpointSummary>> ListCheckpointsAsync(CheckpointQuery query, CancellationToken cancellationToken);
 
+    /// <summary>One page of an instance's events matching <paramref name="query"/>.</summary>
     Task<Page<EventRecord>> ListEventsAsync(EventQuery query, CancellationToken cancellationToken);
 
+    /// <summary>One page of recorded step retry attempts matching <paramref name="query"/>.</summary>
     Task<Page<RetryAttemptRecord>> ListRetryAttemptsAsync(RetryAttemptQuery query, CancellationToken cancellationToken);
 
     /// <summary>Number of instances in each status (statuses with none are absent).</summary>

@@ -23,6 +23,7 @@ public interface IStoreWriter
     ValueTask<(InstanceStatus? Status, PendingSignal? Signal, bool CustomSignalWaiting)> GetInstanceAndSignalsAsync(
         string instanceId, string checkpointId, CancellationToken cancellationToken);
 
+    /// <summary>Inserts a new instance row.</summary>
     ValueTask InsertInstanceAsync(InstanceRecord instance, CancellationToken cancellationToken);
 
     /// <summary>Writes every mutable column of the instance row.</summary>
@@ -37,11 +38,13 @@ public interface IStoreWriter
     /// <summary>Atomic insert-if-absent (INSERT … ON CONFLICT DO NOTHING), then the stored row: the winner's state for every caller.</summary>
     ValueTask<CheckpointSaveResult> SaveCheckpointIfAbsentAsync(string instanceId, string checkpointId, byte[] state, long nowMs, CancellationToken cancellationToken);
 
+    /// <summary>True when (instance, checkpoint id) is stored.</summary>
     ValueTask<bool> CheckpointExistsAsync(string instanceId, string checkpointId, CancellationToken cancellationToken);
 
     /// <summary>The stored checkpoint as this transaction sees it, or null (a store-as poll answers from it without consuming).</summary>
     ValueTask<CheckpointRecord?> GetCheckpointAsync(string instanceId, string checkpointId, CancellationToken cancellationToken);
 
+    /// <summary>The instance's pending signal, acknowledged or not; null when it has none.</summary>
     ValueTask<PendingSignal?> GetPendingSignalAsync(string instanceId, CancellationToken cancellationToken);
 
     /// <summary>Replaces the instance's single pending signal and clears its acknowledgement.</summary>
@@ -50,16 +53,19 @@ public interface IStoreWriter
     /// <summary>Acknowledges the pending signal when it is unacknowledged and of <paramref name="kind"/>; false otherwise.</summary>
     ValueTask<bool> AcknowledgeSignalAsync(string instanceId, SignalKind kind, long nowMs, CancellationToken cancellationToken);
 
+    /// <summary>Stores (or replaces) the custom signal waiting at (instance, checkpoint id).</summary>
     ValueTask UpsertCustomSignalAsync(string instanceId, string checkpointId, byte[] payload, long nowMs, CancellationToken cancellationToken);
 
     /// <summary>Deletes and returns the custom signal of (instance, checkpoint): delivered exactly once.</summary>
     ValueTask<byte[]?> TakeCustomSignalAsync(string instanceId, string checkpointId, CancellationToken cancellationToken);
 
+    /// <summary>Appends an event to the instance's history.</summary>
     ValueTask InsertEventAsync(NewEvent instanceEvent, CancellationToken cancellationToken);
 
     /// <summary>Records the wake-up time of the sleep at (instance, checkpoint) unless one is stored; returns the stored time.</summary>
     ValueTask<long> SaveSleepIfAbsentAsync(string instanceId, string checkpointId, long wakeAtMs, long nowMs, CancellationToken cancellationToken);
 
+    /// <summary>Stores a step's retry attempt, replacing one with the same (instance, checkpoint id, attempt number).</summary>
     ValueTask UpsertRetryAttemptAsync(RetryAttemptRecord attempt, CancellationToken cancellationToken);
 
     /// <summary>SUSPENDED instances with a wake-up time at or before <paramref name="nowMs"/> and no live lease, oldest first; leases them when asked.</summary>

@@ -36,11 +36,14 @@ public sealed class ValidationException(string message, Exception? innerExceptio
 public sealed class ImageNotFoundException(string imageId, string message, Exception? innerException = null)
     : ManagementException(EnvironmentErrorCodes.ImageNotFound, message, innerException)
 {
+    /// <summary>Creates the exception for an unknown image, with a standard message.</summary>
+    /// <param name="imageId">The image that was not found.</param>
     public ImageNotFoundException(string imageId)
         : this(imageId, $"Image '{imageId}' not found")
     {
     }
 
+    /// <summary>The image that was not found.</summary>
     public string ImageId { get; } = imageId;
 }
 
@@ -48,11 +51,14 @@ public sealed class ImageNotFoundException(string imageId, string message, Excep
 public sealed class InstanceNotFoundException(string instanceId, string message, Exception? innerException = null)
     : ManagementException(EnvironmentErrorCodes.InstanceNotFound, message, innerException)
 {
+    /// <summary>Creates the exception for an unknown instance, with a standard message.</summary>
+    /// <param name="instanceId">The instance that was not found.</param>
     public InstanceNotFoundException(string instanceId)
         : this(instanceId, $"Instance '{instanceId}' not found")
     {
     }
 
+    /// <summary>The instance that was not found.</summary>
     public string InstanceId { get; } = instanceId;
 }
 
@@ -60,8 +66,10 @@ public sealed class InstanceNotFoundException(string instanceId, string message,
 public sealed class CheckpointNotFoundException(string instanceId, string checkpointId)
     : ManagementException("CHECKPOINT_NOT_FOUND", $"Checkpoint '{checkpointId}' of instance '{instanceId}' not found")
 {
+    /// <summary>The instance the checkpoint was looked up for.</summary>
     public string InstanceId { get; } = instanceId;
 
+    /// <summary>The checkpoint that was not found.</summary>
     public string CheckpointId { get; } = checkpointId;
 }
 
@@ -69,6 +77,7 @@ public sealed class CheckpointNotFoundException(string instanceId, string checkp
 public sealed class InstanceAlreadyExistsException(string instanceId, string message, Exception? innerException = null)
     : ManagementException(EnvironmentErrorCodes.InstanceAlreadyExists, message, innerException)
 {
+    /// <summary>The instance id that is taken.</summary>
     public string InstanceId { get; } = instanceId;
 }
 
@@ -76,6 +85,7 @@ public sealed class InstanceAlreadyExistsException(string instanceId, string mes
 public sealed class InstanceStateException(string instanceId, string message, Exception? innerException = null)
     : ManagementException(EnvironmentErrorCodes.InvalidInstanceState, message, innerException)
 {
+    /// <summary>The instance whose status refused the operation.</summary>
     public string InstanceId { get; } = instanceId;
 }
 
@@ -83,6 +93,7 @@ public sealed class InstanceStateException(string instanceId, string message, Ex
 public sealed class ImageInUseException(string imageId, string message, Exception? innerException = null)
     : ManagementException(EnvironmentErrorCodes.ImageInUse, message, innerException)
 {
+    /// <summary>The image that is still in use.</summary>
     public string ImageId { get; } = imageId;
 }
 
@@ -102,6 +113,7 @@ public sealed class QuotaExceededException(string message, Exception? innerExcep
 public sealed class LaunchFailedException(string instanceId, string message, Exception? innerException = null)
     : ManagementException(EnvironmentErrorCodes.LaunchFailed, message, innerException)
 {
+    /// <summary>The instance whose process could not be started.</summary>
     public string InstanceId { get; } = instanceId;
 }
 
@@ -113,8 +125,10 @@ public sealed class EnvironmentUnavailableException(string code, string message,
 public sealed class WaitTimeoutException(string instanceId, TimeSpan timeout, InstanceStatus lastStatus)
     : ManagementException("WAIT_TIMEOUT", $"Instance '{instanceId}' did not finish within {timeout.TotalSeconds:0.#} s (last status: {lastStatus.ToString().ToLowerInvariant()})")
 {
+    /// <summary>The instance that was waited for.</summary>
     public string InstanceId { get; } = instanceId;
 
+    /// <summary>The instance's status at the last poll.</summary>
     public InstanceStatus LastStatus { get; } = lastStatus;
 }
 
@@ -122,5 +136,6 @@ public sealed class WaitTimeoutException(string instanceId, TimeSpan timeout, In
 public sealed class ManagementConfigurationException(string setting, string message)
     : ManagementException("CONFIGURATION_ERROR", $"{setting} {message}")
 {
+    /// <summary>The option or environment variable at fault (e.g. <c>Address</c>).</summary>
     public string Setting { get; } = setting;
 }

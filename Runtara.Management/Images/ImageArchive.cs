@@ -37,6 +37,7 @@ public sealed class ImageArchive : IAsyncDisposable
         return new ImageArchive(path);
     }
 
+    /// <summary>Deletes the temporary zip.</summary>
     public ValueTask DisposeAsync()
     {
         File.Delete(Path);

@@ -75,6 +75,7 @@ internal static class ProtoMapping
         TenantId = tenantId,
     };
 
+    /// <param name="options">The caller's filters, order and page.</param>
     /// <param name="tenantId">Left unset when null (the environment then lists every tenant the key may see).</param>
     public static ListInstancesRequest ToListRequest(ListInstancesOptions options, string? tenantId)
     {

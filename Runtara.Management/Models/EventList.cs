@@ -1,3 +1,8 @@
 namespace Runtara.Management;
 
+/// <summary>One page of an instance's events.</summary>
+/// <param name="Events">The events on this page.</param>
+/// <param name="TotalCount">How many events match in all.</param>
+/// <param name="Limit">The page size the server applied.</param>
+/// <param name="Offset">How many events were skipped before this page.</param>
 public sealed record EventList(IReadOnlyList<EventInfo> Events, long TotalCount, int Limit, int Offset);

@@ -6,6 +6,8 @@ namespace Runtara.Management;
 [JsonConverter(typeof(JsonStringEnumConverter<MetricsGranularity>))]
 public enum MetricsGranularity
 {
+    /// <summary>One bucket per UTC hour.</summary>
     Hourly,
+    /// <summary>One bucket per UTC day.</summary>
     Daily,
 }

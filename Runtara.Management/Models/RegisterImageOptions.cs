@@ -5,10 +5,13 @@ namespace Runtara.Management;
 /// <summary>What to register; content comes separately as a stream.</summary>
 public sealed class RegisterImageOptions
 {
+    /// <summary>The tenant to register for; default: the client's <see cref="ManagementClientOptions.TenantId"/>.</summary>
     public string? TenantId { get; set; }
 
+    /// <summary>The image's name (what instances list as their image name).</summary>
     public required string Name { get; set; }
 
+    /// <summary>A description, stored with the image.</summary>
     public string? Description { get; set; }
 
     /// <summary>Path inside a zip image to launch (a .dll runs with <c>dotnet</c>); stored in the metadata.</summary>

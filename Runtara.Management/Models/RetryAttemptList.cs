@@ -1,3 +1,8 @@
 namespace Runtara.Management;
 
+/// <summary>One page of an instance's recorded step retries.</summary>
+/// <param name="Attempts">The attempts on this page, by step key then attempt number.</param>
+/// <param name="TotalCount">How many attempts match in all.</param>
+/// <param name="Limit">The page size the server applied.</param>
+/// <param name="Offset">How many attempts were skipped before this page.</param>
 public sealed record RetryAttemptList(IReadOnlyList<RetryAttemptInfo> Attempts, long TotalCount, int Limit, int Offset);

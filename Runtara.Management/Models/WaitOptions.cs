@@ -1,5 +1,6 @@
 namespace Runtara.Management;
 
+/// <summary>How <see cref="RuntaraManagementClient.WaitForCompletionAsync"/> polls and when it gives up.</summary>
 public sealed class WaitOptions
 {
     /// <summary>How often status is polled (SPEC default 500 ms).</summary>

@@ -22,6 +22,11 @@ public enum FrameError
 /// <summary>A framing violation. <see cref="Recoverable"/> tells whether the stream is still in sync.</summary>
 public sealed class FrameException : RuntaraException
 {
+    /// <summary>Creates the exception for <paramref name="error"/>; its <see cref="RuntaraException.Code"/> is derived from the error.</summary>
+    /// <param name="error">What went wrong.</param>
+    /// <param name="message">A description for logs.</param>
+    /// <param name="recoverable">True when the offending frame was consumed whole and the stream is still in sync.</param>
+    /// <param name="declaredLength">The payload length the header announced, in bytes, when known.</param>
     public FrameException(FrameError error, string message, bool recoverable = false, long declaredLength = 0)
         : base(CodeFor(error), message)
     {

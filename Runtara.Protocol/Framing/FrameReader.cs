@@ -18,6 +18,10 @@ public sealed class FrameReader
     private SequencePosition _consumed;
     private bool _holdsFrame;
 
+    /// <summary>Creates a reader over <paramref name="reader"/>.</summary>
+    /// <param name="reader">The pipe the frames arrive on.</param>
+    /// <param name="maxPayloadSize">The largest payload accepted, in bytes; a larger announcement fails with <see cref="FrameError.FrameTooLarge"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxPayloadSize"/> is zero or negative.</exception>
     public FrameReader(PipeReader reader, int maxPayloadSize = FrameCodec.DefaultMaxPayloadSize)
     {
         ArgumentNullException.ThrowIfNull(reader);

@@ -12,6 +12,10 @@ public sealed class FrameWriter
     private readonly PipeWriter _writer;
     private readonly int _maxPayloadSize;
 
+    /// <summary>Creates a writer into <paramref name="writer"/>.</summary>
+    /// <param name="writer">The pipe the frames are written to.</param>
+    /// <param name="maxPayloadSize">The largest payload written, in bytes; a larger message fails with <see cref="FrameError.FrameTooLarge"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxPayloadSize"/> is zero or negative.</exception>
     public FrameWriter(PipeWriter writer, int maxPayloadSize = FrameCodec.DefaultMaxPayloadSize)
     {
         ArgumentNullException.ThrowIfNull(writer);

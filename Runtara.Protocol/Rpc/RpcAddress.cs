@@ -48,5 +48,6 @@ public sealed record RpcAddress(string Host, int Port)
         return new RpcAddress(host, port);
     }
 
+    /// <summary>The address as <c>host:port</c>, with an IPv6 host in brackets (<c>[::1]:8001</c>); <see cref="Parse"/> reads it back.</summary>
     public override string ToString() => Host.Contains(':', StringComparison.Ordinal) ? $"[{Host}]:{Port}" : $"{Host}:{Port}";
 }

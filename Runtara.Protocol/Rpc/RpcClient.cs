@@ -34,6 +34,10 @@ public sealed class RpcClient<TRequest, TResponse> : IAsyncDisposable
     private readonly string _address;
     private readonly DeadlinePool _deadlines = new();
 
+    /// <summary>Creates a client; connections are opened on first use, not here.</summary>
+    /// <param name="options">Address, transport, TLS, deadlines and pool size.</param>
+    /// <param name="logger">Receives connection and TLS warnings; none when null.</param>
+    /// <exception cref="FormatException"><see cref="RpcClientOptions.Address"/> is not a valid <c>host:port</c>.</exception>
     public RpcClient(RpcClientOptions options, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -125,6 +129,7 @@ public sealed class RpcClient<TRequest, TResponse> : IAsyncDisposable
         return InvokeAsync(request, deadline ?? Timeout.InfiniteTimeSpan, UnaryExchange, destination, cancellationToken);
     }
 
+    /// <summary>Closes every pooled connection; calls still in flight fail with <see cref="RpcException"/>.</summary>
     public ValueTask DisposeAsync() => _channel.DisposeAsync();
 
     private static void EnsureKind(TRequest request, RpcKind expected)

@@ -16,6 +16,10 @@ public sealed class RpcConnectionContext
     private double _rateTokens = double.NaN;
     private long _rateStamp;
 
+    /// <summary>Describes a newly accepted connection.</summary>
+    /// <param name="id">Server-unique connection number.</param>
+    /// <param name="transport">The transport the connection uses.</param>
+    /// <param name="remoteEndPoint">The client's address.</param>
     public RpcConnectionContext(long id, TransportKind transport, EndPoint remoteEndPoint)
     {
         Id = id;

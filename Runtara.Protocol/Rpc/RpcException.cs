@@ -6,6 +6,10 @@ namespace Runtara;
 /// </summary>
 public class RpcException : RuntaraException
 {
+    /// <summary>Creates an RPC error with a wire code (see <see cref="RpcErrorCodes"/>).</summary>
+    /// <param name="code">The stable error code, as in <c>RpcError.code</c>.</param>
+    /// <param name="message">The error message.</param>
+    /// <param name="innerException">The transport or I/O failure behind it, if any.</param>
     public RpcException(string code, string message, Exception? innerException = null)
         : base(code, message, innerException)
     {

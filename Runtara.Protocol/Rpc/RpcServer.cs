@@ -41,6 +41,11 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
     private int _openConnections;
     private int _state; // 0 new, 1 started, 2 stopped
 
+    /// <summary>Creates a server; it listens once started.</summary>
+    /// <param name="options">Port, transports, TLS and limits.</param>
+    /// <param name="handler">Answers the decoded requests.</param>
+    /// <param name="logger">Receives connection and RPC logs; none when null.</param>
+    /// <param name="certificate">The TLS server certificate; when null it is loaded as <see cref="RpcServerOptions.Tls"/> says.</param>
     /// <param name="authenticator">Checks the credential in every request envelope before the handler runs; null serves unauthenticated (tests of the RPC layer only).</param>
     public RpcServer(RpcServerOptions options, IRpcHandler<TRequest, TResponse> handler, ILogger? logger = null, X509Certificate2? certificate = null, IRpcAuthenticator<TRequest>? authenticator = null)
     {
@@ -137,6 +142,7 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
         Log.ServerStopped(_logger, ServiceName);
     }
 
+    /// <summary>Stops the server (as <see cref="StopAsync"/>) and releases its resources.</summary>
     public async ValueTask DisposeAsync()
     {
         await StopAsync().ConfigureAwait(false);

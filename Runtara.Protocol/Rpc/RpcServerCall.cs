@@ -54,6 +54,7 @@ public readonly struct RpcReply<TResponse>
         return new(header, body);
     }
 
+    /// <summary>A plain response; the same as <see cref="FromMessage"/>.</summary>
     public static implicit operator RpcReply<TResponse>(TResponse message) => FromMessage(message);
 }
 

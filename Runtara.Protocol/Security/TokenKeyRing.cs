@@ -29,6 +29,10 @@ public sealed class TokenKeyRing
     private readonly Dictionary<string, byte[]> _keys;
     private readonly string _signingKeyId;
 
+    /// <summary>Creates a key ring from named HMAC keys.</summary>
+    /// <param name="keys">Key id to secret; every key verifies. Ids are single-line; secrets are at least 32 bytes.</param>
+    /// <param name="signingKeyId">The id of the key that signs new tokens; it must be in <paramref name="keys"/>.</param>
+    /// <exception cref="ArgumentException">A key id is empty or spans lines, a secret is shorter than 32 bytes, or the signing key is missing.</exception>
     public TokenKeyRing(IReadOnlyDictionary<string, byte[]> keys, string signingKeyId)
     {
         ArgumentNullException.ThrowIfNull(keys);

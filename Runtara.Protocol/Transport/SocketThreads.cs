@@ -33,17 +33,24 @@ public static class SocketThreads
     /// <summary>The awaitable of <see cref="LeaveAsync"/>.</summary>
     public readonly struct ThreadPoolHop : ICriticalNotifyCompletion
     {
+        /// <summary>True on a thread-pool thread, where the continuation can run at once.</summary>
         public bool IsCompleted => Thread.CurrentThread.IsThreadPoolThread;
 
+        /// <summary>Returns this awaitable as its own awaiter.</summary>
         public ThreadPoolHop GetAwaiter() => this;
 
+        /// <summary>Does nothing; the hop has no result.</summary>
         public void GetResult()
         {
         }
 
+        /// <summary>Queues <paramref name="continuation"/> to the thread pool, flowing the execution context.</summary>
+        /// <param name="continuation">The code after the <c>await</c>.</param>
         public void OnCompleted(Action continuation) =>
             ThreadPool.QueueUserWorkItem(static run => run(), continuation, preferLocal: false);
 
+        /// <summary>Queues <paramref name="continuation"/> to the thread pool without flowing the execution context.</summary>
+        /// <param name="continuation">The code after the <c>await</c>.</param>
         public void UnsafeOnCompleted(Action continuation) =>
             ThreadPool.UnsafeQueueUserWorkItem(static run => run(), continuation, preferLocal: false);
     }

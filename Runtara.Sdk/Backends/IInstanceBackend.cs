@@ -10,7 +10,7 @@ internal readonly record struct SignalPollResult(PendingSignal? Signal, CustomSi
 
 /// <summary>
 /// The instance protocol as the SDK uses it, implemented by the core client (<see cref="Core.CoreBackend"/>)
-/// and the embedded SQLite store (<see cref="Embedded.EmbeddedBackend"/>), so a workflow behaves the
+/// and the embedded SQLite store (<c>EmbeddedBackend</c> in Runtara.Sdk.Embedded), so a workflow behaves the
 /// same on both. Thread-safe: steps, heartbeats and the signal poller call it concurrently.
 /// </summary>
 internal interface IInstanceBackend : IAsyncDisposable

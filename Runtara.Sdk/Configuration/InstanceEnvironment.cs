@@ -12,24 +12,58 @@ namespace Runtara.Sdk;
 /// </summary>
 public static class InstanceEnvironment
 {
+    /// <inheritdoc cref="LaunchVariables.InstanceId"/>
     public const string InstanceId = LaunchVariables.InstanceId;
+
+    /// <inheritdoc cref="LaunchVariables.TenantId"/>
     public const string TenantId = LaunchVariables.TenantId;
+
+    /// <inheritdoc cref="LaunchVariables.InstanceToken"/>
     public const string InstanceToken = LaunchVariables.InstanceToken;
+
+    /// <inheritdoc cref="LaunchVariables.ServerAddress"/>
     public const string ServerAddress = LaunchVariables.ServerAddress;
+
+    /// <inheritdoc cref="LaunchVariables.ServerName"/>
     public const string ServerName = LaunchVariables.ServerName;
+
+    /// <inheritdoc cref="LaunchVariables.Transport"/>
     public const string Transport = LaunchVariables.Transport;
+
+    /// <inheritdoc cref="LaunchVariables.PinnedCertificate"/>
     public const string PinnedCertificate = LaunchVariables.PinnedCertificate;
+
+    /// <inheritdoc cref="LaunchVariables.CaCertificate"/>
     public const string CaCertificate = LaunchVariables.CaCertificate;
+
+    /// <inheritdoc cref="LaunchVariables.SkipCertificateVerification"/>
     public const string SkipCertificateVerification = LaunchVariables.SkipCertificateVerification;
+
+    /// <inheritdoc cref="LaunchVariables.CheckpointId"/>
     public const string CheckpointId = LaunchVariables.CheckpointId;
+
+    /// <inheritdoc cref="LaunchVariables.InputPath"/>
     public const string InputPath = LaunchVariables.InputPath;
+
+    /// <inheritdoc cref="LaunchVariables.OutputPath"/>
     public const string OutputPath = LaunchVariables.OutputPath;
+
+    /// <inheritdoc cref="LaunchVariables.WorkspaceDirectory"/>
     public const string WorkspaceDirectory = LaunchVariables.WorkspaceDirectory;
+
+    /// <inheritdoc cref="LaunchVariables.HeartbeatIntervalMs"/>
     public const string HeartbeatIntervalMs = LaunchVariables.HeartbeatIntervalMs;
+
+    /// <inheritdoc cref="LaunchVariables.ConnectTimeoutMs"/>
     public const string ConnectTimeoutMs = LaunchVariables.ConnectTimeoutMs;
+
+    /// <inheritdoc cref="LaunchVariables.RequestTimeoutMs"/>
     public const string RequestTimeoutMs = LaunchVariables.RequestTimeoutMs;
 
+    /// <inheritdoc cref="LaunchVariables.TraceParent"/>
     public const string TraceParent = LaunchVariables.TraceParent;
+
+    /// <inheritdoc cref="LaunchVariables.TraceState"/>
     public const string TraceState = LaunchVariables.TraceState;
 
     /// <summary>SPEC §15.1; read by the SDK only (the environment does not set it).</summary>

@@ -13,6 +13,10 @@ namespace Runtara.Sdk;
 /// </summary>
 public sealed class RuntaraInstanceOptionsValidator : IValidateOptions<RuntaraInstanceOptions>
 {
+    /// <summary>Checks <paramref name="options"/>; a failure names the setting or environment variable at fault.</summary>
+    /// <param name="name">The options name (unused: the SDK has one unnamed instance of its options).</param>
+    /// <param name="options">The options to check.</param>
+    /// <returns>Success, or a failure whose message starts with the failing key.</returns>
     public ValidateOptionsResult Validate(string? name, RuntaraInstanceOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);

@@ -15,8 +15,10 @@ public sealed record CheckpointResult(bool Found, ReadOnlyMemory<byte> State, Pe
     /// <summary>The stored state when the key already existed; otherwise null.</summary>
     public ReadOnlyMemory<byte>? ExistingState => Found ? State : (ReadOnlyMemory<byte>?)null;
 
+    /// <summary>A CANCEL signal is pending: the instance should stop and report the cancellation.</summary>
     public bool ShouldCancel => Signal?.Kind == SignalKind.Cancel;
 
+    /// <summary>A PAUSE signal is pending: the instance should suspend until resumed.</summary>
     public bool ShouldPause => Signal?.Kind == SignalKind.Pause;
 
     /// <summary>Cancel or pause: the instance should stop running.</summary>
