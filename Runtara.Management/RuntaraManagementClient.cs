@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 using Runtara.Management.Images;
@@ -140,12 +142,32 @@ public sealed class RuntaraManagementClient : IAsyncDisposable
     }
 
     /// <summary>Starts an instance and returns its id (starting an existing id with the same image returns it again).</summary>
-    public async Task<string> StartInstanceAsync(StartInstanceOptions options, CancellationToken cancellationToken = default)
+    public Task<string> StartInstanceAsync(StartInstanceOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var request = ProtoMapping.ToStartRequest(options, Tenant(options.TenantId));
-        var response = await CallAsync(new RpcRequest { StartInstance = request }, cancellationToken, options.InstanceId, options.ImageId).ConfigureAwait(false);
-        return response.StartInstance.InstanceId;
+        return StartAsync(options, input: null, cancellationToken);
+    }
+
+    /// <summary>
+    /// Starts an instance with <paramref name="input"/> serialized as its JSON input and returns its id
+    /// (starting an existing id with the same image returns it again).
+    /// </summary>
+    /// <param name="options">What to start; its <see cref="StartInstanceOptions.Input"/> must be unset.</param>
+    /// <param name="input">The workflow's input.</param>
+    /// <param name="inputTypeInfo">How to serialize it (e.g. from a source-generated <c>JsonSerializerContext</c>, which keeps this AOT-safe).</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="ArgumentException"><see cref="StartInstanceOptions.Input"/> is also set.</exception>
+    public Task<string> StartInstanceAsync<TInput>(StartInstanceOptions options, TInput input, JsonTypeInfo<TInput> inputTypeInfo, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(inputTypeInfo);
+        if (!string.IsNullOrEmpty(options.Input))
+        {
+            // Two inputs would leave one silently ignored.
+            throw new ArgumentException("StartInstanceOptions.Input must be unset when a typed input is given.", nameof(options));
+        }
+
+        return StartAsync(options, JsonSerializer.SerializeToUtf8Bytes(input, inputTypeInfo), cancellationToken);
     }
 
     /// <summary>Stops an instance: cancel signal, then SIGTERM after the grace period, then SIGKILL. Returns when it is stopped.</summary>
@@ -227,6 +249,19 @@ public sealed class RuntaraManagementClient : IAsyncDisposable
         }, cancellationToken, instanceId).ConfigureAwait(false);
     }
 
+    /// <summary>Delivers <paramref name="payload"/>, serialized as JSON, once to the instance's wait for the signal <paramref name="name"/> (a custom signal).</summary>
+    /// <param name="instanceId">The instance to signal.</param>
+    /// <param name="name">The signal's name, which is the checkpoint id the workflow waits on (e.g. <c>approve</c>).</param>
+    /// <param name="payload">What the workflow receives.</param>
+    /// <param name="payloadTypeInfo">How to serialize it (e.g. from a source-generated <c>JsonSerializerContext</c>, which keeps this AOT-safe).</param>
+    /// <param name="tenantId">The instance's tenant; default: the client's.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    public Task SendSignalAsync<T>(string instanceId, string name, T payload, JsonTypeInfo<T> payloadTypeInfo, string? tenantId = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(payloadTypeInfo);
+        return SendCustomSignalAsync(instanceId, name, JsonSerializer.SerializeToUtf8Bytes(payload, payloadTypeInfo), tenantId, cancellationToken);
+    }
+
     /// <summary>One page of the instance's checkpoints, newest first, without their state.</summary>
     public async Task<CheckpointList> ListCheckpointsAsync(string instanceId, int limit = 100, int offset = 0, string? tenantId = null, CancellationToken cancellationToken = default)
     {
@@ -286,8 +321,11 @@ public sealed class RuntaraManagementClient : IAsyncDisposable
         return ProtoMapping.ToRetryAttemptList(response);
     }
 
-    /// <summary>Copies the instance's captured <c>stdout</c> or <c>stderr</c> (optionally only the last bytes) into <paramref name="destination"/>; false when there is none.</summary>
-    public async Task<bool> GetLogsAsync(string instanceId, Stream destination, string stream = "stderr", long tailBytes = 0, string? tenantId = null, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Copies the instance's captured <c>stdout</c> (the default: where the SDK's console log goes) or
+    /// <c>stderr</c> (optionally only the last bytes) into <paramref name="destination"/>; false when there is none.
+    /// </summary>
+    public async Task<bool> GetLogsAsync(string instanceId, Stream destination, string stream = "stdout", long tailBytes = 0, string? tenantId = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(instanceId);
         ArgumentNullException.ThrowIfNull(destination);
@@ -321,13 +359,43 @@ public sealed class RuntaraManagementClient : IAsyncDisposable
                 return info;
             }
 
-            if (Stopwatch.GetElapsedTime(started) >= options.Timeout)
+            if (options.Timeout != Timeout.InfiniteTimeSpan && Stopwatch.GetElapsedTime(started) >= options.Timeout)
             {
                 throw new WaitTimeoutException(instanceId, options.Timeout, info.Status);
             }
 
             await Task.Delay(options.PollInterval, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Waits until the instance ends and returns its output: polls every <see cref="WaitOptions.PollInterval"/>
+    /// and, unlike <see cref="WaitForCompletionAsync"/>, has no deadline unless <paramref name="options"/> sets one,
+    /// because a durable instance may wait days for a signal or a sleep; <paramref name="cancellationToken"/> ends the wait.
+    /// A SUSPENDED instance (sleeping, paused, waiting) is waited for.
+    /// </summary>
+    /// <param name="instanceId">The instance to wait for.</param>
+    /// <param name="outputTypeInfo">How to read its output JSON (e.g. from a source-generated <c>JsonSerializerContext</c>).</param>
+    /// <param name="options">Poll interval and an optional deadline; default: every 500 ms, no deadline.</param>
+    /// <param name="tenantId">The instance's tenant; default: the client's.</param>
+    /// <param name="cancellationToken">Ends the wait.</param>
+    /// <returns>The COMPLETED instance's output; default when it reported none.</returns>
+    /// <exception cref="InstanceFailedException">The instance ended FAILED or CANCELLED.</exception>
+    /// <exception cref="WaitTimeoutException"><paramref name="options"/> set a deadline and it passed first.</exception>
+    /// <exception cref="JsonException">The output does not match <paramref name="outputTypeInfo"/>.</exception>
+    public async Task<TOutput?> GetResultAsync<TOutput>(string instanceId, JsonTypeInfo<TOutput> outputTypeInfo, WaitOptions? options = null, string? tenantId = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(instanceId);
+        ArgumentNullException.ThrowIfNull(outputTypeInfo);
+        options ??= new WaitOptions { Timeout = Timeout.InfiniteTimeSpan };
+        // A copy without ReturnWhenSuspended: a suspended instance has no result yet.
+        var info = await WaitForCompletionAsync(instanceId, new WaitOptions { PollInterval = options.PollInterval, Timeout = options.Timeout }, tenantId, cancellationToken).ConfigureAwait(false);
+        if (info.Status != InstanceStatus.Completed)
+        {
+            throw new InstanceFailedException(instanceId, info.Status, info.Error);
+        }
+
+        return info.Output is { } output ? output.Deserialize(outputTypeInfo) : default;
     }
 
     /// <summary>
@@ -360,6 +428,13 @@ public sealed class RuntaraManagementClient : IAsyncDisposable
     public ValueTask DisposeAsync() => _client.DisposeAsync();
 
     private string Tenant(string? tenantId) => tenantId ?? _options.TenantId ?? string.Empty;
+
+    private async Task<string> StartAsync(StartInstanceOptions options, byte[]? input, CancellationToken cancellationToken)
+    {
+        var request = ProtoMapping.ToStartRequest(options, Tenant(options.TenantId), input);
+        var response = await CallAsync(new RpcRequest { StartInstance = request }, cancellationToken, options.InstanceId, options.ImageId).ConfigureAwait(false);
+        return response.StartInstance.InstanceId;
+    }
 
     private async Task<RpcResponse> CallAsync(RpcRequest request, CancellationToken cancellationToken, string? instanceId = null, string? imageId = null, TimeSpan? deadline = null)
     {

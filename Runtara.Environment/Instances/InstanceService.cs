@@ -260,10 +260,11 @@ internal sealed class InstanceService(
             throw new ArgumentException("A run or a core status is needed.", nameof(run));
         }
 
+        var merged = status?.Status ?? run!.Status.ToCore();
         return new InstanceDetails
         {
             InstanceId = instanceId,
-            Status = status?.Status ?? run!.Status.ToCore(),
+            Status = merged,
             TenantId = run?.TenantId ?? status!.TenantId,
             CreatedAtMs = run?.CreatedAtMs ?? status!.CreatedAtMs,
             ImageId = run?.ImageId ?? string.Empty,
@@ -273,8 +274,10 @@ internal sealed class InstanceService(
             LaunchCount = run?.LaunchCount ?? 0,
             CheckpointId = status?.HasCheckpointId == true ? status.CheckpointId : run?.CheckpointId,
             StartedAtMs = run?.StartedAtMs ?? (status is { StartedAtMs: > 0 } ? status.StartedAtMs : null),
-            // A run's finish time only counts once it is terminal (a suspended run may carry an old one).
-            FinishedAtMs = status?.HasFinishedAtMs == true ? status.FinishedAtMs : run is { FinishedAtMs: { } finished, IsTerminal: true } ? finished : null,
+            // A finish time only counts once the instance is terminal: a suspended run (or core status) may carry
+            // the time its last process ended.
+            FinishedAtMs = !RunStatusNames.IsTerminal(RunStatusNames.FromCore(merged)) ? null
+                : status?.HasFinishedAtMs == true ? status.FinishedAtMs : run?.FinishedAtMs,
             Output = status?.HasOutput == true ? status.Output : null,
             // The run's error (e.g. a launch failure) shows only when the core does not know better.
             Error = status?.HasError == true ? status.Error : run?.Error is { } error && (status is null || status.Status is CoreStatus.StatusFailed) ? error : null,

@@ -275,6 +275,7 @@ internal sealed class EnvironmentRpcHandler(
                 InstanceId = run.InstanceId,
                 TenantId = run.TenantId,
                 ImageId = run.ImageId,
+                ImageName = run.ImageName,
                 Status = ToProto(run.Status),
                 CreatedAtMs = run.CreatedAtMs,
                 HasError = run.Error is not null && run.Status == RunStatus.Failed,
@@ -284,7 +285,8 @@ internal sealed class EnvironmentRpcHandler(
                 summary.StartedAtMs = started;
             }
 
-            if (run.FinishedAtMs is { } finished)
+            // A suspended run keeps the time its last process ended; it has not finished.
+            if (run is { IsTerminal: true, FinishedAtMs: { } finished })
             {
                 summary.FinishedAtMs = finished;
             }

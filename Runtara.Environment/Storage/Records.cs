@@ -86,7 +86,7 @@ public sealed record RunRecord
 
     public bool IsActive => Status is RunStatus.Pending or RunStatus.Running;
 
-    public bool IsTerminal => Status is RunStatus.Completed or RunStatus.Failed or RunStatus.Cancelled;
+    public bool IsTerminal => RunStatusNames.IsTerminal(Status);
 }
 
 /// <summary>Filters of ListInstances (SPEC §6.1).</summary>
@@ -153,6 +153,9 @@ internal static class RunStatusNames
         RunStatus.Cancelled => CoreStatus.StatusCancelled,
         _ => CoreStatus.StatusUnknown,
     };
+
+    /// <summary>True for the statuses that never change again: COMPLETED, FAILED, CANCELLED.</summary>
+    public static bool IsTerminal(RunStatus? status) => status is RunStatus.Completed or RunStatus.Failed or RunStatus.Cancelled;
 
     /// <summary>The core's status as the environment's; UNKNOWN and undefined values are null.</summary>
     public static RunStatus? FromCore(CoreStatus status) => status switch

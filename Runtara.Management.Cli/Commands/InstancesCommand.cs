@@ -180,7 +180,8 @@ internal static class InstancesCommand
             var table = new Table().AddColumns("INSTANCE ID", "TENANT", "IMAGE", "STATUS", "CREATED", "FINISHED");
             foreach (var i in list.Instances)
             {
-                table.AddRow(Markup.Escape(i.InstanceId), Markup.Escape(i.TenantId), i.ImageId, Format.Status(i.Status), Format.Time(i.CreatedAt), Format.Time(i.FinishedAt));
+                // The name is what people registered; an older environment sends only the id.
+                table.AddRow(Markup.Escape(i.InstanceId), Markup.Escape(i.TenantId), Markup.Escape(i.ImageName is { Length: > 0 } name ? name : i.ImageId), Format.Status(i.Status), Format.Time(i.CreatedAt), Format.Time(i.FinishedAt));
             }
 
             console.Ansi.Write(table);
@@ -193,10 +194,12 @@ internal static class InstancesCommand
     private static Command Logs(GlobalOptions globals, CliConsole console)
     {
         var id = new Argument<string>("instance-id");
-        var stream = new Option<string>("--stream") { Description = "stderr (default) or stdout", DefaultValueFactory = _ => "stderr" };
-        stream.AcceptOnlyFromAmong("stderr", "stdout");
+        // The SDK's console logger writes the instance log to stdout; stderr holds crashes and runtime errors.
+        var stream = new Option<string>("--stream") { Description = "stdout (default: the instance log) or stderr", DefaultValueFactory = _ => "stdout" };
+        stream.AcceptOnlyFromAmong("stdout", "stderr");
         var tail = new Option<long>("--tail") { Description = "Only the last N bytes", DefaultValueFactory = _ => 0 };
-        var command = new Command("logs", "Print an instance's captured stderr or stdout") { id, stream, tail };
+        var keepAnsi = new Option<bool>("--keep-ansi") { Description = "Print ANSI escape sequences (colours) as captured instead of removing them" };
+        var command = new Command("logs", "Print an instance's captured stdout (its log) or stderr") { id, stream, tail, keepAnsi };
         command.SetAction(CliConsole.Action(globals, console, async (result, client, ct) =>
         {
             using var buffer = new MemoryStream();
@@ -207,7 +210,8 @@ internal static class InstancesCommand
                 return Cli.Success;
             }
 
-            await console.Out.WriteAsync(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
+            var text = System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+            await console.Out.WriteAsync(result.GetValue(keepAnsi) ? text : Format.StripAnsi(text));
             await console.Out.FlushAsync(ct);
             return Cli.Success;
         }));

@@ -132,6 +132,23 @@ public sealed class WaitTimeoutException(string instanceId, TimeSpan timeout, In
     public InstanceStatus LastStatus { get; } = lastStatus;
 }
 
+/// <summary>
+/// <see cref="RuntaraManagementClient.GetResultAsync{TOutput}"/> found the instance ended without a result:
+/// FAILED (with the workflow's <see cref="Error"/>) or CANCELLED (see <see cref="Status"/>).
+/// </summary>
+public sealed class InstanceFailedException(string instanceId, InstanceStatus status, string? error)
+    : ManagementException("INSTANCE_FAILED", $"Instance '{instanceId}' ended {status.ToString().ToUpperInvariant()}{(error is null ? string.Empty : $": {error}")}")
+{
+    /// <summary>The instance that ended without a result.</summary>
+    public string InstanceId { get; } = instanceId;
+
+    /// <summary>Its final status: <see cref="InstanceStatus.Failed"/> or <see cref="InstanceStatus.Cancelled"/>.</summary>
+    public InstanceStatus Status { get; } = status;
+
+    /// <summary>The error text it failed with; null when none was recorded (e.g. cancelled).</summary>
+    public string? Error { get; } = error;
+}
+
 /// <summary>A setting (option or environment variable) has a bad value.</summary>
 public sealed class ManagementConfigurationException(string setting, string message)
     : ManagementException("CONFIGURATION_ERROR", $"{setting} {message}")

@@ -40,13 +40,17 @@ internal static class ProtoMapping
         return start;
     }
 
-    public static StartInstanceRequest ToStartRequest(StartInstanceOptions options, string tenantId)
+    /// <param name="options">What to start.</param>
+    /// <param name="tenantId">The resolved tenant.</param>
+    /// <param name="input">Already-serialized JSON input, used instead of <see cref="StartInstanceOptions.Input"/> (the typed start).</param>
+    public static StartInstanceRequest ToStartRequest(StartInstanceOptions options, string tenantId, byte[]? input = null)
     {
         var request = new StartInstanceRequest
         {
             ImageId = options.ImageId,
             TenantId = tenantId,
-            Input = string.IsNullOrEmpty(options.Input) ? ByteString.Empty : ByteString.CopyFromUtf8(options.Input),
+            Input = input is not null ? ByteString.CopyFrom(input)
+                : string.IsNullOrEmpty(options.Input) ? ByteString.Empty : ByteString.CopyFromUtf8(options.Input),
         };
         if (!string.IsNullOrEmpty(options.InstanceId))
         {
@@ -174,7 +178,7 @@ internal static class ProtoMapping
 
     public static InstanceList ToInstanceList(ListInstancesResponse response) => new(
         [.. response.Instances.Select(i => new InstanceSummaryInfo(i.InstanceId, i.TenantId, i.ImageId, i.Status.ToContract(), Time(i.CreatedAtMs),
-            i.HasStartedAtMs ? Time(i.StartedAtMs) : null, i.HasFinishedAtMs ? Time(i.FinishedAtMs) : null, i.HasError))],
+            i.HasStartedAtMs ? Time(i.StartedAtMs) : null, i.HasFinishedAtMs ? Time(i.FinishedAtMs) : null, i.HasError, i.ImageName))],
         response.TotalCount);
 
     public static CheckpointList ToCheckpointList(ListCheckpointsResponse response) => new(

@@ -11,6 +11,7 @@ namespace Runtara.Management;
 /// <param name="StartedAt">When its first process started; null before.</param>
 /// <param name="FinishedAt">When it reached a final status; null before.</param>
 /// <param name="HasError">True when it failed with an error text.</param>
+/// <param name="ImageName">The name of its image; empty from an environment that does not send it.</param>
 public sealed record InstanceSummaryInfo(
     string InstanceId,
     string TenantId,
@@ -19,4 +20,5 @@ public sealed record InstanceSummaryInfo(
     DateTimeOffset CreatedAt,
     DateTimeOffset? StartedAt,
     DateTimeOffset? FinishedAt,
-    bool HasError);
+    bool HasError,
+    string ImageName = "");

@@ -3,19 +3,13 @@ using Runtara.Protocol.Security;
 namespace Runtara.Samples.OrderWorkflow;
 
 /// <summary>
-/// Tokens for running the samples straight against a core, without an environment (which normally
-/// mints them): minted from the core's key file <c>RUNTARA_KEY_FILE</c> (default
-/// <c>./data/security/runtara.keys</c>), or taken from <c>RUNTARA_SERVICE_TOKEN</c>. Development only:
+/// Instance tokens for running the samples straight against a core, without an environment (which
+/// normally mints them): minted from the core's key file <c>RUNTARA_KEY_FILE</c> (default
+/// <c>./data/security/runtara.keys</c>). Development only:
 /// whoever holds the key file can act on every instance. See docs/security.md.
 /// </summary>
 public static class DevTokens
 {
-    /// <summary>A service token (the management protocol; any instance), valid for five minutes.</summary>
-    public static string Service(string name) =>
-        System.Environment.GetEnvironmentVariable("RUNTARA_SERVICE_TOKEN") is { Length: > 0 } token
-            ? token
-            : Keys().Mint(TokenKind.Service, name, string.Empty, DateTimeOffset.UtcNow.AddMinutes(5));
-
     /// <summary>An instance token for <c>RUNTARA_INSTANCE_TOKEN</c>, valid for a day.</summary>
     public static string Instance(string instanceId, string tenantId) =>
         Keys().Mint(TokenKind.Instance, instanceId, tenantId, DateTimeOffset.UtcNow.AddDays(1));

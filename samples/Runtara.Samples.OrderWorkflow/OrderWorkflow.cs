@@ -61,7 +61,7 @@ public sealed class OrderWorkflow(Inventory inventory, Payments payments, Shippi
         var charge = await ctx.StepAsync("charge", token => payments.ChargeAsync(order, $"{ctx.InstanceId}/charge", token), OrderJson.Default.Charge, PaymentRetries, ct);
 
         Log.WaitingForApproval(logger, order.OrderId, ctx.InstanceId);
-        var approval = await ctx.WaitForSignalAsync("approve", OrderJson.Default.Approval, cancellationToken: ct);
+        var approval = await ctx.WaitForSignalAsync(Approver.Signal, OrderJson.Default.Approval, cancellationToken: ct);
         if (!approval.Approved)
         {
             await ctx.StepAsync("refund", token => payments.RefundAsync(charge, $"{ctx.InstanceId}/refund", token), cancellationToken: ct);

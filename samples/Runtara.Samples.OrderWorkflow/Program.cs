@@ -2,7 +2,8 @@ using Runtara.Samples.OrderWorkflow;
 
 // Three modes:
 //   (default)                   run the order workflow as the instance named by RUNTARA_INSTANCE_ID (launch contract)
-//   approve <instance>          act as the approver: send the custom signal "approve" to a waiting order
+//   approve <instance> [who]    act as the approver: send the custom signal "approve" to a waiting order
+//                               through an environment (the runtara CLI's RUNTARA_* settings)
 //   token <instance> <tenant>   development: print an instance token minted from the core's key file
 if (args is ["approve", var instanceId, ..])
 {

@@ -49,6 +49,19 @@ public sealed class InstanceDetailsTests
     }
 
     [Fact]
+    public void A_suspended_instance_has_no_finish_time_even_when_its_last_process_ended()
+    {
+        var core = new CoreView { Status = CoreStatus.StatusSuspended, TenantId = "acme", FinishedAtMs = 900, WakeAtMs = 5_000 };
+
+        var fromCore = InstanceService.Merge("i-1", Run(RunStatus.Suspended) with { FinishedAtMs = 800 }, core, pid: null);
+        var fromRun = InstanceService.Merge("i-1", Run(RunStatus.Suspended) with { FinishedAtMs = 800 }, status: null, pid: null);
+
+        Assert.Equal(CoreStatus.StatusSuspended, fromCore.Status);
+        Assert.Null(fromCore.FinishedAtMs);
+        Assert.Null(fromRun.FinishedAtMs);
+    }
+
+    [Fact]
     public void The_run_fills_what_the_core_has_not_got()
     {
         var details = InstanceService.Merge("i-1", Run(RunStatus.Failed) with { Error = "launch failed", FinishedAtMs = 800 }, status: null, pid: null);

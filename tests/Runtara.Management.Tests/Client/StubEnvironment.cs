@@ -11,7 +11,15 @@ public sealed class StubEnvironment : IAsyncDisposable, IRpcHandler<RpcRequest, 
     private readonly string _directory = Directory.CreateTempSubdirectory("runtara-mgmt-tests-").FullName;
     private RpcServer<RpcRequest, RpcResponse> _server = null!;
 
-    public Func<RpcRequest, RpcResponse> Answer { get; set; } = _ => RpcResponse.FromError(RpcErrorCodes.Unimplemented, "not set");
+    /// <summary>The reply to each request: a response (converted implicitly) or a streamed one.</summary>
+    public Func<RpcRequest, RpcReply<RpcResponse>> Answer { get; set; } = _ => RpcResponse.FromError(RpcErrorCodes.Unimplemented, "not set");
+
+    public string Address => $"127.0.0.1:{_server.Port}";
+
+    public string CertificatePath => DevelopmentCertificate.CertificatePath(_directory);
+
+    /// <summary>Arguments that point the CLI at this stub.</summary>
+    public string[] CliArguments => ["--address", Address, "--pinned-cert", CertificatePath, "--transport", "Tcp"];
 
     public List<RpcRequest> Requests { get; } = [];
 
@@ -31,9 +39,9 @@ public sealed class StubEnvironment : IAsyncDisposable, IRpcHandler<RpcRequest, 
 
     public RuntaraManagementClient Client(string? tenant = null) => new(new ManagementClientOptions
     {
-        Address = $"127.0.0.1:{_server.Port}",
+        Address = Address,
         Transport = TransportKind.Tcp,
-        PinnedCertificatePath = DevelopmentCertificate.CertificatePath(_directory),
+        PinnedCertificatePath = CertificatePath,
         TenantId = tenant,
     });
 
@@ -44,7 +52,7 @@ public sealed class StubEnvironment : IAsyncDisposable, IRpcHandler<RpcRequest, 
             Requests.Add(call.Request);
         }
 
-        return ValueTask.FromResult<RpcReply<RpcResponse>>(Answer(call.Request));
+        return ValueTask.FromResult(Answer(call.Request));
     }
 
     public async ValueTask DisposeAsync()
