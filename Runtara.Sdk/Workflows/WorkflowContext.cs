@@ -80,9 +80,11 @@ public sealed class WorkflowContext
             var result = await ExecuteWithRetriesAsync(key, checkpointId, action, retry ?? _run.Options.DefaultRetryPolicy, activity, token).ConfigureAwait(false);
             var state = Serialize(checkpointId, result, typeInfo);
 
-            // Saved with the caller's token only: work that finished is worth keeping even if a
-            // cancel arrives now. The call still has the request deadline.
-            var saved = await _run.Backend.CheckpointAsync(_run.InstanceId, checkpointId, state, cancellationToken).ConfigureAwait(false);
+            // Saved with no token at all, only the request deadline (RequestTimeout): the action's
+            // side effect has happened, so a cancel or host shutdown arriving now (the caller's
+            // token is usually the run's, which is linked to shutdown) must not drop its result,
+            // or the relaunch would run the action a second time.
+            var saved = await _run.Backend.CheckpointAsync(_run.InstanceId, checkpointId, state, CancellationToken.None).ConfigureAwait(false);
             if (!_run.MarkWritten(checkpointId))
             {
                 Log.DuplicateStepKey(_run.Logger, key);
@@ -151,7 +153,9 @@ public sealed class WorkflowContext
         var now = _run.NowMs();
         var requested = new SleepState(now + (long)duration.TotalMilliseconds);
         var state = JsonSerializer.SerializeToUtf8Bytes(requested, SdkJsonContext.Default.SleepState);
-        var saved = await _run.Backend.CheckpointAsync(_run.InstanceId, checkpointId, state, cancellationToken).ConfigureAwait(false);
+        // The wake-up time is saved like a step's result (request deadline only): once computed it
+        // is the sleep's anchor, and a shutdown now must not make the relaunch measure from later.
+        var saved = await _run.Backend.CheckpointAsync(_run.InstanceId, checkpointId, state, CancellationToken.None).ConfigureAwait(false);
         _run.MarkWritten(checkpointId);
         _run.OnSignal(saved.Signal);
         var wakeAtMs = saved.Found && TryDeserialize(checkpointId, saved.State, SdkJsonContext.Default.SleepState, out var stored)

@@ -122,6 +122,46 @@ public abstract class WorkflowScenarioTests
     }
 
     [Fact(Timeout = TestTimeouts.Short)]
+    public async Task A_step_that_finished_as_the_host_stopped_is_stored_and_replayed_without_running_again()
+    {
+        var id = Ids.Instance("stop-save");
+        var tenant = Ids.Tenant();
+        using var host = new CancellationTokenSource();
+        Workflow<Order, long> workflow = (ctx, _, ct) => ctx.StepAsync(
+            "charge",
+            async _ =>
+            {
+                var attempt = Count("charge");
+                if (attempt == 1)
+                {
+                    // The action's side effect is done; the host stops (as on SIGTERM) before the save.
+                    await host.CancelAsync();
+                }
+
+                return 1250L * attempt;
+            },
+            ScenarioJson.Default.Int64,
+            RetryPolicy.None,
+            ct);
+
+        await using (var first = await ConnectAsync())
+        {
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(
+                () => first.RunAsync(workflow, AnOrder, ScenarioJson.Default.Int64, new InstanceIdentity(id, tenant), host.Token));
+        }
+
+        Assert.True(host.IsCancellationRequested);
+        Assert.Equal(new[] { "step:charge" }, await Harness.CheckpointIdsAsync(id));
+
+        await using var second = await ConnectAsync();
+        var outcome = await second.RunAsync(workflow, AnOrder, ScenarioJson.Default.Int64, new InstanceIdentity(id, tenant));
+
+        Assert.Equal(WorkflowStatus.Completed, outcome.Status);
+        Assert.Equal(1250, outcome.Result);
+        Assert.Equal(1, Runs("charge"));
+    }
+
+    [Fact(Timeout = TestTimeouts.Short)]
     public async Task Failed_attempts_are_retried_with_backoff_and_each_retry_is_recorded()
     {
         var id = Ids.Instance("retry");
