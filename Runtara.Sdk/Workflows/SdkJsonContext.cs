@@ -10,4 +10,6 @@ internal sealed record SleepState(long WakeAtMs);
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(bool))]
 [JsonSerializable(typeof(SleepState))]
+[JsonSerializable(typeof(DateTimeOffset))]
+[JsonSerializable(typeof(Guid))]
 internal sealed partial class SdkJsonContext : JsonSerializerContext;

@@ -79,10 +79,16 @@ public static class StepKey
     internal const string StepPrefix = "step:";
     internal const string SleepPrefix = "sleep:";
     internal const string SignalPrefix = "signal:";
+    internal const string NowPrefix = "now:";
+    internal const string GuidPrefix = "guid:";
 
     internal static string Step(string key) => StepPrefix + key;
 
     internal static string Sleep(string key) => SleepPrefix + key;
 
     internal static string Signal(string name) => SignalPrefix + name;
+
+    internal static string Now(string key) => NowPrefix + key;
+
+    internal static string Guid(string key) => GuidPrefix + key;
 }

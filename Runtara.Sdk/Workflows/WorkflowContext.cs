@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Microsoft.Extensions.Logging;
@@ -50,7 +51,48 @@ public sealed class WorkflowContext
     /// failures are never stored, so a relaunch runs a failed step again.
     /// </summary>
     /// <exception cref="StepFailedException">The last attempt failed.</exception>
-    public async Task<T> StepAsync<T>(string key, Func<CancellationToken, Task<T>> action, JsonTypeInfo<T> typeInfo, RetryPolicy? retry = null, CancellationToken cancellationToken = default)
+    public Task<T> StepAsync<T>(string key, Func<CancellationToken, Task<T>> action, JsonTypeInfo<T> typeInfo, RetryPolicy? retry = null, CancellationToken cancellationToken = default) =>
+        StepCoreAsync(key, action, typeInfo, retry, timeout: null, cancellationToken);
+
+    /// <summary>
+    /// A step run with <paramref name="options"/> (retry policy and per-attempt timeout); otherwise as
+    /// <see cref="StepAsync{T}(string, Func{CancellationToken, Task{T}}, JsonTypeInfo{T}, RetryPolicy?, CancellationToken)"/>.
+    /// </summary>
+    /// <exception cref="StepFailedException">The last attempt failed (a timed-out attempt fails with <see cref="TimeoutException"/>).</exception>
+    public Task<T> StepAsync<T>(string key, Func<CancellationToken, Task<T>> action, JsonTypeInfo<T> typeInfo, StepOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Timeout is { } limit)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(limit, TimeSpan.Zero, nameof(options));
+        }
+
+        return StepCoreAsync(key, action, typeInfo, options.Retry, options.Timeout, cancellationToken);
+    }
+
+    /// <summary>A step run with <paramref name="options"/>, serialized with <see cref="RuntaraInstanceOptions.SerializerOptions"/>.</summary>
+    [RequiresUnreferencedCode(RuntaraInstanceOptions.ReflectionMessage)]
+    [RequiresDynamicCode(RuntaraInstanceOptions.ReflectionMessage)]
+    public Task<T> StepAsync<T>(string key, Func<CancellationToken, Task<T>> action, StepOptions options, CancellationToken cancellationToken = default) =>
+        StepAsync(key, action, _run.Options.GetTypeInfo<T>(), options, cancellationToken);
+
+    /// <summary>A step without a result, run with <paramref name="options"/> (retry policy and per-attempt timeout).</summary>
+    public Task StepAsync(string key, Func<CancellationToken, Task> action, StepOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        return StepAsync(
+            key,
+            async token =>
+            {
+                await action(token).ConfigureAwait(false);
+                return true;
+            },
+            SdkJsonContext.Default.Boolean,
+            options,
+            cancellationToken);
+    }
+
+    private async Task<T> StepCoreAsync<T>(string key, Func<CancellationToken, Task<T>> action, JsonTypeInfo<T> typeInfo, RetryPolicy? retry, TimeSpan? timeout, CancellationToken cancellationToken)
     {
         StepKey.Validate(key);
         ArgumentNullException.ThrowIfNull(action);
@@ -77,12 +119,14 @@ public sealed class WorkflowContext
                 }
             }
 
-            var result = await ExecuteWithRetriesAsync(key, checkpointId, action, retry ?? _run.Options.DefaultRetryPolicy, activity, token).ConfigureAwait(false);
+            var result = await ExecuteWithRetriesAsync(key, checkpointId, action, retry ?? _run.Options.DefaultRetryPolicy, timeout, activity, token).ConfigureAwait(false);
             var state = Serialize(checkpointId, result, typeInfo);
 
-            // Saved with the caller's token only: work that finished is worth keeping even if a
-            // cancel arrives now. The call still has the request deadline.
-            var saved = await _run.Backend.CheckpointAsync(_run.InstanceId, checkpointId, state, cancellationToken).ConfigureAwait(false);
+            // Saved with no token at all, only the request deadline (RequestTimeout): the action's
+            // side effect has happened, so a cancel or host shutdown arriving now (the caller's
+            // token is usually the run's, which is linked to shutdown) must not drop its result,
+            // or the relaunch would run the action a second time.
+            var saved = await _run.Backend.CheckpointAsync(_run.InstanceId, checkpointId, state, CancellationToken.None).ConfigureAwait(false);
             if (!_run.MarkWritten(checkpointId))
             {
                 Log.DuplicateStepKey(_run.Logger, key);
@@ -151,7 +195,9 @@ public sealed class WorkflowContext
         var now = _run.NowMs();
         var requested = new SleepState(now + (long)duration.TotalMilliseconds);
         var state = JsonSerializer.SerializeToUtf8Bytes(requested, SdkJsonContext.Default.SleepState);
-        var saved = await _run.Backend.CheckpointAsync(_run.InstanceId, checkpointId, state, cancellationToken).ConfigureAwait(false);
+        // The wake-up time is saved like a step's result (request deadline only): once computed it
+        // is the sleep's anchor, and a shutdown now must not make the relaunch measure from later.
+        var saved = await _run.Backend.CheckpointAsync(_run.InstanceId, checkpointId, state, CancellationToken.None).ConfigureAwait(false);
         _run.MarkWritten(checkpointId);
         _run.OnSignal(saved.Signal);
         var wakeAtMs = saved.Found && TryDeserialize(checkpointId, saved.State, SdkJsonContext.Default.SleepState, out var stored)
@@ -263,24 +309,81 @@ public sealed class WorkflowContext
     public Task<T> WaitForSignalAsync<T>(string name, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
         WaitForSignalAsync(name, _run.Options.GetTypeInfo<T>(), timeout, cancellationToken);
 
+    /// <summary>
+    /// The current time, recorded durably under <paramref name="key"/> (checkpoint <c>now:key</c>) the
+    /// first time it is asked for: every later run of the instance gets the same value, so a workflow
+    /// that branches on the time replays the same branch. Keys follow the rules of step keys and are
+    /// separate from them (<c>"started"</c> here never collides with a step named <c>"started"</c>).
+    /// </summary>
+    public Task<DateTimeOffset> UtcNowAsync(string key, CancellationToken cancellationToken = default) =>
+        RecordOnceAsync(key, StepKey.Now(key), () => _run.Time.GetUtcNow(), SdkJsonContext.Default.DateTimeOffset, cancellationToken);
+
+    /// <summary>
+    /// A new <see cref="Guid"/>, recorded durably under <paramref name="key"/> (checkpoint
+    /// <c>guid:key</c>) the first time: every later run of the instance gets the same value (e.g. an
+    /// idempotency key for a payment call).
+    /// </summary>
+    public Task<Guid> NewGuidAsync(string key, CancellationToken cancellationToken = default) =>
+        RecordOnceAsync(key, StepKey.Guid(key), Guid.NewGuid, SdkJsonContext.Default.Guid, cancellationToken);
+
     /// <summary>Sends a CUSTOM event (progress, debug output) with <paramref name="subtype"/>; stored, no status change.</summary>
     public Task SendEventAsync(string subtype, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken = default) =>
         _run.Backend.SendEventAsync(InstanceEvents.Custom(_run.InstanceId, subtype, payload, _run.NowMs()), cancellationToken);
 
-    private async Task<T> ExecuteWithRetriesAsync<T>(string key, string checkpointId, Func<CancellationToken, Task<T>> action, RetryPolicy policy, Activity? activity, CancellationToken token)
+    /// <summary>
+    /// Stores <paramref name="produce"/>'s value under <paramref name="checkpointId"/> unless a value is
+    /// stored already, and returns the stored one. One save-if-absent round trip on every run (the core
+    /// answers with the existing state), like the sleep's wake-up time.
+    /// </summary>
+    private async Task<T> RecordOnceAsync<T>(string key, string checkpointId, Func<T> produce, JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken)
+    {
+        StepKey.Validate(key);
+        _run.ThrowIfStopping(cancellationToken);
+        var value = produce();
+
+        // Request deadline only, as for a step's result: a value handed to the workflow must be the
+        // one stored.
+        var saved = await _run.Backend.CheckpointAsync(_run.InstanceId, checkpointId, Serialize(checkpointId, value, typeInfo), CancellationToken.None).ConfigureAwait(false);
+        _run.MarkWritten(checkpointId);
+        _run.OnSignal(saved.Signal);
+        if (saved.Found && TryDeserialize(checkpointId, saved.State, typeInfo, out var stored))
+        {
+            value = stored;
+        }
+
+        _run.ThrowIfStopping(cancellationToken);
+        return value;
+    }
+
+    private async Task<T> ExecuteWithRetriesAsync<T>(string key, string checkpointId, Func<CancellationToken, Task<T>> action, RetryPolicy policy, TimeSpan? timeout, Activity? activity, CancellationToken token)
     {
         for (var attempt = 1; ; attempt++)
         {
+            // Each attempt gets its own deadline, on the run's clock; the run's token still stops it.
+            using var attemptTimeout = timeout is null ? null : new CancellationTokenSource(timeout.Value, _run.Time);
+            using var attemptToken = attemptTimeout is null ? null : CancellationTokenSource.CreateLinkedTokenSource(token, attemptTimeout.Token);
+            Exception failure;
             try
             {
-                return await action(token).ConfigureAwait(false);
+                return await action(attemptToken?.Token ?? token).ConfigureAwait(false);
             }
             catch (Exception ex) when (IsStop(ex, token))
             {
                 throw;
             }
-            catch (Exception ex) when (policy.CanRetry(ex, attempt))
+            catch (OperationCanceledException ex) when (attemptTimeout is { IsCancellationRequested: true })
             {
+                // A timed-out attempt is a failed attempt: the retry policy decides what follows.
+                failure = new TimeoutException(string.Create(CultureInfo.InvariantCulture, $"Attempt {attempt} of step '{key}' exceeded its timeout of {timeout}."), ex);
+            }
+            catch (Exception ex)
+            {
+                failure = ex;
+            }
+
+            if (policy.CanRetry(failure, attempt))
+            {
+                var ex = failure;
                 var next = attempt + 1;
                 var delay = policy.DelayBefore(next);
                 Log.StepRetrying(_run.Logger, key, attempt, delay, ex);
@@ -298,10 +401,10 @@ public sealed class WorkflowContext
                     Log.RetryRecordFailed(_run.Logger, checkpointId, next, recordError);
                 }
             }
-            catch (Exception ex)
+            else
             {
                 activity?.SetTag("runtara.step.attempts", attempt);
-                throw new StepFailedException(key, attempt, ex);
+                throw new StepFailedException(key, attempt, failure);
             }
         }
     }

@@ -21,6 +21,7 @@ public sealed record Approval(bool Approved, string By);
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(long))]
 [JsonSerializable(typeof(int))]
+[JsonSerializable(typeof(bool))]
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 public sealed partial class ScenarioJson : JsonSerializerContext;
 
@@ -122,6 +123,92 @@ public abstract class WorkflowScenarioTests
     }
 
     [Fact(Timeout = TestTimeouts.Short)]
+    public async Task A_step_that_finished_as_the_host_stopped_is_stored_and_replayed_without_running_again()
+    {
+        var id = Ids.Instance("stop-save");
+        var tenant = Ids.Tenant();
+        using var host = new CancellationTokenSource();
+        Workflow<Order, long> workflow = (ctx, _, ct) => ctx.StepAsync(
+            "charge",
+            async _ =>
+            {
+                var attempt = Count("charge");
+                if (attempt == 1)
+                {
+                    // The action's side effect is done; the host stops (as on SIGTERM) before the save.
+                    await host.CancelAsync();
+                }
+
+                return 1250L * attempt;
+            },
+            ScenarioJson.Default.Int64,
+            RetryPolicy.None,
+            ct);
+
+        await using (var first = await ConnectAsync())
+        {
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(
+                () => first.RunAsync(workflow, AnOrder, ScenarioJson.Default.Int64, new InstanceIdentity(id, tenant), host.Token));
+        }
+
+        Assert.True(host.IsCancellationRequested);
+        Assert.Equal(new[] { "step:charge" }, await Harness.CheckpointIdsAsync(id));
+
+        await using var second = await ConnectAsync();
+        var outcome = await second.RunAsync(workflow, AnOrder, ScenarioJson.Default.Int64, new InstanceIdentity(id, tenant));
+
+        Assert.Equal(WorkflowStatus.Completed, outcome.Status);
+        Assert.Equal(1250, outcome.Result);
+        Assert.Equal(1, Runs("charge"));
+    }
+
+    [Fact(Timeout = TestTimeouts.Short)]
+    public async Task UtcNow_and_NewGuid_return_the_recorded_values_on_a_relaunch()
+    {
+        var id = Ids.Instance("determinism");
+        var tenant = Ids.Tenant();
+        using var host = new CancellationTokenSource();
+        var seen = new List<(DateTimeOffset Now, Guid Guid)>();
+        Workflow<Order, long> workflow = async (ctx, _, ct) =>
+        {
+            seen.Add((await ctx.UtcNowAsync("started", ct), await ctx.NewGuidAsync("payment-id", ct)));
+            return await ctx.StepAsync(
+                "after",
+                async token =>
+                {
+                    if (Count("after") == 1)
+                    {
+                        // First run: the host stops before the workflow finishes.
+                        await host.CancelAsync();
+                        token.ThrowIfCancellationRequested();
+                    }
+
+                    return 1L;
+                },
+                ScenarioJson.Default.Int64,
+                RetryPolicy.None,
+                ct);
+        };
+
+        await using (var first = await ConnectAsync())
+        {
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(
+                () => first.RunAsync(workflow, AnOrder, ScenarioJson.Default.Int64, new InstanceIdentity(id, tenant), host.Token));
+        }
+
+        // The clock moves on between runs; the recorded time must not.
+        await Task.Delay(20);
+        await using var second = await ConnectAsync();
+        var outcome = await second.RunAsync(workflow, AnOrder, ScenarioJson.Default.Int64, new InstanceIdentity(id, tenant));
+
+        Assert.Equal(WorkflowStatus.Completed, outcome.Status);
+        Assert.Equal(2, seen.Count);
+        Assert.Equal(seen[0], seen[1]);
+        Assert.NotEqual(Guid.Empty, seen[0].Guid);
+        Assert.Equal(new[] { "guid:payment-id", "now:started", "step:after" }, (await Harness.CheckpointIdsAsync(id)).Order(StringComparer.Ordinal));
+    }
+
+    [Fact(Timeout = TestTimeouts.Short)]
     public async Task Failed_attempts_are_retried_with_backoff_and_each_retry_is_recorded()
     {
         var id = Ids.Instance("retry");
@@ -153,6 +240,72 @@ public abstract class WorkflowScenarioTests
         // RetryAttempt is one-way: wait until both rows are stored.
         var attempts = await Wait.UntilAsync(() => Harness.RetryAttemptsAsync(id), a => a.Count >= 2, TimeSpan.FromSeconds(10), "two retry attempts");
         Assert.Equal(new (string, int, string?)[] { ("step:flaky", 2, "boom 1"), ("step:flaky", 3, "boom 2") }, attempts);
+    }
+
+    [Fact(Timeout = TestTimeouts.Short)]
+    public async Task A_timed_out_attempt_is_cancelled_and_retried_by_the_step_options()
+    {
+        var id = Ids.Instance("timeout-retry");
+        await using var connection = await ConnectAsync();
+        var options = new StepOptions
+        {
+            Retry = new RetryPolicy { MaxAttempts = 3, InitialDelay = TimeSpan.FromMilliseconds(1), Jitter = 0 },
+            Timeout = TimeSpan.FromMilliseconds(100),
+        };
+
+        var outcome = await connection.RunAsync<Order, long>(
+            (ctx, _, ct) => ctx.StepAsync(
+                "slow",
+                async token =>
+                {
+                    if (Count("slow") < 3)
+                    {
+                        // Hangs until the attempt's timeout cancels its token.
+                        await Task.Delay(Timeout.Infinite, token);
+                    }
+
+                    return 42L;
+                },
+                ScenarioJson.Default.Int64,
+                options,
+                ct),
+            AnOrder,
+            ScenarioJson.Default.Int64,
+            new InstanceIdentity(id, Ids.Tenant()));
+
+        Assert.Equal(WorkflowStatus.Completed, outcome.Status);
+        Assert.Equal(42, outcome.Result);
+        Assert.Equal(3, Runs("slow"));
+        var attempts = await Wait.UntilAsync(() => Harness.RetryAttemptsAsync(id), a => a.Count >= 2, TimeSpan.FromSeconds(10), "two retry attempts");
+        Assert.Equal(new[] { 2, 3 }, attempts.Select(a => a.Attempt));
+    }
+
+    [Fact(Timeout = TestTimeouts.Short)]
+    public async Task A_step_whose_every_attempt_times_out_fails_with_a_timeout()
+    {
+        var id = Ids.Instance("timeout-fail");
+        await using var connection = await ConnectAsync();
+        var options = new StepOptions
+        {
+            Retry = new RetryPolicy { MaxAttempts = 2, InitialDelay = TimeSpan.FromMilliseconds(1), Jitter = 0 },
+            Timeout = TimeSpan.FromMilliseconds(50),
+        };
+
+        var outcome = await connection.RunAsync<Order, bool>(
+            async (ctx, _, ct) =>
+            {
+                await ctx.StepAsync("hang", token => Task.Delay(Timeout.Infinite, token), options, ct);
+                return true;
+            },
+            AnOrder,
+            ScenarioJson.Default.Boolean,
+            new InstanceIdentity(id, Ids.Tenant()));
+
+        Assert.Equal(WorkflowStatus.Failed, outcome.Status);
+        var failure = Assert.IsType<StepFailedException>(outcome.Exception);
+        Assert.Equal(2, failure.Attempts);
+        Assert.IsType<TimeoutException>(failure.InnerException);
+        Assert.Empty(await Harness.CheckpointIdsAsync(id));
     }
 
     [Fact(Timeout = TestTimeouts.Short)]
