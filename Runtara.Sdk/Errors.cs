@@ -23,6 +23,8 @@ public static class SdkErrorCodes
     public const string InstanceNotFound = "INSTANCE_NOT_FOUND";
     /// <summary>Code of <see cref="EventRejectedException"/>.</summary>
     public const string EventRejected = "EVENT_REJECTED";
+    /// <summary>Code of <see cref="CoreUnavailableException"/>.</summary>
+    public const string CoreUnavailable = "CORE_UNAVAILABLE";
 }
 
 /// <summary>A setting is missing or invalid. <see cref="Key"/> names it (an environment variable or option).</summary>
@@ -136,4 +138,19 @@ public sealed class WorkflowInterruptedException(InterruptionReason reason, stri
 
     /// <summary>The wake-up time of a durable sleep.</summary>
     public DateTimeOffset? WakeAt { get; } = wakeAt;
+}
+
+/// <summary>
+/// The core stayed unreachable for longer than <see cref="RuntaraInstanceOptions.CoreUnavailableTolerance"/>.
+/// Not the workflow's failure: the run ends as "core unavailable" (exit code 75) and the environment
+/// relaunches it once the core answers. The inner exception is the last transport error.
+/// </summary>
+public sealed class CoreUnavailableException(string method, TimeSpan outage, Exception? innerException = null)
+    : RuntaraException(SdkErrorCodes.CoreUnavailable, $"The core was unreachable for {outage.TotalSeconds:0.#} s ({method}): {innerException?.Message}", innerException)
+{
+    /// <summary>The call that gave up.</summary>
+    public string Method { get; } = method;
+
+    /// <summary>How long the call kept retrying.</summary>
+    public TimeSpan Outage { get; } = outage;
 }

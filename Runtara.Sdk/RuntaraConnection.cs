@@ -249,7 +249,45 @@ public sealed class RuntaraConnection : IAsyncDisposable
             return new WorkflowOutcome<TOutput>(run.InstanceId, WorkflowStatus.Suspended) { CheckpointId = checkpointId, Exception = exception, Reported = reported };
         }
 
+        if (Find<CoreUnavailableException>(exception) is { } outage)
+        {
+            // Not the workflow's failure, and the core cannot be told anyway: report nothing, so
+            // the environment relaunches it from its checkpoints when the core is back.
+            Log.InstanceCoreUnavailable(_logger, run.InstanceId, outage);
+            return new WorkflowOutcome<TOutput>(run.InstanceId, WorkflowStatus.CoreUnavailable) { Error = outage.Message, Exception = exception, Reported = false };
+        }
+
         return await FailAsync<TOutput>(run, exception, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The first <typeparamref name="TException"/> in <paramref name="exception"/>'s chain (inner and aggregated exceptions).</summary>
+    internal static TException? Find<TException>(Exception? exception)
+        where TException : Exception
+    {
+        for (var depth = 0; exception is not null && depth < 16; depth++)
+        {
+            if (exception is TException found)
+            {
+                return found;
+            }
+
+            if (exception is AggregateException aggregate)
+            {
+                foreach (var inner in aggregate.InnerExceptions)
+                {
+                    if (Find<TException>(inner) is { } nested)
+                    {
+                        return nested;
+                    }
+                }
+
+                return null;
+            }
+
+            exception = exception.InnerException;
+        }
+
+        return null;
     }
 
     private async Task<WorkflowOutcome<TOutput>> FailAsync<TOutput>(InstanceRun run, Exception exception, CancellationToken cancellationToken)

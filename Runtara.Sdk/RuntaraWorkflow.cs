@@ -2,6 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Microsoft.Extensions.Logging;
+using Runtara.Protocol.Contracts;
 using Runtara.Sdk.Hosting;
 
 namespace Runtara.Sdk;
@@ -10,12 +11,19 @@ namespace Runtara.Sdk;
 /// The entry point of an instance program: <c>return await RuntaraWorkflow.RunAsync(MyWorkflow.RunAsync, …);</c>
 /// reads the launch contract (docs/instance-contract.md) from the environment, reads
 /// <c>input.json</c>, connects and registers, runs the workflow, reports its outcome, writes
-/// <c>output.json</c> and returns the process exit code (1 for failed, 0 otherwise).
+/// <c>output.json</c> and returns the process exit code (1 for failed, 75 when the core stayed
+/// unreachable, 130 when stopped, 0 otherwise).
 /// </summary>
 public static class RuntaraWorkflow
 {
     /// <summary>Exit code when the process was stopped before the workflow ended (128 + SIGINT, as shells report Ctrl+C).</summary>
-    public const int StoppedExitCode = 130;
+    public const int StoppedExitCode = ExitCodes.Stopped;
+
+    /// <summary>
+    /// Exit code when the core stayed unreachable past <see cref="RuntaraInstanceOptions.CoreUnavailableTolerance"/>
+    /// (<c>EX_TEMPFAIL</c>): retryable; the environment relaunches the instance without using up its retries.
+    /// </summary>
+    public const int CoreUnavailableExitCode = ExitCodes.CoreUnavailable;
 
     /// <summary>Runs <paramref name="workflow"/> as this process's instance, with source-generated JSON for input and output.</summary>
     public static async Task<int> RunAsync<TInput, TOutput>(
@@ -38,6 +46,10 @@ public static class RuntaraWorkflow
             options.Validate();
             await using var connection = await RuntaraConnection.ConnectAsync(options, loggerFactory, cancellationToken).ConfigureAwait(false);
             return await RunAsync(connection, workflow, inputType, outputType, cancellationToken).ConfigureAwait(false);
+        }
+        catch (CoreUnavailableException ex)
+        {
+            return await CoreUnavailableAsync(outputPath, ex, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is RuntaraException or IOException or UnauthorizedAccessException)
         {
@@ -85,6 +97,10 @@ public static class RuntaraWorkflow
             {
                 await Console.Error.WriteLineAsync($"runtara: instance {outcome.InstanceId} failed: {outcome.Error}").ConfigureAwait(false);
             }
+            else if (outcome.Status == WorkflowStatus.CoreUnavailable)
+            {
+                await Console.Error.WriteLineAsync($"runtara: instance {outcome.InstanceId} stopped, core unavailable: {outcome.Error}").ConfigureAwait(false);
+            }
 
             return outcome.ExitCode;
         }
@@ -93,6 +109,11 @@ public static class RuntaraWorkflow
             // Stopped from outside (Ctrl+C, SIGTERM): no outcome to report; the next launch replays.
             await Console.Error.WriteLineAsync("runtara: stopped before the workflow finished; it resumes from its checkpoints on the next launch").ConfigureAwait(false);
             return StoppedExitCode;
+        }
+        catch (CoreUnavailableException ex)
+        {
+            // Registration (before the workflow ran) could not reach the core in time.
+            return await CoreUnavailableAsync(options.OutputPath, ex, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is RuntaraException or IOException or UnauthorizedAccessException)
         {
@@ -122,6 +143,13 @@ public static class RuntaraWorkflow
         {
             throw new CheckpointSerializationException("input", $"the input is not valid JSON for {typeof(TInput).Name}: {ex.Message}", ex);
         }
+    }
+
+    private static async Task<int> CoreUnavailableAsync(string? outputPath, CoreUnavailableException ex, CancellationToken cancellationToken)
+    {
+        await Console.Error.WriteLineAsync($"runtara: core unavailable: {ex.Message}").ConfigureAwait(false);
+        await TryWriteOutputAsync(outputPath, OutputFile.RenderCoreUnavailable(ex.Message), cancellationToken).ConfigureAwait(false);
+        return CoreUnavailableExitCode;
     }
 
     private static async Task TryWriteOutputAsync(string? path, byte[] content, CancellationToken cancellationToken)

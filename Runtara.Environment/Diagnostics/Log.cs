@@ -38,6 +38,9 @@ internal static partial class Log
     [LoggerMessage(5205, LogLevel.Warning, "Instance {InstanceId} retried ({Attempt}/{MaxRetries}): {Reason}", EventName = "InstanceRetried")]
     public static partial void InstanceRetried(ILogger logger, string instanceId, int attempt, int maxRetries, string reason);
 
+    [LoggerMessage(5220, LogLevel.Warning, "Instance {InstanceId} relaunched after a core outage (its retries are kept): {Reason}", EventName = "InstanceRelaunchedAfterCoreOutage")]
+    public static partial void InstanceRelaunchedAfterCoreOutage(ILogger logger, string instanceId, string reason);
+
     [LoggerMessage(5206, LogLevel.Information, "Instance {InstanceId} re-adopted after restart (pid {Pid})", EventName = "InstanceAdopted")]
     public static partial void InstanceAdopted(ILogger logger, string instanceId, int pid);
 

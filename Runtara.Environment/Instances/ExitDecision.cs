@@ -19,6 +19,12 @@ internal enum ExitAction
     /// <summary>Relaunch from the last checkpoint (a retry is left).</summary>
     Retry,
 
+    /// <summary>
+    /// Relaunch from the last checkpoint without using a retry: the SDK gave up because the core was
+    /// unreachable (<c>output.json</c> reason <c>core_unavailable</c>, exit code 75), not because the workflow failed.
+    /// </summary>
+    Relaunch,
+
     /// <summary>Fail the instance at the core with the reason the process ended.</summary>
     Fail,
 }
@@ -33,7 +39,8 @@ internal enum ExitAction
 internal readonly record struct ExitDecision(ExitAction Action, RunStatus Settled = default, CoreStatus Report = CoreStatus.StatusUnknown)
 {
     /// <summary>
-    /// Decides. The core's status wins when it is settled; else <paramref name="output"/> when it holds
+    /// Decides. The core's status wins when it is settled; else a relaunch that keeps the retry budget
+    /// when <paramref name="output"/> says the core was unavailable; else <paramref name="output"/> when it holds
     /// an end (completed, failed, cancelled); else a retry while <paramref name="retryCount"/> is below
     /// <paramref name="maxRetries"/>; else a failure. <paramref name="forceFail"/> (the execution
     /// timeout) skips straight to the failure.
@@ -54,6 +61,13 @@ internal readonly record struct ExitDecision(ExitAction Action, RunStatus Settle
         if (RunStatusNames.FromCore(core) is { } settled && settled is not (RunStatus.Running or RunStatus.Pending))
         {
             return new(ExitAction.RecordCoreStatus, Settled: settled);
+        }
+
+        // The core answers again (it gave the status above), so the outage is over: relaunch. Checked
+        // before the failed case, whose status the output shares so older readers still see a failure.
+        if (output?.IsCoreUnavailable == true)
+        {
+            return new(ExitAction.Relaunch);
         }
 
         // Suspended and sleeping in output.json are only the SDK's view: the core (above) decides those.

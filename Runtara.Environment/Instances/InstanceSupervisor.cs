@@ -305,9 +305,18 @@ internal sealed class InstanceSupervisor : IAsyncDisposable
                 await RecordAsync(run, RunStatusNames.FromCore(applied.Status) ?? RunStatus.Failed, await _core.GetStatusAsync(run.InstanceId, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
                 return;
 
-            case ExitAction.Retry:
-                var retry = run with { RetryCount = run.RetryCount + 1, UpdatedAtMs = Now() };
-                Log.InstanceRetried(_logger, run.InstanceId, retry.RetryCount, run.MaxRetries, reason);
+            case ExitAction.Retry or ExitAction.Relaunch:
+                // A core outage is a wait, not a failure: its relaunch keeps the retry budget.
+                var retry = decision.Action == ExitAction.Retry ? run with { RetryCount = run.RetryCount + 1, UpdatedAtMs = Now() } : run with { UpdatedAtMs = Now() };
+                if (decision.Action == ExitAction.Retry)
+                {
+                    Log.InstanceRetried(_logger, run.InstanceId, retry.RetryCount, run.MaxRetries, reason);
+                }
+                else
+                {
+                    Log.InstanceRelaunchedAfterCoreOutage(_logger, run.InstanceId, output?.Error ?? reason);
+                }
+
                 await _store.UpdateRunAsync(retry, cancellationToken).ConfigureAwait(false);
                 try
                 {

@@ -39,11 +39,33 @@ public sealed record InstanceOutput
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public long? WakeAfterMs { get; init; }
 
+    /// <summary>
+    /// Why a run ended <c>failed</c> when it is not the workflow's own failure, as one of
+    /// <see cref="InstanceOutputReason"/>'s names; absent for a workflow failure. A reader that does
+    /// not know the field sees an ordinary failure.
+    /// </summary>
+    [JsonPropertyName("reason")]
+    [JsonConverter(typeof(TolerantStringConverter))]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Reason { get; init; }
+
+    /// <summary>True for a run that ended because the core stayed unreachable (<see cref="InstanceOutputReason.CoreUnavailable"/>).</summary>
+    [JsonIgnore]
+    public bool IsCoreUnavailable => Status == InstanceOutputStatus.Failed && Reason == InstanceOutputReason.CoreUnavailable;
+
     /// <summary>A completed workflow; <paramref name="resultJson"/> is its output as JSON text (null writes <c>"result":null</c>).</summary>
     public static InstanceOutput Completed(string? resultJson) => new() { Status = InstanceOutputStatus.Completed, Result = resultJson ?? "null" };
 
     /// <summary>A failed workflow (or a failure before it ran).</summary>
     public static InstanceOutput Failed(string error) => new() { Status = InstanceOutputStatus.Failed, Error = error };
+
+    /// <summary>
+    /// A run that could not reach the core for longer than its tolerance: <c>failed</c> for readers
+    /// that know no reasons, with <see cref="InstanceOutputReason.CoreUnavailable"/> for the environment,
+    /// which relaunches it instead of failing it.
+    /// </summary>
+    public static InstanceOutput CoreUnavailable(string error) =>
+        new() { Status = InstanceOutputStatus.Failed, Error = error, Reason = InstanceOutputReason.CoreUnavailable };
 
     /// <summary>A workflow stopped by a cancel.</summary>
     public static InstanceOutput Cancelled() => new() { Status = InstanceOutputStatus.Cancelled };
@@ -109,6 +131,35 @@ public sealed record InstanceOutput
         await File.WriteAllBytesAsync(temporary, content, cancellationToken).ConfigureAwait(false);
         File.Move(temporary, full, overwrite: true);
     }
+}
+
+/// <summary>The <c>reason</c> names of <see cref="InstanceOutput"/> (exact, lower case).</summary>
+public static class InstanceOutputReason
+{
+    /// <summary>
+    /// The core stayed unreachable past the SDK's tolerance; the workflow itself did not fail. The
+    /// process exits with <see cref="ExitCodes.CoreUnavailable"/>.
+    /// </summary>
+    public const string CoreUnavailable = "core_unavailable";
+}
+
+/// <summary>Process exit codes of the launch contract (docs/instance-contract.md).</summary>
+public static class ExitCodes
+{
+    /// <summary>The workflow completed, slept, paused or was cancelled.</summary>
+    public const int Success = 0;
+
+    /// <summary>The workflow failed (or nothing ran: settings, input, registration refused).</summary>
+    public const int Failed = 1;
+
+    /// <summary>
+    /// The core was unreachable for longer than the tolerance (<c>EX_TEMPFAIL</c> of sysexits.h):
+    /// a retryable end that does not consume the instance's retries.
+    /// </summary>
+    public const int CoreUnavailable = 75;
+
+    /// <summary>Stopped from outside (SIGTERM, Ctrl+C) before the workflow ended (128 + SIGINT).</summary>
+    public const int Stopped = 130;
 }
 
 /// <summary>The <c>status</c> names of <see cref="InstanceOutput"/> (exact, lower case).</summary>

@@ -54,6 +54,12 @@ public static class LaunchVariables
     /// <summary>Per-call deadline in milliseconds (default 30000).</summary>
     public const string RequestTimeoutMs = "RUNTARA_REQUEST_TIMEOUT_MS";
 
+    /// <summary>
+    /// How long the SDK keeps retrying a core it cannot reach before the run ends as "core
+    /// unavailable" (<see cref="InstanceOutputReason.CoreUnavailable"/>, exit code 75), in milliseconds (default 300000).
+    /// </summary>
+    public const string CoreUnavailableToleranceMs = "RUNTARA_CORE_UNAVAILABLE_TOLERANCE_MS";
+
     /// <summary>W3C trace context of the StartInstance call, so the instance's spans join its trace.</summary>
     public const string TraceParent = "TRACEPARENT";
 

@@ -42,6 +42,8 @@ internal interface IInstanceSettings
 
     TimeSpan RequestTimeout { get; set; }
 
+    TimeSpan CoreUnavailableTolerance { get; set; }
+
     TimeSpan SignalPollInterval { get; set; }
 
     TimeSpan InProcessSleepThreshold { get; set; }

@@ -60,6 +60,9 @@ public static class InstanceEnvironment
     /// <inheritdoc cref="LaunchVariables.RequestTimeoutMs"/>
     public const string RequestTimeoutMs = LaunchVariables.RequestTimeoutMs;
 
+    /// <inheritdoc cref="LaunchVariables.CoreUnavailableToleranceMs"/>
+    public const string CoreUnavailableToleranceMs = LaunchVariables.CoreUnavailableToleranceMs;
+
     /// <inheritdoc cref="LaunchVariables.TraceParent"/>
     public const string TraceParent = LaunchVariables.TraceParent;
 
@@ -117,6 +120,7 @@ public static class InstanceEnvironment
         options.HeartbeatInterval = Milliseconds(Get(HeartbeatIntervalMs), HeartbeatIntervalMs, allowZero: true) ?? options.HeartbeatInterval;
         options.ConnectTimeout = Milliseconds(Get(ConnectTimeoutMs), ConnectTimeoutMs, allowZero: false) ?? options.ConnectTimeout;
         options.RequestTimeout = Milliseconds(Get(RequestTimeoutMs), RequestTimeoutMs, allowZero: false) ?? options.RequestTimeout;
+        options.CoreUnavailableTolerance = Milliseconds(Get(CoreUnavailableToleranceMs), CoreUnavailableToleranceMs, allowZero: true) ?? options.CoreUnavailableTolerance;
         options.SignalPollInterval = Milliseconds(Get(SignalPollIntervalMs), SignalPollIntervalMs, allowZero: false) ?? options.SignalPollInterval;
     }
 

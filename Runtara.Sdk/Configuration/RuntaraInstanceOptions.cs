@@ -81,6 +81,14 @@ public sealed class RuntaraInstanceOptions : IInstanceSettings
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
+    /// How long calls to the core keep retrying while it is unreachable (a restart, a failover)
+    /// before the run ends as "core unavailable" (<c>RUNTARA_CORE_UNAVAILABLE_TOLERANCE_MS</c>, default
+    /// 5 minutes): <c>output.json</c> <c>failed</c> with <c>reason</c> <c>core_unavailable</c> and exit
+    /// code 75, which the environment relaunches without using up the instance's retries.
+    /// </summary>
+    public TimeSpan CoreUnavailableTolerance { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
     /// How often the instance asks the core for signals (cancel, pause) between checkpoints, and how
     /// often <c>WaitForSignalAsync</c> looks for its signal (<c>RUNTARA_SIGNAL_POLL_INTERVAL_MS</c>, SPEC §15.1, default 1 s).
     /// </summary>

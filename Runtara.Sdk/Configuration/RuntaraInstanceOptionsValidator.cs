@@ -63,6 +63,11 @@ public sealed class RuntaraInstanceOptionsValidator : IValidateOptions<RuntaraIn
             return (InstanceEnvironment.RequestTimeoutMs, "must be positive");
         }
 
+        if (options.CoreUnavailableTolerance < TimeSpan.Zero)
+        {
+            return (InstanceEnvironment.CoreUnavailableToleranceMs, "must not be negative (0 gives up at the first transport failure)");
+        }
+
         if (options.SignalPollInterval <= TimeSpan.Zero)
         {
             return (InstanceEnvironment.SignalPollIntervalMs, "must be positive");

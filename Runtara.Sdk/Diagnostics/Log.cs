@@ -68,12 +68,21 @@ internal static partial class Log
     [LoggerMessage(4044, LogLevel.Warning, "Instance {InstanceId}: signal poll failed", EventName = "SignalPollFailed")]
     public static partial void SignalPollFailed(ILogger logger, string instanceId, Exception exception);
 
-    [LoggerMessage(4045, LogLevel.Debug, "{Method} failed on attempt {Attempt} ({Code}: {Message}); trying again", EventName = "TransientRpcFailure")]
-    public static partial void TransientRpcFailure(ILogger logger, string method, int attempt, string code, string message);
+    [LoggerMessage(4045, LogLevel.Debug, "{Method} failed on attempt {Attempt} ({Code}: {Message}); trying again in {Delay}", EventName = "TransientRpcFailure")]
+    public static partial void TransientRpcFailure(ILogger logger, string method, int attempt, string code, string message, TimeSpan delay);
 
     [LoggerMessage(4046, LogLevel.Debug, "Instance token renewed; it now expires at {ExpiresAt}", EventName = "CredentialRenewed")]
     public static partial void CredentialRenewed(ILogger logger, DateTimeOffset expiresAt);
 
     [LoggerMessage(4047, LogLevel.Warning, "Renewing the instance token failed ({Code}: {Message}); retrying shortly", EventName = "CredentialRenewalFailed")]
     public static partial void CredentialRenewalFailed(ILogger logger, string code, string message);
+
+    [LoggerMessage(4048, LogLevel.Warning, "The core at {Address} is unreachable ({Code}: {Message}); calls keep retrying for up to {Tolerance}", EventName = "CoreUnreachable")]
+    public static partial void CoreUnreachable(ILogger logger, string address, string code, string message, TimeSpan tolerance);
+
+    [LoggerMessage(4049, LogLevel.Information, "The core at {Address} answers again after {Outage}", EventName = "CoreReachableAgain")]
+    public static partial void CoreReachableAgain(ILogger logger, string address, TimeSpan outage);
+
+    [LoggerMessage(4010, LogLevel.Warning, "Instance {InstanceId} stopped: the core stayed unreachable past the tolerance; the environment relaunches it", EventName = "InstanceCoreUnavailable")]
+    public static partial void InstanceCoreUnavailable(ILogger logger, string instanceId, Exception exception);
 }

@@ -16,6 +16,7 @@ internal static class OutputFile
             WorkflowStatus.Completed => InstanceOutput.Completed(outcome.ResultJson.IsEmpty ? null : Encoding.UTF8.GetString(outcome.ResultJson.Span)),
             WorkflowStatus.Failed => InstanceOutput.Failed(outcome.Error ?? "Unknown error"),
             WorkflowStatus.Cancelled => InstanceOutput.Cancelled(),
+            WorkflowStatus.CoreUnavailable => InstanceOutput.CoreUnavailable(outcome.Error ?? "The core is unavailable"),
             // A pause before any checkpoint has nothing to name; the environment only needs a value.
             WorkflowStatus.Suspended => InstanceOutput.Suspended(outcome.CheckpointId ?? "paused"),
             WorkflowStatus.Sleeping => InstanceOutput.Sleeping(outcome.CheckpointId, Math.Max(0, (outcome.WakeAt?.ToUnixTimeMilliseconds() ?? nowMs) - nowMs)),
@@ -26,6 +27,9 @@ internal static class OutputFile
 
     /// <summary>A failure before the workflow ran (bad settings, refused registration).</summary>
     public static byte[] RenderFailure(string error) => InstanceOutput.Failed(error).ToUtf8Bytes();
+
+    /// <summary>The core stayed unreachable before the workflow ran (registration): retryable.</summary>
+    public static byte[] RenderCoreUnavailable(string error) => InstanceOutput.CoreUnavailable(error).ToUtf8Bytes();
 
     public static Task WriteAsync(string path, byte[] content, CancellationToken cancellationToken) =>
         InstanceOutput.WriteFileAsync(path, content, cancellationToken);

@@ -1,3 +1,5 @@
+using Runtara.Protocol.Contracts;
+
 namespace Runtara.Sdk;
 
 /// <summary>
@@ -30,6 +32,13 @@ public enum WorkflowStatus
 
     /// <summary>A durable sleep suspended it until <see cref="WorkflowOutcome{TOutput}.WakeAt"/>; the environment relaunches it then.</summary>
     Sleeping,
+
+    /// <summary>
+    /// The core stayed unreachable past <see cref="RuntaraInstanceOptions.CoreUnavailableTolerance"/>;
+    /// nothing was reported. Not the workflow's failure: <c>output.json</c> says <c>failed</c> with
+    /// <c>reason</c> <c>core_unavailable</c>, the exit code is 75, and the environment relaunches it.
+    /// </summary>
+    CoreUnavailable,
 }
 
 /// <summary>The result of one run of an instance.</summary>
@@ -41,7 +50,7 @@ public sealed record WorkflowOutcome<TOutput>(string InstanceId, WorkflowStatus 
     /// <summary>The output as the UTF-8 JSON that was reported.</summary>
     public ReadOnlyMemory<byte> ResultJson { get; init; }
 
-    /// <summary>The error text when <see cref="WorkflowStatus.Failed"/>.</summary>
+    /// <summary>The error text when <see cref="WorkflowStatus.Failed"/> or <see cref="WorkflowStatus.CoreUnavailable"/>.</summary>
     public string? Error { get; init; }
 
     /// <summary>The exception the workflow ended with, if any.</summary>
@@ -56,6 +65,11 @@ public sealed record WorkflowOutcome<TOutput>(string InstanceId, WorkflowStatus 
     /// <summary>False when the outcome could not be reported to the core (see the log); <c>output.json</c> still tells it.</summary>
     public bool Reported { get; init; } = true;
 
-    /// <summary>The process exit code of the launch contract: 1 for failed, 0 otherwise.</summary>
-    public int ExitCode => Status == WorkflowStatus.Failed ? 1 : 0;
+    /// <summary>The process exit code of the launch contract: 1 for failed, 75 for core unavailable, 0 otherwise.</summary>
+    public int ExitCode => Status switch
+    {
+        WorkflowStatus.Failed => ExitCodes.Failed,
+        WorkflowStatus.CoreUnavailable => ExitCodes.CoreUnavailable,
+        _ => ExitCodes.Success,
+    };
 }

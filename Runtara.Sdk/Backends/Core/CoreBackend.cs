@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 using Runtara.Protocol.Contracts;
@@ -12,21 +13,29 @@ namespace Runtara.Sdk.Backends.Core;
 /// The instance protocol over one shared <see cref="RpcClient{TRequest,TResponse}"/> (a pool of
 /// connections, so heartbeats, signal polls and steps never wait for each other). Every call it
 /// makes is idempotent (checkpoint save-if-absent, reads, events, and custom-signal polls that store
-/// what they consume), so all are retried a few times on transport failures.
+/// what they consume), so all are retried on transport failures for up to
+/// <see cref="RuntaraInstanceOptions.CoreUnavailableTolerance"/> (a core restart is a wait, not a failure).
 /// </summary>
 internal sealed class CoreBackend : IInstanceBackend
 {
-    private const int TransientAttempts = 3;
+    private static readonly TimeSpan InitialBackoff = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
 
     private readonly RpcClient<RpcRequest, RpcResponse> _client;
     private readonly ILogger _logger;
     private readonly TimeSpan _requestTimeout;
+    private readonly TimeSpan _tolerance;
+
+    // Stopwatch timestamp of the first failure of the current outage, 0 while the core answers:
+    // shared by all calls so the outage is logged once, not once per call.
+    private long _outageSince;
 
     public CoreBackend(RuntaraInstanceOptions options, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         _logger = logger;
         _requestTimeout = options.RequestTimeout;
+        _tolerance = options.CoreUnavailableTolerance;
         var credential = new InstanceCredential(options.Token, options.TimeProvider, logger);
         _client = new RpcClient<RpcRequest, RpcResponse>(
             new RpcClientOptions
@@ -191,16 +200,48 @@ internal sealed class CoreBackend : IInstanceBackend
 
     private async Task<RpcResponse> CallIdempotentAsync(RpcRequest request, TimeSpan? deadline, CancellationToken cancellationToken)
     {
+        // A core restart takes seconds (kill -9 or SIGTERM and start): ride it out with capped,
+        // jittered backoff up to the tolerance, then give up with a retryable outcome rather than
+        // failing the workflow. Stopwatch, not the options' TimeProvider: the waits are real ones.
+        long failingSince = 0;
+        var backoff = InitialBackoff;
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                return await _client.CallAsync(request, deadline, cancellationToken).ConfigureAwait(false);
+                var response = await _client.CallAsync(request, deadline, cancellationToken).ConfigureAwait(false);
+                if (Interlocked.Exchange(ref _outageSince, 0) is var since and not 0)
+                {
+                    Log.CoreReachableAgain(_logger, _client.Address, Stopwatch.GetElapsedTime(since));
+                }
+
+                return response;
             }
-            catch (RpcException ex) when (ex.IsTransient && attempt < TransientAttempts && !cancellationToken.IsCancellationRequested)
+            catch (RpcException ex) when (ex.IsTransient && !cancellationToken.IsCancellationRequested)
             {
-                Log.TransientRpcFailure(_logger, request.MethodName, attempt, ex.Code, ex.Message);
-                await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt), cancellationToken).ConfigureAwait(false);
+                var now = Stopwatch.GetTimestamp();
+                if (failingSince == 0)
+                {
+                    failingSince = now;
+                }
+
+                if (Interlocked.CompareExchange(ref _outageSince, now, 0) == 0)
+                {
+                    Log.CoreUnreachable(_logger, _client.Address, ex.Code, ex.Message, _tolerance);
+                }
+
+                var remaining = _tolerance - Stopwatch.GetElapsedTime(failingSince);
+                if (remaining <= TimeSpan.Zero)
+                {
+                    throw new CoreUnavailableException(request.MethodName, Stopwatch.GetElapsedTime(failingSince), ex);
+                }
+
+                // Equal jitter: half the step fixed, half random, so instances do not reconnect in step.
+                var delay = (backoff / 2) + (backoff / 2 * Random.Shared.NextDouble());
+                delay = delay < remaining ? delay : remaining;
+                Log.TransientRpcFailure(_logger, request.MethodName, attempt, ex.Code, ex.Message, delay);
+                await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+                backoff = backoff * 2 < MaxBackoff ? backoff * 2 : MaxBackoff;
             }
         }
     }

@@ -55,6 +55,36 @@ public sealed class ExitDecisionTests
         Assert.Equal(action, ExitDecision.Decide(CoreStatus.StatusPending, output: null, retryCount, maxRetries, forceFail: false).Action);
     }
 
+    [Theory]
+    [InlineData(0, 3)]
+    [InlineData(3, 3)]
+    [InlineData(0, 0)]
+    public void A_core_unavailable_exit_is_relaunched_without_using_a_retry(int retryCount, int maxRetries)
+    {
+        var output = InstanceOutput.Parse("""{"status":"failed","error":"The core was unreachable for 300 s","reason":"core_unavailable"}"""u8);
+
+        Assert.Equal(ExitAction.Relaunch, ExitDecision.Decide(CoreStatus.StatusRunning, output, retryCount, maxRetries, forceFail: false).Action);
+        Assert.Equal(ExitAction.Relaunch, ExitDecision.Decide(CoreStatus.StatusPending, output, retryCount, maxRetries, forceFail: false).Action);
+    }
+
+    [Fact]
+    public void A_core_unavailable_exit_does_not_override_a_settled_core_status_or_the_execution_timeout()
+    {
+        var output = InstanceOutput.CoreUnavailable("unreachable");
+
+        Assert.Equal(new ExitDecision(ExitAction.RecordCoreStatus, Settled: RunStatus.Cancelled), ExitDecision.Decide(CoreStatus.StatusCancelled, output, 0, 3, forceFail: false));
+        Assert.Equal(ExitAction.Fail, ExitDecision.Decide(CoreStatus.StatusRunning, output, 0, 3, forceFail: true).Action);
+        Assert.Equal(ExitAction.FailLocally, ExitDecision.Decide(null, output, 0, 3, forceFail: false).Action);
+    }
+
+    [Fact]
+    public void A_failure_with_an_unknown_reason_is_the_workflows_failure()
+    {
+        var output = new InstanceOutput { Status = InstanceOutputStatus.Failed, Error = "boom", Reason = "something_else" };
+
+        Assert.Equal(new ExitDecision(ExitAction.ReportOutput, Report: CoreStatus.StatusFailed), ExitDecision.Decide(CoreStatus.StatusRunning, output, 0, 3, forceFail: false));
+    }
+
     [Fact]
     public void An_instance_past_its_execution_timeout_fails_without_retry_or_output()
     {

@@ -28,6 +28,7 @@ public sealed class InstanceEnvironmentTests
         Assert.Equal(TimeSpan.FromSeconds(10), options.ConnectTimeout);
         Assert.Equal(TimeSpan.FromSeconds(30), options.RequestTimeout);
         Assert.Equal(TimeSpan.FromSeconds(1), options.SignalPollInterval);
+        Assert.Equal(TimeSpan.FromMinutes(5), options.CoreUnavailableTolerance);
         Assert.Null(options.CheckpointId);
         Assert.Null(options.EmbeddedDatabasePath);
     }
@@ -91,6 +92,7 @@ public sealed class InstanceEnvironmentTests
             (InstanceEnvironment.ConnectTimeoutMs, "2500"),
             (InstanceEnvironment.RequestTimeoutMs, "7000"),
             (InstanceEnvironment.SignalPollIntervalMs, "250"),
+            (InstanceEnvironment.CoreUnavailableToleranceMs, "60000"),
             (InstanceEnvironment.TraceParent, "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"));
 
         options.Validate();
@@ -106,6 +108,7 @@ public sealed class InstanceEnvironmentTests
         Assert.Equal(TimeSpan.FromMilliseconds(2500), options.ConnectTimeout);
         Assert.Equal(TimeSpan.FromMilliseconds(7000), options.RequestTimeout);
         Assert.Equal(TimeSpan.FromMilliseconds(250), options.SignalPollInterval);
+        Assert.Equal(TimeSpan.FromMinutes(1), options.CoreUnavailableTolerance);
         Assert.StartsWith("00-0af7", options.TraceParent, StringComparison.Ordinal);
     }
 
@@ -114,6 +117,7 @@ public sealed class InstanceEnvironmentTests
     [InlineData(InstanceEnvironment.ConnectTimeoutMs, "0")]
     [InlineData(InstanceEnvironment.RequestTimeoutMs, "-5")]
     [InlineData(InstanceEnvironment.SignalPollIntervalMs, "1.5")]
+    [InlineData(InstanceEnvironment.CoreUnavailableToleranceMs, "5m")]
     [InlineData(InstanceEnvironment.Transport, "udp")]
     [InlineData(InstanceEnvironment.SkipCertificateVerification, "maybe")]
     public void An_unparseable_value_is_an_error_naming_the_variable_not_a_silent_default(string variable, string value)
