@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Runtara.Core.Diagnostics;
+using Runtara.Diagnostics;
 using Runtara.Engine;
 
 using Runtara.Engine.Instances;
@@ -17,6 +18,9 @@ internal sealed class InstanceStatusGauge(ICoreStore store, ILogger<InstanceStat
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         Runtara.Engine.Diagnostics.EngineTelemetry.SetStatusSnapshotSource(() => _snapshot);
+
+        // A gauge refresh is housekeeping: it never joins or starts a trace.
+        using var background = BackgroundWork.Begin();
         using var timer = new PeriodicTimer(Interval);
         do
         {

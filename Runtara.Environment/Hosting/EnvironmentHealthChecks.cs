@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Runtara.Diagnostics;
 using Runtara.Environment.Core;
 using Runtara.Environment.Storage;
 
@@ -16,6 +17,8 @@ internal sealed class CoreHealthCheck(ICoreClient core) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
+        // Health probes run every few seconds: keep them out of the trace list (BackgroundWork).
+        using var background = BackgroundWork.Begin();
         try
         {
             var health = await core.HealthAsync(cancellationToken).ConfigureAwait(false);

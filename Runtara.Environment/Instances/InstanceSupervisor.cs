@@ -225,10 +225,16 @@ internal sealed class InstanceSupervisor : IAsyncDisposable
         _live[run.InstanceId] = live;
         var elapsed = TimeSpan.FromMilliseconds(Math.Max(0, Now() - run.UpdatedAtMs));
         var timeout = TimeSpan.FromSeconds(run.TimeoutSeconds) - elapsed;
-        _ = Task.Run(() => MonitorAsync(run.InstanceId, live, timeout));
+        // The watch lives as long as the process: detach it from the request that launched it, or the
+        // start trace would stay open and collect every later call. Settling links back to the launch.
+        var launch = Activity.Current?.Context;
+        using (ExecutionContext.SuppressFlow())
+        {
+            _ = Task.Run(() => MonitorAsync(run.InstanceId, live, timeout, launch));
+        }
     }
 
-    private async Task MonitorAsync(string instanceId, LiveRun live, TimeSpan timeout)
+    private async Task MonitorAsync(string instanceId, LiveRun live, TimeSpan timeout, ActivityContext? launch)
     {
         try
         {
@@ -242,6 +248,11 @@ internal sealed class InstanceSupervisor : IAsyncDisposable
             }
 
             var exit = await exited.WaitAsync(_stopping.Token).ConfigureAwait(false);
+
+            // Settling the exit is a trace of its own, linked to the launch that started the process.
+            using var settling = EnvironmentTelemetry.Source.StartActivity(
+                "SettleInstance", ActivityKind.Internal, parentContext: default, links: launch is { } link ? [new ActivityLink(link)] : null);
+            settling?.SetTag("runtara.instance_id", instanceId);
             using var held = await LockAsync(instanceId, CancellationToken.None).ConfigureAwait(false);
             _live.TryRemove(instanceId, out _);
             var run = await _store.GetRunAsync(instanceId, CancellationToken.None).ConfigureAwait(false);

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Hosting;
+using Runtara.Diagnostics;
 using Microsoft.Extensions.Logging;
 
 namespace Runtara.Environment.Workers;
@@ -19,6 +20,8 @@ internal abstract class PeriodicWorker(TimeProvider time, ILogger logger) : Back
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Housekeeping polls make no root traces when idle; work a cycle finds starts its own trace.
+        using var background = BackgroundWork.Begin();
         using var timer = new PeriodicTimer(Interval, Time);
         try
         {

@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Runtara.Environment.Core;
+using Runtara.Environment.Diagnostics;
 using Runtara.Environment.Hosting;
 using Runtara.Environment.Instances;
 
@@ -26,6 +28,9 @@ internal sealed class WakeScheduler(ICoreClient core, InstanceService instances,
         var due = await core.ListDueWakeupsAsync(_options.WakeBatchSize, lease, cancellationToken).ConfigureAwait(false);
         foreach (var wakeup in due)
         {
+            // The poll is untraced (BackgroundWork); each relaunch is a trace of its own, which the woken instance joins.
+            using var activity = EnvironmentTelemetry.Source.StartActivity("WakeInstance", ActivityKind.Internal);
+            activity?.SetTag("runtara.instance_id", wakeup.InstanceId);
             try
             {
                 if (await instances.WakeAsync(wakeup.InstanceId, wakeup.HasCheckpointId ? wakeup.CheckpointId : null, cancellationToken).ConfigureAwait(false))

@@ -147,8 +147,12 @@ public sealed class RpcClient<TRequest, TResponse> : IAsyncDisposable
     {
         var method = request.MethodName;
 
+        // Background housekeeping outside any trace (BackgroundWork) gets no span; the AsyncLocal is
+        // only read when there is no current activity, so ordinary traced calls pay nothing.
+        var background = Activity.Current is null && BackgroundWork.IsActive;
+
         // The span's name is only built when someone listens.
-        using var activity = RpcInstrumentation.Source.HasListeners()
+        using var activity = !background && RpcInstrumentation.Source.HasListeners()
             ? RpcInstrumentation.Source.StartActivity($"{TRequest.ServiceName}/{method}", ActivityKind.Client)
             : null;
         if (activity is not null)
@@ -160,8 +164,9 @@ public sealed class RpcClient<TRequest, TResponse> : IAsyncDisposable
         }
 
         // The trace context rides inside the envelope (docs/protocol.md).
+        // A background call sends a not-sampled context, so the server starts no root span for it.
         var context = activity ?? Activity.Current;
-        request.Traceparent = context?.Id ?? string.Empty;
+        request.Traceparent = background ? BackgroundWork.UnsampledTraceparent() : context?.Id ?? string.Empty;
         request.Tracestate = context?.TraceStateString ?? string.Empty;
         if (request.Credential.Length == 0 && _options.CredentialProvider?.Invoke() is { Length: > 0 } credential)
         {

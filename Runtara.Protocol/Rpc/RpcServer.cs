@@ -463,7 +463,13 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
 
     private static Activity? StartServerActivity(TRequest request, string method)
     {
-        ActivityContext.TryParse(request.Traceparent, request.Tracestate, isRemote: true, out var parent);
+        if (ActivityContext.TryParse(request.Traceparent, request.Tracestate, isRemote: true, out var parent)
+            && (parent.TraceFlags & ActivityTraceFlags.Recorded) == 0)
+        {
+            // The caller chose not to record this call (e.g. a background poll, BackgroundWork): no root span.
+            return null;
+        }
+
         return RpcInstrumentation.Source.StartActivity($"{ServiceName}/{method}", ActivityKind.Server, parent);
     }
 
