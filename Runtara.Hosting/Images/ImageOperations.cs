@@ -5,6 +5,7 @@ using Aspire.Hosting.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Runtara.Diagnostics;
 using Runtara.Management;
 using Runtara.Management.Images;
 using Runtara.Protocol.Contracts;
@@ -120,6 +121,10 @@ internal static class ImageOperations
         var notifications = services.GetRequiredService<ResourceNotificationService>();
         var logger = services.GetRequiredService<ResourceLoggerService>().GetLogger(image);
         var last = InstanceStatus.Pending;
+
+        // The dashboard's status poll is housekeeping: outside the StartInstance command's trace, and
+        // no spans of its own (it once added three spans a second to that trace for the instance's life).
+        using var background = BackgroundWork.Begin();
         try
         {
             await using var client = await CreateClientAsync(image.Parent, services, cancellationToken).ConfigureAwait(false);
