@@ -10,33 +10,7 @@ namespace Runtara.Sdk.Tests.Backends;
 /// <summary>SPEC §18.4: type conversions, CheckpointResult helpers, event builders.</summary>
 public sealed class ConversionsAndEventsTests
 {
-    // The enum mappings themselves are tested in Runtara.Protocol.Tests (Contracts/ProtoEnumMappingTests).
-    [Theory]
-    [InlineData(0, SignalKind.Cancel)]
-    [InlineData(1, SignalKind.Pause)]
-    [InlineData(2, SignalKind.Resume)]
-    [InlineData(3, SignalKind.Unknown)]
-    [InlineData(-1, SignalKind.Unknown)]
-    public void Stored_signal_numbers_read_by_wire_value_and_unknown_ones_are_never_cancel(int value, SignalKind expected) =>
-        Assert.Equal(expected, ProtocolConversions.ToSignalKind(value));
-
-    [Fact]
-    public void Storage_names_round_trip_and_unknown_is_lenient()
-    {
-        foreach (var status in Enum.GetValues<InstanceStatus>().Where(s => s != InstanceStatus.Unknown))
-        {
-            Assert.Equal(status, ProtocolConversions.FromStorageName(ProtocolConversions.ToStorageName(status)));
-        }
-
-        // The same names as the core and the environment, legacy "sleeping" included.
-        Assert.Equal("suspended", ProtocolConversions.ToStorageName(InstanceStatus.Suspended));
-        Assert.Equal(InstanceStatus.Suspended, ProtocolConversions.FromStorageName("sleeping"));
-        Assert.Equal(InstanceStatus.Unknown, ProtocolConversions.FromStorageName("bogus"));
-        Assert.Equal(InstanceStatus.Unknown, ProtocolConversions.FromStorageName(null));
-        Assert.Equal("unknown", ProtocolConversions.ToStorageName(InstanceStatus.Unknown));
-        Assert.Equal("unknown", ProtocolConversions.ToStorageName((InstanceStatus)42));
-    }
-
+    // The enum mappings and storage names are tested in Runtara.Protocol.Tests (Contracts/).
     [Fact]
     public void Signal_messages_become_the_sdk_records()
     {
