@@ -7,7 +7,18 @@ using Runtara.Testing;
 
 namespace Runtara.Environment.Tests.Diagnostics;
 
+/// <summary>
+/// Runs alone: the span recorder listens to the whole process, so another class's environment (or a
+/// test that drives a worker by hand, outside its background scope) must not add its spans meanwhile.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class TracingCollection
+{
+    public const string Name = "tracing (alone)";
+}
+
 /// <summary>What a person finds on the traces page: no background noise, and start traces that end with the start.</summary>
+[Collection(TracingCollection.Name)]
 public sealed class TracingTests
 {
     private static readonly ActivitySource TestSource = new("Runtara.Environment.Tests");
