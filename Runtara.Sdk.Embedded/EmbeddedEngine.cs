@@ -1,13 +1,16 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using Runtara.Engine.Checkpoints;
+using Runtara.Engine.Children;
 using Runtara.Engine.Events;
 using Runtara.Engine.Hosting;
 using Runtara.Engine.Instances;
 using Runtara.Engine.Signals;
 using Runtara.Engine.Sleep;
 using Runtara.Engine.Storage;
+using Runtara.Engine.Waits;
 using Runtara.Sdk.Embedded.Backends;
 
 namespace Runtara.Sdk.Embedded;
@@ -34,6 +37,10 @@ public sealed class EmbeddedEngine : IAsyncDisposable
         Signals = services.GetRequiredService<SignalService>();
         Sleeper = services.GetRequiredService<SleepService>();
         Events = services.GetRequiredService<EventService>();
+        Waits = services.GetRequiredService<WaitService>();
+        Children = services.GetRequiredService<ChildService>();
+        DueWork = services.GetRequiredService<DueWorkService>();
+        MaxInputSize = services.GetRequiredService<IOptions<EngineOptions>>().Value.MaxCheckpointSize;
     }
 
     /// <summary>The SQLite database file.</summary>
@@ -48,6 +55,14 @@ public sealed class EmbeddedEngine : IAsyncDisposable
     internal SleepService Sleeper { get; }
 
     internal EventService Events { get; }
+
+    internal WaitService Waits { get; }
+
+    internal ChildService Children { get; }
+
+    internal DueWorkService DueWork { get; }
+
+    internal int MaxInputSize { get; }
 
     /// <summary>
     /// Opens (creating and migrating if needed) the engine on the SQLite file <paramref name="databasePath"/>.
@@ -108,6 +123,19 @@ public sealed class EmbeddedEngine : IAsyncDisposable
     /// <summary>Leaves <paramref name="payload"/> at the wait point <paramref name="checkpointId"/>, as SendCustomSignal does.</summary>
     public Task SendCustomSignalAsync(string instanceId, string checkpointId, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken = default) =>
         Signals.SendCustomAsync(instanceId, checkpointId, payload.ToArray(), cancellationToken);
+
+    /// <summary>
+    /// What an environment would be told by ListDueWakeups: instances whose sleep or wait is over, and
+    /// children recorded by StartChild and not yet started — leased for <paramref name="lease"/> so a
+    /// second call does not return them again. With no environment around, the caller runs them (e.g. a
+    /// test runs each child's workflow and relaunches each woken instance).
+    /// </summary>
+    public Task<DueWork> ClaimDueWorkAsync(int limit = 100, TimeSpan? lease = null, CancellationToken cancellationToken = default) =>
+        DueWork.ClaimAsync(limit, lease ?? TimeSpan.FromSeconds(30), TimeSpan.Zero, cancellationToken);
+
+    /// <summary>Ends an instance as an environment does when its process cannot (e.g. FAILED because its image does not exist).</summary>
+    public async Task<bool> FinishInstanceAsync(string instanceId, InstanceStatus status, string? error = null, CancellationToken cancellationToken = default) =>
+        (await Instances.FinishAsync(instanceId, status, error, null, null, cancellationToken).ConfigureAwait(false)).Applied;
 
     /// <summary>The stored instance, or null.</summary>
     public Task<InstanceRecord?> GetInstanceAsync(string instanceId, CancellationToken cancellationToken = default) =>

@@ -25,6 +25,8 @@ public static class SdkErrorCodes
     public const string EventRejected = "EVENT_REJECTED";
     /// <summary>Code of <see cref="CoreUnavailableException"/>.</summary>
     public const string CoreUnavailable = "CORE_UNAVAILABLE";
+    /// <summary>Code of <see cref="ChildFailedException"/>.</summary>
+    public const string ChildFailed = "CHILD_FAILED";
 }
 
 /// <summary>A setting is missing or invalid. <see cref="Key"/> names it (an environment variable or option).</summary>
@@ -111,6 +113,20 @@ public sealed class EventRejectedException(string instanceId, string eventType, 
     public string InstanceId { get; } = instanceId;
 }
 
+/// <summary>A child instance the workflow awaited ended FAILED or CANCELLED.</summary>
+public sealed class ChildFailedException(string childId, InstanceStatus status, string? error)
+    : RuntaraException(SdkErrorCodes.ChildFailed, $"Child instance '{childId}' ended {status}{(error is null ? string.Empty : $": {error}")}")
+{
+    /// <summary>The child instance.</summary>
+    public string ChildId { get; } = childId;
+
+    /// <summary>Failed or Cancelled.</summary>
+    public InstanceStatus Status { get; } = status;
+
+    /// <summary>The child's error text, if any.</summary>
+    public string? Error { get; } = error;
+}
+
 /// <summary>Why a workflow stopped before returning.</summary>
 public enum InterruptionReason
 {
@@ -119,6 +135,9 @@ public enum InterruptionReason
 
     /// <summary>A durable sleep: the core suspended the instance until its wake-up time.</summary>
     Sleeping,
+
+    /// <summary>A durable wait (signal, children): the core suspended the instance until the wait is due.</summary>
+    Waiting,
 }
 
 /// <summary>
@@ -128,7 +147,12 @@ public enum InterruptionReason
 /// the instance running: the next SDK call throws it again.
 /// </summary>
 public sealed class WorkflowInterruptedException(InterruptionReason reason, string? checkpointId, DateTimeOffset? wakeAt = null)
-    : RuntaraException(SdkErrorCodes.Interrupted, reason == InterruptionReason.Paused ? "The instance was paused." : $"The instance sleeps until {wakeAt:O}.")
+    : RuntaraException(SdkErrorCodes.Interrupted, reason switch
+    {
+        InterruptionReason.Paused => "The instance was paused.",
+        InterruptionReason.Waiting => wakeAt is { } deadline ? $"The instance waits ({checkpointId}) until {deadline:O} at the latest." : $"The instance waits ({checkpointId}).",
+        _ => $"The instance sleeps until {wakeAt:O}.",
+    })
 {
     /// <summary>Whether the instance was paused or went to sleep.</summary>
     public InterruptionReason Reason { get; } = reason;
@@ -136,7 +160,7 @@ public sealed class WorkflowInterruptedException(InterruptionReason reason, stri
     /// <summary>The checkpoint the instance resumes from (the sleep's key, or the last checkpoint).</summary>
     public string? CheckpointId { get; } = checkpointId;
 
-    /// <summary>The wake-up time of a durable sleep.</summary>
+    /// <summary>The wake-up time of a durable sleep, or the deadline of a durable wait.</summary>
     public DateTimeOffset? WakeAt { get; } = wakeAt;
 }
 

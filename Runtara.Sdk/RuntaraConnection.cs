@@ -209,10 +209,10 @@ public sealed class RuntaraConnection : IAsyncDisposable
     private async Task<WorkflowOutcome<TOutput>> EndAsync<TOutput>(InstanceRun run, Exception exception, CancellationToken cancellationToken)
     {
         var interruption = FindInterruption(exception);
-        if (interruption?.Reason == InterruptionReason.Sleeping)
+        if (interruption?.Reason is InterruptionReason.Sleeping or InterruptionReason.Waiting)
         {
-            // The core already stored the wake-up time and set SUSPENDED: nothing more to report.
-            return new WorkflowOutcome<TOutput>(run.InstanceId, WorkflowStatus.Sleeping)
+            // The core already stored the wake-up time (or the wait) and set SUSPENDED: nothing more to report.
+            return new WorkflowOutcome<TOutput>(run.InstanceId, interruption.Reason == InterruptionReason.Sleeping ? WorkflowStatus.Sleeping : WorkflowStatus.Waiting)
             {
                 CheckpointId = interruption.CheckpointId,
                 WakeAt = interruption.WakeAt,

@@ -9,7 +9,10 @@ using Runtara.Engine.Instances;
 using Microsoft.Extensions.Options;
 using Runtara.Core.Hosting;
 using Runtara.Engine.Signals;
+using Runtara.Engine.Children;
+using Runtara.Engine.Hosting;
 using Runtara.Engine.Sleep;
+using Runtara.Engine.Waits;
 using Runtara.Protocol.Instance;
 using Runtara.Protocol.Rpc;
 using Runtara.Protocol.Security;
@@ -27,9 +30,12 @@ internal sealed class InstanceRpcHandler(
     SignalService signals,
     SleepService sleeper,
     EventService events,
+    WaitService waits,
+    ChildService children,
     TokenKeyRing keys,
     TimeProvider time,
     IOptions<CoreOptions> options,
+    IOptions<EngineOptions> engineOptions,
     ILogger<InstanceRpcHandler> logger) : IRpcHandler<RpcRequest, RpcResponse>
 {
     // Every call waits for storage: the state machine is pooled rather than allocated per call.
@@ -87,6 +93,33 @@ internal sealed class InstanceRpcHandler(
                     var sleep = request.Sleep;
                     var outcome = await sleeper.SleepAsync(sleep.InstanceId, sleep.DurationMs, sleep.CheckpointId, sleep.State.ToBytes(), cancellationToken).ConfigureAwait(false);
                     return new RpcResponse { Sleep = new SleepResponse { Suspended = outcome.Suspended, WakeAtMs = outcome.WakeAtMs } };
+                }
+
+            case RpcRequest.RequestOneofCase.Wait:
+                {
+                    var wait = request.Wait;
+                    var result = await waits.WaitAsync(
+                        wait.InstanceId, wait.CheckpointId, wait.SignalNames, wait.ChildIds, wait.HasTimeoutMs ? wait.TimeoutMs : null, wait.Suspend, cancellationToken).ConfigureAwait(false);
+                    var response = new WaitResponse { Suspended = result.Suspended, DeadlineMs = result.DeadlineMs };
+                    if (result.Outcome is { } outcome)
+                    {
+                        response.Outcome = UnsafeByteOperations.UnsafeWrap(outcome);
+                    }
+
+                    if (result.Signal is { } pending)
+                    {
+                        response.PendingSignal = pending.ToProto();
+                    }
+
+                    return new RpcResponse { Wait = response };
+                }
+
+            case RpcRequest.RequestOneofCase.StartChild:
+                {
+                    var start = request.StartChild;
+                    var outcome = await children.StartAsync(
+                        start.InstanceId, start.Key, start.Image, start.Input.ToBytes(), start.Detached, engineOptions.Value.MaxCheckpointSize, cancellationToken).ConfigureAwait(false);
+                    return new RpcResponse { StartChild = new StartChildResponse { ChildId = outcome.ChildId, Created = outcome.Created } };
                 }
 
             case RpcRequest.RequestOneofCase.InstanceEvent:

@@ -8,6 +8,7 @@ using Runtara.Engine.Hosting;
 using Runtara.Engine.Instances;
 using Runtara.Engine.Signals;
 using Runtara.Engine.Storage;
+using Runtara.Engine.Waits;
 using Runtara.Protocol.Management;
 using Runtara.Protocol.Rpc;
 using CoreStatus = Runtara.Protocol.Contracts.InstanceStatus;
@@ -25,10 +26,13 @@ internal sealed class ManagementRpcHandler(
     CheckpointService checkpoints,
     SignalService signals,
     EventService events,
+    DueWorkService dueWork,
     TimeProvider time,
     IOptions<EngineOptions> options) : IRpcHandler<RpcRequest, RpcResponse>
 {
     private const int DefaultLimit = 100;
+
+    private static readonly TimeSpan MaxLongPoll = TimeSpan.FromSeconds(25);
 
     private static readonly string Version =
         typeof(ManagementRpcHandler).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
@@ -104,9 +108,32 @@ internal sealed class ManagementRpcHandler(
             {
                 response.WakeAtMs = wakeAt;
             }
+
+            if (instance.Status == CoreStatus.Suspended && WaitPoint.Parse(instance.WaitingFor) is { } wait)
+            {
+                response.WaitingFor = await ToProtoAsync(wait, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (await store.GetParentIdAsync(instanceId, cancellationToken).ConfigureAwait(false) is { } parentId)
+            {
+                response.ParentId = parentId;
+            }
         }
 
         return response;
+    }
+
+    private async Task<WaitingFor> ToProtoAsync(WaitPoint wait, CancellationToken cancellationToken)
+    {
+        var waiting = new WaitingFor { DeadlineMs = wait.DeadlineMs ?? 0, Children = (uint)wait.Children.Count };
+        waiting.SignalNames.AddRange(wait.Signals);
+        if (wait.Children.Count > 0)
+        {
+            var statuses = await store.GetStatusesAsync(wait.Children, cancellationToken).ConfigureAwait(false);
+            waiting.ChildrenEnded = (uint)statuses.Count(status => status.IsTerminal());
+        }
+
+        return waiting;
     }
 
     private async Task<ListInstancesResponse> ListInstancesAsync(ListInstancesRequest request, CancellationToken cancellationToken)
@@ -191,9 +218,20 @@ internal sealed class ManagementRpcHandler(
 
     private async Task<ListDueWakeupsResponse> ListDueWakeupsAsync(ListDueWakeupsRequest request, CancellationToken cancellationToken)
     {
-        var due = await instances.ClaimDueWakeupsAsync(Limit(request.Limit), TimeSpan.FromMilliseconds(Math.Min(request.LeaseMs, (ulong)TimeSpan.FromDays(1).TotalMilliseconds)), cancellationToken).ConfigureAwait(false);
+        var lease = TimeSpan.FromMilliseconds(Math.Min(request.LeaseMs, (ulong)TimeSpan.FromDays(1).TotalMilliseconds));
+        // A long poll is capped well below any client's request deadline.
+        var wait = TimeSpan.FromMilliseconds(Math.Min(request.WaitMs, (uint)MaxLongPoll.TotalMilliseconds));
+        var due = await dueWork.ClaimAsync(Limit(request.Limit), lease, wait, cancellationToken).ConfigureAwait(false);
         var response = new ListDueWakeupsResponse();
-        response.Wakeups.AddRange(due.Select(ToProto));
+        response.Wakeups.AddRange(due.Wakeups.Select(ToProto));
+        response.ChildStarts.AddRange(due.ChildStarts.Select(start => new ChildStart
+        {
+            ChildId = start.ChildId,
+            ParentId = start.ParentId,
+            TenantId = start.TenantId,
+            Image = start.Image,
+            Input = UnsafeByteOperations.UnsafeWrap(start.Input),
+        }));
         return response;
     }
 

@@ -64,6 +64,8 @@ internal sealed class InstanceAuthenticator(TokenKeyRing keys, TimeProvider time
         RpcRequest.RequestOneofCase.SignalAck => request.SignalAck.InstanceId,
         RpcRequest.RequestOneofCase.RetryAttempt => request.RetryAttempt.InstanceId,
         RpcRequest.RequestOneofCase.RenewCredential => request.RenewCredential.InstanceId,
+        RpcRequest.RequestOneofCase.Wait => request.Wait.InstanceId,
+        RpcRequest.RequestOneofCase.StartChild => request.StartChild.InstanceId,
         _ => string.Empty,
     };
 }

@@ -44,6 +44,12 @@ internal static partial class Log
     [LoggerMessage(2202, LogLevel.Information, "Instance {InstanceId} suspended by a durable sleep until {WakeAtMs}", EventName = "InstanceSleeping")]
     public static partial void InstanceSleeping(ILogger logger, string instanceId, long wakeAtMs);
 
+    [LoggerMessage(2208, LogLevel.Information, "Instance {InstanceId} suspended on wait {CheckpointId} ({Signals} signal(s), {Children} child(ren), deadline {DeadlineMs})", EventName = "InstanceWaiting")]
+    public static partial void InstanceWaiting(ILogger logger, string instanceId, string checkpointId, int signals, int children, long deadlineMs);
+
+    [LoggerMessage(2209, LogLevel.Information, "Instance {InstanceId} started child {ChildId} of image {Image}", EventName = "ChildRecorded")]
+    public static partial void ChildRecorded(ILogger logger, string instanceId, string childId, string image);
+
     [LoggerMessage(2204, LogLevel.Information, "Signal acknowledgement from {InstanceId} for {SignalType} ignored: no such pending signal", EventName = "SignalAckIgnored")]
     public static partial void SignalAckIgnored(ILogger logger, string instanceId, string signalType);
 

@@ -5,6 +5,7 @@ using Runtara.Engine.Diagnostics;
 using Runtara.Engine.Hosting;
 using Runtara.Engine.Instances;
 using Runtara.Engine.Storage;
+using Runtara.Engine.Waits;
 
 using Runtara.Protocol.Rpc;
 using Inst = Runtara.Protocol.Instance;
@@ -34,7 +35,7 @@ public sealed record ReportedEvent(string InstanceId, EventKind Kind, string? Ch
 /// instance already has is an idempotent success (a retried COMPLETED after a lost response), while
 /// any other late status event is refused and changes nothing.
 /// </summary>
-internal sealed class EventService(ICoreStore store, TimeProvider time, IOptions<EngineOptions> options, ILogger<EventService> logger)
+internal sealed class EventService(ICoreStore store, WakeupNotifier notifier, TimeProvider time, IOptions<EngineOptions> options, ILogger<EventService> logger)
 {
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
     private readonly EngineOptions _options = options.Value;
@@ -48,7 +49,7 @@ internal sealed class EventService(ICoreStore store, TimeProvider time, IOptions
             throw new PayloadTooLargeException("payload", reported.Payload.Length, _options.MaxEventPayloadSize);
         }
 
-        var change = await store.WriteAsync<(InstanceStatus From, InstanceStatus To)?>("instance_event", async (writer, token) =>
+        var change = await store.WriteAsync<(InstanceStatus From, InstanceStatus To, bool Due)?>("instance_event", async (writer, token) =>
         {
             var instance = await writer.GetInstanceAsync(reported.InstanceId, token).ConfigureAwait(false)
                 ?? throw new InstanceNotFoundException(reported.InstanceId);
@@ -81,8 +82,14 @@ internal sealed class EventService(ICoreStore store, TimeProvider time, IOptions
             }
 
             await writer.UpdateInstanceAsync(updated with { LastActivityMs = now }, token).ConfigureAwait(false);
-            return (instance.Status, updated.Status);
+            var due = updated.Status.IsTerminal() && await InstanceEndings.OnEndedAsync(writer, reported.InstanceId, updated.Status, now, token).ConfigureAwait(false);
+            return (instance.Status, updated.Status, due);
         }, cancellationToken).ConfigureAwait(false);
+
+        if (change is { Due: true })
+        {
+            notifier.Pulse();
+        }
 
         if (change is { } applied)
         {

@@ -50,6 +50,13 @@ public sealed class EngineOptions
     [Range(1, 1_000_000)]
     public int WriteQueueCapacity { get; set; } = 20_000;
 
+    /// <summary>
+    /// A long-polling ListDueWakeups looks at the database at least this often while it waits: changes
+    /// this core makes wake it at once, but another core on a shared PostgreSQL database cannot tell it.
+    /// </summary>
+    [NotNegativeDuration]
+    public TimeSpan DueWorkRecheckInterval { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Largest page a list query returns (limit 0 means 100).</summary>
     [Range(1, 100_000)]
     public int MaxListLimit { get; set; } = 1_000;

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Runtara.Engine.Checkpoints;
+using Runtara.Engine.Children;
 using Runtara.Engine.Events;
 using Runtara.Engine.Hosting;
 using Runtara.Engine.Instances;
@@ -10,6 +11,7 @@ using Runtara.Engine.Sleep;
 using Runtara.Engine.Storage;
 using Runtara.Engine.Storage.Postgres;
 using Runtara.Engine.Storage.Sqlite;
+using Runtara.Engine.Waits;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -38,6 +40,10 @@ public static class EngineServiceCollectionExtensions
         services.TryAddSingleton<SignalService>();
         services.TryAddSingleton<SleepService>();
         services.TryAddSingleton<EventService>();
+        services.TryAddSingleton<WakeupNotifier>();
+        services.TryAddSingleton<WaitService>();
+        services.TryAddSingleton<ChildService>();
+        services.TryAddSingleton<DueWorkService>();
         return options;
     }
 

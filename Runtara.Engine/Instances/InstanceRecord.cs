@@ -38,6 +38,9 @@ public sealed record InstanceRecord
 
     /// <summary>The error text of the failed event; null unless FAILED.</summary>
     public string? Error { get; init; }
+
+    /// <summary>What the instance waits for while SUSPENDED on a durable wait (<see cref="Waits.WaitPoint"/> JSON); null otherwise.</summary>
+    public string? WaitingFor { get; init; }
 }
 
 /// <summary>What a registration found: the status before it (null for a new instance) and the last checkpoint id.</summary>

@@ -4,11 +4,12 @@ using Runtara.Engine.Diagnostics;
 using Runtara.Engine.Events;
 using Runtara.Engine.Hosting;
 using Runtara.Engine.Storage;
+using Runtara.Engine.Waits;
 
 namespace Runtara.Engine.Instances;
 
 /// <summary>Instance lifecycle: creation, registration, status, guarded terminal updates, due wake-ups.</summary>
-internal sealed class InstanceService(ICoreStore store, ActivityTracker activity, TimeProvider time, IOptions<EngineOptions> options, ILogger<InstanceService> logger)
+internal sealed class InstanceService(ICoreStore store, ActivityTracker activity, WakeupNotifier notifier, TimeProvider time, IOptions<EngineOptions> options, ILogger<InstanceService> logger)
 {
     private readonly EngineOptions _options = options.Value;
 
@@ -67,6 +68,7 @@ internal sealed class InstanceService(ICoreStore store, ActivityTracker activity
                     LastActivityMs = now,
                     SleepUntilMs = null,
                     WakeLeaseUntilMs = null,
+                    WaitingFor = null,
                 }, token).ConfigureAwait(false);
             }
 
@@ -146,20 +148,28 @@ internal sealed class InstanceService(ICoreStore store, ActivityTracker activity
             var instance = await writer.GetInstanceAsync(instanceId, token).ConfigureAwait(false) ?? throw new InstanceNotFoundException(instanceId);
             if ((expected is { } wanted && instance.Status != wanted) || !InstanceStateMachine.FinishFrom(target).Contains(instance.Status))
             {
-                return (false, instance.Status, instance.Status);
+                return (false, instance.Status, instance.Status, false);
             }
 
+            var now = time.NowMs();
             await writer.UpdateInstanceAsync(instance with
             {
                 Status = target,
-                FinishedAtMs = time.NowMs(),
+                FinishedAtMs = now,
                 Output = target == InstanceStatus.Completed ? output : null,
                 Error = target == InstanceStatus.Completed ? null : error,
                 SleepUntilMs = null,
                 WakeLeaseUntilMs = null,
+                WaitingFor = null,
             }, token).ConfigureAwait(false);
-            return (true, target, instance.Status);
+            var due = await InstanceEndings.OnEndedAsync(writer, instanceId, target, now, token).ConfigureAwait(false);
+            return (true, target, instance.Status, due);
         }, cancellationToken).ConfigureAwait(false);
+
+        if (result.Item4)
+        {
+            notifier.Pulse();
+        }
 
         if (result.Item1)
         {
@@ -169,13 +179,4 @@ internal sealed class InstanceService(ICoreStore store, ActivityTracker activity
 
         return (result.Item1, result.Item2);
     }
-
-    /// <summary>ListDueWakeups (management): suspended instances whose wake-up time has passed, optionally leased.</summary>
-    public Task<IReadOnlyList<DueWakeup>> ClaimDueWakeupsAsync(int limit, TimeSpan lease, CancellationToken cancellationToken) =>
-        store.WriteAsync("list_due_wakeups", (writer, token) =>
-        {
-            var now = time.NowMs();
-            long? leaseUntil = lease > TimeSpan.Zero ? now + (long)lease.TotalMilliseconds : null;
-            return writer.ClaimDueWakeupsAsync(now, limit, leaseUntil, token);
-        }, cancellationToken);
 }

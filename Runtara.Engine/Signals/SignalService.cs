@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Runtara.Engine.Diagnostics;
 using Runtara.Engine.Instances;
 using Runtara.Engine.Storage;
+using Runtara.Engine.Waits;
 
 namespace Runtara.Engine.Signals;
 
@@ -11,7 +12,7 @@ namespace Runtara.Engine.Signals;
 /// never delivered again (fixing the original's SQLite quirk). Custom signals are per (instance,
 /// checkpoint) and consumed exactly once.
 /// </summary>
-internal sealed class SignalService(ICoreStore store, ActivityTracker activity, TimeProvider time, ILogger<SignalService> logger)
+internal sealed class SignalService(ICoreStore store, ActivityTracker activity, WakeupNotifier notifier, TimeProvider time, ILogger<SignalService> logger)
 {
     /// <summary>SendSignal (management): CANCEL to any live instance, PAUSE before or while running, RESUME to a suspended one.</summary>
     public async Task SendAsync(string instanceId, SignalKind kind, byte[] payload, CancellationToken cancellationToken)
@@ -34,15 +35,29 @@ internal sealed class SignalService(ICoreStore store, ActivityTracker activity, 
         CoreValidationException.ThrowIfEmpty(instanceId, "instance_id");
         CoreValidationException.ThrowIfEmpty(checkpointId, "checkpoint_id");
         ArgumentNullException.ThrowIfNull(payload);
-        await store.WriteAsync("send_custom_signal", async (writer, token) =>
+        var due = await store.WriteAsync("send_custom_signal", async (writer, token) =>
         {
             var instance = await writer.GetInstanceAsync(instanceId, token).ConfigureAwait(false) ?? throw new InstanceNotFoundException(instanceId);
 
             // A finished instance never checkpoints again, so the signal could never be delivered.
             InstanceStateMachine.Ensure(instance, InstanceStateMachine.Live, "a custom signal");
-            await writer.UpsertCustomSignalAsync(instanceId, checkpointId, payload, time.NowMs(), token).ConfigureAwait(false);
-            return true;
+            var now = time.NowMs();
+            await writer.UpsertCustomSignalAsync(instanceId, checkpointId, payload, now, token).ConfigureAwait(false);
+
+            // An instance suspended on a wait for this signal is due now: the environment relaunches
+            // it and its wait takes the signal. Running or exiting ones take it at their next look.
+            if (instance.Status == InstanceStatus.Suspended && WaitPoint.Parse(instance.WaitingFor)?.Signals.Contains(checkpointId) == true)
+            {
+                await writer.UpdateInstanceAsync(instance with { SleepUntilMs = now, WakeLeaseUntilMs = null }, token).ConfigureAwait(false);
+                return true;
+            }
+
+            return false;
         }, cancellationToken).ConfigureAwait(false);
+        if (due)
+        {
+            notifier.Pulse();
+        }
     }
 
     /// <summary>
@@ -157,13 +172,13 @@ internal sealed class SignalService(ICoreStore store, ActivityTracker activity, 
             return false;
         }
 
-        var (done, cancelledFrom) = await store.WriteAsync<(bool, InstanceStatus?)>("signal_ack", async (writer, token) =>
+        var (done, cancelledFrom, due) = await store.WriteAsync<(bool, InstanceStatus?, bool)>("signal_ack", async (writer, token) =>
         {
             var instance = await writer.GetInstanceAsync(instanceId, token).ConfigureAwait(false) ?? throw new InstanceNotFoundException(instanceId);
             var now = time.NowMs();
             if (!await writer.AcknowledgeSignalAsync(instanceId, kind, now, token).ConfigureAwait(false))
             {
-                return (false, null);
+                return (false, null, false);
             }
 
             if (kind == SignalKind.Cancel && !instance.Status.IsTerminal())
@@ -175,13 +190,20 @@ internal sealed class SignalService(ICoreStore store, ActivityTracker activity, 
                     LastActivityMs = now,
                     SleepUntilMs = null,
                     WakeLeaseUntilMs = null,
+                    WaitingFor = null,
                 }, token).ConfigureAwait(false);
-                return (true, instance.Status);
+                var woke = await InstanceEndings.OnEndedAsync(writer, instanceId, InstanceStatus.Cancelled, now, token).ConfigureAwait(false);
+                return (true, instance.Status, woke);
             }
 
             await writer.TouchInstanceAsync(instanceId, now, token).ConfigureAwait(false);
-            return (true, null);
+            return (true, null, false);
         }, cancellationToken).ConfigureAwait(false);
+
+        if (due)
+        {
+            notifier.Pulse();
+        }
 
         if (!done)
         {

@@ -140,6 +140,12 @@ internal abstract class GroupCommitStore : ICoreStore
 
     public abstract Task<bool> PingAsync(CancellationToken cancellationToken);
 
+    public abstract Task<long?> GetNextWakeAtAsync(CancellationToken cancellationToken);
+
+    public abstract Task<string?> GetParentIdAsync(string instanceId, CancellationToken cancellationToken);
+
+    public abstract Task<IReadOnlyList<InstanceStatus>> GetStatusesAsync(IReadOnlyList<string> instanceIds, CancellationToken cancellationToken);
+
     /// <summary>Drains queued writes (each still committed before it is acknowledged), then closes.</summary>
     public async ValueTask DisposeAsync()
     {

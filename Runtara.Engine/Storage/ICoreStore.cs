@@ -52,6 +52,15 @@ public interface ICoreStore : IAsyncDisposable
     /// <summary>Number of instances in each status (statuses with none are absent).</summary>
     Task<IReadOnlyDictionary<InstanceStatus, long>> CountInstancesByStatusAsync(CancellationToken cancellationToken);
 
+    /// <summary>The earliest wake-up time (sleep or wait deadline) of a SUSPENDED instance, or null when none has one.</summary>
+    Task<long?> GetNextWakeAtAsync(CancellationToken cancellationToken);
+
+    /// <summary>The parent of a child instance; null for an instance nobody started as a child.</summary>
+    Task<string?> GetParentIdAsync(string instanceId, CancellationToken cancellationToken);
+
+    /// <summary>The statuses of <paramref name="instanceIds"/>, in order (<see cref="InstanceStatus.Unknown"/> for a missing one).</summary>
+    Task<IReadOnlyList<InstanceStatus>> GetStatusesAsync(IReadOnlyList<string> instanceIds, CancellationToken cancellationToken);
+
     /// <summary>True when the database answers.</summary>
     Task<bool> PingAsync(CancellationToken cancellationToken);
 

@@ -1,4 +1,5 @@
 using Runtara.Engine.Checkpoints;
+using Runtara.Engine.Children;
 using Runtara.Engine.Events;
 using Runtara.Engine.Instances;
 using Runtara.Engine.Signals;
@@ -67,6 +68,24 @@ public interface IStoreWriter
 
     /// <summary>Stores a step's retry attempt, replacing one with the same (instance, checkpoint id, attempt number).</summary>
     ValueTask UpsertRetryAttemptAsync(RetryAttemptRecord attempt, CancellationToken cancellationToken);
+
+    /// <summary>When the custom signal waiting at (instance, checkpoint) arrived; null when none waits.</summary>
+    ValueTask<long?> GetCustomSignalTimeAsync(string instanceId, string checkpointId, CancellationToken cancellationToken);
+
+    /// <summary>Records a child instance (its instance row is inserted by the caller first).</summary>
+    ValueTask InsertChildAsync(ChildRecord child, CancellationToken cancellationToken);
+
+    /// <summary>The id of the child <paramref name="parentId"/> started under <paramref name="key"/>, or null.</summary>
+    ValueTask<string?> GetChildIdAsync(string parentId, string key, CancellationToken cancellationToken);
+
+    /// <summary>The parent of a child instance; null for an instance nobody started as a child.</summary>
+    ValueTask<string?> GetParentIdAsync(string childId, CancellationToken cancellationToken);
+
+    /// <summary>The children of <paramref name="parentId"/> that are cancelled with it (not detached), with their statuses.</summary>
+    ValueTask<IReadOnlyList<(string ChildId, InstanceStatus Status)>> ListAttachedChildrenAsync(string parentId, CancellationToken cancellationToken);
+
+    /// <summary>Children still PENDING whose start is not leased, oldest first; leases them when asked.</summary>
+    ValueTask<IReadOnlyList<ChildStart>> ClaimChildStartsAsync(long nowMs, int limit, long? leaseUntilMs, CancellationToken cancellationToken);
 
     /// <summary>SUSPENDED instances with a wake-up time at or before <paramref name="nowMs"/> and no live lease, oldest first; leases them when asked.</summary>
     ValueTask<IReadOnlyList<DueWakeup>> ClaimDueWakeupsAsync(long nowMs, int limit, long? leaseUntilMs, CancellationToken cancellationToken);

@@ -20,7 +20,7 @@ namespace Runtara.Engine.Storage;
 internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : GroupCommitStore(settings, logger)
 {
     internal const string InstanceColumns =
-        "instance_id, tenant_id, status, checkpoint_id, created_at, started_at, finished_at, last_activity_at, sleep_until, wake_lease_until, output, error";
+        "instance_id, tenant_id, status, checkpoint_id, created_at, started_at, finished_at, last_activity_at, sleep_until, wake_lease_until, output, error, waiting_for";
 
     private readonly WriterSlot[] _writers = [.. Enumerable.Range(0, Math.Max(1, settings.Writers)).Select(_ => new WriterSlot())];
 
@@ -32,6 +32,9 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
 
     /// <summary>Appended to the due-wakeup claim so that replicas skip each other's rows.</summary>
     internal abstract string ClaimClause { get; }
+
+    /// <summary>The same for the child-start claim, which joins the instance row (PostgreSQL: lock only the child row).</summary>
+    internal abstract string ClaimChildrenClause { get; }
 
     /// <summary>A boolean SQL expression: the payload, read as text, contains the lower-cased parameter (ASCII case-insensitive).</summary>
     protected abstract string PayloadContainsExpression(string parameter);
@@ -270,6 +273,35 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
             return counts;
         }, cancellationToken);
 
+    public override Task<long?> GetNextWakeAtAsync(CancellationToken cancellationToken) =>
+        ReadAsync<long?>(async (connection, token) =>
+        {
+            await using var command = Command(connection, "SELECT MIN(sleep_until) FROM instances WHERE status = 'suspended' AND sleep_until IS NOT NULL");
+            return await command.ExecuteScalarAsync(token).ConfigureAwait(false) is { } value and not DBNull ? Convert.ToInt64(value, CultureInfo.InvariantCulture) : null;
+        }, cancellationToken);
+
+    public override Task<string?> GetParentIdAsync(string instanceId, CancellationToken cancellationToken) =>
+        ReadAsync(async (connection, token) =>
+        {
+            await using var command = Command(connection, "SELECT parent_id FROM instance_children WHERE child_id = @id");
+            Bind(command, "@id", DbType.String, instanceId);
+            return await command.ExecuteScalarAsync(token).ConfigureAwait(false) as string;
+        }, cancellationToken);
+
+    public override Task<IReadOnlyList<InstanceStatus>> GetStatusesAsync(IReadOnlyList<string> instanceIds, CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<InstanceStatus>>(async (connection, token) =>
+        {
+            await using var command = Command(connection, "SELECT status FROM instances WHERE instance_id = @id");
+            var statuses = new InstanceStatus[instanceIds.Count];
+            for (var i = 0; i < instanceIds.Count; i++)
+            {
+                Bind(command, "@id", DbType.String, instanceIds[i]);
+                statuses[i] = await command.ExecuteScalarAsync(token).ConfigureAwait(false) is string name ? InstanceStatusNames.ParseStorageName(name) : InstanceStatus.Unknown;
+            }
+
+            return statuses;
+        }, cancellationToken);
+
     public override async Task<bool> PingAsync(CancellationToken cancellationToken)
     {
         try
@@ -399,6 +431,7 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
         WakeLeaseUntilMs = NullableInt64(reader, 9),
         Output = reader.IsDBNull(10) ? null : reader.GetFieldValue<byte[]>(10),
         Error = NullableString(reader, 11),
+        WaitingFor = NullableString(reader, 12),
     };
 
     /// <summary>A writer's open transaction as its backend drives it.</summary>

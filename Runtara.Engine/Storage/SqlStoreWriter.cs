@@ -2,6 +2,7 @@ using System.Data;
 using System.Data.Common;
 using System.Globalization;
 using Runtara.Engine.Checkpoints;
+using Runtara.Engine.Children;
 using Runtara.Engine.Events;
 using Runtara.Engine.Instances;
 using Runtara.Engine.Signals;
@@ -83,7 +84,7 @@ internal sealed class SqlStoreWriter(SqlCoreStore store, SqlCoreStore.WriterSlot
     {
         _written = true;
         var command = statements.Get(
-            $"INSERT INTO instances ({InstanceColumns}) VALUES (@id, @tenant, @status, @cp, @created, @started, @finished, @activity, @sleep, @lease, @output, @error)",
+            $"INSERT INTO instances ({InstanceColumns}) VALUES (@id, @tenant, @status, @cp, @created, @started, @finished, @activity, @sleep, @lease, @output, @error, @waiting)",
             _commandTransaction);
         BindInstance(command, instance);
         Bind(command, "@tenant", DbType.String, instance.TenantId);
@@ -96,7 +97,7 @@ internal sealed class SqlStoreWriter(SqlCoreStore store, SqlCoreStore.WriterSlot
         _written = true;
         var command = statements.Get(
             "UPDATE instances SET status = @status, checkpoint_id = @cp, started_at = @started, finished_at = @finished, last_activity_at = @activity, "
-            + "sleep_until = @sleep, wake_lease_until = @lease, output = @output, error = @error WHERE instance_id = @id",
+            + "sleep_until = @sleep, wake_lease_until = @lease, output = @output, error = @error, waiting_for = @waiting WHERE instance_id = @id",
             _commandTransaction);
         BindInstance(command, instance);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -324,5 +325,96 @@ internal sealed class SqlStoreWriter(SqlCoreStore store, SqlCoreStore.WriterSlot
         Bind(command, "@lease", DbType.Int64, instance.WakeLeaseUntilMs);
         Bind(command, "@output", DbType.Binary, instance.Output);
         Bind(command, "@error", DbType.String, instance.Error);
+        Bind(command, "@waiting", DbType.String, instance.WaitingFor);
+    }
+
+    public async ValueTask<long?> GetCustomSignalTimeAsync(string instanceId, string checkpointId, CancellationToken cancellationToken)
+    {
+        var command = statements.Get("SELECT created_at FROM pending_custom_signals WHERE instance_id = @id AND checkpoint_id = @cp", _commandTransaction);
+        Bind(command, "@id", DbType.String, instanceId);
+        Bind(command, "@cp", DbType.String, checkpointId);
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is { } value and not DBNull
+            ? Convert.ToInt64(value, CultureInfo.InvariantCulture)
+            : null;
+    }
+
+    public async ValueTask InsertChildAsync(ChildRecord child, CancellationToken cancellationToken)
+    {
+        _written = true;
+        var command = statements.Get(
+            "INSERT INTO instance_children (child_id, parent_id, child_key, image, input, detached, created_at) VALUES (@child, @parent, @key, @image, @input, @detached, @now)",
+            _commandTransaction);
+        Bind(command, "@child", DbType.String, child.ChildId);
+        Bind(command, "@parent", DbType.String, child.ParentId);
+        Bind(command, "@key", DbType.String, child.Key);
+        Bind(command, "@image", DbType.String, child.Image);
+        Bind(command, "@input", DbType.Binary, child.Input);
+        Bind(command, "@detached", DbType.Int64, child.Detached ? 1L : 0L);
+        Bind(command, "@now", DbType.Int64, child.CreatedAtMs);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask<string?> GetChildIdAsync(string parentId, string key, CancellationToken cancellationToken)
+    {
+        var command = statements.Get("SELECT child_id FROM instance_children WHERE parent_id = @parent AND child_key = @key", _commandTransaction);
+        Bind(command, "@parent", DbType.String, parentId);
+        Bind(command, "@key", DbType.String, key);
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
+    }
+
+    public async ValueTask<string?> GetParentIdAsync(string childId, CancellationToken cancellationToken)
+    {
+        var command = statements.Get("SELECT parent_id FROM instance_children WHERE child_id = @child", _commandTransaction);
+        Bind(command, "@child", DbType.String, childId);
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
+    }
+
+    public async ValueTask<IReadOnlyList<(string ChildId, InstanceStatus Status)>> ListAttachedChildrenAsync(string parentId, CancellationToken cancellationToken)
+    {
+        var command = statements.Get(
+            "SELECT c.child_id, i.status FROM instance_children c JOIN instances i ON i.instance_id = c.child_id WHERE c.parent_id = @parent AND c.detached = 0 ORDER BY c.created_at, c.child_id",
+            _commandTransaction);
+        Bind(command, "@parent", DbType.String, parentId);
+        var children = new List<(string, InstanceStatus)>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            children.Add((reader.GetString(0), InstanceStatusNames.ParseStorageName(reader.GetString(1))));
+        }
+
+        return children;
+    }
+
+    public async ValueTask<IReadOnlyList<ChildStart>> ClaimChildStartsAsync(long nowMs, int limit, long? leaseUntilMs, CancellationToken cancellationToken)
+    {
+        var select = statements.Get(
+            "SELECT c.child_id, c.parent_id, i.tenant_id, c.image, c.input FROM instance_children c JOIN instances i ON i.instance_id = c.child_id "
+            + "WHERE i.status = 'pending' AND (c.start_lease_until IS NULL OR c.start_lease_until <= @now) "
+            + "ORDER BY c.created_at, c.child_id LIMIT @limit" + store.ClaimChildrenClause,
+            _commandTransaction);
+        Bind(select, "@now", DbType.Int64, nowMs);
+        Bind(select, "@limit", DbType.Int64, (long)limit);
+        var starts = new List<ChildStart>();
+        await using (var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                starts.Add(new ChildStart(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.IsDBNull(4) ? [] : reader.GetFieldValue<byte[]>(4)));
+            }
+        }
+
+        if (leaseUntilMs is { } lease && starts.Count > 0)
+        {
+            _written = true;
+            var update = statements.Get("UPDATE instance_children SET start_lease_until = @lease WHERE child_id = @id", _commandTransaction);
+            foreach (var start in starts)
+            {
+                Bind(update, "@id", DbType.String, start.ChildId);
+                Bind(update, "@lease", DbType.Int64, lease);
+                await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return starts;
     }
 }

@@ -69,6 +69,9 @@ public static class LaunchVariables
     /// <summary>Read by the SDK only (the environment does not set it): how often the SDK polls for signals, in milliseconds (default 1000, SPEC §15.1).</summary>
     public const string SignalPollIntervalMs = "RUNTARA_SIGNAL_POLL_INTERVAL_MS";
 
+    /// <summary>How long a durable wait (signal, children) waits in the process before the instance suspends and exits, in ms (0 = suspend at once). SDK default 5000.</summary>
+    public const string WaitGraceMs = "RUNTARA_WAIT_GRACE_MS";
+
     /// <summary>Read by the SDK only: path of a SQLite file to run against the SDK's embedded backend instead of a core.</summary>
     public const string EmbeddedDatabase = "RUNTARA_EMBEDDED_DB";
 }

@@ -118,6 +118,34 @@ internal sealed class EmbeddedBackend(Task<EmbeddedEngine> opening, bool ownsEng
         }
     }
 
+    public async Task<WaitCallResult> WaitAsync(string instanceId, string checkpointId, IReadOnlyList<string> signalNames, IReadOnlyList<string> childIds, long? timeoutMs, bool suspend, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var engine = await opening.ConfigureAwait(false);
+            var result = await engine.Waits.WaitAsync(instanceId, checkpointId, signalNames, childIds, timeoutMs is { } t ? (ulong)Math.Max(0, t) : null, suspend, cancellationToken).ConfigureAwait(false);
+            return new WaitCallResult(result.Outcome, result.Suspended, result.DeadlineMs, EngineConversions.ToSdk(result.Signal));
+        }
+        catch (CoreException ex)
+        {
+            throw AsWireError(ex);
+        }
+    }
+
+    public async Task<ChildStartResult> StartChildAsync(string instanceId, string key, string image, ReadOnlyMemory<byte> input, bool detached, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var engine = await opening.ConfigureAwait(false);
+            var outcome = await engine.Children.StartAsync(instanceId, key, image, input.ToArray(), detached, engine.MaxInputSize, cancellationToken).ConfigureAwait(false);
+            return new ChildStartResult(outcome.ChildId, outcome.Created);
+        }
+        catch (CoreException ex)
+        {
+            throw AsWireError(ex);
+        }
+    }
+
     public async Task AcknowledgeSignalAsync(string instanceId, SignalKind kind, CancellationToken cancellationToken)
     {
         try

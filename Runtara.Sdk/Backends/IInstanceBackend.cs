@@ -8,6 +8,12 @@ internal readonly record struct SleepResult(bool Suspended, long WakeAtMs);
 /// <summary>What a custom-signal poll returned: the pending instance-wide signal (not consumed) and the custom signal, already stored as a checkpoint.</summary>
 internal readonly record struct SignalPollResult(PendingSignal? Signal, CustomSignal? CustomSignal);
 
+/// <summary>What a durable wait call answered: the stored outcome (JSON) once decided, whether the instance is now suspended, the wait's deadline (0 = none) and any pending instance-wide signal.</summary>
+internal readonly record struct WaitCallResult(ReadOnlyMemory<byte>? Outcome, bool Suspended, long DeadlineMs, PendingSignal? Signal);
+
+/// <summary>What StartChild answered: the child's id, and whether this call recorded it.</summary>
+internal readonly record struct ChildStartResult(string ChildId, bool Created);
+
 /// <summary>
 /// The instance protocol as the SDK uses it, implemented by the core client (<see cref="Core.CoreBackend"/>)
 /// and the embedded SQLite store (<c>EmbeddedBackend</c> in Runtara.Sdk.Embedded), so a workflow behaves the
@@ -44,6 +50,16 @@ internal interface IInstanceBackend : IAsyncDisposable
     /// consumes nothing. Idempotent, so it may be repeated after a lost response. Needs a RUNNING instance.
     /// </summary>
     Task<SignalPollResult> PollCustomSignalAsync(string instanceId, string checkpointId, string storeAsCheckpointId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Wait: decides the wait stored as <paramref name="checkpointId"/> (a signal at one of
+    /// <paramref name="signalNames"/>, all of <paramref name="childIds"/> ended, or the deadline) or, with
+    /// <paramref name="suspend"/>, suspends the instance on it. Idempotent: a decided wait answers from its checkpoint.
+    /// </summary>
+    Task<WaitCallResult> WaitAsync(string instanceId, string checkpointId, IReadOnlyList<string> signalNames, IReadOnlyList<string> childIds, long? timeoutMs, bool suspend, CancellationToken cancellationToken);
+
+    /// <summary>StartChild: records the child of (instance, key) once; a repeat returns the same child id.</summary>
+    Task<ChildStartResult> StartChildAsync(string instanceId, string key, string image, ReadOnlyMemory<byte> input, bool detached, CancellationToken cancellationToken);
 
     /// <summary>SignalAck(acknowledged=true), fire-and-forget on the wire.</summary>
     Task AcknowledgeSignalAsync(string instanceId, SignalKind kind, CancellationToken cancellationToken);

@@ -48,6 +48,8 @@ internal interface IInstanceSettings
 
     TimeSpan InProcessSleepThreshold { get; set; }
 
+    TimeSpan WaitGracePeriod { get; set; }
+
     string? EmbeddedDatabasePath { get; set; }
 
     bool DisableTracing { get; set; }

@@ -72,6 +72,9 @@ public static class InstanceEnvironment
     /// <summary>SPEC §15.1; read by the SDK only (the environment does not set it).</summary>
     public const string SignalPollIntervalMs = LaunchVariables.SignalPollIntervalMs;
 
+    /// <inheritdoc cref="LaunchVariables.WaitGraceMs"/>
+    public const string WaitGraceMs = LaunchVariables.WaitGraceMs;
+
     /// <summary>SDK-only addition: run against the embedded SQLite backend at this path instead of a core.</summary>
     public const string EmbeddedDatabase = LaunchVariables.EmbeddedDatabase;
 
@@ -122,6 +125,7 @@ public static class InstanceEnvironment
         options.RequestTimeout = Milliseconds(Get(RequestTimeoutMs), RequestTimeoutMs, allowZero: false) ?? options.RequestTimeout;
         options.CoreUnavailableTolerance = Milliseconds(Get(CoreUnavailableToleranceMs), CoreUnavailableToleranceMs, allowZero: true) ?? options.CoreUnavailableTolerance;
         options.SignalPollInterval = Milliseconds(Get(SignalPollIntervalMs), SignalPollIntervalMs, allowZero: false) ?? options.SignalPollInterval;
+        options.WaitGracePeriod = Milliseconds(Get(WaitGraceMs), WaitGraceMs, allowZero: true) ?? options.WaitGracePeriod;
     }
 
     /// <summary><c>true</c>/<c>1</c>/<c>yes</c>/<c>on</c> or <c>false</c>/<c>0</c>/<c>no</c>/<c>off</c>, any case.</summary>

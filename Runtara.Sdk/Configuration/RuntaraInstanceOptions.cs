@@ -101,6 +101,14 @@ public sealed class RuntaraInstanceOptions : IInstanceSettings
     public TimeSpan InProcessSleepThreshold { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
+    /// How long a durable wait (for a signal, for children) waits inside the process, polling, before
+    /// the instance is suspended: the core records what it waits for, the process exits, and the
+    /// environment relaunches the instance when a signal, the children's ends or the deadline make it
+    /// due. Zero suspends at once. Default 5 s (<c>RUNTARA_WAIT_GRACE_MS</c>).
+    /// </summary>
+    public TimeSpan WaitGracePeriod { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
     /// When set, the instance runs against the embedded engine: checkpoints, signals and events
     /// live in this SQLite file and no core is contacted (<c>RUNTARA_EMBEDDED_DB</c>; an SDK-only
     /// addition for running and unit-testing workflows without a core). Needs the Runtara.Sdk.Embedded

@@ -78,6 +78,11 @@ public sealed class RuntaraInstanceOptionsValidator : IValidateOptions<RuntaraIn
             return (nameof(RuntaraInstanceOptions.InProcessSleepThreshold), "must not be negative");
         }
 
+        if (options.WaitGracePeriod < TimeSpan.Zero)
+        {
+            return (InstanceEnvironment.WaitGraceMs, "must not be negative");
+        }
+
         if (options.DefaultRetryPolicy is null)
         {
             return (nameof(RuntaraInstanceOptions.DefaultRetryPolicy), "is required");

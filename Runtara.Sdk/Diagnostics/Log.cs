@@ -24,6 +24,12 @@ internal static partial class Log
     [LoggerMessage(4005, LogLevel.Information, "Instance {InstanceId} sleeps until {WakeAt:O} at {CheckpointId}", EventName = "InstanceSleeping")]
     public static partial void InstanceSleeping(ILogger logger, string instanceId, DateTimeOffset wakeAt, string? checkpointId);
 
+    [LoggerMessage(4011, LogLevel.Information, "Instance {InstanceId} suspended on wait {CheckpointId} (deadline {Deadline:O}); it is relaunched when the wait is due", EventName = "InstanceWaiting")]
+    public static partial void InstanceWaiting(ILogger logger, string instanceId, string checkpointId, DateTimeOffset? deadline);
+
+    [LoggerMessage(4012, LogLevel.Information, "Instance {InstanceId} started child {ChildId} of image {Image}", EventName = "ChildStarted")]
+    public static partial void ChildStarted(ILogger logger, string instanceId, string childId, string image);
+
     [LoggerMessage(4006, LogLevel.Error, "Instance {InstanceId}: reporting the outcome {Outcome} failed", EventName = "ReportFailed")]
     public static partial void ReportFailed(ILogger logger, string instanceId, WorkflowStatus outcome, Exception exception);
 

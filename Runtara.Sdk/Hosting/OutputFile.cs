@@ -19,6 +19,8 @@ internal static class OutputFile
             WorkflowStatus.CoreUnavailable => InstanceOutput.CoreUnavailable(outcome.Error ?? "The core is unavailable"),
             // A pause before any checkpoint has nothing to name; the environment only needs a value.
             WorkflowStatus.Suspended => InstanceOutput.Suspended(outcome.CheckpointId ?? "paused"),
+            // The core holds what the instance waits for; the environment asks it, not this file.
+            WorkflowStatus.Waiting => InstanceOutput.Suspended(outcome.CheckpointId ?? "waiting"),
             WorkflowStatus.Sleeping => InstanceOutput.Sleeping(outcome.CheckpointId, Math.Max(0, (outcome.WakeAt?.ToUnixTimeMilliseconds() ?? nowMs) - nowMs)),
             _ => throw new ArgumentOutOfRangeException(nameof(outcome), outcome.Status, null),
         };

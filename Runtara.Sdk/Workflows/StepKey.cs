@@ -81,6 +81,8 @@ public static class StepKey
     internal const string SignalPrefix = "signal:";
     internal const string NowPrefix = "now:";
     internal const string GuidPrefix = "guid:";
+    internal const string WaitPrefix = "wait:";
+    internal const string ChildWaitPrefix = "wait:child/";
 
     internal static string Step(string key) => StepPrefix + key;
 
@@ -91,4 +93,8 @@ public static class StepKey
     internal static string Now(string key) => NowPrefix + key;
 
     internal static string Guid(string key) => GuidPrefix + key;
+
+    internal static string Wait(string key) => WaitPrefix + key;
+
+    internal static string ChildWait(string key) => ChildWaitPrefix + key;
 }

@@ -34,6 +34,12 @@ public enum WorkflowStatus
     Sleeping,
 
     /// <summary>
+    /// A durable wait (signal, children) suspended it; the environment relaunches it when a signal, the
+    /// children's ends or the wait's deadline (<see cref="WorkflowOutcome{TOutput}.WakeAt"/>, if any) make it due.
+    /// </summary>
+    Waiting,
+
+    /// <summary>
     /// The core stayed unreachable past <see cref="RuntaraInstanceOptions.CoreUnavailableTolerance"/>;
     /// nothing was reported. Not the workflow's failure: <c>output.json</c> says <c>failed</c> with
     /// <c>reason</c> <c>core_unavailable</c>, the exit code is 75, and the environment relaunches it.

@@ -16,7 +16,7 @@ namespace Runtara.Sdk;
 /// inside loops), which is how a relaunched instance finds what already happened. Operations may be
 /// called concurrently (e.g. <c>Task.WhenAll</c> over steps with distinct keys).
 /// </summary>
-public sealed class WorkflowContext
+public sealed partial class WorkflowContext
 {
     private readonly InstanceRun _run;
 
@@ -226,80 +226,6 @@ public sealed class WorkflowContext
             var wakeAt = DateTimeOffset.FromUnixTimeMilliseconds(result.WakeAtMs);
             Log.InstanceSleeping(_run.Logger, _run.InstanceId, wakeAt, checkpointId);
             throw new WorkflowInterruptedException(InterruptionReason.Sleeping, checkpointId, wakeAt);
-        }
-    }
-
-    /// <summary>
-    /// Waits for the custom signal <paramref name="name"/> and returns its payload, exactly once per
-    /// instance: senders target the wait point by its name (SendCustomSignal with
-    /// <c>checkpoint_id = name</c>). The backend hands the payload over and checkpoints it under
-    /// <c>signal:name</c> in one transaction, so every later run (after a crash, sleep or pause), and
-    /// any repeat of a poll whose response was lost, returns the same payload without waiting. While
-    /// waiting, the instance polls every <see cref="RuntaraInstanceOptions.SignalPollInterval"/> and
-    /// reacts to cancel and pause.
-    /// </summary>
-    /// <exception cref="SignalTimeoutException">No signal within <paramref name="timeout"/>.</exception>
-    public async Task<ReadOnlyMemory<byte>> WaitForSignalAsync(string name, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
-    {
-        StepKey.Validate(name);
-        _run.ThrowIfStopping(cancellationToken);
-        var checkpointId = StepKey.Signal(name);
-        using var activity = _run.StartActivity("signal", name);
-        using var linked = Link(cancellationToken);
-        var token = linked?.Token ?? _run.CancellationToken;
-
-        if (_run.MayHaveCheckpoint(checkpointId)
-            && await _run.Backend.GetCheckpointAsync(_run.InstanceId, checkpointId, token).ConfigureAwait(false) is { } delivered)
-        {
-            _run.MarkWritten(checkpointId);
-            activity?.SetTag("runtara.step.replayed", true);
-            return delivered;
-        }
-
-        long? deadline = timeout is { } t ? _run.NowMs() + (long)t.TotalMilliseconds : null;
-        while (true)
-        {
-            // The poll stores what it takes as the checkpoint in the same transaction, so cutting it
-            // short (cancel, shutdown) or losing its response loses nothing: the next poll or run
-            // finds the checkpoint.
-            var poll = await _run.Backend.PollCustomSignalAsync(_run.InstanceId, name, checkpointId, token).ConfigureAwait(false);
-            _run.OnSignal(poll.Signal);
-            if (poll.CustomSignal is { } custom)
-            {
-                Log.CustomSignalReceived(_run.Logger, _run.InstanceId, name);
-                _run.MarkWritten(checkpointId);
-                return custom.Payload;
-            }
-
-            _run.ThrowIfStopping(cancellationToken);
-            var wait = _run.Options.SignalPollInterval;
-            if (deadline is { } d)
-            {
-                var left = d - _run.NowMs();
-                if (left <= 0)
-                {
-                    throw new SignalTimeoutException(name, timeout!.Value);
-                }
-
-                wait = TimeSpan.FromMilliseconds(Math.Min(left, wait.TotalMilliseconds));
-            }
-
-            await Task.Delay(wait, _run.Time, token).ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>Waits for the custom signal <paramref name="name"/> and deserializes its JSON payload.</summary>
-    public async Task<T> WaitForSignalAsync<T>(string name, JsonTypeInfo<T> typeInfo, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(typeInfo);
-        var payload = await WaitForSignalAsync(name, timeout, cancellationToken).ConfigureAwait(false);
-        try
-        {
-            return JsonSerializer.Deserialize(payload.Span, typeInfo)!;
-        }
-        catch (JsonException ex)
-        {
-            throw new CheckpointSerializationException(StepKey.Signal(name), $"the signal payload is not valid JSON for {typeof(T).Name}: {ex.Message}", ex);
         }
     }
 

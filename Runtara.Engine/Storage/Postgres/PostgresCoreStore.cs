@@ -39,6 +39,8 @@ internal sealed class PostgresCoreStore : SqlCoreStore
 
     internal override string ClaimClause => " FOR UPDATE SKIP LOCKED";
 
+    internal override string ClaimChildrenClause => " FOR UPDATE OF c SKIP LOCKED";
+
     protected override string PayloadContainsExpression(string parameter) => $"strpos(lower(encode(payload, 'escape')), {parameter}) > 0";
 
     protected override async Task MigrateAsync(CancellationToken cancellationToken)

@@ -89,6 +89,23 @@ internal static class PostgresMigrations
                 PRIMARY KEY (instance_id, checkpoint_id, attempt_number)
             );
             """),
+
+        // Durable waits and child instances (docs/protocol.md "Durable waits", "Child instances").
+        new(2, "durable_waits_and_children", """
+            ALTER TABLE instances ADD COLUMN waiting_for TEXT;
+
+            CREATE TABLE instance_children (
+                child_id          TEXT PRIMARY KEY REFERENCES instances (instance_id) ON DELETE CASCADE,
+                parent_id         TEXT NOT NULL REFERENCES instances (instance_id) ON DELETE CASCADE,
+                child_key         TEXT NOT NULL,
+                image             TEXT NOT NULL,
+                input             BYTEA,
+                detached          BIGINT NOT NULL DEFAULT 0,
+                start_lease_until BIGINT,
+                created_at        BIGINT NOT NULL,
+                UNIQUE (parent_id, child_key)
+            );
+            """),
     ];
 
     /// <summary>The runner of these migrations, logging through the store's logger.</summary>

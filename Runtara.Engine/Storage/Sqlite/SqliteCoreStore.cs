@@ -52,6 +52,8 @@ internal sealed class SqliteCoreStore : SqlCoreStore
     // One writer per file: there are no other replicas to skip.
     internal override string ClaimClause => string.Empty;
 
+    internal override string ClaimChildrenClause => string.Empty;
+
     protected override string PayloadContainsExpression(string parameter) => $"instr(lower(CAST(payload AS TEXT)), {parameter}) > 0";
 
     protected override async Task MigrateAsync(CancellationToken cancellationToken)

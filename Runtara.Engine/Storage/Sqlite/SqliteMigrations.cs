@@ -95,6 +95,24 @@ internal static class SqliteMigrations
         // i.e. one more WAL frame to write and fsync. ListCheckpoints finds an instance's rows through
         // UNIQUE (instance_id, checkpoint_id) and sorts them by created_at instead.
         new(2, "drop_checkpoints_created_index", "DROP INDEX IF EXISTS ix_checkpoints_created;"),
+
+        // Durable waits and child instances (docs/protocol.md "Durable waits", "Child instances"):
+        // what a suspended instance waits for, and which instance started which child of which image.
+        new(3, "durable_waits_and_children", """
+            ALTER TABLE instances ADD COLUMN waiting_for TEXT;
+
+            CREATE TABLE instance_children (
+                child_id          TEXT PRIMARY KEY REFERENCES instances (instance_id) ON DELETE CASCADE,
+                parent_id         TEXT NOT NULL REFERENCES instances (instance_id) ON DELETE CASCADE,
+                child_key         TEXT NOT NULL,
+                image             TEXT NOT NULL,
+                input             BLOB,
+                detached          INTEGER NOT NULL DEFAULT 0,
+                start_lease_until INTEGER,
+                created_at        INTEGER NOT NULL,
+                UNIQUE (parent_id, child_key)
+            ) STRICT;
+            """),
     ];
 
     /// <summary>The runner of these migrations, logging through the store's logger.</summary>

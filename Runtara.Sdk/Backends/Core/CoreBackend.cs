@@ -160,6 +160,34 @@ internal sealed class CoreBackend : IInstanceBackend
         return new SignalPollResult(ProtocolConversions.ToSignal(response.Signal), ProtocolConversions.ToCustomSignal(response.CustomSignal));
     }
 
+    public async Task<WaitCallResult> WaitAsync(string instanceId, string checkpointId, IReadOnlyList<string> signalNames, IReadOnlyList<string> childIds, long? timeoutMs, bool suspend, CancellationToken cancellationToken)
+    {
+        var wait = new WaitRequest { InstanceId = instanceId, CheckpointId = checkpointId, Suspend = suspend };
+        wait.SignalNames.AddRange(signalNames);
+        wait.ChildIds.AddRange(childIds);
+        if (timeoutMs is { } timeout)
+        {
+            wait.TimeoutMs = (ulong)Math.Max(0, timeout);
+        }
+
+        // Safe to repeat: the core decides a wait once and answers a repeat from the stored outcome,
+        // and suspending an instance that is suspended already is refused, not repeated.
+        var response = (await CallIdempotentAsync(new RpcRequest { Wait = wait }, null, cancellationToken).ConfigureAwait(false)).Wait;
+        return new WaitCallResult(response.HasOutcome ? response.Outcome.Memory : null, response.Suspended, response.DeadlineMs, ProtocolConversions.ToSignal(response.PendingSignal));
+    }
+
+    public async Task<ChildStartResult> StartChildAsync(string instanceId, string key, string image, ReadOnlyMemory<byte> input, bool detached, CancellationToken cancellationToken)
+    {
+        var request = new RpcRequest
+        {
+            StartChild = new StartChildRequest { InstanceId = instanceId, Key = key, Image = image, Input = UnsafeByteOperations.UnsafeWrap(input), Detached = detached },
+        };
+
+        // Safe to repeat: one child per (parent, key).
+        var response = (await CallIdempotentAsync(request, null, cancellationToken).ConfigureAwait(false)).StartChild;
+        return new ChildStartResult(response.ChildId, response.Created);
+    }
+
     public Task AcknowledgeSignalAsync(string instanceId, SignalKind kind, CancellationToken cancellationToken) =>
         _client.SendAsync(
             new RpcRequest { SignalAck = new SignalAck { InstanceId = instanceId, SignalType = kind.ToInstanceProto(), Acknowledged = true } },
