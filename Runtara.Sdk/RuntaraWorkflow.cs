@@ -107,7 +107,7 @@ public static class RuntaraWorkflow
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // Stopped from outside (Ctrl+C, SIGTERM): no outcome to report; the next launch replays.
-            await Console.Error.WriteLineAsync("runtara: stopped before the workflow finished; it resumes from its checkpoints on the next launch").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync("runtara: stopped from outside before the workflow finished; if it is launched again it resumes from its checkpoints").ConfigureAwait(false);
             return StoppedExitCode;
         }
         catch (CoreUnavailableException ex)

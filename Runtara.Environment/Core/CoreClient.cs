@@ -74,13 +74,21 @@ internal sealed class CoreClient : ICoreClient, IAsyncDisposable
         return (await CallAsync("finish instance", new RpcRequest { FinishInstance = request }, cancellationToken).ConfigureAwait(false)).FinishInstance;
     }
 
-    public async Task<IReadOnlyList<DueWakeup>> ListDueWakeupsAsync(int limit, TimeSpan lease, CancellationToken cancellationToken)
+    public async Task<ListDueWakeupsResponse> ListDueWakeupsAsync(int limit, TimeSpan lease, TimeSpan wait, CancellationToken cancellationToken)
     {
-        var response = await CallAsync("list due wake-ups", new RpcRequest
+        var request = new RpcRequest
         {
-            ListDueWakeups = new ListDueWakeupsRequest { Limit = (uint)limit, LeaseMs = (ulong)lease.TotalMilliseconds },
-        }, cancellationToken).ConfigureAwait(false);
-        return response.ListDueWakeups.Wakeups;
+            ListDueWakeups = new ListDueWakeupsRequest { Limit = (uint)limit, LeaseMs = (ulong)lease.TotalMilliseconds, WaitMs = (uint)wait.TotalMilliseconds },
+        };
+        try
+        {
+            // The core holds a long poll up to wait: the deadline allows for it.
+            return (await _client.CallAsync(request, wait + TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false)).ListDueWakeups;
+        }
+        catch (RpcException ex)
+        {
+            throw Map("list due wake-ups", request, ex);
+        }
     }
 
     public async Task<IReadOnlyList<InstanceSummary>> ListSilentInstancesAsync(InstanceStatus status, long activityBeforeMs, int limit, CancellationToken cancellationToken)

@@ -21,7 +21,8 @@ public interface ICoreClient
     Task<FinishInstanceResponse> FinishAsync(string instanceId, InstanceStatus status, string? error, byte[]? output, InstanceStatus? expected, CancellationToken cancellationToken);
 
     /// <summary>SUSPENDED instances whose wake-up time passed, leased for <paramref name="lease"/>.</summary>
-    Task<IReadOnlyList<DueWakeup>> ListDueWakeupsAsync(int limit, TimeSpan lease, CancellationToken cancellationToken);
+    /// <summary>Due wake-ups and child starts, leased; with <paramref name="wait"/> a long poll that answers once something is due.</summary>
+    Task<ListDueWakeupsResponse> ListDueWakeupsAsync(int limit, TimeSpan lease, TimeSpan wait, CancellationToken cancellationToken);
 
     /// <summary>Instances in <paramref name="status"/> with no activity since <paramref name="activityBeforeMs"/>.</summary>
     Task<IReadOnlyList<InstanceSummary>> ListSilentInstancesAsync(InstanceStatus status, long activityBeforeMs, int limit, CancellationToken cancellationToken);

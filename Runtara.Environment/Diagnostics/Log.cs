@@ -68,6 +68,12 @@ internal static partial class Log
     [LoggerMessage(5304, LogLevel.Information, "Recovery after restart: {Adopted} process(es) re-adopted, {Settled} run(s) settled", EventName = "Recovered")]
     public static partial void Recovered(ILogger logger, int adopted, int settled);
 
+    [LoggerMessage(5306, LogLevel.Warning, "Starting child instance {ChildId} of {ParentId} failed: {Message}", EventName = "ChildStartFailed")]
+    public static partial void ChildStartFailed(ILogger logger, string childId, string parentId, string message);
+
+    [LoggerMessage(5307, LogLevel.Information, "Child instance {ChildId} of {ParentId} cannot start: {Reason}", EventName = "ChildStartRefused")]
+    public static partial void ChildStartRefused(ILogger logger, string childId, string parentId, string reason);
+
     [LoggerMessage(5305, LogLevel.Warning, "Wake-up of instance {InstanceId} failed: {Message}", EventName = "WakeFailed")]
     public static partial void WakeFailed(ILogger logger, string instanceId, string message);
 

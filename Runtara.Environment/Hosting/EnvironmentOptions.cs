@@ -95,9 +95,23 @@ public sealed class EnvironmentOptions : IRpcServerSettings
     [PositiveDuration]
     public TimeSpan WakeInterval { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Wake scheduler: most relaunches per poll (SPEC: 10).</summary>
+    /// <summary>Wake scheduler: most relaunches and child starts per poll (SPEC: 10).</summary>
     [Range(1, 10_000)]
     public int WakeBatchSize { get; set; } = 10;
+
+    /// <summary>
+    /// Wake scheduler: how long one ListDueWakeups call waits at the core for something to become due (a
+    /// long poll, answered at once when a signal reaches a waiting instance or a child ends). Zero polls
+    /// every <see cref="WakeInterval"/> instead. Default 20 s.
+    /// </summary>
+    [NotNegativeDuration]
+    public TimeSpan WakeLongPoll { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>
+    /// Passed to every instance as <c>RUNTARA_WAIT_GRACE_MS</c> when set: how long a durable wait waits in
+    /// the process before the instance suspends and exits. Empty = the SDK's default (5 s).
+    /// </summary>
+    public TimeSpan? InstanceWaitGracePeriod { get; set; }
 
     /// <summary>Heartbeat monitor: how often silent instances are looked for (SPEC: 30 s).</summary>
     [PositiveDuration]

@@ -23,6 +23,8 @@ public sealed record ImageRegistration(
 /// </summary>
 internal sealed class ImageService(IEnvironmentStore store, ImageContentStore content, TimeProvider time, ILogger<ImageService> logger)
 {
+    private const int ResolvePageSize = 500;
+
     public const string FormatExecutable = "executable";
     public const string FormatZip = "zip";
 
@@ -113,6 +115,34 @@ internal sealed class ImageService(IEnvironmentStore store, ImageContentStore co
         InvalidArgumentException.ThrowIfEmpty(imageId, "image_id");
         var image = await store.GetImageAsync(imageId, cancellationToken).ConfigureAwait(false);
         return image is not null && image.TenantId == tenantId ? image : throw new ImageNotFoundException(imageId);
+    }
+
+    /// <summary>
+    /// The image <paramref name="reference"/> names in the tenant: an image id, else the newest image
+    /// registered under that name (how workflows name the images of their children).
+    /// </summary>
+    public async Task<ImageRecord> ResolveAsync(string reference, string tenantId, CancellationToken cancellationToken)
+    {
+        InvalidArgumentException.ThrowIfEmpty(reference, "image");
+        if (await store.GetImageAsync(reference, cancellationToken).ConfigureAwait(false) is { } byId && byId.TenantId == tenantId)
+        {
+            return byId;
+        }
+
+        // Newest first; a tenant's images fit a few pages.
+        for (var offset = 0; ; offset += ResolvePageSize)
+        {
+            var page = await store.ListImagesAsync(tenantId, ResolvePageSize, offset, cancellationToken).ConfigureAwait(false);
+            if (page.Items.FirstOrDefault(image => string.Equals(image.Name, reference, StringComparison.Ordinal)) is { } byName)
+            {
+                return byName;
+            }
+
+            if (page.Items.Count < ResolvePageSize)
+            {
+                throw new ImageNotFoundException(reference);
+            }
+        }
     }
 
     public Task<Page<ImageRecord>> ListAsync(string? tenantId, int limit, int offset, CancellationToken cancellationToken) =>

@@ -87,7 +87,7 @@ internal readonly record struct ExitDecision(ExitAction Action, RunStatus Settle
     /// <summary>Why a process ended without an outcome, as the error text of a failure (and the log of a retry).</summary>
     public static string Reason(bool timedOut, bool silent, int? exitCode, int timeoutSeconds, TimeSpan heartbeatTimeout) =>
         timedOut
-            ? $"Execution timeout: the instance ran longer than {timeoutSeconds} s and was killed"
+            ? $"Execution timeout: this run of the instance ran longer than {timeoutSeconds} s (time suspended in sleeps and waits does not count) and was killed; the instance is FAILED"
             : silent
                 ? $"Instance stale: no activity for {heartbeatTimeout.TotalSeconds:0} s (heartbeat timeout); the process was killed"
                 : exitCode is { } code

@@ -74,6 +74,12 @@ internal sealed record InstanceDetails
     public int? ExitCode { get; init; }
 
     /// <summary>The live process's id while one runs here.</summary>
+    /// <summary>What a SUSPENDED instance waits for (the core's view); null otherwise.</summary>
+    public Protocol.Management.WaitingFor? WaitingFor { get; init; }
+
+    /// <summary>The parent of a child instance.</summary>
+    public string? ParentId { get; init; }
+
     public int? Pid { get; init; }
 }
 
@@ -90,6 +96,9 @@ internal sealed class InstanceService(
     TimeProvider time,
     ILogger<InstanceService> logger)
 {
+    // How long a wake waits for a process of the same instance that is still exiting.
+    private static readonly TimeSpan ExitingProcessWait = TimeSpan.FromSeconds(30);
+
     private readonly EnvironmentOptions _options = options.Value;
 
     public async Task<(string InstanceId, bool Created)> StartAsync(StartRequest request, CancellationToken cancellationToken)
@@ -208,9 +217,14 @@ internal sealed class InstanceService(
         await supervisor.LaunchAsync(run, status!.HasCheckpointId ? status.CheckpointId : run.CheckpointId, "resume", cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Relaunches a durable sleeper whose wake-up time passed; false when it is not this environment's.</summary>
+    /// <summary>
+    /// Relaunches an instance whose sleep or wait is over; false when it is not this environment's. A
+    /// process of it that is still exiting (it suspended a moment ago and the signal came at once) is
+    /// waited for first, so the wake is not lost to it.
+    /// </summary>
     public async Task<bool> WakeAsync(string instanceId, string? checkpointId, CancellationToken cancellationToken)
     {
+        await supervisor.WaitSettledAsync(instanceId, ExitingProcessWait, cancellationToken).ConfigureAwait(false);
         using var held = await supervisor.LockAsync(instanceId, cancellationToken).ConfigureAwait(false);
         var run = await store.GetRunAsync(instanceId, cancellationToken).ConfigureAwait(false);
         if (run is null || run.IsTerminal || supervisor.IsLive(instanceId))
@@ -220,6 +234,37 @@ internal sealed class InstanceService(
 
         await supervisor.LaunchAsync(run, checkpointId ?? run.CheckpointId, "wake", cancellationToken).ConfigureAwait(false);
         return true;
+    }
+
+    /// <summary>
+    /// Starts a child instance a workflow recorded (StartChild), as StartInstance would with the image the
+    /// parent named, in the parent's tenant (its quota applies: over it, the start waits for the lease to
+    /// expire and is tried again). A child whose image does not exist ends FAILED, which its parent sees.
+    /// </summary>
+    public async Task StartChildAsync(Protocol.Management.ChildStart start, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(start);
+        ImageRecord image;
+        try
+        {
+            image = await images.ResolveAsync(start.Image, start.TenantId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ImageNotFoundException ex)
+        {
+            Log.ChildStartRefused(logger, start.ChildId, start.ParentId, ex.Message);
+            await core.FinishAsync(start.ChildId, CoreStatus.StatusFailed, $"Cannot start the child: {ex.Message}", null, CoreStatus.StatusPending, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            await StartAsync(new StartRequest(image.ImageId, start.TenantId, start.ChildId, start.Input.Memory, null, new Dictionary<string, string>(), null), cancellationToken).ConfigureAwait(false);
+        }
+        catch (InvalidArgumentException ex)
+        {
+            Log.ChildStartRefused(logger, start.ChildId, start.ParentId, ex.Message);
+            await core.FinishAsync(start.ChildId, CoreStatus.StatusFailed, $"Cannot start the child: {ex.Message}", null, CoreStatus.StatusPending, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>The instance's status (<see cref="Merge"/>); null when neither this environment nor the core knows it for the tenant.</summary>
@@ -289,6 +334,8 @@ internal sealed class InstanceService(
             Stderr = run?.StderrTail,
             ExitCode = run?.ExitCode,
             Pid = pid,
+            WaitingFor = status?.WaitingFor,
+            ParentId = status?.HasParentId == true ? status.ParentId : null,
         };
     }
 

@@ -64,6 +64,22 @@ internal sealed class InstanceSupervisor : IAsyncDisposable
 
     public bool IsLive(string instanceId) => _live.ContainsKey(instanceId);
 
+    /// <summary>Waits (up to <paramref name="limit"/>) until a live process of the instance has exited and been settled; at once when there is none.</summary>
+    public async Task WaitSettledAsync(string instanceId, TimeSpan limit, CancellationToken cancellationToken)
+    {
+        if (_live.TryGetValue(instanceId, out var live))
+        {
+            try
+            {
+                await live.Settled.WaitAsync(limit, _time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // Still running: the caller sees it live and leaves the wake to the lease's expiry.
+            }
+        }
+    }
+
     public int? LivePid(string instanceId) => _live.TryGetValue(instanceId, out var live) ? live.Process.Pid : null;
 
     public RunDirectory Directory(RunRecord run) => new(_dataDirectory, run.TenantId, run.InstanceId);

@@ -79,6 +79,7 @@ internal static class LaunchEnvironment
         Set(variables, LaunchVariables.SkipCertificateVerification, options.CoreTls.DangerousSkipCertificateVerification ? "true" : null);
         Set(variables, LaunchVariables.CheckpointId, checkpointId);
         Set(variables, LaunchVariables.HeartbeatIntervalMs, options.InstanceHeartbeatIntervalMs?.ToString(CultureInfo.InvariantCulture));
+        Set(variables, LaunchVariables.WaitGraceMs, options.InstanceWaitGracePeriod is { } grace ? ((long)grace.TotalMilliseconds).ToString(CultureInfo.InvariantCulture) : null);
         if (activity is not null)
         {
             variables[LaunchVariables.TraceParent] = activity.Id ?? string.Empty;

@@ -219,6 +219,18 @@ internal sealed class EnvironmentRpcHandler(
             response.LastActivityMs = activity;
         }
 
+        if (details.WaitingFor is { } waiting)
+        {
+            var copy = new WaitingFor { DeadlineMs = waiting.DeadlineMs, Children = waiting.Children, ChildrenEnded = waiting.ChildrenEnded };
+            copy.SignalNames.AddRange(waiting.SignalNames);
+            response.WaitingFor = copy;
+        }
+
+        if (details.ParentId is { } parent)
+        {
+            response.ParentId = parent;
+        }
+
         if (details.WakeAtMs is { } wake)
         {
             response.WakeAtMs = wake;

@@ -1,47 +1,105 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Runtara.Diagnostics;
 using Runtara.Environment.Core;
 using Runtara.Environment.Diagnostics;
 using Runtara.Environment.Hosting;
 using Runtara.Environment.Instances;
+using Runtara.Protocol.Management;
 
 namespace Runtara.Environment.Workers;
 
 /// <summary>
-/// Relaunches durable sleepers (SPEC §10 mechanism 3, §14.9): asks the core for SUSPENDED instances
-/// whose wake-up time passed — leased, so two environments never relaunch the same one — and starts
-/// each from its last checkpoint. A failed wake is retried when the lease expires.
+/// Carries out what the core says is due (SPEC §10 mechanism 3, §14.9, and durable waits): relaunches
+/// SUSPENDED instances whose sleep or wait is over, from their last checkpoint, and starts the child
+/// instances workflows recorded. It long-polls the core (<see cref="EnvironmentOptions.WakeLongPoll"/>),
+/// so a signal for a waiting instance relaunches it at once rather than at the next poll; everything
+/// returned is leased, so two environments never act on the same one, and a failed relaunch or start
+/// is retried when its lease expires.
 /// </summary>
 internal sealed class WakeScheduler(ICoreClient core, InstanceService instances, IOptions<EnvironmentOptions> options, TimeProvider time, ILogger<WakeScheduler> logger)
-    : PeriodicWorker(time, logger)
+    : BackgroundService
 {
     private readonly EnvironmentOptions _options = options.Value;
 
-    protected override TimeSpan Interval => _options.WakeInterval;
-
-    protected override string Name => "Wake scheduler";
-
-    public override async Task RunOnceAsync(CancellationToken cancellationToken)
+    /// <summary>One poll of the core (long when <see cref="EnvironmentOptions.WakeLongPoll"/> is set) and the work it returned; true when there was work.</summary>
+    public async Task<bool> RunOnceAsync(CancellationToken cancellationToken)
     {
         var lease = TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(30).Ticks, _options.WakeInterval.Ticks * 6));
-        var due = await core.ListDueWakeupsAsync(_options.WakeBatchSize, lease, cancellationToken).ConfigureAwait(false);
-        foreach (var wakeup in due)
+        var due = await core.ListDueWakeupsAsync(_options.WakeBatchSize, lease, _options.WakeLongPoll, cancellationToken).ConfigureAwait(false);
+
+        // Relaunches and starts run side by side: each is a process launch, and one slow image must not hold up the rest.
+        var work = new List<Task>(due.Wakeups.Count + due.ChildStarts.Count);
+        work.AddRange(due.Wakeups.Select(wakeup => WakeAsync(wakeup, cancellationToken)));
+        work.AddRange(due.ChildStarts.Select(start => StartChildAsync(start, cancellationToken)));
+        await Task.WhenAll(work).ConfigureAwait(false);
+        return work.Count > 0;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // The polls make no traces of their own; each relaunch or start does, which the instance joins.
+        using var background = BackgroundWork.Begin();
+        try
         {
-            // The poll is untraced (BackgroundWork); each relaunch is a trace of its own, which the woken instance joins.
-            using var activity = EnvironmentTelemetry.Source.StartActivity("WakeInstance", ActivityKind.Internal);
-            activity?.SetTag("runtara.instance_id", wakeup.InstanceId);
-            try
+            while (!stoppingToken.IsCancellationRequested)
             {
-                if (await instances.WakeAsync(wakeup.InstanceId, wakeup.HasCheckpointId ? wakeup.CheckpointId : null, cancellationToken).ConfigureAwait(false))
+                // A long poll returns when there is work or after its wait: ask again at once. Plain
+                // polling, and a failed poll (the core is down), wait an interval first.
+                bool pause;
+                try
                 {
-                    Log.InstanceWoken(Logger, wakeup.InstanceId, wakeup.WakeAtMs);
+                    pause = !await RunOnceAsync(stoppingToken).ConfigureAwait(false) && _options.WakeLongPoll == TimeSpan.Zero;
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+                {
+                    Log.WorkerFailed(logger, "Wake scheduler", ex);
+                    pause = true;
+                }
+
+                if (pause)
+                {
+                    await Task.Delay(_options.WakeInterval, time, stoppingToken).ConfigureAwait(false);
                 }
             }
-            catch (EnvironmentException ex)
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping.
+        }
+    }
+
+    private async Task WakeAsync(DueWakeup wakeup, CancellationToken cancellationToken)
+    {
+        using var activity = EnvironmentTelemetry.Source.StartActivity("WakeInstance", ActivityKind.Internal);
+        activity?.SetTag("runtara.instance_id", wakeup.InstanceId);
+        try
+        {
+            if (await instances.WakeAsync(wakeup.InstanceId, wakeup.HasCheckpointId ? wakeup.CheckpointId : null, cancellationToken).ConfigureAwait(false))
             {
-                Log.WakeFailed(Logger, wakeup.InstanceId, ex.Message);
+                Log.InstanceWoken(logger, wakeup.InstanceId, wakeup.WakeAtMs);
             }
+        }
+        catch (EnvironmentException ex)
+        {
+            Log.WakeFailed(logger, wakeup.InstanceId, ex.Message);
+        }
+    }
+
+    private async Task StartChildAsync(ChildStart start, CancellationToken cancellationToken)
+    {
+        using var activity = EnvironmentTelemetry.Source.StartActivity("StartChildInstance", ActivityKind.Internal);
+        activity?.SetTag("runtara.instance_id", start.ChildId);
+        activity?.SetTag("runtara.parent_id", start.ParentId);
+        try
+        {
+            await instances.StartChildAsync(start, cancellationToken).ConfigureAwait(false);
+        }
+        catch (EnvironmentException ex)
+        {
+            Log.ChildStartFailed(logger, start.ChildId, start.ParentId, ex.Message);
         }
     }
 }
