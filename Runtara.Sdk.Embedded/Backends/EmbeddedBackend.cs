@@ -124,7 +124,7 @@ internal sealed class EmbeddedBackend(Task<EmbeddedEngine> opening, bool ownsEng
         {
             var engine = await opening.ConfigureAwait(false);
             var result = await engine.Waits.WaitAsync(instanceId, checkpointId, signalNames, childIds, timeoutMs is { } t ? (ulong)Math.Max(0, t) : null, suspend, cancellationToken).ConfigureAwait(false);
-            return new WaitCallResult(result.Outcome, result.Suspended, result.DeadlineMs, EngineConversions.ToSdk(result.Signal));
+            return new WaitCallResult(result.Outcome is { } outcome ? outcome : (ReadOnlyMemory<byte>?)null, result.Suspended, result.DeadlineMs, EngineConversions.ToSdk(result.Signal));
         }
         catch (CoreException ex)
         {

@@ -97,7 +97,7 @@ public sealed partial class WorkflowContext
             {
                 _run.MarkWritten(checkpointId);
                 var outcome = WaitOutcome.TryParse(stored.Span)
-                    ?? throw new CheckpointSerializationException(checkpointId, "the stored wait outcome is not readable");
+                    ?? throw new CheckpointSerializationException(checkpointId, $"the stored wait outcome is not readable: {System.Text.Encoding.UTF8.GetString(stored.Span[..Math.Min(stored.Length, 200)])}");
                 activity?.SetTag("runtara.wait.outcome", outcome.Kind);
                 if (outcome.Kind == WaitOutcome.SignalKind)
                 {

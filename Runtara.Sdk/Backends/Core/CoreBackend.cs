@@ -173,7 +173,7 @@ internal sealed class CoreBackend : IInstanceBackend
         // Safe to repeat: the core decides a wait once and answers a repeat from the stored outcome,
         // and suspending an instance that is suspended already is refused, not repeated.
         var response = (await CallIdempotentAsync(new RpcRequest { Wait = wait }, null, cancellationToken).ConfigureAwait(false)).Wait;
-        return new WaitCallResult(response.HasOutcome ? response.Outcome.Memory : null, response.Suspended, response.DeadlineMs, ProtocolConversions.ToSignal(response.PendingSignal));
+        return new WaitCallResult(response.HasOutcome ? response.Outcome.Memory : (ReadOnlyMemory<byte>?)null, response.Suspended, response.DeadlineMs, ProtocolConversions.ToSignal(response.PendingSignal));
     }
 
     public async Task<ChildStartResult> StartChildAsync(string instanceId, string key, string image, ReadOnlyMemory<byte> input, bool detached, CancellationToken cancellationToken)

@@ -7,7 +7,7 @@ namespace Runtara.Sdk.Tests.Infrastructure;
 
 /// <summary>
 /// An instance-protocol server in front of a real core that forwards every call, but for the first
-/// <c>responsesToLose</c> store-as signal polls that delivered a payload it lets the core commit and
+/// <c>responsesToLose</c> Wait calls that returned a decided outcome (a signal taken) it lets the core commit and
 /// then closes the connection without answering: a response lost on the wire. It serves the core's
 /// development certificate, so SDK options pinned to the core reach it unchanged.
 /// </summary>
@@ -41,7 +41,7 @@ public sealed class LossyRelay : IRpcHandler<RpcRequest, RpcResponse>, IAsyncDis
 
     public string Address => $"127.0.0.1:{_server.Port}";
 
-    /// <summary>Store-as polls the core answered with a custom signal, lost ones included.</summary>
+    /// <summary>Wait calls the core answered with an outcome, lost ones included.</summary>
     public int Deliveries => Volatile.Read(ref _deliveries);
 
     public static async Task<LossyRelay> StartAsync(CoreHost core, int responsesToLose)
@@ -61,7 +61,7 @@ public sealed class LossyRelay : IRpcHandler<RpcRequest, RpcResponse>, IAsyncDis
         }
 
         var response = await _core.CallAsync(request, cancellationToken);
-        if (request.PollSignals is { HasStoreAsCheckpointId: true } && response.PollSignals.CustomSignal is not null)
+        if (request.Wait is not null && response.Wait is { HasOutcome: true })
         {
             Interlocked.Increment(ref _deliveries);
             if (Interlocked.Decrement(ref _toLose) >= 0)

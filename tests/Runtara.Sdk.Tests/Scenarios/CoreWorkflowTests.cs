@@ -172,7 +172,7 @@ public sealed class CoreWorkflowTests(CoreFixture fixture) : WorkflowScenarioTes
         Assert.Equal(WorkflowStatus.Completed, outcome.Status);
         Assert.Equal("alice", outcome.Result);
         Assert.Equal(3, relay.Deliveries);
-        Assert.Contains("signal:approve", await Harness.CheckpointIdsAsync(id));
+        Assert.Contains("wait:approve", await Harness.CheckpointIdsAsync(id));
     }
 
     [Fact(Timeout = TestTimeouts.Short)]

@@ -477,7 +477,7 @@ public abstract class WorkflowScenarioTests
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
         }
 
-        Assert.Contains("signal:approve", await Harness.CheckpointIdsAsync(id));
+        Assert.Contains("wait:approve", await Harness.CheckpointIdsAsync(id));
         await using var second = await ConnectAsync();
         var outcome = await second.RunAsync(workflow, AnOrder, ScenarioJson.Default.Receipt, new InstanceIdentity(id, tenant));
 
