@@ -35,7 +35,19 @@ public interface IWorkflowHarness
     Task<IReadOnlyList<(string Key, int Attempt, string? Error)>> RetryAttemptsAsync(string instanceId);
 
     Task<int> CountEventsAsync(string instanceId, string eventType);
+
+    /// <summary>What an environment would be handed (ListDueWakeups): instances to relaunch, children to start.</summary>
+    Task<DueWorkView> ClaimDueWorkAsync();
+
+    /// <summary>Ends an instance as an environment does (FinishInstance).</summary>
+    Task FinishAsync(string instanceId, InstanceStatus status, string? error);
 }
+
+/// <summary>Due work as a test sees it.</summary>
+public sealed record DueWorkView(IReadOnlyList<string> Wakeups, IReadOnlyList<ChildStartView> Children);
+
+/// <summary>A child to start.</summary>
+public sealed record ChildStartView(string ChildId, string ParentId, string TenantId, string Image, byte[] Input);
 
 /// <summary>The real core, in process, over loopback TLS/TCP.</summary>
 public sealed class CoreHarness(CoreHost core) : IWorkflowHarness
@@ -115,6 +127,29 @@ public sealed class CoreHarness(CoreHost core) : IWorkflowHarness
         })).ListEvents;
         return response.Events.Count;
     }
+
+    public async Task<DueWorkView> ClaimDueWorkAsync()
+    {
+        var response = (await core.Management.CallAsync(new Mgmt.RpcRequest
+        {
+            ListDueWakeups = new Mgmt.ListDueWakeupsRequest { Limit = 1000, LeaseMs = 30_000 },
+        })).ListDueWakeups;
+        return new DueWorkView(
+            [.. response.Wakeups.Select(w => w.InstanceId)],
+            [.. response.ChildStarts.Select(c => new ChildStartView(c.ChildId, c.ParentId, c.TenantId, c.Image, c.Input.ToByteArray()))]);
+    }
+
+    public async Task FinishAsync(string instanceId, InstanceStatus status, string? error)
+    {
+        var request = new Mgmt.FinishInstanceRequest { InstanceId = instanceId, Status = status.ToManagementProto() };
+        if (error is not null)
+        {
+            request.Error = error;
+        }
+
+        var response = (await core.Management.CallAsync(new Mgmt.RpcRequest { FinishInstance = request })).FinishInstance;
+        Assert.True(response.Applied, $"finishing {instanceId} was not applied (status {response.Status})");
+    }
 }
 
 /// <summary>The embedded engine: one SQLite file per test class, shared by the SDK and the test.</summary>
@@ -161,4 +196,15 @@ public sealed class EmbeddedHarness(EmbeddedEngine engine) : IWorkflowHarness
 
     public async Task<int> CountEventsAsync(string instanceId, string eventType) =>
         (await engine.ListEventsAsync(instanceId)).Count(e => e.Kind.ToStorageName() == eventType);
+
+    public async Task<DueWorkView> ClaimDueWorkAsync()
+    {
+        var due = await engine.ClaimDueWorkAsync(1000);
+        return new DueWorkView(
+            [.. due.Wakeups.Select(w => w.InstanceId)],
+            [.. due.ChildStarts.Select(c => new ChildStartView(c.ChildId, c.ParentId, c.TenantId, c.Image, c.Input))]);
+    }
+
+    public async Task FinishAsync(string instanceId, InstanceStatus status, string? error) =>
+        Assert.True(await engine.FinishInstanceAsync(instanceId, status, error), $"finishing {instanceId} was not applied");
 }

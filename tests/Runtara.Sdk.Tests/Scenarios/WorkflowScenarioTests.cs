@@ -30,7 +30,7 @@ public sealed partial class ScenarioJson : JsonSerializerContext;
 /// behaviour an author relies on, observed through the operator's view of the backend (status,
 /// checkpoints, retry records, events) and side-effect counters kept outside the workflow.
 /// </summary>
-public abstract class WorkflowScenarioTests
+public abstract partial class WorkflowScenarioTests
 {
     protected static readonly Order AnOrder = new("o-1", 12.5m);
 
