@@ -51,6 +51,25 @@ public sealed class InstanceApi(RpcClient<RpcRequest, RpcResponse> client) : IAs
         return (await Client.CallAsync(new RpcRequest { PollSignals = request })).PollSignals;
     }
 
+    public async Task<WaitResponse> WaitAsync(string instanceId, string checkpointId, string[] signals, string[]? children = null, ulong? timeoutMs = null, bool suspend = true)
+    {
+        var request = new WaitRequest { InstanceId = instanceId, CheckpointId = checkpointId, Suspend = suspend };
+        request.SignalNames.AddRange(signals);
+        request.ChildIds.AddRange(children ?? []);
+        if (timeoutMs is { } timeout)
+        {
+            request.TimeoutMs = timeout;
+        }
+
+        return (await Client.CallAsync(new RpcRequest { Wait = request })).Wait;
+    }
+
+    public async Task<StartChildResponse> StartChildAsync(string instanceId, string key, string image, byte[]? input = null, bool detached = false) =>
+        (await Client.CallAsync(new RpcRequest
+        {
+            StartChild = new StartChildRequest { InstanceId = instanceId, Key = key, Image = image, Input = ByteString.CopyFrom(input ?? []), Detached = detached },
+        })).StartChild;
+
     public Task AckAsync(string instanceId, SignalType type, bool acknowledged = true) =>
         Client.SendAsync(new RpcRequest { SignalAck = new SignalAck { InstanceId = instanceId, SignalType = type, Acknowledged = acknowledged } });
 

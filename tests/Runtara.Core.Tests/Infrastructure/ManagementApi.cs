@@ -57,8 +57,8 @@ public sealed class ManagementApi(RpcClient<RpcRequest, RpcResponse> client) : I
     public async Task<ListRetryAttemptsResponse> ListRetryAttemptsAsync(ListRetryAttemptsRequest request) =>
         (await Client.CallAsync(new RpcRequest { ListRetryAttempts = request })).ListRetryAttempts;
 
-    public async Task<ListDueWakeupsResponse> ListDueWakeupsAsync(uint limit = 0, ulong leaseMs = 0) =>
-        (await Client.CallAsync(new RpcRequest { ListDueWakeups = new ListDueWakeupsRequest { Limit = limit, LeaseMs = leaseMs } })).ListDueWakeups;
+    public async Task<ListDueWakeupsResponse> ListDueWakeupsAsync(uint limit = 0, ulong leaseMs = 0, uint waitMs = 0) =>
+        (await Client.CallAsync(new RpcRequest { ListDueWakeups = new ListDueWakeupsRequest { Limit = limit, LeaseMs = leaseMs, WaitMs = waitMs } }, TimeSpan.FromMilliseconds(waitMs) + TimeSpan.FromSeconds(30))).ListDueWakeups;
 
     public async Task<HealthCheckResponse> HealthAsync() =>
         (await Client.CallAsync(new RpcRequest { HealthCheck = new HealthCheckRequest() })).HealthCheck;
