@@ -51,8 +51,8 @@ public sealed class TracingTests
         });
         meters.Start();
 
-        // The harness polls for wake-ups every 200 ms: wait for a few polls the core actually served.
-        await using var env = await EnvironmentHarness.StartAsync();
+        // Long polls of 200 ms: wait for a few polls the core actually served.
+        await using var env = await EnvironmentHarness.StartAsync(new Dictionary<string, string?> { ["Runtara:Environment:WakeLongPoll"] = "00:00:00.200" });
         await Wait.UntilAsync(() => Task.FromResult(Volatile.Read(ref polls)), n => n >= 3, Deadline, "three wake-up polls");
 
         Assert.DoesNotContain(spans.Started, s => s.DisplayName.EndsWith("/ListDueWakeups", StringComparison.Ordinal));

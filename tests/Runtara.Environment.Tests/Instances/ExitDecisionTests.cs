@@ -105,7 +105,7 @@ public sealed class ExitDecisionTests
     {
         var heartbeat = TimeSpan.FromSeconds(120);
 
-        Assert.Equal("Execution timeout: the instance ran longer than 30 s and was killed", ExitDecision.Reason(true, true, 137, 30, heartbeat));
+        Assert.Equal("Execution timeout: this run of the instance ran longer than 30 s (time suspended in sleeps and waits does not count) and was killed; the instance is FAILED", ExitDecision.Reason(true, true, 137, 30, heartbeat));
         Assert.Equal("Instance stale: no activity for 120 s (heartbeat timeout); the process was killed", ExitDecision.Reason(false, true, 137, 30, heartbeat));
         Assert.Equal("Process exited with code 3 without reporting a result", ExitDecision.Reason(false, false, 3, 30, heartbeat));
         Assert.Equal("Process ended without reporting a result", ExitDecision.Reason(false, false, null, 30, heartbeat));
