@@ -134,7 +134,7 @@ public sealed class CoreRestartTests(ITestOutputHelper log)
             }
         }
 
-        Assert.True(problems.Length == 0, $"after the core restart:\n{problems}\nenvironment log (tail):\n{Tail(platform.EnvironmentOutput)}");
+        Assert.True(problems.Length == 0, $"after the core restart:\n{problems}\nenvironment log (tail):\n{Tail(platform.EnvironmentOutput)}\ncore log (tail):\n{Tail(platform.CoreOutput)}");
 
         // Each step ran. A checkpointed step never runs again: within one launch (the SDK rode the
         // outage out) each step ran exactly once, and each relaunch may repeat only the step that was
@@ -161,7 +161,16 @@ public sealed class CoreRestartTests(ITestOutputHelper log)
             SettleDeadline,
             $"the exit of {i.Id}'s process to be recorded")));
         Assert.All(exits, info => Assert.Equal(0, info.ExitCode));
-        Log(clock, $"every run's exit code recorded within {(clock.Elapsed - settledAt).TotalSeconds:0.0} s; {relaunched} instances were relaunched (core_unavailable), none retried");
+        Log(clock, $"every run's exit code recorded within {(clock.Elapsed - settledAt).TotalSeconds:0.0} s of the last completion; {relaunched} instances were relaunched (core_unavailable), none retried");
+
+        // As the operator in issue 14 looked: `runtara instances status` shows the exit code, not "-".
+        foreach (var (id, _) in new[] { instances[0], instances[^1] })
+        {
+            var status = await platform.RunCliAsync(tenant, "instances", "status", id);
+            Assert.True(status.ExitCode == 0, status.ToString());
+            Assert.Matches(@"exit code\s+0\b", status.Stdout);
+            Assert.Matches(@"retries\s+0/3\b", status.Stdout);
+        }
     }
 
     private async Task WaitUntilEveryInstanceRanAsync(IReadOnlyList<(string Id, string Counters)> instances, int steps) =>
