@@ -5,7 +5,13 @@ using Runtara.Sdk.TestWorkflow;
 // Runs CountingWorkflow as the instance named by the launch contract's environment variables.
 // Every step body appends a line to <CounterDirectory>/<step>.count before it does its work, so a
 // test can count executions from outside the process, across kill -9 and relaunch. With
-// RUNTARA_EMBEDDED_DB it runs on the embedded engine instead of a core.
+// RUNTARA_EMBEDDED_DB it runs on the embedded engine instead of a core. RUNTARA_TEST_WORKFLOW=host-stop
+// runs HostStopWorkflow instead, under a generic host.
+if (Environment.GetEnvironmentVariable(HostStopWorkflow.ModeVariable) == HostStopWorkflow.Mode)
+{
+    return await HostStopWorkflow.RunHostedAsync(args);
+}
+
 return await RuntaraWorkflow.RunAsync<CountingInput, CountingOutput>(
     CountingWorkflow.RunAsync,
     TestWorkflowJson.Default.CountingInput,
@@ -14,7 +20,9 @@ return await RuntaraWorkflow.RunAsync<CountingInput, CountingOutput>(
 
 namespace Runtara.Sdk.TestWorkflow
 {
-    public sealed record CountingInput(int Steps, int StepDelayMs, string CounterDirectory);
+    // HoldFile (optional): while that file exists, the run waits before step HoldAtStep (outside any
+    // step), so a test can line many instances up mid-run and release them all at once.
+    public sealed record CountingInput(int Steps, int StepDelayMs, string CounterDirectory, string? HoldFile = null, int HoldAtStep = 0);
 
     public sealed record CountingOutput(int Steps, long Sum);
 
@@ -25,6 +33,14 @@ namespace Runtara.Sdk.TestWorkflow
             long sum = 0;
             for (var i = 0; i < input.Steps; i++)
             {
+                if (i == input.HoldAtStep && input.HoldFile is { } hold)
+                {
+                    while (File.Exists(hold))
+                    {
+                        await Task.Delay(50, cancellationToken);
+                    }
+                }
+
                 var index = i;
                 var key = StepKey.For("work", index);
                 sum += await context.StepAsync(

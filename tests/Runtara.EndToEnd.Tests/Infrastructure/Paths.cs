@@ -16,6 +16,9 @@ public static class Paths
 
     public static string TestInstanceFolder => Path.GetDirectoryName(Output(Path.Combine("tests", "Runtara.TestInstance"), "Runtara.TestInstance.dll"))!;
 
+    /// <summary>The SDK test workflow (tests/Runtara.Sdk.TestWorkflow: counted steps with delays), framework-dependent.</summary>
+    public static string SdkTestWorkflowFolder => Path.GetDirectoryName(Output(Path.Combine("tests", "Runtara.Sdk.TestWorkflow"), "Runtara.Sdk.TestWorkflow.dll"))!;
+
     public static string OrderWorkflowFolder => Path.GetDirectoryName(Output(Path.Combine("samples", "Runtara.Samples.OrderWorkflow"), "Runtara.Samples.OrderWorkflow.dll"))!;
 
     private static string Output(string project, string file)

@@ -14,7 +14,7 @@ namespace Runtara.EndToEnd.Tests.Infrastructure;
 public sealed class Platform : IAsyncDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
-    private readonly ServiceProcess _core;
+    private ServiceProcess _core;
     private ServiceProcess _environment;
     private readonly string[] _environmentArguments;
 
@@ -51,12 +51,7 @@ public sealed class Platform : IAsyncDisposable
         var root = Directory.CreateTempSubdirectory("runtara-e2e-").FullName;
         var coreData = Directory.CreateDirectory(Path.Combine(root, "core")).FullName;
         Directory.CreateDirectory(Path.Combine(root, "env"));
-        var core = ServiceProcess.Start(Paths.CoreDll, coreData,
-        [
-            "--Urls=http://127.0.0.1:0", "--Runtara:Core:InstancePort=0", "--Runtara:Core:ManagementPort=0", "--Runtara:Core:Transport=Tcp",
-            $"--Runtara:Core:DataDirectory={coreData}", "--Runtara:Core:InProcessSleepThreshold=00:00:00.500",
-        ]);
-        var endpoints = await core.WaitReadyAsync(() => ReadJson(Path.Combine(coreData, "core.endpoints.json"), core.ProcessId), StartTimeout, "The core");
+        var (core, endpoints) = await StartCoreAsync(coreData, instancePort: 0, managementPort: 0);
         var instancePort = endpoints.RootElement.GetProperty("instancePort").GetInt32();
         var managementPort = endpoints.RootElement.GetProperty("managementPort").GetInt32();
         var certificate = endpoints.RootElement.GetProperty("certificatePath").GetString()!;
@@ -103,6 +98,36 @@ public sealed class Platform : IAsyncDisposable
         (_environment, Port) = await StartEnvironmentAsync(Root, _environmentArguments);
         Client = NewClient();
     }
+
+    public string CoreData => Path.Combine(Root, "core");
+
+    public int CoreProcessId => _core.ProcessId;
+
+    /// <summary>
+    /// Stops the core — SIGKILL like a crash, or with <paramref name="graceful"/> SIGTERM and a wait for
+    /// its shutdown — waits <paramref name="downtime"/>, and starts a new core process on the same data
+    /// directory and the same instance and management ports, as an operator restarting the service would.
+    /// Returns how long the core was gone (from the stop to the new core's endpoints file).
+    /// </summary>
+    public async Task<TimeSpan> RestartCoreAsync(bool graceful, TimeSpan downtime)
+    {
+        var stopped = System.Diagnostics.Stopwatch.StartNew();
+        if (graceful)
+        {
+            await _core.TerminateAsync(StartTimeout);
+        }
+        else
+        {
+            await _core.KillAsync();
+        }
+
+        await _core.DisposeAsync();
+        await Task.Delay(downtime);
+        (_core, _) = await StartCoreAsync(CoreData, CoreInstancePort, CoreManagementPort);
+        return stopped.Elapsed;
+    }
+
+    public string CoreOutput => _core.Output;
 
     /// <summary>A zip of the test instance (the image every scenario registers).</summary>
     public string TestImageZip()
@@ -185,6 +210,17 @@ public sealed class Platform : IAsyncDisposable
                 process.Dispose();
             }
         }
+    }
+
+    private static async Task<(ServiceProcess Core, JsonDocument Endpoints)> StartCoreAsync(string coreData, int instancePort, int managementPort)
+    {
+        var core = ServiceProcess.Start(Paths.CoreDll, coreData,
+        [
+            "--Urls=http://127.0.0.1:0",
+            $"--Runtara:Core:InstancePort={instancePort}", $"--Runtara:Core:ManagementPort={managementPort}", "--Runtara:Core:Transport=Tcp",
+            $"--Runtara:Core:DataDirectory={coreData}", "--Runtara:Core:InProcessSleepThreshold=00:00:00.500",
+        ]);
+        return (core, await core.WaitReadyAsync(() => ReadJson(Path.Combine(coreData, "core.endpoints.json"), core.ProcessId), StartTimeout, "The core"));
     }
 
     private static async Task<(ServiceProcess, int)> StartEnvironmentAsync(string root, string[] arguments)

@@ -80,6 +80,25 @@ public sealed class ServiceProcess : IAsyncDisposable
         await _process.WaitForExitAsync();
     }
 
+    /// <summary>SIGTERM (<c>kill -TERM</c>), then waits for the process to run its shutdown and exit by itself: a graceful stop.</summary>
+    public async Task TerminateAsync(TimeSpan timeout)
+    {
+        if (!_process.HasExited)
+        {
+            await PosixSignals.TerminateAsync(_process.Id);
+        }
+
+        using var deadline = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"The process did not exit within {timeout.TotalSeconds:0} s of SIGTERM:\n{Output}");
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await KillAsync();

@@ -822,6 +822,66 @@ public abstract partial class WorkflowScenarioTests
         Assert.Equal(InstanceStatus.Completed, (await Harness.ViewAsync(id)).Status);
     }
 
+    /// <summary>
+    /// Issue 14, "A step's result is kept even when the host stops", with a real SIGTERM: the hosted
+    /// test workflow (RUNTARA_TEST_WORKFLOW=host-stop) charges (one line in a file), then holds the
+    /// action's end until the SIGTERM this test sends has stopped the host and cancelled the run's
+    /// token; the action returns and the SDK saves its checkpoint during shutdown. The relaunch replays
+    /// the charge (still one line) and completes.
+    /// </summary>
+    [Fact(Timeout = TestTimeouts.Long)]
+    public async Task A_step_whose_process_gets_SIGTERM_between_the_action_and_its_checkpoint_is_kept_and_not_run_again()
+    {
+        using var directory = new TempDirectory("runtara-sdk-sigterm");
+        var id = Ids.Instance("sigterm");
+        var charges = Path.Combine(directory.Path, "charges.log");
+        var input = Path.Combine(directory.Path, "input.json");
+        await File.WriteAllTextAsync(input, JsonSerializer.Serialize(new Dictionary<string, string> { ["sideEffectFile"] = charges }));
+        var environment = new Dictionary<string, string>(Harness.ChildEnvironment())
+        {
+            [InstanceEnvironment.InstanceId] = id,
+            [InstanceEnvironment.TenantId] = "tenant-sigterm",
+            [InstanceEnvironment.InputPath] = input,
+            [InstanceEnvironment.HeartbeatIntervalMs] = "200",
+            [TestWorkflow.HostStopWorkflow.ModeVariable] = TestWorkflow.HostStopWorkflow.Mode,
+        };
+
+        int Charges() => File.Exists(charges) ? File.ReadAllLines(charges).Length : 0;
+
+        using (var first = ChildWorkflowProcess.Start(environment, Path.Combine(directory.Path, "run-1")))
+        {
+            await Wait.UntilAsync(
+                () => Task.FromResult(first.StandardError.Contains(TestWorkflow.HostStopWorkflow.WaitingForStop, StringComparison.Ordinal) || first.HasExited),
+                ready => ready,
+                TimeSpan.FromSeconds(60),
+                "the charge's action to finish its side effect");
+            Assert.False(first.HasExited, first.StandardError);
+            Assert.Equal(1, Charges());
+            Assert.Empty(await Harness.CheckpointIdsAsync(id));
+
+            await PosixSignals.TerminateAsync(first.Id);
+            var exitCode = await first.WaitForExitAsync(TimeSpan.FromSeconds(60));
+            Assert.True(exitCode == ExitCodes.Stopped, $"exit code {exitCode}, expected {ExitCodes.Stopped} (stopped); stderr:\n{first.StandardError}");
+            Assert.Contains("host stopping", first.StandardError, StringComparison.Ordinal);
+        }
+
+        // The charge's result was saved although the run's token was cancelled when the save began.
+        Assert.Equal(new[] { "step:charge" }, await Harness.CheckpointIdsAsync(id));
+
+        using (var second = ChildWorkflowProcess.Start(environment, Path.Combine(directory.Path, "run-2")))
+        {
+            var exitCode = await second.WaitForExitAsync(TimeSpan.FromSeconds(60));
+            Assert.True(exitCode == 0, $"exit code {exitCode}; stderr:\n{second.StandardError}");
+            using var output = JsonDocument.Parse(await File.ReadAllBytesAsync(second.OutputPath));
+            Assert.Equal("completed", output.RootElement.GetProperty("status").GetString());
+            Assert.Equal(1250, output.RootElement.GetProperty("result").GetProperty("charged").GetInt64());
+            Assert.Equal("receipt-1250", output.RootElement.GetProperty("result").GetProperty("receipt").GetString());
+        }
+
+        Assert.Equal(1, Charges());
+        Assert.Equal(InstanceStatus.Completed, (await Harness.ViewAsync(id)).Status);
+    }
+
     [Fact(Timeout = TestTimeouts.Long)]
     public async Task Instance_program_with_unreadable_input_writes_failed_output_and_exits_1()
     {
