@@ -22,7 +22,9 @@ namespace Runtara.Sdk.TestWorkflow
 {
     // HoldFile (optional): while that file exists, the run waits before step HoldAtStep (outside any
     // step), so a test can line many instances up mid-run and release them all at once.
-    public sealed record CountingInput(int Steps, int StepDelayMs, string CounterDirectory, string? HoldFile = null, int HoldAtStep = 0);
+    // ChildImage/Children (optional): after its steps the run starts that many children of the image
+    // (one step each), waits for all of them and adds their sums to its own.
+    public sealed record CountingInput(int Steps, int StepDelayMs, string CounterDirectory, string? HoldFile = null, int HoldAtStep = 0, string? ChildImage = null, int Children = 0);
 
     public sealed record CountingOutput(int Steps, long Sum);
 
@@ -60,6 +62,21 @@ namespace Runtara.Sdk.TestWorkflow
                     TestWorkflowJson.Default.Int64,
                     RetryPolicy.None,
                     cancellationToken);
+            }
+
+            if (input.ChildImage is { } image && input.Children > 0)
+            {
+                var children = new List<ChildInstance>();
+                for (var c = 0; c < input.Children; c++)
+                {
+                    var childInput = new CountingInput(Steps: c + 1, StepDelayMs: 0, input.CounterDirectory);
+                    children.Add(await context.StartChildAsync(image, childInput, StepKey.For("child", c), TestWorkflowJson.Default.CountingInput, cancellationToken: cancellationToken));
+                }
+
+                foreach (var result in await context.WhenAllChildrenAsync("children", children, cancellationToken))
+                {
+                    sum += result.GetOutput(TestWorkflowJson.Default.CountingOutput).Sum;
+                }
             }
 
             return new CountingOutput(input.Steps, sum);

@@ -1,0 +1,122 @@
+using System.IO.Compression;
+using System.Text;
+using Runtara.EndToEnd.Tests.Infrastructure;
+using Runtara.Management;
+using Runtara.Protocol.Contracts;
+
+namespace Runtara.EndToEnd.Tests.Lifecycle;
+
+/// <summary>
+/// Durable waits through the whole platform (issue 14): a waiting instance holds no process and
+/// outlives its execution timeout, and children started by a workflow run as instances of their own.
+/// </summary>
+[Collection(PlatformCollection.Name)]
+public sealed class DurableWaitTests(PlatformFixture fixture)
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(90);
+    private readonly Platform _platform = fixture.Platform;
+
+    [Fact]
+    public async Task An_order_waiting_for_approval_holds_no_process_outlives_its_execution_timeout_and_completes_when_approved()
+    {
+        var tenant = Ids.Tenant();
+        var zip = Path.Combine(_platform.Root, $"order-workflow-{Guid.NewGuid():N}.zip");
+        ZipFile.CreateFromDirectory(Paths.OrderWorkflowFolder, zip);
+        var image = await _platform.Client.RegisterImageFromFileAsync(zip, new RegisterImageOptions { TenantId = tenant, Name = "order-workflow", Entrypoint = "Runtara.Samples.OrderWorkflow.dll" });
+
+        var start = new StartInstanceOptions
+        {
+            ImageId = image,
+            TenantId = tenant,
+            TimeoutSeconds = 20,
+            Input = """{"orderId":"order-wait","customerEmail":"wait@example.com","reminderAfter":"00:00:00.100"}""",
+        };
+        start.Environment["Runtara__Instance__WaitGracePeriod"] = "00:00:01";
+        var id = await _platform.Client.StartInstanceAsync(start);
+
+        var waiting = await Wait.UntilAsync(
+            () => _platform.Client.GetInstanceAsync(id, tenant),
+            info => info.Status == InstanceStatus.Suspended && info.Pid is null,
+            Deadline,
+            "the order to suspend on its approval");
+        Assert.Equal(1, waiting.LaunchCount);
+        Assert.Empty(ProcessesOf(id));
+
+        // Three times the execution timeout passes while it waits: suspended time does not count.
+        await Task.Delay(TimeSpan.FromSeconds(60));
+        var still = await _platform.Client.GetInstanceAsync(id, tenant);
+        Assert.True(still.Status == InstanceStatus.Suspended, $"{still.Status}: {still.Error}");
+        Assert.Empty(ProcessesOf(id));
+
+        await _platform.Client.SendCustomSignalAsync(id, "approve", Encoding.UTF8.GetBytes("""{"approved":true,"approvedBy":"late-approver"}"""), tenant);
+        var info = await _platform.Client.WaitForCompletionAsync(id, new WaitOptions { PollInterval = TimeSpan.FromMilliseconds(100), Timeout = Deadline }, tenant);
+
+        Assert.True(info.Status == InstanceStatus.Completed, $"{info.Status}: {info.Error}\n{info.Stderr}");
+        Assert.Equal("late-approver", info.Output!.Value.GetProperty("approvedBy").GetString());
+        Assert.True(info.LaunchCount >= 2, $"the approval should have relaunched the order; launches: {info.LaunchCount}");
+    }
+
+    [Fact]
+    public async Task A_workflow_starts_children_that_run_as_instances_of_their_image_and_collects_their_results()
+    {
+        const int Children = 5;
+        var tenant = Ids.Tenant();
+        var counters = Directory.CreateTempSubdirectory("runtara-children-").FullName;
+        var image = await _platform.Client.RegisterImageFromDirectoryAsync(
+            Paths.SdkTestWorkflowFolder,
+            new RegisterImageOptions { TenantId = tenant, Name = "counting-workflow", Entrypoint = "Runtara.Sdk.TestWorkflow.dll" });
+        var input = $$"""{"steps":2,"stepDelayMs":0,"counterDirectory":"{{counters}}","childImage":"counting-workflow","children":{{Children}}}""";
+        var start = new StartInstanceOptions { ImageId = image, TenantId = tenant, Input = input };
+        start.Environment["Runtara__Instance__WaitGracePeriod"] = "00:00:00";
+        var id = await _platform.Client.StartInstanceAsync(start);
+
+        var info = await _platform.Client.WaitForCompletionAsync(id, new WaitOptions { PollInterval = TimeSpan.FromMilliseconds(100), Timeout = Deadline }, tenant);
+
+        Assert.True(info.Status == InstanceStatus.Completed, $"{info.Status}: {info.Error}\n{info.Stderr}");
+
+        // Parent steps 0 and 1 (0 + 1), child c runs steps 0..c: sum of i*i.
+        var expected = 1 + Enumerable.Range(0, Children).Sum(c => Enumerable.Range(0, c + 1).Sum(i => (long)i * i));
+        Assert.Equal(expected, info.Output!.Value.GetProperty("sum").GetInt64());
+        var page = await _platform.Client.ListInstancesAsync(new ListInstancesOptions { TenantId = tenant, Limit = 100 });
+        var children = page.Instances.Where(i => i.InstanceId != id).ToList();
+        Assert.Equal(Children, children.Count);
+        Assert.All(children, child => Assert.Equal((InstanceStatus.Completed, "counting-workflow"), (child.Status, child.ImageName)));
+        Assert.All(children, child => Assert.StartsWith(id + ".", child.InstanceId, StringComparison.Ordinal));
+
+        // Every step of every instance ran exactly once (the parent replayed its steps after the children ended):
+        // step k ran in the parent (k < 2) and in each child c >= k.
+        for (var k = 0; k < Children; k++)
+        {
+            var expectedRuns = (k < 2 ? 1 : 0) + (Children - k);
+            Assert.Equal(expectedRuns, File.ReadAllLines(Path.Combine(counters, $"work-{k}.count")).Length);
+        }
+    }
+
+    /// <summary>Processes whose environment names the instance (its launch contract's RUNTARA_INSTANCE_ID).</summary>
+    private static List<int> ProcessesOf(string instanceId)
+    {
+        var marker = Encoding.UTF8.GetBytes($"{LaunchVariables.InstanceId}={instanceId}\0");
+        var found = new List<int>();
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(directory), out var pid))
+            {
+                continue;
+            }
+
+            try
+            {
+                if (File.ReadAllBytes(Path.Combine(directory, "environ")).AsSpan().IndexOf(marker) >= 0)
+                {
+                    found.Add(pid);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Gone, or not ours to read.
+            }
+        }
+
+        return found;
+    }
+}
