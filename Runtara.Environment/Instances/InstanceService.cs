@@ -1,9 +1,11 @@
+using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Runtara.Environment.Core;
+using Runtara.Environment.Diagnostics;
 using Runtara.Environment.Hosting;
 using Runtara.Environment.Images;
 using Runtara.Environment.Storage;
@@ -135,6 +137,7 @@ internal sealed class InstanceService(
             Env = env.Count == 0 ? null : JsonSerializer.Serialize(env),
             TimeoutSeconds = timeout,
             MaxRetries = (int)Math.Min(request.MaxRetries ?? (uint)_options.MaxRetries, 100),
+            TraceParent = Activity.Current?.Id,
             CreatedAtMs = now,
             UpdatedAtMs = now,
         };
@@ -232,6 +235,11 @@ internal sealed class InstanceService(
             return false;
         }
 
+        // The relaunch joins the instance's trace (started by StartInstance), so one trace covers the
+        // instance across its suspensions; the relaunched process joins it in turn.
+        using var activity = EnvironmentTelemetry.Source.StartActivity("WakeInstance", ActivityKind.Internal, TraceOf(run));
+        activity?.SetTag("runtara.instance_id", instanceId);
+
         await supervisor.LaunchAsync(run, checkpointId ?? run.CheckpointId, "wake", cancellationToken).ConfigureAwait(false);
         return true;
     }
@@ -244,6 +252,12 @@ internal sealed class InstanceService(
     public async Task StartChildAsync(Protocol.Management.ChildStart start, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(start);
+
+        // A child joins its parent's trace.
+        var parent = await store.GetRunAsync(start.ParentId, cancellationToken).ConfigureAwait(false);
+        using var activity = EnvironmentTelemetry.Source.StartActivity("StartChildInstance", ActivityKind.Internal, parent is null ? default : TraceOf(parent));
+        activity?.SetTag("runtara.instance_id", start.ChildId);
+        activity?.SetTag("runtara.parent_id", start.ParentId);
         ImageRecord image;
         try
         {
@@ -496,4 +510,7 @@ internal sealed class InstanceService(
         CoreStatus.StatusCancelled => "cancelled",
         _ => "unknown",
     };
+
+    private static ActivityContext TraceOf(RunRecord run) =>
+        run.TraceParent is { } parent && ActivityContext.TryParse(parent, null, out var context) ? context : default;
 }

@@ -64,5 +64,7 @@ internal static class EnvironmentSchema
             """),
         // GetTenantMetrics reads a tenant's runs by finished time.
         new(2, "runs by tenant and finish time", "CREATE INDEX ix_runs_tenant_finished ON runs (tenant_id, finished_at_ms)"),
+        // The W3C trace context of the start, so every relaunch (wake, child start) joins the instance's one trace.
+        new(3, "runs keep their trace context", "ALTER TABLE runs ADD COLUMN trace_parent TEXT"),
     ];
 }

@@ -35,6 +35,9 @@ public sealed record ImageRecord(
 /// </summary>
 public sealed record RunRecord
 {
+    /// <summary>The W3C traceparent of the instance's start: relaunches and its children join that trace.</summary>
+    public string? TraceParent { get; init; }
+
     public required string InstanceId { get; init; }
 
     public required string TenantId { get; init; }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -73,8 +72,6 @@ internal sealed class WakeScheduler(ICoreClient core, InstanceService instances,
 
     private async Task WakeAsync(DueWakeup wakeup, CancellationToken cancellationToken)
     {
-        using var activity = EnvironmentTelemetry.Source.StartActivity("WakeInstance", ActivityKind.Internal);
-        activity?.SetTag("runtara.instance_id", wakeup.InstanceId);
         try
         {
             if (await instances.WakeAsync(wakeup.InstanceId, wakeup.HasCheckpointId ? wakeup.CheckpointId : null, cancellationToken).ConfigureAwait(false))
@@ -90,9 +87,6 @@ internal sealed class WakeScheduler(ICoreClient core, InstanceService instances,
 
     private async Task StartChildAsync(ChildStart start, CancellationToken cancellationToken)
     {
-        using var activity = EnvironmentTelemetry.Source.StartActivity("StartChildInstance", ActivityKind.Internal);
-        activity?.SetTag("runtara.instance_id", start.ChildId);
-        activity?.SetTag("runtara.parent_id", start.ParentId);
         try
         {
             await instances.StartChildAsync(start, cancellationToken).ConfigureAwait(false);

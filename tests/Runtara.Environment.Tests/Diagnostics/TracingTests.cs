@@ -89,6 +89,27 @@ public sealed class TracingTests
             && (s.Kind == ActivityKind.Client || s.Source.Name == RuntaraTelemetry.Environment));
     }
 
+    [Fact]
+    public async Task A_woken_instance_is_relaunched_in_the_trace_of_its_start()
+    {
+        using var spans = new SpanRecorder();
+        await using var env = await EnvironmentHarness.StartAsync(new Dictionary<string, string?> { ["Runtara:Environment:WakeLongPoll"] = "00:00:01" });
+        var tenant = Ids.Tenant();
+        var image = await env.RegisterTestImageAsync(tenant);
+
+        ActivityTraceId traceId;
+        string id;
+        using (var root = TestSource.StartActivity("test-start"))
+        {
+            traceId = root!.TraceId;
+            id = await env.StartTestInstanceAsync(image, tenant, mode: "sleep", o => o.Input = """{"mode":"sleep","sleep_ms":6000}""");
+        }
+
+        await env.WaitForEndAsync(id);
+        var wake = Assert.Single(spans.Stopped, s => s.DisplayName == "WakeInstance" && s.GetTagItem("runtara.instance_id") as string == id);
+        Assert.Equal(traceId, wake.TraceId);
+    }
+
     private sealed class SpanRecorder : IDisposable
     {
         private readonly ActivityListener _listener;
