@@ -75,6 +75,7 @@ public sealed class AppHostTests(ITestOutputHelper output)
             Assert.Equal(quote.Output!.Value.GetProperty("unitPrice").GetDecimal() * 2, quote.Output!.Value.GetProperty("total").GetDecimal());
 
             await DashboardCommandsAsync(app, ct);
+            await ApproveFromTheInstanceResourceAsync(app, client, ct);
             await app.StopAsync(ct);
         }
 
@@ -105,6 +106,45 @@ public sealed class AppHostTests(ITestOutputHelper output)
         }
 
         Task StateAsync(string state) => app.ResourceNotifications.WaitForResourceAsync(Resource, state, ct).WaitAsync(Deadline, ct);
+    }
+
+    /// <summary>
+    /// A second order, approved as a newcomer would in the dashboard: its own resource under the image,
+    /// "Send signal" with the approval as JSON (a payload that is not JSON is refused first), then the
+    /// AppHost's 30-second reminder sleep shown as what it waits for, and the order completed by the approver.
+    /// </summary>
+    private async Task ApproveFromTheInstanceResourceAsync(DistributedApplication app, RuntaraManagementClient client, CancellationToken ct)
+    {
+        var started = await app.ResourceCommands.ExecuteCommandAsync("order-workflow", RuntaraImageExtensions.StartCommand, ct);
+        Assert.True(started.Success, started.Message);
+        var instanceId = started.Message!.Split(' ')[^1];
+        var resource = $"order-workflow-{Guid.Parse(instanceId):N}"[..("order-workflow-".Length + 8)];
+        await app.ResourceNotifications.WaitForResourceAsync(resource, "Running", ct).WaitAsync(Deadline, ct);
+
+        // Aspire runs the command's argument validation first: the dashboard shows the reason next to the payload.
+        var refused = await SignalAsync("approve", "{\"approved\":true,");
+        output.WriteLine($"send signal (not JSON): {refused.Success} {refused.Message}");
+        Assert.False(refused.Success);
+        Assert.False(string.IsNullOrEmpty(refused.Message));
+
+        var sent = await SignalAsync("approve", """{"approved":true,"approvedBy":"ann"}""");
+        output.WriteLine($"send signal: {sent.Success} {sent.Message}");
+        Assert.True(sent.Success, sent.Message);
+
+        var sleeping = await app.ResourceNotifications.WaitForResourceAsync(resource, e => e.Snapshot.State?.Text?.StartsWith("Suspended: sleeping until", StringComparison.Ordinal) == true, ct).WaitAsync(Deadline, ct);
+        output.WriteLine($"{resource}: {sleeping.Snapshot.State?.Text}");
+        Assert.Contains(sleeping.Snapshot.Properties, p => p.Name == "runtara.instance.id" && Equals(p.Value, instanceId));
+        await app.ResourceNotifications.WaitForResourceAsync(resource, "Completed", ct).WaitAsync(Deadline, ct);
+
+        var info = await client.GetInstanceAsync(instanceId, cancellationToken: ct);
+        Assert.True(info.Status == InstanceStatus.Completed, $"{info.Status}: {info.Error}\n{info.Stderr}");
+        Assert.Equal("ann", info.Output!.Value.GetProperty("approvedBy").GetString());
+        Assert.True(info.Output!.Value.GetProperty("reminderSent").GetBoolean());
+
+#pragma warning disable ASPIREINTERACTION001 // InteractionInput: the arguments of "Send signal".
+        Task<ExecuteCommandResult> SignalAsync(string name, string payload) => app.ResourceCommands.ExecuteCommandAsync(resource, RuntaraImageExtensions.SignalCommand, new InteractionInputCollection(
+            [new InteractionInput { Name = "name", InputType = InputType.Text, Value = name }, new InteractionInput { Name = "payload", InputType = InputType.Text, Value = payload }]), ct);
+#pragma warning restore ASPIREINTERACTION001
     }
 }
 
