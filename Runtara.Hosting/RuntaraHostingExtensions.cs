@@ -194,6 +194,9 @@ public static class RuntaraHostingExtensions
         where T : ProjectResource =>
         builder.WithAnnotation(project)
             .WithProjectDefaults(new ProjectResourceOptions())
+            // The launch profiles spell the health endpoint's host two ways (the core's localhost:8011, the
+            // environment's 127.0.0.1:5202); the dashboard and the health checks use the protocol's spelling.
+            .WithEndpoint("http", e => e.TargetHost = ProtocolHost, createIfNotExists: false)
             // The services' appsettings.json set "Urls" (8011, …), which outranks the ASPNETCORE_URLS
             // Aspire sets; an unprefixed URLS variable outranks appsettings.json.
             .WithEnvironment(context =>

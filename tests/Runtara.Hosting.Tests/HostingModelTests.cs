@@ -20,7 +20,7 @@ public sealed class HostingModelTests
         Assert.Equal((8003, "tcp", false), (management.Port!.Value, management.UriScheme, management.IsProxied));
         // One spelling of the protocol host everywhere it is handed out: the address the services bind.
         Assert.Equal(("127.0.0.1", "127.0.0.1"), (instance.TargetHost, management.TargetHost));
-        Assert.Contains(core.Annotations.OfType<EndpointAnnotation>(), e => e.UriScheme == "http");
+        Assert.Equal("127.0.0.1", Assert.Single(core.Annotations.OfType<EndpointAnnotation>(), e => e.UriScheme == "http").TargetHost);
         Assert.Single(core.Annotations.OfType<HealthCheckAnnotation>());
         Assert.EndsWith(Path.Combine("Runtara.Core", "Runtara.Core.csproj"), core.GetProjectMetadata().ProjectPath, StringComparison.Ordinal);
         Assert.Equal(Path.Combine(builder.AppHostDirectory, ".runtara", "core"), core.DataDirectory);
