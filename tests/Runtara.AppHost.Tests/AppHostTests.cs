@@ -109,15 +109,14 @@ public sealed class AppHostTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// A second order, approved as a newcomer would in the dashboard: its own resource under the image,
-    /// "Send signal" with the approval as JSON (a payload that is not JSON is refused first), then the
-    /// AppHost's 30-second reminder sleep shown as what it waits for, and the order completed by the approver.
+    /// Orders approved as a newcomer would: one from its own resource under the image with "Send signal"
+    /// and the approval as JSON (a payload that is not JSON is refused first), its 30-second reminder sleep
+    /// shown as what it waits for; another with the sample's <c>approve</c> mode given the environment's
+    /// connection string. Both complete with their approver in the output.
     /// </summary>
     private async Task ApproveFromTheInstanceResourceAsync(DistributedApplication app, RuntaraManagementClient client, CancellationToken ct)
     {
-        var started = await app.ResourceCommands.ExecuteCommandAsync("order-workflow", RuntaraImageExtensions.StartCommand, ct);
-        Assert.True(started.Success, started.Message);
-        var instanceId = started.Message!.Split(' ')[^1];
+        var instanceId = await StartOrderAsync();
         var resource = $"order-workflow-{Guid.Parse(instanceId):N}"[..("order-workflow-".Length + 8)];
         await app.ResourceNotifications.WaitForResourceAsync(resource, "Running", ct).WaitAsync(Deadline, ct);
 
@@ -134,18 +133,65 @@ public sealed class AppHostTests(ITestOutputHelper output)
         var sleeping = await app.ResourceNotifications.WaitForResourceAsync(resource, e => e.Snapshot.State?.Text?.StartsWith("Suspended: sleeping until", StringComparison.Ordinal) == true, ct).WaitAsync(Deadline, ct);
         output.WriteLine($"{resource}: {sleeping.Snapshot.State?.Text}");
         Assert.Contains(sleeping.Snapshot.Properties, p => p.Name == "runtara.instance.id" && Equals(p.Value, instanceId));
+
+        // The other route: the sample's approver, given the environment's connection string as the AppHost hands it out.
+        var byApprover = await StartOrderAsync();
+        var connectionString = await app.GetConnectionStringAsync("environment", ct);
+        var (exitCode, approverOutput) = await RunApproverAsync(byApprover, "bob", connectionString!, ct);
+        output.WriteLine($"approver: exit {exitCode}: {approverOutput}");
+        Assert.Equal(0, exitCode);
+
+        foreach (var (id, approver) in new[] { (instanceId, "ann"), (byApprover, "bob") })
+        {
+            var info = await client.WaitForCompletionAsync(id, new WaitOptions { PollInterval = TimeSpan.FromMilliseconds(500), Timeout = Deadline }, cancellationToken: ct);
+            Assert.True(info.Status == InstanceStatus.Completed, $"{info.Status}: {info.Error}\n{info.Stderr}");
+            Assert.Equal(approver, info.Output!.Value.GetProperty("approvedBy").GetString());
+            Assert.True(info.Output!.Value.GetProperty("reminderSent").GetBoolean());
+        }
+
         await app.ResourceNotifications.WaitForResourceAsync(resource, "Completed", ct).WaitAsync(Deadline, ct);
 
-        var info = await client.GetInstanceAsync(instanceId, cancellationToken: ct);
-        Assert.True(info.Status == InstanceStatus.Completed, $"{info.Status}: {info.Error}\n{info.Stderr}");
-        Assert.Equal("ann", info.Output!.Value.GetProperty("approvedBy").GetString());
-        Assert.True(info.Output!.Value.GetProperty("reminderSent").GetBoolean());
+        async Task<string> StartOrderAsync()
+        {
+            var result = await app.ResourceCommands.ExecuteCommandAsync("order-workflow", RuntaraImageExtensions.StartCommand, ct);
+            Assert.True(result.Success, result.Message);
+            return result.Message!.Split(' ')[^1];
+        }
 
 #pragma warning disable ASPIREINTERACTION001 // InteractionInput: the arguments of "Send signal".
         Task<ExecuteCommandResult> SignalAsync(string name, string payload) => app.ResourceCommands.ExecuteCommandAsync(resource, RuntaraImageExtensions.SignalCommand, new InteractionInputCollection(
             [new InteractionInput { Name = "name", InputType = InputType.Text, Value = name }, new InteractionInput { Name = "payload", InputType = InputType.Text, Value = payload }]), ct);
 #pragma warning restore ASPIREINTERACTION001
     }
+
+    /// <summary>Runs <c>Runtara.Samples.OrderWorkflow approve &lt;id&gt; &lt;who&gt;</c> (its build output) with the connection string in its environment.</summary>
+    private static async Task<(int ExitCode, string Output)> RunApproverAsync(string instanceId, string approver, string connectionString, CancellationToken ct)
+    {
+        var program = Path.Combine(Repository.Root, "samples", "Runtara.Samples.OrderWorkflow", "bin", Configuration, "net10.0", "Runtara.Samples.OrderWorkflow.dll");
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in new[] { program, "approve", instanceId, approver })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["ConnectionStrings__environment"] = connectionString;
+        foreach (var name in new[] { "RUNTARA_ENVIRONMENT_ADDR", "RUNTARA_TLS_PINNED_CERT", "RUNTARA_API_KEY", "RUNTARA_TENANT_ID" })
+        {
+            start.Environment.Remove(name);
+        }
+
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync(ct);
+        var stderr = process.StandardError.ReadToEndAsync(ct);
+        await process.WaitForExitAsync(ct).WaitAsync(TimeSpan.FromMinutes(1), ct);
+        return (process.ExitCode, (await stdout) + (await stderr));
+    }
+
+#if DEBUG
+    private const string Configuration = "Debug";
+#else
+    private const string Configuration = "Release";
+#endif
 }
 
 /// <summary>Whole-app tests run one at a time: each starts a full platform on a 2-core machine.</summary>
