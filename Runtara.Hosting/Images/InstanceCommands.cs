@@ -12,8 +12,10 @@ namespace Aspire.Hosting.Images;
 /// The dashboard commands that act on one instance: pause, resume, cancel and send a signal. An image
 /// carries them for its latest instance started from the AppHost; each <see cref="RuntaraInstanceResource"/>
 /// for itself. "Send signal" asks for the signal's name and a JSON payload as command arguments
-/// (<see cref="CommandOptions.Arguments"/>: the dashboard shows them as a form, validated before the
-/// command runs) and, when a client invoked it without them, through <see cref="IInteractionService"/>.
+/// (<see cref="CommandOptions.Arguments"/>: the dashboard shows them as a form, and Aspire runs
+/// <see cref="ValidateSignalArguments"/> before the command); when they still arrive without a name (a
+/// client that passed none where Aspire does not prompt), it asks through <see cref="IInteractionService"/>
+/// if the dashboard is there, and checks them again itself before sending.
 /// </summary>
 internal static class InstanceCommands
 {
@@ -128,7 +130,7 @@ internal static class InstanceCommands
         var arguments = context.Arguments;
         if (string.IsNullOrWhiteSpace(arguments?.GetString(SignalNameArgument)))
         {
-            // Invoked without arguments (an API client): ask in the dashboard when there is one.
+            // Invoked without arguments where Aspire did not ask for them: ask in the dashboard when there is one.
             var interaction = context.Services.GetRequiredService<IInteractionService>();
             if (!interaction.IsAvailable)
             {

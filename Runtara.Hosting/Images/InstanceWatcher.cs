@@ -12,8 +12,8 @@ namespace Aspire.Hosting.Images;
 
 /// <summary>
 /// Follows the recent instances of one registered image for the dashboard: one <c>ListInstances</c>
-/// (the latest <see cref="Shown"/>) every <see cref="ActiveInterval"/> while any of them is not ended,
-/// every <see cref="IdleInterval"/> otherwise (or at once after a command), plus <c>GetInstanceStatus</c>
+/// (the latest <see cref="Shown"/>) every <see cref="ActiveInterval"/> while any of them is pending or
+/// running, every <see cref="IdleInterval"/> otherwise (or at once after a command), plus <c>GetInstanceStatus</c>
 /// for an instance the first time it is seen (its parent) and for each SUSPENDED one (what it waits for).
 /// Each instance is a <see cref="RuntaraInstanceResource"/> under the image; one that leaves the latest
 /// <see cref="Shown"/> is hidden. The image's own state follows its latest instance started from the AppHost.
@@ -141,7 +141,7 @@ internal sealed class InstanceWatcher
         }
     }
 
-    /// <returns>True while an instance may still change soon (one is not ended, or one just started is not listed yet).</returns>
+    /// <returns>True while an instance may change soon (one is pending or running, or one just started is not listed yet).</returns>
     private async Task<bool> PollAsync(RuntaraManagementClient client, CancellationToken cancellationToken)
     {
         var imageId = _image.ImageId!;
@@ -162,8 +162,9 @@ internal sealed class InstanceWatcher
                 _instances[summary.InstanceId] = tracked;
             }
 
-            var terminal = summary.Status is InstanceStatus.Completed or InstanceStatus.Failed or InstanceStatus.Cancelled;
-            active |= !terminal;
+            // Pending and running instances change by themselves; a suspended one waits for a signal, a child or
+            // a time (a dashboard command pokes the poll), so it only needs the idle pace.
+            active |= summary.Status is InstanceStatus.Pending or InstanceStatus.Running;
 
             // Details only where they tell more than the list: once for the parent, and while suspended for the wait.
             InstanceInfo? details = null;
