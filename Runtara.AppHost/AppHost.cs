@@ -35,14 +35,17 @@ if (!string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString("runtar
 }
 
 // The samples as images: the batch job runs once at start-up (50 items); the order workflow is started
-// from the dashboard ("Start instance") and then waits for its approval signal; the quote (the native
+// from the dashboard ("Start instance") and then waits for its approval signal (send it with the
+// instance's "Send signal" command: approve, {"approved":true,"approvedBy":"ann"}); it then ships and
+// sleeps durably before its review reminder: 3 days by default, 30 seconds here so that it completes
+// while you watch ("reminderAfter" of its input, the Order record in the sample); the quote (the native
 // AOT sample, registered here as its JIT build output so that start-up stays fast and needs no C
 // toolchain; .WithNativeAot() would publish it ahead of time) completes its one step as soon as it starts.
 environment.AddImage<Projects.Runtara_Samples_BatchJob>("batch-job")
     .WithInput("""{"items":50,"workMs":10,"progressEvery":10}""")
     .WithStartOnRegistration();
 environment.AddImage<Projects.Runtara_Samples_OrderWorkflow>("order-workflow")
-    .WithInput("""{"orderId":"order-aspire","customerEmail":"ada@example.com"}""");
+    .WithInput("""{"orderId":"order-aspire","customerEmail":"ada@example.com","reminderAfter":"00:00:30"}""");
 environment.AddImage<Projects.Runtara_Samples_NativeAot>("quote")
     .WithInput("""{"sku":"sku-42","quantity":3}""");
 

@@ -18,6 +18,14 @@ public static class RuntaraHostingExtensions
 {
     private const string HealthPath = "/health";
 
+    /// <summary>
+    /// The host of the protocol endpoints, written the same way everywhere the AppHost hands them out
+    /// (connection strings, <c>services__…</c> entries, the environment's core addresses, the AppHost's own
+    /// client): the services bind their protocol ports to 127.0.0.1 by default, and the CLI's default
+    /// address is <c>127.0.0.1:8002</c>. (Aspire's default, <c>localhost</c>, may resolve to ::1 first.)
+    /// </summary>
+    internal const string ProtocolHost = "127.0.0.1";
+
     // Id of the AppHost's token key and name of its API key in the services' configuration.
     private const string AspireKeyId = "aspire";
 
@@ -52,7 +60,9 @@ public static class RuntaraHostingExtensions
         return builder.AddResource(core)
             .WithProject(project)
             .WithEndpoint(port: instancePort, name: RuntaraCoreResource.InstanceEndpointName, scheme: "tcp", env: "Runtara__Core__InstancePort", isProxied: false)
+            .WithEndpoint(RuntaraCoreResource.InstanceEndpointName, e => e.TargetHost = ProtocolHost)
             .WithEndpoint(port: managementPort, name: RuntaraCoreResource.ManagementEndpointName, scheme: "tcp", env: "Runtara__Core__ManagementPort", isProxied: false)
+            .WithEndpoint(RuntaraCoreResource.ManagementEndpointName, e => e.TargetHost = ProtocolHost)
             .WithEnvironment(context => context.EnvironmentVariables["Runtara__Core__DataDirectory"] = core.DataDirectory)
             .WithEnvironment(context => context.EnvironmentVariables[$"Runtara__Core__Security__Keys__{AspireKeyId}"] = core.TokenKey)
             .WithHttpHealthCheck(HealthPath);
@@ -66,6 +76,7 @@ public static class RuntaraHostingExtensions
         return builder.AddResource(environment)
             .WithProject(project)
             .WithEndpoint(port: port, name: RuntaraEnvironmentResource.ProtocolEndpointName, scheme: "tcp", env: "Runtara__Environment__Port", isProxied: false)
+            .WithEndpoint(RuntaraEnvironmentResource.ProtocolEndpointName, e => e.TargetHost = ProtocolHost)
             .WithEnvironment(context => context.EnvironmentVariables["Runtara__Environment__DataDirectory"] = environment.DataDirectory)
             .WithEnvironment(context => context.EnvironmentVariables[$"Runtara__Environment__ApiKeys__{AspireKeyId}__Key"] = environment.ApiKey)
             .WithEnvironment($"Runtara__Environment__ApiKeys__{AspireKeyId}__Tenants__0", "*")
@@ -74,7 +85,7 @@ public static class RuntaraHostingExtensions
 
     /// <summary>
     /// Connects the environment to the core: service discovery of the core's endpoints
-    /// (<c>services__core__management__0</c>, …), the core's addresses and certificate to pin in the
+    /// (<c>services__core__management__0=tcp://127.0.0.1:8003</c>, …), the core's addresses and certificate to pin in the
     /// environment's settings (also handed to the instances it launches), the core's token key (the
     /// environment mints instance and service tokens with it), and start after the core is healthy.
     /// </summary>
@@ -183,6 +194,9 @@ public static class RuntaraHostingExtensions
         where T : ProjectResource =>
         builder.WithAnnotation(project)
             .WithProjectDefaults(new ProjectResourceOptions())
+            // The launch profiles spell the health endpoint's host two ways (the core's localhost:8011, the
+            // environment's 127.0.0.1:5202); the dashboard and the health checks use the protocol's spelling.
+            .WithEndpoint("http", e => e.TargetHost = ProtocolHost, createIfNotExists: false)
             // The services' appsettings.json set "Urls" (8011, …), which outranks the ASPNETCORE_URLS
             // Aspire sets; an unprefixed URLS variable outranks appsettings.json.
             .WithEnvironment(context =>

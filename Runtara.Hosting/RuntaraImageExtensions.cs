@@ -11,7 +11,9 @@ namespace Aspire.Hosting;
 /// Once the environment is healthy, the project's build output is zipped and registered (the project is
 /// built first if its output is missing); with <c>WithNativeAot()</c> the project is published native AOT
 /// and the published folder is registered instead. The image appears under the environment in the dashboard,
-/// with commands to start an instance and to pause, resume and cancel the latest one.
+/// with commands to start an instance and to pause, resume, cancel or signal the latest one; its latest 20
+/// instances appear under it (<see cref="RuntaraInstanceResource"/>) with their state, what they wait for,
+/// and the same commands acting on each of them.
 /// </summary>
 public static class RuntaraImageExtensions
 {
@@ -26,6 +28,12 @@ public static class RuntaraImageExtensions
 
     /// <inheritdoc cref="StartCommand"/>
     public const string CancelCommand = "runtara-cancel-instance";
+
+    /// <summary>
+    /// "Send signal": a custom signal with a JSON payload, to the image's latest instance or (on an instance
+    /// resource) to that instance. Its arguments are <c>name</c> and <c>payload</c>; the dashboard asks for them.
+    /// </summary>
+    public const string SignalCommand = "runtara-send-signal";
 
     /// <summary>Adds the build output of <typeparamref name="TProject"/> as image <paramref name="name"/>.</summary>
     public static IResourceBuilder<RuntaraImageResource> AddImage<TProject>(this IResourceBuilder<RuntaraEnvironmentResource> environment, [ResourceName] string name)
@@ -62,7 +70,16 @@ public static class RuntaraImageExtensions
                 new CommandOptions { Description = "Resume the latest instance", IconName = "PlayCircle", UpdateState = _ => Enabled(resource.LatestInstanceId) })
             .WithCommand(CancelCommand, "Cancel instance", context => RunAsync(context, async (services, ct) =>
                     $"Cancelled instance {await ImageOperations.ControlLatestAsync(resource, services, (c, id, t) => c.CancelInstanceAsync(id, "cancelled from the Aspire dashboard", cancellationToken: t), ct).ConfigureAwait(false)}"),
-                new CommandOptions { Description = "Send the cancel signal to the latest instance", IconName = "Dismiss", ConfirmationMessage = "Cancel the latest instance?", UpdateState = _ => Enabled(resource.LatestInstanceId) });
+                new CommandOptions { Description = "Send the cancel signal to the latest instance", IconName = "Dismiss", ConfirmationMessage = "Cancel the latest instance?", UpdateState = _ => Enabled(resource.LatestInstanceId) })
+            .WithCommand(SignalCommand, "Send signal", context => InstanceCommands.SendSignalAsync(resource, resource.LatestInstanceId, context),
+                new CommandOptions
+                {
+                    Description = "Send a custom signal with a JSON payload to the latest instance (each instance under this image has the same command)",
+                    IconName = "Send",
+                    UpdateState = _ => Enabled(resource.LatestInstanceId),
+                    Arguments = InstanceCommands.SignalArguments(),
+                    ValidateArguments = InstanceCommands.ValidateSignalArguments,
+                });
     }
 
     /// <summary>JSON input of the instances this resource starts (default <c>{}</c>).</summary>

@@ -3,7 +3,7 @@ namespace Aspire.Hosting.ApplicationModel;
 /// <summary>
 /// The Runtara core as an Aspire project resource: an HTTP endpoint for <c>/health</c> and two
 /// non-proxied TCP endpoints, <c>instance</c> (instances → core) and <c>management</c> (environment → core).
-/// Its connection string is the instance-protocol URL (<c>tcp://localhost:8001</c>), what
+/// Its connection string is the instance-protocol URL (<c>tcp://127.0.0.1:8001</c>), what
 /// <c>AddRuntaraInstance("…")</c> in Runtara.Sdk reads.
 /// </summary>
 public sealed class RuntaraCoreResource(string name, ParameterResource tokenKey) : ProjectResource(name), IResourceWithConnectionString

@@ -4,7 +4,7 @@ namespace Aspire.Hosting.ApplicationModel;
 /// The Runtara environment as an Aspire project resource: an HTTP endpoint for <c>/health</c> and the
 /// non-proxied TCP endpoint <c>environment</c> (management clients and the CLI → environment). Its
 /// connection string carries the address and the certificate to pin,
-/// <c>Endpoint=tcp://localhost:8002;PinnedCertificatePath=…;ApiKey=…</c>, which
+/// <c>Endpoint=tcp://127.0.0.1:8002;PinnedCertificatePath=…;ApiKey=…</c>, which
 /// <c>builder.AddRuntaraManagementClient("environment")</c> in Runtara.Management reads.
 /// </summary>
 public sealed class RuntaraEnvironmentResource(string name, ParameterResource apiKey) : ProjectResource(name), IResourceWithConnectionString

@@ -4,7 +4,8 @@ namespace Aspire.Hosting.ApplicationModel;
 /// A program registered as an image in a Runtara environment once the environment is healthy
 /// (the build output folder of a .NET project, zipped, or its native AOT publish with
 /// <c>WithNativeAot()</c>). Shown in the dashboard under its
-/// environment, with commands to start an instance and to pause, resume and cancel the latest one.
+/// environment, with commands to start an instance and to pause, resume, cancel or signal the latest one;
+/// its recent instances are listed under it (<see cref="RuntaraInstanceResource"/>), each with its own commands.
 /// </summary>
 public sealed class RuntaraImageResource(string name, RuntaraEnvironmentResource environment, string projectPath)
     : Resource(name), IResourceWithParent<RuntaraEnvironmentResource>, IResourceWithWaitSupport
@@ -35,4 +36,7 @@ public sealed class RuntaraImageResource(string name, RuntaraEnvironmentResource
 
     /// <summary>The latest instance started from the AppHost, if any.</summary>
     public string? LatestInstanceId { get; internal set; }
+
+    /// <summary>Follows the image's recent instances once it is registered.</summary>
+    internal Images.InstanceWatcher? Watcher { get; set; }
 }

@@ -20,12 +20,15 @@ internal static partial class Log
     [LoggerMessage(6004, LogLevel.Information, "Runtara image {Resource}: instance {InstanceId} is {Status}", EventName = "InstanceStatus")]
     public static partial void InstanceStatus(ILogger logger, string resource, string instanceId, string status);
 
-    [LoggerMessage(6005, LogLevel.Warning, "Runtara image {Resource}: watching instance {InstanceId} failed", EventName = "WatchFailed")]
-    public static partial void WatchFailed(ILogger logger, string resource, string instanceId, Exception exception);
+    [LoggerMessage(6005, LogLevel.Warning, "Runtara image {Resource}: listing its instances failed (retried; logged again after the next success)", EventName = "InstancesPollFailed")]
+    public static partial void InstancesPollFailed(ILogger logger, string resource, Exception exception);
 
     [LoggerMessage(6006, LogLevel.Information, "Runtara image {Resource}: publishing {Project} native AOT for {RuntimeIdentifier} into {Directory}", EventName = "ImagePublishing")]
     public static partial void ImagePublishing(ILogger logger, string resource, string project, string runtimeIdentifier, string directory);
 
     [LoggerMessage(6007, LogLevel.Information, "Runtara image {Resource}: published native AOT in {Seconds:F1} s, program {Program}", EventName = "ImagePublished")]
     public static partial void ImagePublished(ILogger logger, string resource, double seconds, string program);
+
+    [LoggerMessage(6008, LogLevel.Information, "Runtara image {Resource}: signal {Signal} sent to instance {InstanceId} ({Bytes} bytes of JSON)", EventName = "SignalSent")]
+    public static partial void SignalSent(ILogger logger, string resource, string signal, string instanceId, int bytes);
 }

@@ -5,7 +5,6 @@ using Aspire.Hosting.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Runtara.Diagnostics;
 using Runtara.Management;
 using Runtara.Management.Images;
 using Runtara.Protocol.Contracts;
@@ -14,8 +13,8 @@ namespace Aspire.Hosting.Images;
 
 /// <summary>
 /// What the AppHost does with an image resource through the environment's management protocol:
-/// register the project's build output (or its native AOT publish), start instances, pause/resume/cancel the latest one, and
-/// mirror that instance's status into the resource's state in the dashboard.
+/// register the project's build output (or its native AOT publish), start instances, pause/resume/cancel the latest one;
+/// <see cref="InstanceWatcher"/> then lists the image's recent instances and mirrors the latest one's status into the image's state.
 /// </summary>
 internal static class ImageOperations
 {
@@ -27,8 +26,6 @@ internal static class ImageOperations
 
     /// <summary>State while a <c>WithNativeAot()</c> image is published.</summary>
     public const string PublishingState = "Publishing (native AOT)";
-
-    private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
 
     /// <summary>Registers the image on a task of its own, cancelled (publish process tree killed) when the AppHost stops.</summary>
     public static Task RegisterInBackground(RuntaraImageResource image, IServiceProvider services)
@@ -73,6 +70,7 @@ internal static class ImageOperations
             return;
         }
 
+        InstanceWatcher.Start(image, services);
         if (image.StartOnRegistration)
         {
             await StartInstanceAsync(image, services, cancellationToken).ConfigureAwait(false);
@@ -92,8 +90,7 @@ internal static class ImageOperations
         image.LatestInstanceId = instanceId;
         Log.InstanceStarted(services.GetRequiredService<ResourceLoggerService>().GetLogger(image), image.Name, instanceId);
         await PublishAsync(services.GetRequiredService<ResourceNotificationService>(), image, StateOf(InstanceStatus.Pending), (InstanceIdProperty, instanceId)).ConfigureAwait(false);
-        var stopping = services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
-        _ = Task.Run(() => WatchAsync(image, instanceId, services, stopping), CancellationToken.None);
+        image.Watcher?.Poke();
         return instanceId;
     }
 
@@ -103,56 +100,19 @@ internal static class ImageOperations
         var instanceId = image.LatestInstanceId ?? throw new InvalidOperationException($"No instance of '{image.Name}' was started from the AppHost yet.");
         await using var client = await CreateClientAsync(image.Parent, services, cancellationToken).ConfigureAwait(false);
         await action(client, instanceId, cancellationToken).ConfigureAwait(false);
+        image.Watcher?.Poke();
         return instanceId;
     }
 
-    /// <summary>A management client for the environment: its allocated port on loopback, its development certificate pinned, the AppHost's API key.</summary>
+    /// <summary>A management client for the environment: its allocated port on 127.0.0.1 (as in its connection string), its development certificate pinned, the AppHost's API key.</summary>
     public static async Task<RuntaraManagementClient> CreateClientAsync(RuntaraEnvironmentResource environment, IServiceProvider services, CancellationToken cancellationToken) =>
         new(new ManagementClientOptions
         {
-            Address = $"127.0.0.1:{environment.ProtocolEndpoint.Port}",
+            Address = $"{RuntaraHostingExtensions.ProtocolHost}:{environment.ProtocolEndpoint.Port}",
             PinnedCertificatePath = environment.CertificatePath,
             TenantId = environment.TenantId,
             ApiKey = await environment.ApiKey.GetValueAsync(cancellationToken).ConfigureAwait(false),
         }, services.GetService<ILoggerFactory>()?.CreateLogger<RuntaraManagementClient>());
-
-    private static async Task WatchAsync(RuntaraImageResource image, string instanceId, IServiceProvider services, CancellationToken cancellationToken)
-    {
-        var notifications = services.GetRequiredService<ResourceNotificationService>();
-        var logger = services.GetRequiredService<ResourceLoggerService>().GetLogger(image);
-        var last = InstanceStatus.Pending;
-
-        // The dashboard's status poll is housekeeping: outside the StartInstance command's trace, and
-        // no spans of its own (it once added three spans a second to that trace for the instance's life).
-        using var background = BackgroundWork.Begin();
-        try
-        {
-            await using var client = await CreateClientAsync(image.Parent, services, cancellationToken).ConfigureAwait(false);
-            using var timer = new PeriodicTimer(PollInterval);
-            while (image.LatestInstanceId == instanceId && await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
-            {
-                var info = await client.GetInstanceAsync(instanceId, cancellationToken: cancellationToken).ConfigureAwait(false);
-                if (info.Status != last && image.LatestInstanceId == instanceId)
-                {
-                    last = info.Status;
-                    Log.InstanceStatus(logger, image.Name, instanceId, info.Status.ToString());
-                    await PublishAsync(notifications, image, StateOf(info.Status)).ConfigureAwait(false);
-                }
-
-                if (info.IsTerminal)
-                {
-                    return;
-                }
-            }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-        }
-        catch (ManagementException ex)
-        {
-            Log.WatchFailed(logger, image.Name, instanceId, ex);
-        }
-    }
 
     /// <summary>The project's build output folder, with its entry assembly as entrypoint.</summary>
     private static async Task<ImageContent> BuildOutputAsync(RuntaraImageResource image, ResourceNotificationService notifications, ILogger logger, CancellationToken cancellationToken)
@@ -176,7 +136,8 @@ internal static class ImageOperations
         return new(directory, null, program, $"Native AOT publish ({NativeAotPublish.RuntimeIdentifier}) of {Path.GetFileName(image.ProjectPath)}, registered by the AppHost");
     }
 
-    private static ResourceStateSnapshot StateOf(InstanceStatus status) => new(status.ToString(), status switch
+    /// <summary>An instance status as a dashboard state, styled by how it ended or waits.</summary>
+    internal static ResourceStateSnapshot StateOf(InstanceStatus status) => new(status.ToString(), status switch
     {
         InstanceStatus.Completed or InstanceStatus.Running => KnownResourceStateStyles.Success,
         InstanceStatus.Failed => KnownResourceStateStyles.Error,
@@ -184,18 +145,19 @@ internal static class ImageOperations
         _ => KnownResourceStateStyles.Info,
     });
 
-    private static Task PublishAsync(ResourceNotificationService notifications, RuntaraImageResource image, ResourceStateSnapshot state, params (string Name, string Value)[] properties) =>
+    private static Task PublishAsync(ResourceNotificationService notifications, RuntaraImageResource image, ResourceStateSnapshot state, params (string Name, string? Value)[] properties) =>
         notifications.PublishUpdateAsync(image, snapshot => snapshot with
         {
             State = state,
             Properties = With(snapshot.Properties, properties),
         });
 
-    private static ImmutableArray<ResourcePropertySnapshot> With(ImmutableArray<ResourcePropertySnapshot> current, (string Name, string Value)[] properties)
+    /// <summary><paramref name="current"/> with each property set, or removed when its value is null.</summary>
+    internal static ImmutableArray<ResourcePropertySnapshot> With(ImmutableArray<ResourcePropertySnapshot> current, params (string Name, string? Value)[] properties)
     {
         foreach (var (name, value) in properties)
         {
-            current = [.. current.Where(p => p.Name != name), new ResourcePropertySnapshot(name, value)];
+            current = value is null ? [.. current.Where(p => p.Name != name)] : [.. current.Where(p => p.Name != name), new ResourcePropertySnapshot(name, value)];
         }
 
         return current;

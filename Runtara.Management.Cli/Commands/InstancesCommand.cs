@@ -125,7 +125,8 @@ internal static class InstancesCommand
     private static Command Status(GlobalOptions globals, CliConsole console)
     {
         var id = new Argument<string>("instance-id");
-        var command = new Command("status", "Show an instance's status, output, error and resource use") { id };
+        var command = new Command("status", "Show an instance's status, what it waits for, output, error and resource use (alias: get)") { id };
+        command.Aliases.Add("get");
         command.SetAction(CliConsole.Action(globals, console, async (result, client, ct) =>
             await PrintStatusAsync(console, result.GetValue(globals.Output), await client.GetInstanceAsync(result.GetValue(id)!, cancellationToken: ct))));
         return command;
@@ -273,13 +274,23 @@ internal static class InstancesCommand
         grid.AddRow("instance id", Markup.Escape(info.InstanceId));
         grid.AddRow("tenant", Markup.Escape(info.TenantId));
         grid.AddRow("status", Format.Status(info.Status));
+        if (info.DescribeWait() is { } wait)
+        {
+            grid.AddRow("waiting", Markup.Escape(wait));
+        }
+
+        if (info.ParentId is { } parent)
+        {
+            grid.AddRow("parent", Markup.Escape(parent));
+        }
+
         grid.AddRow("image", $"{Markup.Escape(info.ImageName)} ({info.ImageId})");
         grid.AddRow("checkpoint", Markup.Escape(info.CheckpointId ?? "-"));
         grid.AddRow("created", Format.Time(info.CreatedAt));
         grid.AddRow("started", Format.Time(info.StartedAt));
         grid.AddRow("finished", Format.Time(info.FinishedAt));
         grid.AddRow("last activity", Format.Time(info.LastActivityAt));
-        if (info.WakeAt is not null)
+        if (info.WakeAt is not null && info.WaitingFor is null)
         {
             grid.AddRow("wakes at", Format.Time(info.WakeAt));
         }

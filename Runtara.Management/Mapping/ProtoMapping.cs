@@ -174,7 +174,13 @@ internal static class ProtoMapping
         ExitCode = s.HasExitCode ? s.ExitCode : null,
         Pid = s.HasPid ? s.Pid : null,
         Stderr = s.HasStderr ? s.Stderr : null,
+        WaitingFor = s.WaitingFor is { } waiting ? ToWaitingFor(waiting) : null,
+        ParentId = s.HasParentId && s.ParentId.Length > 0 ? s.ParentId : null,
     };
+
+    /// <summary>A deadline of 0 means none; the counts arrive unsigned.</summary>
+    public static WaitingForInfo ToWaitingFor(WaitingFor w) => new(
+        [.. w.SignalNames], w.DeadlineMs > 0 ? Time(w.DeadlineMs) : null, (int)Math.Min(w.Children, int.MaxValue), (int)Math.Min(w.ChildrenEnded, int.MaxValue));
 
     public static InstanceList ToInstanceList(ListInstancesResponse response) => new(
         [.. response.Instances.Select(i => new InstanceSummaryInfo(i.InstanceId, i.TenantId, i.ImageId, i.Status.ToContract(), Time(i.CreatedAtMs),

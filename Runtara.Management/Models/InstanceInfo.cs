@@ -73,6 +73,21 @@ public sealed record InstanceInfo
     /// <summary>The tail of its last process's standard error, if any was captured.</summary>
     public string? Stderr { get; init; }
 
+    /// <summary>What it waits for while SUSPENDED by a durable wait (signals, children, a deadline); null otherwise or from an environment that does not report it.</summary>
+    public WaitingForInfo? WaitingFor { get; init; }
+
+    /// <summary>The instance that started this one as its child; null for an instance started directly.</summary>
+    public string? ParentId { get; init; }
+
+    /// <summary>
+    /// What the instance waits for, in words (<see cref="WaitingForInfo.Describe"/>), e.g.
+    /// <c>waiting for signal approve until 2026-12-03T12:00:00Z</c>; for a durable sleep
+    /// <c>sleeping until 2026-12-06T12:00:00Z</c>; null when it waits for nothing (running, paused, ended).
+    /// </summary>
+    public string? DescribeWait() =>
+        IsTerminal ? null
+        : WaitingFor?.Describe() ?? (Status == InstanceStatus.Suspended && WakeAt is { } wake ? $"sleeping until {WaitingForInfo.FormatTime(wake)}" : null);
+
     /// <summary>True when COMPLETED, FAILED or CANCELLED: the status will not change again.</summary>
     [JsonIgnore]
     public bool IsTerminal => Status is InstanceStatus.Completed or InstanceStatus.Failed or InstanceStatus.Cancelled;

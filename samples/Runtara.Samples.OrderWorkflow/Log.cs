@@ -6,7 +6,7 @@ internal static partial class Log
     [LoggerMessage(1, LogLevel.Information, "Order {OrderId}: relaunched, replaying completed steps", EventName = "Replaying")]
     public static partial void Replaying(ILogger logger, string orderId);
 
-    [LoggerMessage(2, LogLevel.Information, "Order {OrderId}: waiting for the 'approve' signal (send it with: runtara signal {InstanceId} custom approve '{{\"approved\":true,\"approvedBy\":\"you@example.com\"}}', or: dotnet run --project samples/Runtara.Samples.OrderWorkflow -- approve {InstanceId} you@example.com)", EventName = "WaitingForApproval")]
+    [LoggerMessage(2, LogLevel.Information, "Order {OrderId}: waiting for the 'approve' signal (under the AppHost: this instance's \"Send signal\" command in the dashboard, signal approve, payload {{\"approved\":true,\"approvedBy\":\"you@example.com\"}}; or: runtara signal {InstanceId} custom approve '{{\"approved\":true,\"approvedBy\":\"you@example.com\"}}'; or: dotnet run --project samples/Runtara.Samples.OrderWorkflow -- approve {InstanceId} you@example.com)", EventName = "WaitingForApproval")]
     public static partial void WaitingForApproval(ILogger logger, string orderId, string instanceId);
 
     [LoggerMessage(3, LogLevel.Information, "Reserved {Count} line(s) of order {OrderId} as {ReservationId}", EventName = "Reserved")]

@@ -2,12 +2,15 @@ using Runtara.Samples.OrderWorkflow;
 
 // Three modes:
 //   (default)                   run the order workflow as the instance named by RUNTARA_INSTANCE_ID (launch contract)
-//   approve <instance> [who]    act as the approver: send the custom signal "approve" to a waiting order
-//                               through an environment (the runtara CLI's RUNTARA_* settings)
+//   approve <instance> [who] [--key=value ...]
+//                               act as the approver: send the custom signal "approve" to a waiting order
+//                               through an environment: its connection string (ConnectionStrings__environment,
+//                               as the AppHost gives it) or the runtara CLI's RUNTARA_* settings (Approver.cs)
 //   token <instance> <tenant>   development: print an instance token minted from the core's key file
-if (args is ["approve", var instanceId, ..])
+if (args is ["approve", var instanceId, .. var rest])
 {
-    return await Approver.SendAsync(instanceId, args.Length > 2 ? args[2] : "ops@example.com");
+    var approvedBy = rest is [var who, ..] && !who.StartsWith("--", StringComparison.Ordinal) ? who : "ops@example.com";
+    return await Approver.SendAsync(instanceId, approvedBy, [.. rest.SkipWhile(a => !a.StartsWith("--", StringComparison.Ordinal))]);
 }
 
 if (args is ["token", var tokenInstance, var tokenTenant])

@@ -75,6 +75,7 @@ public sealed class AppHostTests(ITestOutputHelper output)
             Assert.Equal(quote.Output!.Value.GetProperty("unitPrice").GetDecimal() * 2, quote.Output!.Value.GetProperty("total").GetDecimal());
 
             await DashboardCommandsAsync(app, ct);
+            await ApproveFromTheInstanceResourceAsync(app, client, ct);
             await app.StopAsync(ct);
         }
 
@@ -106,6 +107,91 @@ public sealed class AppHostTests(ITestOutputHelper output)
 
         Task StateAsync(string state) => app.ResourceNotifications.WaitForResourceAsync(Resource, state, ct).WaitAsync(Deadline, ct);
     }
+
+    /// <summary>
+    /// Orders approved as a newcomer would: one from its own resource under the image with "Send signal"
+    /// and the approval as JSON (a payload that is not JSON is refused first), its 30-second reminder sleep
+    /// shown as what it waits for; another with the sample's <c>approve</c> mode given the environment's
+    /// connection string. Both complete with their approver in the output.
+    /// </summary>
+    private async Task ApproveFromTheInstanceResourceAsync(DistributedApplication app, RuntaraManagementClient client, CancellationToken ct)
+    {
+        var instanceId = await StartOrderAsync();
+        var resource = $"order-workflow-{Guid.Parse(instanceId):N}"[..("order-workflow-".Length + 8)];
+        await app.ResourceNotifications.WaitForResourceAsync(resource, "Running", ct).WaitAsync(Deadline, ct);
+
+        // Aspire runs the command's argument validation first: the dashboard shows the reason next to the payload.
+        var refused = await SignalAsync("approve", "{\"approved\":true,");
+        output.WriteLine($"send signal (not JSON): {refused.Success} {refused.Message}");
+        Assert.False(refused.Success);
+        Assert.False(string.IsNullOrEmpty(refused.Message));
+
+        var sent = await SignalAsync("approve", """{"approved":true,"approvedBy":"ann"}""");
+        output.WriteLine($"send signal: {sent.Success} {sent.Message}");
+        Assert.True(sent.Success, sent.Message);
+
+        var sleeping = await app.ResourceNotifications.WaitForResourceAsync(resource, e => e.Snapshot.State?.Text?.StartsWith("Suspended: sleeping until", StringComparison.Ordinal) == true, ct).WaitAsync(Deadline, ct);
+        output.WriteLine($"{resource}: {sleeping.Snapshot.State?.Text}");
+        Assert.Contains(sleeping.Snapshot.Properties, p => p.Name == "runtara.instance.id" && Equals(p.Value, instanceId));
+
+        // The other route: the sample's approver, given the environment's connection string as the AppHost hands it out.
+        var byApprover = await StartOrderAsync();
+        var connectionString = await app.GetConnectionStringAsync("environment", ct);
+        var (exitCode, approverOutput) = await RunApproverAsync(byApprover, "bob", connectionString!, ct);
+        output.WriteLine($"approver: exit {exitCode}: {approverOutput}");
+        Assert.Equal(0, exitCode);
+
+        foreach (var (id, approver) in new[] { (instanceId, "ann"), (byApprover, "bob") })
+        {
+            var info = await client.WaitForCompletionAsync(id, new WaitOptions { PollInterval = TimeSpan.FromMilliseconds(500), Timeout = Deadline }, cancellationToken: ct);
+            Assert.True(info.Status == InstanceStatus.Completed, $"{info.Status}: {info.Error}\n{info.Stderr}");
+            Assert.Equal(approver, info.Output!.Value.GetProperty("approvedBy").GetString());
+            Assert.True(info.Output!.Value.GetProperty("reminderSent").GetBoolean());
+        }
+
+        await app.ResourceNotifications.WaitForResourceAsync(resource, "Completed", ct).WaitAsync(Deadline, ct);
+
+        async Task<string> StartOrderAsync()
+        {
+            var result = await app.ResourceCommands.ExecuteCommandAsync("order-workflow", RuntaraImageExtensions.StartCommand, ct);
+            Assert.True(result.Success, result.Message);
+            return result.Message!.Split(' ')[^1];
+        }
+
+#pragma warning disable ASPIREINTERACTION001 // InteractionInput: the arguments of "Send signal".
+        Task<ExecuteCommandResult> SignalAsync(string name, string payload) => app.ResourceCommands.ExecuteCommandAsync(resource, RuntaraImageExtensions.SignalCommand, new InteractionInputCollection(
+            [new InteractionInput { Name = "name", InputType = InputType.Text, Value = name }, new InteractionInput { Name = "payload", InputType = InputType.Text, Value = payload }]), ct);
+#pragma warning restore ASPIREINTERACTION001
+    }
+
+    /// <summary>Runs <c>Runtara.Samples.OrderWorkflow approve &lt;id&gt; &lt;who&gt;</c> (its build output) with the connection string in its environment.</summary>
+    private static async Task<(int ExitCode, string Output)> RunApproverAsync(string instanceId, string approver, string connectionString, CancellationToken ct)
+    {
+        var program = Path.Combine(Repository.Root, "samples", "Runtara.Samples.OrderWorkflow", "bin", Configuration, "net10.0", "Runtara.Samples.OrderWorkflow.dll");
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in new[] { program, "approve", instanceId, approver })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["ConnectionStrings__environment"] = connectionString;
+        foreach (var name in new[] { "RUNTARA_ENVIRONMENT_ADDR", "RUNTARA_TLS_PINNED_CERT", "RUNTARA_API_KEY", "RUNTARA_TENANT_ID" })
+        {
+            start.Environment.Remove(name);
+        }
+
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync(ct);
+        var stderr = process.StandardError.ReadToEndAsync(ct);
+        await process.WaitForExitAsync(ct).WaitAsync(TimeSpan.FromMinutes(1), ct);
+        return (process.ExitCode, (await stdout) + (await stderr));
+    }
+
+#if DEBUG
+    private const string Configuration = "Debug";
+#else
+    private const string Configuration = "Release";
+#endif
 }
 
 /// <summary>Whole-app tests run one at a time: each starts a full platform on a 2-core machine.</summary>

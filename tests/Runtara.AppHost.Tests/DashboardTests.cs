@@ -6,7 +6,7 @@ namespace Runtara.AppHost.Tests;
 /// <summary>
 /// The Aspire dashboard in a headless Chromium (Debian's, driven by Playwright): the AppHost run as a
 /// real process shows core, environment and the sample images on its resources page, the start-up batch
-/// job completed. The screenshot is kept as TestResults/dashboard.png (docs/images/dashboard.png is one).
+/// job completed, and that job's instance as a resource under its image. The screenshot is kept as TestResults/dashboard.png (docs/images/dashboard.png is one).
 /// </summary>
 [Collection(AppHostCollection.Name)]
 public sealed class DashboardTests(ITestOutputHelper output)
@@ -44,6 +44,10 @@ public sealed class DashboardTests(ITestOutputHelper output)
             await page.GetByText("Completed", new() { Exact = true }).First.WaitForAsync(new() { Timeout = timeout });
             // Both images that are not started at registration (order-workflow, quote) end up Registered.
             await page.GetByText("Registered", new() { Exact = true }).Nth(1).WaitForAsync(new() { Timeout = timeout });
+            // The batch job's instance is listed under its image as a resource of its own (issue 14).
+            var instance = page.GetByText(new System.Text.RegularExpressions.Regex("^batch-job-[0-9a-f]{8}$")).First;
+            await instance.WaitForAsync(new() { Timeout = timeout });
+            output.WriteLine($"instance resource: {await instance.InnerTextAsync()}");
             var screenshot = Path.Combine(Repository.Root, "TestResults", "dashboard.png");
             Directory.CreateDirectory(Path.GetDirectoryName(screenshot)!);
             await page.ScreenshotAsync(new() { Path = screenshot, FullPage = true });

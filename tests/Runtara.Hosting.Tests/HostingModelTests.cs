@@ -18,7 +18,9 @@ public sealed class HostingModelTests
         var management = Endpoint(core, "management");
         Assert.Equal((8001, "tcp", false, ProtocolType.Tcp), (instance.Port!.Value, instance.UriScheme, instance.IsProxied, instance.Protocol));
         Assert.Equal((8003, "tcp", false), (management.Port!.Value, management.UriScheme, management.IsProxied));
-        Assert.Contains(core.Annotations.OfType<EndpointAnnotation>(), e => e.UriScheme == "http");
+        // One spelling of the protocol host everywhere it is handed out: the address the services bind.
+        Assert.Equal(("127.0.0.1", "127.0.0.1"), (instance.TargetHost, management.TargetHost));
+        Assert.Equal("127.0.0.1", Assert.Single(core.Annotations.OfType<EndpointAnnotation>(), e => e.UriScheme == "http").TargetHost);
         Assert.Single(core.Annotations.OfType<HealthCheckAnnotation>());
         Assert.EndsWith(Path.Combine("Runtara.Core", "Runtara.Core.csproj"), core.GetProjectMetadata().ProjectPath, StringComparison.Ordinal);
         Assert.Equal(Path.Combine(builder.AppHostDirectory, ".runtara", "core"), core.DataDirectory);
@@ -35,6 +37,7 @@ public sealed class HostingModelTests
         Assert.Null(Endpoint(core, "instance").Port);
         Assert.Null(Endpoint(environment, "environment").Port);
         Assert.False(Endpoint(environment, "environment").IsProxied);
+        Assert.Equal("127.0.0.1", Endpoint(environment, "environment").TargetHost);
     }
 
     [Fact(Timeout = 30_000)]
@@ -47,11 +50,11 @@ public sealed class HostingModelTests
 
         var variables = await VariablesAsync(environment.Resource);
 
-        Assert.Equal("tcp://localhost:8003", variables["Runtara__Environment__CoreAddress"]);
-        Assert.Equal("tcp://localhost:8001", variables["Runtara__Environment__CoreInstanceAddress"]);
+        Assert.Equal("tcp://127.0.0.1:8003", variables["Runtara__Environment__CoreAddress"]);
+        Assert.Equal("tcp://127.0.0.1:8001", variables["Runtara__Environment__CoreInstanceAddress"]);
         Assert.Equal("/srv/runtara/core/tls/runtara-dev.crt", variables["Runtara__Environment__CoreTls__PinnedCertificatePath"]);
         Assert.Equal("/srv/runtara/env", variables["Runtara__Environment__DataDirectory"]);
-        Assert.Equal("tcp://localhost:8003", variables["services__runtara-core__management__0"]);
+        Assert.Equal("tcp://127.0.0.1:8003", variables["services__runtara-core__management__0"]);
         Assert.Contains(environment.Resource.Annotations.OfType<WaitAnnotation>(), w => w.Resource == core.Resource);
     }
 
@@ -68,7 +71,7 @@ public sealed class HostingModelTests
         var apiKey = variables["Runtara__Environment__ApiKeys__aspire__Key"];
         Assert.True(apiKey.Length >= 32, "the generated API key is at least 32 characters");
         Assert.Equal("*", variables["Runtara__Environment__ApiKeys__aspire__Tenants__0"]);
-        Assert.Equal($"Endpoint=tcp://localhost:8002;PinnedCertificatePath=/srv/runtara/env/tls/runtara-dev.crt;ApiKey={apiKey}", connectionString);
+        Assert.Equal($"Endpoint=tcp://127.0.0.1:8002;PinnedCertificatePath=/srv/runtara/env/tls/runtara-dev.crt;ApiKey={apiKey}", connectionString);
         Assert.True(environment.Resource.ApiKey.Secret);
     }
 
@@ -117,14 +120,14 @@ public sealed class HostingModelTests
 
         var variables = await VariablesAsync(worker.Resource);
 
-        Assert.StartsWith("Endpoint=tcp://localhost:8002;PinnedCertificatePath=/srv/runtara/env/tls/runtara-dev.crt;ApiKey=", variables["ConnectionStrings__environment"], StringComparison.Ordinal);
-        Assert.Equal("tcp://localhost:8002", variables["services__environment__environment__0"]);
-        Assert.Equal("tcp://localhost:8001", variables["ConnectionStrings__runtara-core"]);
+        Assert.StartsWith("Endpoint=tcp://127.0.0.1:8002;PinnedCertificatePath=/srv/runtara/env/tls/runtara-dev.crt;ApiKey=", variables["ConnectionStrings__environment"], StringComparison.Ordinal);
+        Assert.Equal("tcp://127.0.0.1:8002", variables["services__environment__environment__0"]);
+        Assert.Equal("tcp://127.0.0.1:8001", variables["ConnectionStrings__runtara-core"]);
         Assert.Equal("/srv/runtara/core/tls/runtara-dev.crt", variables["RUNTARA_TLS_PINNED_CERT"]);
     }
 
     [Fact]
-    public void An_image_sits_under_its_environment_with_start_pause_resume_and_cancel_commands()
+    public void An_image_sits_under_its_environment_with_start_pause_resume_cancel_and_signal_commands()
     {
         var builder = DistributedApplication.CreateBuilder();
         var environment = builder.AddRuntaraEnvironment("environment");
@@ -137,7 +140,7 @@ public sealed class HostingModelTests
         Assert.True(image.StartOnRegistration);
         Assert.True(Path.IsPathRooted(image.ProjectPath));
         Assert.Equal(
-            [RuntaraImageExtensions.StartCommand, RuntaraImageExtensions.PauseCommand, RuntaraImageExtensions.ResumeCommand, RuntaraImageExtensions.CancelCommand],
+            [RuntaraImageExtensions.StartCommand, RuntaraImageExtensions.PauseCommand, RuntaraImageExtensions.ResumeCommand, RuntaraImageExtensions.CancelCommand, RuntaraImageExtensions.SignalCommand],
             image.Annotations.OfType<ResourceCommandAnnotation>().Select(c => c.Name).Where(n => n.StartsWith("runtara-", StringComparison.Ordinal)));
     }
 
@@ -189,7 +192,8 @@ public sealed class HostingModelTests
         var next = 40000;
         foreach (var endpoint in resources.SelectMany(r => r.Annotations.OfType<EndpointAnnotation>()))
         {
-            endpoint.AllocatedEndpoint = new AllocatedEndpoint(endpoint, "localhost", endpoint.Port ?? next++);
+            // DCP gives a non-proxied endpoint the IP address it targets as its host (localhost when none).
+            endpoint.AllocatedEndpoint = new AllocatedEndpoint(endpoint, endpoint.TargetHost, endpoint.Port ?? next++);
         }
     }
 }

@@ -67,6 +67,45 @@ public sealed class InstancesCommandTests : IAsyncLifetime
         Assert.Contains("legacy-image-id", output.Split('\n').Single(l => l.Contains("old-1", StringComparison.Ordinal)), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Get_shows_what_a_suspended_instance_waits_for_and_its_parent()
+    {
+        _stub.Answer = _ => new RpcResponse
+        {
+            GetInstanceStatus = new GetInstanceStatusResponse
+            {
+                Found = true, InstanceId = "order-1", TenantId = "t", Status = ProtoStatus.StatusSuspended, CreatedAtMs = 1_000, ImageName = "order-workflow",
+                WaitingFor = new WaitingFor { SignalNames = { "approve" }, DeadlineMs = new DateTimeOffset(2026, 12, 3, 12, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds() },
+                ParentId = "batch-7",
+            },
+        };
+
+        var (code, output, _) = await RunAsync("instances", "get", "order-1");
+
+        Assert.Equal(0, code);
+        Assert.Equal("order-1", _stub.Requests.Single().GetInstanceStatus.InstanceId);
+        Assert.Contains("waiting for signal approve until 2026-12-03T12:00:00Z", Line(output, "waiting"), StringComparison.Ordinal);
+        Assert.Contains("batch-7", Line(output, "parent"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Status_of_a_running_top_level_instance_has_no_waiting_or_parent_line()
+    {
+        _stub.Answer = _ => new RpcResponse
+        {
+            GetInstanceStatus = new GetInstanceStatusResponse { Found = true, InstanceId = "order-1", TenantId = "t", Status = ProtoStatus.StatusRunning, CreatedAtMs = 1_000 },
+        };
+
+        var (code, output, _) = await RunAsync("instances", "status", "order-1");
+
+        Assert.Equal(0, code);
+        Assert.Contains("running", Line(output, "status"), StringComparison.Ordinal);
+        Assert.DoesNotContain(output.Split('\n'), l => l.TrimStart().StartsWith("waiting", StringComparison.Ordinal) || l.TrimStart().StartsWith("parent", StringComparison.Ordinal));
+    }
+
+    private static string Line(string output, string label) =>
+        Assert.Single(output.Split('\n'), l => l.TrimStart().StartsWith(label, StringComparison.Ordinal));
+
     private static Func<RpcRequest, RpcReply<RpcResponse>> Log(string text) => _ =>
     {
         var bytes = Encoding.UTF8.GetBytes(text);
