@@ -52,7 +52,12 @@ internal sealed class InstanceRpcHandler(
                     var registration = await instances.RegisterAsync(register.InstanceId, register.TenantId, register.HasCheckpointId ? register.CheckpointId : null, cancellationToken).ConfigureAwait(false);
                     return new RpcResponse
                     {
-                        RegisterInstance = new RegisterInstanceResponse { Success = true, LastCheckpointId = registration.LastCheckpointId ?? string.Empty },
+                        RegisterInstance = new RegisterInstanceResponse
+                        {
+                            Success = true,
+                            LastCheckpointId = registration.LastCheckpointId ?? string.Empty,
+                            RanBefore = registration.RanBefore,
+                        },
                     };
                 }
 
@@ -100,7 +105,7 @@ internal sealed class InstanceRpcHandler(
                     var wait = request.Wait;
                     var result = await waits.WaitAsync(
                         wait.InstanceId, wait.CheckpointId, wait.SignalNames, wait.ChildIds, wait.HasTimeoutMs ? wait.TimeoutMs : null, wait.Suspend, cancellationToken).ConfigureAwait(false);
-                    var response = new WaitResponse { Suspended = result.Suspended, DeadlineMs = result.DeadlineMs };
+                    var response = new WaitResponse { Suspended = result.Suspended, DeadlineMs = result.DeadlineMs, DecidedNow = result.DecidedNow };
                     if (result.Outcome is { } outcome)
                     {
                         response.Outcome = UnsafeByteOperations.UnsafeWrap(outcome);

@@ -44,4 +44,8 @@ public sealed record InstanceRecord
 }
 
 /// <summary>What a registration found: the status before it (null for a new instance) and the last checkpoint id.</summary>
-public sealed record Registration(InstanceStatus? Previous, string? LastCheckpointId);
+public sealed record Registration(InstanceStatus? Previous, string? LastCheckpointId)
+{
+    /// <summary>True when a process of the instance registered before (it was running or suspended): this is a relaunch.</summary>
+    public bool RanBefore => Previous is InstanceStatus.Running or InstanceStatus.Suspended;
+}

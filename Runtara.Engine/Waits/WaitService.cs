@@ -12,7 +12,8 @@ namespace Runtara.Engine.Waits;
 /// <param name="Suspended">True when the instance is now SUSPENDED on the wait.</param>
 /// <param name="DeadlineMs">The wait's server-clock deadline; 0 when it has none.</param>
 /// <param name="Signal">The pending instance-wide signal, as on a checkpoint.</param>
-public sealed record WaitResult(byte[]? Outcome, bool Suspended, long DeadlineMs, PendingSignal? Signal);
+/// <param name="DecidedNow">True when this call decided the outcome (it was not stored before).</param>
+public sealed record WaitResult(byte[]? Outcome, bool Suspended, long DeadlineMs, PendingSignal? Signal, bool DecidedNow = false);
 
 /// <summary>
 /// Durable waits (docs/protocol.md "Durable waits"). One transaction decides a wait: a stored outcome
@@ -59,7 +60,7 @@ internal sealed class WaitService(ICoreStore store, ActivityTracker activity, Ti
                 var state = outcome.ToJson();
                 await writer.SaveCheckpointIfAbsentAsync(instanceId, checkpointId, state, now, token).ConfigureAwait(false);
                 await writer.SetLastCheckpointAsync(instanceId, checkpointId, now, token).ConfigureAwait(false);
-                return new WaitResult(state, false, deadline ?? 0, signal);
+                return new WaitResult(state, false, deadline ?? 0, signal, DecidedNow: true);
             }
 
             // A pending cancel or pause stops the instance instead: it must not sleep through it.

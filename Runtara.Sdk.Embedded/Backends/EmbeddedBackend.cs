@@ -15,13 +15,13 @@ namespace Runtara.Sdk.Embedded.Backends;
 internal sealed class EmbeddedBackend(Task<EmbeddedEngine> opening, bool ownsEngine) : IInstanceBackend
 {
     // The engine opens (migrations, WAL set-up) while the connection is handed out; calls wait for it.
-    public async Task<bool?> RegisterAsync(string instanceId, string tenantId, string? checkpointId, CancellationToken cancellationToken)
+    public async Task<RegistrationResult> RegisterAsync(string instanceId, string tenantId, string? checkpointId, CancellationToken cancellationToken)
     {
         try
         {
             var engine = await opening.ConfigureAwait(false);
             var registration = await engine.Instances.RegisterAsync(instanceId, tenantId, checkpointId, cancellationToken).ConfigureAwait(false);
-            return registration.LastCheckpointId is { Length: > 0 };
+            return new RegistrationResult(registration.LastCheckpointId is { Length: > 0 }, registration.RanBefore);
         }
         catch (CoreException ex)
         {
@@ -124,7 +124,7 @@ internal sealed class EmbeddedBackend(Task<EmbeddedEngine> opening, bool ownsEng
         {
             var engine = await opening.ConfigureAwait(false);
             var result = await engine.Waits.WaitAsync(instanceId, checkpointId, signalNames, childIds, timeoutMs is { } t ? (ulong)Math.Max(0, t) : null, suspend, cancellationToken).ConfigureAwait(false);
-            return new WaitCallResult(result.Outcome is { } outcome ? outcome : (ReadOnlyMemory<byte>?)null, result.Suspended, result.DeadlineMs, EngineConversions.ToSdk(result.Signal));
+            return new WaitCallResult(result.Outcome is { } outcome ? outcome : (ReadOnlyMemory<byte>?)null, result.Suspended, result.DeadlineMs, EngineConversions.ToSdk(result.Signal), result.DecidedNow);
         }
         catch (CoreException ex)
         {

@@ -8,8 +8,11 @@ internal readonly record struct SleepResult(bool Suspended, long WakeAtMs);
 /// <summary>What a custom-signal poll returned: the pending instance-wide signal (not consumed) and the custom signal, already stored as a checkpoint.</summary>
 internal readonly record struct SignalPollResult(PendingSignal? Signal, CustomSignal? CustomSignal);
 
+/// <summary>What RegisterInstance answered: whether the instance has a checkpoint (null: the backend cannot tell) and whether it ran before.</summary>
+internal readonly record struct RegistrationResult(bool? HasCheckpoint, bool RanBefore);
+
 /// <summary>What a durable wait call answered: the stored outcome (JSON) once decided, whether the instance is now suspended, the wait's deadline (0 = none) and any pending instance-wide signal.</summary>
-internal readonly record struct WaitCallResult(ReadOnlyMemory<byte>? Outcome, bool Suspended, long DeadlineMs, PendingSignal? Signal);
+internal readonly record struct WaitCallResult(ReadOnlyMemory<byte>? Outcome, bool Suspended, long DeadlineMs, PendingSignal? Signal, bool DecidedNow);
 
 /// <summary>What StartChild answered: the child's id, and whether this call recorded it.</summary>
 internal readonly record struct ChildStartResult(string ChildId, bool Created);
@@ -23,10 +26,10 @@ internal interface IInstanceBackend : IAsyncDisposable
 {
     /// <summary>
     /// RegisterInstance: PENDING/SUSPENDED/unknown → RUNNING. Returns whether the instance has a
-    /// checkpoint, or null when the backend cannot tell (ask <see cref="GetStatusAsync"/>). Throws
+    /// checkpoint (null when the backend cannot tell: ask <see cref="GetStatusAsync"/>) and whether it ran before. Throws
     /// <see cref="InstanceRegistrationException"/> when refused.
     /// </summary>
-    Task<bool?> RegisterAsync(string instanceId, string tenantId, string? checkpointId, CancellationToken cancellationToken);
+    Task<RegistrationResult> RegisterAsync(string instanceId, string tenantId, string? checkpointId, CancellationToken cancellationToken);
 
     /// <summary>Save-if-absent: found=true returns the stored state and writes nothing.</summary>
     Task<CheckpointResult> CheckpointAsync(string instanceId, string checkpointId, ReadOnlyMemory<byte> state, CancellationToken cancellationToken);

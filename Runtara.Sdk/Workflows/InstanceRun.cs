@@ -22,6 +22,8 @@ internal sealed class InstanceRun : IAsyncDisposable
     private int _pauseRequested;
     private int _unknownSignalLogged;
     private string? _lastCheckpointId;
+    private bool _pastReplay;
+    private bool _ranBefore;
     private bool _fresh;
 
     public InstanceRun(IInstanceBackend backend, RuntaraInstanceOptions options, InstanceIdentity identity, ILogger logger, CancellationToken hostToken)
@@ -60,6 +62,15 @@ internal sealed class InstanceRun : IAsyncDisposable
     /// <summary>True when the instance had checkpoints before this run (a relaunch that replays).</summary>
     public bool Replaying => !_fresh;
 
+    /// <summary>
+    /// True once this run does something for the first time (a step's action runs, a value is recorded
+    /// or a wait is still open): from there on the workflow is past what earlier runs did.
+    /// </summary>
+    public bool PastReplay => !_ranBefore || Volatile.Read(ref _pastReplay);
+
+    /// <summary>Marks the point where this run goes beyond what earlier runs did.</summary>
+    public void MarkPastReplay() => Volatile.Write(ref _pastReplay, true);
+
     /// <summary>The last checkpoint id this run wrote or read back.</summary>
     public string? LastCheckpointId => Volatile.Read(ref _lastCheckpointId);
 
@@ -76,7 +87,9 @@ internal sealed class InstanceRun : IAsyncDisposable
         // makes both return the first stored result. The core answers the registration with the
         // last checkpoint id (read in the registration's own transaction); only a backend that
         // cannot tell is asked for the status afterwards.
-        var hasCheckpoint = await Backend.RegisterAsync(InstanceId, TenantId, checkpointId: null, cancellationToken).ConfigureAwait(false);
+        var registration = await Backend.RegisterAsync(InstanceId, TenantId, checkpointId: null, cancellationToken).ConfigureAwait(false);
+        var hasCheckpoint = registration.HasCheckpoint;
+        _ranBefore = registration.RanBefore || hasCheckpoint == true;
         if (Options.CheckpointId is null)
         {
             hasCheckpoint ??= (await Backend.GetStatusAsync(InstanceId, cancellationToken).ConfigureAwait(false)).CheckpointId is not null;

@@ -30,6 +30,7 @@ public sealed partial class WorkflowContext
         activity?.SetTag("runtara.child_id", started.ChildId);
         if (started.Created)
         {
+            _run.MarkPastReplay();
             Log.ChildStarted(_run.Logger, _run.InstanceId, started.ChildId, image);
         }
 

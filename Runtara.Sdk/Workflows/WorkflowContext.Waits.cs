@@ -96,6 +96,11 @@ public sealed partial class WorkflowContext
             if (result.Outcome is { } stored)
             {
                 _run.MarkWritten(checkpointId);
+                if (result.DecidedNow)
+                {
+                    _run.MarkPastReplay();
+                }
+
                 var outcome = WaitOutcome.TryParse(stored.Span)
                     ?? throw new CheckpointSerializationException(checkpointId, $"the stored wait outcome is not readable: {System.Text.Encoding.UTF8.GetString(stored.Span[..Math.Min(stored.Length, 200)])}");
                 activity?.SetTag("runtara.wait.outcome", outcome.Kind);
@@ -107,6 +112,8 @@ public sealed partial class WorkflowContext
                 return outcome;
             }
 
+            // Still open: whatever follows it is new to this instance.
+            _run.MarkPastReplay();
             DateTimeOffset? deadline = result.DeadlineMs > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(result.DeadlineMs) : null;
             if (result.Suspended)
             {

@@ -20,7 +20,11 @@ public sealed partial class WorkflowContext
 {
     private readonly InstanceRun _run;
 
-    internal WorkflowContext(InstanceRun run) => _run = run;
+    internal WorkflowContext(InstanceRun run)
+    {
+        _run = run;
+        ReplaySafeLogger = new ReplaySafeLogger(run.Logger, () => run.PastReplay);
+    }
 
     /// <summary>The instance id.</summary>
     public string InstanceId => _run.InstanceId;
@@ -39,6 +43,14 @@ public sealed partial class WorkflowContext
 
     /// <summary>A logger for workflow code (category <c>Runtara.Sdk.Workflow</c>).</summary>
     public ILogger Logger => _run.Logger;
+
+    /// <summary>
+    /// <see cref="Logger"/>, silent while a relaunched run replays what earlier runs already did: a
+    /// message written between two steps appears once per instance, not once per relaunch. It speaks
+    /// from the first operation this run does for the first time (a step's action runs, a value is
+    /// recorded, a wait is still open).
+    /// </summary>
+    public ILogger ReplaySafeLogger { get; }
 
     /// <summary>The clock the SDK uses for sleeps and retry delays.</summary>
     public TimeProvider TimeProvider => _run.Time;
@@ -119,6 +131,7 @@ public sealed partial class WorkflowContext
                 }
             }
 
+            _run.MarkPastReplay();
             var result = await ExecuteWithRetriesAsync(key, checkpointId, action, retry ?? _run.Options.DefaultRetryPolicy, timeout, activity, token).ConfigureAwait(false);
             var state = Serialize(checkpointId, result, typeInfo);
 
@@ -212,6 +225,8 @@ public sealed partial class WorkflowContext
             return;
         }
 
+        _run.MarkPastReplay();
+
         using var linked = Link(cancellationToken);
         var token = linked?.Token ?? _run.CancellationToken;
         if (remaining < _run.Options.InProcessSleepThreshold.TotalMilliseconds)
@@ -275,6 +290,10 @@ public sealed partial class WorkflowContext
         if (saved.Found && TryDeserialize(checkpointId, saved.State, typeInfo, out var stored))
         {
             value = stored;
+        }
+        else
+        {
+            _run.MarkPastReplay();
         }
 
         _run.ThrowIfStopping(cancellationToken);

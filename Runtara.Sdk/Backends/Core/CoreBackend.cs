@@ -61,7 +61,7 @@ internal sealed class CoreBackend : IInstanceBackend
 
     public Protocol.Transport.TransportKind Transport => _client.Transport;
 
-    public async Task<bool?> RegisterAsync(string instanceId, string tenantId, string? checkpointId, CancellationToken cancellationToken)
+    public async Task<RegistrationResult> RegisterAsync(string instanceId, string tenantId, string? checkpointId, CancellationToken cancellationToken)
     {
         var request = new RegisterInstanceRequest { InstanceId = instanceId, TenantId = tenantId };
         if (checkpointId is not null)
@@ -87,7 +87,7 @@ internal sealed class CoreBackend : IInstanceBackend
         }
 
         // A core that predates the field leaves it unset: the run then asks GetInstanceStatus.
-        return registered.HasLastCheckpointId ? registered.LastCheckpointId.Length > 0 : null;
+        return new RegistrationResult(registered.HasLastCheckpointId ? registered.LastCheckpointId.Length > 0 : null, registered.RanBefore);
     }
 
     public async Task<CheckpointResult> CheckpointAsync(string instanceId, string checkpointId, ReadOnlyMemory<byte> state, CancellationToken cancellationToken)
@@ -173,7 +173,7 @@ internal sealed class CoreBackend : IInstanceBackend
         // Safe to repeat: the core decides a wait once and answers a repeat from the stored outcome,
         // and suspending an instance that is suspended already is refused, not repeated.
         var response = (await CallIdempotentAsync(new RpcRequest { Wait = wait }, null, cancellationToken).ConfigureAwait(false)).Wait;
-        return new WaitCallResult(response.HasOutcome ? response.Outcome.Memory : (ReadOnlyMemory<byte>?)null, response.Suspended, response.DeadlineMs, ProtocolConversions.ToSignal(response.PendingSignal));
+        return new WaitCallResult(response.HasOutcome ? response.Outcome.Memory : (ReadOnlyMemory<byte>?)null, response.Suspended, response.DeadlineMs, ProtocolConversions.ToSignal(response.PendingSignal), response.DecidedNow);
     }
 
     public async Task<ChildStartResult> StartChildAsync(string instanceId, string key, string image, ReadOnlyMemory<byte> input, bool detached, CancellationToken cancellationToken)

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
 using Runtara.Protocol.Contracts;
 using Runtara.Sdk.Tests.Infrastructure;
 
@@ -222,6 +223,34 @@ public abstract partial class WorkflowScenarioTests
         Assert.Equal(InstanceStatus.Pending, (await Harness.ViewAsync(children["detached"])).Status);
     }
 
+    [Fact(Timeout = TestTimeouts.Short)]
+    public async Task The_replay_safe_logger_writes_each_message_once_per_instance_across_relaunches()
+    {
+        var id = Ids.Instance("replay-log");
+        var tenant = Ids.Tenant();
+        using var logs = new CapturedLogs();
+        using var factory = LoggerFactory.Create(builder => builder.AddProvider(logs));
+        Workflow<Order, string> workflow = async (ctx, _, ct) =>
+        {
+            ReplayLog.BeforeWait(ctx.ReplaySafeLogger);
+            var approval = await ctx.WaitForSignalAsync("approve", ScenarioJson.Default.Approval, cancellationToken: ct);
+            ReplayLog.Approved(ctx.ReplaySafeLogger, approval.By);
+            return approval.By;
+        };
+
+        var options = Harness.Options();
+        options.HeartbeatInterval = TimeSpan.Zero;
+        options.WaitGracePeriod = TimeSpan.Zero;
+        await using var connection = RuntaraConnection.Connect(options, factory);
+        Assert.Equal(WorkflowStatus.Waiting, (await connection.RunAsync(workflow, AnOrder, ScenarioJson.Default.String, new InstanceIdentity(id, tenant))).Status);
+        Assert.Equal(WorkflowStatus.Waiting, (await connection.RunAsync(workflow, AnOrder, ScenarioJson.Default.String, new InstanceIdentity(id, tenant))).Status);
+        await Harness.SendCustomSignalAsync(id, "approve", JsonSerializer.SerializeToUtf8Bytes(new Approval(true, "eve"), ScenarioJson.Default.Approval));
+        Assert.Equal(WorkflowStatus.Completed, (await connection.RunAsync(workflow, AnOrder, ScenarioJson.Default.String, new InstanceIdentity(id, tenant))).Status);
+
+        Assert.Single(logs.Lines, line => line.Contains("before the wait", StringComparison.Ordinal));
+        Assert.Single(logs.Lines, line => line.Contains("approved by eve", StringComparison.Ordinal));
+    }
+
     [Fact(Timeout = TestTimeouts.Long)]
     public async Task A_signal_sent_at_any_moment_around_suspension_and_relaunch_is_delivered_exactly_once()
     {
@@ -267,4 +296,13 @@ public abstract partial class WorkflowScenarioTests
             Assert.Equal(1, Runs($"record-by-{rep}"));
         }
     }
+}
+
+internal static partial class ReplayLog
+{
+    [LoggerMessage(LogLevel.Information, "before the wait")]
+    public static partial void BeforeWait(ILogger logger);
+
+    [LoggerMessage(LogLevel.Information, "approved by {By}")]
+    public static partial void Approved(ILogger logger, string by);
 }
