@@ -157,8 +157,6 @@ public sealed class RuntaraConnection : IAsyncDisposable
     }
 
     /// <summary>Runs one instance; the output is serialized with <see cref="RuntaraInstanceOptions.SerializerOptions"/>.</summary>
-    [RequiresUnreferencedCode(RuntaraInstanceOptions.ReflectionMessage)]
-    [RequiresDynamicCode(RuntaraInstanceOptions.ReflectionMessage)]
     public Task<WorkflowOutcome<TOutput>> RunAsync<TInput, TOutput>(
         Workflow<TInput, TOutput> workflow, TInput input, InstanceIdentity? instance = null, CancellationToken cancellationToken = default) =>
         RunAsync(workflow, input, Options.GetTypeInfo<TOutput>(), instance, cancellationToken);

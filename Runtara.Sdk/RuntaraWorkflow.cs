@@ -61,8 +61,6 @@ public static class RuntaraWorkflow
     }
 
     /// <summary>Runs <paramref name="workflow"/> as this process's instance; JSON through <see cref="RuntaraInstanceOptions.SerializerOptions"/>.</summary>
-    [RequiresUnreferencedCode(RuntaraInstanceOptions.ReflectionMessage)]
-    [RequiresDynamicCode(RuntaraInstanceOptions.ReflectionMessage)]
     public static Task<int> RunAsync<TInput, TOutput>(
         Workflow<TInput, TOutput> workflow,
         RuntaraInstanceOptions? options = null,

@@ -298,18 +298,7 @@ internal sealed class SqlStoreWriter(SqlCoreStore store, SqlCoreStore.WriterSlot
             }
         }
 
-        if (leaseUntilMs is { } lease)
-        {
-            _written = due.Count > 0 || _written;
-            var update = statements.Get("UPDATE instances SET wake_lease_until = @lease WHERE instance_id = @id", _commandTransaction);
-            foreach (var wakeup in due)
-            {
-                Bind(update, "@id", DbType.String, wakeup.InstanceId);
-                Bind(update, "@lease", DbType.Int64, lease);
-                await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
-        }
-
+        await LeaseAsync("UPDATE instances SET wake_lease_until = @lease WHERE instance_id = @id", due.Select(wakeup => wakeup.InstanceId), leaseUntilMs, cancellationToken).ConfigureAwait(false);
         return due;
     }
 
@@ -403,18 +392,25 @@ internal sealed class SqlStoreWriter(SqlCoreStore store, SqlCoreStore.WriterSlot
             }
         }
 
-        if (leaseUntilMs is { } lease && starts.Count > 0)
+        await LeaseAsync("UPDATE instance_children SET start_lease_until = @lease WHERE child_id = @id", starts.Select(start => start.ChildId), leaseUntilMs, cancellationToken).ConfigureAwait(false);
+        return starts;
+    }
+
+    /// <summary>Sets the lease column of each claimed row (<paramref name="sql"/> binds <c>@id</c> and <c>@lease</c>); nothing without a lease.</summary>
+    private async ValueTask LeaseAsync(string sql, IEnumerable<string> ids, long? leaseUntilMs, CancellationToken cancellationToken)
+    {
+        if (leaseUntilMs is not { } lease)
         {
-            _written = true;
-            var update = statements.Get("UPDATE instance_children SET start_lease_until = @lease WHERE child_id = @id", _commandTransaction);
-            foreach (var start in starts)
-            {
-                Bind(update, "@id", DbType.String, start.ChildId);
-                Bind(update, "@lease", DbType.Int64, lease);
-                await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
+            return;
         }
 
-        return starts;
+        var update = statements.Get(sql, _commandTransaction);
+        foreach (var id in ids)
+        {
+            _written = true;
+            Bind(update, "@id", DbType.String, id);
+            Bind(update, "@lease", DbType.Int64, lease);
+            await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 }

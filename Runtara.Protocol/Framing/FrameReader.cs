@@ -98,7 +98,12 @@ public sealed class FrameReader
             if (result.IsCanceled)
             {
                 _reader.AdvanceTo(buffer.Start, buffer.End);
-                throw new OperationCanceledException("The frame read was cancelled.");
+
+                // Not this read's token: a cancellation that reached the pipe from elsewhere (a late
+                // deadline of an earlier exchange on the same connection). The connection cannot be
+                // trusted any more; as a transport failure the call is retried on a fresh one.
+                cancellationToken.ThrowIfCancellationRequested();
+                throw new IOException("The frame read was cancelled from outside the call; the connection is dropped.");
             }
 
             // Nothing consumed, everything examined: wake up when more bytes arrive.

@@ -58,7 +58,9 @@ public sealed class FrameWriter
         var result = await _writer.FlushAsync(cancellationToken).ConfigureAwait(false);
         if (result.IsCanceled)
         {
-            throw new OperationCanceledException("The frame write was cancelled.");
+            // As for reads (FrameReader): a cancellation this call did not ask for means a broken connection.
+            cancellationToken.ThrowIfCancellationRequested();
+            throw new IOException("The frame write was cancelled from outside the call; the connection is dropped.");
         }
     }
 }

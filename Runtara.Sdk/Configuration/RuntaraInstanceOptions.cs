@@ -15,8 +15,6 @@ namespace Runtara.Sdk;
 /// </summary>
 public sealed class RuntaraInstanceOptions : IInstanceSettings
 {
-    internal const string ReflectionMessage = "Without a JsonTypeInfo the value is serialized through SerializerOptions, which may use reflection. Pass a source-generated JsonTypeInfo to stay trimming- and AOT-safe.";
-
     /// <summary>The default configuration section.</summary>
     public const string SectionName = "Runtara:Instance";
 
@@ -123,8 +121,8 @@ public sealed class RuntaraInstanceOptions : IInstanceSettings
     public RetryPolicy DefaultRetryPolicy { get; set; } = RetryPolicy.Default;
 
     /// <summary>
-    /// Serializer settings used by the overloads without a <c>JsonTypeInfo</c>. Set its
-    /// <c>TypeInfoResolver</c> to a source-generated context to stay free of reflection.
+    /// Serializer settings used by the overloads without a <c>JsonTypeInfo</c>. Name a source-generated
+    /// context with <see cref="UseJsonContext"/> to stay free of reflection (required in native AOT apps).
     /// </summary>
     public JsonSerializerOptions SerializerOptions { get; set; } = new(JsonSerializerDefaults.Web);
 
@@ -165,11 +163,53 @@ public sealed class RuntaraInstanceOptions : IInstanceSettings
         }
     }
 
-    [RequiresUnreferencedCode(ReflectionMessage)]
-    [RequiresDynamicCode(ReflectionMessage)]
+    /// <summary>
+    /// Serializes the overloads without a <c>JsonTypeInfo</c> through <paramref name="context"/> (a
+    /// source-generated <c>JsonSerializerContext</c>): <c>StepAsync&lt;T&gt;("key", action)</c> is then
+    /// trimming- and AOT-safe for every type the context lists. The naming and number settings stay
+    /// those of <see cref="SerializerOptions"/> (web defaults). Returns the options.
+    /// </summary>
+    public RuntaraInstanceOptions UseJsonContext(IJsonTypeInfoResolver context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        SerializerOptions.TypeInfoResolver = context;
+        return this;
+    }
+
+    /// <summary>
+    /// The metadata of <typeparamref name="T"/> from <see cref="SerializerOptions"/>: from its resolver
+    /// (<see cref="UseJsonContext"/>), else by reflection where the app allows it. A trimmed or native AOT
+    /// app disables reflection-based JSON by default; it must name a context, and a type missing from
+    /// the context fails here with a message that says so.
+    /// </summary>
     internal JsonTypeInfo<T> GetTypeInfo<T>()
     {
-        SerializerOptions.MakeReadOnly(populateMissingResolver: true);
-        return (JsonTypeInfo<T>)SerializerOptions.GetTypeInfo(typeof(T));
+        if (!SerializerOptions.IsReadOnly)
+        {
+            SerializerOptions.TypeInfoResolver ??= JsonSerializer.IsReflectionEnabledByDefault ? ReflectionResolver() : null;
+            if (SerializerOptions.TypeInfoResolver is null)
+            {
+                throw new InvalidOperationException(
+                    $"Serializing {typeof(T).Name} needs a JsonTypeInfo: reflection-based JSON is disabled in this app (trimmed or native AOT). " +
+                    "Call RuntaraInstanceOptions.UseJsonContext(YourJsonContext.Default) or pass a JsonTypeInfo.");
+            }
+
+            SerializerOptions.MakeReadOnly();
+        }
+
+        try
+        {
+            return (JsonTypeInfo<T>)SerializerOptions.GetTypeInfo(typeof(T));
+        }
+        catch (NotSupportedException ex)
+        {
+            throw new InvalidOperationException($"The JSON context set with UseJsonContext does not list {typeof(T).FullName}: add [JsonSerializable(typeof({typeof(T).Name}))] to it, or pass a JsonTypeInfo.", ex);
+        }
     }
+
+    // Reached only when reflection-based JSON is enabled, which trimmed and native AOT apps disable by
+    // default (JsonSerializer.IsReflectionEnabledByDefault is a feature switch the trimmer honours).
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Only used while JsonSerializer.IsReflectionEnabledByDefault is true.")]
+    [UnconditionalSuppressMessage("AOT", "IL3050", Justification = "Only used while JsonSerializer.IsReflectionEnabledByDefault is true.")]
+    private static IJsonTypeInfoResolver ReflectionResolver() => new DefaultJsonTypeInfoResolver();
 }

@@ -39,8 +39,6 @@ public sealed partial class WorkflowContext
     }
 
     /// <summary>Starts a child with an input serialized by <see cref="RuntaraInstanceOptions.SerializerOptions"/>.</summary>
-    [RequiresUnreferencedCode(RuntaraInstanceOptions.ReflectionMessage)]
-    [RequiresDynamicCode(RuntaraInstanceOptions.ReflectionMessage)]
     public Task<ChildInstance> StartChildAsync<TInput>(string image, TInput input, string key, ChildOptions? options = null, CancellationToken cancellationToken = default) =>
         StartChildAsync(image, input, key, _run.Options.GetTypeInfo<TInput>(), options, cancellationToken);
 

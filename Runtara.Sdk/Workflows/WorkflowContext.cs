@@ -83,8 +83,6 @@ public sealed partial class WorkflowContext
     }
 
     /// <summary>A step run with <paramref name="options"/>, serialized with <see cref="RuntaraInstanceOptions.SerializerOptions"/>.</summary>
-    [RequiresUnreferencedCode(RuntaraInstanceOptions.ReflectionMessage)]
-    [RequiresDynamicCode(RuntaraInstanceOptions.ReflectionMessage)]
     public Task<T> StepAsync<T>(string key, Func<CancellationToken, Task<T>> action, StepOptions options, CancellationToken cancellationToken = default) =>
         StepAsync(key, action, _run.Options.GetTypeInfo<T>(), options, cancellationToken);
 
@@ -168,8 +166,6 @@ public sealed partial class WorkflowContext
     }
 
     /// <summary>A step whose result is serialized with <see cref="RuntaraInstanceOptions.SerializerOptions"/>.</summary>
-    [RequiresUnreferencedCode(RuntaraInstanceOptions.ReflectionMessage)]
-    [RequiresDynamicCode(RuntaraInstanceOptions.ReflectionMessage)]
     public Task<T> StepAsync<T>(string key, Func<CancellationToken, Task<T>> action, RetryPolicy? retry = null, CancellationToken cancellationToken = default) =>
         StepAsync(key, action, _run.Options.GetTypeInfo<T>(), retry, cancellationToken);
 
@@ -245,8 +241,6 @@ public sealed partial class WorkflowContext
     }
 
     /// <summary>Waits for the custom signal <paramref name="name"/>, deserialized with <see cref="RuntaraInstanceOptions.SerializerOptions"/>.</summary>
-    [RequiresUnreferencedCode(RuntaraInstanceOptions.ReflectionMessage)]
-    [RequiresDynamicCode(RuntaraInstanceOptions.ReflectionMessage)]
     public Task<T> WaitForSignalAsync<T>(string name, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
         WaitForSignalAsync(name, _run.Options.GetTypeInfo<T>(), timeout, cancellationToken);
 

@@ -141,6 +141,14 @@ public sealed class Platform : IAsyncDisposable
         return path;
     }
 
+    /// <summary>Registers the order workflow sample (samples/Runtara.Samples.OrderWorkflow) as the image "order-workflow" of <paramref name="tenantId"/>.</summary>
+    public Task<string> RegisterOrderWorkflowAsync(string tenantId)
+    {
+        var zip = Path.Combine(Root, $"order-workflow-{Guid.NewGuid():N}.zip");
+        ZipFile.CreateFromDirectory(Paths.OrderWorkflowFolder, zip);
+        return Client.RegisterImageFromFileAsync(zip, new RegisterImageOptions { TenantId = tenantId, Name = "order-workflow", Entrypoint = "Runtara.Samples.OrderWorkflow.dll" });
+    }
+
     public Task<string> RegisterTestImageAsync(string tenantId, string name = "test-instance") =>
         Client.RegisterImageFromFileAsync(TestImageZip(), new RegisterImageOptions { TenantId = tenantId, Name = name, Entrypoint = "Runtara.TestInstance.dll" });
 

@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using System.Text;
 using Runtara.EndToEnd.Tests.Infrastructure;
 using Runtara.Management;
@@ -20,9 +19,7 @@ public sealed class DurableWaitTests(PlatformFixture fixture)
     public async Task An_order_waiting_for_approval_holds_no_process_outlives_its_execution_timeout_and_completes_when_approved()
     {
         var tenant = Ids.Tenant();
-        var zip = Path.Combine(_platform.Root, $"order-workflow-{Guid.NewGuid():N}.zip");
-        ZipFile.CreateFromDirectory(Paths.OrderWorkflowFolder, zip);
-        var image = await _platform.Client.RegisterImageFromFileAsync(zip, new RegisterImageOptions { TenantId = tenant, Name = "order-workflow", Entrypoint = "Runtara.Samples.OrderWorkflow.dll" });
+        var image = await _platform.RegisterOrderWorkflowAsync(tenant);
 
         var start = new StartInstanceOptions
         {

@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using System.Text;
 using Runtara.EndToEnd.Tests.Infrastructure;
 using Runtara.Management;
@@ -22,9 +21,7 @@ public sealed class SampleTests(PlatformFixture fixture)
     public async Task Order_workflow_sample_runs_waits_for_approval_sleeps_durably_and_completes()
     {
         var tenant = Ids.Tenant();
-        var zip = Path.Combine(_platform.Root, $"order-workflow-{Guid.NewGuid():N}.zip");
-        ZipFile.CreateFromDirectory(Paths.OrderWorkflowFolder, zip);
-        var image = await _platform.Client.RegisterImageFromFileAsync(zip, new RegisterImageOptions { TenantId = tenant, Name = "order-workflow", Entrypoint = "Runtara.Samples.OrderWorkflow.dll" });
+        var image = await _platform.RegisterOrderWorkflowAsync(tenant);
 
         var start = new StartInstanceOptions
         {
