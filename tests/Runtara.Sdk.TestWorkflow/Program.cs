@@ -24,7 +24,7 @@ namespace Runtara.Sdk.TestWorkflow
     // step), so a test can line many instances up mid-run and release them all at once.
     // ChildImage/Children (optional): after its steps the run starts that many children of the image
     // (one step each), waits for all of them and adds their sums to its own.
-    public sealed record CountingInput(int Steps, int StepDelayMs, string CounterDirectory, string? HoldFile = null, int HoldAtStep = 0, string? ChildImage = null, int Children = 0);
+    public sealed record CountingInput(int Steps, int StepDelayMs, string CounterDirectory, string? HoldFile = null, int HoldAtStep = 0, string? ChildImage = null, int Children = 0, int ChildStepDelayMs = 0);
 
     public sealed record CountingOutput(int Steps, long Sum);
 
@@ -69,7 +69,7 @@ namespace Runtara.Sdk.TestWorkflow
                 var children = new List<ChildInstance>();
                 for (var c = 0; c < input.Children; c++)
                 {
-                    var childInput = new CountingInput(Steps: c + 1, StepDelayMs: 0, input.CounterDirectory);
+                    var childInput = new CountingInput(Steps: c + 1, StepDelayMs: input.ChildStepDelayMs, input.CounterDirectory);
                     children.Add(await context.StartChildAsync(image, childInput, StepKey.For("child", c), TestWorkflowJson.Default.CountingInput, cancellationToken: cancellationToken));
                 }
 

@@ -89,6 +89,43 @@ public sealed class DurableWaitTests(PlatformFixture fixture)
         }
     }
 
+    [Fact]
+    public async Task A_parent_killed_with_sigkill_while_its_children_run_is_relaunched_starts_no_second_child_and_completes()
+    {
+        const int Children = 3;
+        var tenant = Ids.Tenant();
+        var counters = Directory.CreateTempSubdirectory("runtara-children-kill-").FullName;
+        var image = await _platform.Client.RegisterImageFromDirectoryAsync(
+            Paths.SdkTestWorkflowFolder,
+            new RegisterImageOptions { TenantId = tenant, Name = "counting-workflow", Entrypoint = "Runtara.Sdk.TestWorkflow.dll" });
+        var input = $$"""{"steps":1,"stepDelayMs":0,"counterDirectory":"{{counters}}","childImage":"counting-workflow","children":{{Children}},"childStepDelayMs":1500}""";
+
+        // The parent waits for its children in its process (a long grace period), so there is a process to kill.
+        var start = new StartInstanceOptions { ImageId = image, TenantId = tenant, Input = input, MaxRetries = 2 };
+        start.Environment["Runtara__Instance__WaitGracePeriod"] = "00:01:00";
+        var id = await _platform.Client.StartInstanceAsync(start);
+        await Wait.UntilAsync(
+            async () => (await _platform.Client.ListInstancesAsync(new ListInstancesOptions { TenantId = tenant, Limit = 100 })).Instances.Count(i => i.InstanceId != id && i.Status == InstanceStatus.Running),
+            running => running > 0, Deadline, "a child to run");
+        var parent = await _platform.Client.GetInstanceAsync(id, tenant);
+        Assert.NotNull(parent.Pid);
+        System.Diagnostics.Process.GetProcessById(parent.Pid!.Value).Kill();
+
+        var info = await _platform.Client.WaitForCompletionAsync(id, new WaitOptions { PollInterval = TimeSpan.FromMilliseconds(100), Timeout = Deadline }, tenant);
+
+        Assert.True(info.Status == InstanceStatus.Completed, $"{info.Status}: {info.Error}\n{info.Stderr}");
+        Assert.True(info.LaunchCount >= 2, $"the killed parent should have been relaunched; launches: {info.LaunchCount}");
+        var children = (await _platform.Client.ListInstancesAsync(new ListInstancesOptions { TenantId = tenant, Limit = 100 })).Instances.Where(i => i.InstanceId != id).ToList();
+        Assert.Equal(Children, children.Count);
+        Assert.All(children, child => Assert.Equal(InstanceStatus.Completed, child.Status));
+
+        // Child c runs steps 0..c once each; the parent's one step once.
+        for (var k = 0; k < Children; k++)
+        {
+            Assert.Equal((k < 1 ? 1 : 0) + (Children - k), File.ReadAllLines(Path.Combine(counters, $"work-{k}.count")).Length);
+        }
+    }
+
     /// <summary>Processes whose environment names the instance (its launch contract's RUNTARA_INSTANCE_ID).</summary>
     private static List<int> ProcessesOf(string instanceId)
     {
