@@ -173,12 +173,19 @@ internal sealed class WaitWakeCommand : IBenchCommand
             }
 
             var loadBefore = LoadAverage();
+            var envCpuBefore = ProcFs.CpuTime(environment.Id);
+            var coreCpuBefore = ProcFs.CpuTime(core.Id);
             var signalPhase = Stopwatch.GetTimestamp();
             var sending = rate > 0 ? SendPacedAsync(count, rate, SendAsync, cancellationToken) : SendFreelyAsync(count, senders, SendAsync, cancellationToken);
             var finishedAt = await WaitForCompletionsAsync(coreClient, ids, sending, poll, stall, cancellationToken);
             var signalling = Stopwatch.GetElapsedTime(signalPhase);
             await sending;
             var loadAfter = LoadAverage();
+            var envCpuAfter = ProcFs.CpuTime(environment.Id);
+            var coreCpuAfter = ProcFs.CpuTime(core.Id);
+            // CPU per wake over the signalling phase: environment, core, and the instance processes (which the environment reaps).
+            string PerWake(Func<TimeSpan?> used) => used() is { } cpu ? string.Create(CultureInfo.InvariantCulture, $"{cpu.TotalMilliseconds / count:0.0}") : "?";
+            var cpuPerWake = $"{PerWake(() => envCpuAfter?.Self - envCpuBefore?.Self)} / {PerWake(() => coreCpuAfter?.Self - coreCpuBefore?.Self)} / {PerWake(() => envCpuAfter?.Children - envCpuBefore?.Children)}";
             await sampling.CancelAsync();
             await sampler;
             var envRssEnd = ProcFs.ResidentBytes(environment.Id);
@@ -218,6 +225,7 @@ internal sealed class WaitWakeCommand : IBenchCommand
                     ("SendCustomSignal call p50", string.Create(CultureInfo.InvariantCulture, $"{Percentile(sendCallMs.Order().ToArray(), 0.5):0.0} ms")),
                     ("signal → relaunch registered p50 / p99", string.Create(CultureInfo.InvariantCulture, $"{Percentile(toRegisteredMs, 0.5):0} / {Percentile(toRegisteredMs, 0.99):0} ms")),
                     ("registered → COMPLETED p50 / p99", string.Create(CultureInfo.InvariantCulture, $"{Percentile(registeredToDoneMs, 0.5):0} / {Percentile(registeredToDoneMs, 0.99):0} ms")),
+                    ("CPU ms per wake: env / core / instance", cpuPerWake),
                     ("peak instance processes (waking)", peakProcesses.ToString(CultureInfo.InvariantCulture)),
                     ("signalling phase (bench clock)", string.Create(CultureInfo.InvariantCulture, $"{signalling.TotalSeconds:0.0} s")),
                     ("processors", System.Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)),

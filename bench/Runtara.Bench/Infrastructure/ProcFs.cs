@@ -31,6 +31,28 @@ internal static class ProcFs
     }
 
     /// <summary>
+    /// CPU time of <paramref name="pid"/> itself and of its children it has reaped (/proc/&lt;pid&gt;/stat
+    /// utime+stime and cutime+cstime); null when it is gone. The environment reaps its instance
+    /// processes, so its children's time is what the instances used.
+    /// </summary>
+    public static (TimeSpan Self, TimeSpan Children)? CpuTime(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            // The command name (field 2) may contain spaces: count fields after its closing parenthesis.
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            double Ticks(int field) => double.Parse(fields[field - 3], CultureInfo.InvariantCulture);
+            // USER_HZ is 100 on Linux.
+            return (TimeSpan.FromSeconds((Ticks(14) + Ticks(15)) / 100), TimeSpan.FromSeconds((Ticks(16) + Ticks(17)) / 100));
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
     /// How many processes run the executable <paramref name="fileName"/>: those whose /proc/&lt;pid&gt;/exe
     /// has that name, and zombies (no exe link left) whose command name (/proc/&lt;pid&gt;/comm, cut to 15
     /// bytes by the kernel) matches it.
