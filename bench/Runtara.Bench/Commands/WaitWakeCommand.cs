@@ -192,7 +192,7 @@ internal sealed class WaitWakeCommand : IBenchCommand
             var coreRssEnd = ProcFs.ResidentBytes(core.Id);
             var registeredAt = await VerifyOutputsAsync(coreClient, ids, cancellationToken);
             // Where the time goes: signal → the relaunched process registered (wake + process start + connect), then → COMPLETED (replay, wait outcome, end).
-            var toRegisteredMs = ids.Select((id, i) => registeredAt[i] - sentAtMs[i]).Order().ToArray();
+            var toRegisteredMs = registeredAt.Select((at, i) => at - sentAtMs[i]).Order().ToArray();
             var registeredToDoneMs = ids.Select((id, i) => finishedAt[id] - registeredAt[i]).Order().ToArray();
 
             var latenciesUs = ids.Select((id, i) => (finishedAt[id] - sentAtMs[i]) * 1000).Order().ToArray();
