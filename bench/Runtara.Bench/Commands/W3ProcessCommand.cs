@@ -23,7 +23,7 @@ internal sealed class W3ProcessCommand : IBenchCommand
 {
     public string Name => "w3-process";
 
-    public string Usage => "[--count N=200] [--warmup N=10 (at least; more until the JIT is quiet)] [--poll-ms MS=2] [--project DIR=samples/Runtara.Samples.NativeAot] [--publish aot|ready-to-run|jit (default aot)] [--image ZIP_OR_FOLDER (instead of publishing)] [--entrypoint FILE] [--data DIR=./bench-data]";
+    public string Usage => $"[--count N=200] [--warmup N=10 (at least; more until the JIT is quiet)] [--poll-ms MS=2] {SampleImage.Usage} [--entrypoint FILE] [--data DIR=./bench-data]";
 
     public async Task<int> RunAsync(BenchArguments arguments, CancellationToken cancellationToken)
     {
@@ -32,12 +32,12 @@ internal sealed class W3ProcessCommand : IBenchCommand
         var poll = TimeSpan.FromMilliseconds(Math.Max(1, arguments.GetInt("poll-ms", 2)));
         var image = arguments.GetString("image", string.Empty);
         var project = arguments.GetString("project", string.Empty);
-        var publish = ParsePublishMode(arguments.GetString("publish", "aot"));
+        var publish = SampleImage.ParsePublishMode(arguments.GetString("publish", "aot"));
         var entrypoint = arguments.GetString("entrypoint", string.Empty);
         var data = Path.Combine(arguments.GetString("data", Path.Combine(Directory.GetCurrentDirectory(), "bench-data")), $"w3-process-{Guid.NewGuid():N}");
         arguments.EnsureAllRead();
 
-        var (imagePath, imageDescription) = await ResolveImageAsync(image, project, publish, data, cancellationToken);
+        var (imagePath, imageDescription) = await SampleImage.ResolveAsync(image, project, publish, data, cancellationToken);
         Directory.CreateDirectory(data);
         var coreData = Path.Combine(data, "core");
         var envData = Path.Combine(data, "env");
@@ -128,10 +128,7 @@ internal sealed class W3ProcessCommand : IBenchCommand
         {
             await environment.StopAsync(CancellationToken.None);
             await core.StopAsync(CancellationToken.None);
-            if (System.Environment.GetEnvironmentVariable("RUNTARA_BENCH_KEEP") != "1")
-            {
-                TryDelete(data);
-            }
+            SampleImage.DeleteData(data);
         }
     }
 
@@ -142,98 +139,5 @@ internal sealed class W3ProcessCommand : IBenchCommand
         builder.Logging.ClearProviders();
         add(builder);
         return builder.Build();
-    }
-
-    /// <summary>
-    /// The image to start: a zip or a folder as given, or by default a one-step project
-    /// (samples/Runtara.Samples.NativeAot) published the way a production image would be — native AOT
-    /// unless <c>--publish</c> says otherwise. Returns the zip or folder and a description for the
-    /// table; the environment infers the entrypoint unless <c>--entrypoint</c> names it.
-    /// </summary>
-    private static async Task<(string Path, string Description)> ResolveImageAsync(string image, string project, PublishMode publish, string data, CancellationToken cancellationToken)
-    {
-        if (File.Exists(image) || Directory.Exists(image))
-        {
-            return (Path.GetFullPath(image), image);
-        }
-
-        if (!string.IsNullOrEmpty(image))
-        {
-            throw new ArgumentException($"--image {image}: no such file or folder");
-        }
-
-        var projectFile = ProjectFile(string.IsNullOrEmpty(project) ? Path.Combine(RepositoryRoot(), "samples", "Runtara.Samples.NativeAot") : project);
-        var folder = Path.Combine(data, "image");
-        await PublishAsync(projectFile, publish, folder, cancellationToken);
-        return (folder, $"{Path.GetFileNameWithoutExtension(projectFile)} ({publish switch { PublishMode.Aot => "native AOT", PublishMode.ReadyToRun => "ReadyToRun", _ => "JIT" }})");
-    }
-
-    private static async Task PublishAsync(string projectFile, PublishMode publish, string output, CancellationToken cancellationToken)
-    {
-        var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        string[] mode = publish switch
-        {
-            PublishMode.Aot => ["-p:PublishAot=true"],
-            PublishMode.ReadyToRun => ["--self-contained", "false", "-p:PublishAot=false", "-p:PublishReadyToRun=true"],
-            _ => ["--self-contained", "false", "-p:PublishAot=false"],
-        };
-        foreach (var argument in new[] { "publish", projectFile, "-c", "Release", "-r", System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier, "-o", output, "-nologo" }.Concat(mode))
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        Console.WriteLine($"publishing {Path.GetFileName(projectFile)} ({publish})…");
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-        await process.WaitForExitAsync(cancellationToken);
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"dotnet publish failed (native AOT needs a C toolchain: cc/clang and zlib):\n{await stdout}{await stderr}");
-        }
-    }
-
-    private static string ProjectFile(string path) =>
-        File.Exists(path) ? Path.GetFullPath(path)
-        : Directory.Exists(path) && Directory.GetFiles(path, "*.csproj") is [var single] ? single
-        : throw new ArgumentException($"--project {path}: not a project file or a folder with one *.csproj");
-
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Runtara.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new ArgumentException("Runtara.sln not found above the benchmark; pass --project or --image.");
-    }
-
-    private static PublishMode ParsePublishMode(string value) => value switch
-    {
-        "aot" => PublishMode.Aot,
-        "ready-to-run" or "r2r" => PublishMode.ReadyToRun,
-        "jit" => PublishMode.Jit,
-        _ => throw new ArgumentException($"--publish {value}: expected aot, ready-to-run or jit"),
-    };
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            Directory.Delete(path, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
-
-    private enum PublishMode
-    {
-        Aot,
-        ReadyToRun,
-        Jit,
     }
 }
