@@ -23,6 +23,7 @@ internal sealed class SleepService(ICoreStore store, TimeProvider time, IOptions
     private const long MaxDurationMs = 100L * 365 * 24 * 60 * 60 * 1000;
 
     private readonly long _thresholdMs = (long)options.Value.InProcessSleepThreshold.TotalMilliseconds;
+    private readonly int _maxStateBytes = options.Value.MaxCheckpointSize;
 
     public async Task<SleepOutcome> SleepAsync(string instanceId, ulong durationMs, string? checkpointId, byte[] state, CancellationToken cancellationToken)
     {
@@ -31,6 +32,12 @@ internal sealed class SleepService(ICoreStore store, TimeProvider time, IOptions
         if (durationMs > MaxDurationMs)
         {
             throw new CoreValidationException("duration_ms", $"must be at most {MaxDurationMs}");
+        }
+
+        // The state is stored as the sleep's checkpoint: the checkpoint limit applies (as it does to Checkpoint).
+        if (state.Length > _maxStateBytes)
+        {
+            throw new CheckpointTooLargeException(instanceId, checkpointId ?? string.Empty, state.Length, _maxStateBytes);
         }
 
         var duration = (long)durationMs;

@@ -383,8 +383,21 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
         var kind = request.Kind;
         if (method.Length == 0)
         {
-            // An upload start with nothing set is still followed by its body; close rather than resync.
-            await WriteReplyAsync(stream, TResponse.FromError(RpcErrorCodes.EmptyRequest, "RpcRequest contained no request"), token).ConfigureAwait(false);
+            // The credential is checked first (docs/security.md): an unauthenticated peer learns nothing
+            // about requests, not even that this one was empty. An upload start with nothing set is
+            // still followed by its body; close rather than resync.
+            TResponse refusal;
+            try
+            {
+                AuthenticateCaller(request, context);
+                refusal = TResponse.FromError(RpcErrorCodes.EmptyRequest, "RpcRequest contained no request");
+            }
+            catch (RpcException ex)
+            {
+                refusal = TResponse.FromError(ex.Code, ex.Message);
+            }
+
+            await WriteReplyAsync(stream, refusal, token).ConfigureAwait(false);
             return !isUpload;
         }
 
@@ -483,9 +496,28 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
             throw new RpcException(RpcErrorCodes.ResourceExhausted, $"this connection exceeded {rate} RPCs per second; slow down or spread the load over more connections");
         }
 
-        if (_authenticator is null)
+        if (AuthenticateCaller(request, context) is not { } identity)
         {
             return;
+        }
+
+        try
+        {
+            _authenticator!.Authorize(identity, request);
+        }
+        catch (RpcException ex)
+        {
+            RecordRefusal(request, context, ex);
+            throw;
+        }
+    }
+
+    /// <summary>The caller's identity from the request's credential (verified when it changed on the connection, checked for expiry); null without an authenticator.</summary>
+    private RpcIdentity? AuthenticateCaller(TRequest request, RpcConnectionContext context)
+    {
+        if (_authenticator is null)
+        {
+            return null;
         }
 
         var credential = request.Credential;
@@ -504,15 +536,20 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
                 throw new RpcException(RpcErrorCodes.Unauthenticated, $"the credential of {identity} expired at {DateTimeOffset.FromUnixTimeMilliseconds(identity.ExpiresAtMs):O}; renew it");
             }
 
-            _authenticator.Authorize(identity, request);
+            return identity;
         }
         catch (RpcException ex)
         {
-            // The code and the identity's description only: never the credential.
-            RpcInstrumentation.AuthFailures.Add(1);
-            Log.CallRefused(_logger, ServiceName, request.MethodName, context.RemoteEndPoint, ex.Code, ex.Message);
+            RecordRefusal(request, context, ex);
             throw;
         }
+    }
+
+    private void RecordRefusal(TRequest request, RpcConnectionContext context, RpcException refusal)
+    {
+        // The code and the identity's description only: never the credential.
+        RpcInstrumentation.AuthFailures.Add(1);
+        Log.CallRefused(_logger, ServiceName, request.MethodName, context.RemoteEndPoint, refusal.Code, refusal.Message);
     }
 
     private static async Task<bool> DrainAsync(FramedBodyReadStream body, CancellationToken token)

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -169,16 +170,30 @@ public sealed class TokenKeyRing
         return true;
     }
 
+    private static readonly SearchValues<char> Base64UrlAlphabet =
+        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_");
+
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
+    /// <summary>
+    /// Strict base64url without padding: only the canonical encoding of the bytes is accepted (no
+    /// <c>=</c>, no <c>+</c> or <c>/</c>, no set bits after the last byte), so one token has exactly one
+    /// spelling and an altered MAC or payload never verifies.
+    /// </summary>
     private static byte[] FromBase64Url(ReadOnlySpan<char> text)
     {
+        if (text.ContainsAnyExcept(Base64UrlAlphabet))
+        {
+            throw new FormatException("not base64url without padding");
+        }
+
         var padded = new StringBuilder(text.Length + 3).Append(text).Replace('-', '+').Replace('_', '/');
         while (padded.Length % 4 != 0)
         {
             padded.Append('=');
         }
 
-        return Convert.FromBase64String(padded.ToString());
+        var bytes = Convert.FromBase64String(padded.ToString());
+        return Base64Url(bytes).AsSpan().SequenceEqual(text) ? bytes : throw new FormatException("not the canonical base64url encoding");
     }
 }

@@ -196,6 +196,10 @@ public abstract class InstanceProtocolTests(ICoreFixture fixture) : CoreTestBase
     {
         var (id, _) = await RunningInstanceAsync();
         await AssertRpcErrorAsync(CoreErrorCodes.CheckpointTooLarge, () => Instance.CheckpointAsync(id, "huge", new byte[(4 * 1024 * 1024) + 1]));
+
+        // The state a sleep stores as its checkpoint is held to the same limit.
+        await AssertRpcErrorAsync(CoreErrorCodes.CheckpointTooLarge, () => Instance.SleepAsync(id, 10_000, "huge-nap", new byte[(4 * 1024 * 1024) + 1]));
+        Assert.False((await Instance.GetCheckpointAsync(id, "huge-nap")).Found);
         Assert.False((await Instance.GetCheckpointAsync(id, "huge")).Found);
     }
 

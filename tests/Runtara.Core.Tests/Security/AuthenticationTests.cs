@@ -35,6 +35,35 @@ public sealed class AuthenticationTests(SqliteCoreFixture fixture) : CoreTestBas
     }
 
     [SkippableFact(Timeout = Timeout)]
+    public async Task An_empty_request_without_a_credential_is_refused_as_unauthenticated_before_anything_else()
+    {
+        await using var anonymous = InstanceClient(null);
+        await AssertRpcErrorAsync(RpcErrorCodes.Unauthenticated, () => anonymous.Client.CallAsync(new RpcRequest()));
+        await using var management = ManagementClient(null);
+        await AssertRpcErrorAsync(RpcErrorCodes.Unauthenticated, () => management.CallAsync(new Mgmt.RpcRequest()));
+
+        // With a valid credential the same request is answered as empty.
+        var id = Ids.Instance();
+        await using var own = InstanceClient(TokenFor(id, Ids.Tenant()));
+        await AssertRpcErrorAsync(RpcErrorCodes.EmptyRequest, () => own.Client.CallAsync(new RpcRequest()));
+    }
+
+    [SkippableFact(Timeout = Timeout)]
+    public async Task A_token_whose_signature_is_spelled_another_way_is_refused()
+    {
+        var (id, tenant) = (Ids.Instance(), Ids.Tenant());
+        var token = TokenFor(id, tenant);
+        foreach (var altered in new[] { token + "=", token + "==", token.Replace('-', '+').Replace('_', '/') + (token.Contains('-', StringComparison.Ordinal) || token.Contains('_', StringComparison.Ordinal) ? string.Empty : "=") })
+        {
+            await using var client = InstanceClient(altered);
+            await AssertRpcErrorAsync(RpcErrorCodes.Unauthenticated, () => client.RegisterAsync(id, tenant));
+        }
+
+        await using var genuine = InstanceClient(token);
+        Assert.True((await genuine.RegisterAsync(id, tenant)).Success);
+    }
+
+    [SkippableFact(Timeout = Timeout)]
     public async Task A_valid_token_of_another_instance_cannot_act_on_this_one()
     {
         var (victim, victimTenant) = await RunningInstanceAsync("victim");

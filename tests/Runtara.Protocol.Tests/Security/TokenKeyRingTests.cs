@@ -22,6 +22,26 @@ public sealed class TokenKeyRingTests
     }
 
     [Fact]
+    public void Only_the_canonical_spelling_of_a_token_verifies()
+    {
+        const string Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        var ring = Ring("k1");
+        var token = ring.Mint(TokenKind.Instance, "inst-1", "tenant-a", Now.AddMinutes(5));
+
+        // A 32-byte MAC is 43 characters whose last one carries 2 unused bits: setting them spells the
+        // same bytes, which a lenient decoder accepts.
+        var last = Alphabet.IndexOf(token[^1], StringComparison.Ordinal);
+        var sameBytes = token[..^1] + Alphabet[(last & ~3) | ((last & 3) == 0 ? 1 : 0)];
+        foreach (var altered in new[] { token + "=", token + "==", sameBytes, token.Replace('-', '+').Replace('_', '/') + "+" })
+        {
+            Assert.False(ring.TryVerify(altered, Now, out _, out var failure), altered);
+            Assert.Contains("not a Runtara token", failure, StringComparison.Ordinal);
+        }
+
+        Assert.True(ring.TryVerify(token, Now, out _, out _));
+    }
+
+    [Fact]
     public void An_expired_token_is_refused()
     {
         var ring = Ring("k1");
