@@ -51,6 +51,7 @@ public static class CoreHostingExtensions
 
         services.AddSingleton(CreateKeyRing);
         services.AddSingleton<InstanceAuthenticator>();
+        services.AddSingleton<InstanceTenantGuard>();
         services.AddSingleton<ManagementAuthenticator>();
         services.AddSingleton<InstanceRpcHandler>();
         services.AddSingleton<ManagementRpcHandler>();

@@ -8,6 +8,7 @@ using Runtara.Engine.Events;
 using Runtara.Engine.Instances;
 using Microsoft.Extensions.Options;
 using Runtara.Core.Hosting;
+using Runtara.Core.Security;
 using Runtara.Engine.Signals;
 using Runtara.Engine.Children;
 using Runtara.Engine.Hosting;
@@ -33,6 +34,7 @@ internal sealed class InstanceRpcHandler(
     WaitService waits,
     ChildService children,
     TokenKeyRing keys,
+    InstanceTenantGuard tenants,
     TimeProvider time,
     IOptions<CoreOptions> options,
     IOptions<EngineOptions> engineOptions,
@@ -44,12 +46,19 @@ internal sealed class InstanceRpcHandler(
     {
         ArgumentNullException.ThrowIfNull(call);
         var request = call.Request;
+        if (request.RequestCase != RpcRequest.RequestOneofCase.RegisterInstance)
+        {
+            // The token's instance must be of the token's tenant (registration checks it itself).
+            await tenants.EnsureAsync(call.Identity, cancellationToken).ConfigureAwait(false);
+        }
+
         switch (request.RequestCase)
         {
             case RpcRequest.RequestOneofCase.RegisterInstance:
                 {
                     var register = request.RegisterInstance;
                     var registration = await instances.RegisterAsync(register.InstanceId, register.TenantId, register.HasCheckpointId ? register.CheckpointId : null, cancellationToken).ConfigureAwait(false);
+                    tenants.Remember(register.InstanceId, register.TenantId);
                     return new RpcResponse
                     {
                         RegisterInstance = new RegisterInstanceResponse

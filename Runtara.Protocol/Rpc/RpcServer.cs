@@ -423,8 +423,8 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
         string? errorCode = null;
         try
         {
-            Admit(request, context);
-            reply = await _handler.HandleAsync(new RpcServerCall<TRequest>(request, method, context, body), token).ConfigureAwait(false);
+            var identity = Admit(request, context);
+            reply = await _handler.HandleAsync(new RpcServerCall<TRequest>(request, method, context, body, identity), token).ConfigureAwait(false);
         }
         catch (RuntaraException ex)
         {
@@ -486,8 +486,8 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
         return RpcInstrumentation.Source.StartActivity($"{ServiceName}/{method}", ActivityKind.Server, parent);
     }
 
-    /// <summary>The connection's rate limit, then the credential: verified when it changed, checked for expiry, and authorized for this call.</summary>
-    private void Admit(TRequest request, RpcConnectionContext context)
+    /// <summary>The connection's rate limit, then the credential: verified when it changed, checked for expiry, and authorized for this call; returns the identity (null without an authenticator).</summary>
+    private RpcIdentity? Admit(TRequest request, RpcConnectionContext context)
     {
         var rate = _options.MaxRequestsPerSecondPerConnection;
         if (rate > 0 && !context.TryTakeRequest(rate))
@@ -498,12 +498,13 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
 
         if (AuthenticateCaller(request, context) is not { } identity)
         {
-            return;
+            return null;
         }
 
         try
         {
             _authenticator!.Authorize(identity, request);
+            return identity;
         }
         catch (RpcException ex)
         {

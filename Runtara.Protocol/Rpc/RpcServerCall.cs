@@ -3,13 +3,17 @@ namespace Runtara.Protocol.Rpc;
 /// <summary>One incoming RPC as a handler sees it.</summary>
 public sealed class RpcServerCall<TRequest>
 {
-    internal RpcServerCall(TRequest request, string method, RpcConnectionContext connection, Stream? upload)
+    internal RpcServerCall(TRequest request, string method, RpcConnectionContext connection, Stream? upload, RpcIdentity? identity = null)
     {
         Request = request;
         Method = method;
         Connection = connection;
         Upload = upload;
+        Identity = identity;
     }
+
+    /// <summary>Who this call was authenticated as (from its own credential); null on a server without an authenticator.</summary>
+    public RpcIdentity? Identity { get; }
 
     /// <summary>The decoded request envelope.</summary>
     public TRequest Request { get; }

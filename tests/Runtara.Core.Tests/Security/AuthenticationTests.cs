@@ -64,6 +64,25 @@ public sealed class AuthenticationTests(SqliteCoreFixture fixture) : CoreTestBas
     }
 
     [SkippableFact(Timeout = Timeout)]
+    public async Task A_token_for_the_right_instance_but_another_tenant_is_refused_on_every_call()
+    {
+        var (id, tenant) = await RunningInstanceAsync("tenant-bound");
+        await Instance.CheckpointAsync(id, "secret", Bytes("tenant state"));
+        await using var wrongTenant = InstanceClient(TokenFor(id, Ids.Tenant()));
+
+        await AssertRpcErrorAsync(RpcErrorCodes.PermissionDenied, () => wrongTenant.GetCheckpointAsync(id, "secret"));
+        await AssertRpcErrorAsync(RpcErrorCodes.PermissionDenied, () => wrongTenant.CheckpointAsync(id, "forged", Bytes("x")));
+        await AssertRpcErrorAsync(RpcErrorCodes.PermissionDenied, () => wrongTenant.SleepAsync(id, 10, "nap"));
+        await AssertRpcErrorAsync(RpcErrorCodes.PermissionDenied, () => wrongTenant.EventAsync(id, InstanceEventType.EventCompleted));
+        await AssertRpcErrorAsync(RpcErrorCodes.PermissionDenied, () => wrongTenant.StatusAsync(id));
+        await AssertRpcErrorAsync(RpcErrorCodes.PermissionDenied, () => wrongTenant.WaitAsync(id, "wait:x", ["x"], suspend: false));
+        Assert.Equal(Mgmt.InstanceStatus.StatusRunning, (await Management.StatusAsync(id)).Status);
+
+        await using var rightTenant = InstanceClient(TokenFor(id, tenant));
+        Assert.True((await rightTenant.GetCheckpointAsync(id, "secret")).Found);
+    }
+
+    [SkippableFact(Timeout = Timeout)]
     public async Task A_valid_token_of_another_instance_cannot_act_on_this_one()
     {
         var (victim, victimTenant) = await RunningInstanceAsync("victim");
