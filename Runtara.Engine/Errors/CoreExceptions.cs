@@ -22,12 +22,28 @@ public sealed class CoreValidationException(string field, string message)
     /// <summary>The request field at fault, as named on the wire (e.g. <c>instance_id</c>).</summary>
     public string Field { get; } = field;
 
-    /// <summary>Throws when <paramref name="value"/> is null or empty.</summary>
+    /// <summary>Longest instance or tenant id the core stores (docs/protocol.md "Limits").</summary>
+    public const int MaxIdLength = 256;
+
+    /// <summary>Longest checkpoint id, signal name, key or image reference the core stores.</summary>
+    public const int MaxNameLength = 1024;
+
+    /// <summary>
+    /// Throws when <paramref name="value"/> is null or empty, or longer than the limit of its field:
+    /// <see cref="MaxIdLength"/> for <c>instance_id</c> and <c>tenant_id</c>, <see cref="MaxNameLength"/>
+    /// for any other name. Unbounded ids would make every list that returns them unbounded too.
+    /// </summary>
     public static void ThrowIfEmpty(string? value, string field)
     {
         if (string.IsNullOrEmpty(value))
         {
             throw new CoreValidationException(field, $"{field} is required");
+        }
+
+        var limit = field is "instance_id" or "tenant_id" ? MaxIdLength : MaxNameLength;
+        if (value.Length > limit)
+        {
+            throw new CoreValidationException(field, $"{field} is {value.Length} characters; the limit is {limit}");
         }
     }
 }

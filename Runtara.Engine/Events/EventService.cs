@@ -44,6 +44,16 @@ internal sealed class EventService(ICoreStore store, WakeupNotifier notifier, Ti
     {
         ArgumentNullException.ThrowIfNull(reported);
         CoreValidationException.ThrowIfEmpty(reported.InstanceId, "instance_id");
+        if (reported.CheckpointId is { Length: > 0 } checkpointId)
+        {
+            CoreValidationException.ThrowIfEmpty(checkpointId, "checkpoint_id");
+        }
+
+        if (reported.Subtype is { Length: > 0 } subtype)
+        {
+            CoreValidationException.ThrowIfEmpty(subtype, "subtype");
+        }
+
         if (reported.Payload.Length > _options.MaxEventPayloadSize)
         {
             throw new PayloadTooLargeException("payload", reported.Payload.Length, _options.MaxEventPayloadSize);

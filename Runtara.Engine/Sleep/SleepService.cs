@@ -41,6 +41,11 @@ internal sealed class SleepService(ICoreStore store, TimeProvider time, IOptions
         }
 
         var duration = (long)durationMs;
+        if (!string.IsNullOrEmpty(checkpointId))
+        {
+            CoreValidationException.ThrowIfEmpty(checkpointId, "checkpoint_id");
+        }
+
         if (duration >= _thresholdMs && string.IsNullOrEmpty(checkpointId))
         {
             throw new CoreValidationException("checkpoint_id", "a durable sleep needs the checkpoint to resume from");

@@ -147,9 +147,14 @@ internal sealed class WaitService(ICoreStore store, ActivityTracker activity, Ti
             throw new CoreValidationException("signal_names", $"a wait may name at most {MaxTargets} signals and {MaxTargets} children");
         }
 
-        if (signalNames.Any(string.IsNullOrEmpty) || childIds.Any(string.IsNullOrEmpty))
+        foreach (var name in signalNames)
         {
-            throw new CoreValidationException("signal_names", "signal names and child ids must not be empty");
+            CoreValidationException.ThrowIfEmpty(name, "signal_names");
+        }
+
+        foreach (var childId in childIds)
+        {
+            CoreValidationException.ThrowIfEmpty(childId, "instance_id");
         }
 
         if (timeoutMs > MaxTimeoutMs)

@@ -197,6 +197,13 @@ public abstract class InstanceProtocolTests(ICoreFixture fixture) : CoreTestBase
         var (id, _) = await RunningInstanceAsync();
         await AssertRpcErrorAsync(CoreErrorCodes.CheckpointTooLarge, () => Instance.CheckpointAsync(id, "huge", new byte[(4 * 1024 * 1024) + 1]));
 
+        // Ids and names are bounded, so no list answer can grow without bound.
+        await AssertRpcErrorAsync(CoreErrorCodes.ValidationError, () => Instance.CheckpointAsync(id, new string('k', 1025), Bytes("{}")));
+        await AssertRpcErrorAsync(CoreErrorCodes.ValidationError, () => Instance.SleepAsync(id, 10, new string('s', 1025)));
+        await AssertRpcErrorAsync(CoreErrorCodes.ValidationError, () => Instance.RegisterAsync(new string('i', 257), Ids.Tenant()));
+        await AssertRpcErrorAsync(CoreErrorCodes.ValidationError, () => Instance.WaitAsync(id, "wait:long", [new string('n', 1025)], suspend: false));
+        Assert.False((await Instance.CheckpointAsync(id, new string('k', 1024), Bytes("{}"))).Found);
+
         // The state a sleep stores as its checkpoint is held to the same limit.
         await AssertRpcErrorAsync(CoreErrorCodes.CheckpointTooLarge, () => Instance.SleepAsync(id, 10_000, "huge-nap", new byte[(4 * 1024 * 1024) + 1]));
         Assert.False((await Instance.GetCheckpointAsync(id, "huge-nap")).Found);
