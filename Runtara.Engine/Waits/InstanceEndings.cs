@@ -40,12 +40,9 @@ internal static class InstanceEndings
             return false;
         }
 
-        foreach (var other in wait.Children)
+        if (await WaitService.CollectChildEndsAsync(writer, wait.Children, cancellationToken).ConfigureAwait(false) is null)
         {
-            if (await writer.GetInstanceAsync(other, cancellationToken).ConfigureAwait(false) is { } child && !child.Status.IsTerminal())
-            {
-                return false;
-            }
+            return false;
         }
 
         await writer.UpdateInstanceAsync(parent with { SleepUntilMs = nowMs, WakeLeaseUntilMs = null }, cancellationToken).ConfigureAwait(false);

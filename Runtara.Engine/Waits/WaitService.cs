@@ -111,28 +111,30 @@ internal sealed class WaitService(ICoreStore store, ActivityTracker activity, Ti
             return new WaitOutcome { Kind = WaitOutcome.SignalKind, Signal = winner, Payload = payload };
         }
 
-        if (childIds.Count > 0)
+        if (childIds.Count > 0 && await CollectChildEndsAsync(writer, childIds, token).ConfigureAwait(false) is { } ends)
         {
-            var ends = new List<ChildOutcome>(childIds.Count);
-            foreach (var childId in childIds)
-            {
-                var child = await writer.GetInstanceAsync(childId, token).ConfigureAwait(false);
-                if (child is null || !child.Status.IsTerminal())
-                {
-                    ends = null;
-                    break;
-                }
-
-                ends.Add(new ChildOutcome { InstanceId = childId, Status = child.Status, Output = child.Output, Error = child.Error });
-            }
-
-            if (ends is not null)
-            {
-                return new WaitOutcome { Kind = WaitOutcome.ChildrenKind, Children = ends };
-            }
+            return new WaitOutcome { Kind = WaitOutcome.ChildrenKind, Children = ends };
         }
 
         return deadline is { } d && now >= d ? new WaitOutcome { Kind = WaitOutcome.TimeoutKind } : null;
+    }
+
+    /// <summary>The ends of <paramref name="childIds"/>, in order, once every one of them ended; null while one has not.</summary>
+    internal static async ValueTask<List<ChildOutcome>?> CollectChildEndsAsync(IStoreWriter writer, IReadOnlyList<string> childIds, CancellationToken token)
+    {
+        var ends = new List<ChildOutcome>(childIds.Count);
+        foreach (var childId in childIds)
+        {
+            var child = await writer.GetInstanceAsync(childId, token).ConfigureAwait(false);
+            if (child is null || !child.Status.IsTerminal())
+            {
+                return null;
+            }
+
+            ends.Add(new ChildOutcome { InstanceId = childId, Status = child.Status, Output = child.Output, Error = child.Error });
+        }
+
+        return ends;
     }
 
     private static void Validate(IReadOnlyList<string> signalNames, IReadOnlyList<string> childIds, ulong? timeoutMs)

@@ -87,20 +87,8 @@ public sealed partial class WorkflowContext
         StepAsync(key, action, _run.Options.GetTypeInfo<T>(), options, cancellationToken);
 
     /// <summary>A step without a result, run with <paramref name="options"/> (retry policy and per-attempt timeout).</summary>
-    public Task StepAsync(string key, Func<CancellationToken, Task> action, StepOptions options, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(action);
-        return StepAsync(
-            key,
-            async token =>
-            {
-                await action(token).ConfigureAwait(false);
-                return true;
-            },
-            SdkJsonContext.Default.Boolean,
-            options,
-            cancellationToken);
-    }
+    public Task StepAsync(string key, Func<CancellationToken, Task> action, StepOptions options, CancellationToken cancellationToken = default) =>
+        StepAsync(key, WithoutResult(action), SdkJsonContext.Default.Boolean, options, cancellationToken);
 
     private async Task<T> StepCoreAsync<T>(string key, Func<CancellationToken, Task<T>> action, JsonTypeInfo<T> typeInfo, RetryPolicy? retry, TimeSpan? timeout, CancellationToken cancellationToken)
     {
@@ -170,19 +158,18 @@ public sealed partial class WorkflowContext
         StepAsync(key, action, _run.Options.GetTypeInfo<T>(), retry, cancellationToken);
 
     /// <summary>A step without a result: it runs once per instance; a relaunch skips it once it completed.</summary>
-    public Task StepAsync(string key, Func<CancellationToken, Task> action, RetryPolicy? retry = null, CancellationToken cancellationToken = default)
+    public Task StepAsync(string key, Func<CancellationToken, Task> action, RetryPolicy? retry = null, CancellationToken cancellationToken = default) =>
+        StepAsync(key, WithoutResult(action), SdkJsonContext.Default.Boolean, retry, cancellationToken);
+
+    /// <summary>A step action without a result as one that stores <c>true</c>: its checkpoint marks it done.</summary>
+    private static Func<CancellationToken, Task<bool>> WithoutResult(Func<CancellationToken, Task> action)
     {
         ArgumentNullException.ThrowIfNull(action);
-        return StepAsync(
-            key,
-            async token =>
-            {
-                await action(token).ConfigureAwait(false);
-                return true;
-            },
-            SdkJsonContext.Default.Boolean,
-            retry,
-            cancellationToken);
+        return async token =>
+        {
+            await action(token).ConfigureAwait(false);
+            return true;
+        };
     }
 
     /// <summary>
