@@ -69,7 +69,10 @@ namespace Runtara.Sdk.TestWorkflow
                 var children = new List<ChildInstance>();
                 for (var c = 0; c < input.Children; c++)
                 {
-                    var childInput = new CountingInput(Steps: c + 1, StepDelayMs: input.ChildStepDelayMs, input.CounterDirectory);
+                    // Each child counts in a folder of its own: children run side by side, and appends of
+                    // several processes to one file may overwrite each other.
+                    var counters = Directory.CreateDirectory(Path.Combine(input.CounterDirectory, $"child-{c}")).FullName;
+                    var childInput = new CountingInput(Steps: c + 1, StepDelayMs: input.ChildStepDelayMs, counters);
                     children.Add(await context.StartChildAsync(image, childInput, StepKey.For("child", c), TestWorkflowJson.Default.CountingInput, cancellationToken: cancellationToken));
                 }
 
