@@ -8,7 +8,7 @@ namespace Runtara.Diagnostics;
 internal static partial class Log
 {
     [LoggerMessage(1000, LogLevel.Information, "Runtara {Service} server listening on {Transport} {EndPoint}", EventName = "ServerListening")]
-    public static partial void ServerListening(ILogger logger, string service, TransportKind transport, IPEndPoint endPoint);
+    public static partial void ServerListening(ILogger logger, string service, TransportKind transport, EndPoint endPoint);
 
     [LoggerMessage(1001, LogLevel.Information, "Transport {Requested} resolved to {Chosen} (QUIC supported here: {QuicSupported})", EventName = "TransportChosen")]
     public static partial void TransportChosen(ILogger logger, TransportKind requested, TransportKind chosen, bool quicSupported);

@@ -1,22 +1,49 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Sockets;
 
 namespace Runtara.Protocol.Rpc;
 
-/// <summary>A parsed server address.</summary>
+/// <summary>A parsed server address: a host and port, or a Unix domain socket's path.</summary>
 public sealed record RpcAddress(string Host, int Port)
 {
-    /// <summary>The endpoint to connect to: an IP endpoint for literals, a DNS endpoint for names.</summary>
-    public EndPoint EndPoint => IPAddress.TryParse(Host, out var ip) ? new IPEndPoint(ip, Port) : new DnsEndPoint(Host, Port);
+    /// <summary>The scheme of Unix socket addresses: <c>unix:/run/runtara/instance.sock</c>.</summary>
+    public const string UnixScheme = "unix:";
+
+    /// <summary>The socket file of a <c>unix:</c> address (absolute path); null for host:port addresses.</summary>
+    public string? UnixSocketPath { get; private init; }
+
+    /// <summary>The endpoint to connect to: an IP endpoint for literals, a DNS endpoint for names, a Unix socket endpoint for <c>unix:</c> paths.</summary>
+    public EndPoint EndPoint => UnixSocketPath is { } path
+        ? new UnixDomainSocketEndPoint(path)
+        : IPAddress.TryParse(Host, out var ip) ? new IPEndPoint(ip, Port) : new DnsEndPoint(Host, Port);
+
+    /// <summary>A Unix domain socket address.</summary>
+    /// <exception cref="FormatException">The path is not absolute.</exception>
+    public static RpcAddress ForUnixSocket(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (!Path.IsPathFullyQualified(path))
+        {
+            throw new FormatException($"'{path}' is not an absolute path (a Unix socket address is unix:/absolute/path).");
+        }
+
+        return new RpcAddress("localhost", 0) { UnixSocketPath = path };
+    }
 
     /// <summary>The TLS name to verify by default: the host name, or <c>localhost</c> for IP literals.</summary>
     public string DefaultServerName => IPAddress.TryParse(Host, out _) ? "localhost" : Host;
 
-    /// <summary>Parses <c>host:port</c>, <c>[v6]:port</c> or <c>scheme://host:port[/]</c>.</summary>
+    /// <summary>Parses <c>host:port</c>, <c>[v6]:port</c>, <c>scheme://host:port[/]</c>, or <c>unix:/absolute/path</c> (also <c>unix:///absolute/path</c>).</summary>
     public static RpcAddress Parse(string address)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(address);
         var text = address.Trim();
+        if (text.StartsWith(UnixScheme, StringComparison.OrdinalIgnoreCase))
+        {
+            var path = text[UnixScheme.Length..];
+            return ForUnixSocket(path.StartsWith("//", StringComparison.Ordinal) ? path[2..] : path);
+        }
         if (text.Contains("://", StringComparison.Ordinal))
         {
             if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || uri.Port <= 0)
@@ -49,5 +76,7 @@ public sealed record RpcAddress(string Host, int Port)
     }
 
     /// <summary>The address as <c>host:port</c>, with an IPv6 host in brackets (<c>[::1]:8001</c>); <see cref="Parse"/> reads it back.</summary>
-    public override string ToString() => Host.Contains(':', StringComparison.Ordinal) ? $"[{Host}]:{Port}" : $"{Host}:{Port}";
+    public override string ToString() =>
+        UnixSocketPath is { } path ? UnixScheme + path
+        : Host.Contains(':', StringComparison.Ordinal) ? $"[{Host}]:{Port}" : $"{Host}:{Port}";
 }

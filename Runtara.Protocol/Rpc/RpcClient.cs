@@ -12,7 +12,7 @@ using Runtara.Protocol.Framing;
 using Runtara.Protocol.Security;
 using Runtara.Protocol.Transport;
 using Runtara.Protocol.Transport.Quic;
-using Runtara.Protocol.Transport.Tcp;
+using Runtara.Protocol.Transport.Sockets;
 
 namespace Runtara.Protocol.Rpc;
 
@@ -45,18 +45,33 @@ public sealed class RpcClient<TRequest, TResponse> : IAsyncDisposable
         logger ??= NullLogger.Instance;
         var address = RpcAddress.Parse(options.Address);
         _address = address.ToString();
-        Transport = TransportSupport.Resolve(options.Transport);
+        if (options.Transport == TransportKind.Unix && address.UnixSocketPath is null)
+        {
+            throw new FormatException($"Transport Unix needs a unix:/path address, not '{options.Address}'.");
+        }
+
+        Transport = address.UnixSocketPath is null ? TransportSupport.Resolve(options.Transport) : TransportKind.Unix;
+        _channel = RpcChannel.Create(new TimedConnector(CreateConnector(address, options, logger), options.ConnectTimeout, _address), address.EndPoint, options.MaxConnections);
+    }
+
+    private ITransportConnector CreateConnector(RpcAddress address, RpcClientOptions options, ILogger logger)
+    {
+        if (Transport == TransportKind.Unix)
+        {
+            // A Unix socket address picks its transport: no TLS, the kernel carries the bytes.
+            return new SocketTransportConnector(tls: null, options.MaxFrameSize);
+        }
+
         if (options.Tls.DangerousSkipCertificateVerification)
         {
             Log.CertificateVerificationDisabled(logger, _address);
         }
 
         var tls = TlsDefaults.CreateClientOptions(options.Tls.ServerName ?? address.DefaultServerName, options.Tls);
-        ITransportConnector connector = Transport == TransportKind.Quic
+        return Transport == TransportKind.Quic
             && (OperatingSystem.IsLinux() || OperatingSystem.IsWindows() || OperatingSystem.IsMacOS())
             ? new QuicTransportConnector(tls, new QuicSettings(options.KeepAliveInterval, options.IdleTimeout, 0, options.MaxFrameSize))
-            : new TcpTransportConnector(tls, options.MaxFrameSize);
-        _channel = RpcChannel.Create(new TimedConnector(connector, options.ConnectTimeout, _address), address.EndPoint, options.MaxConnections);
+            : new SocketTransportConnector(tls, options.MaxFrameSize);
     }
 
     /// <summary>The transport this client uses.</summary>

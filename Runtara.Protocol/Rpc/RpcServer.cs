@@ -14,12 +14,13 @@ using Runtara.Protocol.Framing;
 using Runtara.Protocol.Security;
 using Runtara.Protocol.Transport;
 using Runtara.Protocol.Transport.Quic;
-using Runtara.Protocol.Transport.Tcp;
+using Runtara.Protocol.Transport.Sockets;
 
 namespace Runtara.Protocol.Rpc;
 
 /// <summary>
-/// Serves one protocol on one port: TLS/TCP always and QUIC on the same port number where supported.
+/// Serves one protocol on one port: TLS/TCP always and QUIC on the same port number where supported,
+/// plus a Unix domain socket when <see cref="RpcServerOptions.UnixSocketPath"/> names one.
 /// Each exchange is decoded, dispatched to the handler, and answered; bad input gets an Error frame
 /// or RpcError and never takes the server down. Stopping drains in-flight RPCs.
 /// </summary>
@@ -62,7 +63,7 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
     public static string ServiceName => TRequest.ServiceName;
 
     /// <summary>The bound port (the real one when 0 was configured); valid after start.</summary>
-    public int Port => _listeners.Count > 0 ? _listeners[0].LocalEndPoint.Port : throw new InvalidOperationException("The server is not started.");
+    public int Port => _listeners.Count > 0 ? ((IPEndPoint)_listeners[0].LocalEndPoint).Port : throw new InvalidOperationException("The server is not started.");
 
     /// <summary>The transports listening, valid after start.</summary>
     public IReadOnlyList<TransportKind> Transports => [.. _listeners.Select(l => l.Kind)];
@@ -87,23 +88,33 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
         var endPoint = new IPEndPoint(IPAddress.Parse(_options.BindAddress), _options.Port);
 
         // TLS/TCP is always served, so every client can connect; QUIC joins on the same port number.
-        var tcp = TcpTransportListener.Bind(endPoint, tls, _options.MaxFrameSize, _options.Backlog);
+        var tcp = SocketTransportListener.BindTcp(endPoint, tls, _options.MaxFrameSize, _options.Backlog);
         _listeners.Add(tcp);
-        if (resolved == TransportKind.Quic && TransportSupport.IsQuicSupported
-            && (OperatingSystem.IsLinux() || OperatingSystem.IsWindows() || OperatingSystem.IsMacOS()))
+        var tcpPort = ((IPEndPoint)tcp.LocalEndPoint).Port;
+        try
         {
-            try
+            if (resolved == TransportKind.Quic && TransportSupport.IsQuicSupported
+                && (OperatingSystem.IsLinux() || OperatingSystem.IsWindows() || OperatingSystem.IsMacOS()))
             {
                 var settings = new QuicSettings(_options.KeepAliveInterval, _options.IdleTimeout, _options.MaxConcurrentStreamsPerConnection, _options.MaxFrameSize);
                 _listeners.Add(await QuicTransportListener.BindAsync(
-                    new IPEndPoint(endPoint.Address, tcp.LocalEndPoint.Port), tls, settings, _options.Backlog, cancellationToken).ConfigureAwait(false));
+                    new IPEndPoint(endPoint.Address, tcpPort), tls, settings, _options.Backlog, cancellationToken).ConfigureAwait(false));
             }
-            catch
+
+            if (!string.IsNullOrEmpty(_options.UnixSocketPath))
             {
-                await tcp.DisposeAsync().ConfigureAwait(false);
-                _listeners.Clear();
-                throw;
+                _listeners.Add(SocketTransportListener.BindUnix(_options.UnixSocketPath, _options.MaxFrameSize, _options.Backlog));
             }
+        }
+        catch
+        {
+            foreach (var listener in _listeners)
+            {
+                await listener.DisposeAsync().ConfigureAwait(false);
+            }
+
+            _listeners.Clear();
+            throw;
         }
 
         foreach (var listener in _listeners)

@@ -22,6 +22,12 @@ public sealed class RpcServerOptions
     /// </summary>
     public TransportKind Transport { get; set; } = TransportKind.Auto;
 
+    /// <summary>
+    /// Also listen on a Unix domain socket at this path (same frames, no TLS; <see cref="TransportKind.Unix"/>).
+    /// Null or empty: no Unix socket.
+    /// </summary>
+    public string? UnixSocketPath { get; set; }
+
     /// <summary>Where the certificate comes from.</summary>
     public ServerTlsOptions Tls { get; set; } = new();
 

@@ -5,7 +5,7 @@ namespace Runtara.Protocol.Transport;
 
 /// <summary>
 /// The duplex channel one RPC exchange runs on. On QUIC it is a bidirectional stream used once;
-/// on TCP it is the connection itself, reused by sequential exchanges.
+/// on TCP and Unix sockets it is the connection itself, reused by sequential exchanges.
 /// </summary>
 public interface IRpcStream : IAsyncDisposable
 {
@@ -34,13 +34,13 @@ public interface ITransportConnection : IAsyncDisposable
     /// <summary>The peer's address.</summary>
     EndPoint RemoteEndPoint { get; }
 
-    /// <summary>True when the connection carries many exchanges at once (QUIC); false when one at a time (TCP).</summary>
+    /// <summary>True when the connection carries many exchanges at once (QUIC); false when one at a time (TCP, Unix sockets).</summary>
     bool MultiplexesStreams { get; }
 
     /// <summary>True until the connection is known to be closed.</summary>
     bool IsUsable { get; }
 
-    /// <summary>Completes the server side of the handshake (TLS on TCP; QUIC handshakes in the listener).</summary>
+    /// <summary>Completes the server side of the handshake (TLS on TCP; QUIC handshakes in the listener; nothing on a Unix socket).</summary>
     ValueTask AuthenticateAsServerAsync(CancellationToken cancellationToken);
 
     /// <summary>Server side: waits for the peer's next exchange; <c>null</c> when the peer closed the connection.</summary>
@@ -56,8 +56,8 @@ public interface ITransportListener : IAsyncDisposable
     /// <summary>The transport in use.</summary>
     TransportKind Kind { get; }
 
-    /// <summary>The bound address (the real port when 0 was asked for).</summary>
-    IPEndPoint LocalEndPoint { get; }
+    /// <summary>The bound address (the real port when 0 was asked for; the socket path of a Unix socket).</summary>
+    EndPoint LocalEndPoint { get; }
 
     /// <summary>Waits for the next connection.</summary>
     ValueTask<ITransportConnection> AcceptAsync(CancellationToken cancellationToken);

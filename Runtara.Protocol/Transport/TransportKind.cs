@@ -11,4 +11,11 @@ public enum TransportKind
 
     /// <summary>TLS over TCP, one RPC at a time per pooled connection.</summary>
     Tcp,
+
+    /// <summary>
+    /// A Unix domain socket on this machine (<c>unix:/path</c> addresses), one RPC at a time per pooled
+    /// connection, without TLS: the bytes never leave the kernel, the socket file's permissions decide
+    /// who may connect, and every call still carries its credential (docs/security.md).
+    /// </summary>
+    Unix,
 }

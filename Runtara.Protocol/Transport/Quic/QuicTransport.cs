@@ -27,7 +27,7 @@ internal sealed class QuicTransportListener : ITransportListener
 
     public TransportKind Kind => TransportKind.Quic;
 
-    public IPEndPoint LocalEndPoint => _listener.LocalEndPoint;
+    public EndPoint LocalEndPoint => _listener.LocalEndPoint;
 
     public static async ValueTask<QuicTransportListener> BindAsync(
         IPEndPoint endPoint, SslServerAuthenticationOptions tls, QuicSettings settings, int backlog, CancellationToken cancellationToken)

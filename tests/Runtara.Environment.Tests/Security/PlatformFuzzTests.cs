@@ -149,12 +149,12 @@ public sealed class PlatformFuzzTests(ITestOutputHelper output)
         var probe = FrameCodec.Encode(FrameType.Request, target.Probe);
         var stats = default(FuzzStats);
         var buffer = new MemoryStream();
-        RawTlsClient? connection = null;
+        RawFrameClient? connection = null;
         try
         {
             while (stats.Frames < frames)
             {
-                connection ??= await RawTlsClient.ConnectAsync(target.Port);
+                connection ??= await RawFrameClient.ConnectAsync(target.Port);
                 buffer.SetLength(0);
                 var count = Math.Min(Batch, frames - stats.Frames);
                 var terminal = random.Next(100) < 2;

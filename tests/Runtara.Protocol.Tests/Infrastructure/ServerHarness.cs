@@ -5,7 +5,11 @@ using Runtara.Protocol.Transport;
 
 namespace Runtara.Protocol.Tests.Infrastructure;
 
-/// <summary>A real server on 127.0.0.1 (port 0) with a pinned development certificate, plus client factories.</summary>
+/// <summary>
+/// A real server on 127.0.0.1 (port 0) with a pinned development certificate, plus client factories.
+/// For <see cref="TransportKind.Unix"/> the server also listens on a socket in the certificates' folder
+/// and clients connect there.
+/// </summary>
 public sealed class ServerHarness<TRequest, TResponse> : IAsyncDisposable
     where TRequest : class, IRpcRequest<TRequest>
     where TResponse : class, IRpcResponse<TResponse>
@@ -30,6 +34,9 @@ public sealed class ServerHarness<TRequest, TResponse> : IAsyncDisposable
 
     public int Port => Server.Port;
 
+    /// <summary>The Unix socket the server listens on when started for <see cref="TransportKind.Unix"/> (it serves TLS/TCP on <see cref="Port"/> too).</summary>
+    public string SocketPath => Path.Combine(Certificates.Directory, "rpc.sock");
+
     public static async Task<ServerHarness<TRequest, TResponse>> StartAsync(
         IRpcHandler<TRequest, TResponse> handler, TransportKind transport, Action<RpcServerOptions>? configure = null, ILogger? logger = null)
     {
@@ -52,7 +59,7 @@ public sealed class ServerHarness<TRequest, TResponse> : IAsyncDisposable
     {
         var options = new RpcClientOptions
         {
-            Address = $"127.0.0.1:{Port}",
+            Address = Transport == TransportKind.Unix ? RpcAddress.UnixScheme + SocketPath : $"127.0.0.1:{Port}",
             Transport = Transport,
             Tls = Certificates.PinnedTls(),
             DefaultDeadline = TimeSpan.FromSeconds(30),
@@ -85,7 +92,8 @@ public sealed class ServerHarness<TRequest, TResponse> : IAsyncDisposable
         {
             BindAddress = "127.0.0.1",
             Port = port,
-            Transport = transport,
+            Transport = transport == TransportKind.Unix ? TransportKind.Tcp : transport,
+            UnixSocketPath = transport == TransportKind.Unix ? Path.Combine(certificates.Directory, "rpc.sock") : null,
             Tls = new ServerTlsOptions { DevelopmentCertificateDirectory = certificates.Directory },
             ShutdownTimeout = TimeSpan.FromSeconds(5),
         };

@@ -11,6 +11,13 @@ public sealed class TcpTransportAttribute : DataAttribute
     public override IEnumerable<object[]> GetData(MethodInfo testMethod) => [[TransportKind.Tcp]];
 }
 
+/// <summary>Runs a transport theory over a Unix domain socket (plain frames, no TLS).</summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class UnixTransportAttribute : DataAttribute
+{
+    public override IEnumerable<object[]> GetData(MethodInfo testMethod) => [[TransportKind.Unix]];
+}
+
 /// <summary>
 /// Runs a transport theory over QUIC; where msquic is missing the case is reported as skipped with
 /// the reason, never silently passed.

@@ -99,8 +99,33 @@ public sealed class ClientTests
     [InlineData("host:99999")]
     [InlineData("::1:80")]
     [InlineData("tcp://host")]
+    [InlineData("unix:relative/core.sock")]
+    [InlineData("unix:")]
     public void Malformed_addresses_are_rejected(string text) =>
         Assert.Throws<FormatException>(() => RpcAddress.Parse(text));
+
+    [Theory]
+    [InlineData("unix:/run/runtara/instance.sock")]
+    [InlineData("unix:///run/runtara/instance.sock")]
+    [InlineData("UNIX:/run/runtara/instance.sock")]
+    public void Unix_socket_addresses_parse_into_a_path_and_print_back(string text)
+    {
+        var address = RpcAddress.Parse(text);
+
+        Assert.Equal("/run/runtara/instance.sock", address.UnixSocketPath);
+        Assert.Equal("/run/runtara/instance.sock", Assert.IsType<UnixDomainSocketEndPoint>(address.EndPoint).ToString());
+        Assert.Equal("unix:/run/runtara/instance.sock", address.ToString());
+        Assert.Equal(address, RpcAddress.Parse(address.ToString()));
+    }
+
+    [Fact]
+    public void A_unix_address_picks_the_unix_transport_whatever_the_transport_setting()
+    {
+        var client = new RpcClient<Inst.RpcRequest, Inst.RpcResponse>(new RpcClientOptions { Address = "unix:/tmp/none.sock", Transport = TransportKind.Quic });
+
+        Assert.Equal(TransportKind.Unix, client.Transport);
+        Assert.Equal("unix:/tmp/none.sock", client.Address);
+    }
 
     private static int FreePort()
     {

@@ -46,12 +46,12 @@ public sealed class FuzzTests(ITestOutputHelper output)
         var random = new Random(seed);
         var generator = new FrameMutator(random);
         var stats = default(FuzzStats);
-        RawTlsClient? connection = null;
+        RawFrameClient? connection = null;
         try
         {
             for (var i = 0; i < frames; i++)
             {
-                connection ??= await RawTlsClient.ConnectAsync(port);
+                connection ??= await RawFrameClient.ConnectAsync(port);
                 var probeId = $"probe-{seed}-{i}";
                 var probe = Fuzzing.StatusRequestFrame(probeId);
                 var fuzz = generator.Next();

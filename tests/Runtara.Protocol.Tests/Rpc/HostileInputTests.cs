@@ -7,7 +7,10 @@ using Inst = Runtara.Protocol.Instance;
 
 namespace Runtara.Protocol.Tests.Rpc;
 
-/// <summary>Bad frames get a clear error; the connection survives where it can and the server always does.</summary>
+/// <summary>
+/// Bad frames get a clear error; the connection survives where it can and the server always does.
+/// The server listens on TLS/TCP and on a Unix socket; raw peers try both, clients use the socket.
+/// </summary>
 public sealed class HostileInputTests : IAsyncLifetime
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
@@ -24,10 +27,14 @@ public sealed class HostileInputTests : IAsyncLifetime
             _ when call.Request.Kind == RpcKind.OneWay => ValueTask.FromResult(RpcReply<Inst.RpcResponse>.None),
             _ => ValueTask.FromResult<RpcReply<Inst.RpcResponse>>(new Inst.RpcResponse { GetInstanceStatus = new Inst.GetInstanceStatusResponse { InstanceId = "ok" } }),
         });
-        _harness = await ServerHarness<Inst.RpcRequest, Inst.RpcResponse>.StartAsync(handler, TransportKind.Tcp, o => o.MaxFrameSize = 1024 * 1024);
+        _harness = await ServerHarness<Inst.RpcRequest, Inst.RpcResponse>.StartAsync(handler, TransportKind.Unix, o => o.MaxFrameSize = 1024 * 1024);
     }
 
     public async Task DisposeAsync() => await _harness.DisposeAsync();
+
+    /// <summary>A raw connection over TLS/TCP or over the server's Unix socket: both get the same answers.</summary>
+    private Task<RawFrameClient> ConnectRawAsync(string socket) =>
+        socket == "unix" ? RawFrameClient.ConnectUnixAsync(_harness.SocketPath) : RawFrameClient.ConnectAsync(_harness.Port);
 
     private static byte[] Status() =>
         FrameCodec.Encode(FrameType.Request, new Inst.RpcRequest { GetInstanceStatus = new Inst.GetInstanceStatusRequest { InstanceId = "x" } }.ToByteArray());
@@ -46,10 +53,10 @@ public sealed class HostileInputTests : IAsyncLifetime
         return RpcErrorFrame.Parser.ParseFrom(frame.Value.Payload);
     }
 
-    [Fact]
-    public async Task A_garbled_request_payload_gets_an_invalid_request_error_and_the_connection_stays_usable()
+    [Theory, InlineData("tls"), InlineData("unix")]
+    public async Task A_garbled_request_payload_gets_an_invalid_request_error_and_the_connection_stays_usable(string socket)
     {
-        await using var raw = await RawTlsClient.ConnectAsync(_harness.Port);
+        await using var raw = await ConnectRawAsync(socket);
 
         await raw.WriteAsync(FrameCodec.Encode(FrameType.Request, new byte[] { 0xFF, 0xFF, 0xFF, 0xFF, 0x0F }));
         var error = AsErrorFrame(await raw.ReadFrameAsync(Timeout));
@@ -61,10 +68,10 @@ public sealed class HostileInputTests : IAsyncLifetime
         Assert.Equal("ok", next.GetInstanceStatus.InstanceId);
     }
 
-    [Fact]
-    public async Task An_empty_envelope_gets_EMPTY_REQUEST()
+    [Theory, InlineData("tls"), InlineData("unix")]
+    public async Task An_empty_envelope_gets_EMPTY_REQUEST(string socket)
     {
-        await using var raw = await RawTlsClient.ConnectAsync(_harness.Port);
+        await using var raw = await ConnectRawAsync(socket);
 
         await raw.WriteAsync(FrameCodec.Encode(FrameType.Request, ReadOnlySpan<byte>.Empty));
         var response = AsResponse(await raw.ReadFrameAsync(Timeout));
@@ -73,10 +80,10 @@ public sealed class HostileInputTests : IAsyncLifetime
         Assert.Equal("RpcRequest contained no request", response.Error.Message);
     }
 
-    [Fact]
-    public async Task An_undefined_frame_type_gets_an_error_frame_and_the_connection_stays_usable()
+    [Theory, InlineData("tls"), InlineData("unix")]
+    public async Task An_undefined_frame_type_gets_an_error_frame_and_the_connection_stays_usable(string socket)
     {
-        await using var raw = await RawTlsClient.ConnectAsync(_harness.Port);
+        await using var raw = await ConnectRawAsync(socket);
         var bad = FrameCodec.Encode(FrameType.Request, new byte[] { 1, 2, 3 });
         bad[5] = 99;
 
@@ -88,10 +95,10 @@ public sealed class HostileInputTests : IAsyncLifetime
         Assert.Equal("ok", AsResponse(await raw.ReadFrameAsync(Timeout)).GetInstanceStatus.InstanceId);
     }
 
-    [Fact]
-    public async Task A_frame_that_does_not_start_an_exchange_gets_UNEXPECTED_FRAME()
+    [Theory, InlineData("tls"), InlineData("unix")]
+    public async Task A_frame_that_does_not_start_an_exchange_gets_UNEXPECTED_FRAME(string socket)
     {
-        await using var raw = await RawTlsClient.ConnectAsync(_harness.Port);
+        await using var raw = await ConnectRawAsync(socket);
 
         await raw.WriteAsync(FrameCodec.Encode(FrameType.StreamData, new byte[] { 1 }));
         var error = AsErrorFrame(await raw.ReadFrameAsync(Timeout));
@@ -99,10 +106,10 @@ public sealed class HostileInputTests : IAsyncLifetime
         Assert.Equal(RpcErrorCodes.UnexpectedFrame, error.Code);
     }
 
-    [Fact]
-    public async Task An_oversize_length_gets_FRAME_TOO_LARGE_then_the_connection_closes_and_the_server_serves_others()
+    [Theory, InlineData("tls"), InlineData("unix")]
+    public async Task An_oversize_length_gets_FRAME_TOO_LARGE_then_the_connection_closes_and_the_server_serves_others(string socket)
     {
-        await using var raw = await RawTlsClient.ConnectAsync(_harness.Port);
+        await using var raw = await ConnectRawAsync(socket);
         var header = new byte[6];
         FrameCodec.WriteHeader(header, FrameType.Request, 2 * 1024 * 1024);
 
@@ -151,10 +158,10 @@ public sealed class HostileInputTests : IAsyncLifetime
         await Assert.ThrowsAsync<ArgumentException>(() => client.SendAsync(new Inst.RpcRequest { GetInstanceStatus = new() }));
     }
 
-    [Fact]
-    public async Task A_peer_that_disconnects_mid_frame_does_not_disturb_the_server()
+    [Theory, InlineData("tls"), InlineData("unix")]
+    public async Task A_peer_that_disconnects_mid_frame_does_not_disturb_the_server(string socket)
     {
-        await using (var raw = await RawTlsClient.ConnectAsync(_harness.Port))
+        await using (var raw = await ConnectRawAsync(socket))
         {
             await raw.WriteAsync(Status().AsMemory(0, 8));
         }
@@ -170,7 +177,22 @@ public sealed class HostileInputTests : IAsyncLifetime
         await tcp.ConnectAsync(System.Net.IPAddress.Loopback, _harness.Port);
         await tcp.GetStream().WriteAsync("GET / HTTP/1.1\r\n\r\n"u8.ToArray());
 
+        var client = _harness.CreateClient(o => (o.Address, o.Transport) = ($"127.0.0.1:{_harness.Port}", TransportKind.Tcp));
+        Assert.Equal("ok", (await client.CallAsync(new Inst.RpcRequest { GetInstanceStatus = new() })).GetInstanceStatus.InstanceId);
+    }
+
+    [Fact]
+    public async Task A_peer_that_writes_http_to_the_unix_socket_gets_an_error_and_the_server_serves_others()
+    {
+        await using (var raw = await RawFrameClient.ConnectUnixAsync(_harness.SocketPath))
+        {
+            await raw.WriteAsync("GET / HTTP/1.1\r\n\r\n"u8.ToArray());
+            var frame = await raw.ReadFrameAsync(Timeout);
+            Assert.True(frame is null || frame.Value.Type == FrameType.Error, $"expected an error frame or a close, got {frame?.Type}");
+        }
+
         var client = _harness.CreateClient();
+        Assert.Equal(TransportKind.Unix, client.Transport);
         Assert.Equal("ok", (await client.CallAsync(new Inst.RpcRequest { GetInstanceStatus = new() })).GetInstanceStatus.InstanceId);
     }
 }

@@ -47,7 +47,7 @@ public sealed class TransportTests
     private static Inst.RpcRequest Checkpoint(string state) =>
         new() { Checkpoint = new Inst.CheckpointRequest { InstanceId = "i", CheckpointId = "c", State = ByteString.CopyFromUtf8(state) } };
 
-    [Theory, TcpTransport, QuicTransport]
+    [Theory, TcpTransport, UnixTransport, QuicTransport]
     public async Task Unary_call_returns_the_response(TransportKind transport)
     {
         await using var harness = await ServerHarness<Inst.RpcRequest, Inst.RpcResponse>.StartAsync(EchoHandler(), transport);
@@ -59,7 +59,7 @@ public sealed class TransportTests
         Assert.Equal(transport, client.Transport);
     }
 
-    [Theory, TcpTransport, QuicTransport]
+    [Theory, TcpTransport, UnixTransport, QuicTransport]
     public async Task One_way_request_reaches_the_server_without_a_response(TransportKind transport)
     {
         var received = new TaskCompletionSource<Inst.RpcRequest>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -75,7 +75,7 @@ public sealed class TransportTests
         Assert.Equal("next", after.Checkpoint.State.ToStringUtf8());
     }
 
-    [Theory, TcpTransport, QuicTransport]
+    [Theory, TcpTransport, UnixTransport, QuicTransport]
     public async Task Streaming_upload_of_100_MiB_arrives_intact(TransportKind transport)
     {
         const long size = 100L * 1024 * 1024;
@@ -111,7 +111,7 @@ public sealed class TransportTests
         Assert.Equal(size, lastProgress);
     }
 
-    [Theory, TcpTransport, QuicTransport]
+    [Theory, TcpTransport, UnixTransport, QuicTransport]
     public async Task An_early_rejection_ends_the_upload_with_the_servers_answer(TransportKind transport)
     {
         var handler = new DelegateHandler<Env.RpcRequest, Env.RpcResponse>((_, _) =>
@@ -128,7 +128,7 @@ public sealed class TransportTests
         Assert.True(content.Position < content.Length, "the client stopped sending once the server answered");
     }
 
-    [Theory, TcpTransport, QuicTransport]
+    [Theory, TcpTransport, UnixTransport, QuicTransport]
     public async Task Streaming_download_delivers_the_body_after_the_header(TransportKind transport)
     {
         var body = RandomNumberGenerator.GetBytes(300_000);
@@ -149,7 +149,7 @@ public sealed class TransportTests
         Assert.True(again.GetImage.Found);
     }
 
-    [Theory, TcpTransport, QuicTransport]
+    [Theory, TcpTransport, UnixTransport, QuicTransport]
     public async Task A_thousand_concurrent_calls_from_fifty_clients_all_get_their_own_answer(TransportKind transport)
     {
         await using var harness = await ServerHarness<Inst.RpcRequest, Inst.RpcResponse>.StartAsync(EchoHandler(), transport);
@@ -165,7 +165,7 @@ public sealed class TransportTests
         Assert.All(results, r => Assert.Equal($"call-{r.i}", r.Item2));
     }
 
-    [Theory, TcpTransport, QuicTransport]
+    [Theory, TcpTransport, UnixTransport, QuicTransport]
     public async Task Cancelling_a_call_ends_it_and_the_client_keeps_working(TransportKind transport)
     {
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -190,7 +190,7 @@ public sealed class TransportTests
         Assert.True(next.Checkpoint.Found);
     }
 
-    [Theory, TcpTransport, QuicTransport]
+    [Theory, TcpTransport, UnixTransport, QuicTransport]
     public async Task A_call_past_its_deadline_fails_with_deadline_exceeded(TransportKind transport)
     {
         var handler = new DelegateHandler<Inst.RpcRequest, Inst.RpcResponse>(async (_, ct) =>
@@ -206,7 +206,7 @@ public sealed class TransportTests
         Assert.Equal(RpcErrorCodes.DeadlineExceeded, ex.Code);
     }
 
-    [Theory, TcpTransport, QuicTransport]
+    [Theory, TcpTransport, UnixTransport, QuicTransport]
     public async Task The_client_reconnects_after_the_server_restarts(TransportKind transport)
     {
         await using var harness = await ServerHarness<Inst.RpcRequest, Inst.RpcResponse>.StartAsync(EchoHandler(), transport);
@@ -219,7 +219,7 @@ public sealed class TransportTests
         Assert.Equal("after", after.Checkpoint.State.ToStringUtf8());
     }
 
-    [Theory, TcpTransport]
+    [Theory, TcpTransport, UnixTransport]
     public async Task Every_pooled_connection_going_stale_at_once_costs_the_next_call_nothing(TransportKind transport)
     {
         // Four calls in flight leave four pooled connections, all just used (so lent again without a
@@ -235,7 +235,7 @@ public sealed class TransportTests
         Assert.Equal("after", after.Checkpoint.State.ToStringUtf8());
     }
 
-    [Theory, TcpTransport]
+    [Theory, TcpTransport, UnixTransport]
     public async Task A_one_way_send_right_after_a_server_restart_reaches_the_new_server(TransportKind transport)
     {
         await using var harness = await ServerHarness<Inst.RpcRequest, Inst.RpcResponse>.StartAsync(EchoHandler(), transport);
@@ -251,7 +251,7 @@ public sealed class TransportTests
         Assert.Equal("after-restart", (await received.Task.WaitAsync(TestTimeout)).SignalAck.InstanceId);
     }
 
-    [Theory, TcpTransport, QuicTransport]
+    [Theory, TcpTransport, UnixTransport, QuicTransport]
     public async Task After_a_deadline_fires_the_next_calls_get_their_own_full_deadline(TransportKind transport)
     {
         // Deadline timers are reused between calls: one that fired must not leak into later calls.
@@ -269,7 +269,7 @@ public sealed class TransportTests
         Assert.Equal(["in-time-0", "in-time-1", "in-time-2"], answers);
     }
 
-    [Theory, TcpTransport, QuicTransport]
+    [Theory, TcpTransport, UnixTransport, QuicTransport]
     public async Task A_caller_cancelling_after_its_call_completed_does_not_affect_later_calls(TransportKind transport)
     {
         // The caller's token is linked to a reused deadline only for the duration of its call.
@@ -337,7 +337,7 @@ public sealed class TransportTests
         Assert.Equal(RpcErrorCodes.TlsFailure, ex.Code);
     }
 
-    [Theory, TcpTransport, QuicTransport]
+    [Theory, TcpTransport, UnixTransport, QuicTransport]
     public async Task Stopping_the_server_lets_in_flight_calls_finish(TransportKind transport)
     {
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

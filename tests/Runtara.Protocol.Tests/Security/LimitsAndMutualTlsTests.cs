@@ -49,7 +49,7 @@ public sealed class LimitsAndMutualTlsTests
     {
         await using var harness = await ServerHarness<Inst.RpcRequest, Inst.RpcResponse>.StartAsync(Echo, TransportKind.Tcp, o => o.RequestReadTimeout = TimeSpan.FromSeconds(1));
         var wellBehaved = harness.CreateClient();
-        await using var slow = await RawTlsClient.ConnectAsync(harness.Port);
+        await using var slow = await RawFrameClient.ConnectAsync(harness.Port);
 
         // Three bytes of a five-byte header, then nothing.
         var started = Stopwatch.GetTimestamp();

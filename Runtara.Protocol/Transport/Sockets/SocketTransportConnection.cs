@@ -5,16 +5,18 @@ using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using Runtara.Protocol.Framing;
 
-namespace Runtara.Protocol.Transport.Tcp;
+namespace Runtara.Protocol.Transport.Sockets;
 
 /// <summary>
-/// One TLS-over-TCP connection. It carries one exchange at a time: a request, then its response,
-/// all as frames, so no half-close is needed and the connection is reused by the next exchange.
+/// One stream-socket connection: TLS over TCP, or a Unix domain socket (plain: the bytes stay in the
+/// kernel). It carries one exchange at a time: a request, then its response, all as frames, so no
+/// half-close is needed and the connection is reused by the next exchange.
 /// </summary>
-internal sealed class TcpTransportConnection : ITransportConnection
+internal sealed class SocketTransportConnection : ITransportConnection
 {
     private readonly Socket _socket;
-    private readonly SslStream _ssl;
+    private readonly Stream _stream;
+    private readonly SslStream? _ssl;
     private readonly int _maxFrameSize;
     private PipeReader? _pipeReader;
     private PipeWriter? _pipeWriter;
@@ -23,17 +25,24 @@ internal sealed class TcpTransportConnection : ITransportConnection
     private readonly Exchange _exchange;
     private int _closed;
 
-    private TcpTransportConnection(Socket socket, int maxFrameSize)
+    private SocketTransportConnection(Socket socket, bool tls, int maxFrameSize)
     {
         _socket = socket;
-        _socket.NoDelay = true;
+        if (socket.ProtocolType == ProtocolType.Tcp)
+        {
+            _socket.NoDelay = true;
+        }
+
         _maxFrameSize = maxFrameSize;
+        Kind = socket.AddressFamily == AddressFamily.Unix ? TransportKind.Unix : TransportKind.Tcp;
         RemoteEndPoint = socket.RemoteEndPoint ?? new IPEndPoint(IPAddress.None, 0);
-        _ssl = new SslStream(new NetworkStream(socket, ownsSocket: true), leaveInnerStreamOpen: false);
+        var network = new NetworkStream(socket, ownsSocket: true);
+        _ssl = tls ? new SslStream(network, leaveInnerStreamOpen: false) : null;
+        _stream = (Stream?)_ssl ?? network;
         _exchange = new Exchange(this);
     }
 
-    public TransportKind Kind => TransportKind.Tcp;
+    public TransportKind Kind { get; }
 
     public EndPoint RemoteEndPoint { get; }
 
@@ -47,15 +56,20 @@ internal sealed class TcpTransportConnection : ITransportConnection
 
     internal SslServerAuthenticationOptions? ServerOptions { get; private init; }
 
-    public static TcpTransportConnection ForServer(Socket socket, SslServerAuthenticationOptions options, int maxFrameSize) =>
-        new(socket, maxFrameSize) { ServerOptions = options };
+    /// <summary>An accepted connection; <paramref name="options"/> null serves it without TLS (Unix sockets).</summary>
+    public static SocketTransportConnection ForServer(Socket socket, SslServerAuthenticationOptions? options, int maxFrameSize) =>
+        new(socket, options is not null, maxFrameSize) { ServerOptions = options };
 
-    public static async ValueTask<TcpTransportConnection> ConnectAsync(
-        EndPoint endPoint, SslClientAuthenticationOptions options, int maxFrameSize, CancellationToken cancellationToken)
+    /// <summary>Connects to <paramref name="endPoint"/>; <paramref name="options"/> null connects without TLS (Unix sockets).</summary>
+    public static async ValueTask<SocketTransportConnection> ConnectAsync(
+        EndPoint endPoint, SslClientAuthenticationOptions? options, int maxFrameSize, CancellationToken cancellationToken)
     {
-        var socket = endPoint is DnsEndPoint
-            ? new Socket(SocketType.Stream, ProtocolType.Tcp)
-            : new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        var socket = endPoint switch
+        {
+            DnsEndPoint => new Socket(SocketType.Stream, ProtocolType.Tcp),
+            UnixDomainSocketEndPoint => new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified),
+            _ => new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp),
+        };
         try
         {
             await socket.ConnectAsync(endPoint, cancellationToken).ConfigureAwait(false);
@@ -66,10 +80,14 @@ internal sealed class TcpTransportConnection : ITransportConnection
             throw;
         }
 
-        var connection = new TcpTransportConnection(socket, maxFrameSize);
+        var connection = new SocketTransportConnection(socket, options is not null, maxFrameSize);
         try
         {
-            await connection._ssl.AuthenticateAsClientAsync(options, cancellationToken).ConfigureAwait(false);
+            if (connection._ssl is not null)
+            {
+                await connection._ssl.AuthenticateAsClientAsync(options!, cancellationToken).ConfigureAwait(false);
+            }
+
             connection.CreatePipes();
             return connection;
         }
@@ -82,8 +100,12 @@ internal sealed class TcpTransportConnection : ITransportConnection
 
     public async ValueTask AuthenticateAsServerAsync(CancellationToken cancellationToken)
     {
-        var options = ServerOptions ?? throw new InvalidOperationException("Not a server connection.");
-        await _ssl.AuthenticateAsServerAsync(options, cancellationToken).ConfigureAwait(false);
+        if (_ssl is not null)
+        {
+            var options = ServerOptions ?? throw new InvalidOperationException("Not a server connection.");
+            await _ssl.AuthenticateAsServerAsync(options, cancellationToken).ConfigureAwait(false);
+        }
+
         CreatePipes();
     }
 
@@ -98,7 +120,7 @@ internal sealed class TcpTransportConnection : ITransportConnection
     public ValueTask<IRpcStream> OpenStreamAsync(CancellationToken cancellationToken) =>
         Volatile.Read(ref _closed) == 0
             ? ValueTask.FromResult<IRpcStream>(_exchange)
-            : ValueTask.FromException<IRpcStream>(new ObjectDisposedException(nameof(TcpTransportConnection)));
+            : ValueTask.FromException<IRpcStream>(new ObjectDisposedException(nameof(SocketTransportConnection)));
 
     public void Abort()
     {
@@ -129,13 +151,13 @@ internal sealed class TcpTransportConnection : ITransportConnection
         {
         }
 
-        await _ssl.DisposeAsync().ConfigureAwait(false);
+        await _stream.DisposeAsync().ConfigureAwait(false);
     }
 
     private void CreatePipes()
     {
-        _pipeReader = PipeReader.Create(_ssl, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4096, leaveOpen: true));
-        _pipeWriter = PipeWriter.Create(_ssl, new StreamPipeWriterOptions(minimumBufferSize: 4096, leaveOpen: true));
+        _pipeReader = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4096, leaveOpen: true));
+        _pipeWriter = PipeWriter.Create(_stream, new StreamPipeWriterOptions(minimumBufferSize: 4096, leaveOpen: true));
         _reader = new FrameReader(_pipeReader, _maxFrameSize);
         _writer = new FrameWriter(_pipeWriter, _maxFrameSize);
     }
@@ -157,7 +179,7 @@ internal sealed class TcpTransportConnection : ITransportConnection
     /// The connection seen as the stream of one exchange. Disposing it ends the exchange only;
     /// the connection stays open for the next one.
     /// </summary>
-    private sealed class Exchange(TcpTransportConnection connection) : IRpcStream
+    private sealed class Exchange(SocketTransportConnection connection) : IRpcStream
     {
         public FrameReader Reader => connection.Reader;
 
