@@ -85,7 +85,8 @@ public static class RuntaraHostingExtensions
 
     /// <summary>
     /// Connects the environment to the core: service discovery of the core's endpoints
-    /// (<c>services__core__management__0=tcp://127.0.0.1:8003</c>, …), the core's addresses and certificate to pin in the
+    /// (<c>services__core__management__0=tcp://127.0.0.1:8003</c>, …), the core's addresses (and its instance
+    /// socket, which instances on this machine use when it exists) and certificate to pin in the
     /// environment's settings (also handed to the instances it launches), the core's token key (the
     /// environment mints instance and service tokens with it), and start after the core is healthy.
     /// </summary>
@@ -98,6 +99,7 @@ public static class RuntaraHostingExtensions
             .WithReference((IResourceBuilder<IResourceWithServiceDiscovery>)core)
             .WithEnvironment("Runtara__Environment__CoreAddress", resource.ManagementEndpoint)
             .WithEnvironment("Runtara__Environment__CoreInstanceAddress", resource.InstanceEndpoint)
+            .WithEnvironment(context => context.EnvironmentVariables["Runtara__Environment__CoreInstanceSocket"] = Path.Combine(resource.DataDirectory, "instance.sock"))
             .WithEnvironment(context => context.EnvironmentVariables["Runtara__Environment__CoreTls__PinnedCertificatePath"] = resource.CertificatePath)
             .WithEnvironment(context => context.EnvironmentVariables[$"Runtara__Environment__Security__Keys__{AspireKeyId}"] = resource.TokenKey)
             .WaitFor(core);

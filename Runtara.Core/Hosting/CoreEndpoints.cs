@@ -16,6 +16,10 @@ public sealed record CoreEndpoints(
     [property: JsonPropertyName("certificatePath")] string? CertificatePath,
     [property: JsonPropertyName("storage")] string Storage)
 {
+    /// <summary>The instance protocol's Unix socket (instances connect to <c>unix:&lt;path&gt;</c>); null when the core serves none.</summary>
+    [JsonPropertyName("instanceSocket")]
+    public string? InstanceSocket { get; init; }
+
     /// <summary>File name inside the data directory.</summary>
     public const string FileName = "core.endpoints.json";
 

@@ -26,6 +26,19 @@ public sealed class CoreOptions : IRpcServerSettings
     [Range(0, 65535)]
     public int ManagementPort { get; set; } = 8003;
 
+    /// <summary>
+    /// Also serve the instance protocol on a Unix domain socket (default on where the OS has them):
+    /// instances on this machine connect to <c>unix:&lt;path&gt;</c> without a TLS handshake (docs/core.md,
+    /// docs/security.md). The path is <see cref="InstanceSocketPath"/>.
+    /// </summary>
+    public bool InstanceSocket { get; set; } = true;
+
+    /// <summary>
+    /// The instance socket's path; default <c>&lt;data&gt;/instance.sock</c>. A default path longer than a
+    /// socket address allows (107 bytes) is skipped with a log line; a configured one fails start-up.
+    /// </summary>
+    public string? InstanceSocketPath { get; set; }
+
     /// <summary>Address both protocol ports bind to: <c>127.0.0.1</c> (default, this machine only), <c>0.0.0.0</c>, <c>::</c> or a specific address.</summary>
     [Required]
     public string BindAddress { get; set; } = "127.0.0.1";
@@ -86,4 +99,24 @@ public sealed class CoreOptions : IRpcServerSettings
 
     /// <summary>The data directory as an absolute path.</summary>
     public string ResolveDataDirectory() => Path.GetFullPath(DataDirectory, Directory.GetCurrentDirectory());
+
+    /// <summary>Longest path a Unix socket address holds (sun_path is 108 bytes with its terminator on Linux).</summary>
+    public const int MaxSocketPathBytes = 107;
+
+    /// <summary>The instance socket's absolute path, or null when there is none (switched off, no Unix sockets here, or a default path too long).</summary>
+    public string? ResolveInstanceSocketPath()
+    {
+        if (!InstanceSocket || !System.Net.Sockets.Socket.OSSupportsUnixDomainSockets)
+        {
+            return null;
+        }
+
+        if (!string.IsNullOrWhiteSpace(InstanceSocketPath))
+        {
+            return Path.GetFullPath(InstanceSocketPath, Directory.GetCurrentDirectory());
+        }
+
+        var path = Path.Combine(ResolveDataDirectory(), "instance.sock");
+        return System.Text.Encoding.UTF8.GetByteCount(path) <= MaxSocketPathBytes ? path : null;
+    }
 }

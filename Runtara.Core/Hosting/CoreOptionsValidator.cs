@@ -33,6 +33,12 @@ internal sealed partial class CoreOptionsValidator : IValidateOptions<CoreOption
             builder.AddError($"{Prefix}BindAddress must be an IP address (e.g. 127.0.0.1, 0.0.0.0 or ::).");
         }
 
+        if (options.InstanceSocket && !string.IsNullOrWhiteSpace(options.InstanceSocketPath)
+            && System.Text.Encoding.UTF8.GetByteCount(Path.GetFullPath(options.InstanceSocketPath, Directory.GetCurrentDirectory())) > CoreOptions.MaxSocketPathBytes)
+        {
+            builder.AddError($"{Prefix}InstanceSocketPath is longer than a Unix socket address allows ({CoreOptions.MaxSocketPathBytes} bytes as an absolute path).");
+        }
+
         return builder.Build();
     }
 

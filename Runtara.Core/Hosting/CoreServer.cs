@@ -70,13 +70,23 @@ internal sealed class CoreServer(
             RequireClientCertificate = _options.ManagementRequireClientCertificate,
             ClientCaCertificatePath = _options.ManagementClientCaCertificatePath,
         };
-        _instanceServer = new(RpcServerOptions.From(_options, _options.InstancePort, tls), instanceHandler, loggerFactory.CreateLogger("Runtara.Core.InstanceProtocol"), _certificate, instanceAuthenticator);
+        var instanceOptions = RpcServerOptions.From(_options, _options.InstancePort, tls);
+        instanceOptions.UnixSocketPath = _options.ResolveInstanceSocketPath();
+        if (_options.InstanceSocket && instanceOptions.UnixSocketPath is null)
+        {
+            Log.InstanceSocketSkipped(_logger, dataDirectory);
+        }
+
+        _instanceServer = new(instanceOptions, instanceHandler, loggerFactory.CreateLogger("Runtara.Core.InstanceProtocol"), _certificate, instanceAuthenticator);
         _managementServer = new(RpcServerOptions.From(_options, _options.ManagementPort, managementTls), managementHandler, loggerFactory.CreateLogger("Runtara.Core.ManagementProtocol"), _certificate, managementAuthenticator);
         await _instanceServer.StartAsync(cancellationToken).ConfigureAwait(false);
         await _managementServer.StartAsync(cancellationToken).ConfigureAwait(false);
 
         var transports = _instanceServer.Transports.Select(t => t.ToString().ToUpperInvariant()).ToArray();
-        Endpoints = new CoreEndpoints(Environment.ProcessId, _options.BindAddress, _instanceServer.Port, _managementServer.Port, transports, pinned, store.Backend);
+        Endpoints = new CoreEndpoints(Environment.ProcessId, _options.BindAddress, _instanceServer.Port, _managementServer.Port, transports, pinned, store.Backend)
+        {
+            InstanceSocket = instanceOptions.UnixSocketPath,
+        };
         var endpointsFile = Path.Combine(dataDirectory, CoreEndpoints.FileName);
         try
         {
@@ -91,7 +101,7 @@ internal sealed class CoreServer(
             endpointsFile = "(not written)";
         }
 
-        Log.CoreListening(_logger, Endpoints.InstancePort, Endpoints.ManagementPort, string.Join("+", transports), endpointsFile);
+        Log.CoreListening(_logger, Endpoints.InstancePort, Endpoints.InstanceSocket ?? "(none)", Endpoints.ManagementPort, string.Join("+", transports), endpointsFile);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)

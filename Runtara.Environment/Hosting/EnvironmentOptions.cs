@@ -46,6 +46,15 @@ public sealed class EnvironmentOptions : IRpcServerSettings
     /// </summary>
     public string? CoreInstanceAddress { get; set; }
 
+    /// <summary>
+    /// The core's instance socket (its <c>Runtara:Core:InstanceSocketPath</c>, default
+    /// <c>&lt;core data&gt;/instance.sock</c>) when the core runs on this machine. While that socket exists,
+    /// launched instances get <c>unix:&lt;path&gt;</c> as <c>RUNTARA_SERVER_ADDR</c> and skip the TLS handshake
+    /// (each new process would otherwise spend ~70 ms of CPU loading the system certificate store);
+    /// otherwise they get <see cref="CoreInstanceAddress"/>. The Aspire integration sets it.
+    /// </summary>
+    public string? CoreInstanceSocket { get; set; }
+
     /// <summary>How the environment (and the instances it launches) trust the core's certificate.</summary>
     public ClientTlsOptions CoreTls { get; set; } = new();
 

@@ -5,6 +5,7 @@ using System.Text.Json;
 using Runtara.Environment.Hosting;
 using Runtara.Environment.Storage;
 using Runtara.Protocol.Contracts;
+using Runtara.Protocol.Rpc;
 
 namespace Runtara.Environment.Instances;
 
@@ -67,7 +68,7 @@ internal static class LaunchEnvironment
         variables[LaunchVariables.TenantId] = run.TenantId;
         // Set after the custom variables, so a request can never choose the credential (docs/security.md).
         variables[LaunchVariables.InstanceToken] = instanceToken;
-        variables[LaunchVariables.ServerAddress] = options.CoreInstanceAddress ?? "127.0.0.1:8001";
+        variables[LaunchVariables.ServerAddress] = CoreAddressForInstances(options);
         variables[LaunchVariables.Transport] = options.Transport.ToString().ToLowerInvariant();
         variables[LaunchVariables.InputPath] = directory.InputPath;
         variables[LaunchVariables.OutputPath] = directory.OutputPath;
@@ -87,6 +88,11 @@ internal static class LaunchEnvironment
         }
 
         return variables;
+
+        static string CoreAddressForInstances(EnvironmentOptions options) =>
+            options.CoreInstanceSocket is { Length: > 0 } socket && File.Exists(socket)
+                ? RpcAddress.UnixScheme + Path.GetFullPath(socket)
+                : options.CoreInstanceAddress ?? "127.0.0.1:8001";
 
         static void Set(Dictionary<string, string> variables, string key, string? value)
         {

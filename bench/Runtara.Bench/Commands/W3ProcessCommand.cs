@@ -23,7 +23,7 @@ internal sealed class W3ProcessCommand : IBenchCommand
 {
     public string Name => "w3-process";
 
-    public string Usage => $"[--count N=200] [--warmup N=10 (at least; more until the JIT is quiet)] [--poll-ms MS=2] {SampleImage.Usage} [--entrypoint FILE] [--data DIR=./bench-data]";
+    public string Usage => $"[--count N=200] [--warmup N=10 (at least; more until the JIT is quiet)] [--poll-ms MS=2] {SampleImage.Usage} [--entrypoint FILE] [--instance-socket on|off (default on: instances reach the core on its Unix socket; off: TLS/TCP)] [--data DIR=./bench-data]";
 
     public async Task<int> RunAsync(BenchArguments arguments, CancellationToken cancellationToken)
     {
@@ -34,6 +34,7 @@ internal sealed class W3ProcessCommand : IBenchCommand
         var project = arguments.GetString("project", string.Empty);
         var publish = SampleImage.ParsePublishMode(arguments.GetString("publish", "aot"));
         var entrypoint = arguments.GetString("entrypoint", string.Empty);
+        var instanceSocket = arguments.GetSwitch("instance-socket", true);
         var data = Path.Combine(arguments.GetString("data", Path.Combine(Directory.GetCurrentDirectory(), "bench-data")), $"w3-process-{Guid.NewGuid():N}");
         arguments.EnsureAllRead();
 
@@ -57,6 +58,7 @@ internal sealed class W3ProcessCommand : IBenchCommand
             ["Runtara:Environment:DataDirectory"] = envData,
             ["Runtara:Environment:CoreAddress"] = $"127.0.0.1:{endpoints.ManagementPort}",
             ["Runtara:Environment:CoreInstanceAddress"] = $"127.0.0.1:{endpoints.InstancePort}",
+            ["Runtara:Environment:CoreInstanceSocket"] = instanceSocket ? endpoints.InstanceSocket : null,
             ["Runtara:Environment:CoreTls:PinnedCertificatePath"] = endpoints.CertificatePath,
             ["Runtara:Environment:InstanceHeartbeatIntervalMs"] = "0",
             ["Runtara:Environment:Security:KeyFile"] = Path.Combine(coreData, "security", "runtara.keys"),
@@ -116,7 +118,7 @@ internal sealed class W3ProcessCommand : IBenchCommand
                     ("instances", count.ToString(CultureInfo.InvariantCulture)),
                     ("image", imageDescription),
                     ("storage", "sqlite (core and environment)"),
-                    ("transport", "tcp"),
+                    ("transport", instanceSocket && endpoints.InstanceSocket is not null ? "tcp (environment), unix socket (instances)" : "tcp"),
                     ("status poll", $"{poll.TotalMilliseconds:0} ms"),
                     ("StartInstance call p50", string.Create(CultureInfo.InvariantCulture, $"{startCall.Order().ElementAt(startCall.Count / 2):0.0} ms")),
                     ("processors", System.Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)),

@@ -28,7 +28,7 @@ internal sealed class WaitWakeCommand : IBenchCommand
 
     public string Name => "wait-wake";
 
-    public string Usage => $"[--instances N=1000] [--rate SIGNALS_PER_S (default 0: as fast as --senders go)] [--senders N=8] [--start-concurrency N=8] [--wake-batch N=100 (Runtara:Environment:WakeBatchSize)] [--long-poll-ms MS (default: the environment's, 20 s)] [--poll-ms MS=100] [--stall-s S=120] {SampleImage.Usage} [--entrypoint FILE] [--data DIR=./bench-data]";
+    public string Usage => $"[--instances N=1000] [--rate SIGNALS_PER_S (default 0: as fast as --senders go)] [--senders N=8] [--start-concurrency N=8] [--wake-batch N=100 (Runtara:Environment:WakeBatchSize)] [--long-poll-ms MS (default: the environment's, 20 s)] [--poll-ms MS=100] [--stall-s S=120] {SampleImage.Usage} [--entrypoint FILE] [--instance-socket on|off (default on: instances reach the core on its Unix socket; off: TLS/TCP)] [--data DIR=./bench-data]";
 
     public async Task<int> RunAsync(BenchArguments arguments, CancellationToken cancellationToken)
     {
@@ -44,6 +44,7 @@ internal sealed class WaitWakeCommand : IBenchCommand
         var project = arguments.GetString("project", string.Empty);
         var publish = SampleImage.ParsePublishMode(arguments.GetString("publish", "aot"));
         var entrypoint = arguments.GetString("entrypoint", string.Empty);
+        var instanceSocket = arguments.GetSwitch("instance-socket", true);
         var data = Path.GetFullPath(Path.Combine(arguments.GetString("data", Path.Combine(Directory.GetCurrentDirectory(), "bench-data")), $"wait-wake-{Guid.NewGuid():N}"));
         arguments.EnsureAllRead();
         if (!string.IsNullOrEmpty(longPollMs) && !int.TryParse(longPollMs, NumberStyles.Integer, CultureInfo.InvariantCulture, out _))
@@ -80,6 +81,11 @@ internal sealed class WaitWakeCommand : IBenchCommand
             ["Runtara:Environment:WakeBatchSize"] = wakeBatch.ToString(CultureInfo.InvariantCulture),
             ["Logging:LogLevel:Default"] = "Warning",
         };
+        if (instanceSocket && endpoints.InstanceSocket is { } socket)
+        {
+            environmentSettings["Runtara:Environment:CoreInstanceSocket"] = socket;
+        }
+
         if (!string.IsNullOrEmpty(longPollMs))
         {
             environmentSettings["Runtara:Environment:WakeLongPoll"] = TimeSpan.FromMilliseconds(int.Parse(longPollMs, CultureInfo.InvariantCulture)).ToString("c", CultureInfo.InvariantCulture);
@@ -212,7 +218,7 @@ internal sealed class WaitWakeCommand : IBenchCommand
                     ("instances", count.ToString(CultureInfo.InvariantCulture)),
                     ("completed (output checked)", count.ToString(CultureInfo.InvariantCulture)),
                     ("image", imageDescription),
-                    ("core, environment", "own processes (JIT), sqlite, tcp"),
+                    ("core, environment", $"own processes (JIT), sqlite, tcp; instances {(instanceSocket && endpoints.InstanceSocket is not null ? "unix socket" : "tcp")}"),
                     ("wait grace, wake batch, long poll", $"0 s, {wakeBatch}, {(string.IsNullOrEmpty(longPollMs) ? "20 s (default)" : longPollMs + " ms")}"),
                     ("starts (concurrency)", string.Create(CultureInfo.InvariantCulture, $"{startCalls.TotalSeconds:0.0} s ({startConcurrency})")),
                     ("start → all suspended", string.Create(CultureInfo.InvariantCulture, $"{suspendPhase.TotalSeconds:0.0} s")),

@@ -45,6 +45,18 @@ internal sealed class BenchArguments
             : throw new ArgumentException($"--{name} must be one of {string.Join(", ", Enum.GetNames<TEnum>())}, got '{text}'.");
     }
 
+    /// <summary>An on/off switch (<c>on</c>, <c>off</c>, <c>true</c>, <c>false</c>).</summary>
+    public bool GetSwitch(string name, bool defaultValue)
+    {
+        var text = GetString(name, defaultValue ? "on" : "off");
+        return text.ToLowerInvariant() switch
+        {
+            "on" or "true" => true,
+            "off" or "false" => false,
+            _ => throw new ArgumentException($"--{name} must be on or off, got '{text}'."),
+        };
+    }
+
     /// <summary>Fails on options the command did not read (typos).</summary>
     public void EnsureAllRead()
     {
