@@ -109,6 +109,15 @@ public sealed class EnvironmentOptions : IRpcServerSettings
     public int WakeBatchSize { get; set; } = 10;
 
     /// <summary>
+    /// Wake scheduler: how long a relaunch or child start handed out by the core stays this environment's
+    /// (its lease); one that failed, or a child start refused by the tenant's quota, is handed out again
+    /// after it. Keep it above a process launch: a start still under way when it runs out is handed out
+    /// again (harmless, starts are idempotent, but wasted). Default 30 s.
+    /// </summary>
+    [PositiveDuration]
+    public TimeSpan WakeLease { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
     /// Wake scheduler: how long one ListDueWakeups call waits at the core for something to become due (a
     /// long poll, answered at once when a signal reaches a waiting instance or a child ends). Zero polls
     /// every <see cref="WakeInterval"/> instead. Default 20 s.

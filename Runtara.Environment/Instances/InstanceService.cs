@@ -103,6 +103,10 @@ internal sealed class InstanceService(
 
     private readonly EnvironmentOptions _options = options.Value;
 
+    // Starts of one tenant count and insert one at a time, so concurrent starts (a batch of children)
+    // cannot all see the same free slot. Per process: environments sharing one store are not serialized.
+    private readonly KeyedLock _tenantAdmissions = new();
+
     public async Task<(string InstanceId, bool Created)> StartAsync(StartRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -121,11 +125,6 @@ internal sealed class InstanceService(
             return IdempotentStart(existing, image, tenantId);
         }
 
-        if (await store.CountActiveRunsOfTenantAsync(tenantId, cancellationToken).ConfigureAwait(false) >= _options.MaxActiveInstancesPerTenant)
-        {
-            throw new QuotaExceededException(tenantId, _options.MaxActiveInstancesPerTenant);
-        }
-
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var run = new RunRecord
         {
@@ -141,10 +140,19 @@ internal sealed class InstanceService(
             CreatedAtMs = now,
             UpdatedAtMs = now,
         };
-        if (!await store.TryInsertRunAsync(run, cancellationToken).ConfigureAwait(false))
+        using (await _tenantAdmissions.AcquireAsync(tenantId, cancellationToken).ConfigureAwait(false))
         {
-            existing = await store.GetRunAsync(instanceId, cancellationToken).ConfigureAwait(false);
-            return IdempotentStart(existing!, image, tenantId);
+            // Suspended runs hold no slot (docs/environment.md, "Tenant quota"): a parent waiting for its children does not block them.
+            if (await store.CountActiveRunsOfTenantAsync(tenantId, cancellationToken).ConfigureAwait(false) >= _options.MaxActiveInstancesPerTenant)
+            {
+                throw new QuotaExceededException(tenantId, _options.MaxActiveInstancesPerTenant);
+            }
+
+            if (!await store.TryInsertRunAsync(run, cancellationToken).ConfigureAwait(false))
+            {
+                existing = await store.GetRunAsync(instanceId, cancellationToken).ConfigureAwait(false);
+                return IdempotentStart(existing!, image, tenantId);
+            }
         }
 
         try
@@ -246,8 +254,9 @@ internal sealed class InstanceService(
 
     /// <summary>
     /// Starts a child instance a workflow recorded (StartChild), as StartInstance would with the image the
-    /// parent named, in the parent's tenant (its quota applies: over it, the start waits for the lease to
-    /// expire and is tried again). A child whose image does not exist ends FAILED, which its parent sees.
+    /// parent named, in the parent's tenant (its quota applies: over it, the start waits for the lease
+    /// (<see cref="EnvironmentOptions.WakeLease"/>) to expire and is tried again). A child whose image
+    /// does not exist ends FAILED, which its parent sees.
     /// </summary>
     public async Task StartChildAsync(Protocol.Management.ChildStart start, CancellationToken cancellationToken)
     {

@@ -15,8 +15,8 @@ namespace Runtara.Environment.Workers;
 /// SUSPENDED instances whose sleep or wait is over, from their last checkpoint, and starts the child
 /// instances workflows recorded. It long-polls the core (<see cref="EnvironmentOptions.WakeLongPoll"/>),
 /// so a signal for a waiting instance relaunches it at once rather than at the next poll; everything
-/// returned is leased, so two environments never act on the same one, and a failed relaunch or start
-/// is retried when its lease expires.
+/// returned is leased (<see cref="EnvironmentOptions.WakeLease"/>), so two environments never act on the
+/// same one, and a failed relaunch or start (a child over its tenant's quota) is retried when its lease expires.
 /// </summary>
 internal sealed class WakeScheduler(ICoreClient core, InstanceService instances, IOptions<EnvironmentOptions> options, TimeProvider time, ILogger<WakeScheduler> logger)
     : BackgroundService
@@ -26,8 +26,7 @@ internal sealed class WakeScheduler(ICoreClient core, InstanceService instances,
     /// <summary>One poll of the core (long when <see cref="EnvironmentOptions.WakeLongPoll"/> is set) and the work it returned; true when there was work.</summary>
     public async Task<bool> RunOnceAsync(CancellationToken cancellationToken)
     {
-        var lease = TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(30).Ticks, _options.WakeInterval.Ticks * 6));
-        var due = await core.ListDueWakeupsAsync(_options.WakeBatchSize, lease, _options.WakeLongPoll, cancellationToken).ConfigureAwait(false);
+        var due = await core.ListDueWakeupsAsync(_options.WakeBatchSize, _options.WakeLease, _options.WakeLongPoll, cancellationToken).ConfigureAwait(false);
 
         // Relaunches and starts run side by side: each is a process launch, and one slow image must not hold up the rest.
         var work = new List<Task>(due.Wakeups.Count + due.ChildStarts.Count);

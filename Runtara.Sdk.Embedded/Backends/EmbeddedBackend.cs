@@ -104,20 +104,6 @@ internal sealed class EmbeddedBackend(Task<EmbeddedEngine> opening, bool ownsEng
         }
     }
 
-    public async Task<SignalPollResult> PollCustomSignalAsync(string instanceId, string checkpointId, string storeAsCheckpointId, CancellationToken cancellationToken)
-    {
-        try
-        {
-            var engine = await opening.ConfigureAwait(false);
-            var (signal, custom) = await engine.Signals.PollAsync(instanceId, checkpointId, storeAsCheckpointId, cancellationToken).ConfigureAwait(false);
-            return new SignalPollResult(EngineConversions.ToSdk(signal), EngineConversions.ToSdk(custom));
-        }
-        catch (CoreException ex)
-        {
-            throw AsWireError(ex);
-        }
-    }
-
     public async Task<WaitCallResult> WaitAsync(string instanceId, string checkpointId, IReadOnlyList<string> signalNames, IReadOnlyList<string> childIds, long? timeoutMs, bool suspend, CancellationToken cancellationToken)
     {
         try

@@ -5,9 +5,6 @@ namespace Runtara.Sdk.Backends;
 /// <summary>What a durable sleep call answered: whether the instance is now suspended, and its wake-up time (Unix ms).</summary>
 internal readonly record struct SleepResult(bool Suspended, long WakeAtMs);
 
-/// <summary>What a custom-signal poll returned: the pending instance-wide signal (not consumed) and the custom signal, already stored as a checkpoint.</summary>
-internal readonly record struct SignalPollResult(PendingSignal? Signal, CustomSignal? CustomSignal);
-
 /// <summary>What RegisterInstance answered: whether the instance has a checkpoint (null: the backend cannot tell) and whether it ran before.</summary>
 internal readonly record struct RegistrationResult(bool? HasCheckpoint, bool RanBefore);
 
@@ -45,14 +42,6 @@ internal interface IInstanceBackend : IAsyncDisposable
 
     /// <summary>PollSignals without a checkpoint: the pending instance-wide signal. Consumes nothing.</summary>
     Task<PendingSignal?> PollSignalsAsync(string instanceId, CancellationToken cancellationToken);
-
-    /// <summary>
-    /// PollSignals with <c>store_as_checkpoint_id</c>: in one transaction, takes the custom signal
-    /// waiting at <paramref name="checkpointId"/> and stores it as the checkpoint
-    /// <paramref name="storeAsCheckpointId"/>; when that checkpoint exists, returns its state and
-    /// consumes nothing. Idempotent, so it may be repeated after a lost response. Needs a RUNNING instance.
-    /// </summary>
-    Task<SignalPollResult> PollCustomSignalAsync(string instanceId, string checkpointId, string storeAsCheckpointId, CancellationToken cancellationToken);
 
     /// <summary>
     /// Wait: decides the wait stored as <paramref name="checkpointId"/> (a signal at one of

@@ -147,19 +147,6 @@ internal sealed class CoreBackend : IInstanceBackend
         return ProtocolConversions.ToSignal(response.PollSignals.Signal);
     }
 
-    public async Task<SignalPollResult> PollCustomSignalAsync(string instanceId, string checkpointId, string storeAsCheckpointId, CancellationToken cancellationToken)
-    {
-        var request = new RpcRequest
-        {
-            PollSignals = new PollSignalsRequest { InstanceId = instanceId, CheckpointId = checkpointId, StoreAsCheckpointId = storeAsCheckpointId },
-        };
-
-        // Safe to repeat: the core consumes the signal and stores it as the checkpoint in one
-        // transaction, and a repeat is answered from that checkpoint without consuming anything.
-        var response = (await CallIdempotentAsync(request, null, cancellationToken).ConfigureAwait(false)).PollSignals;
-        return new SignalPollResult(ProtocolConversions.ToSignal(response.Signal), ProtocolConversions.ToCustomSignal(response.CustomSignal));
-    }
-
     public async Task<WaitCallResult> WaitAsync(string instanceId, string checkpointId, IReadOnlyList<string> signalNames, IReadOnlyList<string> childIds, long? timeoutMs, bool suspend, CancellationToken cancellationToken)
     {
         var wait = new WaitRequest { InstanceId = instanceId, CheckpointId = checkpointId, Suspend = suspend };

@@ -351,6 +351,35 @@ public abstract class InstanceProtocolTests(ICoreFixture fixture) : CoreTestBase
     }
 
     [SkippableFact(Timeout = Timeout)]
+    public async Task A_poll_with_store_as_takes_the_custom_signal_into_that_checkpoint_and_a_repeat_answers_from_it()
+    {
+        var (id, _) = await RunningInstanceAsync("store-as");
+
+        // The first poll takes the payload and stores it as the checkpoint in one transaction.
+        Assert.True((await Management.SendCustomSignalAsync(id, "approve", Bytes("alice"))).Success);
+        var taken = await Instance.PollAsync(id, "approve", "signal:approve");
+        Assert.Equal(("approve", "alice"), (taken.CustomSignal.CheckpointId, taken.CustomSignal.Payload.ToStringUtf8()));
+        var stored = await Instance.GetCheckpointAsync(id, "signal:approve");
+        Assert.True(stored.Found);
+        Assert.Equal("alice", stored.State.ToStringUtf8());
+
+        // A repeat (its first response was lost) answers the stored payload and consumes nothing, not even a newer signal.
+        Assert.True((await Management.SendCustomSignalAsync(id, "approve", Bytes("mallory"))).Success);
+        var repeated = await Instance.PollAsync(id, "approve", "signal:approve");
+        Assert.Equal(("approve", "alice"), (repeated.CustomSignal.CheckpointId, repeated.CustomSignal.Payload.ToStringUtf8()));
+
+        // The newer signal is still there for a poll stored under another checkpoint id.
+        var newer = await Instance.PollAsync(id, "approve", "signal:approve-again");
+        Assert.Equal("mallory", newer.CustomSignal.Payload.ToStringUtf8());
+        Assert.Equal("alice", (await Instance.GetCheckpointAsync(id, "signal:approve")).State.ToStringUtf8());
+        Assert.Equal("mallory", (await Instance.GetCheckpointAsync(id, "signal:approve-again")).State.ToStringUtf8());
+
+        // Nothing is left to take.
+        Assert.Null((await Instance.PollAsync(id, "approve", "signal:approve-third")).CustomSignal);
+        Assert.False((await Instance.GetCheckpointAsync(id, "signal:approve-third")).Found);
+    }
+
+    [SkippableFact(Timeout = Timeout)]
     public async Task An_ack_with_acknowledged_false_leaves_the_signal_pending_and_the_status_unchanged()
     {
         var (id, _) = await RunningInstanceAsync();

@@ -487,43 +487,6 @@ public abstract partial class WorkflowScenarioTests
     }
 
     [Fact(Timeout = TestTimeouts.Short)]
-    public async Task A_repeated_signal_poll_returns_the_stored_payload_and_the_relaunch_gets_it_too()
-    {
-        var id = Ids.Instance("signal-repeat");
-        var tenant = Ids.Tenant();
-        var signalKey = StepKey.Signal("approve");
-        await using var connection = await ConnectAsync();
-        var backend = connection.Backend;
-
-        // A first run registers and its poll takes the payload, then dies before using the response.
-        await backend.RegisterAsync(id, tenant, null, CancellationToken.None);
-        await Harness.SendCustomSignalAsync(id, "approve", JsonSerializer.SerializeToUtf8Bytes(new Approval(true, "alice"), ScenarioJson.Default.Approval));
-        var taken = (await backend.PollCustomSignalAsync(id, "approve", signalKey, CancellationToken.None)).CustomSignal;
-        Assert.NotNull(taken);
-        Assert.Equal("alice", JsonSerializer.Deserialize(taken.Payload.Span, ScenarioJson.Default.Approval)!.By);
-        Assert.Contains(signalKey, await Harness.CheckpointIdsAsync(id));
-
-        // A newer payload arrives; repeating the same poll answers the stored one and consumes nothing.
-        await Harness.SendCustomSignalAsync(id, "approve", JsonSerializer.SerializeToUtf8Bytes(new Approval(false, "mallory"), ScenarioJson.Default.Approval));
-        var repeated = (await backend.PollCustomSignalAsync(id, "approve", signalKey, CancellationToken.None)).CustomSignal;
-        Assert.NotNull(repeated);
-        Assert.Equal("approve", repeated.CheckpointId);
-        Assert.Equal(taken.Payload.ToArray(), repeated.Payload.ToArray());
-        var newer = (await backend.PollCustomSignalAsync(id, "approve", StepKey.Signal("approve-again"), CancellationToken.None)).CustomSignal;
-        Assert.NotNull(newer);
-        Assert.Equal("mallory", JsonSerializer.Deserialize(newer.Payload.Span, ScenarioJson.Default.Approval)!.By);
-
-        var outcome = await connection.RunAsync<Order, string>(
-            async (ctx, _, ct) => (await ctx.WaitForSignalAsync("approve", ScenarioJson.Default.Approval, cancellationToken: ct)).By,
-            AnOrder,
-            ScenarioJson.Default.String,
-            new InstanceIdentity(id, tenant));
-
-        Assert.Equal(WorkflowStatus.Completed, outcome.Status);
-        Assert.Equal("alice", outcome.Result);
-    }
-
-    [Fact(Timeout = TestTimeouts.Short)]
     public async Task A_replaying_run_waits_for_a_signal_that_has_not_arrived_yet()
     {
         var id = Ids.Instance("late-signal");
