@@ -95,7 +95,9 @@ public sealed class WaitCrashTests(PlatformFixture fixture, ITestOutputHelper lo
     public async Task Signals_sent_as_processes_exit_after_suspending_each_wake_their_instance_which_completes_with_the_payload_once()
     {
         const int Instances = 10;
-        var runs = await Task.WhenAll(Enumerable.Range(0, Instances).Select(_ => StartAsync(holdAt: null)));
+        var tenant = Ids.Tenant();
+        var image = await _platform.RegisterCountingWorkflowAsync(tenant);
+        var runs = await Task.WhenAll(Enumerable.Range(0, Instances).Select(_ => StartAsync(holdAt: null, tenant: tenant, image: image)));
 
         // Each signal goes out as soon as (0-45 ms after) the core reports the instance suspended,
         // while its process is usually still exiting.
@@ -117,11 +119,18 @@ public sealed class WaitCrashTests(PlatformFixture fixture, ITestOutputHelper lo
         log.WriteLine($"{sends.Count(s => s.Exiting)} of {Instances} signals were sent while the instance's process still existed");
     }
 
-    /// <summary>Starts the workflow; <paramref name="holdAt"/> names its hold hook (an input property), whose file exists from the start.</summary>
-    private async Task<WaitRun> StartAsync(string? holdAt, int? timeoutMs = null)
+    /// <summary>
+    /// Starts the workflow (in a tenant of its own unless <paramref name="tenant"/> and its <paramref name="image"/> are given);
+    /// <paramref name="holdAt"/> names its hold hook (an input property), whose file exists from the start.
+    /// </summary>
+    private async Task<WaitRun> StartAsync(string? holdAt, int? timeoutMs = null, string? tenant = null, string? image = null)
     {
-        var tenant = Ids.Tenant();
-        var image = await _platform.RegisterCountingWorkflowAsync(tenant);
+        if (tenant is null || image is null)
+        {
+            tenant = Ids.Tenant();
+            image = await _platform.RegisterCountingWorkflowAsync(tenant);
+        }
+
         var counters = Directory.CreateTempSubdirectory("runtara-wait-crash-").FullName;
         var hooks = new StringBuilder();
         var hold = Path.Combine(counters, holdAt ?? "no-hold");
