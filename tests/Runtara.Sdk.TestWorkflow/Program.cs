@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Text.Json.Serialization;
+using Runtara.Protocol.Contracts;
 using Runtara.Sdk;
 using Runtara.Sdk.TestWorkflow;
 
@@ -12,11 +14,22 @@ if (Environment.GetEnvironmentVariable(HostStopWorkflow.ModeVariable) == HostSto
     return await HostStopWorkflow.RunHostedAsync(args);
 }
 
+var options = RuntaraInstanceOptions.FromEnvironment().UseEmbeddedEngine();
+
+// FromEnvironment reads only the launch contract, whose grace period (RUNTARA_WAIT_GRACE_MS) the
+// environment sets for all instances or none. A test sets one per instance as a hosted workflow
+// would read it, Runtara:Instance:WaitGracePeriod in the instance's variables; the contract's wins.
+if (Environment.GetEnvironmentVariable(LaunchVariables.WaitGraceMs) is null
+    && Environment.GetEnvironmentVariable("Runtara__Instance__WaitGracePeriod") is { Length: > 0 } grace)
+{
+    options.WaitGracePeriod = TimeSpan.Parse(grace, CultureInfo.InvariantCulture);
+}
+
 return await RuntaraWorkflow.RunAsync<CountingInput, CountingOutput>(
     CountingWorkflow.RunAsync,
     TestWorkflowJson.Default.CountingInput,
     TestWorkflowJson.Default.CountingOutput,
-    RuntaraInstanceOptions.FromEnvironment().UseEmbeddedEngine());
+    options);
 
 namespace Runtara.Sdk.TestWorkflow
 {
@@ -24,23 +37,33 @@ namespace Runtara.Sdk.TestWorkflow
     // step), so a test can line many instances up mid-run and release them all at once.
     // ChildImage/Children (optional): after its steps the run starts that many children of the image
     // (one step each), waits for all of them and adds their sums to its own.
-    public sealed record CountingInput(int Steps, int StepDelayMs, string CounterDirectory, string? HoldFile = null, int HoldAtStep = 0, string? ChildImage = null, int Children = 0, int ChildStepDelayMs = 0);
+    // WaitSignal (optional): before step WaitAtStep the run waits for that custom signal (at most
+    // WaitTimeoutMs when set) and returns its payload, or "timeout", as the output's Signal. Around the
+    // wait, holds where a test can kill the process: HoldBeforeWaitFile (right before the wait),
+    // HoldWhileSuspendedFile (the core has suspended the instance, the process has not exited yet) and
+    // HoldAfterWaitFile (the outcome is stored, the next step has not run).
+    public sealed record CountingInput(
+        int Steps, int StepDelayMs, string CounterDirectory, string? HoldFile = null, int HoldAtStep = 0, string? ChildImage = null, int Children = 0, int ChildStepDelayMs = 0,
+        string? WaitSignal = null, int WaitAtStep = 0, int? WaitTimeoutMs = null, string? HoldBeforeWaitFile = null, string? HoldWhileSuspendedFile = null, string? HoldAfterWaitFile = null);
 
-    public sealed record CountingOutput(int Steps, long Sum);
+    public sealed record CountingOutput(int Steps, long Sum, string? Signal = null);
 
     public static class CountingWorkflow
     {
         public static async Task<CountingOutput> RunAsync(WorkflowContext context, CountingInput input, CancellationToken cancellationToken)
         {
             long sum = 0;
+            string? signal = null;
             for (var i = 0; i < input.Steps; i++)
             {
-                if (i == input.HoldAtStep && input.HoldFile is { } hold)
+                if (i == input.HoldAtStep)
                 {
-                    while (File.Exists(hold))
-                    {
-                        await Task.Delay(50, cancellationToken);
-                    }
+                    await HoldAsync(input.HoldFile, input.CounterDirectory, cancellationToken);
+                }
+
+                if (i == input.WaitAtStep && input.WaitSignal is { } name)
+                {
+                    signal = await WaitAsync(context, input, name, cancellationToken);
                 }
 
                 var index = i;
@@ -82,7 +105,49 @@ namespace Runtara.Sdk.TestWorkflow
                 }
             }
 
-            return new CountingOutput(input.Steps, sum);
+            return new CountingOutput(input.Steps, sum, signal);
+        }
+
+        private static async Task<string> WaitAsync(WorkflowContext context, CountingInput input, string name, CancellationToken cancellationToken)
+        {
+            await HoldAsync(input.HoldBeforeWaitFile, input.CounterDirectory, cancellationToken);
+            string outcome;
+            try
+            {
+                TimeSpan? timeout = input.WaitTimeoutMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null;
+                outcome = System.Text.Encoding.UTF8.GetString((await context.WaitForSignalAsync(name, timeout, cancellationToken)).Span);
+            }
+            catch (SignalTimeoutException)
+            {
+                outcome = "timeout";
+            }
+            catch (WorkflowInterruptedException ex) when (ex.Reason == InterruptionReason.Waiting)
+            {
+                // The core has suspended the instance; the SDK ends the run (and the process) once this propagates.
+                await HoldAsync(input.HoldWhileSuspendedFile, input.CounterDirectory, cancellationToken);
+                throw;
+            }
+
+            await HoldAsync(input.HoldAfterWaitFile, input.CounterDirectory, cancellationToken);
+            return outcome;
+        }
+
+        /// <summary>
+        /// While <paramref name="file"/> exists the run waits here (outside any step). Arriving, it writes
+        /// its pid to <c>&lt;counters&gt;/&lt;file name&gt;.reached</c>, so a test knows the process got here and which one to kill.
+        /// </summary>
+        private static async Task HoldAsync(string? file, string counters, CancellationToken cancellationToken)
+        {
+            if (file is null || !File.Exists(file))
+            {
+                return;
+            }
+
+            await File.WriteAllTextAsync(Path.Combine(counters, Path.GetFileName(file) + ".reached"), Environment.ProcessId.ToString(CultureInfo.InvariantCulture), cancellationToken);
+            while (File.Exists(file))
+            {
+                await Task.Delay(50, cancellationToken);
+            }
         }
     }
 

@@ -149,6 +149,12 @@ public sealed class Platform : IAsyncDisposable
         return Client.RegisterImageFromFileAsync(zip, new RegisterImageOptions { TenantId = tenantId, Name = "order-workflow", Entrypoint = "Runtara.Samples.OrderWorkflow.dll" });
     }
 
+    /// <summary>The counting workflow (tests/Runtara.Sdk.TestWorkflow), framework-dependent, as the image "counting-workflow".</summary>
+    public Task<string> RegisterCountingWorkflowAsync(string tenantId) =>
+        Client.RegisterImageFromDirectoryAsync(
+            Paths.SdkTestWorkflowFolder,
+            new RegisterImageOptions { TenantId = tenantId, Name = "counting-workflow", Entrypoint = "Runtara.Sdk.TestWorkflow.dll" });
+
     public Task<string> RegisterTestImageAsync(string tenantId, string name = "test-instance") =>
         Client.RegisterImageFromFileAsync(TestImageZip(), new RegisterImageOptions { TenantId = tenantId, Name = name, Entrypoint = "Runtara.TestInstance.dll" });
 

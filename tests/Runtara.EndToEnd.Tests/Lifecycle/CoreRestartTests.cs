@@ -60,9 +60,7 @@ public sealed class CoreRestartTests(ITestOutputHelper log)
         var clock = Stopwatch.StartNew();
         await using var platform = await Platform.StartAsync();
         var tenant = Ids.Tenant();
-        var image = await platform.Client.RegisterImageFromDirectoryAsync(
-            Paths.SdkTestWorkflowFolder,
-            new RegisterImageOptions { TenantId = tenant, Name = "counting-workflow", Entrypoint = "Runtara.Sdk.TestWorkflow.dll" });
+        var image = await platform.RegisterCountingWorkflowAsync(tenant);
         Log(clock, "platform started, image registered");
 
         var counters = Directory.CreateDirectory(Path.Combine(platform.Root, "counters")).FullName;

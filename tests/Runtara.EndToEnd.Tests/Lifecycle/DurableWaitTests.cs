@@ -37,13 +37,13 @@ public sealed class DurableWaitTests(PlatformFixture fixture)
             Deadline,
             "the order to suspend on its approval");
         Assert.Equal(1, waiting.LaunchCount);
-        Assert.Empty(ProcessesOf(id));
+        Assert.Empty(CountingWorkflowRuns.ProcessesOf(id));
 
         // Three times the execution timeout passes while it waits: suspended time does not count.
         await Task.Delay(TimeSpan.FromSeconds(60));
         var still = await _platform.Client.GetInstanceAsync(id, tenant);
         Assert.True(still.Status == InstanceStatus.Suspended, $"{still.Status}: {still.Error}");
-        Assert.Empty(ProcessesOf(id));
+        Assert.Empty(CountingWorkflowRuns.ProcessesOf(id));
 
         await _platform.Client.SendCustomSignalAsync(id, "approve", Encoding.UTF8.GetBytes("""{"approved":true,"approvedBy":"late-approver"}"""), tenant);
         var info = await _platform.Client.WaitForCompletionAsync(id, new WaitOptions { PollInterval = TimeSpan.FromMilliseconds(100), Timeout = Deadline }, tenant);
@@ -59,9 +59,7 @@ public sealed class DurableWaitTests(PlatformFixture fixture)
         const int Children = 5;
         var tenant = Ids.Tenant();
         var counters = Directory.CreateTempSubdirectory("runtara-children-").FullName;
-        var image = await _platform.Client.RegisterImageFromDirectoryAsync(
-            Paths.SdkTestWorkflowFolder,
-            new RegisterImageOptions { TenantId = tenant, Name = "counting-workflow", Entrypoint = "Runtara.Sdk.TestWorkflow.dll" });
+        var image = await _platform.RegisterCountingWorkflowAsync(tenant);
         var input = $$"""{"steps":2,"stepDelayMs":0,"counterDirectory":"{{counters}}","childImage":"counting-workflow","children":{{Children}}}""";
         var start = new StartInstanceOptions { ImageId = image, TenantId = tenant, Input = input };
         start.Environment["Runtara__Instance__WaitGracePeriod"] = "00:00:00";
@@ -81,7 +79,7 @@ public sealed class DurableWaitTests(PlatformFixture fixture)
         Assert.All(children, child => Assert.StartsWith(id + ".", child.InstanceId, StringComparison.Ordinal));
 
         // Every step of every instance ran exactly once (the parent replayed its steps after the children ended).
-        AssertEachStepRanOnce(counters, parentSteps: 2, Children);
+        CountingWorkflowRuns.AssertEachStepRanOnce(counters, parentSteps: 2, Children);
     }
 
     [Fact]
@@ -90,9 +88,7 @@ public sealed class DurableWaitTests(PlatformFixture fixture)
         const int Children = 3;
         var tenant = Ids.Tenant();
         var counters = Directory.CreateTempSubdirectory("runtara-children-kill-").FullName;
-        var image = await _platform.Client.RegisterImageFromDirectoryAsync(
-            Paths.SdkTestWorkflowFolder,
-            new RegisterImageOptions { TenantId = tenant, Name = "counting-workflow", Entrypoint = "Runtara.Sdk.TestWorkflow.dll" });
+        var image = await _platform.RegisterCountingWorkflowAsync(tenant);
         var input = $$"""{"steps":1,"stepDelayMs":0,"counterDirectory":"{{counters}}","childImage":"counting-workflow","children":{{Children}},"childStepDelayMs":1500}""";
 
         // The parent waits for its children in its process (a long grace period), so there is a process to kill.
@@ -115,55 +111,6 @@ public sealed class DurableWaitTests(PlatformFixture fixture)
         Assert.All(children, child => Assert.Equal(InstanceStatus.Completed, child.Status));
 
         // The parent's step and each child's steps ran once each, although the parent ran twice.
-        AssertEachStepRanOnce(counters, parentSteps: 1, Children);
-    }
-
-    /// <summary>The counting workflow's step counters: the parent's in <paramref name="counters"/>, child c's (steps 0..c) in <c>child-c</c>; one line each.</summary>
-    private static void AssertEachStepRanOnce(string counters, int parentSteps, int children)
-    {
-        static int Runs(string folder, int step) => File.ReadAllLines(Path.Combine(folder, $"work-{step}.count")).Length;
-
-        for (var k = 0; k < parentSteps; k++)
-        {
-            Assert.Equal(1, Runs(counters, k));
-        }
-
-        for (var c = 0; c < children; c++)
-        {
-            var folder = Path.Combine(counters, $"child-{c}");
-            Assert.Equal(c + 1, Directory.GetFiles(folder, "*.count").Length);
-            for (var k = 0; k <= c; k++)
-            {
-                Assert.Equal(1, Runs(folder, k));
-            }
-        }
-    }
-
-    /// <summary>Processes whose environment names the instance (its launch contract's RUNTARA_INSTANCE_ID).</summary>
-    private static List<int> ProcessesOf(string instanceId)
-    {
-        var marker = Encoding.UTF8.GetBytes($"{LaunchVariables.InstanceId}={instanceId}\0");
-        var found = new List<int>();
-        foreach (var directory in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(directory), out var pid))
-            {
-                continue;
-            }
-
-            try
-            {
-                if (File.ReadAllBytes(Path.Combine(directory, "environ")).AsSpan().IndexOf(marker) >= 0)
-                {
-                    found.Add(pid);
-                }
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                // Gone, or not ours to read.
-            }
-        }
-
-        return found;
+        CountingWorkflowRuns.AssertEachStepRanOnce(counters, parentSteps: 1, Children);
     }
 }
