@@ -52,6 +52,7 @@ public sealed class HostingModelTests
 
         Assert.Equal("tcp://127.0.0.1:8003", variables["Runtara__Environment__CoreAddress"]);
         Assert.Equal("tcp://127.0.0.1:8001", variables["Runtara__Environment__CoreInstanceAddress"]);
+        Assert.Equal("/srv/runtara/core/instance.sock", variables["Runtara__Environment__CoreInstanceSocket"]);
         Assert.Equal("/srv/runtara/core/tls/runtara-dev.crt", variables["Runtara__Environment__CoreTls__PinnedCertificatePath"]);
         Assert.Equal("/srv/runtara/env", variables["Runtara__Environment__DataDirectory"]);
         Assert.Equal("tcp://127.0.0.1:8003", variables["services__runtara-core__management__0"]);

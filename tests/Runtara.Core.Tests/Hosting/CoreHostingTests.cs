@@ -32,6 +32,27 @@ public sealed class CoreHostingTests : IDisposable
     }
 
     [Fact(Timeout = Timeout)]
+    public async Task The_instance_protocol_is_served_on_a_unix_socket_in_the_data_directory_with_the_same_credential_checks()
+    {
+        await using var core = await CoreHost.StartAsync(_directory.Path);
+        var socket = Path.Combine(_directory.Path, "instance.sock");
+        Assert.Equal(socket, core.Endpoints.InstanceSocket);
+        Assert.Contains("UNIX", core.Endpoints.Transports);
+
+        // No TLS options at all: the socket needs none. A call without a credential is refused like on TCP.
+        await using var anonymous = new RpcClient<Inst.RpcRequest, Inst.RpcResponse>(new RpcClientOptions { Address = RpcAddress.UnixScheme + socket });
+        var refused = await Assert.ThrowsAsync<RpcException>(() => anonymous.CallAsync(new Inst.RpcRequest { GetInstanceStatus = new Inst.GetInstanceStatusRequest { InstanceId = "x" } }));
+        await using var authorized = new RpcClient<Inst.RpcRequest, Inst.RpcResponse>(new RpcClientOptions { Address = RpcAddress.UnixScheme + socket, CredentialProvider = () => core.ServiceToken });
+        var answer = await authorized.CallAsync(new Inst.RpcRequest { GetInstanceStatus = new Inst.GetInstanceStatusRequest { InstanceId = "unknown-instance" } });
+
+        Assert.Equal(RpcErrorCodes.Unauthenticated, refused.Code);
+        Assert.Equal(TransportKind.Unix, authorized.Transport);
+        Assert.NotNull(answer);
+        await core.DisposeAsync();
+        Assert.False(File.Exists(socket), "a stopped core removes its socket");
+    }
+
+    [Fact(Timeout = Timeout)]
     public async Task A_client_that_does_not_trust_the_certificate_is_refused()
     {
         await using var core = await CoreHost.StartAsync(_directory.Path);

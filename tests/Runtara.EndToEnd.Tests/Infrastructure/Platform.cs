@@ -61,6 +61,8 @@ public sealed class Platform : IAsyncDisposable
             $"--Runtara:Environment:DataDirectory={Path.Combine(root, "env")}",
             $"--Runtara:Environment:CoreAddress=127.0.0.1:{managementPort}",
             $"--Runtara:Environment:CoreInstanceAddress=127.0.0.1:{instancePort}",
+            // Instances reach the core on its Unix socket, as under the Aspire integration (TCP while it is gone).
+            $"--Runtara:Environment:CoreInstanceSocket={Path.Combine(coreData, "instance.sock")}",
             $"--Runtara:Environment:CoreTls:PinnedCertificatePath={certificate}",
             $"--Runtara:Environment:Security:KeyFile={TestCredentials.KeyFile(coreData)}",
             "--Runtara:Environment:WakeInterval=00:00:00.200", "--Runtara:Environment:HeartbeatInterval=00:00:01",

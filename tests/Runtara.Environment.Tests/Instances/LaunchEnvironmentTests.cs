@@ -42,6 +42,32 @@ public sealed class LaunchEnvironmentTests
     }
 
     [Fact]
+    public void Instances_get_the_cores_unix_socket_while_it_exists_and_its_tcp_address_otherwise()
+    {
+        var folder = System.IO.Directory.CreateTempSubdirectory("runtara-launch-socket-").FullName;
+        try
+        {
+            var socket = Path.Combine(folder, "instance.sock");
+            var options = new EnvironmentOptions { CoreInstanceAddress = "127.0.0.1:9001", CoreInstanceSocket = socket };
+
+            var before = Build(options: options)[LaunchVariables.ServerAddress];
+            using (var listener = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified))
+            {
+                listener.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(socket));
+                var listening = Build(options: options)[LaunchVariables.ServerAddress];
+
+                Assert.Equal("unix:" + socket, listening);
+            }
+
+            Assert.Equal("127.0.0.1:9001", before);
+        }
+        finally
+        {
+            System.IO.Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Launch_environment_defaults_to_the_local_core_and_leaves_optional_variables_unset()
     {
         var variables = Build();
