@@ -34,7 +34,14 @@ internal abstract class TokenAuthenticator(TokenKeyRing keys, TimeProvider time,
             throw new RpcException(RpcErrorCodes.Unauthenticated, failure);
         }
 
-        if (claims!.Kind == TokenKind.Instance && !acceptInstanceTokens)
+        // A service token may act on every instance, so only the exact shape the environment mints
+        // passes; any other subject or a tenant is not a credential this core issues or trusts.
+        if (claims!.Kind == TokenKind.Service && !TokenKeyRing.IsServiceShape(claims))
+        {
+            throw new RpcException(RpcErrorCodes.Unauthenticated, $"a service token must have the subject '{TokenKeyRing.ServiceSubject}' and no tenant");
+        }
+
+        if (claims.Kind == TokenKind.Instance && !acceptInstanceTokens)
         {
             throw new RpcException(RpcErrorCodes.PermissionDenied, "an instance token does not grant the management protocol; it needs a service token");
         }

@@ -10,7 +10,7 @@ namespace Runtara.Environment.Security;
 internal sealed class TokenIssuer(TokenKeyRing keys, TimeProvider time, TimeSpan instanceLifetime, TimeSpan serviceLifetime)
 {
     /// <summary>The subject of the environment's service token (shown in the core's logs).</summary>
-    public const string ServiceName = "environment";
+    public const string ServiceName = TokenKeyRing.ServiceSubject;
 
     private readonly Lock _lock = new();
     private string? _serviceToken;
@@ -28,7 +28,7 @@ internal sealed class TokenIssuer(TokenKeyRing keys, TimeProvider time, TimeSpan
         {
             if (_serviceToken is null || now >= _renewAt)
             {
-                _serviceToken = keys.Mint(TokenKind.Service, ServiceName, string.Empty, now + serviceLifetime);
+                _serviceToken = keys.MintService(now + serviceLifetime);
                 _renewAt = now + (serviceLifetime / 2);
             }
 

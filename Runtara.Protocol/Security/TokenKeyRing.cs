@@ -60,6 +60,13 @@ public sealed class TokenKeyRing
         _signingKeyId = signingKeyId;
     }
 
+    /// <summary>
+    /// The only subject a service token may carry (the environment's); the core refuses service
+    /// tokens with another subject or with a tenant, so a key holder cannot mint look-alikes that
+    /// logs would attribute to someone else or that suggest a tenant scope they do not have.
+    /// </summary>
+    public const string ServiceSubject = "environment";
+
     /// <summary>The id of the key that signs.</summary>
     public string SigningKeyId => _signingKeyId;
 
@@ -79,6 +86,18 @@ public sealed class TokenKeyRing
         var payload = string.Join('\n', kind == TokenKind.Instance ? "i" : "s", _signingKeyId, expiresAt.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture), subject, tenantId);
         var signed = Prefix + Base64Url(Encoding.UTF8.GetBytes(payload));
         return signed + "." + Base64Url(HMACSHA256.HashData(_keys[_signingKeyId], Encoding.ASCII.GetBytes(signed)));
+    }
+
+    /// <summary>Mints the service token the core accepts: subject <see cref="ServiceSubject"/>, no tenant.</summary>
+    public string MintService(DateTimeOffset expiresAt) => Mint(TokenKind.Service, ServiceSubject, string.Empty, expiresAt);
+
+    /// <summary>True when <paramref name="claims"/> has the one shape a service token may have: subject <see cref="ServiceSubject"/> and no tenant.</summary>
+    public static bool IsServiceShape(TokenClaims claims)
+    {
+        ArgumentNullException.ThrowIfNull(claims);
+        return claims.Kind == TokenKind.Service
+            && string.Equals(claims.Subject, ServiceSubject, StringComparison.Ordinal)
+            && claims.TenantId.Length == 0;
     }
 
     /// <summary>Verifies signature and expiry; <paramref name="failure"/> says why not (never quoting the token).</summary>

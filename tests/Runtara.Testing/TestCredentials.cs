@@ -17,9 +17,9 @@ public static class TestCredentials
     /// <summary>The key ring of a data directory (generated when the server has not started yet).</summary>
     public static TokenKeyRing Keys(string dataDirectory) => TokenKeyRingLoader.Load(new TokenKeyOptions(), "test", dataDirectory, out _);
 
-    /// <summary>A service token (any instance; the management protocol) valid for a day.</summary>
+    /// <summary>A service token (any instance; the management protocol) valid for a day, in the one shape the core accepts (the environment's).</summary>
     public static string ServiceToken(string dataDirectory) =>
-        Keys(dataDirectory).Mint(TokenKind.Service, "tests", string.Empty, DateTimeOffset.UtcNow.AddDays(1));
+        Keys(dataDirectory).MintService(DateTimeOffset.UtcNow.AddDays(1));
 
     /// <summary>An instance token for one instance of one tenant.</summary>
     public static string InstanceToken(string dataDirectory, string instanceId, string tenantId, TimeSpan? lifetime = null) =>

@@ -8,7 +8,7 @@ internal static class BenchCredentials
     /// <summary>A service token (any instance) for the keys of a core's data directory.</summary>
     public static string ServiceToken(string coreDataDirectory) =>
         TokenKeyRingLoader.Load(new TokenKeyOptions(), "bench", coreDataDirectory, out _)
-            .Mint(TokenKind.Service, "bench", string.Empty, DateTimeOffset.UtcNow.AddDays(1));
+            .MintService(DateTimeOffset.UtcNow.AddDays(1));
 
     /// <summary>The all-tenant API key an environment generated into its data directory.</summary>
     public static string ApiKey(string environmentDataDirectory) =>

@@ -189,6 +189,36 @@ public sealed class AuthenticationTests(SqliteCoreFixture fixture) : CoreTestBas
         await using var service = ManagementClient(Core.ServiceToken);
         Assert.True((await service.CallAsync(health)).HealthCheck.Healthy);
     }
+
+    [SkippableFact(Timeout = Timeout)]
+    public async Task Only_the_environments_service_token_shape_is_accepted_on_either_port()
+    {
+        var keys = TestCredentials.Keys(Core.DataDirectory);
+        var expires = DateTimeOffset.UtcNow.AddHours(1);
+        // A fresh request per call: the client fills in the credential only when the request has none.
+        static Mgmt.RpcRequest Health() => new() { HealthCheck = new Mgmt.HealthCheckRequest() };
+        var (id, tenant) = (Ids.Instance(), Ids.Tenant());
+        foreach (var lookalike in new[]
+        {
+            keys.Mint(TokenKind.Service, "tests", string.Empty, expires),
+            keys.Mint(TokenKind.Service, TokenKeyRing.ServiceSubject, tenant, expires),
+            keys.Mint(TokenKind.Service, "Environment", string.Empty, expires),
+        })
+        {
+            await using (var management = ManagementClient(lookalike))
+            {
+                await AssertRpcErrorAsync(RpcErrorCodes.Unauthenticated, () => management.CallAsync(Health()));
+            }
+
+            await using var instance = InstanceClient(lookalike);
+            await AssertRpcErrorAsync(RpcErrorCodes.Unauthenticated, () => instance.RegisterAsync(id, tenant));
+        }
+
+        await using var genuine = ManagementClient(keys.MintService(expires));
+        Assert.True((await genuine.CallAsync(Health())).HealthCheck.Healthy);
+        await using var onInstancePort = InstanceClient(keys.MintService(expires));
+        Assert.True((await onInstancePort.RegisterAsync(id, tenant)).Success);
+    }
 }
 
 /// <summary>Mutual TLS on the core's management port (the environment → core link), as configured.</summary>
