@@ -38,6 +38,12 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
     private readonly ConcurrentDictionary<long, Task> _connections = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly CancellationTokenSource _aborting = new();
+    /// <summary>The most a server reads and discards from a peer it is done with (a rejected upload's body, the rest of an oversize frame).</summary>
+    private const long MaxDiscardBytes = 64L * 1024 * 1024;
+
+    /// <summary>How long a closing connection keeps discarding the peer's bytes so its last answer is not destroyed by a reset.</summary>
+    private static readonly TimeSpan LingerTimeout = TimeSpan.FromSeconds(5);
+
     private long _connectionIds;
     private int _openConnections;
     private int _state; // 0 new, 1 started, 2 stopped
@@ -264,6 +270,9 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
             {
                 if (!await ProcessExchangeAsync(stream, context, readTimeout).ConfigureAwait(false))
                 {
+                    // The peer may still be sending (the rest of an oversize frame or of an upload):
+                    // closing now would reset the connection and could destroy the error just written.
+                    await LingerAsync(stream).ConfigureAwait(false);
                     return;
                 }
             }
@@ -564,9 +573,15 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
         Log.CallRefused(_logger, ServiceName, request.MethodName, context.RemoteEndPoint, refusal.Code, refusal.Message);
     }
 
+    private async ValueTask LingerAsync(IRpcStream stream)
+    {
+        using var linger = CancellationTokenSource.CreateLinkedTokenSource(_aborting.Token);
+        linger.CancelAfter(LingerTimeout);
+        await stream.CloseGracefullyAsync(MaxDiscardBytes, linger.Token).ConfigureAwait(false);
+    }
+
     private static async Task<bool> DrainAsync(FramedBodyReadStream body, CancellationToken token)
     {
-        const long maxDrainBytes = 64L * 1024 * 1024;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
         timeout.CancelAfter(TimeSpan.FromSeconds(30));
         var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(64 * 1024);
@@ -574,7 +589,7 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
         {
             long drained = 0;
             int read;
-            while (drained <= maxDrainBytes && (read = await body.ReadAsync(buffer, timeout.Token).ConfigureAwait(false)) > 0)
+            while (drained <= MaxDiscardBytes && (read = await body.ReadAsync(buffer, timeout.Token).ConfigureAwait(false)) > 0)
             {
                 drained += read;
             }
@@ -626,6 +641,7 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
             if (stream is not null)
             {
                 await WriteErrorFrameAsync(stream, RpcErrorCodes.ResourceExhausted, $"the server accepts at most {_options.MaxConnections} connections", timeout.Token).ConfigureAwait(false);
+                await stream.CloseGracefullyAsync(MaxDiscardBytes, timeout.Token).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (ex is IOException or SocketException or QuicException or OperationCanceledException or FrameException)

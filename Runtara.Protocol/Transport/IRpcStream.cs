@@ -23,6 +23,15 @@ public interface IRpcStream : IAsyncDisposable
 
     /// <summary>Tears the exchange down after a failure (QUIC: abort the stream; TCP: close the connection).</summary>
     void Abort();
+
+    /// <summary>
+    /// Server side, after the last answer on a connection that is about to close while the peer may
+    /// still be sending (e.g. after FRAME_TOO_LARGE): TCP and Unix sockets end their sending side and
+    /// read and discard what the peer sends, up to <paramref name="maxBytes"/> or until
+    /// <paramref name="cancellationToken"/> fires, so closing does not reset the connection and destroy
+    /// the answer before the peer reads it. QUIC does nothing (FIN already ended the stream).
+    /// </summary>
+    ValueTask CloseGracefullyAsync(long maxBytes, CancellationToken cancellationToken);
 }
 
 /// <summary>A connection between a client and a server.</summary>

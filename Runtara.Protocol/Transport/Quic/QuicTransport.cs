@@ -174,6 +174,8 @@ internal sealed class QuicRpcStream : IRpcStream
 
     public void Abort() => _stream.Abort(QuicAbortDirection.Both, QuicErrorCodes.StreamAborted);
 
+    public ValueTask CloseGracefullyAsync(long maxBytes, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
     public async ValueTask DisposeAsync()
     {
         try

@@ -131,6 +131,46 @@ internal sealed class SocketTransportConnection : ITransportConnection
         }
     }
 
+    /// <summary>
+    /// Ends the sending side (TLS close_notify, then FIN) and discards what the peer still sends, so
+    /// closing with unread bytes does not make the kernel answer with a reset, which can destroy the
+    /// answer already sent before the peer reads it. The bytes are read from the socket and thrown
+    /// away, never buffered.
+    /// </summary>
+    public async ValueTask CloseGracefullyAsync(long maxBytes, CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _closed) != 0)
+        {
+            return;
+        }
+
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(64 * 1024);
+        try
+        {
+            if (_ssl is not null)
+            {
+                await _ssl.ShutdownAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            _socket.Shutdown(SocketShutdown.Send);
+            long discarded = 0;
+            int read;
+            while (discarded < maxBytes && (read = await _socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                discarded += read;
+            }
+        }
+        catch (Exception ex) when (ex is SocketException or IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
+        {
+            // The connection closes either way.
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+            Abort();
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         Abort();
@@ -188,6 +228,9 @@ internal sealed class SocketTransportConnection : ITransportConnection
         public ValueTask CompleteWritesAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
         public void Abort() => connection.Abort();
+
+        public ValueTask CloseGracefullyAsync(long maxBytes, CancellationToken cancellationToken) =>
+            connection.CloseGracefullyAsync(maxBytes, cancellationToken);
 
         public ValueTask DisposeAsync()
         {

@@ -125,6 +125,26 @@ public sealed class HostileInputTests : IAsyncLifetime
         Assert.Equal("ok", response.GetInstanceStatus.InstanceId);
     }
 
+    [Theory, InlineData("tls"), InlineData("unix")]
+    public async Task FRAME_TOO_LARGE_reaches_a_peer_that_keeps_sending_its_body_every_time(string socket)
+    {
+        // The server closes after this answer while the body is still arriving: without a graceful
+        // close (FIN, then discarding the rest) the kernel resets the connection and the answer is
+        // often lost, so one try is not enough to show it.
+        const int announced = 2 * 1024 * 1024;
+        var frame = new byte[FrameCodec.HeaderSize + announced];
+        FrameCodec.WriteHeader(frame, FrameType.Request, announced);
+        for (var attempt = 0; attempt < 50; attempt++)
+        {
+            await using var raw = await ConnectRawAsync(socket);
+            var write = raw.WriteAsync(frame);
+            var error = AsErrorFrame(await raw.ReadFrameAsync(Timeout));
+            await write;
+
+            Assert.Equal(RpcErrorCodes.FrameTooLarge, error.Code);
+        }
+    }
+
     [Fact]
     public async Task An_unexpected_handler_exception_becomes_INTERNAL_without_leaking_details()
     {
