@@ -58,6 +58,10 @@ public sealed class CoreOptions : IRpcServerSettings
     [Range(64 * 1024, 64 * 1024 * 1024)]
     public int MaxFrameSize { get; set; } = 64 * 1024 * 1024;
 
+    /// <summary>Largest frame payload a connection may send before one of its requests carried a valid credential (default 64 KiB; docs/security.md).</summary>
+    [Range(1024, 64 * 1024 * 1024)]
+    public int MaxUnauthenticatedFrameSize { get; set; } = RpcServerOptions.DefaultMaxUnauthenticatedFrameSize;
+
     /// <summary>How long a graceful stop waits for in-flight RPCs.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);
 

@@ -188,6 +188,10 @@ public sealed class EnvironmentOptions : IRpcServerSettings
     [Range(64 * 1024, 64 * 1024 * 1024)]
     public int MaxFrameSize { get; set; } = 64 * 1024 * 1024;
 
+    /// <summary>Largest frame payload a connection may send before one of its requests carried a valid credential (default 64 KiB; docs/security.md).</summary>
+    [Range(1024, 64 * 1024 * 1024)]
+    public int MaxUnauthenticatedFrameSize { get; set; } = RpcServerOptions.DefaultMaxUnauthenticatedFrameSize;
+
     /// <summary>Concurrent RPCs per QUIC connection.</summary>
     [Range(1, 65535)]
     public int MaxConcurrentStreamsPerConnection { get; set; } = 1_000;

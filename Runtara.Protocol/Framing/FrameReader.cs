@@ -14,7 +14,7 @@ namespace Runtara.Protocol.Framing;
 public sealed class FrameReader
 {
     private readonly PipeReader _reader;
-    private readonly int _maxPayloadSize;
+    private int _maxPayloadSize;
     private SequencePosition _consumed;
     private bool _holdsFrame;
 
@@ -30,8 +30,20 @@ public sealed class FrameReader
         _maxPayloadSize = maxPayloadSize;
     }
 
-    /// <summary>The largest payload this reader accepts.</summary>
-    public int MaxPayloadSize => _maxPayloadSize;
+    /// <summary>
+    /// The largest payload this reader accepts; a server lowers it until a connection has authenticated
+    /// (<c>RpcServerOptions.MaxUnauthenticatedFrameSize</c>). Takes effect at the next frame.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is zero or negative.</exception>
+    public int MaxPayloadSize
+    {
+        get => _maxPayloadSize;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value);
+            _maxPayloadSize = value;
+        }
+    }
 
     /// <summary>
     /// Reads the next frame. Returns <c>null</c> when the stream ends cleanly at a frame boundary.

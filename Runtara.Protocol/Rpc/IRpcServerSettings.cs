@@ -21,6 +21,9 @@ public interface IRpcServerSettings
     /// <summary>Largest frame payload accepted or sent.</summary>
     int MaxFrameSize { get; }
 
+    /// <summary>Largest frame payload accepted on a connection before one of its requests authenticated.</summary>
+    int MaxUnauthenticatedFrameSize { get; }
+
     /// <summary>Concurrent RPCs per QUIC connection.</summary>
     int MaxConcurrentStreamsPerConnection { get; }
 

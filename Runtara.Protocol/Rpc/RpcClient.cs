@@ -34,6 +34,9 @@ public sealed class RpcClient<TRequest, TResponse> : IAsyncDisposable
     private readonly string _address;
     private readonly DeadlinePool _deadlines = new();
 
+    /// <summary>Connections on which a request with the credential has been answered (the server lifted its pre-authentication frame cap).</summary>
+    private readonly ConditionalWeakTable<ITransportConnection, object> _authenticated = new();
+
     /// <summary>Creates a client; connections are opened on first use, not here.</summary>
     /// <param name="options">Address, transport, TLS, deadlines and pool size.</param>
     /// <param name="logger">Receives connection and TLS warnings; none when null.</param>
@@ -204,11 +207,22 @@ public sealed class RpcClient<TRequest, TResponse> : IAsyncDisposable
                 var lease = await _channel.AcquireAsync(verifyIdle: !unary || attempt > 1, token).ConfigureAwait(false);
                 try
                 {
+                    if (request.Credential.Length > 0 && !_authenticated.TryGetValue(lease.Connection, out _)
+                        && request.CalculateSize() > _options.MaxUnauthenticatedFrameSize)
+                    {
+                        await AuthenticateConnectionAsync(lease.Connection, request.Credential, token).ConfigureAwait(false);
+                    }
+
                     var result = await exchange(lease.Stream, request, body, token).ConfigureAwait(false);
                     await lease.ReleaseAsync(healthy: true).ConfigureAwait(false);
                     if (result is not null && result.TryGetError(out var code, out var message))
                     {
                         throw new RpcException(code, message);
+                    }
+
+                    if (result is not null && request.Credential.Length > 0 && !_authenticated.TryGetValue(lease.Connection, out _))
+                    {
+                        _authenticated.TryAdd(lease.Connection, lease);
                     }
 
                     return result;
@@ -278,6 +292,28 @@ public sealed class RpcClient<TRequest, TResponse> : IAsyncDisposable
         await stream.Writer.FlushAsync(token).ConfigureAwait(false);
         await stream.CompleteWritesAsync(token).ConfigureAwait(false);
         return await ReadReplyAsync(stream, body, token).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Before a large first request on a connection: an empty envelope carrying the credential, which
+    /// a server answers EMPTY_REQUEST once the credential is valid (docs/protocol.md), lifting its
+    /// pre-authentication frame cap for the connection. Any other answer (UNAUTHENTICATED) is the call's.
+    /// </summary>
+    private async ValueTask AuthenticateConnectionAsync(ITransportConnection connection, string credential, CancellationToken token)
+    {
+        var hello = TRequest.Parser.ParseFrom(ReadOnlySpan<byte>.Empty);
+        hello.Credential = credential;
+        var probe = await connection.OpenStreamAsync(token).ConfigureAwait(false);
+        await using (probe.ConfigureAwait(false))
+        {
+            var answer = await UnaryAsync(probe, hello, body: null, token).ConfigureAwait(false);
+            if (answer.TryGetError(out var code, out var message) && code != RpcErrorCodes.EmptyRequest)
+            {
+                throw new RpcException(code, message);
+            }
+        }
+
+        _authenticated.TryAdd(connection, hello);
     }
 
     /// <summary>One exchange on a lent stream: the request goes out, the result comes back (<paramref name="body"/>: a download's destination).</summary>

@@ -45,6 +45,16 @@ public sealed class RpcClientOptions
     public int MaxFrameSize { get; set; } = FrameCodec.DefaultMaxPayloadSize;
 
     /// <summary>
+    /// The servers' cap on frames sent before a connection has authenticated
+    /// (<see cref="RpcServerOptions.MaxUnauthenticatedFrameSize"/>, default 64 KiB). When a connection's
+    /// first authenticated request would be larger, the client first sends an empty envelope with the
+    /// credential on it (answered EMPTY_REQUEST once the credential is valid), then the request.
+    /// Keep it at most the server's value.
+    /// </summary>
+    [Range(1024, int.MaxValue)]
+    public int MaxUnauthenticatedFrameSize { get; set; } = RpcServerOptions.DefaultMaxUnauthenticatedFrameSize;
+
+    /// <summary>
     /// Supplies the credential put into every request envelope that does not carry its own (field
     /// 102; docs/security.md). Called per call, so a renewed token is picked up at once.
     /// </summary>

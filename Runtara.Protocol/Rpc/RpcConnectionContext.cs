@@ -15,6 +15,7 @@ public sealed class RpcConnectionContext
     private readonly Lock _rateLock = new();
     private double _rateTokens = double.NaN;
     private long _rateStamp;
+    private int _authenticated;
 
     /// <summary>Describes a newly accepted connection.</summary>
     /// <param name="id">Server-unique connection number.</param>
@@ -47,11 +48,15 @@ public sealed class RpcConnectionContext
     internal RpcIdentity? CachedIdentity(string credential) =>
         Volatile.Read(ref _verified) is { } verified && string.Equals(verified.Credential, credential, StringComparison.Ordinal) ? verified.Identity : null;
 
+    /// <summary>True once a request on this connection carried a valid credential (the pre-authentication frame cap no longer applies).</summary>
+    public bool HasAuthenticated => Volatile.Read(ref _authenticated) != 0;
+
     /// <summary>Remembers the last verified credential (one object, so concurrent QUIC streams see a consistent pair).</summary>
     internal void RememberIdentity(string credential, RpcIdentity identity)
     {
         Volatile.Write(ref _verified, new VerifiedCredential(credential, identity));
         Identity = identity;
+        Volatile.Write(ref _authenticated, 1);
     }
 
     /// <summary>Forgets the cached credential (e.g. after it expired).</summary>

@@ -315,6 +315,10 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
         var token = _aborting.Token;
         try
         {
+            // Until the connection has authenticated, a frame may not be large (docs/security.md): a
+            // peer without credentials must not make the server buffer MaxFrameSize bytes.
+            var limit = FrameLimit(context);
+            stream.Reader.MaxPayloadSize = limit;
             Frame? read;
             try
             {
@@ -337,6 +341,14 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
             catch (FrameException ex)
             {
                 RpcInstrumentation.FrameErrors.Add(1);
+                if (ex.Error == FrameError.FrameTooLarge && limit < _options.MaxFrameSize)
+                {
+                    ex = new FrameException(
+                        FrameError.FrameTooLarge,
+                        $"frame too large: {ex.DeclaredLength} bytes (max before this connection authenticated: {limit}; send a small request with a valid credential first)",
+                        declaredLength: ex.DeclaredLength);
+                }
+
                 Log.BadFrame(_logger, context.RemoteEndPoint, ex.Code, ex.Message);
                 if (ex.Error is FrameError.IncompleteHeader or FrameError.IncompletePayload)
                 {
@@ -444,6 +456,9 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
         try
         {
             var identity = Admit(request, context);
+
+            // The caller is authenticated now: its upload's body may use full-size frames.
+            stream.Reader.MaxPayloadSize = _options.MaxFrameSize;
             reply = await _handler.HandleAsync(new RpcServerCall<TRequest>(request, method, context, body, identity), token).ConfigureAwait(false);
         }
         catch (RuntaraException ex)
@@ -493,6 +508,12 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
         // answer before the client reads it.
         return body is null || body.Completed || await DrainAsync(body, token).ConfigureAwait(false);
     }
+
+    /// <summary>The frame size a connection may send now: the full size once it has authenticated (or when nothing authenticates), else the pre-authentication cap.</summary>
+    private int FrameLimit(RpcConnectionContext context) =>
+        _authenticator is null || context.HasAuthenticated
+            ? _options.MaxFrameSize
+            : Math.Min(_options.MaxUnauthenticatedFrameSize, _options.MaxFrameSize);
 
     private static Activity? StartServerActivity(TRequest request, string method)
     {

@@ -35,6 +35,20 @@ public sealed class RpcServerOptions
     [Range(1024, int.MaxValue)]
     public int MaxFrameSize { get; set; } = FrameCodec.DefaultMaxPayloadSize;
 
+    /// <summary>
+    /// Largest frame payload accepted on a connection until one of its requests carried a valid
+    /// credential (default 64 KiB), so a peer without credentials cannot make the server buffer
+    /// <see cref="MaxFrameSize"/> bytes. Larger frames are answered FRAME_TOO_LARGE before their payload
+    /// is read. Applies only to servers with an authenticator; clamped to <see cref="MaxFrameSize"/>.
+    /// The RPC client sends a small authenticated request first when a new connection's first
+    /// request is larger (<see cref="RpcClientOptions.MaxUnauthenticatedFrameSize"/>).
+    /// </summary>
+    [Range(1024, int.MaxValue)]
+    public int MaxUnauthenticatedFrameSize { get; set; } = DefaultMaxUnauthenticatedFrameSize;
+
+    /// <summary>The default of <see cref="MaxUnauthenticatedFrameSize"/> (64 KiB: a streamed upload's chunk fits).</summary>
+    public const int DefaultMaxUnauthenticatedFrameSize = 64 * 1024;
+
     /// <summary>Open connections at once; more are answered RESOURCE_EXHAUSTED and closed.</summary>
     [Range(1, int.MaxValue)]
     public int MaxConnections { get; set; } = 10_000;
@@ -85,6 +99,7 @@ public sealed class RpcServerOptions
             Tls = tls,
             MaxConnections = settings.MaxConnections,
             MaxFrameSize = settings.MaxFrameSize,
+            MaxUnauthenticatedFrameSize = settings.MaxUnauthenticatedFrameSize,
             MaxConcurrentStreamsPerConnection = settings.MaxConcurrentStreamsPerConnection,
             MaxRequestsPerSecondPerConnection = settings.MaxRequestsPerSecondPerConnection,
             RequestReadTimeout = settings.RequestReadTimeout,

@@ -191,6 +191,53 @@ public sealed class AuthenticationTests(SqliteCoreFixture fixture) : CoreTestBas
     }
 
     [SkippableFact(Timeout = Timeout)]
+    public async Task A_peer_that_has_not_authenticated_cannot_announce_a_large_frame()
+    {
+        // The header alone is sent: the answer proves the server refused without waiting for the payload.
+        var header = new byte[Runtara.Protocol.Framing.FrameCodec.HeaderSize];
+        Runtara.Protocol.Framing.FrameCodec.WriteHeader(header, Runtara.Protocol.Framing.FrameType.Request, 10 * 1024 * 1024);
+        foreach (var port in new[] { Core.Endpoints.InstancePort, Core.Endpoints.ManagementPort })
+        {
+            await using var raw = await RawFrameClient.ConnectAsync(port);
+            await raw.WriteAsync(header);
+            var answer = await raw.ReadFrameAsync(TimeSpan.FromSeconds(10));
+
+            Assert.NotNull(answer);
+            Assert.Equal(Runtara.Protocol.Framing.FrameType.Error, answer.Value.Type);
+            var error = RpcErrorFrame.Parser.ParseFrom(answer.Value.Payload);
+            Assert.Equal(RpcErrorCodes.FrameTooLarge, error.Code);
+            Assert.Contains("authenticated", error.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [SkippableFact(Timeout = Timeout)]
+    public async Task A_clients_large_first_request_on_a_new_connection_succeeds()
+    {
+        var (id, tenant) = await RunningInstanceAsync();
+        // 3 MiB: this core caps checkpoints at 4 MiB; anything above the 64 KiB pre-authentication cap shows the point.
+        var state = new byte[3 * 1024 * 1024];
+        Random.Shared.NextBytes(state);
+
+        // Fresh clients: the 3 MiB request is the first one on their connection.
+        await using (var own = InstanceClient(TokenFor(id, tenant)))
+        {
+            Assert.False((await own.CheckpointAsync(id, "big", state)).Found);
+        }
+
+        await using (var management = ManagementClient(Core.ServiceToken))
+        {
+            var stored = await management.CallAsync(new Mgmt.RpcRequest { GetCheckpoint = new Mgmt.GetCheckpointRequest { InstanceId = id, CheckpointId = "big" } });
+            Assert.Equal(state, stored.GetCheckpoint.Data.ToByteArray());
+        }
+
+        await using var service = ManagementClient(Core.ServiceToken);
+        await service.CallAsync(new Mgmt.RpcRequest
+        {
+            SendCustomSignal = new Mgmt.SendCustomSignalRequest { InstanceId = id, CheckpointId = "big-signal", Payload = ByteString.CopyFrom(state) },
+        });
+    }
+
+    [SkippableFact(Timeout = Timeout)]
     public async Task Only_the_environments_service_token_shape_is_accepted_on_either_port()
     {
         var keys = TestCredentials.Keys(Core.DataDirectory);
