@@ -146,7 +146,7 @@ internal sealed class ManagementRpcHandler(
             Offset(request.Offset));
         var page = await instances.ListAsync(query, cancellationToken).ConfigureAwait(false);
         var response = new ListInstancesResponse { TotalCount = Count(page.TotalCount) };
-        foreach (var instance in page.Items)
+        var added = AddWithinBudget(response.Instances, page.Items.Select(instance =>
         {
             var summary = new InstanceSummary
             {
@@ -166,7 +166,11 @@ internal sealed class ManagementRpcHandler(
                 summary.FinishedAtMs = finished;
             }
 
-            response.Instances.Add(summary);
+            return summary;
+        }));
+        if (NextOffset(page.Offset, added, page.TotalCount) is { } next)
+        {
+            response.NextOffset = next;
         }
 
         return response;
@@ -183,13 +187,18 @@ internal sealed class ManagementRpcHandler(
             Offset(request.HasOffset ? request.Offset : 0));
         var page = await checkpoints.ListAsync(query, cancellationToken).ConfigureAwait(false);
         var response = new ListCheckpointsResponse { TotalCount = Count(page.TotalCount), Limit = (uint)page.Limit, Offset = (uint)page.Offset };
-        response.Checkpoints.AddRange(page.Items.Select(c => new Protocol.Management.CheckpointSummary
+        var added = AddWithinBudget(response.Checkpoints, page.Items.Select(c => new Protocol.Management.CheckpointSummary
         {
             CheckpointId = c.CheckpointId,
             InstanceId = c.InstanceId,
             CreatedAtMs = c.CreatedAtMs,
             DataSizeBytes = (ulong)c.SizeBytes,
         }));
+        if (NextOffset(page.Offset, added, page.TotalCount) is { } next)
+        {
+            response.NextOffset = next;
+        }
+
         return response;
     }
 
@@ -223,8 +232,9 @@ internal sealed class ManagementRpcHandler(
         var wait = TimeSpan.FromMilliseconds(Math.Min(request.WaitMs, (uint)MaxLongPoll.TotalMilliseconds));
         var due = await dueWork.ClaimAsync(Limit(request.Limit), lease, wait, cancellationToken).ConfigureAwait(false);
         var response = new ListDueWakeupsResponse();
-        response.Wakeups.AddRange(due.Wakeups.Select(ToProto));
-        response.ChildStarts.AddRange(due.ChildStarts.Select(start => new ChildStart
+        var budget = new AnswerBudget(_options.MaxListAnswerBytes);
+        var wakeups = budget.Add(response.Wakeups, due.Wakeups.Select(ToProto));
+        var starts = budget.Add(response.ChildStarts, due.ChildStarts.Select(start => new ChildStart
         {
             ChildId = start.ChildId,
             ParentId = start.ParentId,
@@ -232,6 +242,9 @@ internal sealed class ManagementRpcHandler(
             Image = start.Image,
             Input = UnsafeByteOperations.UnsafeWrap(start.Input),
         }));
+
+        // Left-out claims stay leased until their lease ends; a later call returns them.
+        response.Truncated = wakeups < due.Wakeups.Count || starts < due.ChildStarts.Count;
         return response;
     }
 
@@ -269,7 +282,7 @@ internal sealed class ManagementRpcHandler(
             Offset(request.HasOffset ? request.Offset : 0));
         var page = await events.ListAsync(query, cancellationToken).ConfigureAwait(false);
         var response = new ListEventsResponse { TotalCount = Count(page.TotalCount), Limit = (uint)page.Limit, Offset = (uint)page.Offset };
-        foreach (var stored in page.Items)
+        var added = AddWithinBudget(response.Events, page.Items.Select(stored =>
         {
             var summary = new EventSummary { Id = stored.Id, InstanceId = stored.InstanceId, EventType = stored.Kind.ToStorageName(), CreatedAtMs = stored.CreatedAtMs };
             if (stored.CheckpointId is not null)
@@ -287,7 +300,11 @@ internal sealed class ManagementRpcHandler(
                 summary.Subtype = stored.Subtype;
             }
 
-            response.Events.Add(summary);
+            return summary;
+        }));
+        if (NextOffset(page.Offset, added, page.TotalCount) is { } next)
+        {
+            response.NextOffset = next;
         }
 
         return response;
@@ -302,7 +319,7 @@ internal sealed class ManagementRpcHandler(
             Offset(request.HasOffset ? request.Offset : 0));
         var page = await checkpoints.ListRetryAttemptsAsync(query, cancellationToken).ConfigureAwait(false);
         var response = new ListRetryAttemptsResponse { TotalCount = Count(page.TotalCount), Limit = (uint)page.Limit, Offset = (uint)page.Offset };
-        foreach (var stored in page.Items)
+        var added = AddWithinBudget(response.Attempts, page.Items.Select(stored =>
         {
             var summary = new RetryAttemptSummary
             {
@@ -316,7 +333,11 @@ internal sealed class ManagementRpcHandler(
                 summary.ErrorMessage = stored.ErrorMessage;
             }
 
-            response.Attempts.Add(summary);
+            return summary;
+        }));
+        if (NextOffset(page.Offset, added, page.TotalCount) is { } next)
+        {
+            response.NextOffset = next;
         }
 
         return response;
@@ -333,9 +354,52 @@ internal sealed class ManagementRpcHandler(
         return wakeup;
     }
 
+    /// <summary>Adds items to one list answer within the byte budget (docs/protocol.md "List answers"); returns how many went in.</summary>
+    private int AddWithinBudget<T>(Google.Protobuf.Collections.RepeatedField<T> target, IEnumerable<T> items)
+        where T : IMessage<T> => new AnswerBudget(_options.MaxListAnswerBytes).Add(target, items);
+
+    /// <summary>The offset of the next page when items follow the <paramref name="added"/> ones returned from <paramref name="offset"/>.</summary>
+    private static uint? NextOffset(int offset, int added, long total) =>
+        offset + (long)added < total ? (uint)Math.Min(offset + (long)added, uint.MaxValue) : null;
+
     private int Limit(uint requested) => requested == 0 ? DefaultLimit : (int)Math.Min(requested, (uint)_options.MaxListLimit);
 
     private static int Offset(uint requested) => (int)Math.Min(requested, int.MaxValue);
 
     private static uint Count(long total) => (uint)Math.Min(total, uint.MaxValue);
+
+    /// <summary>
+    /// The bytes left for one answer's items. The first item always goes in, however large (it is
+    /// bounded by the stored limits, far below the frame size), so paging always makes progress.
+    /// </summary>
+    private sealed class AnswerBudget(int maxBytes)
+    {
+        // Room for the answer's other fields (counts, offsets) and the response envelope around it.
+        private long _used = 64;
+        private bool _any;
+        private bool _full;
+
+        public int Add<T>(Google.Protobuf.Collections.RepeatedField<T> target, IEnumerable<T> items)
+            where T : IMessage<T>
+        {
+            var added = 0;
+            foreach (var item in items)
+            {
+                // The item's bytes plus its field tag and length prefix.
+                var size = CodedOutputStream.ComputeMessageSize(item) + 1;
+                if (_full || (_any && _used + size > maxBytes))
+                {
+                    _full = true;
+                    break;
+                }
+
+                target.Add(item);
+                _used += size;
+                _any = true;
+                added++;
+            }
+
+            return added;
+        }
+    }
 }

@@ -60,4 +60,12 @@ public sealed class EngineOptions
     /// <summary>Largest page a list query returns (limit 0 means 100).</summary>
     [Range(1, 100_000)]
     public int MaxListLimit { get; set; } = 1_000;
+
+    /// <summary>
+    /// Byte budget of one list answer (default 4 MiB, well below the 64 MiB frame limit): a page ends
+    /// early once its items would exceed it and says where the next one starts (<c>next_offset</c>).
+    /// An item larger than the budget is still returned, alone.
+    /// </summary>
+    [Range(64 * 1024, 32 * 1024 * 1024)]
+    public int MaxListAnswerBytes { get; set; } = 4 * 1024 * 1024;
 }
