@@ -189,7 +189,7 @@ internal static class ProtoMapping
 
     public static CheckpointList ToCheckpointList(ListCheckpointsResponse response) => new(
         [.. response.Checkpoints.Select(c => new CheckpointInfo(c.CheckpointId, c.InstanceId, Time(c.CreatedAtMs), (long)c.DataSizeBytes))],
-        response.TotalCount, (int)response.Limit, (int)response.Offset);
+        response.TotalCount, (int)response.Limit, (int)response.Offset, response.HasNextOffset ? (int)response.NextOffset : null);
 
     public static CheckpointData ToCheckpointData(GetCheckpointResponse response) =>
         new(response.CheckpointId, response.InstanceId, Time(response.CreatedAtMs), response.Data.ToByteArray());
@@ -197,11 +197,11 @@ internal static class ProtoMapping
     public static EventList ToEventList(ListEventsResponse response) => new(
         [.. response.Events.Select(e => new EventInfo(e.Id, e.InstanceId, e.EventType, e.HasSubtype ? e.Subtype : null, e.HasCheckpointId ? e.CheckpointId : null,
             Time(e.CreatedAtMs), e.HasPayload ? e.Payload.ToByteArray() : null))],
-        response.TotalCount, (int)response.Limit, (int)response.Offset);
+        response.TotalCount, (int)response.Limit, (int)response.Offset, response.HasNextOffset ? (int)response.NextOffset : null);
 
     public static RetryAttemptList ToRetryAttemptList(ListRetryAttemptsResponse response) => new(
         [.. response.Attempts.Select(a => new RetryAttemptInfo(a.InstanceId, a.CheckpointId, (int)a.AttemptNumber, a.HasErrorMessage ? a.ErrorMessage : null, Time(a.CreatedAtMs)))],
-        response.TotalCount, (int)response.Limit, (int)response.Offset);
+        response.TotalCount, (int)response.Limit, (int)response.Offset, response.HasNextOffset ? (int)response.NextOffset : null);
 
     /// <summary>Durations arrive in milliseconds and are reported in seconds, as the original SDK did.</summary>
     public static TenantMetrics ToTenantMetrics(GetTenantMetricsResponse response) => new(
