@@ -232,9 +232,10 @@ internal sealed class ManagementRpcHandler(
         var wait = TimeSpan.FromMilliseconds(Math.Min(request.WaitMs, (uint)MaxLongPoll.TotalMilliseconds));
         var due = await dueWork.ClaimAsync(Limit(request.Limit), lease, wait, cancellationToken).ConfigureAwait(false);
         var response = new ListDueWakeupsResponse();
-        var budget = new AnswerBudget(_options.MaxListAnswerBytes);
-        var wakeups = budget.Add(response.Wakeups, due.Wakeups.Select(ToProto));
-        var starts = budget.Add(response.ChildStarts, due.ChildStarts.Select(start => new ChildStart
+        // The claim itself kept to the byte budget (DueWorkService): everything claimed is answered,
+        // and what did not fit is not leased, so the next call returns it.
+        response.Wakeups.AddRange(due.Wakeups.Select(ToProto));
+        response.ChildStarts.AddRange(due.ChildStarts.Select(start => new ChildStart
         {
             ChildId = start.ChildId,
             ParentId = start.ParentId,
@@ -242,9 +243,7 @@ internal sealed class ManagementRpcHandler(
             Image = start.Image,
             Input = UnsafeByteOperations.UnsafeWrap(start.Input),
         }));
-
-        // Left-out claims stay leased until their lease ends; a later call returns them.
-        response.Truncated = wakeups < due.Wakeups.Count || starts < due.ChildStarts.Count;
+        response.Truncated = due.Truncated;
         return response;
     }
 
@@ -377,7 +376,6 @@ internal sealed class ManagementRpcHandler(
         // Room for the answer's other fields (counts, offsets) and the response envelope around it.
         private long _used = 64;
         private bool _any;
-        private bool _full;
 
         public int Add<T>(Google.Protobuf.Collections.RepeatedField<T> target, IEnumerable<T> items)
             where T : IMessage<T>
@@ -387,9 +385,8 @@ internal sealed class ManagementRpcHandler(
             {
                 // The item's bytes plus its field tag and length prefix.
                 var size = CodedOutputStream.ComputeMessageSize(item) + 1;
-                if (_full || (_any && _used + size > maxBytes))
+                if (_any && _used + size > maxBytes)
                 {
-                    _full = true;
                     break;
                 }
 

@@ -11,7 +11,11 @@ namespace Runtara.Engine.Children;
 public sealed record ChildRecord(string ChildId, string ParentId, string Key, string Image, byte[] Input, bool Detached, long CreatedAtMs);
 
 /// <summary>A recorded child not yet started: what the environment needs to start it.</summary>
-public sealed record ChildStart(string ChildId, string ParentId, string TenantId, string Image, byte[] Input);
+public sealed record ChildStart(string ChildId, string ParentId, string TenantId, string Image, byte[] Input)
+{
+    /// <summary>An upper bound of the bytes this start takes in a list answer (UTF-8 worst case for the strings, plus field overhead).</summary>
+    public long EstimatedBytes => Input.LongLength + (3L * (ChildId.Length + ParentId.Length + TenantId.Length + Image.Length)) + 64;
+}
 
 /// <summary>What StartChild answered: the child's id, and whether this call recorded it.</summary>
 public sealed record ChildStartOutcome(string ChildId, bool Created);

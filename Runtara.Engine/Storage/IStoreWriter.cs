@@ -84,8 +84,13 @@ public interface IStoreWriter
     /// <summary>The children of <paramref name="parentId"/> that are cancelled with it (not detached), with their statuses.</summary>
     ValueTask<IReadOnlyList<(string ChildId, InstanceStatus Status)>> ListAttachedChildrenAsync(string parentId, CancellationToken cancellationToken);
 
-    /// <summary>Children still PENDING whose start is not leased, oldest first; leases them when asked.</summary>
-    ValueTask<IReadOnlyList<ChildStart>> ClaimChildStartsAsync(long nowMs, int limit, long? leaseUntilMs, CancellationToken cancellationToken);
+    /// <summary>
+    /// Children still PENDING whose start is not leased, oldest first, while their estimated answer
+    /// size (<see cref="ChildStart.EstimatedBytes"/>) stays within <paramref name="maxBytes"/> (with
+    /// <paramref name="atLeastOne"/>, the first one always, however large, so paging makes progress);
+    /// leases only those it returns. <c>Cut</c>: the byte budget left further children for a later claim.
+    /// </summary>
+    ValueTask<(IReadOnlyList<ChildStart> Starts, bool Cut)> ClaimChildStartsAsync(long nowMs, int limit, long maxBytes, bool atLeastOne, long? leaseUntilMs, CancellationToken cancellationToken);
 
     /// <summary>SUSPENDED instances with a wake-up time at or before <paramref name="nowMs"/> and no live lease, oldest first; leases them when asked.</summary>
     ValueTask<IReadOnlyList<DueWakeup>> ClaimDueWakeupsAsync(long nowMs, int limit, long? leaseUntilMs, CancellationToken cancellationToken);

@@ -374,7 +374,7 @@ internal sealed class SqlStoreWriter(SqlCoreStore store, SqlCoreStore.WriterSlot
         return children;
     }
 
-    public async ValueTask<IReadOnlyList<ChildStart>> ClaimChildStartsAsync(long nowMs, int limit, long? leaseUntilMs, CancellationToken cancellationToken)
+    public async ValueTask<(IReadOnlyList<ChildStart> Starts, bool Cut)> ClaimChildStartsAsync(long nowMs, int limit, long maxBytes, bool atLeastOne, long? leaseUntilMs, CancellationToken cancellationToken)
     {
         var select = statements.Get(
             "SELECT c.child_id, c.parent_id, i.tenant_id, c.image, c.input FROM instance_children c JOIN instances i ON i.instance_id = c.child_id "
@@ -384,16 +384,28 @@ internal sealed class SqlStoreWriter(SqlCoreStore store, SqlCoreStore.WriterSlot
         Bind(select, "@now", DbType.Int64, nowMs);
         Bind(select, "@limit", DbType.Int64, (long)limit);
         var starts = new List<ChildStart>();
+        var cut = false;
+        long bytes = 0;
         await using (var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                starts.Add(new ChildStart(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.IsDBNull(4) ? [] : reader.GetFieldValue<byte[]>(4)));
+                var start = new ChildStart(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.IsDBNull(4) ? [] : reader.GetFieldValue<byte[]>(4));
+
+                // Cut before leasing: a start left out of the answer must stay claimable at once.
+                if ((starts.Count > 0 || !atLeastOne) && bytes + start.EstimatedBytes > maxBytes)
+                {
+                    cut = true;
+                    break;
+                }
+
+                starts.Add(start);
+                bytes += start.EstimatedBytes;
             }
         }
 
         await LeaseAsync("UPDATE instance_children SET start_lease_until = @lease WHERE child_id = @id", starts.Select(start => start.ChildId), leaseUntilMs, cancellationToken).ConfigureAwait(false);
-        return starts;
+        return (starts, cut);
     }
 
     /// <summary>Sets the lease column of each claimed row (<paramref name="sql"/> binds <c>@id</c> and <c>@lease</c>); nothing without a lease.</summary>

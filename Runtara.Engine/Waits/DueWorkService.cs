@@ -7,7 +7,10 @@ using Runtara.Engine.Storage;
 namespace Runtara.Engine.Waits;
 
 /// <summary>What is due for an environment: instances to relaunch and children to start.</summary>
-public sealed record DueWork(IReadOnlyList<DueWakeup> Wakeups, IReadOnlyList<ChildStart> ChildStarts)
+/// <param name="Wakeups">Instances to relaunch.</param>
+/// <param name="ChildStarts">Children to start.</param>
+/// <param name="Truncated">The answer's byte budget left due children for a later call (they are not leased).</param>
+public sealed record DueWork(IReadOnlyList<DueWakeup> Wakeups, IReadOnlyList<ChildStart> ChildStarts, bool Truncated = false)
 {
     /// <summary>True when there is nothing to do.</summary>
     public bool IsEmpty => Wakeups.Count == 0 && ChildStarts.Count == 0;
@@ -23,7 +26,12 @@ public sealed record DueWork(IReadOnlyList<DueWakeup> Wakeups, IReadOnlyList<Chi
 /// </summary>
 internal sealed class DueWorkService(ICoreStore store, WakeupNotifier notifier, TimeProvider time, IOptions<EngineOptions> options)
 {
+    // The largest a wake-up can be in an answer (ids at their length limits, UTF-8 worst case, plus
+    // field overhead): claiming at most budget / this many keeps every claimed wake-up in the answer.
+    private const int MaxWakeupBytes = (3 * ((2 * CoreValidationException.MaxIdLength) + CoreValidationException.MaxNameLength)) + 64;
+
     private readonly TimeSpan _recheck = options.Value.DueWorkRecheckInterval;
+    private readonly int _answerBytes = options.Value.MaxListAnswerBytes;
 
     public async Task<DueWork> ClaimAsync(int limit, TimeSpan lease, TimeSpan wait, CancellationToken cancellationToken)
     {
@@ -58,8 +66,16 @@ internal sealed class DueWorkService(ICoreStore store, WakeupNotifier notifier, 
         {
             var now = time.NowMs();
             long? leaseUntil = lease > TimeSpan.Zero ? now + (long)lease.TotalMilliseconds : null;
-            var wakeups = await writer.ClaimDueWakeupsAsync(now, limit, leaseUntil, token).ConfigureAwait(false);
-            var starts = await writer.ClaimChildStartsAsync(now, limit, leaseUntil, token).ConfigureAwait(false);
-            return new DueWork(wakeups, starts);
+            // Only what fits the answer's byte budget is claimed (and leased): a claimed item left out
+            // of the answer would wait for its lease to end.
+            var wakeups = await writer.ClaimDueWakeupsAsync(now, Math.Max(1, Math.Min(limit, _answerBytes / MaxWakeupBytes)), leaseUntil, token).ConfigureAwait(false);
+            var left = _answerBytes - 64 - ((long)wakeups.Count * MaxWakeupBytes);
+            if (wakeups.Count > 0 && left <= 0)
+            {
+                return new DueWork(wakeups, [], Truncated: true);
+            }
+
+            var (starts, cut) = await writer.ClaimChildStartsAsync(now, limit, left, atLeastOne: wakeups.Count == 0, leaseUntil, token).ConfigureAwait(false);
+            return new DueWork(wakeups, starts, cut);
         }, cancellationToken);
 }

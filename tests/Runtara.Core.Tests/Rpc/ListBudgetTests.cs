@@ -76,6 +76,41 @@ public sealed class ListBudgetTests : IDisposable
         Assert.Equal(checkpointIds.Order(StringComparer.Ordinal), checkpoints.Order(StringComparer.Ordinal));
     }
 
+    [Fact(Timeout = CoreTestBase.Timeout)]
+    public async Task Due_child_starts_beyond_the_budget_are_left_leased_for_a_later_call()
+    {
+        await using var core = await CoreHost.StartAsync(_directory.Path, settings: new Dictionary<string, string?>
+        {
+            ["Runtara:Core:MaxListAnswerBytes"] = Budget.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
+        var (parent, tenant) = (Ids.Instance(), Ids.Tenant());
+        Assert.True((await core.Instance.RegisterAsync(parent, tenant)).Success);
+        var children = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < 8; i++)
+        {
+            var input = new byte[25 * 1024];
+            Random.Shared.NextBytes(input);
+            children.Add((await core.Instance.StartChildAsync(parent, $"child-{i}", "image", input)).ChildId);
+        }
+
+        var claimed = new List<string>();
+        var calls = 0;
+        Mgmt.ListDueWakeupsResponse due;
+        do
+        {
+            due = await core.Management.ListDueWakeupsAsync(1000, leaseMs: 600_000);
+            AssertFits(due, due.ChildStarts.Count + due.Wakeups.Count);
+            claimed.AddRange(due.ChildStarts.Select(c => c.ChildId));
+            calls++;
+        }
+        while (due.Truncated && calls < 20);
+
+        Assert.False(due.Truncated);
+        Assert.True(calls >= 4, $"{calls} calls for 200 KiB of inputs in 64 KiB answers");
+        Assert.Equal(claimed.Count, claimed.Distinct(StringComparer.Ordinal).Count());
+        Assert.True(children.SetEquals(claimed));
+    }
+
     /// <summary>An answer stays within the budget unless it is a single item larger than the budget.</summary>
     private static void AssertFits(IMessage page, int items)
     {
