@@ -90,8 +90,9 @@ internal sealed class InstanceUsers
                 return held;
             }
 
-            // Start from a hash of the id, so restarts tend to hand out different uids than the previous lifetime.
-            var start = (int)((uint)StringComparer.Ordinal.GetHashCode(instanceId) % (uint)_count);
+            // Start from a stable hash of the id: every launch of an instance (retries, wakes, after a restart)
+            // gets the same uid unless another live run holds it, so files it left outside its run directory stay its own.
+            var start = (int)(Fnv1a(instanceId) % (uint)_count);
             for (var i = 0; i < _count; i++)
             {
                 var uid = _first + ((start + i) % _count);
@@ -172,6 +173,17 @@ internal sealed class InstanceUsers
         }
 
         File.SetUnixFileMode(runDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+    }
+
+    private static uint Fnv1a(string text)
+    {
+        var hash = 2166136261u;
+        foreach (var c in text)
+        {
+            hash = (hash ^ c) * 16777619u;
+        }
+
+        return hash;
     }
 
     private bool InRange(int uid) => uid >= _first && uid - _first < _count;
