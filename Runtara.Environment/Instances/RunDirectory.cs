@@ -60,11 +60,16 @@ internal sealed class RunDirectory
             created.UnixFileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
         }
 
-        // An earlier launch's user owned this directory and may have left links at these names: the
-        // environment writes input.json and opens the logs (as itself) and must not follow them.
-        foreach (var file in new[] { InputPath, StdoutPath, StderrPath })
+        // An earlier launch's user owned this directory and may have left links, FIFOs or folders at these
+        // names: the environment writes input.json and opens the logs (as itself) and must neither follow
+        // a link nor block on a FIFO.
+        foreach (var file in new[] { InputPath, OutputPath, StdoutPath, StderrPath })
         {
-            if (Runner.UnixFiles.IsLink(file))
+            if (Directory.Exists(file) && !Runner.UnixFiles.IsLink(file))
+            {
+                Directory.Delete(file, recursive: true);
+            }
+            else if (!Runner.UnixFiles.IsRegularFile(file))
             {
                 File.Delete(file);
             }

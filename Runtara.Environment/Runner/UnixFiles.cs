@@ -14,6 +14,10 @@ internal static class UnixFiles
     public static (uint Uid, uint Gid, uint Links, UnixFileMode Mode)? Stat(string path) =>
         StatX(AtFdCwd, path, AtSymlinkNoFollow) is { } s ? (s.Uid, s.Gid, s.Links, s.Mode) : null;
 
+    /// <summary>True when <paramref name="path"/> itself (not followed) is a regular file: not a link, FIFO, socket, device or directory.</summary>
+    public static bool IsRegularFile(string path) =>
+        OperatingSystem.IsWindows() ? File.Exists(path) : StatX(AtFdCwd, path, AtSymlinkNoFollow) is { } s && (s.Type & 0xF000) == 0x8000;
+
     /// <summary>
     /// Opens <paramref name="path"/> for reading unless it is a symbolic link: the opened file and the
     /// name (not followed) must be the same inode, so a link an instance left in its run directory
@@ -21,6 +25,12 @@ internal static class UnixFiles
     /// </summary>
     public static FileStream? OpenReadNoFollow(string path, int bufferSize = 4096, FileOptions options = FileOptions.None)
     {
+        // A FIFO would block the open: only regular files are opened.
+        if (!IsRegularFile(path))
+        {
+            return null;
+        }
+
         FileStream file;
         try
         {
@@ -47,7 +57,7 @@ internal static class UnixFiles
         return null;
     }
 
-    private static (uint Uid, uint Gid, uint Links, UnixFileMode Mode, ulong Inode, ulong Device)? StatX(int directoryFd, string path, int flags)
+    private static (uint Uid, uint Gid, uint Links, UnixFileMode Mode, ulong Inode, ulong Device, int Type)? StatX(int directoryFd, string path, int flags)
     {
         Span<byte> buffer = stackalloc byte[256];
         if (NativeMethods.Statx(directoryFd, path, flags, StatxBasicStats, buffer) != 0)
@@ -57,7 +67,7 @@ internal static class UnixFiles
 
         // struct statx: stx_nlink at 16, stx_uid 20, stx_gid 24, stx_mode (u16) 28, stx_ino (u64) 32, stx_dev_major 136, stx_dev_minor 140.
         return (Read32(buffer[20..]), Read32(buffer[24..]), Read32(buffer[16..]), (UnixFileMode)(Read16(buffer[28..]) & 0xfff),
-            Read64(buffer[32..]), ((ulong)Read32(buffer[136..]) << 32) | Read32(buffer[140..]));
+            Read64(buffer[32..]), ((ulong)Read32(buffer[136..]) << 32) | Read32(buffer[140..]), Read16(buffer[28..]) & 0xF000);
 
         static uint Read32(ReadOnlySpan<byte> bytes) => BitConverter.IsLittleEndian ? BinaryPrimitives.ReadUInt32LittleEndian(bytes) : BinaryPrimitives.ReadUInt32BigEndian(bytes);
 

@@ -95,15 +95,22 @@ switch (mode)
         });
 
     case "link":
-        // Leaves links to "target" where the environment reads this run's output and logs, then exits
-        // without a result: the environment must not read the target through them.
+        // Leaves links to "target" where the environment reads this run's output and stdout, and a FIFO
+        // as stderr.log, then exits without a result: the environment must neither read the target
+        // through them nor block on the FIFO (reading the stderr tail, opening the logs of the next launch).
         {
             var target = input["target"]!.GetValue<string>();
             var runDirectory = Path.GetDirectoryName(outputPath)!;
             foreach (var name in new[] { "output.json", "stdout.log", "stderr.log" })
             {
                 File.Delete(Path.Combine(runDirectory, name));
-                File.CreateSymbolicLink(Path.Combine(runDirectory, name), target);
+            }
+
+            File.CreateSymbolicLink(Path.Combine(runDirectory, "output.json"), target);
+            File.CreateSymbolicLink(Path.Combine(runDirectory, "stdout.log"), target);
+            using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", Path.Combine(runDirectory, "stderr.log")))
+            {
+                mkfifo.WaitForExit();
             }
 
             return 4;

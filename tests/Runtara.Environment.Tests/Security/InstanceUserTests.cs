@@ -14,8 +14,8 @@ namespace Runtara.Environment.Tests.Security;
 /// <summary>
 /// Instances run as users of their own (docs/security.md, "Instance users"): against a real core and
 /// environment, a launched instance cannot read the environment's or the core's secrets nor another
-/// run's files, yet reads its input and writes its output; links it leaves in its run directory are not
-/// followed. The tests that launch as other users need root and are skipped without it.
+/// run's files, yet reads its input and writes its output; links and FIFOs it leaves in its run
+/// directory are neither followed nor block the environment. The tests that launch as other users need root and are skipped without it.
 /// </summary>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class InstanceUserTests
@@ -109,7 +109,7 @@ public sealed class InstanceUserTests
     }
 
     [SkippableFact]
-    public async Task Links_an_instance_leaves_in_its_run_directory_are_not_followed()
+    public async Task Links_and_fifos_an_instance_leaves_in_its_run_directory_are_neither_followed_nor_opened()
     {
         Skip.IfNot(IsRoot, NeedsRoot);
         await using var env = await EnvironmentHarness.StartAsync();
@@ -121,11 +121,14 @@ public sealed class InstanceUserTests
             ImageId = image,
             TenantId = tenant,
             Input = JsonSerializer.Serialize(new { mode = "link", target = TestCredentials.ApiKeyFile(env.EnvironmentDataDirectory) }),
+            // The retry launches again into the directory the first launch left its links and FIFO in.
+            MaxRetries = 1,
         });
 
         var info = await env.WaitForEndAsync(id);
 
         Assert.Equal(InstanceStatus.Failed, info.Status);
+        Assert.Equal(2, info.LaunchCount);
         Assert.DoesNotContain(secret.Trim(), $"{info.Error}{info.Stderr}{info.Output}", StringComparison.Ordinal);
         foreach (var stream in new[] { "stdout", "stderr" })
         {
