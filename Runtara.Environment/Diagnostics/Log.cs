@@ -82,4 +82,13 @@ internal static partial class Log
 
     [LoggerMessage(5601, LogLevel.Information, "API keys: {Count} accepted, from {Source}", EventName = "ApiKeysLoaded")]
     public static partial void ApiKeysLoaded(ILogger logger, int count, string source);
+
+    [LoggerMessage(5240, LogLevel.Information, "Instances run as users of their own: uids {First}-{Last}, through {Setpriv}", EventName = "InstanceUsersEnabled")]
+    public static partial void InstanceUsersEnabled(ILogger logger, int first, long last, string setpriv);
+
+    [LoggerMessage(5241, LogLevel.Warning, "Instances run as the environment's own user and can read its data directory (API keys, token keys, other runs): {Reason}. See docs/security.md", EventName = "InstanceUsersDisabled")]
+    public static partial void InstanceUsersDisabled(ILogger logger, string reason);
+
+    [LoggerMessage(5242, LogLevel.Warning, "Killed {Count} leftover process(es) of uid {Uid} after its run ended", EventName = "InstanceLeftoversKilled")]
+    public static partial void InstanceLeftoversKilled(ILogger logger, int count, int uid);
 }

@@ -87,6 +87,7 @@ public static class EnvironmentHostingExtensions
         });
         services.TryAddSingleton<ICoreClient, CoreClient>();
         services.TryAddSingleton<IInstanceRunner, ProcessRunner>();
+        services.TryAddSingleton<InstanceUsers>();
         services.TryAddSingleton<ImageContentStore>();
         services.TryAddSingleton<ImageService>();
         services.TryAddSingleton<InstanceSupervisor>();

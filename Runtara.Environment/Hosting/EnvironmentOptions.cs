@@ -97,6 +97,25 @@ public sealed class EnvironmentOptions : IRpcServerSettings
     [Range(0, int.MaxValue)]
     public int? InstanceHeartbeatIntervalMs { get; set; }
 
+    /// <summary>
+    /// Which OS user instances run as (docs/security.md). <see cref="InstanceUserMode.Auto"/> (default): a
+    /// user of its own per run, taken from <see cref="InstanceUidFirst"/>.., when the environment runs as root
+    /// and <see cref="SetprivPath"/> exists; otherwise the environment's own user, with one warning at start.
+    /// </summary>
+    public InstanceUserMode InstanceUsers { get; set; } = InstanceUserMode.Auto;
+
+    /// <summary>First uid (and gid) of the range per-run users are taken from (default 200000; no <c>/etc/passwd</c> entry is needed).</summary>
+    [Range(1, int.MaxValue)]
+    public int InstanceUidFirst { get; set; } = 200_000;
+
+    /// <summary>How many uids the range holds (default 65536): at most this many instances run at once.</summary>
+    [Range(1, 1 << 24)]
+    public int InstanceUidCount { get; set; } = 65_536;
+
+    /// <summary>util-linux <c>setpriv</c>, which switches to the run's user inside the launch script.</summary>
+    [Required]
+    public string SetprivPath { get; set; } = "/usr/bin/setpriv";
+
     /// <summary>The <c>dotnet</c> host used for images whose entrypoint is a <c>.dll</c>; empty = the host running this server.</summary>
     public string? DotnetHostPath { get; set; }
 
@@ -216,4 +235,17 @@ public sealed class ApiKeyOptions
 
     /// <summary>Tenants this key may act for; <c>*</c> means every tenant.</summary>
     public List<string> Tenants { get; set; } = [];
+}
+
+/// <summary>Which OS user instance processes run as (<see cref="EnvironmentOptions.InstanceUsers"/>).</summary>
+public enum InstanceUserMode
+{
+    /// <summary>A user per run when the environment runs as root and setpriv exists; else the environment's own user (with a warning).</summary>
+    Auto,
+
+    /// <summary>A user per run; the environment refuses to start when it cannot switch users.</summary>
+    PerRun,
+
+    /// <summary>The environment's own user (instances can read everything the environment can).</summary>
+    Off,
 }

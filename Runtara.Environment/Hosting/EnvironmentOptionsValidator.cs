@@ -27,6 +27,10 @@ internal sealed partial class EnvironmentOptionsValidator : IValidateOptions<Env
 
         CheckAddress(options.CoreAddress, "CoreAddress", builder);
         CheckAddress(options.CoreInstanceAddress, "CoreInstanceAddress", builder);
+        if ((long)options.InstanceUidFirst + options.InstanceUidCount - 1 > int.MaxValue)
+        {
+            builder.AddError($"{Prefix}InstanceUidFirst + InstanceUidCount must stay below 2^31.");
+        }
         foreach (var (keyName, key) in options.ApiKeys)
         {
             if (key.Key.Length < 16)

@@ -36,6 +36,7 @@ internal sealed class EnvironmentServer(
         var data = _options.ResolveDataDirectory();
         Directory.CreateDirectory(data);
         await store.MigrateAsync(cancellationToken).ConfigureAwait(false);
+        DataDirectoryPermissions.Apply(data, (store as SqliteEnvironmentStore)?.Path);
         await RecoverAsync(cancellationToken).ConfigureAwait(false);
 
         var tls = _options.Tls;

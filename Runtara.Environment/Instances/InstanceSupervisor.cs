@@ -32,6 +32,7 @@ internal sealed class InstanceSupervisor : IAsyncDisposable
     private readonly IInstanceRunner _runner;
     private readonly ImageService _images;
     private readonly TokenIssuer _tokens;
+    private readonly InstanceUsers _users;
     private readonly EnvironmentOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -40,7 +41,7 @@ internal sealed class InstanceSupervisor : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
 
     public InstanceSupervisor(
-        IEnvironmentStore store, ICoreClient core, IInstanceRunner runner, ImageService images, TokenIssuer tokens,
+        IEnvironmentStore store, ICoreClient core, IInstanceRunner runner, ImageService images, TokenIssuer tokens, InstanceUsers users,
         IOptions<EnvironmentOptions> options, TimeProvider time, ILogger<InstanceSupervisor> logger, IHostApplicationLifetime? lifetime = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -49,6 +50,7 @@ internal sealed class InstanceSupervisor : IAsyncDisposable
         _runner = runner;
         _images = images;
         _tokens = tokens;
+        _users = users;
         _options = options.Value;
         _time = time;
         _logger = logger;
@@ -108,17 +110,19 @@ internal sealed class InstanceSupervisor : IAsyncDisposable
                 throw new LaunchFailedException(run.InstanceId, "WASM images cannot be run by the process runner");
             }
 
-            directory.Prepare(run.Input ?? "{}"u8.ToArray());
+            var uid = _users.Acquire(run.InstanceId);
+            directory.Prepare(run.Input ?? "{}"u8.ToArray(), uid);
             var (fileName, arguments) = _images.ResolveEntrypoint(image, _dotnetHost);
             var environment = LaunchEnvironment.Build(
                 run, image.Name, directory, checkpointId, _tokens.MintInstanceToken(run.InstanceId, run.TenantId),
-                _options, System.Environment.GetEnvironmentVariables(), Activity.Current);
+                _options, System.Environment.GetEnvironmentVariables(), Activity.Current, ownUser: uid is not null);
             process = await _runner.LaunchAsync(
-                new LaunchRequest(run.InstanceId, fileName, arguments, directory.Path, environment, directory.StdoutPath, directory.StderrPath),
+                new LaunchRequest(run.InstanceId, fileName, arguments, directory.Path, environment, directory.StdoutPath, directory.StderrPath, uid),
                 cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is LaunchFailedException or IOException or UnauthorizedAccessException)
         {
+            _users.Release(run.InstanceId, directory.Path);
             var failure = ex as LaunchFailedException ?? new LaunchFailedException(run.InstanceId, ex.Message, ex);
             Log.LaunchFailed(_logger, run.InstanceId, failure.Message);
             EnvironmentTelemetry.InstancesFailed.Add(1);
@@ -172,6 +176,7 @@ internal sealed class InstanceSupervisor : IAsyncDisposable
             return false;
         }
 
+        _users.Adopt(run.InstanceId, pid);
         Watch(run, process);
         Log.InstanceAdopted(_logger, run.InstanceId, pid);
         return true;
@@ -237,7 +242,7 @@ internal sealed class InstanceSupervisor : IAsyncDisposable
 
     private void Watch(RunRecord run, IRunningInstance process)
     {
-        var live = new LiveRun(process);
+        var live = new LiveRun(process, Directory(run).Path);
         _live[run.InstanceId] = live;
         var elapsed = TimeSpan.FromMilliseconds(Math.Max(0, Now() - run.UpdatedAtMs));
         var timeout = TimeSpan.FromSeconds(run.TimeoutSeconds) - elapsed;
@@ -271,6 +276,8 @@ internal sealed class InstanceSupervisor : IAsyncDisposable
             settling?.SetTag("runtara.instance_id", instanceId);
             using var held = await LockAsync(instanceId, CancellationToken.None).ConfigureAwait(false);
             _live.TryRemove(instanceId, out _);
+            // Before anything of the run directory is read: the instance's user loses it here.
+            _users.Release(instanceId, live.RunDirectory);
             var run = await _store.GetRunAsync(instanceId, CancellationToken.None).ConfigureAwait(false);
             if (run is not null)
             {
@@ -310,9 +317,11 @@ internal sealed class InstanceSupervisor : IAsyncDisposable
     /// <summary>Applies the outcome of an ended process (the caller holds the lock) as <see cref="ExitDecision"/> decides.</summary>
     private async Task SettleAsync(RunRecord run, ProcessExit exit, string reason, CancellationToken cancellationToken, bool forceFail = false)
     {
+        // A run settled after a restart may still belong to its instance's user: take it back first.
+        _users.Reclaim(Directory(run).Path);
         run = WithExit(run, exit);
         var core = await _core.GetStatusAsync(run.InstanceId, cancellationToken).ConfigureAwait(false);
-        var output = InstanceOutput.TryRead(Directory(run).OutputPath);
+        var output = Directory(run).ReadOutput();
         var decision = ExitDecision.Decide(core?.Status, output, run.RetryCount, run.MaxRetries, forceFail);
         if (core is null || decision.Action == ExitAction.FailLocally)
         {
@@ -458,11 +467,13 @@ internal sealed class InstanceSupervisor : IAsyncDisposable
 
     private static long? Max(long? a, long? b) => a is null ? b : b is null ? a : Math.Max(a.Value, b.Value);
 
-    private sealed class LiveRun(IRunningInstance process)
+    private sealed class LiveRun(IRunningInstance process, string runDirectory)
     {
         private readonly TaskCompletionSource _settled = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public IRunningInstance Process { get; } = process;
+
+        public string RunDirectory { get; } = runDirectory;
 
         public volatile bool StopRequested;
 

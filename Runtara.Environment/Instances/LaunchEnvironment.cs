@@ -25,9 +25,13 @@ internal static class LaunchEnvironment
     /// </summary>
     /// <param name="inherited">The environment's own variables (<see cref="System.Environment.GetEnvironmentVariables()"/>).</param>
     /// <param name="activity">The trace to continue in the instance, if any.</param>
+    /// <param name="ownUser">
+    /// True when the instance runs as a user of its own: <c>HOME</c> is then its workspace, since the
+    /// environment's home is not its to read.
+    /// </param>
     public static Dictionary<string, string> Build(
         RunRecord run, string imageName, RunDirectory directory, string? checkpointId, string instanceToken,
-        EnvironmentOptions options, IDictionary inherited, Activity? activity)
+        EnvironmentOptions options, IDictionary inherited, Activity? activity, bool ownUser = false)
     {
         ArgumentNullException.ThrowIfNull(run);
         ArgumentNullException.ThrowIfNull(directory);
@@ -44,10 +48,15 @@ internal static class LaunchEnvironment
 
         foreach (DictionaryEntry entry in inherited)
         {
-            if (entry.Key is string key && entry.Value is string value && (key.StartsWith("OTEL_", StringComparison.Ordinal) || key.StartsWith("DOTNET_", StringComparison.Ordinal)))
+            if (entry.Key is string key && entry.Value is string value && IsRuntimeSetting(key))
             {
                 variables[key] = value;
             }
+        }
+
+        if (ownUser)
+        {
+            variables["HOME"] = directory.WorkspacePath;
         }
 
         if (variables.ContainsKey("OTEL_SERVICE_NAME"))
@@ -88,6 +97,12 @@ internal static class LaunchEnvironment
         }
 
         return variables;
+
+        // OTEL_* and DOTNET_* configure telemetry and the runtime. A name with "__" is a configuration key
+        // instead (the .NET host reads DOTNET_ConnectionStrings__db as ConnectionStrings:db): never passed,
+        // it could carry the environment's own secrets (docs/security.md).
+        static bool IsRuntimeSetting(string key) =>
+            (key.StartsWith("OTEL_", StringComparison.Ordinal) || key.StartsWith("DOTNET_", StringComparison.Ordinal)) && !key.Contains("__", StringComparison.Ordinal);
 
         static string CoreAddressForInstances(EnvironmentOptions options) =>
             options.CoreInstanceSocket is { Length: > 0 } socket && File.Exists(socket)

@@ -362,12 +362,13 @@ internal sealed class EnvironmentRpcHandler(
     private async Task<RpcReply<RpcResponse>> GetLogsAsync(GetInstanceLogsRequest request, CancellationToken cancellationToken)
     {
         var path = await instances.LogPathAsync(request.InstanceId, request.TenantId, request.Stream, cancellationToken).ConfigureAwait(false);
-        if (path is null)
+        // Opened without following a link: the instance owns its run directory while it runs (docs/security.md).
+        var file = path is null ? null : Runner.UnixFiles.OpenReadNoFollow(path, 64 * 1024, FileOptions.Asynchronous);
+        if (file is null)
         {
             return new RpcResponse { GetInstanceLogs = new GetInstanceLogsResponse { Found = false } };
         }
 
-        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 64 * 1024, FileOptions.Asynchronous);
         var size = file.Length;
         var tail = request.TailBytes > 0 ? (long)Math.Min(request.TailBytes, (ulong)size) : size;
         file.Seek(size - tail, SeekOrigin.Begin);

@@ -28,6 +28,10 @@ public interface IInstanceRunner
 /// <param name="Environment">The complete environment of the process (nothing is inherited beyond it).</param>
 /// <param name="StdoutPath">File receiving stdout (appended).</param>
 /// <param name="StderrPath">File receiving stderr (appended).</param>
+/// <param name="UserId">
+/// The uid (and gid) the process runs as, with no supplementary groups; null = the environment's own
+/// user. The run directory already belongs to it (docs/security.md).
+/// </param>
 public sealed record LaunchRequest(
     string InstanceId,
     string FileName,
@@ -35,7 +39,8 @@ public sealed record LaunchRequest(
     string WorkingDirectory,
     IReadOnlyDictionary<string, string> Environment,
     string StdoutPath,
-    string StderrPath);
+    string StderrPath,
+    int? UserId = null);
 
 /// <summary>A launched (or re-adopted) process.</summary>
 public interface IRunningInstance : IAsyncDisposable

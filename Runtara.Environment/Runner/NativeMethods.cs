@@ -10,4 +10,20 @@ internal static partial class NativeMethods
     /// <summary>kill(2): sends a signal to a process (Linux and macOS).</summary>
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     public static partial int Kill(int pid, int signal);
+
+    /// <summary>geteuid(2): the effective user id of this process.</summary>
+    [LibraryImport("libc", EntryPoint = "geteuid")]
+    public static partial uint GetEffectiveUserId();
+
+    /// <summary>getegid(2): the effective group id of this process.</summary>
+    [LibraryImport("libc", EntryPoint = "getegid")]
+    public static partial uint GetEffectiveGroupId();
+
+    /// <summary>lchown(2): changes the owner of a path without following a symbolic link at its end.</summary>
+    [LibraryImport("libc", EntryPoint = "lchown", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int LChown(string path, uint owner, uint group);
+
+    /// <summary>statx(2) without following a symbolic link at the end of <paramref name="path"/>; <paramref name="buffer"/> holds a struct statx (256 bytes, the same layout on every architecture).</summary>
+    [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Statx(int directoryFd, string path, int flags, uint mask, Span<byte> buffer);
 }

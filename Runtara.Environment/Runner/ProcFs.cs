@@ -62,4 +62,47 @@ internal static class ProcFs
 
         return null;
     }
+
+    /// <summary>The real user id of a process (first field of the <c>Uid:</c> line of <c>/proc/&lt;pid&gt;/status</c>).</summary>
+    public static int? RealUserId(int pid)
+    {
+        try
+        {
+            foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+            {
+                if (line.StartsWith("Uid:", StringComparison.Ordinal))
+                {
+                    return int.Parse(line["Uid:".Length..].Trim().Split('\t', ' ')[0], CultureInfo.InvariantCulture);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
+        {
+            return null;
+        }
+
+        return null;
+    }
+
+    /// <summary>The pids of the processes whose real user is <paramref name="uid"/>.</summary>
+    public static IEnumerable<int> ProcessesOfUser(int uid)
+    {
+        IEnumerable<string> entries;
+        try
+        {
+            entries = Directory.EnumerateDirectories("/proc");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            yield break;
+        }
+
+        foreach (var entry in entries)
+        {
+            if (int.TryParse(Path.GetFileName(entry), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && RealUserId(pid) == uid)
+            {
+                yield return pid;
+            }
+        }
+    }
 }

@@ -9,6 +9,9 @@ namespace Runtara.Environment.Runner;
 /// Runs an instance as a plain child process. stdout and stderr go straight to files (through a
 /// <c>/bin/sh</c> redirect, so the process does not depend on pipes to the environment and survives
 /// an environment restart); stdin is <c>/dev/null</c>; the environment is exactly the one given.
+/// With a <see cref="LaunchRequest.UserId"/>, the script execs <c>setpriv</c>, which switches to that
+/// user and execs the entrypoint (same pid); the log files are opened by the shell before the switch,
+/// as the environment, so the instance writes them through its descriptors only.
 /// Memory and CPU are sampled from <c>/proc</c> while the process runs.
 /// </summary>
 internal sealed class ProcessRunner(IOptions<EnvironmentOptions> options, TimeProvider time) : IInstanceRunner
@@ -17,6 +20,7 @@ internal sealed class ProcessRunner(IOptions<EnvironmentOptions> options, TimePr
     private const string LaunchScript = "out=\"$1\"; err=\"$2\"; shift 2; exec \"$@\" </dev/null >>\"$out\" 2>>\"$err\"";
 
     private readonly TimeSpan _sampleInterval = options.Value.ProcessSampleInterval;
+    private readonly string _setprivPath = options.Value.SetprivPath;
 
     public string Name => "process";
 
@@ -38,6 +42,17 @@ internal sealed class ProcessRunner(IOptions<EnvironmentOptions> options, TimePr
         start.ArgumentList.Add("runtara-launch");
         start.ArgumentList.Add(request.StdoutPath);
         start.ArgumentList.Add(request.StderrPath);
+        if (request.UserId is { } uid)
+        {
+            CheckReachable(request, uid);
+            start.ArgumentList.Add(_setprivPath);
+            start.ArgumentList.Add(FormattableString.Invariant($"--reuid={uid}"));
+            start.ArgumentList.Add(FormattableString.Invariant($"--regid={uid}"));
+            start.ArgumentList.Add("--clear-groups");
+            start.ArgumentList.Add("--no-new-privs");
+            start.ArgumentList.Add("--");
+        }
+
         start.ArgumentList.Add(request.FileName);
         foreach (var argument in request.Arguments)
         {
@@ -63,6 +78,25 @@ internal sealed class ProcessRunner(IOptions<EnvironmentOptions> options, TimePr
         var startTicks = ProcFs.ReadStat(process.Id)?.StartTicks ?? 0;
         IRunningInstance running = new ChildProcess(request.InstanceId, process, startTicks, _sampleInterval, time);
         return Task.FromResult(running);
+    }
+
+    /// <summary>
+    /// Fails the launch with a clear message when the instance's user could not reach its entrypoint (e.g.
+    /// a <c>dotnet</c> under a 0700 home directory) or its run directory: setpriv would fail after the fork.
+    /// </summary>
+    private static void CheckReachable(LaunchRequest request, int uid)
+    {
+        if (Path.IsPathRooted(request.FileName) && UnixFiles.FirstBarrierForOthers(request.FileName) is { } barrier)
+        {
+            throw new LaunchFailedException(request.InstanceId,
+                $"'{request.FileName}' cannot be run by the instance's user (uid {uid}): '{barrier}' is closed to other users; install it where every user can read it (the .NET runtime e.g. under /usr/share/dotnet, see Runtara:Environment:DotnetHostPath)");
+        }
+
+        if (Path.GetDirectoryName(Path.GetFullPath(request.WorkingDirectory)) is { } parent && UnixFiles.FirstBarrierForOthers(parent) is { } closed)
+        {
+            throw new LaunchFailedException(request.InstanceId,
+                $"the run directory '{request.WorkingDirectory}' cannot be reached by the instance's user (uid {uid}): '{closed}' is closed to other users (every directory above the data directory needs o+x)");
+        }
     }
 
     public IRunningInstance? TryAdopt(string instanceId, int pid, long startTicks) =>

@@ -17,12 +17,22 @@ public static class SecretFile
             return false;
         }
 
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(directory);
+        }
+        else if (!Directory.Exists(directory))
+        {
+            // A folder made for secrets is the owner's alone (an existing one is left as configured).
+            Directory.CreateDirectory(directory, OwnerOnly | UnixFileMode.UserExecute);
+        }
+
         var temporary = $"{path}.{System.Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
         {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            options.UnixCreateMode = OwnerOnly;
         }
 
         using (var writer = new StreamWriter(temporary, options))
@@ -41,4 +51,28 @@ public static class SecretFile
             return false;
         }
     }
+
+    /// <summary>
+    /// Makes a SQLite database and its <c>-wal</c>, <c>-shm</c> and <c>-journal</c> files, where they exist,
+    /// readable and writable by their owner only (0600): they hold every tenant's data, and processes of
+    /// other users (instances) may pass through the data directory (docs/security.md).
+    /// </summary>
+    public static void RestrictDatabase(string databasePath)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(databasePath);
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        foreach (var path in new[] { databasePath, databasePath + "-wal", databasePath + "-shm", databasePath + "-journal" })
+        {
+            if (File.Exists(path))
+            {
+                File.SetUnixFileMode(path, OwnerOnly);
+            }
+        }
+    }
+
+    private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 }

@@ -95,6 +95,12 @@ namespace Runtara.Sdk.TestWorkflow
                     // Each child counts in a folder of its own: children run side by side, and appends of
                     // several processes to one file may overwrite each other.
                     var counters = Directory.CreateDirectory(Path.Combine(input.CounterDirectory, $"child-{c}")).FullName;
+                    if (!OperatingSystem.IsWindows())
+                    {
+                        // Children may run as users other than this instance's (docs/security.md).
+                        File.SetUnixFileMode(counters, (UnixFileMode)0b111_111_111);
+                    }
+
                     var childInput = new CountingInput(Steps: c + 1, StepDelayMs: input.ChildStepDelayMs, counters);
                     children.Add(await context.StartChildAsync(image, childInput, StepKey.For("child", c), TestWorkflowJson.Default.CountingInput, cancellationToken: cancellationToken));
                 }

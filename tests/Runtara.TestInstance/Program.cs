@@ -11,7 +11,7 @@ using Runtara.Protocol.Transport;
 var clock = System.Diagnostics.Stopwatch.StartNew();
 var sinceStart = DateTime.Now - System.Diagnostics.Process.GetCurrentProcess().StartTime;
 
-// Modes (input "mode"): complete (default), fail, crash, sleep, wait_signal, hang, ignore_term, busy, custom_signal, env, retry.
+// Modes (input "mode"): complete (default), fail, crash, sleep, wait_signal, hang, ignore_term, busy, custom_signal, env, retry, probe, link.
 var instanceId = Environment.GetEnvironmentVariable("RUNTARA_INSTANCE_ID") ?? throw new InvalidOperationException("RUNTARA_INSTANCE_ID is required");
 var tenantId = Environment.GetEnvironmentVariable("RUNTARA_TENANT_ID") ?? throw new InvalidOperationException("RUNTARA_TENANT_ID is required");
 var checkpointFromLaunch = Environment.GetEnvironmentVariable("RUNTARA_CHECKPOINT_ID");
@@ -76,6 +76,45 @@ switch (mode)
             ["custom"] = Environment.GetEnvironmentVariable("CUSTOM_VAR"),
             ["workspace"] = Environment.GetEnvironmentVariable("RUNTARA_WORKSPACE_DIR"),
         });
+
+    case "probe":
+        // What this process may do (docs/security.md): its user, reading ("read") and listing ("list")
+        // other paths, writing into its workspace, and every environment variable it was given.
+        return await CompleteAsync(new JsonObject
+        {
+            ["uid"] = ProcStatusId("Uid:"),
+            ["gid"] = ProcStatusId("Gid:"),
+            ["groups"] = File.ReadLines("/proc/self/status").First(l => l.StartsWith("Groups:", StringComparison.Ordinal))["Groups:".Length..].Trim(),
+            ["home"] = Environment.GetEnvironmentVariable("HOME"),
+            ["read"] = Probe(input["read"], path => File.ReadAllBytes(path)),
+            ["list"] = Probe(input["list"], path => Directory.GetFileSystemEntries(path)),
+            ["write"] = Probe(input["write"], path => File.WriteAllText(path, "written by an instance")),
+            ["workspace_write"] = Attempt(() => File.WriteAllText(Path.Combine(Environment.GetEnvironmentVariable("RUNTARA_WORKSPACE_DIR")!, "probe.txt"), "mine")),
+            ["variables"] = new JsonObject(Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+                .Select(e => KeyValuePair.Create((string)e.Key, (JsonNode?)JsonValue.Create((string?)e.Value)))),
+        });
+
+    case "link":
+        // Leaves links to "target" where the environment reads this run's output and stdout, and a FIFO
+        // as stderr.log, then exits without a result: the environment must neither read the target
+        // through them nor block on the FIFO (reading the stderr tail, opening the logs of the next launch).
+        {
+            var target = input["target"]!.GetValue<string>();
+            var runDirectory = Path.GetDirectoryName(outputPath)!;
+            foreach (var name in new[] { "output.json", "stdout.log", "stderr.log" })
+            {
+                File.Delete(Path.Combine(runDirectory, name));
+            }
+
+            File.CreateSymbolicLink(Path.Combine(runDirectory, "output.json"), target);
+            File.CreateSymbolicLink(Path.Combine(runDirectory, "stdout.log"), target);
+            using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", Path.Combine(runDirectory, "stderr.log")))
+            {
+                mkfifo.WaitForExit();
+            }
+
+            return 4;
+        }
 
     case "sleep":
         {
@@ -210,6 +249,34 @@ async Task<int> CompleteAsync(JsonNode result)
     Console.WriteLine($"completed: step done at {beforeComplete} ms, completed at {clock.ElapsedMilliseconds} ms");
     WriteOutput(new JsonObject { ["status"] = "completed", ["result"] = result.DeepClone() });
     return 0;
+}
+
+static long ProcStatusId(string field) =>
+    long.Parse(File.ReadLines("/proc/self/status").First(l => l.StartsWith(field, StringComparison.Ordinal))[field.Length..].Trim().Split('\t')[0], System.Globalization.CultureInfo.InvariantCulture);
+
+static JsonObject Probe(JsonNode? paths, Action<string> action) =>
+    new((paths as JsonArray ?? []).Select(p => p!.GetValue<string>()).Distinct().Select(p => KeyValuePair.Create(p, (JsonNode?)Attempt(() => action(p)))));
+
+// "ok", "denied" (EACCES/EPERM), "missing", or the exception's type.
+static string Attempt(Action action)
+{
+    try
+    {
+        action();
+        return "ok";
+    }
+    catch (UnauthorizedAccessException)
+    {
+        return "denied";
+    }
+    catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+    {
+        return "missing";
+    }
+    catch (Exception ex)
+    {
+        return ex.GetType().Name;
+    }
 }
 
 void WriteOutput(JsonObject output)

@@ -62,6 +62,7 @@ internal sealed class SqliteCoreStore : SqlCoreStore
         Log.StorageSelected(Logger, Backend, DatabasePath);
         await using var connection = (SqliteConnection)await OpenConnectionAsync(forWriter: true, cancellationToken).ConfigureAwait(false);
         await SqliteMigrations.Runner(Logger).RunAsync(connection, cancellationToken).ConfigureAwait(false);
+        Runtara.Protocol.Security.SecretFile.RestrictDatabase(DatabasePath);
 
         // Before any other connection opens (the writer's and the checkpointer's come next).
         await PreallocateWalAsync(connection, cancellationToken).ConfigureAwait(false);

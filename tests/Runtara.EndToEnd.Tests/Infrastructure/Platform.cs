@@ -49,6 +49,8 @@ public sealed class Platform : IAsyncDisposable
     public static async Task<Platform> StartAsync(params string[] extraEnvironmentArguments)
     {
         var root = Directory.CreateTempSubdirectory("runtara-e2e-").FullName;
+        // Instances run as users of their own (docs/security.md) and pass through it to their run directories.
+        SharedDirectory.MakePassable(root);
         var coreData = Directory.CreateDirectory(Path.Combine(root, "core")).FullName;
         Directory.CreateDirectory(Path.Combine(root, "env"));
         var (core, endpoints) = await StartCoreAsync(coreData, instancePort: 0, managementPort: 0);

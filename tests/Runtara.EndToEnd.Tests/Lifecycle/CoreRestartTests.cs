@@ -63,13 +63,13 @@ public sealed class CoreRestartTests(ITestOutputHelper log)
         var image = await platform.RegisterCountingWorkflowAsync(tenant);
         Log(clock, "platform started, image registered");
 
-        var counters = Directory.CreateDirectory(Path.Combine(platform.Root, "counters")).FullName;
+        var counters = SharedDirectory.Open(Path.Combine(platform.Root, "counters"));
         var hold = Path.Combine(platform.Root, "hold");
         await File.WriteAllTextAsync(hold, "the instances wait while this file exists");
         var instances = new List<(string Id, string Counters)>();
         for (var i = 0; i < Instances; i++)
         {
-            var directory = Directory.CreateDirectory(Path.Combine(counters, $"instance-{i}")).FullName;
+            var directory = SharedDirectory.Open(Path.Combine(counters, $"instance-{i}"));
             var start = new StartInstanceOptions
             {
                 ImageId = image,

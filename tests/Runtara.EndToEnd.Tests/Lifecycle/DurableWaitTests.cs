@@ -58,7 +58,7 @@ public sealed class DurableWaitTests(PlatformFixture fixture)
     {
         const int Children = 5;
         var tenant = Ids.Tenant();
-        var counters = Directory.CreateTempSubdirectory("runtara-children-").FullName;
+        var counters = SharedDirectory.Create("runtara-children-");
         var image = await _platform.RegisterCountingWorkflowAsync(tenant);
         var input = $$"""{"steps":2,"stepDelayMs":0,"counterDirectory":"{{counters}}","childImage":"counting-workflow","children":{{Children}}}""";
         var start = new StartInstanceOptions { ImageId = image, TenantId = tenant, Input = input };
@@ -87,7 +87,7 @@ public sealed class DurableWaitTests(PlatformFixture fixture)
     {
         const int Children = 3;
         var tenant = Ids.Tenant();
-        var counters = Directory.CreateTempSubdirectory("runtara-children-kill-").FullName;
+        var counters = SharedDirectory.Create("runtara-children-kill-");
         var image = await _platform.RegisterCountingWorkflowAsync(tenant);
         var input = $$"""{"steps":1,"stepDelayMs":0,"counterDirectory":"{{counters}}","childImage":"counting-workflow","children":{{Children}},"childStepDelayMs":1500}""";
 

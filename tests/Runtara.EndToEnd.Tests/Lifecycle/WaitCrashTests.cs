@@ -131,7 +131,7 @@ public sealed class WaitCrashTests(PlatformFixture fixture, ITestOutputHelper lo
             image = await _platform.RegisterCountingWorkflowAsync(tenant);
         }
 
-        var counters = Directory.CreateTempSubdirectory("runtara-wait-crash-").FullName;
+        var counters = SharedDirectory.Create("runtara-wait-crash-");
         var hooks = new StringBuilder();
         var hold = Path.Combine(counters, holdAt ?? "no-hold");
         if (holdAt is not null)

@@ -52,6 +52,12 @@ public sealed class EnvironmentHarness : IAsyncDisposable
     public static async Task<EnvironmentHarness> StartAsync(IDictionary<string, string?>? environmentSettings = null, IDictionary<string, string?>? coreSettings = null, string? environmentPostgres = null, CapturedLogs? logs = null)
     {
         var root = Directory.CreateTempSubdirectory("runtara-env-tests-").FullName;
+        // Created 0700; instances running as users of their own (docs/security.md) must pass through it.
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+        }
+
         var core = await StartCoreAsync(Path.Combine(root, "core"), coreSettings, logs);
         var endpoints = core.Endpoints;
         var settings = new Dictionary<string, string?>

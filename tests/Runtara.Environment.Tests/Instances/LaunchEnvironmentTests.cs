@@ -134,6 +134,11 @@ public sealed class LaunchEnvironmentTests
             ["OTEL_SERVICE_NAME"] = "runtara-environment",
             ["AWS_SECRET_ACCESS_KEY"] = "secret",
             ["Runtara__Environment__Security__Keys__k1"] = "key",
+            ["Runtara__Environment__ApiKeys__admin__Key"] = "api-key",
+            ["ConnectionStrings__runtara-postgres"] = "Host=db;Password=secret",
+            // Configuration keys in the .NET host's DOTNET_ prefix are configuration, not runtime settings.
+            ["DOTNET_ConnectionStrings__runtara-postgres"] = "Host=db;Password=secret",
+            ["DOTNET_Runtara__Environment__PostgresConnectionString"] = "Host=db;Password=secret",
         };
 
         var variables = Build(inherited: inherited);
@@ -145,6 +150,16 @@ public sealed class LaunchEnvironmentTests
         Assert.Equal("orders", variables["OTEL_SERVICE_NAME"]);
         Assert.False(variables.ContainsKey("AWS_SECRET_ACCESS_KEY"));
         Assert.False(variables.ContainsKey("Runtara__Environment__Security__Keys__k1"));
+        Assert.DoesNotContain(variables, v => v.Value.Contains("secret", StringComparison.Ordinal) || v.Value.Contains("key", StringComparison.Ordinal) || v.Key.Contains("__", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void An_instance_running_as_a_user_of_its_own_has_its_workspace_as_home()
+    {
+        var inherited = new Hashtable { ["HOME"] = "/root" };
+
+        Assert.Equal(Directory.WorkspacePath, LaunchEnvironment.Build(Run(), "orders", Directory, null, "token-1", new EnvironmentOptions(), inherited, null, ownUser: true)["HOME"]);
+        Assert.Equal("/root", Build(inherited: inherited)["HOME"]);
     }
 
     [Fact]

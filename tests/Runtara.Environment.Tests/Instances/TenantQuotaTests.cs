@@ -63,6 +63,8 @@ public sealed class TenantQuotaTests
         });
         var tenant = Ids.Tenant();
         using var counters = new TempDirectory("runtara-quota-");
+        // Parent and children run as users of their own (docs/security.md) and all write here.
+        SharedDirectory.Open(counters.Path);
         var image = await env.Client.RegisterImageFromDirectoryAsync(
             TestImages.SdkTestWorkflowFolder,
             new RegisterImageOptions { TenantId = tenant, Name = "counting-workflow", Entrypoint = TestImages.SdkTestWorkflowEntrypoint });

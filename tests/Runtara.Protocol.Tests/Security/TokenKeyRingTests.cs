@@ -119,6 +119,26 @@ public sealed class TokenKeyRingTests
         if (!OperatingSystem.IsWindows())
         {
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(source));
+            // The folder it made for the secret is the owner's alone too (instances may pass through the data directory).
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.GetDirectoryName(source)!));
+        }
+    }
+
+    [Fact]
+    public void A_sqlite_database_and_its_companion_files_are_made_owner_only()
+    {
+        using var directory = new TestCertificates();
+        var database = Path.Combine(directory.Directory, "core.db");
+        File.WriteAllText(database, "db");
+        File.WriteAllText(database + "-wal", "wal");
+
+        SecretFile.RestrictDatabase(database);
+
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(database));
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(database + "-wal"));
+            Assert.False(File.Exists(database + "-shm"));
         }
     }
 
