@@ -70,6 +70,15 @@ public sealed class OciFixture : IAsyncLifetime
         if (Harness is not null)
         {
             await Harness.DisposeAsync();
+            // A container whose process ended while the environment stopped is deleted by the next
+            // environment's adoption; there is none here, so delete what is left.
+            foreach (var id in OciSupport.Containers())
+            {
+                using var delete = Process.Start("runc", ["--root", OciSupport.StateRoot, "delete", "--force", id]);
+                await delete.WaitForExitAsync();
+            }
+
+            Directory.Delete(OciSupport.StateRoot, recursive: true);
         }
     }
 }
@@ -172,6 +181,23 @@ public sealed class OciRunnerTests(OciFixture fixture) : IClassFixture<OciFixtur
 
         var info = await WaitForExitAsync(id);
         Assert.Equal(InstanceStatus.Cancelled, info.Status);
+        Assert.DoesNotContain(OciBundle.ContainerId(id), OciSupport.Containers());
+    }
+
+    [SkippableFact]
+    public async Task A_container_outlives_an_environment_restart_and_is_adopted_by_id()
+    {
+        Skip.If(OciSupport.SkipReason is not null, OciSupport.SkipReason);
+        var (id, _, _) = await Env.StartTestInstanceAsync("hang");
+        var running = await Env.WaitForStatusAsync(id, InstanceStatus.Running, i => i.Pid is not null);
+
+        await Env.RestartEnvironmentAsync();
+        var adopted = await Env.Client.GetInstanceAsync(id);
+        Assert.Equal(InstanceStatus.Running, adopted.Status);
+        Assert.Equal(running.Pid, adopted.Pid);
+
+        await Env.Client.StopInstanceAsync(id, new StopInstanceOptions { GracePeriod = TimeSpan.FromSeconds(1) });
+        await Wait.UntilAsync(() => Env.Client.GetInstanceAsync(id), i => i.Status == InstanceStatus.Cancelled && i.Pid is null, EnvironmentHarness.Deadline, $"instance {id} to be stopped");
         Assert.DoesNotContain(OciBundle.ContainerId(id), OciSupport.Containers());
     }
 
