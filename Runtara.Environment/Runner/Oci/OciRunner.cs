@@ -94,7 +94,19 @@ internal sealed partial class OciRunner : IInstanceRunner
         }
 
         // runc writes the pid file once the container's process runs; an early exit without it is a failed start.
-        var pid = await WaitForPidAsync(runc, pidFile, cancellationToken).ConfigureAwait(false);
+        int? pid;
+        try
+        {
+            pid = await WaitForPidAsync(runc, pidFile, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Abandoned launch: nothing of it may keep running.
+            runtime.Delete(id);
+            runc.Dispose();
+            throw;
+        }
+
         if (pid is null)
         {
             await runc.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
