@@ -202,6 +202,25 @@ public sealed class OciRunnerTests(OciFixture fixture) : IClassFixture<OciFixtur
     }
 
     [SkippableFact]
+    public async Task A_native_AOT_image_runs_in_a_container()
+    {
+        Skip.If(OciSupport.SkipReason is not null, OciSupport.SkipReason);
+        Skip.If(NativeToolchain.SkipReason is not null, NativeToolchain.SkipReason);
+        var tenant = Ids.Tenant();
+        var published = Path.Combine(Env.Root, $"native-aot-{Guid.NewGuid():N}");
+        using var publishing = new CancellationTokenSource(TimeSpan.FromMinutes(10));
+        await NativeAotPublish.PublishAsync(Path.Combine("samples", "Runtara.Samples.NativeAot", "Runtara.Samples.NativeAot.csproj"), published, publishing.Token);
+        var image = await Env.Client.RegisterImageFromDirectoryAsync(published, new RegisterImageOptions { TenantId = tenant, Name = "quote" });
+
+        var id = await Env.Client.StartInstanceAsync(new StartInstanceOptions { ImageId = image, TenantId = tenant, Input = """{"sku":"sku-7","quantity":3}""" });
+        var info = await Env.WaitForEndAsync(id);
+
+        Assert.True(info.Status == InstanceStatus.Completed, $"{info.Status}: {info.Error}\n{info.Stderr}");
+        Assert.Equal("sku-7", info.Output!.Value.GetProperty("sku").GetString());
+        Assert.Equal(3, info.Output!.Value.GetProperty("quantity").GetInt32());
+    }
+
+    [SkippableFact]
     public async Task An_image_can_choose_the_process_runner()
     {
         Skip.If(OciSupport.SkipReason is not null, OciSupport.SkipReason);
