@@ -1,22 +1,20 @@
-using System.Diagnostics;
-
 namespace Runtara.Environment.Runner.Oci;
 
 /// <summary>
 /// A container started (or re-adopted) by <see cref="OciRunner"/>. Its init is sampled and signalled
 /// through <paramref name="init"/> (a <see cref="ProcessRunner"/> view of its host pid: SIGTERM/SIGKILL
-/// to the init is what <c>runc kill</c> sends); the exit code is the foreground runtime's, which
-/// returns the init's. Once the init has ended the container is deleted, after its cgroup was asked
+/// to the init is what <c>runc kill</c> sends); the exit code is the foreground runtime's (<paramref name="runc"/>,
+/// launched by <see cref="ProcessRunner"/>), which returns the init's. Once the init has ended the container is deleted, after its cgroup was asked
 /// whether the kernel killed it for memory.
 /// </summary>
 internal sealed class OciContainer : IRunningInstance
 {
     private readonly OciRunner _runner;
     private readonly IRunningInstance? _init;
-    private readonly Process? _runc;
+    private readonly IRunningInstance? _runc;
     private readonly CancellationTokenSource _stop = new();
 
-    public OciContainer(OciRunner runner, string instanceId, string containerId, string? bundle, int pid, long startTicks, IRunningInstance? init, long? memoryLimit, Process? runc)
+    public OciContainer(OciRunner runner, string instanceId, string containerId, string? bundle, int pid, long startTicks, IRunningInstance? init, long? memoryLimit, IRunningInstance? runc)
     {
         _runner = runner;
         _init = init;
@@ -61,7 +59,11 @@ internal sealed class OciContainer : IRunningInstance
             await _init.DisposeAsync().ConfigureAwait(false);
         }
 
-        _runc?.Dispose();
+        if (_runc is not null)
+        {
+            await _runc.DisposeAsync().ConfigureAwait(false);
+        }
+
         _stop.Dispose();
     }
 
@@ -71,8 +73,7 @@ internal sealed class OciContainer : IRunningInstance
         int? exitCode = null;
         if (_runc is not null)
         {
-            await _runc.WaitForExitAsync(_stop.Token).ConfigureAwait(false);
-            exitCode = _runc.ExitCode;
+            exitCode = (await _runc.Exited.WaitAsync(_stop.Token).ConfigureAwait(false)).ExitCode;
         }
         else if (_init is not null)
         {

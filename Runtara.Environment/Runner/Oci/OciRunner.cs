@@ -1,4 +1,3 @@
-using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
@@ -19,9 +18,6 @@ namespace Runtara.Environment.Runner.Oci;
 /// </summary>
 internal sealed partial class OciRunner : IInstanceRunner
 {
-    /// <summary>Redirects and execs the runtime: <c>sh -c script launcher out err runtime args…</c>.</summary>
-    private const string LaunchScript = "out=\"$1\"; err=\"$2\"; shift 2; exec \"$@\" </dev/null >>\"$out\" 2>>\"$err\"";
-
     private readonly OciOptions _options;
     private readonly ProcessRunner _processes;
     private readonly ILogger _logger;
@@ -74,26 +70,15 @@ internal sealed partial class OciRunner : IInstanceRunner
         var cgroup = OciBundle.CgroupsPath(_options, id);
         PrepareBundle(request, bundle, plan, cgroup);
 
-        var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, WorkingDirectory = bundle };
-        foreach (var argument in (string[])["-c", LaunchScript, "runtara-launch", request.StdoutPath, request.StderrPath, runtime.Path, .. runtime.RunArguments(bundle, pidFile, id)])
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        start.Environment.Clear();
-        start.Environment["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+        // The runtime is launched as the process runner launches an instance (stdout/stderr appended to
+        // the run's logs, which the container's process inherits); its exit code is the container's.
         var stderrBefore = Length(request.StderrPath);
-        Process runc;
-        try
-        {
-            runc = Process.Start(start) ?? throw new LaunchFailedException(request.InstanceId, "the OCI runtime did not start");
-        }
-        catch (Win32Exception ex)
-        {
-            throw new LaunchFailedException(request.InstanceId, ex.Message, ex);
-        }
+        var runc = await _processes.LaunchAsync(
+            new LaunchRequest(request.InstanceId, runtime.Path, runtime.RunArguments(bundle, pidFile, id), bundle,
+                new Dictionary<string, string> { ["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" },
+                request.StdoutPath, request.StderrPath),
+            cancellationToken).ConfigureAwait(false);
 
-        // runc writes the pid file once the container's process runs; an early exit without it is a failed start.
         int? pid;
         try
         {
@@ -103,15 +88,15 @@ internal sealed partial class OciRunner : IInstanceRunner
         {
             // Abandoned launch: nothing of it may keep running.
             runtime.Delete(id);
-            runc.Dispose();
+            await runc.DisposeAsync().ConfigureAwait(false);
             throw;
         }
 
         if (pid is null)
         {
-            await runc.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+            await runc.Exited.ConfigureAwait(false);
             var error = ReadFrom(request.StderrPath, stderrBefore).Trim();
-            runc.Dispose();
+            await runc.DisposeAsync().ConfigureAwait(false);
             runtime.Delete(id);
             throw new LaunchFailedException(request.InstanceId, $"the OCI runtime could not start the container: {(error.Length > 0 ? error : "no error given")}");
         }
@@ -203,13 +188,13 @@ internal sealed partial class OciRunner : IInstanceRunner
         }
     }
 
-    private static async Task<int?> WaitForPidAsync(Process runc, string pidFile, CancellationToken cancellationToken)
+    private static async Task<int?> WaitForPidAsync(IRunningInstance runc, string pidFile, CancellationToken cancellationToken)
     {
         var deadline = Stopwatch.StartNew();
         while (deadline.Elapsed < TimeSpan.FromSeconds(60))
         {
             // Read after checking for an exit: a container that ended at once still left its pid file.
-            var exited = runc.HasExited;
+            var exited = runc.Exited.IsCompleted;
             if (File.Exists(pidFile) && int.TryParse(await File.ReadAllTextAsync(pidFile, cancellationToken).ConfigureAwait(false), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
             {
                 return pid;
