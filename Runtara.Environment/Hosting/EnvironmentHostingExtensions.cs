@@ -11,6 +11,7 @@ using Runtara.Environment.Instances;
 using Runtara.Environment.Metrics;
 using Runtara.Environment.Rpc;
 using Runtara.Environment.Runner;
+using Runtara.Environment.Runner.Oci;
 using Runtara.Environment.Security;
 using Runtara.Environment.Storage;
 using Runtara.Environment.Storage.Postgres;
@@ -27,7 +28,7 @@ public static class EnvironmentHostingExtensions
     /// <summary>
     /// Adds the environment: options from <c>Runtara:Environment</c> (validated at start-up; the core
     /// address also from Aspire's <c>services:core:management:0</c>, PostgreSQL from
-    /// <c>ConnectionStrings:runtara-postgres</c>), its store, the process runner, the protocol server,
+    /// <c>ConnectionStrings:runtara-postgres</c>), its store, the runners (process, OCI), the protocol server,
     /// the wake scheduler, heartbeat monitor and cleanup worker, and health checks.
     /// </summary>
     public static TBuilder AddRuntaraEnvironment<TBuilder>(this TBuilder builder, Action<EnvironmentOptions>? configure = null)
@@ -86,7 +87,9 @@ public static class EnvironmentHostingExtensions
             return new ApiKeyAuthenticator(keys);
         });
         services.TryAddSingleton<ICoreClient, CoreClient>();
-        services.TryAddSingleton<IInstanceRunner, ProcessRunner>();
+        services.TryAddSingleton<ProcessRunner>();
+        services.TryAddSingleton<OciRunner>();
+        services.TryAddSingleton<IInstanceRunner, RunnerSelector>();
         services.TryAddSingleton<InstanceUsers>();
         services.TryAddSingleton<ImageContentStore>();
         services.TryAddSingleton<ImageService>();

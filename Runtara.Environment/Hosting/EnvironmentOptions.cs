@@ -1,4 +1,6 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+using Runtara.Environment.Runner.Oci;
 using Runtara.Protocol.Hosting;
 using Runtara.Protocol.Rpc;
 using Runtara.Protocol.Security;
@@ -115,6 +117,16 @@ public sealed class EnvironmentOptions : IRpcServerSettings
     /// <summary>util-linux <c>setpriv</c>, which switches to the run's user inside the launch script.</summary>
     [Required]
     public string SetprivPath { get; set; } = "/usr/bin/setpriv";
+
+    /// <summary>
+    /// Which runner launches instances: <c>Process</c> (default, a plain child process) or <c>Oci</c> (a
+    /// container, see <see cref="Oci"/>). An image's metadata <c>"runner"</c> overrides it for that image.
+    /// </summary>
+    public RunnerKind Runner { get; set; } = RunnerKind.Process;
+
+    /// <summary>Settings of the OCI runner (<c>Runtara:Environment:Oci</c>): runtime, user, default limits.</summary>
+    [ValidateObjectMembers]
+    public OciOptions Oci { get; set; } = new();
 
     /// <summary>The <c>dotnet</c> host used for images whose entrypoint is a <c>.dll</c>; empty = the host running this server.</summary>
     public string? DotnetHostPath { get; set; }

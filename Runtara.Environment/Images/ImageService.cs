@@ -177,6 +177,13 @@ internal sealed class ImageService(IEnvironmentStore store, ImageContentStore co
         return (content.BlobPath(image.Sha256), []);
     }
 
+    /// <summary>Where the image's content lies: its folder (zip) or its single file.</summary>
+    public string ImageRoot(ImageRecord image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        return image.Format == FormatZip ? content.ContentDirectory(image.Sha256) : content.BlobPath(image.Sha256);
+    }
+
     private async Task<ImageRecord?> FindByNameAsync(string tenantId, string name, CancellationToken cancellationToken)
     {
         // Names are unique per tenant; the registry is small enough per tenant to page through.

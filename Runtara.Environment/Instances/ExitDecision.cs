@@ -85,11 +85,14 @@ internal readonly record struct ExitDecision(ExitAction Action, RunStatus Settle
     }
 
     /// <summary>Why a process ended without an outcome, as the error text of a failure (and the log of a retry).</summary>
-    public static string Reason(bool timedOut, bool silent, int? exitCode, int timeoutSeconds, TimeSpan heartbeatTimeout) =>
+    /// <param name="runnerFailure">What the runner saw (e.g. an out-of-memory kill); it wins over the exit code.</param>
+    public static string Reason(bool timedOut, bool silent, int? exitCode, int timeoutSeconds, TimeSpan heartbeatTimeout, string? runnerFailure = null) =>
         timedOut
             ? $"Execution timeout: this run of the instance ran longer than {timeoutSeconds} s (time suspended in sleeps and waits does not count) and was killed; the instance is FAILED"
             : silent
                 ? $"Instance stale: no activity for {heartbeatTimeout.TotalSeconds:0} s (heartbeat timeout); the process was killed"
+                : runnerFailure is { Length: > 0 }
+                    ? runnerFailure
                 : exitCode is { } code
                     ? $"Process exited with code {code} without reporting a result"
                     : "Process ended without reporting a result";

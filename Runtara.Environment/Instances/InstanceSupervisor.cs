@@ -117,7 +117,11 @@ internal sealed class InstanceSupervisor : IAsyncDisposable
                 run, image.Name, directory, checkpointId, _tokens.MintInstanceToken(run.InstanceId, run.TenantId),
                 _options, System.Environment.GetEnvironmentVariables(), Activity.Current, ownUser: uid is not null);
             process = await _runner.LaunchAsync(
-                new LaunchRequest(run.InstanceId, fileName, arguments, directory.Path, environment, directory.StdoutPath, directory.StderrPath, uid),
+                new LaunchRequest(run.InstanceId, fileName, arguments, directory.Path, environment, directory.StdoutPath, directory.StderrPath, uid)
+                {
+                    ImageRoot = _images.ImageRoot(image),
+                    ImageMetadata = image.Metadata,
+                },
                 cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is LaunchFailedException or IOException or UnauthorizedAccessException)
@@ -310,7 +314,7 @@ internal sealed class InstanceSupervisor : IAsyncDisposable
             return;
         }
 
-        var reason = ExitDecision.Reason(live.TimedOut, live.Silent, exit.ExitCode, run.TimeoutSeconds, _options.HeartbeatTimeout);
+        var reason = ExitDecision.Reason(live.TimedOut, live.Silent, exit.ExitCode, run.TimeoutSeconds, _options.HeartbeatTimeout, exit.Failure);
         await SettleAsync(run, exit, reason, CancellationToken.None, forceFail: live.TimedOut).ConfigureAwait(false);
     }
 

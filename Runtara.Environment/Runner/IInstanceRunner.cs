@@ -1,8 +1,8 @@
 namespace Runtara.Environment.Runner;
 
 /// <summary>
-/// Starts instance processes. The process runner is the default; the interface leaves room for OCI
-/// (crun) and Kubernetes runners, which would launch the same command with the same variables.
+/// Starts instance processes. The process runner is the default; the OCI runner (Runner/Oci) runs the
+/// same command with the same variables in a container; a Kubernetes runner would do the same.
 /// Runners never touch the database or the core.
 /// </summary>
 public interface IInstanceRunner
@@ -40,7 +40,14 @@ public sealed record LaunchRequest(
     IReadOnlyDictionary<string, string> Environment,
     string StdoutPath,
     string StderrPath,
-    int? UserId = null);
+    int? UserId = null)
+{
+    /// <summary>The image's content: its folder (zip images) or its single file; the OCI runner binds it read-only.</summary>
+    public string? ImageRoot { get; init; }
+
+    /// <summary>The image's metadata (a JSON object): an OCI runner reads its runner choice, network and limits from it.</summary>
+    public string? ImageMetadata { get; init; }
+}
 
 /// <summary>A launched (or re-adopted) process.</summary>
 public interface IRunningInstance : IAsyncDisposable
@@ -69,7 +76,11 @@ public interface IRunningInstance : IAsyncDisposable
 }
 
 /// <summary>How a process ended; <see cref="ExitCode"/> is null for re-adopted processes.</summary>
-public sealed record ProcessExit(int? ExitCode, ProcessMetrics Metrics);
+public sealed record ProcessExit(int? ExitCode, ProcessMetrics Metrics)
+{
+    /// <summary>Why the runner ended the process, when it knows better than the exit code (e.g. an out-of-memory kill).</summary>
+    public string? Failure { get; init; }
+}
 
 /// <summary>Measurements of a process; null when never sampled.</summary>
 public sealed record ProcessMetrics(long? MemoryPeakBytes, long? CpuUsageUsec)

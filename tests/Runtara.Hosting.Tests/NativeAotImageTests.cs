@@ -4,6 +4,7 @@ using Aspire.Hosting.Images;
 using Microsoft.Extensions.DependencyInjection;
 using Runtara.Protocol.Images;
 using Runtara.Testing;
+using NativeAotPublish = Aspire.Hosting.Images.NativeAotPublish;
 using TempDirectory = Runtara.Testing.TempDirectory;
 
 namespace Runtara.Hosting.Tests;

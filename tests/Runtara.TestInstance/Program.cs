@@ -11,7 +11,8 @@ using Runtara.Protocol.Transport;
 var clock = System.Diagnostics.Stopwatch.StartNew();
 var sinceStart = DateTime.Now - System.Diagnostics.Process.GetCurrentProcess().StartTime;
 
-// Modes (input "mode"): complete (default), fail, crash, sleep, wait_signal, hang, ignore_term, busy, custom_signal, env, retry, probe, link.
+// Modes (input "mode"): complete (default), fail, crash, sleep, wait_signal, hang, ignore_term, busy, custom_signal, env, retry, probe, link,
+// and for the OCI runner's sandbox: sandbox (what it may see and do), memory_hog, threads.
 var instanceId = Environment.GetEnvironmentVariable("RUNTARA_INSTANCE_ID") ?? throw new InvalidOperationException("RUNTARA_INSTANCE_ID is required");
 var tenantId = Environment.GetEnvironmentVariable("RUNTARA_TENANT_ID") ?? throw new InvalidOperationException("RUNTARA_TENANT_ID is required");
 var checkpointFromLaunch = Environment.GetEnvironmentVariable("RUNTARA_CHECKPOINT_ID");
@@ -181,6 +182,82 @@ switch (mode)
             await Task.Delay(50);
         }
 
+    case "sandbox":
+        {
+            // Tries what a contained instance must not do, and reports each outcome.
+            var writes = new JsonObject();
+            foreach (var path in new[] { "/app/probe", "/probe", "/etc/probe", "/usr/lib/probe", "/tmp/probe", Path.Combine(Environment.GetEnvironmentVariable("RUNTARA_WORKSPACE_DIR") ?? "/nonexistent", "probe") })
+            {
+                writes[path] = Try(() => File.WriteAllText(path, "x"));
+            }
+
+            var connects = new JsonObject();
+            foreach (var target in (input["connect"] as JsonArray ?? []).Select(t => t!.GetValue<string>()))
+            {
+                var colon = target.LastIndexOf(':');
+                connects[target] = Try(() =>
+                {
+                    using var tcp = new System.Net.Sockets.TcpClient();
+                    if (!tcp.ConnectAsync(target[..colon], int.Parse(target[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture)).Wait(TimeSpan.FromSeconds(3)))
+                    {
+                        throw new TimeoutException("connect timed out");
+                    }
+                });
+            }
+
+            return await CompleteAsync(new JsonObject
+            {
+                ["uid"] = Native.GetEuid(),
+                ["gid"] = Native.GetEgid(),
+                ["writes"] = writes,
+                ["connects"] = connects,
+                ["interfaces"] = new JsonArray([.. System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces().Select(i => (JsonNode?)i.Name)]),
+                ["server_addr"] = Environment.GetEnvironmentVariable("RUNTARA_SERVER_ADDR"),
+                ["input_path"] = inputPath,
+                ["output_path"] = outputPath,
+            });
+        }
+
+    case "memory_hog":
+        {
+            // Native memory, touched page by page: the GC's own heap limit cannot stop this, only the cgroup's.
+            var limit = (input["mb"]?.GetValue<int>() ?? 1024) * 1024L * 1024;
+            const int chunk = 4 * 1024 * 1024;
+            for (long total = 0; total < limit; total += chunk)
+            {
+                var block = Marshal.AllocHGlobal(chunk);
+                for (var offset = 0; offset < chunk; offset += 4096)
+                {
+                    Marshal.WriteByte(block, offset, 1);
+                }
+            }
+
+            return await CompleteAsync(new JsonObject { ["allocated_mb"] = limit / (1024 * 1024) });
+        }
+
+    case "threads":
+        {
+            // A bomb of threads (each one a task, as a forked process is): stopped by the pids limit.
+            var max = input["max"]?.GetValue<int>() ?? 5000;
+            var started = 0;
+            string? stoppedBy = null;
+            try
+            {
+                for (; started < max; started++)
+                {
+                    new Thread(() => Thread.Sleep(Timeout.Infinite), 64 * 1024) { IsBackground = true }.Start();
+                }
+            }
+            catch (Exception ex) when (ex is OutOfMemoryException or ThreadStartException or System.ComponentModel.Win32Exception)
+            {
+                stoppedBy = ex.GetType().Name;
+            }
+
+            var result = await CompleteAsync(new JsonObject { ["threads"] = started, ["stopped_by"] = stoppedBy });
+            Environment.Exit(result);
+            return result;
+        }
+
     case "hang":
         // Registered, then silent: what the heartbeat monitor must catch.
         await Task.Delay(Timeout.Infinite);
@@ -285,4 +362,26 @@ void WriteOutput(JsonObject output)
     {
         File.WriteAllText(outputPath, output.ToJsonString(), Encoding.UTF8);
     }
+}
+
+static string Try(Action action)
+{
+    try
+    {
+        action();
+        return "ok";
+    }
+    catch (Exception ex)
+    {
+        return $"{ex.GetType().Name}: {(ex.InnerException ?? ex).Message}";
+    }
+}
+
+internal static partial class Native
+{
+    [LibraryImport("libc", EntryPoint = "geteuid")]
+    public static partial uint GetEuid();
+
+    [LibraryImport("libc", EntryPoint = "getegid")]
+    public static partial uint GetEgid();
 }

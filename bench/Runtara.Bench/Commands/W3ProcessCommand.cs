@@ -17,13 +17,14 @@ namespace Runtara.Bench.Commands;
 /// <c>w3-process</c>: N sequential starts (default 200) of a one-step image through the environment,
 /// each a real process launch (StartInstance → process → register → checkpoint → COMPLETED), timed
 /// until the result is readable through GetInstanceStatus. Core and environment run in this process
-/// (SQLite, TLS/TCP on loopback); the instances are separate processes.
+/// (SQLite, TLS/TCP on loopback); the instances are separate processes, or containers with
+/// <c>--runner oci</c> (the OCI runner: runc, no network, the core's instance socket bound in).
 /// </summary>
 internal sealed class W3ProcessCommand : IBenchCommand
 {
     public string Name => "w3-process";
 
-    public string Usage => $"[--count N=200] [--warmup N=10 (at least; more until the JIT is quiet)] [--poll-ms MS=2] {SampleImage.Usage} [--entrypoint FILE] [--instance-socket on|off (default on: instances reach the core on its Unix socket; off: TLS/TCP)] [--data DIR=./bench-data]";
+    public string Usage => $"[--count N=200] [--warmup N=10 (at least; more until the JIT is quiet)] [--poll-ms MS=2] {SampleImage.Usage} [--entrypoint FILE] [--instance-socket on|off (default on: instances reach the core on its Unix socket; off: TLS/TCP)] [--runner process|oci (default process)] [--data DIR=./bench-data]";
 
     public async Task<int> RunAsync(BenchArguments arguments, CancellationToken cancellationToken)
     {
@@ -35,6 +36,12 @@ internal sealed class W3ProcessCommand : IBenchCommand
         var publish = SampleImage.ParsePublishMode(arguments.GetString("publish", "aot"));
         var entrypoint = arguments.GetString("entrypoint", string.Empty);
         var instanceSocket = arguments.GetSwitch("instance-socket", true);
+        var runner = arguments.GetString("runner", "process") switch
+        {
+            "process" => "Process",
+            "oci" => "Oci",
+            var other => throw new ArgumentException($"--runner must be process or oci, not '{other}'"),
+        };
         var data = Path.Combine(arguments.GetString("data", Path.Combine(Directory.GetCurrentDirectory(), "bench-data")), $"w3-process-{Guid.NewGuid():N}");
         arguments.EnsureAllRead();
 
@@ -62,6 +69,7 @@ internal sealed class W3ProcessCommand : IBenchCommand
             ["Runtara:Environment:CoreTls:PinnedCertificatePath"] = endpoints.CertificatePath,
             ["Runtara:Environment:InstanceHeartbeatIntervalMs"] = "0",
             ["Runtara:Environment:Security:KeyFile"] = Path.Combine(coreData, "security", "runtara.keys"),
+            ["Runtara:Environment:Runner"] = runner,
         }, b => b.AddRuntaraEnvironment());
         await environment.StartAsync(cancellationToken);
         var port = EnvironmentEndpoints.TryRead(envData)?.Port ?? throw new InvalidOperationException("The environment did not write its endpoints file.");
@@ -117,6 +125,7 @@ internal sealed class W3ProcessCommand : IBenchCommand
                 [
                     ("instances", count.ToString(CultureInfo.InvariantCulture)),
                     ("image", imageDescription),
+                    ("runner", runner.ToLowerInvariant()),
                     ("storage", "sqlite (core and environment)"),
                     ("transport", instanceSocket && endpoints.InstanceSocket is not null ? "tcp (environment), unix socket (instances)" : "tcp"),
                     ("status poll", $"{poll.TotalMilliseconds:0} ms"),

@@ -49,7 +49,8 @@ public sealed class EnvironmentHarness : IAsyncDisposable
     public int Port => EnvironmentEndpoints.TryRead(EnvironmentDataDirectory)!.Port;
 
     /// <param name="logs">When given, every log line of the core and the environment, at every level, goes there.</param>
-    public static async Task<EnvironmentHarness> StartAsync(IDictionary<string, string?>? environmentSettings = null, IDictionary<string, string?>? coreSettings = null, string? environmentPostgres = null, CapturedLogs? logs = null)
+    /// <param name="coreInstanceSocket">When true, instances reach the core through its instance socket (<c>Runtara:Environment:CoreInstanceSocket</c>).</param>
+    public static async Task<EnvironmentHarness> StartAsync(IDictionary<string, string?>? environmentSettings = null, IDictionary<string, string?>? coreSettings = null, string? environmentPostgres = null, CapturedLogs? logs = null, bool coreInstanceSocket = false)
     {
         var root = Directory.CreateTempSubdirectory("runtara-env-tests-").FullName;
         // Created 0700; instances running as users of their own (docs/security.md) must pass through it.
@@ -79,6 +80,11 @@ public sealed class EnvironmentHarness : IAsyncDisposable
             ["Runtara:Environment:ShutdownTimeout"] = "00:00:02",
             ["Runtara:Environment:ProcessSampleInterval"] = "00:00:00.050",
         };
+        if (coreInstanceSocket)
+        {
+            settings["Runtara:Environment:CoreInstanceSocket"] = endpoints.InstanceSocket ?? throw new InvalidOperationException("the core has no instance socket");
+        }
+
         foreach (var (key, value) in environmentSettings ?? new Dictionary<string, string?>())
         {
             settings[key] = value;

@@ -109,5 +109,8 @@ public sealed class ExitDecisionTests
         Assert.Equal("Instance stale: no activity for 120 s (heartbeat timeout); the process was killed", ExitDecision.Reason(false, true, 137, 30, heartbeat));
         Assert.Equal("Process exited with code 3 without reporting a result", ExitDecision.Reason(false, false, 3, 30, heartbeat));
         Assert.Equal("Process ended without reporting a result", ExitDecision.Reason(false, false, null, 30, heartbeat));
+        // What the runner saw (an out-of-memory kill) wins over the exit code, not over a timeout.
+        Assert.Equal("Out of memory", ExitDecision.Reason(false, false, 137, 30, heartbeat, "Out of memory"));
+        Assert.StartsWith("Execution timeout", ExitDecision.Reason(true, false, 137, 30, heartbeat, "Out of memory"), StringComparison.Ordinal);
     }
 }

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 
-namespace Runtara.EndToEnd.Tests.Infrastructure;
+namespace Runtara.Testing;
 
 /// <summary>
 /// Publishes a project as a native AOT executable for the tests that run one as an image. Native
@@ -17,7 +17,7 @@ public static class NativeAotPublish
     public static async Task PublishAsync(string project, string output, CancellationToken cancellationToken)
     {
         var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in new[] { "publish", Path.Combine(Paths.Root, project), "-c", Paths.Configuration, "-r", RuntimeInformation.RuntimeIdentifier, "--no-dependencies", "-p:PublishAot=true", "-o", output, "-nologo" })
+        foreach (var argument in new[] { "publish", Path.Combine(Repository.Root, project), "-c", Repository.Configuration, "-r", RuntimeInformation.RuntimeIdentifier, "--no-dependencies", "-p:PublishAot=true", "-o", output, "-nologo" })
         {
             start.ArgumentList.Add(argument);
         }

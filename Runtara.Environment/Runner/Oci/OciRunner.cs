@@ -1,0 +1,271 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Runtara.Environment.Hosting;
+
+namespace Runtara.Environment.Runner.Oci;
+
+/// <summary>
+/// Runs an instance in an OCI container (docs/environment.md, "OCI runner"): a bundle in the run
+/// directory (<c>oci/config.json</c> and an empty <c>oci/rootfs</c>, see <see cref="OciBundle"/>), started
+/// with <c>runc run --keep</c> in the foreground, so the runtime's exit code is the instance's and the
+/// container's cgroup outlives it long enough to tell an out-of-memory kill. stdout and stderr go to the
+/// run directory's logs as with the process runner. The container's init is sampled and signalled by
+/// its host pid through <see cref="ProcessRunner"/>; once it has ended the container is deleted.
+/// </summary>
+internal sealed partial class OciRunner : IInstanceRunner
+{
+    private readonly OciOptions _options;
+    private readonly ProcessRunner _processes;
+    private readonly ILogger _logger;
+    private readonly Lazy<OciRuntime> _runtime;
+
+    public OciRunner(IOptions<EnvironmentOptions> options, ProcessRunner processes, ILogger<OciRunner> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options.Value.Oci;
+        _processes = processes;
+        _logger = logger;
+        _runtime = new(() => OciRuntime.Probe(_options, _logger));
+    }
+
+    public string Name => "oci";
+
+    /// <summary>The runtime, probed on first use.</summary>
+    public OciRuntime Runtime => _runtime.Value;
+
+    public async Task<IRunningInstance> LaunchAsync(LaunchRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var runtime = Runtime;
+        if (runtime.Path is null)
+        {
+            throw new LaunchFailedException(request.InstanceId, $"the image runs under the OCI runner, and no OCI runtime can run containers here ({runtime.Problem})");
+        }
+
+        OciImageSettings image;
+        try
+        {
+            image = OciImageSettings.Parse(request.ImageMetadata);
+        }
+        catch (Exception ex) when (ex is FormatException or JsonException)
+        {
+            throw new LaunchFailedException(request.InstanceId, ex.Message, ex);
+        }
+
+        var plan = OciBundle.Plan(request, image, _options, p => File.Exists(p) || Directory.Exists(p));
+        var id = OciBundle.ContainerId(request.InstanceId);
+        if (runtime.HasState(id))
+        {
+            // Left by a run this environment did not see end (a crash): one container per instance.
+            runtime.Delete(id);
+            OciLog.StaleContainerRemoved(_logger, id, request.InstanceId);
+        }
+
+        var bundle = Path.Combine(request.WorkingDirectory, "oci");
+        var pidFile = Path.Combine(bundle, "init.pid");
+        var cgroup = OciBundle.CgroupsPath(_options, id);
+        PrepareBundle(request, bundle, plan, cgroup);
+
+        // The runtime is launched as the process runner launches an instance (stdout/stderr appended to
+        // the run's logs, which the container's process inherits); its exit code is the container's.
+        var stderrBefore = Length(request.StderrPath);
+        var runc = await _processes.LaunchAsync(
+            new LaunchRequest(request.InstanceId, runtime.Path, runtime.RunArguments(bundle, pidFile, id), bundle,
+                new Dictionary<string, string> { ["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" },
+                request.StdoutPath, request.StderrPath),
+            cancellationToken).ConfigureAwait(false);
+
+        int? pid;
+        try
+        {
+            pid = await WaitForPidAsync(runc, pidFile, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Abandoned launch: nothing of it may keep running.
+            runtime.Delete(id);
+            await runc.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        if (pid is null)
+        {
+            await runc.Exited.ConfigureAwait(false);
+            var error = ReadFrom(request.StderrPath, stderrBefore).Trim();
+            await runc.DisposeAsync().ConfigureAwait(false);
+            runtime.Delete(id);
+            throw new LaunchFailedException(request.InstanceId, $"the OCI runtime could not start the container: {(error.Length > 0 ? error : "no error given")}");
+        }
+
+        var startTicks = ProcFs.LiveStartTicks(pid.Value) ?? 0;
+        var init = _processes.TryAdopt(request.InstanceId, pid.Value, startTicks);
+        return new OciContainer(this, request.InstanceId, id, bundle, pid.Value, startTicks, init, plan.MemoryLimitBytes, runc);
+    }
+
+    public IRunningInstance? TryAdopt(string instanceId, int pid, long startTicks)
+    {
+        var runtime = Runtime;
+        var id = OciBundle.ContainerId(instanceId);
+        if (runtime.Path is null || !runtime.HasState(id))
+        {
+            return null;
+        }
+
+        var state = runtime.State(id);
+        if (state is { Status: "running" } s && s.Pid == pid && startTicks != 0 && ProcFs.LiveStartTicks(pid) == startTicks
+            && _processes.TryAdopt(instanceId, pid, startTicks) is { } init)
+        {
+            var limit = ReadMemoryLimit(OciBundle.CgroupsPath(_options, id));
+            return new OciContainer(this, instanceId, id, bundle: null, pid, startTicks, init, limit, runc: null);
+        }
+
+        // Not the process the run recorded (or already stopped): nothing to adopt, nothing to keep.
+        if (!runtime.Delete(id))
+        {
+            OciLog.DeleteFailed(_logger, id);
+        }
+
+        return null;
+    }
+
+    /// <summary>Deletes the container after its process ended; tells whether its cgroup saw an out-of-memory kill first.</summary>
+    internal bool Finish(string instanceId, string containerId, long? memoryLimit)
+    {
+        var outOfMemory = OutOfMemoryKills(OciBundle.CgroupsPath(_options, containerId)) > 0;
+        if (outOfMemory)
+        {
+            OciLog.OutOfMemory(_logger, containerId, instanceId, (memoryLimit ?? 0) / (1024 * 1024));
+        }
+
+        if (!Runtime.Delete(containerId))
+        {
+            OciLog.DeleteFailed(_logger, containerId);
+        }
+
+        return outOfMemory;
+    }
+
+    private void PrepareBundle(LaunchRequest request, string bundle, OciPlan plan, string cgroup)
+    {
+        if (Directory.Exists(bundle))
+        {
+            Directory.Delete(bundle, recursive: true);
+        }
+
+        // The bundle is the environment's (root only); the rest of the run directory is the instance's user's.
+        Directory.CreateDirectory(Path.Combine(bundle, "rootfs"));
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(bundle, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+        GiveToInstanceUser(request.WorkingDirectory, plan.User ?? (_options.User, _options.Group), bundle, request.StdoutPath, request.StderrPath);
+        var limitSwap = File.Exists("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes");
+        File.WriteAllText(Path.Combine(bundle, "config.json"), OciBundle.Config(plan, _options, cgroup, limitSwap).ToJsonString());
+    }
+
+    /// <summary>chown of the run directory and what is in it (input, workspace, an earlier run's output) to the container's user (the run's own uid when it has one).</summary>
+    private static void GiveToInstanceUser(string runDirectory, (int Uid, int Gid) user, params string[] except)
+    {
+        Chown(runDirectory);
+        foreach (var entry in Directory.EnumerateFileSystemEntries(runDirectory, "*", SearchOption.AllDirectories))
+        {
+            if (!except.Any(e => entry == e || entry.StartsWith(e + "/", StringComparison.Ordinal)))
+            {
+                Chown(entry);
+            }
+        }
+
+        void Chown(string path)
+        {
+            if (LChown(path, user.Uid, user.Gid) != 0)
+            {
+                throw new IOException($"cannot give '{path}' to uid {user.Uid}: errno {Marshal.GetLastPInvokeError()} (the OCI runner needs root)");
+            }
+        }
+    }
+
+    private static async Task<int?> WaitForPidAsync(IRunningInstance runc, string pidFile, CancellationToken cancellationToken)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            // Read after checking for an exit: a container that ended at once still left its pid file.
+            var exited = runc.Exited.IsCompleted;
+            if (File.Exists(pidFile) && int.TryParse(await File.ReadAllTextAsync(pidFile, cancellationToken).ConfigureAwait(false), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+            {
+                return pid;
+            }
+
+            if (exited)
+            {
+                return null;
+            }
+
+            await Task.Delay(1, cancellationToken).ConfigureAwait(false);
+        }
+
+        return null;
+    }
+
+    private static long Length(string path) => File.Exists(path) ? new FileInfo(path).Length : 0;
+
+    private static string ReadFrom(string path, long offset)
+    {
+        try
+        {
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            file.Seek(Math.Min(offset, file.Length), SeekOrigin.Begin);
+            using var reader = new StreamReader(file);
+            var text = reader.ReadToEnd();
+            return text.Length > 2000 ? text[^2000..] : text;
+        }
+        catch (IOException)
+        {
+            return string.Empty;
+        }
+    }
+
+    /// <summary>Out-of-memory kills counted by the container's cgroup: <c>oom_kill</c> of cgroup v1 <c>memory.oom_control</c> or v2 <c>memory.events</c>.</summary>
+    private static long OutOfMemoryKills(string cgroup)
+    {
+        foreach (var file in (string[])[$"/sys/fs/cgroup/memory{cgroup}/memory.oom_control", $"/sys/fs/cgroup{cgroup}/memory.events"])
+        {
+            try
+            {
+                foreach (var line in File.ReadLines(file))
+                {
+                    if (line.StartsWith("oom_kill ", StringComparison.Ordinal) && long.TryParse(line.AsSpan("oom_kill ".Length), CultureInfo.InvariantCulture, out var kills))
+                    {
+                        return kills;
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // This cgroup version's file is not there: try the other.
+            }
+        }
+
+        return 0;
+    }
+
+    private static long? ReadMemoryLimit(string cgroup)
+    {
+        try
+        {
+            return long.TryParse(File.ReadAllText($"/sys/fs/cgroup/memory{cgroup}/memory.limit_in_bytes").Trim(), CultureInfo.InvariantCulture, out var limit) && limit < long.MaxValue / 2 ? limit : null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>lchown(2): the run directory's entries are given to the container's user without following links.</summary>
+    [LibraryImport("libc", EntryPoint = "lchown", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int LChown(string path, int owner, int group);
+}
