@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
+using Runtara.Environment.Hosting;
 using Runtara.Environment.Runner;
 using Runtara.Environment.Runner.Oci;
 using Runtara.Environment.Tests.Infrastructure;
@@ -114,8 +115,10 @@ public sealed class OciRunnerTests(OciFixture fixture) : IClassFixture<OciFixtur
         var info = await Env.WaitForEndAsync(id);
         Assert.True(info.Status == InstanceStatus.Completed, $"{info.Status}: {info.Error}");
         var result = info.Output!.Value;
-        Assert.Equal(65534, result.GetProperty("uid").GetInt32());
-        Assert.Equal(65534, result.GetProperty("gid").GetInt32());
+        // The tests run as root, so each run has a user of its own (InstanceUsers), and the container runs as it.
+        var uid = result.GetProperty("uid").GetInt32();
+        Assert.InRange(uid, new EnvironmentOptions().InstanceUidFirst, int.MaxValue);
+        Assert.Equal(uid, result.GetProperty("gid").GetInt32());
         Assert.Equal(["lo"], result.GetProperty("interfaces").EnumerateArray().Select(i => i.GetString()));
         foreach (var target in new[] { loopback, "1.1.1.1:443" })
         {
@@ -231,8 +234,8 @@ public sealed class OciRunnerTests(OciFixture fixture) : IClassFixture<OciFixtur
         var info = await Env.WaitForEndAsync(id);
 
         Assert.True(info.Status == InstanceStatus.Completed, $"{info.Status}: {info.Error}");
-        // The tests run as root (OciSupport): the plain process keeps that user.
-        Assert.Equal(0, info.Output!.Value.GetProperty("uid").GetInt32());
+        // The tests run as root (OciSupport): the plain process runs as the run's own user, not in a container.
+        Assert.InRange(info.Output!.Value.GetProperty("uid").GetInt32(), new EnvironmentOptions().InstanceUidFirst, int.MaxValue);
         Assert.NotEqual("unix:/run/runtara/core.sock", info.Output!.Value.GetProperty("server_addr").GetString());
     }
 
