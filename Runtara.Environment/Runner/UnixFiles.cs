@@ -114,20 +114,26 @@ internal static class UnixFiles
     /// <summary>
     /// Gives <paramref name="root"/> and everything below it to <paramref name="uid"/>:<paramref name="gid"/>
     /// without following symbolic links, and leaving files with more than one hard link alone (a hard
-    /// link to someone else's file must not hand that file over).
+    /// link to someone else's file must not hand that file over). Paths in <paramref name="except"/>
+    /// (and what is below them) keep their owner.
     /// </summary>
-    public static void ChangeOwnerRecursively(string root, uint uid, uint gid)
+    public static void ChangeOwnerRecursively(string root, uint uid, uint gid, IReadOnlyCollection<string>? except = null)
     {
         ChangeOwner(root, uid, gid);
         foreach (var entry in new DirectoryInfo(root).EnumerateFileSystemInfos())
         {
+            if (except?.Contains(entry.FullName) == true)
+            {
+                continue;
+            }
+
             if (entry.LinkTarget is not null)
             {
                 ChangeOwner(entry.FullName, uid, gid);
             }
             else if (entry is DirectoryInfo)
             {
-                ChangeOwnerRecursively(entry.FullName, uid, gid);
+                ChangeOwnerRecursively(entry.FullName, uid, gid, except);
             }
             else if (Stat(entry.FullName) is { Links: 1 })
             {

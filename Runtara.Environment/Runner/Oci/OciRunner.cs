@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -16,7 +15,7 @@ namespace Runtara.Environment.Runner.Oci;
 /// run directory's logs as with the process runner. The container's init is sampled and signalled by
 /// its host pid through <see cref="ProcessRunner"/>; once it has ended the container is deleted.
 /// </summary>
-internal sealed partial class OciRunner : IInstanceRunner
+internal sealed class OciRunner : IInstanceRunner
 {
     private readonly OciOptions _options;
     private readonly ProcessRunner _processes;
@@ -162,30 +161,15 @@ internal sealed partial class OciRunner : IInstanceRunner
         {
             File.SetUnixFileMode(bundle, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
-        GiveToInstanceUser(request.WorkingDirectory, plan.User ?? (_options.User, _options.Group), bundle, request.StdoutPath, request.StderrPath);
+        if (request.UserId is null)
+        {
+            // A run with a user of its own already owns its directory (RunDirectory.Prepare); otherwise the
+            // container's user gets it: input, workspace, an earlier run's output, not the bundle or the logs.
+            UnixFiles.ChangeOwnerRecursively(request.WorkingDirectory, (uint)_options.User, (uint)_options.Group, [bundle, request.StdoutPath, request.StderrPath]);
+        }
+
         var limitSwap = File.Exists("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes");
         File.WriteAllText(Path.Combine(bundle, "config.json"), OciBundle.Config(plan, _options, cgroup, limitSwap).ToJsonString());
-    }
-
-    /// <summary>chown of the run directory and what is in it (input, workspace, an earlier run's output) to the container's user (the run's own uid when it has one).</summary>
-    private static void GiveToInstanceUser(string runDirectory, (int Uid, int Gid) user, params string[] except)
-    {
-        Chown(runDirectory);
-        foreach (var entry in Directory.EnumerateFileSystemEntries(runDirectory, "*", SearchOption.AllDirectories))
-        {
-            if (!except.Any(e => entry == e || entry.StartsWith(e + "/", StringComparison.Ordinal)))
-            {
-                Chown(entry);
-            }
-        }
-
-        void Chown(string path)
-        {
-            if (LChown(path, user.Uid, user.Gid) != 0)
-            {
-                throw new IOException($"cannot give '{path}' to uid {user.Uid}: errno {Marshal.GetLastPInvokeError()} (the OCI runner needs root)");
-            }
-        }
     }
 
     private static async Task<int?> WaitForPidAsync(IRunningInstance runc, string pidFile, CancellationToken cancellationToken)
@@ -264,8 +248,4 @@ internal sealed partial class OciRunner : IInstanceRunner
             return null;
         }
     }
-
-    /// <summary>lchown(2): the run directory's entries are given to the container's user without following links.</summary>
-    [LibraryImport("libc", EntryPoint = "lchown", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int LChown(string path, int owner, int group);
 }

@@ -13,18 +13,16 @@ internal sealed class SocketTransportListener : ITransportListener
     private readonly Socket _socket;
     private readonly SslServerAuthenticationOptions? _tls;
     private readonly int _maxFrameSize;
-    private readonly string? _socketPath;
 
-    private SocketTransportListener(Socket socket, SslServerAuthenticationOptions? tls, int maxFrameSize, string? socketPath)
+    private SocketTransportListener(Socket socket, SslServerAuthenticationOptions? tls, int maxFrameSize)
     {
         _socket = socket;
         _tls = tls;
         _maxFrameSize = maxFrameSize;
-        _socketPath = socketPath;
         LocalEndPoint = socket.LocalEndPoint!;
     }
 
-    public TransportKind Kind => _socketPath is null ? TransportKind.Tcp : TransportKind.Unix;
+    public TransportKind Kind => _socket.AddressFamily == AddressFamily.Unix ? TransportKind.Unix : TransportKind.Tcp;
 
     public EndPoint LocalEndPoint { get; }
 
@@ -40,7 +38,7 @@ internal sealed class SocketTransportListener : ITransportListener
 
             socket.Bind(endPoint);
             socket.Listen(backlog);
-            return new SocketTransportListener(socket, tls, maxFrameSize, socketPath: null);
+            return new SocketTransportListener(socket, tls, maxFrameSize);
         }
         catch
         {
@@ -75,7 +73,7 @@ internal sealed class SocketTransportListener : ITransportListener
             }
 
             socket.Listen(backlog);
-            return new SocketTransportListener(socket, tls: null, maxFrameSize, path);
+            return new SocketTransportListener(socket, tls: null, maxFrameSize);
         }
         catch
         {
@@ -92,19 +90,8 @@ internal sealed class SocketTransportListener : ITransportListener
 
     public ValueTask DisposeAsync()
     {
+        // .NET unlinks the file of a Unix socket it bound when the socket is disposed.
         _socket.Dispose();
-        if (_socketPath is not null)
-        {
-            try
-            {
-                File.Delete(_socketPath);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                // Left behind: the next server replaces it.
-            }
-        }
-
         return ValueTask.CompletedTask;
     }
 

@@ -76,14 +76,7 @@ internal sealed class W3ProcessCommand : IBenchCommand
 
         try
         {
-            await using var client = new RuntaraManagementClient(new ManagementClientOptions
-            {
-                Address = $"127.0.0.1:{port}",
-                Transport = TransportKind.Tcp,
-                ApiKey = BenchCredentials.ApiKey(envData),
-                PinnedCertificatePath = DevelopmentCertificate.CertificatePath(Path.Combine(envData, "tls")),
-                TenantId = "bench",
-            });
+            await using var client = BenchCredentials.EnvironmentClient(envData, port, "bench");
             var registration = new RegisterImageOptions { Name = "w3-one-step", Entrypoint = string.IsNullOrEmpty(entrypoint) ? null : entrypoint };
             var imageId = File.Exists(imagePath)
                 ? await client.RegisterImageFromFileAsync(imagePath, registration, cancellationToken: cancellationToken)

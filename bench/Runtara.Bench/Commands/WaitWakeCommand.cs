@@ -105,14 +105,7 @@ internal sealed class WaitWakeCommand : IBenchCommand
 
         try
         {
-            await using var client = new RuntaraManagementClient(new ManagementClientOptions
-            {
-                Address = $"127.0.0.1:{envEndpoints.Port}",
-                Transport = TransportKind.Tcp,
-                ApiKey = BenchCredentials.ApiKey(envData),
-                PinnedCertificatePath = DevelopmentCertificate.CertificatePath(Path.Combine(envData, "tls")),
-                TenantId = Tenant,
-            });
+            await using var client = BenchCredentials.EnvironmentClient(envData, envEndpoints.Port, Tenant);
             // Statuses and finished times straight from the core: the environment is what is measured.
             await using var coreClient = new RpcClient<CoreApi.RpcRequest, CoreApi.RpcResponse>(new RpcClientOptions
             {
