@@ -83,6 +83,7 @@ public static class StepKey
     internal const string GuidPrefix = "guid:";
     internal const string WaitPrefix = "wait:";
     internal const string ChildWaitPrefix = "wait:child/";
+    internal const string PatchPrefix = "patch:";
 
     internal static string Step(string key) => StepPrefix + key;
 
@@ -97,4 +98,6 @@ public static class StepKey
     internal static string Wait(string key) => WaitPrefix + key;
 
     internal static string ChildWait(string key) => ChildWaitPrefix + key;
+
+    internal static string Patch(string patchId) => PatchPrefix + patchId;
 }

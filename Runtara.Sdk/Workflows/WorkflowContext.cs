@@ -248,6 +248,26 @@ public sealed partial class WorkflowContext
     public Task<Guid> NewGuidAsync(string key, CancellationToken cancellationToken = default) =>
         RecordOnceAsync(key, StepKey.Guid(key), Guid.NewGuid, SdkJsonContext.Default.Guid, cancellationToken);
 
+    /// <summary>
+    /// Whether this instance runs the code path of patch <paramref name="patchId"/>: the way to change a
+    /// workflow while instances of the old code are asleep, waiting or paused. True for an instance that
+    /// reaches this call for the first time past everything earlier runs did (every new instance); false
+    /// for one that is still replaying what an earlier run did, because that run went past this point
+    /// on the old code. The answer is recorded under <c>patch:patchId</c> the first time, so every later
+    /// run of the instance takes the same branch:
+    /// <code>
+    /// if (await ctx.IsPatchedAsync("charge-v2", ct))
+    ///     charge = await ctx.StepAsync("charge-v2", ChargeWithTaxAsync, ct);
+    /// else
+    ///     charge = await ctx.StepAsync("charge", ChargeAsync, ct);
+    /// </code>
+    /// Once no instance started before the patch is alive, the old branch and the call can be removed.
+    /// </summary>
+    public Task<bool> IsPatchedAsync(string patchId, CancellationToken cancellationToken = default) =>
+        // A new marker recorded while replaying does not end the replay: a later patch in the same
+        // replay must see the same history (old code ran there too) and answer false as well.
+        RecordOnceAsync(patchId, StepKey.Patch(patchId), () => _run.PastReplay, SdkJsonContext.Default.Boolean, cancellationToken, marksPastReplay: false);
+
     /// <summary>Sends a CUSTOM event (progress, debug output) with <paramref name="subtype"/>; stored, no status change.</summary>
     public Task SendEventAsync(string subtype, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken = default) =>
         _run.Backend.SendEventAsync(InstanceEvents.Custom(_run.InstanceId, subtype, payload, _run.NowMs()), cancellationToken);
@@ -257,7 +277,7 @@ public sealed partial class WorkflowContext
     /// stored already, and returns the stored one. One save-if-absent round trip on every run (the core
     /// answers with the existing state), like the sleep's wake-up time.
     /// </summary>
-    private async Task<T> RecordOnceAsync<T>(string key, string checkpointId, Func<T> produce, JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken)
+    private async Task<T> RecordOnceAsync<T>(string key, string checkpointId, Func<T> produce, JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken, bool marksPastReplay = true)
     {
         StepKey.Validate(key);
         _run.ThrowIfStopping(cancellationToken);
@@ -272,7 +292,7 @@ public sealed partial class WorkflowContext
         {
             value = stored;
         }
-        else
+        else if (marksPastReplay)
         {
             _run.MarkPastReplay();
         }

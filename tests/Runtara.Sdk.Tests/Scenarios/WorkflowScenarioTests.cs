@@ -209,6 +209,55 @@ public abstract partial class WorkflowScenarioTests
     }
 
     [Fact(Timeout = TestTimeouts.Short)]
+    public async Task A_patch_keeps_an_instance_started_on_the_old_code_on_its_branch_and_sends_new_instances_down_the_new_one()
+    {
+        var tenant = Ids.Tenant();
+        var old = Ids.Instance("patch-old");
+        using var host = new CancellationTokenSource();
+
+        // Version 1: reserve, charge, then ship — the first run stops in ship, past the charge.
+        Workflow<Order, long> v1 = async (ctx, _, ct) =>
+        {
+            await ctx.StepAsync("reserve", _ => Count("reserve", "R"), ScenarioJson.Default.String, cancellationToken: ct);
+            var charge = await ctx.StepAsync("charge", _ => Count("charge", 100L), ScenarioJson.Default.Int64, cancellationToken: ct);
+            await ctx.StepAsync("ship", async token => { await host.CancelAsync(); token.ThrowIfCancellationRequested(); }, RetryPolicy.None, ct);
+            return charge;
+        };
+
+        // Version 2: the charge changes behind a patch; a second patch later in the code must answer the same way.
+        var answers = new ConcurrentQueue<(bool Charge, bool Ship)>();
+        Workflow<Order, long> v2 = async (ctx, _, ct) =>
+        {
+            await ctx.StepAsync("reserve", _ => Count("reserve", "R"), ScenarioJson.Default.String, cancellationToken: ct);
+            var patched = await ctx.IsPatchedAsync("charge-v2", ct);
+            var charge = patched
+                ? await ctx.StepAsync("charge-v2", _ => Count("charge-v2", 120L), ScenarioJson.Default.Int64, cancellationToken: ct)
+                : await ctx.StepAsync("charge", _ => Count("charge", 100L), ScenarioJson.Default.Int64, cancellationToken: ct);
+            var shipPatched = await ctx.IsPatchedAsync("ship-v2", ct);
+            answers.Enqueue((patched, shipPatched));
+            await ctx.StepAsync("ship", _ => Count("ship", true), ScenarioJson.Default.Boolean, cancellationToken: ct);
+            return charge;
+        };
+
+        await using (var first = await ConnectAsync())
+        {
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(
+                () => first.RunAsync(v1, AnOrder, ScenarioJson.Default.Int64, new InstanceIdentity(old, tenant), host.Token));
+        }
+
+        await using var connection = await ConnectAsync();
+        var resumed = await connection.RunAsync(v2, AnOrder, ScenarioJson.Default.Int64, new InstanceIdentity(old, tenant));
+        var fresh = await connection.RunAsync(v2, AnOrder, ScenarioJson.Default.Int64, new InstanceIdentity(Ids.Instance("patch-new"), tenant));
+
+        Assert.Equal((WorkflowStatus.Completed, 100L), (resumed.Status, resumed.Result));
+        Assert.Equal((WorkflowStatus.Completed, 120L), (fresh.Status, fresh.Result));
+        Assert.Equal([(false, false), (true, true)], answers);
+        Assert.Equal(1, Runs("charge"));
+        Assert.Equal(1, Runs("charge-v2"));
+        Assert.Contains("patch:charge-v2", await Harness.CheckpointIdsAsync(old));
+    }
+
+    [Fact(Timeout = TestTimeouts.Short)]
     public async Task Failed_attempts_are_retried_with_backoff_and_each_retry_is_recorded()
     {
         var id = Ids.Instance("retry");
