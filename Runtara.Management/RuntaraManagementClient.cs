@@ -141,6 +141,28 @@ public sealed class RuntaraManagementClient : IAsyncDisposable
         await CallAsync(new RpcRequest { DeleteImage = new DeleteImageRequest { ImageId = imageId, TenantId = Tenant(tenantId) } }, cancellationToken, imageId: imageId).ConfigureAwait(false);
     }
 
+    /// <summary>The versions of an image, newest first.</summary>
+    /// <param name="image">The image's id, or the name of one of the tenant's images.</param>
+    /// <param name="tenantId">The tenant; null: the client's.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="ImageNotFoundException">There is no such image for the tenant.</exception>
+    public async Task<IReadOnlyList<ImageInfo>> ListImageVersionsAsync(string image, string? tenantId = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(image);
+        var response = (await CallAsync(new RpcRequest { ListImageVersions = new ListImageVersionsRequest { Image = image, TenantId = Tenant(tenantId) } }, cancellationToken, imageId: image).ConfigureAwait(false)).ListImageVersions;
+        return [.. response.Versions.Select(ProtoMapping.ToImage)];
+    }
+
+    /// <summary>Deletes one version of an image (deleting the only one deletes the image).</summary>
+    /// <exception cref="ImageNotFoundException">There is no such image or version for the tenant.</exception>
+    /// <exception cref="ImageInUseException">An instance that has not finished is pinned to that version.</exception>
+    public async Task DeleteImageVersionAsync(string imageId, int version, string? tenantId = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(imageId);
+        ArgumentOutOfRangeException.ThrowIfLessThan(version, 1);
+        await CallAsync(new RpcRequest { DeleteImageVersion = new DeleteImageVersionRequest { ImageId = imageId, TenantId = Tenant(tenantId), Version = (uint)version } }, cancellationToken, imageId: imageId).ConfigureAwait(false);
+    }
+
     /// <summary>Starts an instance and returns its id (starting an existing id with the same image returns it again).</summary>
     public Task<string> StartInstanceAsync(StartInstanceOptions options, CancellationToken cancellationToken = default)
     {

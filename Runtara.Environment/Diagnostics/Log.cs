@@ -14,11 +14,14 @@ internal static partial class Log
     [LoggerMessage(5001, LogLevel.Warning, "{Operation} failed: {Code} {Message}", EventName = "RequestRejected")]
     public static partial void RequestRejected(ILogger logger, string operation, string code, string message);
 
-    [LoggerMessage(5100, LogLevel.Information, "Image {ImageId} registered for tenant {TenantId}: {Name} ({Format}, {SizeBytes} bytes, sha256 {Sha256})", EventName = "ImageRegistered")]
-    public static partial void ImageRegistered(ILogger logger, string imageId, string tenantId, string name, string format, long sizeBytes, string sha256);
+    [LoggerMessage(5100, LogLevel.Information, "Image {ImageId} registered for tenant {TenantId}: {Name} version {Version} ({Format}, {SizeBytes} bytes, sha256 {Sha256})", EventName = "ImageRegistered")]
+    public static partial void ImageRegistered(ILogger logger, string imageId, string tenantId, string name, int version, string format, long sizeBytes, string sha256);
 
     [LoggerMessage(5101, LogLevel.Information, "Image {ImageId} of tenant {TenantId} deleted", EventName = "ImageDeleted")]
     public static partial void ImageDeleted(ILogger logger, string imageId, string tenantId);
+
+    [LoggerMessage(5102, LogLevel.Information, "Version {Version} of image {ImageId} of tenant {TenantId} deleted", EventName = "ImageVersionDeleted")]
+    public static partial void ImageVersionDeleted(ILogger logger, string imageId, int version, string tenantId);
 
     [LoggerMessage(5200, LogLevel.Information, "Instance {InstanceId} launched ({Reason}) as pid {Pid}, checkpoint {CheckpointId}", EventName = "InstanceLaunched")]
     public static partial void InstanceLaunched(ILogger logger, string instanceId, string reason, int pid, string? checkpointId);

@@ -89,18 +89,14 @@ internal sealed class ImageService(IEnvironmentStore store, ImageContentStore co
             }
 
             var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-            var previous = await FindByNameAsync(registration.TenantId, registration.Name, cancellationToken).ConfigureAwait(false);
             content.Commit(staged);
-            var stored = await store.UpsertImageAsync(new ImageRecord(
+            // Earlier versions keep their content: instances pinned to them relaunch on it.
+            var stored = await store.RegisterImageAsync(new ImageRecord(
                 Guid.NewGuid().ToString(), registration.TenantId, registration.Name, registration.Description, registration.RunnerType, format, entrypoint,
                 staged.Sha256, staged.Size, metadata?.GetRawText(), now, now), cancellationToken).ConfigureAwait(false);
-            if (previous is not null && previous.Sha256 != stored.Sha256)
-            {
-                await CollectAsync(previous.Sha256, cancellationToken).ConfigureAwait(false);
-            }
 
             EnvironmentTelemetry.ImageBytesStored.Add(staged.Size);
-            Log.ImageRegistered(logger, stored.ImageId, stored.TenantId, stored.Name, stored.Format, stored.SizeBytes, stored.Sha256);
+            Log.ImageRegistered(logger, stored.ImageId, stored.TenantId, stored.Name, stored.Version, stored.Format, stored.SizeBytes, stored.Sha256);
             return stored;
         }
         finally
@@ -115,6 +111,38 @@ internal sealed class ImageService(IEnvironmentStore store, ImageContentStore co
         InvalidArgumentException.ThrowIfEmpty(imageId, "image_id");
         var image = await store.GetImageAsync(imageId, cancellationToken).ConfigureAwait(false);
         return image is not null && image.TenantId == tenantId ? image : throw new ImageNotFoundException(imageId);
+    }
+
+    /// <summary>One version of the tenant's image; <see cref="ImageNotFoundException"/> when the image or the version does not exist.</summary>
+    public async Task<ImageRecord> GetVersionAsync(string imageId, string tenantId, int version, CancellationToken cancellationToken)
+    {
+        var image = await GetAsync(imageId, tenantId, cancellationToken).ConfigureAwait(false);
+        return await store.GetImageVersionAsync(image.ImageId, version, cancellationToken).ConfigureAwait(false)
+            ?? throw new ImageNotFoundException($"{imageId} version {version}");
+    }
+
+    /// <summary>The versions of the image <paramref name="reference"/> names (an id or a name), newest first.</summary>
+    public async Task<IReadOnlyList<ImageRecord>> ListVersionsAsync(string reference, string tenantId, CancellationToken cancellationToken)
+    {
+        var image = await ResolveAsync(reference, tenantId, cancellationToken).ConfigureAwait(false);
+        return await store.ListImageVersionsAsync(image.ImageId, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Deletes one version unless an instance that is not finished is pinned to it.</summary>
+    public async Task DeleteVersionAsync(string imageId, string tenantId, int version, CancellationToken cancellationToken)
+    {
+        var image = await GetVersionAsync(imageId, tenantId, version, cancellationToken).ConfigureAwait(false);
+        var active = await store.CountActiveRunsOfImageVersionAsync(imageId, version, cancellationToken).ConfigureAwait(false);
+        if (active > 0)
+        {
+            throw new ImageInUseException($"{imageId} version {version}", active);
+        }
+
+        if (await store.DeleteImageVersionAsync(imageId, version, cancellationToken).ConfigureAwait(false))
+        {
+            await CollectAsync(image.Sha256, cancellationToken).ConfigureAwait(false);
+            Log.ImageVersionDeleted(logger, imageId, version, tenantId);
+        }
     }
 
     /// <summary>
@@ -157,9 +185,14 @@ internal sealed class ImageService(IEnvironmentStore store, ImageContentStore co
             throw new ImageInUseException(imageId, active);
         }
 
+        var versions = await store.ListImageVersionsAsync(imageId, cancellationToken).ConfigureAwait(false);
         if (await store.DeleteImageAsync(imageId, cancellationToken).ConfigureAwait(false))
         {
-            await CollectAsync(image.Sha256, cancellationToken).ConfigureAwait(false);
+            foreach (var sha256 in versions.Select(v => v.Sha256).Append(image.Sha256).Distinct(StringComparer.Ordinal))
+            {
+                await CollectAsync(sha256, cancellationToken).ConfigureAwait(false);
+            }
+
             Log.ImageDeleted(logger, imageId, tenantId);
         }
     }
@@ -182,24 +215,6 @@ internal sealed class ImageService(IEnvironmentStore store, ImageContentStore co
     {
         ArgumentNullException.ThrowIfNull(image);
         return image.Format == FormatZip ? content.ContentDirectory(image.Sha256) : content.BlobPath(image.Sha256);
-    }
-
-    private async Task<ImageRecord?> FindByNameAsync(string tenantId, string name, CancellationToken cancellationToken)
-    {
-        // Names are unique per tenant; the registry is small enough per tenant to page through.
-        for (var offset = 0; ; offset += 500)
-        {
-            var page = await store.ListImagesAsync(tenantId, 500, offset, cancellationToken).ConfigureAwait(false);
-            if (page.Items.FirstOrDefault(i => i.Name == name) is { } found)
-            {
-                return found;
-            }
-
-            if (page.Items.Count < 500)
-            {
-                return null;
-            }
-        }
     }
 
     private async Task CollectAsync(string sha256, CancellationToken cancellationToken)

@@ -22,7 +22,11 @@ public sealed record StartRequest(
     ReadOnlyMemory<byte> Input,
     uint? TimeoutSeconds,
     IReadOnlyDictionary<string, string> Env,
-    uint? MaxRetries);
+    uint? MaxRetries)
+{
+    /// <summary>The image version to start on; null for the newest.</summary>
+    public int? ImageVersion { get; init; }
+}
 
 /// <summary>
 /// An instance as GetInstanceStatus reports it: the environment's run (image, retries, process) merged
@@ -42,6 +46,9 @@ internal sealed record InstanceDetails
     public string ImageId { get; init; } = string.Empty;
 
     public string ImageName { get; init; } = string.Empty;
+
+    /// <summary>The image version the instance is pinned to.</summary>
+    public int ImageVersion { get; init; } = 1;
 
     public int RetryCount { get; init; }
 
@@ -115,7 +122,9 @@ internal sealed class InstanceService(
         var instanceId = string.IsNullOrEmpty(request.InstanceId) ? Guid.NewGuid().ToString() : Identifiers.Require(request.InstanceId, "instance_id");
         var input = NormalizeInput(request.Input);
         var env = ValidateEnv(request.Env);
-        var image = await images.GetAsync(request.ImageId, tenantId, cancellationToken).ConfigureAwait(false);
+        var image = request.ImageVersion is { } version
+            ? await images.GetVersionAsync(request.ImageId, tenantId, version, cancellationToken).ConfigureAwait(false)
+            : await images.GetAsync(request.ImageId, tenantId, cancellationToken).ConfigureAwait(false);
         var timeout = request.TimeoutSeconds is > 0 ? (int)Math.Min(request.TimeoutSeconds.Value, int.MaxValue) : (int)_options.DefaultTimeout.TotalSeconds;
 
         using var held = await supervisor.LockAsync(instanceId, cancellationToken).ConfigureAwait(false);
@@ -132,6 +141,7 @@ internal sealed class InstanceService(
             TenantId = tenantId,
             ImageId = image.ImageId,
             ImageName = image.Name,
+            ImageVersion = image.Version,
             Input = input,
             Env = env.Count == 0 ? null : JsonSerializer.Serialize(env),
             TimeoutSeconds = timeout,
@@ -337,6 +347,7 @@ internal sealed class InstanceService(
             CreatedAtMs = run?.CreatedAtMs ?? status!.CreatedAtMs,
             ImageId = run?.ImageId ?? string.Empty,
             ImageName = run?.ImageName ?? string.Empty,
+            ImageVersion = run?.ImageVersion ?? 1,
             RetryCount = run?.RetryCount ?? 0,
             MaxRetries = run?.MaxRetries ?? 0,
             LaunchCount = run?.LaunchCount ?? 0,

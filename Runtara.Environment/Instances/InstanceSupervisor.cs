@@ -103,8 +103,9 @@ internal sealed class InstanceSupervisor : IAsyncDisposable
         IRunningInstance process;
         try
         {
-            var image = await _store.GetImageAsync(run.ImageId, cancellationToken).ConfigureAwait(false)
-                ?? throw new LaunchFailedException(run.InstanceId, $"image '{run.ImageId}' no longer exists");
+            // The version the instance started on, never newer code (docs/operations.md, "Versioned images").
+            var image = await _store.GetImageVersionAsync(run.ImageId, run.ImageVersion, cancellationToken).ConfigureAwait(false)
+                ?? throw new LaunchFailedException(run.InstanceId, $"image '{run.ImageId}' version {run.ImageVersion} no longer exists");
             if (image.RunnerType == "wasm")
             {
                 throw new LaunchFailedException(run.InstanceId, "WASM images cannot be run by the process runner");

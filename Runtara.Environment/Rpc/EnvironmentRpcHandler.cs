@@ -51,6 +51,8 @@ internal sealed class EnvironmentRpcHandler(
                 RpcRequest.RequestOneofCase.ListImages => new RpcResponse { ListImages = await ListImagesAsync(request.ListImages, cancellationToken).ConfigureAwait(false) },
                 RpcRequest.RequestOneofCase.GetImage => new RpcResponse { GetImage = await GetImageAsync(request.GetImage, cancellationToken).ConfigureAwait(false) },
                 RpcRequest.RequestOneofCase.DeleteImage => new RpcResponse { DeleteImage = await DeleteImageAsync(request.DeleteImage, cancellationToken).ConfigureAwait(false) },
+                RpcRequest.RequestOneofCase.ListImageVersions => new RpcResponse { ListImageVersions = await ListImageVersionsAsync(request.ListImageVersions, cancellationToken).ConfigureAwait(false) },
+                RpcRequest.RequestOneofCase.DeleteImageVersion => new RpcResponse { DeleteImageVersion = await DeleteImageVersionAsync(request.DeleteImageVersion, cancellationToken).ConfigureAwait(false) },
                 RpcRequest.RequestOneofCase.StartInstance => new RpcResponse { StartInstance = await StartAsync(request.StartInstance, cancellationToken).ConfigureAwait(false) },
                 RpcRequest.RequestOneofCase.StopInstance => new RpcResponse { StopInstance = await StopAsync(request.StopInstance, cancellationToken).ConfigureAwait(false) },
                 RpcRequest.RequestOneofCase.ResumeInstance => new RpcResponse { ResumeInstance = await ResumeAsync(request.ResumeInstance, cancellationToken).ConfigureAwait(false) },
@@ -139,11 +141,27 @@ internal sealed class EnvironmentRpcHandler(
         return new DeleteImageResponse { Success = true };
     }
 
+    private async Task<ListImageVersionsResponse> ListImageVersionsAsync(ListImageVersionsRequest request, CancellationToken cancellationToken)
+    {
+        var response = new ListImageVersionsResponse();
+        response.Versions.AddRange((await images.ListVersionsAsync(request.Image, request.TenantId, cancellationToken).ConfigureAwait(false)).Select(ToSummary));
+        return response;
+    }
+
+    private async Task<DeleteImageVersionResponse> DeleteImageVersionAsync(DeleteImageVersionRequest request, CancellationToken cancellationToken)
+    {
+        await images.DeleteVersionAsync(request.ImageId, request.TenantId, (int)Math.Min(request.Version, int.MaxValue), cancellationToken).ConfigureAwait(false);
+        return new DeleteImageVersionResponse { Success = true };
+    }
+
     private async Task<StartInstanceResponse> StartAsync(StartInstanceRequest request, CancellationToken cancellationToken)
     {
         var (instanceId, _) = await instances.StartAsync(new StartRequest(
             request.ImageId, request.TenantId, request.HasInstanceId ? request.InstanceId : null, request.Input.Memory,
-            request.HasTimeoutSeconds ? request.TimeoutSeconds : null, request.Env, request.HasMaxRetries ? request.MaxRetries : null), cancellationToken).ConfigureAwait(false);
+            request.HasTimeoutSeconds ? request.TimeoutSeconds : null, request.Env, request.HasMaxRetries ? request.MaxRetries : null)
+        {
+            ImageVersion = request.HasImageVersion ? (int)Math.Min(request.ImageVersion, int.MaxValue) : null,
+        }, cancellationToken).ConfigureAwait(false);
         return new StartInstanceResponse { Success = true, InstanceId = instanceId };
     }
 
@@ -179,6 +197,7 @@ internal sealed class EnvironmentRpcHandler(
             CreatedAtMs = details.CreatedAtMs,
             ImageId = details.ImageId,
             ImageName = details.ImageName,
+            ImageVersion = (uint)details.ImageVersion,
             RetryCount = (uint)details.RetryCount,
             MaxRetries = (uint)details.MaxRetries,
             LaunchCount = (uint)details.LaunchCount,
@@ -288,6 +307,7 @@ internal sealed class EnvironmentRpcHandler(
                 TenantId = run.TenantId,
                 ImageId = run.ImageId,
                 ImageName = run.ImageName,
+                ImageVersion = (uint)run.ImageVersion,
                 Status = ToProto(run.Status),
                 CreatedAtMs = run.CreatedAtMs,
                 HasError = run.Error is not null && run.Status == RunStatus.Failed,
@@ -452,6 +472,7 @@ internal sealed class EnvironmentRpcHandler(
             Format = image.Format,
             Entrypoint = image.Entrypoint,
             UpdatedAtMs = image.UpdatedAtMs,
+            Version = (uint)image.Version,
         };
         if (image.Description is not null)
         {

@@ -92,6 +92,8 @@ internal sealed class ApiKeyAuthenticator : IRpcAuthenticator<RpcRequest>
         RpcRequest.RequestOneofCase.GetTenantMetrics => request.GetTenantMetrics.TenantId,
         RpcRequest.RequestOneofCase.GetInstanceLogs => request.GetInstanceLogs.TenantId,
         RpcRequest.RequestOneofCase.ListRetryAttempts => request.ListRetryAttempts.TenantId,
+        RpcRequest.RequestOneofCase.ListImageVersions => request.ListImageVersions.TenantId,
+        RpcRequest.RequestOneofCase.DeleteImageVersion => request.DeleteImageVersion.TenantId,
         _ => string.Empty,
     };
 

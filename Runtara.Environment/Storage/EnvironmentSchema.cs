@@ -66,5 +66,28 @@ internal static class EnvironmentSchema
         new(2, "runs by tenant and finish time", "CREATE INDEX ix_runs_tenant_finished ON runs (tenant_id, finished_at_ms)"),
         // The W3C trace context of the start, so every relaunch (wake, child start) joins the instance's one trace.
         new(3, "runs keep their trace context", "ALTER TABLE runs ADD COLUMN trace_parent TEXT"),
+        // Versioned images (docs/operations.md): registering a name again adds a version; the images row
+        // mirrors the newest one, and each run is pinned to the version it started on.
+        new(4, "image versions", """
+            CREATE TABLE image_versions (
+                image_id TEXT NOT NULL,
+                version INTEGER NOT NULL,
+                runner_type TEXT NOT NULL,
+                format TEXT NOT NULL,
+                entrypoint TEXT NOT NULL,
+                sha256 TEXT NOT NULL,
+                size_bytes BIGINT NOT NULL,
+                metadata TEXT,
+                created_at_ms BIGINT NOT NULL,
+                PRIMARY KEY (image_id, version)
+            );
+            CREATE INDEX ix_image_versions_sha256 ON image_versions (sha256);
+            INSERT INTO image_versions (image_id, version, runner_type, format, entrypoint, sha256, size_bytes, metadata, created_at_ms)
+                SELECT image_id, 1, runner_type, format, entrypoint, sha256, size_bytes, metadata, updated_at_ms FROM images;
+            ALTER TABLE images ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+            ALTER TABLE images ADD COLUMN versions_issued INTEGER NOT NULL DEFAULT 1;
+            ALTER TABLE runs ADD COLUMN image_version INTEGER NOT NULL DEFAULT 1;
+            CREATE INDEX ix_runs_image_version ON runs (image_id, image_version);
+            """),
     ];
 }

@@ -13,20 +13,38 @@ public interface IEnvironmentStore
     Task<bool> PingAsync(CancellationToken cancellationToken);
 
     /// <summary>
-    /// Inserts an image, or when the tenant already has one of that name, updates it in place and keeps
-    /// its id (1.4.1 rewrote the primary key, SPEC §19.16). Returns the stored record.
+    /// Registers content under a name: a new image (version 1), or when the tenant already has one of
+    /// that name, its next version when the content (sha256, format, entrypoint, runner, metadata)
+    /// differs, else the same version with the new description. The image keeps its id (1.4.1 rewrote
+    /// the primary key, SPEC §19.16) and its row describes the newest version. Returns that version.
     /// </summary>
-    Task<ImageRecord> UpsertImageAsync(ImageRecord image, CancellationToken cancellationToken);
+    Task<ImageRecord> RegisterImageAsync(ImageRecord image, CancellationToken cancellationToken);
 
+    /// <summary>The image as its newest version.</summary>
     Task<ImageRecord?> GetImageAsync(string imageId, CancellationToken cancellationToken);
+
+    /// <summary>The image as one of its versions; null when the image or that version does not exist.</summary>
+    Task<ImageRecord?> GetImageVersionAsync(string imageId, int version, CancellationToken cancellationToken);
+
+    /// <summary>Every version of the image, newest first.</summary>
+    Task<IReadOnlyList<ImageRecord>> ListImageVersionsAsync(string imageId, CancellationToken cancellationToken);
 
     Task<Page<ImageRecord>> ListImagesAsync(string? tenantId, int limit, int offset, CancellationToken cancellationToken);
 
-    /// <summary>Deletes the image row; false when it did not exist.</summary>
+    /// <summary>Deletes the image and all its versions; false when it did not exist.</summary>
     Task<bool> DeleteImageAsync(string imageId, CancellationToken cancellationToken);
 
-    /// <summary>How many image rows point at this content.</summary>
+    /// <summary>
+    /// Deletes one version; when it was the newest, the image falls back to the newest that is left, and
+    /// deleting the only version deletes the image. False when the version did not exist.
+    /// </summary>
+    Task<bool> DeleteImageVersionAsync(string imageId, int version, CancellationToken cancellationToken);
+
+    /// <summary>How many image versions point at this content.</summary>
     Task<int> CountImagesWithContentAsync(string sha256, CancellationToken cancellationToken);
+
+    /// <summary>Runs of one version of the image that are pending, running or suspended.</summary>
+    Task<int> CountActiveRunsOfImageVersionAsync(string imageId, int version, CancellationToken cancellationToken);
 
     /// <summary>Runs of the image that are pending, running or suspended.</summary>
     Task<int> CountActiveRunsOfImageAsync(string imageId, CancellationToken cancellationToken);

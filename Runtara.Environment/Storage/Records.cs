@@ -27,7 +27,14 @@ public sealed record ImageRecord(
     long SizeBytes,
     string? Metadata,
     long CreatedAtMs,
-    long UpdatedAtMs);
+    long UpdatedAtMs)
+{
+    /// <summary>
+    /// The version this record describes: 1 for a name's first content, one more for each registration
+    /// of the name with different content (<see cref="Sha256"/>, entrypoint, runner or metadata).
+    /// </summary>
+    public int Version { get; init; } = 1;
+}
 
 /// <summary>
 /// One instance as the environment tracks it: which image, how it was launched, the current (or last)
@@ -45,6 +52,9 @@ public sealed record RunRecord
     public required string ImageId { get; init; }
 
     public required string ImageName { get; init; }
+
+    /// <summary>The image version the instance started on: every relaunch (wake, resume, retry) runs it again, never newer code.</summary>
+    public int ImageVersion { get; init; } = 1;
 
     public RunStatus Status { get; init; } = RunStatus.Pending;
 

@@ -12,10 +12,16 @@ public abstract class SqlEnvironmentStore : IEnvironmentStore
 {
     private const string RunColumns =
         "instance_id, tenant_id, image_id, image_name, status, input, env, timeout_seconds, created_at_ms, started_at_ms, finished_at_ms, " +
-        "pid, process_start_ticks, exit_code, error, stderr_tail, memory_peak_bytes, cpu_usage_usec, retry_count, max_retries, launch_count, checkpoint_id, updated_at_ms, trace_parent";
+        "pid, process_start_ticks, exit_code, error, stderr_tail, memory_peak_bytes, cpu_usage_usec, retry_count, max_retries, launch_count, checkpoint_id, updated_at_ms, trace_parent, image_version";
 
     private const string ImageColumns =
-        "image_id, tenant_id, name, description, runner_type, format, entrypoint, sha256, size_bytes, metadata, created_at_ms, updated_at_ms";
+        "image_id, tenant_id, name, description, runner_type, format, entrypoint, sha256, size_bytes, metadata, created_at_ms, updated_at_ms, version";
+
+    /// <summary>An image as one of its versions: the name from <c>images i</c>, the content from <c>image_versions v</c>.</summary>
+    private const string ImageVersionColumns =
+        "i.image_id, i.tenant_id, i.name, i.description, v.runner_type, v.format, v.entrypoint, v.sha256, v.size_bytes, v.metadata, v.created_at_ms, v.created_at_ms, v.version";
+
+    private const string VersionContentColumns = "runner_type, format, entrypoint, sha256, size_bytes, metadata";
 
     private static readonly RunStatus[] ActiveStatuses = [RunStatus.Pending, RunStatus.Running, RunStatus.Suspended];
 
@@ -45,24 +51,142 @@ public abstract class SqlEnvironmentStore : IEnvironmentStore
         }
     }
 
-    public Task<ImageRecord> UpsertImageAsync(ImageRecord image, CancellationToken cancellationToken) => Run("register image", async token =>
+    public Task<ImageRecord> RegisterImageAsync(ImageRecord image, CancellationToken cancellationToken) => Run("register image", async token =>
     {
         ArgumentNullException.ThrowIfNull(image);
         await using var connection = await OpenAsync(token).ConfigureAwait(false);
-        await using (var command = Command(connection, null,
-            $"INSERT INTO images ({ImageColumns}) VALUES (@id, @tenant, @name, @description, @runner, @format, @entrypoint, @sha, @size, @metadata, @created, @updated) " +
-            "ON CONFLICT (tenant_id, name) DO UPDATE SET description = excluded.description, runner_type = excluded.runner_type, format = excluded.format, " +
-            "entrypoint = excluded.entrypoint, sha256 = excluded.sha256, size_bytes = excluded.size_bytes, metadata = excluded.metadata, updated_at_ms = excluded.updated_at_ms",
+        await using var transaction = await connection.BeginTransactionAsync(token).ConfigureAwait(false);
+        (string, object?)[] parameters =
+        [
             ("id", image.ImageId), ("tenant", image.TenantId), ("name", image.Name), ("description", image.Description), ("runner", image.RunnerType),
             ("format", image.Format), ("entrypoint", image.Entrypoint), ("sha", image.Sha256), ("size", image.SizeBytes), ("metadata", image.Metadata),
-            ("created", image.CreatedAtMs), ("updated", image.UpdatedAtMs)))
+            ("created", image.CreatedAtMs), ("updated", image.UpdatedAtMs),
+        ];
+
+        int? version = null;
+        await using (var insert = Command(connection, transaction,
+            $"INSERT INTO images ({ImageColumns}) VALUES (@id, @tenant, @name, @description, @runner, @format, @entrypoint, @sha, @size, @metadata, @created, @updated, 1) " +
+            "ON CONFLICT (tenant_id, name) DO NOTHING", parameters))
         {
-            await command.ExecuteNonQueryAsync(token).ConfigureAwait(false);
+            if (await insert.ExecuteNonQueryAsync(token).ConfigureAwait(false) > 0)
+            {
+                version = 1;
+            }
         }
 
-        await using var read = Command(connection, null, $"SELECT {ImageColumns} FROM images WHERE tenant_id = @tenant AND name = @name", ("tenant", image.TenantId), ("name", image.Name));
-        await using var reader = await read.ExecuteReaderAsync(token).ConfigureAwait(false);
-        return await reader.ReadAsync(token).ConfigureAwait(false) ? ReadImage(reader) : throw new InvalidOperationException("The image row vanished after it was written.");
+        if (version is null)
+        {
+            // The name exists: different content is its next version. The row update is the lock that
+            // orders concurrent registrations of one name, so each gets its own number; numbers of
+            // deleted versions are never given again (versions_issued only grows).
+            await using var next = Command(connection, transaction,
+                "UPDATE images SET versions_issued = versions_issued + 1, version = versions_issued + 1, description = @description, runner_type = @runner, format = @format, entrypoint = @entrypoint, " +
+                "sha256 = @sha, size_bytes = @size, metadata = @metadata, updated_at_ms = @updated " +
+                "WHERE tenant_id = @tenant AND name = @name AND (sha256 <> @sha OR format <> @format OR entrypoint <> @entrypoint OR runner_type <> @runner " +
+                "OR COALESCE(metadata, '') <> COALESCE(@metadata, '')) RETURNING version, image_id", parameters);
+            await using var reader = await next.ExecuteReaderAsync(token).ConfigureAwait(false);
+            if (await reader.ReadAsync(token).ConfigureAwait(false))
+            {
+                version = reader.GetInt32(0);
+                parameters[0] = ("id", reader.GetString(1));
+            }
+        }
+        else
+        {
+            parameters[0] = ("id", image.ImageId);
+        }
+
+        if (version is { } added)
+        {
+            await using var row = Command(connection, transaction,
+                $"INSERT INTO image_versions (image_id, version, {VersionContentColumns}, created_at_ms) VALUES (@id, @version, @runner, @format, @entrypoint, @sha, @size, @metadata, @updated)",
+                [.. parameters, ("version", added)]);
+            await row.ExecuteNonQueryAsync(token).ConfigureAwait(false);
+        }
+        else
+        {
+            // Same content again: the same version, with the description given now.
+            await using var same = Command(connection, transaction,
+                "UPDATE images SET description = @description, updated_at_ms = @updated WHERE tenant_id = @tenant AND name = @name", parameters);
+            await same.ExecuteNonQueryAsync(token).ConfigureAwait(false);
+        }
+
+        ImageRecord stored;
+        await using (var read = Command(connection, transaction, $"SELECT {ImageColumns} FROM images WHERE tenant_id = @tenant AND name = @name", parameters))
+        await using (var reader = await read.ExecuteReaderAsync(token).ConfigureAwait(false))
+        {
+            stored = await reader.ReadAsync(token).ConfigureAwait(false) ? ReadImage(reader) : throw new InvalidOperationException("The image row vanished after it was written.");
+        }
+
+        await transaction.CommitAsync(token).ConfigureAwait(false);
+        return stored;
+    }, cancellationToken);
+
+    public Task<ImageRecord?> GetImageVersionAsync(string imageId, int version, CancellationToken cancellationToken) => Run("get image version", async token =>
+    {
+        await using var connection = await OpenAsync(token).ConfigureAwait(false);
+        await using var command = Command(connection, null,
+            $"SELECT {ImageVersionColumns} FROM images i JOIN image_versions v ON v.image_id = i.image_id WHERE i.image_id = @id AND v.version = @version",
+            ("id", imageId), ("version", version));
+        await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
+        return await reader.ReadAsync(token).ConfigureAwait(false) ? ReadImage(reader) : null;
+    }, cancellationToken);
+
+    public Task<IReadOnlyList<ImageRecord>> ListImageVersionsAsync(string imageId, CancellationToken cancellationToken) => Run("list image versions", async token =>
+    {
+        await using var connection = await OpenAsync(token).ConfigureAwait(false);
+        await using var command = Command(connection, null,
+            $"SELECT {ImageVersionColumns} FROM images i JOIN image_versions v ON v.image_id = i.image_id WHERE i.image_id = @id ORDER BY v.version DESC",
+            ("id", imageId));
+        await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
+        var versions = new List<ImageRecord>();
+        while (await reader.ReadAsync(token).ConfigureAwait(false))
+        {
+            versions.Add(ReadImage(reader));
+        }
+
+        return (IReadOnlyList<ImageRecord>)versions;
+    }, cancellationToken);
+
+    public Task<bool> DeleteImageVersionAsync(string imageId, int version, CancellationToken cancellationToken) => Run("delete image version", async token =>
+    {
+        await using var connection = await OpenAsync(token).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(token).ConfigureAwait(false);
+        await using (var delete = Command(connection, transaction, "DELETE FROM image_versions WHERE image_id = @id AND version = @version", ("id", imageId), ("version", version)))
+        {
+            if (await delete.ExecuteNonQueryAsync(token).ConfigureAwait(false) == 0)
+            {
+                return false;
+            }
+        }
+
+        (string, object?)[]? newest = null;
+        await using (var read = Command(connection, transaction,
+            $"SELECT version, {VersionContentColumns} FROM image_versions WHERE image_id = @id ORDER BY version DESC LIMIT 1", ("id", imageId)))
+        await using (var reader = await read.ExecuteReaderAsync(token).ConfigureAwait(false))
+        {
+            if (await reader.ReadAsync(token).ConfigureAwait(false))
+            {
+                newest =
+                [
+                    ("id", imageId), ("version", reader.GetInt32(0)), ("runner", reader.GetString(1)), ("format", reader.GetString(2)), ("entrypoint", reader.GetString(3)),
+                    ("sha", reader.GetString(4)), ("size", reader.GetInt64(5)), ("metadata", NullableString(reader, 6)),
+                ];
+            }
+        }
+
+        // The image row follows its newest remaining version; with none left the image is gone.
+        await using (var follow = newest is null
+            ? Command(connection, transaction, "DELETE FROM images WHERE image_id = @id", ("id", imageId))
+            : Command(connection, transaction,
+                "UPDATE images SET version = @version, runner_type = @runner, format = @format, entrypoint = @entrypoint, sha256 = @sha, size_bytes = @size, metadata = @metadata " +
+                "WHERE image_id = @id AND version > @version", newest))
+        {
+            await follow.ExecuteNonQueryAsync(token).ConfigureAwait(false);
+        }
+
+        await transaction.CommitAsync(token).ConfigureAwait(false);
+        return true;
     }, cancellationToken);
 
     public Task<ImageRecord?> GetImageAsync(string imageId, CancellationToken cancellationToken) => Run("get image", async token =>
@@ -98,12 +222,24 @@ public abstract class SqlEnvironmentStore : IEnvironmentStore
     public Task<bool> DeleteImageAsync(string imageId, CancellationToken cancellationToken) => Run("delete image", async token =>
     {
         await using var connection = await OpenAsync(token).ConfigureAwait(false);
-        await using var command = Command(connection, null, "DELETE FROM images WHERE image_id = @id", ("id", imageId));
-        return await command.ExecuteNonQueryAsync(token).ConfigureAwait(false) > 0;
+        await using var transaction = await connection.BeginTransactionAsync(token).ConfigureAwait(false);
+        await using (var versions = Command(connection, transaction, "DELETE FROM image_versions WHERE image_id = @id", ("id", imageId)))
+        {
+            await versions.ExecuteNonQueryAsync(token).ConfigureAwait(false);
+        }
+
+        await using var command = Command(connection, transaction, "DELETE FROM images WHERE image_id = @id", ("id", imageId));
+        var deleted = await command.ExecuteNonQueryAsync(token).ConfigureAwait(false) > 0;
+        await transaction.CommitAsync(token).ConfigureAwait(false);
+        return deleted;
     }, cancellationToken);
 
     public Task<int> CountImagesWithContentAsync(string sha256, CancellationToken cancellationToken) =>
-        ScalarAsync("count image content", "SELECT COUNT(*) FROM images WHERE sha256 = @sha", cancellationToken, ("sha", sha256));
+        ScalarAsync("count image content", "SELECT COUNT(*) FROM image_versions WHERE sha256 = @sha", cancellationToken, ("sha", sha256));
+
+    public Task<int> CountActiveRunsOfImageVersionAsync(string imageId, int version, CancellationToken cancellationToken) =>
+        ScalarAsync("count image version runs", "SELECT COUNT(*) FROM runs WHERE image_id = @id AND image_version = @version AND status IN ('pending', 'running', 'suspended')",
+            cancellationToken, ("id", imageId), ("version", version));
 
     public Task<int> CountActiveRunsOfImageAsync(string imageId, CancellationToken cancellationToken) =>
         ScalarAsync("count image runs", "SELECT COUNT(*) FROM runs WHERE image_id = @id AND status IN ('pending', 'running', 'suspended')", cancellationToken, ("id", imageId));
@@ -348,12 +484,15 @@ public abstract class SqlEnvironmentStore : IEnvironmentStore
         ("process_start_ticks", run.ProcessStartTicks), ("exit_code", run.ExitCode), ("error", run.Error), ("stderr_tail", run.StderrTail),
         ("memory_peak_bytes", run.MemoryPeakBytes), ("cpu_usage_usec", run.CpuUsageUsec), ("retry_count", run.RetryCount),
         ("max_retries", run.MaxRetries), ("launch_count", run.LaunchCount), ("checkpoint_id", run.CheckpointId), ("updated_at_ms", run.UpdatedAtMs),
-        ("trace_parent", run.TraceParent),
+        ("trace_parent", run.TraceParent), ("image_version", run.ImageVersion),
     ];
 
     private static ImageRecord ReadImage(DbDataReader r) => new(
         r.GetString(0), r.GetString(1), r.GetString(2), NullableString(r, 3), r.GetString(4), r.GetString(5), r.GetString(6), r.GetString(7),
-        r.GetInt64(8), NullableString(r, 9), r.GetInt64(10), r.GetInt64(11));
+        r.GetInt64(8), NullableString(r, 9), r.GetInt64(10), r.GetInt64(11))
+    {
+        Version = r.GetInt32(12),
+    };
 
     private static RunRecord ReadRun(DbDataReader r) => new()
     {
@@ -381,6 +520,7 @@ public abstract class SqlEnvironmentStore : IEnvironmentStore
         CheckpointId = NullableString(r, 21),
         UpdatedAtMs = r.GetInt64(22),
         TraceParent = NullableString(r, 23),
+        ImageVersion = r.GetInt32(24),
     };
 
     private static string? NullableString(DbDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);

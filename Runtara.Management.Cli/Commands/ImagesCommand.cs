@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using Runtara.Management.Images;
 using Spectre.Console;
 
@@ -12,6 +13,7 @@ internal static class ImagesCommand
         images.Subcommands.Add(Register(globals, console));
         images.Subcommands.Add(List(globals, console));
         images.Subcommands.Add(Get(globals, console));
+        images.Subcommands.Add(Versions(globals, console));
         images.Subcommands.Add(Delete(globals, console));
         return images;
     }
@@ -79,10 +81,10 @@ internal static class ImagesCommand
                 return Cli.Success;
             }
 
-            var table = new Table().AddColumns("IMAGE ID", "TENANT", "NAME", "FORMAT", "SIZE", "SHA256", "CREATED");
+            var table = new Table().AddColumns("IMAGE ID", "TENANT", "NAME", "VERSION", "FORMAT", "SIZE", "SHA256", "CREATED");
             foreach (var image in list.Images)
             {
-                table.AddRow(image.ImageId, Markup.Escape(image.TenantId), Markup.Escape(image.Name), image.Format, Format.Bytes(image.SizeBytes), image.Sha256[..12], Format.Time(image.CreatedAt));
+                table.AddRow(image.ImageId, Markup.Escape(image.TenantId), Markup.Escape(image.Name), image.Version.ToString(CultureInfo.InvariantCulture), image.Format, Format.Bytes(image.SizeBytes), image.Sha256[..12], Format.Time(image.CreatedAt));
             }
 
             console.Ansi.Write(table);
@@ -109,6 +111,7 @@ internal static class ImagesCommand
             grid.AddRow("image id", image.ImageId);
             grid.AddRow("tenant", Markup.Escape(image.TenantId));
             grid.AddRow("name", Markup.Escape(image.Name));
+            grid.AddRow("version", image.Version.ToString(CultureInfo.InvariantCulture));
             grid.AddRow("description", Markup.Escape(image.Description ?? string.Empty));
             grid.AddRow("format", image.Format);
             grid.AddRow("entrypoint", Markup.Escape(image.Entrypoint));
@@ -121,21 +124,57 @@ internal static class ImagesCommand
         return command;
     }
 
+    private static Command Versions(GlobalOptions globals, CliConsole console)
+    {
+        var image = new Argument<string>("image") { Description = "Image id or name" };
+        var command = new Command("versions", "List an image's versions, newest first (instances stay on the version they started on)") { image };
+        command.SetAction(CliConsole.Action(globals, console, async (result, client, ct) =>
+        {
+            var versions = await client.ListImageVersionsAsync(result.GetValue(image)!, cancellationToken: ct);
+            if (result.GetValue(globals.Output) == OutputFormat.Json)
+            {
+                console.WriteJson(versions);
+                return Cli.Success;
+            }
+
+            var table = new Table().AddColumns("VERSION", "IMAGE ID", "NAME", "FORMAT", "ENTRYPOINT", "SIZE", "SHA256", "REGISTERED");
+            foreach (var version in versions)
+            {
+                table.AddRow(version.Version.ToString(CultureInfo.InvariantCulture), version.ImageId, Markup.Escape(version.Name), version.Format, Markup.Escape(version.Entrypoint),
+                    Format.Bytes(version.SizeBytes), version.Sha256[..12], Format.Time(version.CreatedAt));
+            }
+
+            console.Ansi.Write(table);
+            return Cli.Success;
+        }));
+        return command;
+    }
+
     private static Command Delete(GlobalOptions globals, CliConsole console)
     {
         var id = new Argument<string>("image-id");
-        var command = new Command("delete", "Delete an image (refused while instances of it run or are suspended)") { id };
+        var version = new Option<int?>("--version") { Description = "Delete only this version (refused while an unfinished instance is pinned to it)" };
+        var command = new Command("delete", "Delete an image with all its versions, or one version (refused while instances of it run or are suspended)") { id, version };
         command.SetAction(CliConsole.Action(globals, console, async (result, client, ct) =>
         {
             var imageId = result.GetValue(id)!;
-            await client.DeleteImageAsync(imageId, cancellationToken: ct);
-            if (result.GetValue(globals.Output) == OutputFormat.Json)
+            var only = result.GetValue(version);
+            if (only is { } v)
             {
-                console.WriteJson(new { deleted = imageId });
+                await client.DeleteImageVersionAsync(imageId, v, cancellationToken: ct);
             }
             else
             {
-                await console.Out.WriteLineAsync($"Deleted: {imageId}");
+                await client.DeleteImageAsync(imageId, cancellationToken: ct);
+            }
+
+            if (result.GetValue(globals.Output) == OutputFormat.Json)
+            {
+                console.WriteJson(only is null ? new { deleted = imageId, version = (int?)null } : new { deleted = imageId, version = only });
+            }
+            else
+            {
+                await console.Out.WriteLineAsync(only is null ? $"Deleted: {imageId}" : string.Create(CultureInfo.InvariantCulture, $"Deleted: {imageId} version {only}"));
             }
 
             return Cli.Success;

@@ -30,10 +30,11 @@ internal static class InstancesCommand
         var instanceId = new Option<string?>("--instance-id") { Description = "Instance id (default: a new UUID); starting it again with the same image returns it" };
         var timeout = new Option<uint?>("--timeout") { Description = "Execution timeout in seconds (default 300)" };
         var retries = new Option<uint?>("--max-retries") { Description = "Relaunches after a crash or heartbeat timeout" };
+        var imageVersion = new Option<int?>("--image-version") { Description = "Start on this version of the image (default: the newest; see `images versions`)" };
         var env = new Option<string[]>("--env", "-e") { Description = "Extra environment variable NAME=VALUE (repeatable; cannot override RUNTARA_*)", AllowMultipleArgumentsPerToken = false };
         var wait = new Option<bool>("--wait") { Description = "Wait until the instance finishes and print its status" };
         var waitTimeout = new Option<int>("--wait-timeout") { Description = "Seconds --wait waits", DefaultValueFactory = _ => 600 };
-        var command = new Command("start", "Start an instance of an image") { image, input, inputFile, instanceId, timeout, retries, env, wait, waitTimeout };
+        var command = new Command("start", "Start an instance of an image") { image, imageVersion, input, inputFile, instanceId, timeout, retries, env, wait, waitTimeout };
         command.SetAction(CliConsole.Action(globals, console, async (result, client, ct) =>
         {
             var json = result.GetValue(input);
@@ -61,6 +62,7 @@ internal static class InstancesCommand
                 Input = json,
                 TimeoutSeconds = result.GetValue(timeout),
                 MaxRetries = result.GetValue(retries),
+                ImageVersion = result.GetValue(imageVersion),
             };
             foreach (var pair in result.GetValue(env) ?? [])
             {
@@ -284,7 +286,7 @@ internal static class InstancesCommand
             grid.AddRow("parent", Markup.Escape(parent));
         }
 
-        grid.AddRow("image", $"{Markup.Escape(info.ImageName)} ({info.ImageId})");
+        grid.AddRow("image", string.Create(CultureInfo.InvariantCulture, $"{Markup.Escape(info.ImageName)} version {info.ImageVersion} ({info.ImageId})"));
         grid.AddRow("checkpoint", Markup.Escape(info.CheckpointId ?? "-"));
         grid.AddRow("created", Format.Time(info.CreatedAt));
         grid.AddRow("started", Format.Time(info.StartedAt));

@@ -62,6 +62,11 @@ internal static class ProtoMapping
             request.TimeoutSeconds = timeout;
         }
 
+        if (options.ImageVersion is { } version)
+        {
+            request.ImageVersion = (uint)version;
+        }
+
         if (options.MaxRetries is { } retries)
         {
             request.MaxRetries = retries;
@@ -146,7 +151,10 @@ internal static class ProtoMapping
     public static ImageInfo ToImage(ImageSummary i) => new(
         i.ImageId, i.TenantId, i.Name, i.HasDescription ? i.Description : null,
         i.RunnerType switch { RunnerType.RunnerNative => "native", RunnerType.RunnerWasm => "wasm", _ => "oci" },
-        i.Sha256, (long)i.SizeBytes, i.Format, i.Entrypoint, Time(i.CreatedAtMs), i.UpdatedAtMs > 0 ? Time(i.UpdatedAtMs) : null);
+        i.Sha256, (long)i.SizeBytes, i.Format, i.Entrypoint, Time(i.CreatedAtMs), i.UpdatedAtMs > 0 ? Time(i.UpdatedAtMs) : null)
+    {
+        Version = i.Version > 0 ? (int)i.Version : 1,
+    };
 
     public static ImageList ToImageList(ListImagesResponse response) => new([.. response.Images.Select(ToImage)], response.TotalCount);
 
@@ -157,6 +165,7 @@ internal static class ProtoMapping
         Status = s.Status.ToContract(),
         ImageId = s.ImageId,
         ImageName = s.ImageName,
+        ImageVersion = s.ImageVersion > 0 ? (int)s.ImageVersion : 1,
         CheckpointId = s.HasCheckpointId ? s.CheckpointId : null,
         CreatedAt = Time(s.CreatedAtMs),
         StartedAt = s.HasStartedAtMs ? Time(s.StartedAtMs) : null,

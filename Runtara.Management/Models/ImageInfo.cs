@@ -23,4 +23,11 @@ public sealed record ImageInfo(
     string Format,
     string Entrypoint,
     DateTimeOffset CreatedAt,
-    DateTimeOffset? UpdatedAt);
+    DateTimeOffset? UpdatedAt)
+{
+    /// <summary>
+    /// The version this describes (the newest in image lists): registering the name again with other
+    /// content adds a version, and instances stay on the version they started on.
+    /// </summary>
+    public int Version { get; init; } = 1;
+}

@@ -22,6 +22,9 @@ public sealed record InstanceInfo
     /// <summary>The name of that image.</summary>
     public string ImageName { get; init; } = string.Empty;
 
+    /// <summary>The image version the instance is pinned to: every relaunch (wake, resume, retry) runs it.</summary>
+    public int ImageVersion { get; init; } = 1;
+
     /// <summary>The last checkpoint it saved; null before the first.</summary>
     public string? CheckpointId { get; init; }
 

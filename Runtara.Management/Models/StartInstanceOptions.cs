@@ -21,6 +21,9 @@ public sealed class StartInstanceOptions
     /// <summary>How often a crashed or silent run is relaunched from its last checkpoint before it is marked FAILED; null: the environment's default.</summary>
     public uint? MaxRetries { get; set; }
 
+    /// <summary>The image version to start on (see <see cref="RuntaraManagementClient.ListImageVersionsAsync"/>); null: the newest.</summary>
+    public int? ImageVersion { get; set; }
+
     /// <summary>Extra environment variables for the instance's processes (kept for resumes and wake-ups).</summary>
     public IDictionary<string, string> Environment { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 }

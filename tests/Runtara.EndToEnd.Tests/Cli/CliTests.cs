@@ -56,6 +56,40 @@ public sealed class CliTests(PlatformFixture fixture)
     }
 
     [Fact]
+    public async Task Image_versions_are_listed_started_on_and_deleted_through_the_cli()
+    {
+        var tenant = Ids.Tenant();
+        var imageId = (await Run(tenant, "images", "register", _platform.TestImageZip(), "--name", "cli-versions", "--entrypoint", "Runtara.TestInstance.dll")).Stdout.Trim();
+        var script = Path.Combine(Path.GetTempPath(), $"runtara-cli-v2-{Guid.NewGuid():N}.sh");
+        await File.WriteAllTextAsync(script, "#!/bin/sh\necho 'version 2 ran' >&2\nexit 7\n");
+        try
+        {
+            Assert.Equal(imageId, (await Run(tenant, "images", "register", script, "--name", "cli-versions")).Stdout.Trim());
+        }
+        finally
+        {
+            File.Delete(script);
+        }
+
+        var versions = Json(await Run(tenant, "images", "versions", "cli-versions", "--output", "json"));
+        Assert.Equal([2, 1], versions.EnumerateArray().Select(v => v.GetProperty("version").GetInt32()));
+        Assert.Contains("Runtara.TestInstance.dll", (await Run(tenant, "images", "versions", imageId)).Stdout, StringComparison.Ordinal);
+
+        var onOne = (await Run(tenant, "instances", "start", "--image", imageId, "--image-version", "1", "--input", """{"mode":"wait_signal"}""")).Stdout.Trim();
+        await WaitForAsync(onOne, "running");
+        Assert.Contains("cli-versions version 1", (await Run(tenant, "instances", "status", onOne)).Stdout, StringComparison.Ordinal);
+        var refused = await _platform.RunCliAsync(tenant, "images", "delete", imageId, "--version", "1");
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("IMAGE_IN_USE", refused.Stderr, StringComparison.Ordinal);
+
+        await Run(tenant, "signal", onOne, "cancel");
+        Assert.Equal("cancelled", Json(await Run(tenant, "instances", "wait", onOne, "--poll", "100", "--timeout", "60", "--output", "json")).GetProperty("status").GetString());
+        await Wait.UntilAsync(() => _platform.Client.GetInstanceAsync(onOne, tenant), i => i.Pid is null, TimeSpan.FromSeconds(30), "the cancelled process to exit");
+        Assert.Equal($"Deleted: {imageId} version 1", (await Run(tenant, "images", "delete", imageId, "--version", "1")).Stdout.Trim());
+        Assert.Equal([2], Json(await Run(tenant, "images", "versions", imageId, "--output", "json")).EnumerateArray().Select(v => v.GetProperty("version").GetInt32()));
+    }
+
+    [Fact]
     public async Task Signals_pause_resume_cancel_and_custom_through_the_cli()
     {
         var tenant = Ids.Tenant();

@@ -187,18 +187,58 @@ public sealed class ImageRegistryTests(EnvironmentFixture fixture)
     }
 
     [Fact]
-    public async Task Re_registering_a_name_keeps_the_image_id_and_replaces_the_content()
+    public async Task Re_registering_a_name_keeps_the_image_id_and_adds_a_version_for_new_content()
     {
         var tenant = Ids.Tenant();
         var first = await _env.Client.RegisterImageAsync(new RegisterImageOptions { TenantId = tenant, Name = "same" }, new MemoryStream(TestImages.Script("exit 0")));
         var second = await _env.Client.RegisterImageAsync(new RegisterImageOptions { TenantId = tenant, Name = "same" }, new MemoryStream(TestImages.Script("exit 1")));
+        var again = await _env.Client.RegisterImageAsync(new RegisterImageOptions { TenantId = tenant, Name = "same" }, new MemoryStream(TestImages.Script("exit 1")));
 
         var image = await _env.Client.GetImageAsync(second, tenant);
+        var versions = await _env.Client.ListImageVersionsAsync("same", tenant);
 
         Assert.Equal(first, second);
+        Assert.Equal(first, again);
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(TestImages.Script("exit 1"))), image.Sha256);
-        Assert.Equal("executable", image.Format);
+        Assert.Equal(("executable", 2), (image.Format, image.Version));
         Assert.Equal(1, (await _env.Client.ListImagesAsync(tenant)).TotalCount);
+        Assert.Equal([2, 1], versions.Select(v => v.Version));
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(TestImages.Script("exit 0"))), versions[1].Sha256);
+        await Assert.ThrowsAsync<Management.ImageNotFoundException>(() => _env.Client.ListImageVersionsAsync(first, Ids.Tenant()));
+    }
+
+    [Fact]
+    public async Task An_instance_stays_on_the_version_it_started_on_and_its_version_cannot_be_deleted_while_it_waits()
+    {
+        var tenant = Ids.Tenant();
+        var v1 = await _env.RegisterTestImageAsync(tenant, "versioned");
+        var sleeping = await _env.StartTestInstanceAsync(v1, tenant, null, o => o.Input = """{"mode":"sleep","sleep_ms":2500}""");
+        await _env.WaitForStatusAsync(sleeping, InstanceStatus.Suspended);
+
+        // Version 2 is other code under the same name: a script that fails at once.
+        var v2 = await _env.Client.RegisterImageAsync(new RegisterImageOptions { TenantId = tenant, Name = "versioned" }, new MemoryStream(TestImages.Script("echo 'version 2 ran' >&2\nexit 7")));
+        Assert.Equal(v1, v2);
+        var inUse = await Assert.ThrowsAsync<Management.ImageInUseException>(() => _env.Client.DeleteImageVersionAsync(v1, 1, tenant));
+        Assert.Contains("version 1", inUse.Message, StringComparison.Ordinal);
+
+        var newest = await _env.Client.WaitForCompletionAsync(await _env.StartTestInstanceAsync(v1, tenant, null), new WaitOptions { PollInterval = TimeSpan.FromMilliseconds(50), Timeout = EnvironmentHarness.Deadline });
+        var pinned = await _env.Client.WaitForCompletionAsync(
+            await _env.StartTestInstanceAsync(v1, tenant, null, o => o.ImageVersion = 1), new WaitOptions { PollInterval = TimeSpan.FromMilliseconds(50), Timeout = EnvironmentHarness.Deadline });
+        var woken = await _env.WaitForEndAsync(sleeping);
+
+        Assert.Equal((InstanceStatus.Failed, 2), (newest.Status, newest.ImageVersion));
+        Assert.Contains("version 2 ran", newest.Stderr, StringComparison.Ordinal);
+        Assert.True(pinned.Status == InstanceStatus.Completed, $"{pinned.Status}: {pinned.Error}");
+        Assert.Equal(1, pinned.ImageVersion);
+        // The wake-up relaunched the test instance (version 1), not the script.
+        Assert.True(woken.Status == InstanceStatus.Completed, $"{woken.Status}: {woken.Error}\n{woken.Stderr}");
+        Assert.True(woken.Output!.Value.GetProperty("woke").GetBoolean());
+        Assert.Equal((1, 2), (woken.ImageVersion, woken.LaunchCount));
+
+        // Finished instances do not hold a version: deleting 1 now works (its content stays while other images use it).
+        await _env.Client.DeleteImageVersionAsync(v1, 1, tenant);
+        Assert.Equal([2], (await _env.Client.ListImageVersionsAsync("versioned", tenant)).Select(v => v.Version));
+        await Assert.ThrowsAsync<Management.ImageNotFoundException>(() => _env.StartTestInstanceAsync(v1, tenant, null, o => o.ImageVersion = 1));
     }
 
     [Fact]
@@ -210,8 +250,15 @@ public sealed class ImageRegistryTests(EnvironmentFixture fixture)
         var blob = Path.Combine(_env.EnvironmentDataDirectory, "images", "blobs", Convert.ToHexStringLower(SHA256.HashData(content)));
         Assert.True(File.Exists(blob));
 
+        // A second version keeps the first's content: instances pinned to version 1 relaunch on it.
+        var newer = TestImages.Script($"echo {Guid.NewGuid()}");
+        await _env.Client.RegisterImageAsync(new RegisterImageOptions { TenantId = tenant, Name = "doomed" }, new MemoryStream(newer));
+        var newerBlob = Path.Combine(_env.EnvironmentDataDirectory, "images", "blobs", Convert.ToHexStringLower(SHA256.HashData(newer)));
+        Assert.True(File.Exists(blob));
+
         await _env.Client.DeleteImageAsync(id, tenant);
 
+        Assert.False(File.Exists(newerBlob));
         await Assert.ThrowsAsync<Management.ImageNotFoundException>(() => _env.Client.GetImageAsync(id, tenant));
         await Assert.ThrowsAsync<Management.ImageNotFoundException>(() => _env.Client.DeleteImageAsync(id, tenant));
         Assert.False(File.Exists(blob));

@@ -19,23 +19,71 @@ public abstract partial class StoreBehaviourTests
     }
 
     [SkippableFact]
-    public async Task Image_upsert_keeps_the_id_of_an_existing_name_and_lists_with_a_real_total()
+    public async Task Registering_a_name_again_keeps_the_id_adds_a_version_for_new_content_and_lists_with_a_real_total()
     {
         var tenant = Tenant();
-        var first = await Store.UpsertImageAsync(Image(tenant, "a", "sha-1"), default);
-        var again = await Store.UpsertImageAsync(Image(tenant, "a", "sha-2"), default);
-        await Store.UpsertImageAsync(Image(tenant, "b", "sha-1"), default);
+        // Content hashes of this test only: the store is shared with the other tests.
+        var (one, two) = ($"{tenant}-sha-1", $"{tenant}-sha-2");
+        var first = await Store.RegisterImageAsync(Image(tenant, "a", one), default);
+        var second = await Store.RegisterImageAsync(Image(tenant, "a", two), default);
+        var same = await Store.RegisterImageAsync(Image(tenant, "a", two) with { Description = "again" }, default);
+        await Store.RegisterImageAsync(Image(tenant, "b", one), default);
 
         var page = await Store.ListImagesAsync(tenant, 1, 0, default);
 
-        Assert.Equal(first.ImageId, again.ImageId);
-        Assert.Equal("sha-2", again.Sha256);
+        Assert.Equal((first.ImageId, 1), (second.ImageId, second.Version - 1));
+        Assert.Equal((two, 2, "again"), (same.Sha256, same.Version, same.Description));
         Assert.Equal(2, page.TotalCount);
         Assert.Single(page.Items);
-        Assert.Equal(1, await Store.CountImagesWithContentAsync("sha-1", default) - (await Store.ListImagesAsync(null, 1000, 0, default)).Items.Count(i => i.Sha256 == "sha-1" && i.TenantId != tenant));
+        Assert.Equal([2, 1], (await Store.ListImageVersionsAsync(first.ImageId, default)).Select(v => v.Version));
+        Assert.Equal(one, (await Store.GetImageVersionAsync(first.ImageId, 1, default))!.Sha256);
+        Assert.Equal((two, 2), ((await Store.GetImageAsync(first.ImageId, default))!.Sha256, (await Store.GetImageAsync(first.ImageId, default))!.Version));
+        Assert.Null(await Store.GetImageVersionAsync(first.ImageId, 3, default));
+        Assert.Equal(2, await Store.CountImagesWithContentAsync(one, default));
         Assert.True(await Store.DeleteImageAsync(first.ImageId, default));
         Assert.False(await Store.DeleteImageAsync(first.ImageId, default));
         Assert.Null(await Store.GetImageAsync(first.ImageId, default));
+        Assert.Empty(await Store.ListImageVersionsAsync(first.ImageId, default));
+    }
+
+    [SkippableFact]
+    public async Task Deleting_the_newest_version_makes_the_one_before_newest_and_deleting_the_last_deletes_the_image()
+    {
+        var tenant = Tenant();
+        var image = await Store.RegisterImageAsync(Image(tenant, "v", "sha-v1"), default);
+        await Store.RegisterImageAsync(Image(tenant, "v", "sha-v2"), default);
+        await Store.RegisterImageAsync(Image(tenant, "v", "sha-v3") with { Metadata = """{"runner":"oci"}""" }, default);
+        var run = Run(tenant, image.ImageId, 1000) with { ImageVersion = 2, Status = RunStatus.Suspended };
+        Assert.True(await Store.TryInsertRunAsync(run, default));
+
+        Assert.Equal(1, await Store.CountActiveRunsOfImageVersionAsync(image.ImageId, 2, default));
+        Assert.Equal(0, await Store.CountActiveRunsOfImageVersionAsync(image.ImageId, 3, default));
+        Assert.Equal(2, (await Store.GetRunAsync(run.InstanceId, default))!.ImageVersion);
+        Assert.True(await Store.DeleteImageVersionAsync(image.ImageId, 3, default));
+        Assert.False(await Store.DeleteImageVersionAsync(image.ImageId, 3, default));
+        var newest = (await Store.GetImageAsync(image.ImageId, default))!;
+        Assert.Equal((2, "sha-v2", (string?)null), (newest.Version, newest.Sha256, newest.Metadata));
+
+        // A registration after a deleted newest version gets a number never used before.
+        var next = await Store.RegisterImageAsync(Image(tenant, "v", "sha-v4"), default);
+        Assert.Equal(4, next.Version);
+        Assert.True(await Store.DeleteImageVersionAsync(image.ImageId, 1, default));
+        Assert.True(await Store.DeleteImageVersionAsync(image.ImageId, 2, default));
+        Assert.True(await Store.DeleteImageVersionAsync(image.ImageId, 4, default));
+        Assert.Null(await Store.GetImageAsync(image.ImageId, default));
+    }
+
+    [SkippableFact]
+    public async Task Concurrent_registrations_of_one_name_get_distinct_versions()
+    {
+        var tenant = Tenant();
+        await Store.RegisterImageAsync(Image(tenant, "race", "sha-0"), default);
+
+        var results = await Task.WhenAll(Enumerable.Range(1, 8).Select(i => Store.RegisterImageAsync(Image(tenant, "race", $"sha-{i}"), default)));
+
+        Assert.Equal(Enumerable.Range(2, 8), results.Select(r => r.Version).Order());
+        Assert.Single(results.Select(r => r.ImageId).Distinct());
+        Assert.Equal(9, (await Store.ListImageVersionsAsync(results[0].ImageId, default)).Count);
     }
 
     [SkippableFact]
