@@ -29,6 +29,12 @@ public static class RuntaraImageExtensions
     /// <inheritdoc cref="StartCommand"/>
     public const string CancelCommand = "runtara-cancel-instance";
 
+    /// <summary>"Re-run" on an instance resource: a FAILED or CANCELLED instance runs again as a new instance from its last successful step (docs/operations.md).</summary>
+    public const string RerunCommand = "runtara-rerun-instance";
+
+    /// <summary>"Fork" on an instance resource: a new instance replaying this one's checkpoints up to the one named by the argument <c>checkpoint</c>.</summary>
+    public const string ForkCommand = "runtara-fork-instance";
+
     /// <summary>
     /// "Send signal": a custom signal with a JSON payload, to the image's latest instance or (on an instance
     /// resource) to that instance. Its arguments are <c>name</c> and <c>payload</c>; the dashboard asks for them.

@@ -208,6 +208,57 @@ public sealed class RuntaraManagementClient : IAsyncDisposable
         await CallAsync(new RpcRequest { ResumeInstance = new ResumeInstanceRequest { InstanceId = instanceId, TenantId = Tenant(tenantId) } }, cancellationToken, instanceId).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Runs a FAILED or CANCELLED instance again from its last successful step, as a new instance
+    /// (docs/operations.md, "Re-run and fork"): the source's image, input and settings, all its
+    /// checkpoints copied, so completed steps replay and the failed one runs again.
+    /// </summary>
+    /// <exception cref="InstanceNotFoundException">There is no such instance for the tenant.</exception>
+    /// <exception cref="InstanceStateException">The instance did not fail and was not cancelled.</exception>
+    public async Task<ForkResult> RerunInstanceAsync(string instanceId, ForkOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(instanceId);
+        var request = new RerunInstanceRequest { InstanceId = instanceId, TenantId = Tenant(options?.TenantId) };
+        if (options?.NewInstanceId is { } id)
+        {
+            request.NewInstanceId = id;
+        }
+
+        if (options?.ImageVersion is { } version)
+        {
+            request.ImageVersion = (uint)version;
+        }
+
+        var response = (await CallAsync(new RpcRequest { RerunInstance = request }, cancellationToken, instanceId).ConfigureAwait(false)).RerunInstance;
+        return new ForkResult(response.InstanceId, (int)response.CheckpointsCopied);
+    }
+
+    /// <summary>
+    /// Starts a new instance of the source's image and input whose checkpoints up to and including
+    /// <paramref name="checkpointId"/> are copied from the source (later ones are not), so it replays
+    /// to there and runs on. The source may be in any status.
+    /// </summary>
+    /// <exception cref="InstanceNotFoundException">There is no such instance for the tenant.</exception>
+    /// <exception cref="ValidationException">The source has no such checkpoint.</exception>
+    public async Task<ForkResult> ForkInstanceAsync(string instanceId, string checkpointId, ForkOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(instanceId);
+        ArgumentException.ThrowIfNullOrEmpty(checkpointId);
+        var request = new ForkInstanceRequest { InstanceId = instanceId, TenantId = Tenant(options?.TenantId), CheckpointId = checkpointId };
+        if (options?.NewInstanceId is { } id)
+        {
+            request.NewInstanceId = id;
+        }
+
+        if (options?.ImageVersion is { } version)
+        {
+            request.ImageVersion = (uint)version;
+        }
+
+        var response = (await CallAsync(new RpcRequest { ForkInstance = request }, cancellationToken, instanceId).ConfigureAwait(false)).ForkInstance;
+        return new ForkResult(response.InstanceId, (int)response.CheckpointsCopied);
+    }
+
     /// <summary>The instance's status; <see cref="InstanceNotFoundException"/> when unknown (or another tenant's).</summary>
     public async Task<InstanceInfo> GetInstanceAsync(string instanceId, string? tenantId = null, CancellationToken cancellationToken = default)
     {

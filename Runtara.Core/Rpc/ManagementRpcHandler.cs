@@ -54,6 +54,7 @@ internal sealed class ManagementRpcHandler(
             RpcRequest.RequestOneofCase.ListCheckpoints => new RpcResponse { ListCheckpoints = await ListCheckpointsAsync(request.ListCheckpoints, cancellationToken).ConfigureAwait(false) },
             RpcRequest.RequestOneofCase.GetCheckpoint => new RpcResponse { GetCheckpoint = await GetCheckpointAsync(request.GetCheckpoint, cancellationToken).ConfigureAwait(false) },
             RpcRequest.RequestOneofCase.CreateInstance => new RpcResponse { CreateInstance = await CreateInstanceAsync(request.CreateInstance, cancellationToken).ConfigureAwait(false) },
+            RpcRequest.RequestOneofCase.CopyCheckpoints => new RpcResponse { CopyCheckpoints = await CopyCheckpointsAsync(request.CopyCheckpoints, cancellationToken).ConfigureAwait(false) },
             RpcRequest.RequestOneofCase.ListDueWakeups => new RpcResponse { ListDueWakeups = await ListDueWakeupsAsync(request.ListDueWakeups, cancellationToken).ConfigureAwait(false) },
             RpcRequest.RequestOneofCase.FinishInstance => new RpcResponse { FinishInstance = await FinishInstanceAsync(request.FinishInstance, cancellationToken).ConfigureAwait(false) },
             RpcRequest.RequestOneofCase.ListEvents => new RpcResponse { ListEvents = await ListEventsAsync(request.ListEvents, cancellationToken).ConfigureAwait(false) },
@@ -223,6 +224,19 @@ internal sealed class ManagementRpcHandler(
     {
         var (created, instance) = await instances.CreateAsync(request.InstanceId, request.TenantId, cancellationToken).ConfigureAwait(false);
         return new CreateInstanceResponse { Created = created, Status = instance.Status.ToManagementProto(), CreatedAtMs = instance.CreatedAtMs };
+    }
+
+    private async Task<CopyCheckpointsResponse> CopyCheckpointsAsync(CopyCheckpointsRequest request, CancellationToken cancellationToken)
+    {
+        var (copied, last) = await checkpoints.CopyAsync(
+            request.SourceInstanceId, request.TargetInstanceId, request.TenantId, request.HasUpToCheckpointId ? request.UpToCheckpointId : null, cancellationToken).ConfigureAwait(false);
+        var response = new CopyCheckpointsResponse { Copied = (uint)copied };
+        if (last is not null)
+        {
+            response.LastCheckpointId = last;
+        }
+
+        return response;
     }
 
     private async Task<ListDueWakeupsResponse> ListDueWakeupsAsync(ListDueWakeupsRequest request, CancellationToken cancellationToken)

@@ -80,6 +80,57 @@ internal sealed class CheckpointService(ICoreStore store, ActivityTracker activi
         return await store.GetCheckpointAsync(instanceId, checkpointId, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Copies the source's checkpoints up to <paramref name="upToCheckpointId"/> (all when null) into a
+    /// new instance, atomically (a re-run or a fork, docs/operations.md): both must belong to
+    /// <paramref name="tenantId"/>, the target must be PENDING with no checkpoint yet. The target's last
+    /// checkpoint becomes the last one copied, so its first process replays instead of starting fresh.
+    /// </summary>
+    public async Task<(int Copied, string? LastCheckpointId)> CopyAsync(string sourceId, string targetId, string tenantId, string? upToCheckpointId, CancellationToken cancellationToken)
+    {
+        CoreValidationException.ThrowIfEmpty(sourceId, "source_instance_id");
+        CoreValidationException.ThrowIfEmpty(targetId, "target_instance_id");
+        CoreValidationException.ThrowIfEmpty(tenantId, "tenant_id");
+        if (upToCheckpointId is not null)
+        {
+            CoreValidationException.ThrowIfEmpty(upToCheckpointId, "up_to_checkpoint_id");
+        }
+
+        if (string.Equals(sourceId, targetId, StringComparison.Ordinal))
+        {
+            throw new CoreValidationException("target_instance_id", "must differ from the source");
+        }
+
+        var result = await store.WriteAsync("copy_checkpoints", async (writer, token) =>
+        {
+            foreach (var id in new[] { sourceId, targetId })
+            {
+                var instance = await writer.GetInstanceAsync(id, token).ConfigureAwait(false);
+                // Another tenant's instance is reported like a missing one.
+                if (instance is null || !string.Equals(instance.TenantId, tenantId, StringComparison.Ordinal))
+                {
+                    throw new InstanceNotFoundException(id);
+                }
+
+                if (id == targetId && (instance.Status != InstanceStatus.Pending || instance.CheckpointId is not null))
+                {
+                    throw new CoreValidationException("target_instance_id", $"'{targetId}' must be a new instance (PENDING, no checkpoint) to copy checkpoints into");
+                }
+            }
+
+            var copied = await writer.CopyCheckpointsAsync(sourceId, targetId, upToCheckpointId, token).ConfigureAwait(false)
+                ?? throw new CheckpointNotFoundException(sourceId, upToCheckpointId!);
+            if (copied.LastCheckpointId is { } last)
+            {
+                await writer.SetLastCheckpointAsync(targetId, last, time.NowMs(), token).ConfigureAwait(false);
+            }
+
+            return copied;
+        }, cancellationToken).ConfigureAwait(false);
+        EngineTelemetry.CheckpointsSaved.Add(result.Copied);
+        return result;
+    }
+
     public Task<Page<CheckpointSummary>> ListAsync(CheckpointQuery query, CancellationToken cancellationToken)
     {
         CoreValidationException.ThrowIfEmpty(query.InstanceId, "instance_id");

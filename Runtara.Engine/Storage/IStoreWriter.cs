@@ -45,6 +45,14 @@ public interface IStoreWriter
     /// <summary>The stored checkpoint as this transaction sees it, or null (a store-as poll answers from it without consuming).</summary>
     ValueTask<CheckpointRecord?> GetCheckpointAsync(string instanceId, string checkpointId, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Copies <paramref name="sourceId"/>'s checkpoints, in the order they were saved, up to and including
+    /// <paramref name="upToCheckpointId"/> (all when null) to <paramref name="targetId"/>, keeping their
+    /// states and times. Returns how many were copied and the last one's id; null when
+    /// <paramref name="upToCheckpointId"/> is not a checkpoint of the source.
+    /// </summary>
+    ValueTask<(int Copied, string? LastCheckpointId)?> CopyCheckpointsAsync(string sourceId, string targetId, string? upToCheckpointId, CancellationToken cancellationToken);
+
     /// <summary>The instance's pending signal, acknowledged or not; null when it has none.</summary>
     ValueTask<PendingSignal?> GetPendingSignalAsync(string instanceId, CancellationToken cancellationToken);
 

@@ -145,6 +145,39 @@ internal sealed class SqlStoreWriter(SqlCoreStore store, SqlCoreStore.WriterSlot
         return new CheckpointSaveResult(false, stored);
     }
 
+    public async ValueTask<(int Copied, string? LastCheckpointId)?> CopyCheckpointsAsync(string sourceId, string targetId, string? upToCheckpointId, CancellationToken cancellationToken)
+    {
+        // The checkpoints' row ids are their save order (one sequence per table).
+        var last = statements.Get(
+            "SELECT id, checkpoint_id FROM checkpoints WHERE instance_id = @source AND (@upto IS NULL OR checkpoint_id = @upto) ORDER BY id DESC LIMIT 1",
+            _commandTransaction);
+        Bind(last, "@source", DbType.String, sourceId);
+        Bind(last, "@upto", DbType.String, upToCheckpointId);
+        long lastRow;
+        string lastCheckpoint;
+        await using (var reader = await last.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                return upToCheckpointId is null ? (0, null) : null;
+            }
+
+            (lastRow, lastCheckpoint) = (reader.GetInt64(0), reader.GetString(1));
+        }
+
+        _written = true;
+        var copy = statements.Get(
+            "INSERT INTO checkpoints (instance_id, checkpoint_id, state, created_at) "
+            + "SELECT @target, checkpoint_id, state, created_at FROM checkpoints WHERE instance_id = @source AND id <= @last ORDER BY id "
+            + "ON CONFLICT (instance_id, checkpoint_id) DO NOTHING",
+            _commandTransaction);
+        Bind(copy, "@target", DbType.String, targetId);
+        Bind(copy, "@source", DbType.String, sourceId);
+        Bind(copy, "@last", DbType.Int64, lastRow);
+        var copied = await copy.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        return (copied, lastCheckpoint);
+    }
+
     public async ValueTask<CheckpointRecord?> GetCheckpointAsync(string instanceId, string checkpointId, CancellationToken cancellationToken)
     {
         var command = statements.Get("SELECT state, created_at FROM checkpoints WHERE instance_id = @id AND checkpoint_id = @cp", _commandTransaction);

@@ -126,6 +126,17 @@ internal sealed class CoreClient : ICoreClient, IAsyncDisposable
 
     public ValueTask DisposeAsync() => _client.DisposeAsync();
 
+    public async Task<CopyCheckpointsResponse> CopyCheckpointsAsync(string sourceId, string targetId, string tenantId, string? upToCheckpointId, CancellationToken cancellationToken)
+    {
+        var request = new CopyCheckpointsRequest { SourceInstanceId = sourceId, TargetInstanceId = targetId, TenantId = tenantId };
+        if (upToCheckpointId is not null)
+        {
+            request.UpToCheckpointId = upToCheckpointId;
+        }
+
+        return (await CallAsync("copy checkpoints", new RpcRequest { CopyCheckpoints = request }, cancellationToken).ConfigureAwait(false)).CopyCheckpoints;
+    }
+
     private async Task<RpcResponse> CallAsync(string operation, RpcRequest request, CancellationToken cancellationToken)
     {
         try
@@ -145,7 +156,7 @@ internal sealed class CoreClient : ICoreClient, IAsyncDisposable
         {
             "INSTANCE_NOT_FOUND" => new InstanceNotFoundException(instanceId),
             "INVALID_INSTANCE_STATE" => new CoreRejectedException(EnvironmentErrorCodes.InvalidInstanceState, ex.Message, ex),
-            "VALIDATION_ERROR" => new CoreRejectedException(EnvironmentErrorCodes.InvalidArgument, ex.Message, ex),
+            "VALIDATION_ERROR" or "CHECKPOINT_NOT_FOUND" => new CoreRejectedException(EnvironmentErrorCodes.InvalidArgument, ex.Message, ex),
             "INSTANCE_ALREADY_EXISTS" or "TENANT_MISMATCH" => new InstanceAlreadyExistsException(instanceId, "for another tenant"),
             _ => new CoreUnavailableException(operation, ex),
         };
@@ -162,6 +173,7 @@ internal sealed class CoreClient : ICoreClient, IAsyncDisposable
         RpcRequest.RequestOneofCase.GetCheckpoint => request.GetCheckpoint.InstanceId,
         RpcRequest.RequestOneofCase.ListEvents => request.ListEvents.InstanceId,
         RpcRequest.RequestOneofCase.ListRetryAttempts => request.ListRetryAttempts.InstanceId,
+        RpcRequest.RequestOneofCase.CopyCheckpoints => request.CopyCheckpoints.SourceInstanceId,
         _ => string.Empty,
     };
 }

@@ -38,4 +38,7 @@ public interface ICoreClient
     Task<ListEventsResponse> ListEventsAsync(ListEventsRequest request, CancellationToken cancellationToken);
 
     Task<ListRetryAttemptsResponse> ListRetryAttemptsAsync(ListRetryAttemptsRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Copies the source's checkpoints (up to one, or all) into a new PENDING instance of the same tenant, atomically.</summary>
+    Task<CopyCheckpointsResponse> CopyCheckpointsAsync(string sourceId, string targetId, string tenantId, string? upToCheckpointId, CancellationToken cancellationToken);
 }

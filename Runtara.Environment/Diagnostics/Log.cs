@@ -50,6 +50,9 @@ internal static partial class Log
     [LoggerMessage(5207, LogLevel.Information, "Instance {InstanceId} stopped: {Reason}", EventName = "InstanceStopped")]
     public static partial void InstanceStopped(ILogger logger, string instanceId, string reason);
 
+    [LoggerMessage(5230, LogLevel.Information, "Instance {InstanceId} started as a {Origin}, with {Copied} checkpoint(s) to replay", EventName = "InstanceForked")]
+    public static partial void InstanceForked(ILogger logger, string instanceId, string origin, int copied);
+
     [LoggerMessage(5208, LogLevel.Error, "Monitoring instance {InstanceId} failed", EventName = "MonitorFailed")]
     public static partial void MonitorFailed(ILogger logger, string instanceId, Exception exception);
 

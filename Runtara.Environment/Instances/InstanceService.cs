@@ -26,7 +26,13 @@ public sealed record StartRequest(
 {
     /// <summary>The image version to start on; null for the newest.</summary>
     public int? ImageVersion { get; init; }
+
+    /// <summary>For a re-run or fork, where it came from (shown with the instance).</summary>
+    public string? Origin { get; init; }
 }
+
+/// <summary>A re-run (all checkpoints, <see cref="CheckpointId"/> null) or a fork (up to and including <see cref="CheckpointId"/>) of an instance.</summary>
+public sealed record ForkRequest(string SourceInstanceId, string TenantId, string? CheckpointId, string? NewInstanceId, int? ImageVersion);
 
 /// <summary>
 /// An instance as GetInstanceStatus reports it: the environment's run (image, retries, process) merged
@@ -49,6 +55,9 @@ internal sealed record InstanceDetails
 
     /// <summary>The image version the instance is pinned to.</summary>
     public int ImageVersion { get; init; } = 1;
+
+    /// <summary>For a re-run or fork, where it came from.</summary>
+    public string? Origin { get; init; }
 
     public int RetryCount { get; init; }
 
@@ -114,7 +123,63 @@ internal sealed class InstanceService(
     // cannot all see the same free slot. Per process: environments sharing one store are not serialized.
     private readonly KeyedLock _tenantAdmissions = new();
 
-    public async Task<(string InstanceId, bool Created)> StartAsync(StartRequest request, CancellationToken cancellationToken)
+    public Task<(string InstanceId, bool Created)> StartAsync(StartRequest request, CancellationToken cancellationToken) =>
+        StartAsync(request, prepare: null, cancellationToken);
+
+    /// <summary>
+    /// Re-runs a FAILED or CANCELLED instance, or forks any instance at one of its checkpoints
+    /// (docs/operations.md, "Re-run and fork"): a new instance of the source's image (the newest version
+    /// unless one is named) with the source's input, timeout, retries and variables, whose checkpoints
+    /// are copied from the source by the core before its first process starts, so that process replays
+    /// them and runs on from there. Returns the new instance's id and how many checkpoints it got.
+    /// </summary>
+    public async Task<(string InstanceId, int CheckpointsCopied)> ForkAsync(ForkRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var source = await GetOwnedRunAsync(request.SourceInstanceId, request.TenantId, cancellationToken).ConfigureAwait(false);
+        string origin;
+        if (request.CheckpointId is null)
+        {
+            var status = (await core.GetStatusAsync(source.InstanceId, cancellationToken).ConfigureAwait(false))?.Status ?? CoreStatus.StatusUnknown;
+            if (status is not (CoreStatus.StatusFailed or CoreStatus.StatusCancelled))
+            {
+                throw new InvalidInstanceStateException(source.InstanceId, "rerun", StatusName(status), "must be failed or cancelled");
+            }
+
+            origin = $"rerun of {source.InstanceId}";
+        }
+        else
+        {
+            InvalidArgumentException.ThrowIfEmpty(request.CheckpointId, "checkpoint_id");
+            // Checked before anything is created: a fork from a checkpoint that does not exist leaves nothing behind.
+            if (!(await core.GetCheckpointAsync(source.InstanceId, request.CheckpointId, cancellationToken).ConfigureAwait(false)).Found)
+            {
+                throw new InvalidArgumentException("checkpoint_id", $"instance '{source.InstanceId}' has no checkpoint '{request.CheckpointId}'");
+            }
+
+            origin = $"fork of {source.InstanceId} at {request.CheckpointId}";
+        }
+
+        var env = source.Env is null ? new Dictionary<string, string>() : JsonSerializer.Deserialize<Dictionary<string, string>>(source.Env) ?? [];
+        var copied = 0;
+        var (instanceId, _) = await StartAsync(
+            new StartRequest(source.ImageId, source.TenantId, request.NewInstanceId, source.Input ?? "{}"u8.ToArray(), (uint)source.TimeoutSeconds, env, (uint)source.MaxRetries)
+            {
+                ImageVersion = request.ImageVersion,
+                Origin = origin,
+            },
+            async (target, token) =>
+            {
+                var response = await core.CopyCheckpointsAsync(source.InstanceId, target, source.TenantId, request.CheckpointId, token).ConfigureAwait(false);
+                copied = (int)response.Copied;
+            },
+            cancellationToken).ConfigureAwait(false);
+        Log.InstanceForked(logger, instanceId, origin, copied);
+        return (instanceId, copied);
+    }
+
+    /// <param name="prepare">Runs after the core created the instance and before its first process starts (a fork copies checkpoints there).</param>
+    private async Task<(string InstanceId, bool Created)> StartAsync(StartRequest request, Func<string, CancellationToken, Task>? prepare, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         InvalidArgumentException.ThrowIfEmpty(request.ImageId, "image_id");
@@ -147,6 +212,7 @@ internal sealed class InstanceService(
             TimeoutSeconds = timeout,
             MaxRetries = (int)Math.Min(request.MaxRetries ?? (uint)_options.MaxRetries, 100),
             TraceParent = Activity.Current?.Id,
+            Origin = request.Origin,
             CreatedAtMs = now,
             UpdatedAtMs = now,
         };
@@ -176,6 +242,21 @@ internal sealed class InstanceService(
             // Nothing is left behind when the core refuses or cannot be reached.
             await store.DeleteRunAsync(instanceId, CancellationToken.None).ConfigureAwait(false);
             throw;
+        }
+
+        if (prepare is not null)
+        {
+            try
+            {
+                await prepare(instanceId, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is EnvironmentException or OperationCanceledException)
+            {
+                // The core has the instance now: it ends FAILED with the reason rather than staying PENDING.
+                await core.FinishAsync(instanceId, CoreStatus.StatusFailed, $"Could not be prepared: {ex.Message}", null, CoreStatus.StatusPending, CancellationToken.None).ConfigureAwait(false);
+                await SyncAsync(run, await core.GetStatusAsync(instanceId, CancellationToken.None).ConfigureAwait(false), CancellationToken.None).ConfigureAwait(false);
+                throw;
+            }
         }
 
         await supervisor.LaunchAsync(run, checkpointId: null, "start", cancellationToken).ConfigureAwait(false);
@@ -348,6 +429,7 @@ internal sealed class InstanceService(
             ImageId = run?.ImageId ?? string.Empty,
             ImageName = run?.ImageName ?? string.Empty,
             ImageVersion = run?.ImageVersion ?? 1,
+            Origin = run?.Origin,
             RetryCount = run?.RetryCount ?? 0,
             MaxRetries = run?.MaxRetries ?? 0,
             LaunchCount = run?.LaunchCount ?? 0,

@@ -54,6 +54,10 @@ internal sealed class EnvironmentRpcHandler(
                 RpcRequest.RequestOneofCase.ListImageVersions => new RpcResponse { ListImageVersions = await ListImageVersionsAsync(request.ListImageVersions, cancellationToken).ConfigureAwait(false) },
                 RpcRequest.RequestOneofCase.DeleteImageVersion => new RpcResponse { DeleteImageVersion = await DeleteImageVersionAsync(request.DeleteImageVersion, cancellationToken).ConfigureAwait(false) },
                 RpcRequest.RequestOneofCase.StartInstance => new RpcResponse { StartInstance = await StartAsync(request.StartInstance, cancellationToken).ConfigureAwait(false) },
+                RpcRequest.RequestOneofCase.RerunInstance => new RpcResponse { RerunInstance = await ForkAsync(request.RerunInstance.InstanceId, request.RerunInstance.TenantId, null,
+                    request.RerunInstance.HasNewInstanceId ? request.RerunInstance.NewInstanceId : null, request.RerunInstance.HasImageVersion ? request.RerunInstance.ImageVersion : null, cancellationToken).ConfigureAwait(false) },
+                RpcRequest.RequestOneofCase.ForkInstance => new RpcResponse { ForkInstance = await ForkAsync(request.ForkInstance.InstanceId, request.ForkInstance.TenantId, request.ForkInstance.CheckpointId,
+                    request.ForkInstance.HasNewInstanceId ? request.ForkInstance.NewInstanceId : null, request.ForkInstance.HasImageVersion ? request.ForkInstance.ImageVersion : null, cancellationToken).ConfigureAwait(false) },
                 RpcRequest.RequestOneofCase.StopInstance => new RpcResponse { StopInstance = await StopAsync(request.StopInstance, cancellationToken).ConfigureAwait(false) },
                 RpcRequest.RequestOneofCase.ResumeInstance => new RpcResponse { ResumeInstance = await ResumeAsync(request.ResumeInstance, cancellationToken).ConfigureAwait(false) },
                 RpcRequest.RequestOneofCase.GetInstanceStatus => new RpcResponse { GetInstanceStatus = await StatusAsync(request.GetInstanceStatus, cancellationToken).ConfigureAwait(false) },
@@ -165,6 +169,13 @@ internal sealed class EnvironmentRpcHandler(
         return new StartInstanceResponse { Success = true, InstanceId = instanceId };
     }
 
+    private async Task<ForkInstanceResponse> ForkAsync(string instanceId, string tenantId, string? checkpointId, string? newInstanceId, uint? imageVersion, CancellationToken cancellationToken)
+    {
+        var (forked, copied) = await instances.ForkAsync(
+            new ForkRequest(instanceId, tenantId, checkpointId, newInstanceId, imageVersion is { } v ? (int)Math.Min(v, int.MaxValue) : null), cancellationToken).ConfigureAwait(false);
+        return new ForkInstanceResponse { InstanceId = forked, CheckpointsCopied = (uint)copied };
+    }
+
     private async Task<StopInstanceResponse> StopAsync(StopInstanceRequest request, CancellationToken cancellationToken)
     {
         var grace = request.GracePeriodSeconds > 0 ? TimeSpan.FromSeconds(request.GracePeriodSeconds) : _options.DefaultStopGracePeriod;
@@ -202,6 +213,11 @@ internal sealed class EnvironmentRpcHandler(
             MaxRetries = (uint)details.MaxRetries,
             LaunchCount = (uint)details.LaunchCount,
         };
+        if (details.Origin is { } origin)
+        {
+            response.Origin = origin;
+        }
+
         if (details.CheckpointId is { } checkpoint)
         {
             response.CheckpointId = checkpoint;

@@ -94,6 +94,8 @@ internal sealed class ApiKeyAuthenticator : IRpcAuthenticator<RpcRequest>
         RpcRequest.RequestOneofCase.ListRetryAttempts => request.ListRetryAttempts.TenantId,
         RpcRequest.RequestOneofCase.ListImageVersions => request.ListImageVersions.TenantId,
         RpcRequest.RequestOneofCase.DeleteImageVersion => request.DeleteImageVersion.TenantId,
+        RpcRequest.RequestOneofCase.RerunInstance => request.RerunInstance.TenantId,
+        RpcRequest.RequestOneofCase.ForkInstance => request.ForkInstance.TenantId,
         _ => string.Empty,
     };
 

@@ -89,5 +89,7 @@ internal static class EnvironmentSchema
             ALTER TABLE runs ADD COLUMN image_version INTEGER NOT NULL DEFAULT 1;
             CREATE INDEX ix_runs_image_version ON runs (image_id, image_version);
             """),
+        // A re-run or fork says where it came from (docs/operations.md, "Re-run and fork").
+        new(5, "runs remember their origin", "ALTER TABLE runs ADD COLUMN origin TEXT"),
     ];
 }

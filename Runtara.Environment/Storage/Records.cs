@@ -56,6 +56,9 @@ public sealed record RunRecord
     /// <summary>The image version the instance started on: every relaunch (wake, resume, retry) runs it again, never newer code.</summary>
     public int ImageVersion { get; init; } = 1;
 
+    /// <summary>For a re-run or fork, where it came from (e.g. <c>fork of order-7 at step:charge</c>); null otherwise.</summary>
+    public string? Origin { get; init; }
+
     public RunStatus Status { get; init; } = RunStatus.Pending;
 
     public byte[]? Input { get; init; }

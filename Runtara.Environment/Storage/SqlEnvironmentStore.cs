@@ -12,7 +12,7 @@ public abstract class SqlEnvironmentStore : IEnvironmentStore
 {
     private const string RunColumns =
         "instance_id, tenant_id, image_id, image_name, status, input, env, timeout_seconds, created_at_ms, started_at_ms, finished_at_ms, " +
-        "pid, process_start_ticks, exit_code, error, stderr_tail, memory_peak_bytes, cpu_usage_usec, retry_count, max_retries, launch_count, checkpoint_id, updated_at_ms, trace_parent, image_version";
+        "pid, process_start_ticks, exit_code, error, stderr_tail, memory_peak_bytes, cpu_usage_usec, retry_count, max_retries, launch_count, checkpoint_id, updated_at_ms, trace_parent, image_version, origin";
 
     private const string ImageColumns =
         "image_id, tenant_id, name, description, runner_type, format, entrypoint, sha256, size_bytes, metadata, created_at_ms, updated_at_ms, version";
@@ -484,7 +484,7 @@ public abstract class SqlEnvironmentStore : IEnvironmentStore
         ("process_start_ticks", run.ProcessStartTicks), ("exit_code", run.ExitCode), ("error", run.Error), ("stderr_tail", run.StderrTail),
         ("memory_peak_bytes", run.MemoryPeakBytes), ("cpu_usage_usec", run.CpuUsageUsec), ("retry_count", run.RetryCount),
         ("max_retries", run.MaxRetries), ("launch_count", run.LaunchCount), ("checkpoint_id", run.CheckpointId), ("updated_at_ms", run.UpdatedAtMs),
-        ("trace_parent", run.TraceParent), ("image_version", run.ImageVersion),
+        ("trace_parent", run.TraceParent), ("image_version", run.ImageVersion), ("origin", run.Origin),
     ];
 
     private static ImageRecord ReadImage(DbDataReader r) => new(
@@ -521,6 +521,7 @@ public abstract class SqlEnvironmentStore : IEnvironmentStore
         UpdatedAtMs = r.GetInt64(22),
         TraceParent = NullableString(r, 23),
         ImageVersion = r.GetInt32(24),
+        Origin = NullableString(r, 25),
     };
 
     private static string? NullableString(DbDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);

@@ -21,6 +21,17 @@ internal static class InstanceCommands
 {
     public const string SignalNameArgument = "name";
     public const string PayloadArgument = "payload";
+    public const string CheckpointArgument = "checkpoint";
+
+    /// <summary>The input of "Fork": the checkpoint to fork at.</summary>
+    public static IReadOnlyList<InteractionInput> ForkArguments() =>
+    [
+        new InteractionInput
+        {
+            Name = CheckpointArgument, Label = "Checkpoint", InputType = InputType.Text, Required = true, Placeholder = "step:charge", MaxLength = 512,
+            Description = "The checkpoint to fork at: it and the ones saved before it are copied; the fork runs on from there (see the instance's checkpoints).",
+        },
+    ];
 
     /// <summary>The two inputs of "Send signal"; a fresh list each time (the dashboard fills in their values).</summary>
     public static IReadOnlyList<InteractionInput> SignalArguments() =>
@@ -104,6 +115,22 @@ internal static class InstanceCommands
             _ => !IsTerminal(instance.Status),
             (services, ct) => ControlAsync(environment, instance.Parent, id, services, (c, t) => c.CancelInstanceAsync(id, "cancelled from the Aspire dashboard", cancellationToken: t), "Cancelled", ct),
             confirmation: $"Cancel instance {id}?"));
+        instance.Annotations.Add(Command(RuntaraImageExtensions.RerunCommand, "Re-run", "Run this failed or cancelled instance again, as a new instance, from its last successful step", "ArrowRepeatAll",
+            _ => instance.Status is InstanceStatus.Failed or InstanceStatus.Cancelled,
+            (services, ct) => ForkAsync(environment, instance.Parent, services, (c, t) => c.RerunInstanceAsync(id, cancellationToken: t), $"Re-ran {id}", ct)));
+        instance.Annotations.Add(new ResourceCommandAnnotation(
+            RuntaraImageExtensions.ForkCommand,
+            "Fork",
+            _ => ResourceCommandState.Enabled,
+            context => ForkAtAsync(instance, context),
+            "Start a new instance that replays this one's checkpoints up to the one you name",
+            ForkArguments(),
+            null,
+            "Branch",
+            null,
+            false,
+            new CommandOptions().Visibility,
+            null));
         instance.Annotations.Add(new ResourceCommandAnnotation(
             RuntaraImageExtensions.SignalCommand,
             "Send signal",
@@ -169,6 +196,37 @@ internal static class InstanceCommands
         Log.SignalSent(context.Logger, image.Name, signal, instanceId, payload.Length);
         image.Watcher?.Poke();
         return CommandResults.Success($"Sent signal '{signal}' to instance {instanceId}");
+    }
+
+    private static Task<ExecuteCommandResult> ForkAtAsync(RuntaraInstanceResource instance, ExecuteCommandContext context)
+    {
+        var checkpoint = context.Arguments?.GetString(CheckpointArgument)?.Trim();
+        if (string.IsNullOrEmpty(checkpoint))
+        {
+            return Task.FromResult(CommandResults.Failure($"Fork needs the argument '{CheckpointArgument}': the checkpoint to fork at (e.g. step:charge)."));
+        }
+
+        var id = instance.InstanceId;
+        return ForkAsync(instance.Parent.Parent, instance.Parent, context.Services,
+            (c, t) => c.ForkInstanceAsync(id, checkpoint, cancellationToken: t), $"Forked {id} at {checkpoint}", context.CancellationToken);
+    }
+
+    private static async Task<ExecuteCommandResult> ForkAsync(RuntaraEnvironmentResource environment, RuntaraImageResource image, IServiceProvider services,
+        Func<RuntaraManagementClient, CancellationToken, Task<ForkResult>> action, string verb, CancellationToken cancellationToken)
+    {
+        ForkResult forked;
+        try
+        {
+            await using var client = await ImageOperations.CreateClientAsync(environment, services, cancellationToken).ConfigureAwait(false);
+            forked = await action(client, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ManagementException ex)
+        {
+            return CommandResults.Failure(ex.Message);
+        }
+
+        image.Watcher?.Poke();
+        return CommandResults.Success($"{verb}: new instance {forked.InstanceId} replays {forked.CheckpointsCopied} checkpoint(s)");
     }
 
     private static async Task<ExecuteCommandResult> ControlAsync(RuntaraEnvironmentResource environment, RuntaraImageResource image, string instanceId, IServiceProvider services,

@@ -19,6 +19,8 @@ internal static class InstancesCommand
         instances.Subcommands.Add(Logs(globals, console));
         instances.Subcommands.Add(Retries(globals, console));
         instances.Subcommands.Add(Wait(globals, console));
+        instances.Subcommands.Add(ForkCommands.Rerun(globals, console));
+        instances.Subcommands.Add(ForkCommands.Fork(globals, console));
         return instances;
     }
 
@@ -287,6 +289,10 @@ internal static class InstancesCommand
         }
 
         grid.AddRow("image", string.Create(CultureInfo.InvariantCulture, $"{Markup.Escape(info.ImageName)} version {info.ImageVersion} ({info.ImageId})"));
+        if (info.Origin is { } origin)
+        {
+            grid.AddRow("origin", Markup.Escape(origin));
+        }
         grid.AddRow("checkpoint", Markup.Escape(info.CheckpointId ?? "-"));
         grid.AddRow("created", Format.Time(info.CreatedAt));
         grid.AddRow("started", Format.Time(info.StartedAt));

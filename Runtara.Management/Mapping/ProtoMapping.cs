@@ -178,6 +178,7 @@ internal static class ProtoMapping
         RetryCount = (int)s.RetryCount,
         MaxRetries = (int)s.MaxRetries,
         LaunchCount = (int)s.LaunchCount,
+        Origin = s.HasOrigin ? s.Origin : null,
         MemoryPeakBytes = s.HasMemoryPeakBytes ? (long)s.MemoryPeakBytes : null,
         CpuUsageUsec = s.HasCpuUsageUsec ? (long)s.CpuUsageUsec : null,
         ExitCode = s.HasExitCode ? s.ExitCode : null,

@@ -25,6 +25,9 @@ public sealed record InstanceInfo
     /// <summary>The image version the instance is pinned to: every relaunch (wake, resume, retry) runs it.</summary>
     public int ImageVersion { get; init; } = 1;
 
+    /// <summary>For a re-run or fork, where it came from (e.g. <c>fork of order-7 at step:charge</c>); null otherwise.</summary>
+    public string? Origin { get; init; }
+
     /// <summary>The last checkpoint it saved; null before the first.</summary>
     public string? CheckpointId { get; init; }
 

@@ -39,17 +39,41 @@ public sealed class InstanceResourcesTests
         Assert.Same(image, instance.Parent);
         var commands = instance.Annotations.OfType<ResourceCommandAnnotation>().ToDictionary(c => c.Name);
         Assert.Equal(
-            [RuntaraImageExtensions.PauseCommand, RuntaraImageExtensions.ResumeCommand, RuntaraImageExtensions.CancelCommand, RuntaraImageExtensions.SignalCommand],
+            [RuntaraImageExtensions.PauseCommand, RuntaraImageExtensions.ResumeCommand, RuntaraImageExtensions.CancelCommand, RuntaraImageExtensions.RerunCommand, RuntaraImageExtensions.ForkCommand, RuntaraImageExtensions.SignalCommand],
             commands.Keys);
         Assert.Equal([InstanceCommands.SignalNameArgument, InstanceCommands.PayloadArgument], commands[RuntaraImageExtensions.SignalCommand].Arguments!.Select(a => a.Name));
+        Assert.Equal([InstanceCommands.CheckpointArgument], commands[RuntaraImageExtensions.ForkCommand].Arguments!.Select(a => a.Name));
 
+        var (disabled, enabled) = (ResourceCommandState.Disabled, ResourceCommandState.Enabled);
         instance.Status = InstanceStatus.Suspended;
-        Assert.Equal(
-            [ResourceCommandState.Disabled, ResourceCommandState.Enabled, ResourceCommandState.Enabled, ResourceCommandState.Enabled],
-            commands.Values.Select(c => c.UpdateState(StateContext())));
+        Assert.Equal([disabled, enabled, enabled, disabled, enabled, enabled], commands.Values.Select(c => c.UpdateState(StateContext())));
 
+        // A finished instance can still be forked; a failed one re-run.
         instance.Status = InstanceStatus.Completed;
-        Assert.All(commands.Values, c => Assert.Equal(ResourceCommandState.Disabled, c.UpdateState(StateContext())));
+        Assert.Equal([disabled, disabled, disabled, disabled, enabled, disabled], commands.Values.Select(c => c.UpdateState(StateContext())));
+        instance.Status = InstanceStatus.Failed;
+        Assert.Equal([disabled, disabled, disabled, enabled, enabled, disabled], commands.Values.Select(c => c.UpdateState(StateContext())));
+    }
+
+    [Fact]
+    public async Task Fork_without_a_checkpoint_fails_with_the_reason_and_calls_nothing()
+    {
+        var instance = Instance(Image(), "i-1");
+        InstanceCommands.AddTo(instance);
+        var command = instance.Annotations.OfType<ResourceCommandAnnotation>().Single(c => c.Name == RuntaraImageExtensions.ForkCommand);
+        using var services = new ServiceCollection().BuildServiceProvider();
+
+        var result = await command.ExecuteCommand(new ExecuteCommandContext
+        {
+            Services = services,
+            ResourceName = instance.Name,
+            CancellationToken = CancellationToken.None,
+            Logger = NullLogger.Instance,
+            Arguments = new InteractionInputCollection([new InteractionInput { Name = InstanceCommands.CheckpointArgument, InputType = InputType.Text, Label = "Checkpoint", Value = " " }]),
+        });
+
+        Assert.False(result.Success);
+        Assert.Contains("checkpoint to fork at", result.Message, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -42,9 +42,12 @@ namespace Runtara.Sdk.TestWorkflow
     // wait, holds where a test can kill the process: HoldBeforeWaitFile (right before the wait),
     // HoldWhileSuspendedFile (the core has suspended the instance, the process has not exited yet) and
     // HoldAfterWaitFile (the outcome is stored, the next step has not run).
+    // FailWhileFile (optional): while that file exists, step FailAtStep throws after counting (a re-run
+    // after the file is deleted replays the steps before it and runs it again).
     public sealed record CountingInput(
         int Steps, int StepDelayMs, string CounterDirectory, string? HoldFile = null, int HoldAtStep = 0, string? ChildImage = null, int Children = 0, int ChildStepDelayMs = 0,
-        string? WaitSignal = null, int WaitAtStep = 0, int? WaitTimeoutMs = null, string? HoldBeforeWaitFile = null, string? HoldWhileSuspendedFile = null, string? HoldAfterWaitFile = null);
+        string? WaitSignal = null, int WaitAtStep = 0, int? WaitTimeoutMs = null, string? HoldBeforeWaitFile = null, string? HoldWhileSuspendedFile = null, string? HoldAfterWaitFile = null,
+        string? FailWhileFile = null, int FailAtStep = 0);
 
     public sealed record CountingOutput(int Steps, long Sum, string? Signal = null);
 
@@ -77,6 +80,17 @@ namespace Runtara.Sdk.TestWorkflow
                         {
                             file.Write("x\n"u8);
                             file.Flush(flushToDisk: true);
+                        }
+
+                        // A re-run or fork is another instance, with a user of its own (docs/security.md): it appends here too.
+                        if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(path) & UnixFileMode.OtherWrite) == 0)
+                        {
+                            File.SetUnixFileMode(path, (UnixFileMode)0b110_110_110);
+                        }
+
+                        if (index == input.FailAtStep && input.FailWhileFile is { } fail && File.Exists(fail))
+                        {
+                            throw new InvalidOperationException($"step {index} fails while {fail} exists");
                         }
 
                         await Task.Delay(input.StepDelayMs, ct);

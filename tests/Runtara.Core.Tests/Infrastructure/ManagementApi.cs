@@ -60,6 +60,17 @@ public sealed class ManagementApi(RpcClient<RpcRequest, RpcResponse> client) : I
     public async Task<ListDueWakeupsResponse> ListDueWakeupsAsync(uint limit = 0, ulong leaseMs = 0, uint waitMs = 0) =>
         (await Client.CallAsync(new RpcRequest { ListDueWakeups = new ListDueWakeupsRequest { Limit = limit, LeaseMs = leaseMs, WaitMs = waitMs } }, TimeSpan.FromMilliseconds(waitMs) + TimeSpan.FromSeconds(30))).ListDueWakeups;
 
+    public async Task<CopyCheckpointsResponse> CopyCheckpointsAsync(string sourceId, string targetId, string tenantId, string? upTo = null)
+    {
+        var request = new CopyCheckpointsRequest { SourceInstanceId = sourceId, TargetInstanceId = targetId, TenantId = tenantId };
+        if (upTo is not null)
+        {
+            request.UpToCheckpointId = upTo;
+        }
+
+        return (await Client.CallAsync(new RpcRequest { CopyCheckpoints = request })).CopyCheckpoints;
+    }
+
     public async Task<HealthCheckResponse> HealthAsync() =>
         (await Client.CallAsync(new RpcRequest { HealthCheck = new HealthCheckRequest() })).HealthCheck;
 

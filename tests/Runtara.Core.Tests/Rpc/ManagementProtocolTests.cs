@@ -49,6 +49,56 @@ public abstract class ManagementProtocolTests(ICoreFixture fixture) : CoreTestBa
     }
 
     [SkippableFact(Timeout = Timeout)]
+    public async Task Copy_checkpoints_copies_in_save_order_up_to_the_named_one_into_a_new_instance_that_then_replays()
+    {
+        var (source, tenant) = await RunningInstanceAsync("fork-src");
+        foreach (var checkpoint in new[] { "step:b", "step:a", "sleep:c", "step:d" })
+        {
+            await Instance.CheckpointAsync(source, checkpoint, Bytes($"state of {checkpoint}"));
+        }
+
+        var fork = Ids.Instance("fork");
+        await Management.CreateAsync(fork, tenant);
+        var copied = await Management.CopyCheckpointsAsync(source, fork, tenant, "sleep:c");
+
+        Assert.Equal((3u, "sleep:c"), (copied.Copied, copied.LastCheckpointId));
+        var listed = await Management.ListCheckpointsAsync(new ListCheckpointsRequest { InstanceId = fork });
+        // Save order, not key order: step:a was saved after step:b, both before sleep:c; step:d after it.
+        Assert.Equal(["sleep:c", "step:a", "step:b"], listed.Checkpoints.Select(c => c.CheckpointId).Order(StringComparer.Ordinal));
+        Assert.Equal("state of step:a", (await Management.GetCheckpointAsync(fork, "step:a")).Data.ToStringUtf8());
+        Assert.False((await Management.GetCheckpointAsync(fork, "step:d")).Found);
+        // Its first process sees a last checkpoint, so it replays; the source is unchanged.
+        Assert.Equal("sleep:c", (await Management.StatusAsync(fork)).CheckpointId);
+        Assert.Equal(4, (await Management.ListCheckpointsAsync(new ListCheckpointsRequest { InstanceId = source })).Checkpoints.Count);
+        var registered = await Instance.RegisterAsync(fork, tenant);
+        Assert.True(registered.Success, registered.Error);
+
+        var all = Ids.Instance("rerun");
+        await Management.CreateAsync(all, tenant);
+        Assert.Equal((4u, "step:d"), ((await Management.CopyCheckpointsAsync(source, all, tenant)).Copied, (await Management.StatusAsync(all)).CheckpointId));
+    }
+
+    [SkippableFact(Timeout = Timeout)]
+    public async Task Copy_checkpoints_refuses_another_tenant_an_unknown_checkpoint_and_a_target_that_is_not_new()
+    {
+        var (source, tenant) = await RunningInstanceAsync("fork-src");
+        await Instance.CheckpointAsync(source, "step:a", Bytes("a"));
+        var target = Ids.Instance("fork");
+        await Management.CreateAsync(target, tenant);
+        var foreign = Ids.Instance("foreign");
+        await Management.CreateAsync(foreign, Ids.Tenant());
+
+        await AssertRpcErrorAsync(CoreErrorCodes.InstanceNotFound, () => Management.CopyCheckpointsAsync(source, foreign, tenant));
+        await AssertRpcErrorAsync(CoreErrorCodes.InstanceNotFound, () => Management.CopyCheckpointsAsync(source, target, Ids.Tenant()));
+        await AssertRpcErrorAsync(CoreErrorCodes.CheckpointNotFound, () => Management.CopyCheckpointsAsync(source, target, tenant, "step:nope"));
+        await AssertRpcErrorAsync(CoreErrorCodes.ValidationError, () => Management.CopyCheckpointsAsync(source, source, tenant));
+        await AssertRpcErrorAsync(CoreErrorCodes.ValidationError, () => Management.CopyCheckpointsAsync(target, source, tenant));
+        Assert.Empty((await Management.ListCheckpointsAsync(new ListCheckpointsRequest { InstanceId = target })).Checkpoints);
+        Assert.Equal(1u, (await Management.CopyCheckpointsAsync(source, target, tenant)).Copied);
+        await AssertRpcErrorAsync(CoreErrorCodes.ValidationError, () => Management.CopyCheckpointsAsync(source, target, tenant));
+    }
+
+    [SkippableFact(Timeout = Timeout)]
     public async Task Get_instance_status_returns_the_stored_fields_and_unknown_for_a_missing_id()
     {
         var (id, tenant) = await RunningInstanceAsync();

@@ -90,6 +90,32 @@ public sealed class CliTests(PlatformFixture fixture)
     }
 
     [Fact]
+    public async Task Instances_are_re_run_and_forked_through_the_cli()
+    {
+        var tenant = Ids.Tenant();
+        var imageId = await _platform.RegisterTestImageAsync(tenant);
+        var completed = (await Run(tenant, "instances", "start", "--image", imageId, "--input", """{"message":"fork me"}""", "--wait")).Stdout;
+        var source = Json(await Run(tenant, "instances", "list", "--output", "json")).GetProperty("instances")[0].GetProperty("instanceId").GetString()!;
+        Assert.Contains("completed", completed, StringComparison.Ordinal);
+
+        var fork = Json(await Run(tenant, "instances", "fork", source, "--from", "step-1", "--instance-id", source + "-fork", "--output", "json"));
+        Assert.Equal((source + "-fork", 1), (fork.GetProperty("instanceId").GetString(), fork.GetProperty("checkpointsCopied").GetInt32()));
+        var forked = Json(await Run(tenant, "instances", "wait", source + "-fork", "--poll", "100", "--timeout", "60", "--output", "json"));
+        Assert.Equal("completed", forked.GetProperty("status").GetString());
+        // The fork's step found the copied checkpoint instead of saving a new one.
+        Assert.True(forked.GetProperty("output").GetProperty("replayed").GetBoolean());
+        Assert.Contains($"fork of {source} at step-1", (await Run(tenant, "instances", "status", source + "-fork")).Stdout, StringComparison.Ordinal);
+
+        var refused = await _platform.RunCliAsync(tenant, "instances", "rerun", source);
+        Assert.Contains("INVALID_INSTANCE_STATE", refused.Stderr, StringComparison.Ordinal);
+        var failed = (await Run(tenant, "instances", "start", "--image", imageId, "--input", """{"mode":"fail"}""")).Stdout.Trim();
+        Assert.Equal("failed", Json(await Run(tenant, "instances", "wait", failed, "--poll", "100", "--timeout", "60", "--output", "json")).GetProperty("status").GetString());
+        var rerun = (await Run(tenant, "instances", "rerun", failed)).Stdout.Trim();
+        Assert.True(Guid.TryParse(rerun, out _), rerun);
+        Assert.Equal($"rerun of {failed}", Json(await Run(tenant, "instances", "status", rerun, "--output", "json")).GetProperty("origin").GetString());
+    }
+
+    [Fact]
     public async Task Signals_pause_resume_cancel_and_custom_through_the_cli()
     {
         var tenant = Ids.Tenant();
