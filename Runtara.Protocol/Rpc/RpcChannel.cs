@@ -166,29 +166,53 @@ internal sealed class MultiplexedChannel(ITransportConnector connector, EndPoint
         var reused = true;
         if (connection is null || !connection.IsUsable)
         {
-            await _connectLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-            try
-            {
-                connection = _connection;
-                if (connection is null || !connection.IsUsable)
-                {
-                    if (connection is not null)
-                    {
-                        await connection.DisposeAsync().ConfigureAwait(false);
-                    }
-
-                    connection = _connection = await Connector.ConnectAsync(EndPoint, cancellationToken).ConfigureAwait(false);
-                    reused = false;
-                }
-            }
-            finally
-            {
-                _connectLock.Release();
-            }
+            (connection, reused) = await ConnectAsync(dead: null, cancellationToken).ConfigureAwait(false);
         }
 
-        var stream = await connection.OpenStreamAsync(cancellationToken).ConfigureAwait(false);
+        IRpcStream stream;
+        try
+        {
+            stream = await connection.OpenStreamAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (reused && ex is not OperationCanceledException && !_disposed)
+        {
+            // A connection that served earlier calls may have died without a sign since (the server
+            // restarted: QUIC learns it only when a stream is opened). One new connection is tried;
+            // a failure on that one is the caller's.
+            (connection, _) = await ConnectAsync(dead: connection, cancellationToken).ConfigureAwait(false);
+            reused = false;
+            stream = await connection.OpenStreamAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         return new RpcLease(stream, connection, reused, static (lease, _) => lease.Stream.DisposeAsync());
+    }
+
+    /// <summary>The shared connection, replaced when it is missing, unusable or <paramref name="dead"/>; whether it was made now.</summary>
+    private async ValueTask<(ITransportConnection Connection, bool Reused)> ConnectAsync(ITransportConnection? dead, CancellationToken cancellationToken)
+    {
+        await _connectLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var connection = _connection;
+            if (connection is not null && connection.IsUsable && !ReferenceEquals(connection, dead))
+            {
+                // Another caller replaced it meanwhile.
+                return (connection, true);
+            }
+
+            if (connection is not null)
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+            }
+
+            _connection = null;
+            connection = _connection = await Connector.ConnectAsync(EndPoint, cancellationToken).ConfigureAwait(false);
+            return (connection, false);
+        }
+        finally
+        {
+            _connectLock.Release();
+        }
     }
 
     public override async ValueTask DisposeAsync()
