@@ -33,6 +33,11 @@ internal sealed partial class CoreOptionsValidator : IValidateOptions<CoreOption
             builder.AddError($"{Prefix}BindAddress must be an IP address (e.g. 127.0.0.1, 0.0.0.0 or ::).");
         }
 
+        if (Runtara.Protocol.Transport.TransportSupport.Problem(options.Transport) is { } transport)
+        {
+            builder.AddError($"{Prefix}Transport is {options.Transport}: {transport}");
+        }
+
         if (options.InstanceSocket && !string.IsNullOrWhiteSpace(options.InstanceSocketPath)
             && System.Text.Encoding.UTF8.GetByteCount(Path.GetFullPath(options.InstanceSocketPath, Directory.GetCurrentDirectory())) > CoreOptions.MaxSocketPathBytes)
         {

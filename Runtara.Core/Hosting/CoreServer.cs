@@ -82,7 +82,8 @@ internal sealed class CoreServer(
         await _instanceServer.StartAsync(cancellationToken).ConfigureAwait(false);
         await _managementServer.StartAsync(cancellationToken).ConfigureAwait(false);
 
-        var transports = _instanceServer.Transports.Select(t => t.ToString().ToUpperInvariant()).ToArray();
+        // Lower case, as the environment's endpoints file and RUNTARA_TRANSPORT spell them.
+        var transports = _instanceServer.Transports.Select(t => t.ToString().ToLowerInvariant()).ToArray();
         Endpoints = new CoreEndpoints(Environment.ProcessId, _options.BindAddress, _instanceServer.Port, _managementServer.Port, transports, pinned, store.Backend)
         {
             InstanceSocket = instanceOptions.UnixSocketPath,

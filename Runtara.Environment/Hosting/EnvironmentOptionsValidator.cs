@@ -25,6 +25,11 @@ internal sealed partial class EnvironmentOptionsValidator : IValidateOptions<Env
             builder.AddError($"{Prefix}BindAddress '{options.BindAddress}' is not an IP address.");
         }
 
+        if (Runtara.Protocol.Transport.TransportSupport.Problem(options.Transport) is { } transport)
+        {
+            builder.AddError($"{Prefix}Transport is {options.Transport}: {transport}");
+        }
+
         CheckAddress(options.CoreAddress, "CoreAddress", builder);
         CheckAddress(options.CoreInstanceAddress, "CoreInstanceAddress", builder);
         if ((long)options.InstanceUidFirst + options.InstanceUidCount - 1 > int.MaxValue)

@@ -17,7 +17,8 @@ namespace Runtara.Environment.Instances;
 internal static class LaunchEnvironment
 {
     /// <summary>What an instance inherits from the environment's own variables, besides <c>OTEL_*</c> and <c>DOTNET_*</c>.</summary>
-    public static readonly IReadOnlyList<string> PassThroughVariables = ["PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "DOTNET_ROOT", "SSL_CERT_FILE", "SSL_CERT_DIR"];
+    // LD_LIBRARY_PATH: where the environment found libmsquic, an instance on QUIC must find it too (issue 19).
+    public static readonly IReadOnlyList<string> PassThroughVariables = ["PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "DOTNET_ROOT", "SSL_CERT_FILE", "SSL_CERT_DIR", "LD_LIBRARY_PATH"];
 
     /// <summary>
     /// Builds the variables for one launch of <paramref name="run"/>. Pure: the inherited variables,

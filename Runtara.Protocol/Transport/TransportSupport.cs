@@ -18,6 +18,9 @@ public static class TransportSupport
     public const string QuicUnavailableMessage =
         "QUIC is not supported on this machine: System.Net.Quic needs msquic (on Linux, Microsoft's libmsquic package on the loader path). Use Transport=Tcp or Auto.";
 
+    /// <summary>Why <paramref name="requested"/> cannot run here; null when it can. Servers check it with their other options, before they touch anything.</summary>
+    public static string? Problem(TransportKind requested) => requested == TransportKind.Quic && !IsQuicSupported ? QuicUnavailableMessage : null;
+
     /// <summary>Resolves <see cref="TransportKind.Auto"/>; throws when QUIC is required but unavailable.</summary>
     public static TransportKind Resolve(TransportKind requested) => requested switch
     {

@@ -48,6 +48,13 @@ public sealed class RuntaraInstanceOptionsValidator : IValidateOptions<RuntaraIn
             }
         }
 
+        // Checked here so an instance told to use QUIC where msquic is missing fails like any other bad
+        // setting (failed output, exit 1), not with an unhandled PlatformNotSupportedException (issue 19).
+        if (options.EmbeddedDatabasePath is null && Runtara.Protocol.Transport.TransportSupport.Problem(options.Transport) is { } transport)
+        {
+            return (InstanceEnvironment.Transport, transport);
+        }
+
         if (options.HeartbeatInterval < TimeSpan.Zero)
         {
             return (InstanceEnvironment.HeartbeatIntervalMs, "must not be negative (0 disables heartbeats)");

@@ -37,7 +37,7 @@ public sealed class CoreHostingTests : IDisposable
         await using var core = await CoreHost.StartAsync(_directory.Path);
         var socket = Path.Combine(_directory.Path, "instance.sock");
         Assert.Equal(socket, core.Endpoints.InstanceSocket);
-        Assert.Contains("UNIX", core.Endpoints.Transports);
+        Assert.Contains("unix", core.Endpoints.Transports);
 
         // No TLS options at all: the socket needs none. A call without a credential is refused like on TCP.
         await using var anonymous = new RpcClient<Inst.RpcRequest, Inst.RpcResponse>(new RpcClientOptions { Address = RpcAddress.UnixScheme + socket });
@@ -145,7 +145,7 @@ public sealed class CoreHostingTests : IDisposable
     {
         Skip.IfNot(TransportSupport.IsQuicSupported, $"QUIC test skipped: {TransportSupport.QuicUnavailableMessage}");
         await using var core = await CoreHost.StartAsync(_directory.Path, settings: new Dictionary<string, string?> { ["Runtara:Core:Transport"] = "Quic" });
-        Assert.Contains("QUIC", core.Endpoints.Transports);
+        Assert.Contains("quic", core.Endpoints.Transports);
         var options = CoreHost.ClientOptions(core.Endpoints.InstancePort, core.Endpoints.CertificatePath!, 1, core.ServiceToken);
         options.Transport = TransportKind.Quic;
         await using var client = new InstanceApi(new RpcClient<Inst.RpcRequest, Inst.RpcResponse>(options));
@@ -156,8 +156,12 @@ public sealed class CoreHostingTests : IDisposable
     public async Task Asking_for_QUIC_where_it_is_unavailable_fails_start_up_clearly()
     {
         Skip.If(TransportSupport.IsQuicSupported, "QUIC is available here, so start-up with Transport=Quic succeeds (covered by the QUIC test).");
-        var error = await Assert.ThrowsAsync<PlatformNotSupportedException>(() => CoreHost.StartAsync(_directory.Path, settings: new Dictionary<string, string?> { ["Runtara:Core:Transport"] = "Quic" }));
-        Assert.Contains("QUIC", error.Message, StringComparison.Ordinal);
+        var error = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => CoreHost.StartAsync(_directory.Path, settings: new Dictionary<string, string?> { ["Runtara:Core:Transport"] = "Quic" }));
+        Assert.Contains("Runtara:Core:Transport is Quic", error.Message, StringComparison.Ordinal);
+        Assert.Contains("msquic", error.Message, StringComparison.Ordinal);
+        // Refused with the other options, before the store, the token keys or the certificate were made.
+        Assert.False(File.Exists(Path.Combine(_directory.Path, "core.db")));
+        Assert.False(Directory.Exists(Path.Combine(_directory.Path, "security")));
     }
 
     public void Dispose() => _directory.Dispose();

@@ -51,8 +51,10 @@ public sealed class HostingTests(EnvironmentFixture fixture)
     {
         Skip.If(TransportSupport.IsQuicSupported, "QUIC is supported here; the missing-msquic path cannot be exercised.");
 
-        var error = await Assert.ThrowsAsync<PlatformNotSupportedException>(() => EnvironmentHarness.StartAsync(new Dictionary<string, string?> { ["Runtara:Environment:Transport"] = "Quic" }));
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => EnvironmentHarness.StartAsync(new Dictionary<string, string?> { ["Runtara:Environment:Transport"] = "Quic" }));
 
+        // Refused with the other options, naming the setting (issue 19), not by an exception from the listener.
+        Assert.Contains("Runtara:Environment:Transport is Quic", error.Message, StringComparison.Ordinal);
         Assert.Contains("msquic", error.Message, StringComparison.Ordinal);
     }
 

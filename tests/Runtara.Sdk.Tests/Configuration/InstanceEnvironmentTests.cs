@@ -144,6 +144,18 @@ public sealed class InstanceEnvironmentTests
         Assert.Equal(InstanceEnvironment.PinnedCertificate, Assert.Throws<RuntaraConfigurationException>(options.Validate).Key);
     }
 
+    [SkippableFact]
+    public void Quic_where_msquic_is_missing_is_a_setting_error_naming_the_variable()
+    {
+        Skip.If(TransportSupport.IsQuicSupported, "QUIC is available here: RUNTARA_TRANSPORT=quic is valid.");
+        var options = Read((InstanceEnvironment.InstanceId, "i"), (InstanceEnvironment.TenantId, "t"), (InstanceEnvironment.Transport, "quic"));
+
+        var error = Assert.Throws<RuntaraConfigurationException>(options.Validate);
+
+        Assert.Equal(InstanceEnvironment.Transport, error.Key);
+        Assert.Contains("msquic", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void The_embedded_database_variable_selects_the_embedded_backend_and_needs_no_address()
     {

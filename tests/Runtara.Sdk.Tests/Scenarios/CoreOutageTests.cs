@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Runtara.Protocol.Transport;
 using Runtara.Protocol.Contracts;
 using Runtara.Sdk.Tests.Infrastructure;
 using Mgmt = Runtara.Protocol.Management;
@@ -116,5 +117,26 @@ public sealed class CoreOutageTests
         Assert.Equal(InstanceOutputStatus.Failed, output.Status);
         Assert.Equal(InstanceOutputReason.CoreUnavailable, output.Reason);
         Assert.True(output.IsCoreUnavailable);
+    }
+    [SkippableFact]
+    public async Task A_process_told_to_use_quic_where_msquic_is_missing_writes_a_failed_output_and_exits_1()
+    {
+        Skip.If(TransportSupport.IsQuicSupported, "QUIC is available here: the process would connect over it.");
+        using var directory = new TempDirectory("runtara-sdk-quic-");
+        var environment = new Dictionary<string, string>
+        {
+            [InstanceEnvironment.InstanceId] = Ids.Instance("quic"),
+            [InstanceEnvironment.TenantId] = "tenant-quic",
+            [InstanceEnvironment.ServerAddress] = "127.0.0.1:9",
+            [InstanceEnvironment.Transport] = "quic",
+        };
+
+        using var child = ChildWorkflowProcess.Start(environment, Path.Combine(directory.Path, "run"));
+
+        Assert.Equal(1, await child.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        var output = InstanceOutput.TryRead(child.OutputPath);
+        Assert.NotNull(output);
+        Assert.Equal(InstanceOutputStatus.Failed, output.Status);
+        Assert.Contains("RUNTARA_TRANSPORT", child.StandardError, StringComparison.Ordinal);
     }
 }
