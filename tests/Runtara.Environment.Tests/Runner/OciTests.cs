@@ -37,10 +37,10 @@ public static class OciSupport
         return runtime.Path is null ? $"no OCI runtime can run containers here (apt-get install -y runc): {runtime.Problem}" : null;
     }
 
-    /// <summary>Container ids the runtime still holds in the tests' state directory.</summary>
-    public static IReadOnlyList<string> Containers()
+    /// <summary>Container ids the runtime still holds in the tests' state directory (or <paramref name="stateRoot"/>).</summary>
+    public static IReadOnlyList<string> Containers(string? stateRoot = null)
     {
-        var list = Process.Start(new ProcessStartInfo("runc", ["--root", StateRoot, "list", "-q"]) { RedirectStandardOutput = true })!;
+        var list = Process.Start(new ProcessStartInfo("runc", ["--root", stateRoot ?? StateRoot, "list", "-q"]) { RedirectStandardOutput = true })!;
         var output = list.StandardOutput.ReadToEnd();
         list.WaitForExit();
         return output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
