@@ -28,7 +28,7 @@ var sinceStart = DateTime.Now - System.Diagnostics.Process.GetCurrentProcess().S
 // Modes (input "mode"): complete (default), fail, crash, sleep, wait_signal, hang, ignore_term, busy, custom_signal, env, retry, probe, link,
 // and for the OCI runner's sandbox: sandbox (what it may see and do), memory_hog, threads;
 // hostile (Security/HostileInstanceTests): tenant (another tenant's instance with its own token), bomb (processes, then threads),
-// outlive (a detached child deaf to SIGTERM, then "then": hang | complete).
+// outlive (a detached child deaf to SIGTERM, then "then": hang | complete); spin (busy threads, CPU time used).
 var instanceId = Environment.GetEnvironmentVariable("RUNTARA_INSTANCE_ID") ?? throw new InvalidOperationException("RUNTARA_INSTANCE_ID is required");
 var tenantId = Environment.GetEnvironmentVariable("RUNTARA_TENANT_ID") ?? throw new InvalidOperationException("RUNTARA_TENANT_ID is required");
 var checkpointFromLaunch = Environment.GetEnvironmentVariable("RUNTARA_CHECKPOINT_ID");
@@ -274,6 +274,23 @@ switch (mode)
             return result;
         }
 
+    case "spin":
+        {
+            // Busy threads for a wall-clock time; reports the CPU time the process got (/proc/self/stat, also inside a container).
+            var wall = TimeSpan.FromMilliseconds(input["ms"]?.GetValue<int>() ?? 2000);
+            var before = CpuSeconds();
+            var spinning = System.Diagnostics.Stopwatch.StartNew();
+            var spinners = Enumerable.Range(0, input["threads"]?.GetValue<int>() ?? 2).Select(_ => Task.Factory.StartNew(() =>
+            {
+                while (spinning.Elapsed < wall)
+                {
+                    Thread.SpinWait(1000);
+                }
+            }, TaskCreationOptions.LongRunning)).ToArray();
+            Task.WaitAll(spinners);
+            return await CompleteAsync(new JsonObject { ["wall_s"] = spinning.Elapsed.TotalSeconds, ["cpu_s"] = CpuSeconds() - before });
+        }
+
     case "tenant":
         {
             // Its own token, another tenant's instance: every call must be refused (the core binds the token's instance and tenant).
@@ -456,6 +473,14 @@ async Task<string> RefusedAsync(RpcRequest request)
     {
         return $"{ex.Code}: {ex.Message}";
     }
+}
+
+// utime + stime of this process in seconds (USER_HZ = 100), read after the command name's closing parenthesis.
+static double CpuSeconds()
+{
+    var stat = File.ReadAllText("/proc/self/stat");
+    var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+    return (long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture)) / 100.0;
 }
 
 static long ProcStatusId(string field) =>
