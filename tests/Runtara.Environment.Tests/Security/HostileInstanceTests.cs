@@ -230,6 +230,26 @@ public sealed class HostileInstanceTests(HostileFixture fixture) : IClassFixture
     [SkippableTheory]
     [InlineData("process")]
     [InlineData("oci")]
+    public async Task Busy_threads_are_held_to_the_cpu_limit(string runner)
+    {
+        Require(runner);
+        var neighbour = await StartNeighbourAsync();
+        var tenant = Ids.Tenant();
+        var image = await RegisterHostileImageAsync(tenant, runner, cpuLimit: 0.5);
+        var id = await Env.Client.StartInstanceAsync(new StartInstanceOptions { ImageId = image, TenantId = tenant, Input = """{"mode":"spin","ms":2000,"threads":2}""" });
+
+        var info = await Env.WaitForEndAsync(id);
+
+        Assert.True(info.Status == InstanceStatus.Completed, $"{info.Status}: {info.Error}\n{info.Stderr}");
+        var result = info.Output!.Value;
+        // Two busy threads could take two cores; the CFS quota gives them half of one.
+        Assert.InRange(result.GetProperty("cpu_s").GetDouble() / result.GetProperty("wall_s").GetDouble(), 0.1, 0.6);
+        await AssertUnaffectedAsync(neighbour);
+    }
+
+    [SkippableTheory]
+    [InlineData("process")]
+    [InlineData("oci")]
     public async Task Outbound_connections_are_refused_yet_the_core_is_reached_through_its_socket(string runner)
     {
         Require(runner);
@@ -298,16 +318,28 @@ public sealed class HostileInstanceTests(HostileFixture fixture) : IClassFixture
         return await Env.WaitForEndAsync(id);
     }
 
-    private Task<string> RegisterHostileImageAsync(string tenant, string runner) =>
-        Env.Client.RegisterImageFromFileAsync(TestImages.TestInstanceZip, new RegisterImageOptions
+    private Task<string> RegisterHostileImageAsync(string tenant, string runner, double? cpuLimit = null)
+    {
+        var metadata = new Dictionary<string, object> { ["runner"] = runner, ["memoryLimitMb"] = MemoryLimitMb, ["pidsLimit"] = PidsLimit };
+        if (runner == "process")
+        {
+            // A container has no network by default; the process runner's default is the host's.
+            metadata["network"] = "none";
+        }
+
+        if (cpuLimit is { } cores)
+        {
+            metadata["cpuLimit"] = cores;
+        }
+
+        return Env.Client.RegisterImageFromFileAsync(TestImages.TestInstanceZip, new RegisterImageOptions
         {
             TenantId = tenant,
             Name = "hostile",
             Entrypoint = TestImages.TestInstanceEntrypoint,
-            Metadata = JsonSerializer.SerializeToElement(runner == "process"
-                ? new Dictionary<string, object> { ["runner"] = "process", ["network"] = "none", ["memoryLimitMb"] = MemoryLimitMb, ["pidsLimit"] = PidsLimit }
-                : new Dictionary<string, object> { ["runner"] = "oci", ["memoryLimitMb"] = MemoryLimitMb, ["pidsLimit"] = PidsLimit }),
+            Metadata = JsonSerializer.SerializeToElement(metadata),
         });
+    }
 
     /// <summary>Another tenant's instance, waiting for a custom signal while the attempt runs.</summary>
     private async Task<TestRun> StartNeighbourAsync()
