@@ -98,29 +98,39 @@ internal sealed class ProcessRunner : IInstanceRunner
         start.ArgumentList.Add("runtara-launch");
         start.ArgumentList.Add(request.StdoutPath);
         start.ArgumentList.Add(request.StderrPath);
-        RunCgroup? cgroup = null;
+        var image = contain ? ParseSettings(request) : OciImageSettings.None;
+        var isolate = contain && !(image.HostNetwork ?? _options.ProcessNetwork == ProcessNetwork.Host);
+        if (isolate)
+        {
+            CheckIsolatable(request);
+        }
+
+        if (request.UserId is { } reachable)
+        {
+            CheckReachable(request, reachable);
+        }
+
+        // Created last, so a launch refused above leaves no cgroup behind.
+        var cgroup = contain ? CreateCgroup(request, image) : null;
         if (contain)
         {
-            var image = ParseSettings(request);
-            cgroup = CreateCgroup(request, image);
             foreach (var procs in cgroup?.Procs ?? [])
             {
                 start.ArgumentList.Add(procs);
             }
 
             start.ArgumentList.Add("--");
-            if (!(image.HostNetwork ?? _options.ProcessNetwork == ProcessNetwork.Host))
-            {
-                CheckIsolatable(request);
-                start.ArgumentList.Add(_options.UnsharePath);
-                start.ArgumentList.Add("--net");
-                start.ArgumentList.Add("--");
-            }
+        }
+
+        if (isolate)
+        {
+            start.ArgumentList.Add(_options.UnsharePath);
+            start.ArgumentList.Add("--net");
+            start.ArgumentList.Add("--");
         }
 
         if (request.UserId is { } uid)
         {
-            CheckReachable(request, uid);
             start.ArgumentList.Add(_options.SetprivPath);
             start.ArgumentList.Add(FormattableString.Invariant($"--reuid={uid}"));
             start.ArgumentList.Add(FormattableString.Invariant($"--regid={uid}"));

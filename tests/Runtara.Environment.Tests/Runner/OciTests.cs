@@ -331,6 +331,9 @@ public sealed class OciBundleTests
         Assert.Equal(new OciImageSettings(RunnerKind.Oci, true, 64, 32, 0.5), settings);
         Assert.Equal(OciImageSettings.None, OciImageSettings.Parse(null));
         Assert.Throws<FormatException>(() => OciImageSettings.Parse("""{"network":"bridge"}"""));
+        // Not given: each runner's own default (OCI none, the process runner's ProcessNetwork).
+        Assert.False(OciImageSettings.Parse("""{"network":"none"}""").HostNetwork);
+        Assert.Null(OciImageSettings.Parse("""{"runner":"process"}""").HostNetwork);
         Assert.Throws<FormatException>(() => OciImageSettings.Parse("""{"memoryLimitMb":"lots"}"""));
     }
 

@@ -415,3 +415,29 @@ public sealed class HostileInstanceTests(HostileFixture fixture) : IClassFixture
         }
     }
 }
+
+/// <summary>The process runner without network, in an environment whose core has no instance socket: the run could not reach the core.</summary>
+[Collection(EnvironmentCollection.Name)]
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+public sealed class ProcessNetworkTests(EnvironmentFixture fixture)
+{
+    [Fact]
+    public async Task An_image_without_network_under_the_process_runner_fails_to_launch_with_the_reason()
+    {
+        var env = fixture.Harness;
+        var tenant = Ids.Tenant();
+        var image = await env.Client.RegisterImageFromFileAsync(TestImages.TestInstanceZip, new RegisterImageOptions
+        {
+            TenantId = tenant,
+            Name = "test-instance",
+            Entrypoint = TestImages.TestInstanceEntrypoint,
+            Metadata = JsonDocument.Parse("""{"runner":"process","network":"none"}""").RootElement,
+        });
+
+        var error = await Assert.ThrowsAsync<Management.LaunchFailedException>(() => env.StartTestInstanceAsync(image, tenant, mode: null));
+
+        Assert.Contains("runs without network", error.Message, StringComparison.Ordinal);
+        // As root the missing piece is the core's socket; otherwise root itself.
+        Assert.Contains(HostileInstanceTests.IsRoot ? "CoreInstanceSocket" : "root", error.Message, StringComparison.Ordinal);
+    }
+}
