@@ -253,6 +253,16 @@ internal sealed class ProcessRunner : IInstanceRunner
         return TryAdopt(instanceId, pid, startTicks, cgroup);
     }
 
+    /// <summary>A run that ended while no environment watched it (then reconciled): its cgroup, and anything left in it, goes.</summary>
+    public void Forget(string instanceId)
+    {
+        var path = CgroupOf(instanceId);
+        if (_cgroups && Cgroups.Exists(path))
+        {
+            new RunCgroup(path, null, []).End(instanceId, _logger);
+        }
+    }
+
     /// <summary>Re-attaches to a process of another runner (an OCI container's init): no cgroup of this runner's.</summary>
     public IRunningInstance? TryAdoptUncontained(string instanceId, int pid, long startTicks) => TryAdopt(instanceId, pid, startTicks, cgroup: null);
 
