@@ -97,4 +97,16 @@ internal static partial class Log
 
     [LoggerMessage(5242, LogLevel.Warning, "Killed {Count} leftover process(es) of uid {Uid} after its run ended", EventName = "InstanceLeftoversKilled")]
     public static partial void InstanceLeftoversKilled(ILogger logger, int count, int uid);
+
+    [LoggerMessage(5243, LogLevel.Information, "Process runner: each run gets a cgroup of its own under {Parent} (limits; what is left in it is killed when the run ends)", EventName = "ProcessCgroupsEnabled")]
+    public static partial void ProcessCgroupsEnabled(ILogger logger, string parent);
+
+    [LoggerMessage(5244, LogLevel.Warning, "Process runner: runs get no cgroup (no memory, pids or CPU limit; stray children end only with their uid): {Reason}", EventName = "ProcessCgroupsDisabled")]
+    public static partial void ProcessCgroupsDisabled(ILogger logger, string reason);
+
+    [LoggerMessage(5245, LogLevel.Warning, "Process runner: instance {InstanceId} was killed: out of memory (limit {LimitMb} MiB)", EventName = "ProcessOutOfMemory")]
+    public static partial void ProcessOutOfMemory(ILogger logger, string instanceId, long limitMb);
+
+    [LoggerMessage(5246, LogLevel.Warning, "Process runner: killed {Count} process(es) left in the cgroup of instance {InstanceId}", EventName = "ProcessCgroupLeftoversKilled")]
+    public static partial void ProcessCgroupLeftoversKilled(ILogger logger, int count, string instanceId);
 }

@@ -119,6 +119,36 @@ public sealed class EnvironmentOptions : IRpcServerSettings
     public string SetprivPath { get; set; } = "/usr/bin/setpriv";
 
     /// <summary>
+    /// Whether the process runner puts each run in a cgroup of its own (<c>/&lt;Oci:CgroupParent&gt;/process/&lt;id&gt;</c>)
+    /// with the run's memory, pids and CPU limits, and kills everything left in it when the run ends. Applies
+    /// when the environment runs as root on Linux with cgroups mounted (docs/environment.md, "Process runner").
+    /// </summary>
+    public bool ProcessCgroups { get; set; } = true;
+
+    /// <summary>Memory limit of a process-runner run, in MiB, when its image sets none (<c>memoryLimitMb</c>); empty = no limit.</summary>
+    [Range(8, int.MaxValue)]
+    public int? ProcessDefaultMemoryLimitMb { get; set; }
+
+    /// <summary>Most processes and threads a process-runner run may have, when its image sets none (<c>pidsLimit</c>); default 1024.</summary>
+    [Range(8, int.MaxValue)]
+    public int? ProcessDefaultPidsLimit { get; set; } = 1024;
+
+    /// <summary>CPU limit of a process-runner run in cores, when its image sets none (<c>cpuLimit</c>); empty = no limit.</summary>
+    [Range(0.01, 1024)]
+    public double? ProcessDefaultCpuLimit { get; set; }
+
+    /// <summary>
+    /// The network of a process-runner run when its image says none (<c>"network"</c>): <c>Host</c> (default:
+    /// workflows call HTTP APIs) or <c>None</c> (a network namespace of its own, reaching the core through
+    /// <see cref="CoreInstanceSocket"/>; needs root and <see cref="UnsharePath"/>).
+    /// </summary>
+    public ProcessNetwork ProcessNetwork { get; set; } = ProcessNetwork.Host;
+
+    /// <summary>util-linux <c>unshare</c>, which gives a process-runner run without network its own network namespace.</summary>
+    [Required]
+    public string UnsharePath { get; set; } = "/usr/bin/unshare";
+
+    /// <summary>
     /// Which runner launches instances: <c>Process</c> (default, a plain child process) or <c>Oci</c> (a
     /// container, see <see cref="Oci"/>). An image's metadata <c>"runner"</c> overrides it for that image.
     /// </summary>
@@ -247,6 +277,16 @@ public sealed class ApiKeyOptions
 
     /// <summary>Tenants this key may act for; <c>*</c> means every tenant.</summary>
     public List<string> Tenants { get; set; } = [];
+}
+
+/// <summary>The network of a process-runner run (<see cref="EnvironmentOptions.ProcessNetwork"/>).</summary>
+public enum ProcessNetwork
+{
+    /// <summary>The host's network (default).</summary>
+    Host,
+
+    /// <summary>A network namespace of its own with no interface up: only the core's Unix instance socket is reachable.</summary>
+    None,
 }
 
 /// <summary>Which OS user instance processes run as (<see cref="EnvironmentOptions.InstanceUsers"/>).</summary>

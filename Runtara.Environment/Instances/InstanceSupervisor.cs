@@ -324,6 +324,8 @@ internal sealed class InstanceSupervisor : IAsyncDisposable
     {
         // A run settled after a restart may still belong to its instance's user: take it back first.
         _users.Reclaim(Directory(run).Path);
+        // Nothing of a run outlives its settling (a run that ended while the environment was down left its cgroup).
+        _runner.Forget(run.InstanceId);
         run = WithExit(run, exit);
         var core = await _core.GetStatusAsync(run.InstanceId, cancellationToken).ConfigureAwait(false);
         var output = Directory(run).ReadOutput();

@@ -60,6 +60,9 @@ internal static class LaunchEnvironment
             variables["HOME"] = directory.WorkspacePath;
         }
 
+        // The host's /tmp is shared by every run (and user): temporary files stay in the run's own folder.
+        variables["TMPDIR"] = directory.TempPath;
+
         if (variables.ContainsKey("OTEL_SERVICE_NAME"))
         {
             variables["OTEL_SERVICE_NAME"] = imageName;

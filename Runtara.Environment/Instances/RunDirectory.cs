@@ -5,7 +5,7 @@ namespace Runtara.Environment.Instances;
 
 /// <summary>
 /// Files of one instance: <c>&lt;data&gt;/runs/&lt;tenant&gt;/&lt;instance&gt;/</c> with <c>input.json</c>,
-/// <c>output.json</c>, <c>stdout.log</c>, <c>stderr.log</c> and <c>workspace/</c>. Tenant and instance
+/// <c>output.json</c>, <c>stdout.log</c>, <c>stderr.log</c>, <c>workspace/</c> and <c>tmp/</c>. Tenant and instance
 /// ids are validated by <see cref="Identifiers"/> before they get here.
 /// </summary>
 internal sealed class RunDirectory
@@ -35,6 +35,9 @@ internal sealed class RunDirectory
 
     public string WorkspacePath => System.IO.Path.Combine(Path, "workspace");
 
+    /// <summary>The run's own temporary folder (<c>TMPDIR</c>): the host's <c>/tmp</c> is shared by every run.</summary>
+    public string TempPath => System.IO.Path.Combine(Path, "tmp");
+
     /// <summary>
     /// Creates the folders and writes the input (owner-only permissions). With <paramref name="userId"/>
     /// the directory and what is in it then belong to that user (docs/security.md); <c>runs/</c> and the
@@ -55,9 +58,11 @@ internal sealed class RunDirectory
 
         var created = Directory.CreateDirectory(Path);
         Directory.CreateDirectory(WorkspacePath);
+        var temp = Directory.CreateDirectory(TempPath);
         if (!OperatingSystem.IsWindows())
         {
             created.UnixFileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+            temp.UnixFileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
         }
 
         // An earlier launch's user owned this directory and may have left links, FIFOs or folders at these

@@ -18,6 +18,14 @@ public interface IInstanceRunner
     /// <paramref name="pid"/> still lives and started at <paramref name="startTicks"/>; null otherwise.
     /// </summary>
     IRunningInstance? TryAdopt(string instanceId, int pid, long startTicks);
+
+    /// <summary>
+    /// A run of <paramref name="instanceId"/> is settled and none of its processes is watched: removes what
+    /// the runner keeps per run (the process runner's cgroup, with anything still in it). Idempotent.
+    /// </summary>
+    void Forget(string instanceId)
+    {
+    }
 }
 
 /// <summary>What to run and how.</summary>

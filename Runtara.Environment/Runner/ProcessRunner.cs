@@ -1,7 +1,12 @@
 using System.ComponentModel;
 using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Runtara.Environment.Hosting;
+using Runtara.Environment.Runner.Oci;
+using Runtara.Protocol.Contracts;
+using Runtara.Protocol.Rpc;
 
 namespace Runtara.Environment.Runner;
 
@@ -12,19 +17,70 @@ namespace Runtara.Environment.Runner;
 /// With a <see cref="LaunchRequest.UserId"/>, the script execs <c>setpriv</c>, which switches to that
 /// user and execs the entrypoint (same pid); the log files are opened by the shell before the switch,
 /// as the environment, so the instance writes them through its descriptors only.
+/// Contained (docs/environment.md, "Process runner"): the shell sets umask 077 and, when the environment
+/// may, writes itself into the run's cgroup (limits from the image's metadata or the defaults) before it
+/// execs, so every process the instance starts is counted, limited and killed with it; an image without
+/// network is started by <c>unshare --net</c> in a network namespace of its own.
 /// Memory and CPU are sampled from <c>/proc</c> while the process runs.
 /// </summary>
-internal sealed class ProcessRunner(IOptions<EnvironmentOptions> options, TimeProvider time) : IInstanceRunner
+internal sealed class ProcessRunner : IInstanceRunner
 {
     /// <summary>Redirects and execs, so the pid is the instance's own: <c>sh -c script launcher out err file args…</c>.</summary>
     private const string LaunchScript = "out=\"$1\"; err=\"$2\"; shift 2; exec \"$@\" </dev/null >>\"$out\" 2>>\"$err\"";
 
-    private readonly TimeSpan _sampleInterval = options.Value.ProcessSampleInterval;
-    private readonly string _setprivPath = options.Value.SetprivPath;
+    /// <summary>
+    /// Contained: <c>sh -c script launcher out err cgroup.procs… -- file args…</c>; the shell joins each
+    /// cgroup before the exec (a failure to join is written to the run's stderr and ends the launch with 125).
+    /// </summary>
+    private const string ContainedLaunchScript =
+        "out=\"$1\"; err=\"$2\"; shift 2; umask 077; while [ \"$1\" != -- ]; do echo $$ 2>>\"$err\" >\"$1\" || exit 125; shift; done; shift; " +
+        "exec \"$@\" </dev/null >>\"$out\" 2>>\"$err\"";
+
+    private const long MiB = 1024 * 1024;
+
+    private readonly EnvironmentOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly TimeSpan _sampleInterval;
+    private readonly bool _isRoot;
+    private readonly bool _cgroups;
+
+    public ProcessRunner(IOptions<EnvironmentOptions> options, TimeProvider time, ILogger<ProcessRunner> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options.Value;
+        _time = time;
+        _logger = logger;
+        _sampleInterval = _options.ProcessSampleInterval;
+        _isRoot = OperatingSystem.IsLinux() && NativeMethods.GetEffectiveUserId() == 0;
+        var reason = !_options.ProcessCgroups ? null
+            : !Cgroups.Available ? "no cgroup hierarchy with the memory and pids controllers under /sys/fs/cgroup"
+            : !_isRoot ? "the environment does not run as root"
+            : string.Empty;
+        _cgroups = reason == string.Empty;
+        if (_cgroups)
+        {
+            Log.ProcessCgroupsEnabled(logger, CgroupOf("*"));
+        }
+        else if (reason is not null && OperatingSystem.IsLinux())
+        {
+            Log.ProcessCgroupsDisabled(logger, reason);
+        }
+    }
 
     public string Name => "process";
 
-    public Task<IRunningInstance> LaunchAsync(LaunchRequest request, CancellationToken cancellationToken)
+    /// <summary>The cgroup of a process-runner run of <paramref name="instanceId"/>.</summary>
+    public string CgroupOf(string instanceId) =>
+        $"/{_options.Oci.CgroupParent.Trim('/')}/process/{(instanceId == "*" ? instanceId : OciBundle.ContainerId(instanceId))}";
+
+    /// <summary>Launches an instance, contained as the image and the options say.</summary>
+    public Task<IRunningInstance> LaunchAsync(LaunchRequest request, CancellationToken cancellationToken) => Task.FromResult(Launch(request, contain: true));
+
+    /// <summary>Launches a helper of another runner (an OCI runtime, which makes its own cgroup): no cgroup, umask or namespace.</summary>
+    public Task<IRunningInstance> LaunchUncontainedAsync(LaunchRequest request, CancellationToken cancellationToken) => Task.FromResult(Launch(request, contain: false));
+
+    private IRunningInstance Launch(LaunchRequest request, bool contain)
     {
         ArgumentNullException.ThrowIfNull(request);
         if (!File.Exists(request.FileName))
@@ -38,14 +94,44 @@ internal sealed class ProcessRunner(IOptions<EnvironmentOptions> options, TimePr
             WorkingDirectory = request.WorkingDirectory,
         };
         start.ArgumentList.Add("-c");
-        start.ArgumentList.Add(LaunchScript);
+        start.ArgumentList.Add(contain ? ContainedLaunchScript : LaunchScript);
         start.ArgumentList.Add("runtara-launch");
         start.ArgumentList.Add(request.StdoutPath);
         start.ArgumentList.Add(request.StderrPath);
+        var image = contain ? ParseSettings(request) : OciImageSettings.None;
+        var isolate = contain && !(image.HostNetwork ?? _options.ProcessNetwork == ProcessNetwork.Host);
+        if (isolate)
+        {
+            CheckIsolatable(request);
+        }
+
+        if (request.UserId is { } reachable)
+        {
+            CheckReachable(request, reachable);
+        }
+
+        // Created last, so a launch refused above leaves no cgroup behind.
+        var cgroup = contain ? CreateCgroup(request, image) : null;
+        if (contain)
+        {
+            foreach (var procs in cgroup?.Procs ?? [])
+            {
+                start.ArgumentList.Add(procs);
+            }
+
+            start.ArgumentList.Add("--");
+        }
+
+        if (isolate)
+        {
+            start.ArgumentList.Add(_options.UnsharePath);
+            start.ArgumentList.Add("--net");
+            start.ArgumentList.Add("--");
+        }
+
         if (request.UserId is { } uid)
         {
-            CheckReachable(request, uid);
-            start.ArgumentList.Add(_setprivPath);
+            start.ArgumentList.Add(_options.SetprivPath);
             start.ArgumentList.Add(FormattableString.Invariant($"--reuid={uid}"));
             start.ArgumentList.Add(FormattableString.Invariant($"--regid={uid}"));
             start.ArgumentList.Add("--clear-groups");
@@ -72,12 +158,72 @@ internal sealed class ProcessRunner(IOptions<EnvironmentOptions> options, TimePr
         }
         catch (Win32Exception ex)
         {
+            if (cgroup is not null)
+            {
+                Cgroups.Remove(cgroup.Path);
+            }
+
             throw new LaunchFailedException(request.InstanceId, ex.Message, ex);
         }
 
         var startTicks = ProcFs.ReadStat(process.Id)?.StartTicks ?? 0;
-        IRunningInstance running = new ChildProcess(request.InstanceId, process, startTicks, _sampleInterval, time);
-        return Task.FromResult(running);
+        return new ChildProcess(request.InstanceId, process, startTicks, _sampleInterval, _time, cgroup, _logger);
+    }
+
+    private static OciImageSettings ParseSettings(LaunchRequest request)
+    {
+        try
+        {
+            return OciImageSettings.Parse(request.ImageMetadata);
+        }
+        catch (Exception ex) when (ex is FormatException or JsonException)
+        {
+            throw new LaunchFailedException(request.InstanceId, ex.Message, ex);
+        }
+    }
+
+    /// <summary>A fresh cgroup for the run with its limits, or null when runs get none here.</summary>
+    private RunCgroup? CreateCgroup(LaunchRequest request, OciImageSettings image)
+    {
+        if (!_cgroups)
+        {
+            return null;
+        }
+
+        var path = CgroupOf(request.InstanceId);
+        if (Cgroups.Exists(path))
+        {
+            // Left by a launch this environment did not see end (a crash): its counters must not be this run's.
+            Cgroups.KillAll(path);
+            Cgroups.Remove(path);
+        }
+
+        var memory = (image.MemoryLimitMb ?? _options.ProcessDefaultMemoryLimitMb) * MiB;
+        try
+        {
+            var procs = Cgroups.Create(path, memory, image.PidsLimit ?? _options.ProcessDefaultPidsLimit, image.CpuLimit ?? _options.ProcessDefaultCpuLimit);
+            return new RunCgroup(path, memory, procs);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Cgroups.Remove(path);
+            throw new LaunchFailedException(request.InstanceId, $"the run's cgroup {path} could not be set up: {ex.Message} (Runtara:Environment:ProcessCgroups = false runs instances without one)", ex);
+        }
+    }
+
+    /// <summary>A run without network needs a namespace of its own (root, unshare) and the core's socket to reach the core.</summary>
+    private void CheckIsolatable(LaunchRequest request)
+    {
+        var core = request.Environment.GetValueOrDefault(LaunchVariables.ServerAddress) ?? string.Empty;
+        var problem = !_isRoot ? "a network namespace of its own needs an environment running as root"
+            : !File.Exists(_options.UnsharePath) ? $"unshare (util-linux) was not found at {_options.UnsharePath} (Runtara:Environment:UnsharePath)"
+            : !core.StartsWith(RpcAddress.UnixScheme, StringComparison.Ordinal) ? $"the core's instance socket is not available (RUNTARA_SERVER_ADDR would be '{core}'): set Runtara:Environment:CoreInstanceSocket"
+            : null;
+        if (problem is not null)
+        {
+            throw new LaunchFailedException(request.InstanceId,
+                $"the instance runs without network (image metadata \"network\": \"none\" or Runtara:Environment:ProcessNetwork = None), and {problem}");
+        }
     }
 
     /// <summary>
@@ -99,8 +245,53 @@ internal sealed class ProcessRunner(IOptions<EnvironmentOptions> options, TimePr
         }
     }
 
-    public IRunningInstance? TryAdopt(string instanceId, int pid, long startTicks) =>
-        ProcFs.LiveStartTicks(pid) == startTicks && startTicks != 0 ? new AdoptedProcess(instanceId, pid, startTicks, _sampleInterval, time) : null;
+    public IRunningInstance? TryAdopt(string instanceId, int pid, long startTicks)
+    {
+        // The run's cgroup is found by its instance id: what is left in it still ends with the run.
+        var path = CgroupOf(instanceId);
+        var cgroup = _cgroups && Cgroups.Exists(path) ? new RunCgroup(path, Cgroups.MemoryLimit(path), []) : null;
+        return TryAdopt(instanceId, pid, startTicks, cgroup);
+    }
+
+    /// <summary>A run that ended while no environment watched it (then reconciled): its cgroup, and anything left in it, goes.</summary>
+    public void Forget(string instanceId)
+    {
+        var path = CgroupOf(instanceId);
+        if (_cgroups && Cgroups.Exists(path))
+        {
+            new RunCgroup(path, null, []).End(instanceId, _logger);
+        }
+    }
+
+    /// <summary>Re-attaches to a process of another runner (an OCI container's init): no cgroup of this runner's.</summary>
+    public IRunningInstance? TryAdoptUncontained(string instanceId, int pid, long startTicks) => TryAdopt(instanceId, pid, startTicks, cgroup: null);
+
+    private AdoptedProcess? TryAdopt(string instanceId, int pid, long startTicks, RunCgroup? cgroup) =>
+        ProcFs.LiveStartTicks(pid) == startTicks && startTicks != 0 ? new AdoptedProcess(instanceId, pid, startTicks, _sampleInterval, _time, cgroup, _logger) : null;
+
+    /// <summary>A run's cgroup: its path, memory limit and the files a process joins it through.</summary>
+    private sealed record RunCgroup(string Path, long? MemoryLimit, IReadOnlyList<string> Procs)
+    {
+        /// <summary>The run's main process has ended: kills what it left, removes the cgroup; the failure when the kernel killed it for memory.</summary>
+        public string? End(string instanceId, ILogger logger)
+        {
+            var killed = Cgroups.KillAll(Path);
+            if (killed > 0)
+            {
+                Log.ProcessCgroupLeftoversKilled(logger, killed, instanceId);
+            }
+
+            var outOfMemory = Cgroups.OutOfMemoryKills(Path) > 0;
+            Cgroups.Remove(Path);
+            if (!outOfMemory)
+            {
+                return null;
+            }
+
+            Log.ProcessOutOfMemory(logger, instanceId, (MemoryLimit ?? 0) / MiB);
+            return Cgroups.OutOfMemoryFailure(MemoryLimit);
+        }
+    }
 
     /// <summary>Common sampling and signalling of a process identified by pid.</summary>
     private abstract class RunningProcess : IRunningInstance
@@ -109,12 +300,18 @@ internal sealed class ProcessRunner(IOptions<EnvironmentOptions> options, TimePr
         private long _memoryPeak = -1;
         private long _cpu = -1;
 
-        protected RunningProcess(string instanceId, int pid, long startTicks)
+        protected RunningProcess(string instanceId, int pid, long startTicks, RunCgroup? cgroup, ILogger logger)
         {
             InstanceId = instanceId;
             Pid = pid;
             StartTicks = startTicks;
+            Cgroup = cgroup;
+            Logger = logger;
         }
+
+        protected RunCgroup? Cgroup { get; }
+
+        protected ILogger Logger { get; }
 
         public string InstanceId { get; }
 
@@ -132,7 +329,18 @@ internal sealed class ProcessRunner(IOptions<EnvironmentOptions> options, TimePr
 
         public void Terminate() => Signal(NativeMethods.SIGTERM);
 
-        public void Kill() => Signal(NativeMethods.SIGKILL);
+        public void Kill()
+        {
+            Signal(NativeMethods.SIGKILL);
+            // A stop that came to SIGKILL ends the whole run, not only its main process.
+            if (Cgroup is not null)
+            {
+                Cgroups.KillAll(Cgroup.Path);
+            }
+        }
+
+        /// <summary>After the main process ended: the run's leftovers are killed and its cgroup read and removed.</summary>
+        protected string? EndCgroup() => Cgroup?.End(InstanceId, Logger);
 
         public async ValueTask DisposeAsync()
         {
@@ -189,8 +397,8 @@ internal sealed class ProcessRunner(IOptions<EnvironmentOptions> options, TimePr
     {
         private readonly Process _process;
 
-        public ChildProcess(string instanceId, Process process, long startTicks, TimeSpan sampleInterval, TimeProvider time)
-            : base(instanceId, process.Id, startTicks)
+        public ChildProcess(string instanceId, Process process, long startTicks, TimeSpan sampleInterval, TimeProvider time, RunCgroup? cgroup, ILogger logger)
+            : base(instanceId, process.Id, startTicks, cgroup, logger)
         {
             _process = process;
             Exited = WatchAsync(sampleInterval, time);
@@ -218,15 +426,15 @@ internal sealed class ProcessRunner(IOptions<EnvironmentOptions> options, TimePr
             }
 
             await exited.ConfigureAwait(false);
-            return new ProcessExit(_process.ExitCode, Metrics);
+            return new ProcessExit(_process.ExitCode, Metrics) { Failure = EndCgroup() };
         }
     }
 
     /// <summary>A process started by an earlier environment: polled, since it is not our child.</summary>
     private sealed class AdoptedProcess : RunningProcess
     {
-        public AdoptedProcess(string instanceId, int pid, long startTicks, TimeSpan sampleInterval, TimeProvider time)
-            : base(instanceId, pid, startTicks)
+        public AdoptedProcess(string instanceId, int pid, long startTicks, TimeSpan sampleInterval, TimeProvider time, RunCgroup? cgroup, ILogger logger)
+            : base(instanceId, pid, startTicks, cgroup, logger)
         {
             Exited = WatchAsync(sampleInterval, time);
         }
@@ -243,7 +451,7 @@ internal sealed class ProcessRunner(IOptions<EnvironmentOptions> options, TimePr
                 await Task.Delay(sampleInterval, time, Stopping).ConfigureAwait(false);
             }
 
-            return new ProcessExit(null, Metrics);
+            return new ProcessExit(null, Metrics) { Failure = EndCgroup() };
         }
     }
 }

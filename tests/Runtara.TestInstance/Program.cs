@@ -8,11 +8,27 @@ using Runtara.Protocol.Rpc;
 using Runtara.Protocol.Security;
 using Runtara.Protocol.Transport;
 
+// A process the hostile modes leave behind (re-exec of this program: there is no shell in a container):
+// a session of its own, deaf to SIGTERM and SIGHUP, sleeping until killed. "marker" names it in /proc/<pid>/cmdline.
+if (args is ["--linger", var lingerMarker])
+{
+    var session = Native.Setsid();
+    using var lingerTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => context.Cancel = true);
+    using var lingerHup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context => context.Cancel = true);
+    Console.WriteLine($"lingering {lingerMarker} as pid {Environment.ProcessId} (setsid {session})");
+    // Tells the parent it is up (deaf to SIGTERM now): a file in the run's workspace, which it inherits.
+    File.WriteAllText(Path.Combine(Environment.GetEnvironmentVariable("RUNTARA_WORKSPACE_DIR") ?? Path.GetTempPath(), lingerMarker), $"{Environment.ProcessId}");
+    await Task.Delay(Timeout.Infinite);
+    return 0;
+}
+
 var clock = System.Diagnostics.Stopwatch.StartNew();
 var sinceStart = DateTime.Now - System.Diagnostics.Process.GetCurrentProcess().StartTime;
 
 // Modes (input "mode"): complete (default), fail, crash, sleep, wait_signal, hang, ignore_term, busy, custom_signal, env, retry, probe, link,
-// and for the OCI runner's sandbox: sandbox (what it may see and do), memory_hog, threads.
+// and for the OCI runner's sandbox: sandbox (what it may see and do), memory_hog, threads;
+// hostile (Security/HostileInstanceTests): tenant (another tenant's instance with its own token), bomb (processes, then threads),
+// outlive (a detached child deaf to SIGTERM, then "then": hang | complete); spin (busy threads, CPU time used).
 var instanceId = Environment.GetEnvironmentVariable("RUNTARA_INSTANCE_ID") ?? throw new InvalidOperationException("RUNTARA_INSTANCE_ID is required");
 var tenantId = Environment.GetEnvironmentVariable("RUNTARA_TENANT_ID") ?? throw new InvalidOperationException("RUNTARA_TENANT_ID is required");
 var checkpointFromLaunch = Environment.GetEnvironmentVariable("RUNTARA_CHECKPOINT_ID");
@@ -258,6 +274,108 @@ switch (mode)
             return result;
         }
 
+    case "spin":
+        {
+            // Busy threads for a wall-clock time; reports the CPU time the process got (/proc/self/stat, also inside a container).
+            var wall = TimeSpan.FromMilliseconds(input["ms"]?.GetValue<int>() ?? 2000);
+            var before = CpuSeconds();
+            var spinning = System.Diagnostics.Stopwatch.StartNew();
+            var spinners = Enumerable.Range(0, input["threads"]?.GetValue<int>() ?? 2).Select(_ => Task.Factory.StartNew(() =>
+            {
+                while (spinning.Elapsed < wall)
+                {
+                    Thread.SpinWait(1000);
+                }
+            }, TaskCreationOptions.LongRunning)).ToArray();
+            Task.WaitAll(spinners);
+            return await CompleteAsync(new JsonObject { ["wall_s"] = spinning.Elapsed.TotalSeconds, ["cpu_s"] = CpuSeconds() - before });
+        }
+
+    case "tenant":
+        {
+            // Its own token, another tenant's instance: every call must be refused (the core binds the token's instance and tenant).
+            var victim = input["victim"]!.GetValue<string>();
+            var victimTenant = input["victim_tenant"]?.GetValue<string>() ?? tenantId;
+            var state = ByteString.CopyFromUtf8("{\"stolen\":true}");
+            var calls = new JsonObject
+            {
+                ["RegisterInstance"] = await RefusedAsync(new RpcRequest { RegisterInstance = new RegisterInstanceRequest { InstanceId = victim, TenantId = victimTenant } }),
+                ["GetCheckpoint"] = await RefusedAsync(new RpcRequest { GetCheckpoint = new GetCheckpointRequest { InstanceId = victim, CheckpointId = "wait-input" } }),
+                ["Checkpoint"] = await RefusedAsync(new RpcRequest { Checkpoint = new CheckpointRequest { InstanceId = victim, CheckpointId = "planted", State = state } }),
+                ["Sleep"] = await RefusedAsync(new RpcRequest { Sleep = new SleepRequest { InstanceId = victim, CheckpointId = "planted-sleep", DurationMs = 1000, State = state } }),
+                ["InstanceEvent"] = await RefusedAsync(new RpcRequest
+                {
+                    InstanceEvent = new InstanceEvent { InstanceId = victim, EventType = InstanceEventType.EventCompleted, Payload = state, TimestampMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() },
+                }),
+            };
+            return await CompleteAsync(new JsonObject { ["calls"] = calls });
+        }
+
+    case "bomb":
+        {
+            // A fork bomb (copies of itself that never end), then a thread bomb: both stopped by the pids limit.
+            var marker = input["marker"]?.GetValue<string>() ?? instanceId;
+            var maxProcesses = input["processes"]?.GetValue<int>() ?? 16;
+            var spawned = 0;
+            string? spawnStoppedBy = null;
+            for (; spawned < maxProcesses; spawned++)
+            {
+                try
+                {
+                    SpawnLinger(marker).Dispose();
+                }
+                catch (Exception ex)
+                {
+                    spawnStoppedBy = $"{ex.GetType().Name}: {ex.Message}";
+                    break;
+                }
+            }
+
+            var maxThreads = input["max"]?.GetValue<int>() ?? 5000;
+            var threads = 0;
+            string? threadsStoppedBy = null;
+            try
+            {
+                for (; threads < maxThreads; threads++)
+                {
+                    new Thread(() => Thread.Sleep(Timeout.Infinite), 64 * 1024) { IsBackground = true }.Start();
+                }
+            }
+            catch (Exception ex) when (ex is OutOfMemoryException or ThreadStartException or System.ComponentModel.Win32Exception)
+            {
+                threadsStoppedBy = ex.GetType().Name;
+            }
+
+            var bombed = await CompleteAsync(new JsonObject { ["processes"] = spawned, ["processes_stopped_by"] = spawnStoppedBy, ["threads"] = threads, ["stopped_by"] = threadsStoppedBy });
+            Environment.Exit(bombed);
+            return bombed;
+        }
+
+    case "outlive":
+        {
+            // A child in a session of its own that ignores SIGTERM: it must not survive the run (stop or exit).
+            var marker = input["marker"]!.GetValue<string>();
+            using (var child = SpawnLinger(marker))
+            {
+                var up = Path.Combine(Environment.GetEnvironmentVariable("RUNTARA_WORKSPACE_DIR")!, marker);
+                for (var waited = 0; !File.Exists(up) && waited < 200; waited++)
+                {
+                    await Task.Delay(50);
+                }
+
+                await CheckpointAsync("spawned", $"{{\"pid\":{child.Id},\"up\":{(File.Exists(up) ? "true" : "false")}}}");
+            }
+
+            if (input["then"]?.GetValue<string>() == "complete")
+            {
+                return await CompleteAsync(new JsonObject { ["spawned"] = marker });
+            }
+
+            using var outliveTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => context.Cancel = true);
+            await Task.Delay(Timeout.Infinite);
+            return 0;
+        }
+
     case "hang":
         // Registered, then silent: what the heartbeat monitor must catch.
         await Task.Delay(Timeout.Infinite);
@@ -328,6 +446,43 @@ async Task<int> CompleteAsync(JsonNode result)
     return 0;
 }
 
+// Runs this program again as "--linger <marker>": through the dotnet host for a framework-dependent build.
+static System.Diagnostics.Process SpawnLinger(string marker)
+{
+    var self = Environment.ProcessPath!;
+    var start = new System.Diagnostics.ProcessStartInfo(self) { UseShellExecute = false };
+    if (Path.GetFileNameWithoutExtension(self) == "dotnet")
+    {
+        start.ArgumentList.Add(typeof(Native).Assembly.Location);
+    }
+
+    start.ArgumentList.Add("--linger");
+    start.ArgumentList.Add(marker);
+    return System.Diagnostics.Process.Start(start)!;
+}
+
+// "accepted" when the call went through, else the refusal's text.
+async Task<string> RefusedAsync(RpcRequest request)
+{
+    try
+    {
+        var response = await client.CallAsync(request);
+        return $"accepted: {response}";
+    }
+    catch (Runtara.RpcException ex)
+    {
+        return $"{ex.Code}: {ex.Message}";
+    }
+}
+
+// utime + stime of this process in seconds (USER_HZ = 100), read after the command name's closing parenthesis.
+static double CpuSeconds()
+{
+    var stat = File.ReadAllText("/proc/self/stat");
+    var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+    return (long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture)) / 100.0;
+}
+
 static long ProcStatusId(string field) =>
     long.Parse(File.ReadLines("/proc/self/status").First(l => l.StartsWith(field, StringComparison.Ordinal))[field.Length..].Trim().Split('\t')[0], System.Globalization.CultureInfo.InvariantCulture);
 
@@ -384,4 +539,7 @@ internal static partial class Native
 
     [LibraryImport("libc", EntryPoint = "getegid")]
     public static partial uint GetEgid();
+
+    [LibraryImport("libc", EntryPoint = "setsid")]
+    public static partial int Setsid();
 }

@@ -110,7 +110,7 @@ internal static class OciBundle
             mounts.Add(new(core[RpcAddress.UnixScheme.Length..], CoreSocketPath, ReadOnly: false));
             environment[LaunchVariables.ServerAddress] = RpcAddress.UnixScheme + CoreSocketPath;
         }
-        else if (!image.HostNetwork)
+        else if (image.HostNetwork != true)
         {
             throw new LaunchFailedException(request.InstanceId,
                 $"the OCI runner gives instances no network, and the core's instance socket is not available (RUNTARA_SERVER_ADDR would be '{core}'): " +
@@ -142,7 +142,7 @@ internal static class OciBundle
             environment,
             environment.GetValueOrDefault(LaunchVariables.WorkspaceDirectory) ?? RunPath,
             mounts,
-            image.HostNetwork,
+            image.HostNetwork == true,
             memory is { } mb ? mb * 1024L * 1024 : null,
             image.PidsLimit ?? options.DefaultPidsLimit,
             image.CpuLimit ?? options.DefaultCpuLimit)

@@ -96,9 +96,7 @@ internal sealed class OciContainer : IRunningInstance
 
         return new ProcessExit(exitCode, metrics)
         {
-            Failure = outOfMemory
-                ? $"Out of memory: the instance went over its memory limit{(memoryLimit is { } limit ? $" of {limit / (1024 * 1024)} MiB" : string.Empty)} and was killed"
-                : null,
+            Failure = outOfMemory ? Cgroups.OutOfMemoryFailure(memoryLimit) : null,
         };
     }
 }

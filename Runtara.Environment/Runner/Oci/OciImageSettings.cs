@@ -3,13 +3,14 @@ using System.Text.Json;
 namespace Runtara.Environment.Runner.Oci;
 
 /// <summary>
-/// What an image's metadata (a JSON object given at registration) says about how it runs:
+/// What an image's metadata (a JSON object given at registration) says about how it runs, under either runner:
 /// <c>"runner": "process" | "oci"</c> overrides <c>Runtara:Environment:Runner</c>;
-/// <c>"network": "host"</c> opts an OCI instance in to the host's network (default <c>"none"</c>);
-/// <c>"memoryLimitMb"</c>, <c>"pidsLimit"</c> and <c>"cpuLimit"</c> (cores) override the
-/// <c>Runtara:Environment:Oci:Default*</c> limits.
+/// <c>"network": "host" | "none"</c> (null when not given: the OCI runner's default is none, the process
+/// runner's <c>Runtara:Environment:ProcessNetwork</c>);
+/// <c>"memoryLimitMb"</c>, <c>"pidsLimit"</c> and <c>"cpuLimit"</c> (cores) override the runner's default limits
+/// (<c>Runtara:Environment:Oci:Default*</c>, <c>Runtara:Environment:ProcessDefault*</c>).
 /// </summary>
-internal sealed record OciImageSettings(RunnerKind? Runner, bool HostNetwork, int? MemoryLimitMb, int? PidsLimit, double? CpuLimit)
+internal sealed record OciImageSettings(RunnerKind? Runner, bool? HostNetwork, int? MemoryLimitMb, int? PidsLimit, double? CpuLimit)
 {
     public static OciImageSettings None { get; } = new(null, false, null, null, null);
 
@@ -36,7 +37,7 @@ internal sealed record OciImageSettings(RunnerKind? Runner, bool HostNetwork, in
                 : throw new FormatException("image metadata \"runner\" must be \"process\" or \"oci\"");
         }
 
-        var hostNetwork = false;
+        bool? hostNetwork = null;
         if (root.TryGetProperty("network", out var n))
         {
             hostNetwork = n.ValueKind == JsonValueKind.String ? n.GetString() switch

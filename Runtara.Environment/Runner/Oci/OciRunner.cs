@@ -72,7 +72,7 @@ internal sealed class OciRunner : IInstanceRunner
         // The runtime is launched as the process runner launches an instance (stdout/stderr appended to
         // the run's logs, which the container's process inherits); its exit code is the container's.
         var stderrBefore = Length(request.StderrPath);
-        var runc = await _processes.LaunchAsync(
+        var runc = await _processes.LaunchUncontainedAsync(
             new LaunchRequest(request.InstanceId, runtime.Path, runtime.RunArguments(bundle, pidFile, id), bundle,
                 new Dictionary<string, string> { ["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" },
                 request.StdoutPath, request.StderrPath),
@@ -101,7 +101,7 @@ internal sealed class OciRunner : IInstanceRunner
         }
 
         var startTicks = ProcFs.LiveStartTicks(pid.Value) ?? 0;
-        var init = _processes.TryAdopt(request.InstanceId, pid.Value, startTicks);
+        var init = _processes.TryAdoptUncontained(request.InstanceId, pid.Value, startTicks);
         return new OciContainer(this, request.InstanceId, id, bundle, pid.Value, startTicks, init, plan.MemoryLimitBytes, runc);
     }
 
@@ -116,9 +116,9 @@ internal sealed class OciRunner : IInstanceRunner
 
         var state = runtime.State(id);
         if (state is { Status: "running" } s && s.Pid == pid && startTicks != 0 && ProcFs.LiveStartTicks(pid) == startTicks
-            && _processes.TryAdopt(instanceId, pid, startTicks) is { } init)
+            && _processes.TryAdoptUncontained(instanceId, pid, startTicks) is { } init)
         {
-            var limit = ReadMemoryLimit(OciBundle.CgroupsPath(_options, id));
+            var limit = Cgroups.MemoryLimit(OciBundle.CgroupsPath(_options, id));
             return new OciContainer(this, instanceId, id, bundle: null, pid, startTicks, init, limit, runc: null);
         }
 
@@ -134,7 +134,7 @@ internal sealed class OciRunner : IInstanceRunner
     /// <summary>Deletes the container after its process ended; tells whether its cgroup saw an out-of-memory kill first.</summary>
     internal bool Finish(string instanceId, string containerId, long? memoryLimit)
     {
-        var outOfMemory = OutOfMemoryKills(OciBundle.CgroupsPath(_options, containerId)) > 0;
+        var outOfMemory = Cgroups.OutOfMemoryKills(OciBundle.CgroupsPath(_options, containerId)) > 0;
         if (outOfMemory)
         {
             OciLog.OutOfMemory(_logger, containerId, instanceId, (memoryLimit ?? 0) / (1024 * 1024));
@@ -210,42 +210,6 @@ internal sealed class OciRunner : IInstanceRunner
         catch (IOException)
         {
             return string.Empty;
-        }
-    }
-
-    /// <summary>Out-of-memory kills counted by the container's cgroup: <c>oom_kill</c> of cgroup v1 <c>memory.oom_control</c> or v2 <c>memory.events</c>.</summary>
-    private static long OutOfMemoryKills(string cgroup)
-    {
-        foreach (var file in (string[])[$"/sys/fs/cgroup/memory{cgroup}/memory.oom_control", $"/sys/fs/cgroup{cgroup}/memory.events"])
-        {
-            try
-            {
-                foreach (var line in File.ReadLines(file))
-                {
-                    if (line.StartsWith("oom_kill ", StringComparison.Ordinal) && long.TryParse(line.AsSpan("oom_kill ".Length), CultureInfo.InvariantCulture, out var kills))
-                    {
-                        return kills;
-                    }
-                }
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                // This cgroup version's file is not there: try the other.
-            }
-        }
-
-        return 0;
-    }
-
-    private static long? ReadMemoryLimit(string cgroup)
-    {
-        try
-        {
-            return long.TryParse(File.ReadAllText($"/sys/fs/cgroup/memory{cgroup}/memory.limit_in_bytes").Trim(), CultureInfo.InvariantCulture, out var limit) && limit < long.MaxValue / 2 ? limit : null;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return null;
         }
     }
 }

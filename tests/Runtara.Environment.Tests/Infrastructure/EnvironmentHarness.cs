@@ -176,6 +176,7 @@ public sealed class EnvironmentHarness : IAsyncDisposable
         await _environment.DisposeAsync();
         await _core.StopAsync();
         KillLeftovers();
+        RemoveRunCgroups();
         try
         {
             Directory.Delete(Root, recursive: true);
@@ -204,6 +205,44 @@ public sealed class EnvironmentHarness : IAsyncDisposable
             finally
             {
                 process.Dispose();
+            }
+        }
+    }
+
+    /// <summary>
+    /// The process runner's cgroups of this harness's runs (as root): a run still live when the environment
+    /// stopped keeps its cgroup for the next environment to adopt or settle, and no next one comes here.
+    /// </summary>
+    private void RemoveRunCgroups()
+    {
+        var runs = Path.Combine(EnvironmentDataDirectory, "runs");
+        if (!Directory.Exists("/sys/fs/cgroup/pids/runtara/process") || !Directory.Exists(runs))
+        {
+            return;
+        }
+
+        foreach (var run in Directory.EnumerateDirectories(runs).SelectMany(Directory.EnumerateDirectories))
+        {
+            foreach (var controller in new[] { "memory", "pids", "cpu" })
+            {
+                var cgroup = $"/sys/fs/cgroup/{controller}/runtara/process/runtara-{Path.GetFileName(run)}";
+                // The killed processes leave their cgroup as they exit: a few tries, then left as it is.
+                for (var attempt = 0; attempt < 20 && Directory.Exists(cgroup); attempt++)
+                {
+                    try
+                    {
+                        Directory.Delete(cgroup);
+                    }
+                    catch (IOException)
+                    {
+                        Thread.Sleep(10);
+                    }
+                    catch (UnauthorizedAccessException)
+                    {
+                        // Not root: not ours to remove.
+                        break;
+                    }
+                }
             }
         }
     }

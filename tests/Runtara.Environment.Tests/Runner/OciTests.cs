@@ -37,10 +37,10 @@ public static class OciSupport
         return runtime.Path is null ? $"no OCI runtime can run containers here (apt-get install -y runc): {runtime.Problem}" : null;
     }
 
-    /// <summary>Container ids the runtime still holds in the tests' state directory.</summary>
-    public static IReadOnlyList<string> Containers()
+    /// <summary>Container ids the runtime still holds in the tests' state directory (or <paramref name="stateRoot"/>).</summary>
+    public static IReadOnlyList<string> Containers(string? stateRoot = null)
     {
-        var list = Process.Start(new ProcessStartInfo("runc", ["--root", StateRoot, "list", "-q"]) { RedirectStandardOutput = true })!;
+        var list = Process.Start(new ProcessStartInfo("runc", ["--root", stateRoot ?? StateRoot, "list", "-q"]) { RedirectStandardOutput = true })!;
         var output = list.StandardOutput.ReadToEnd();
         list.WaitForExit();
         return output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -169,6 +169,42 @@ public sealed class OciRunnerTests(OciFixture fixture) : IClassFixture<OciFixtur
         Assert.NotEqual(JsonValueKind.Null, info.Output!.Value.GetProperty("stopped_by").ValueKind);
     }
 
+    [SkippableFact]
+    public async Task A_cpu_limit_caps_the_cpu_time_of_busy_threads()
+    {
+        Skip.If(OciSupport.SkipReason is not null, OciSupport.SkipReason);
+        var tenant = Ids.Tenant();
+        var image = await RegisterAsync(tenant, """{"cpuLimit":0.5}""");
+        // Two busy threads for 2 s of wall time: 4 s of CPU on two free cores, about 1 s under a limit of half a core.
+        var id = await Env.StartTestInstanceAsync(image, tenant, mode: null, o => o.Input = """{"mode":"spin","ms":2000,"threads":2}""");
+
+        var info = await Env.WaitForEndAsync(id);
+
+        Assert.True(info.Status == InstanceStatus.Completed, $"{info.Status}: {info.Error}\n{info.Stderr}");
+        var wall = info.Output!.Value.GetProperty("wall_s").GetDouble();
+        var cpu = info.Output!.Value.GetProperty("cpu_s").GetDouble();
+        Assert.InRange(wall, 1.9, 10);
+        // The CFS quota is enforced per 100 ms period: a little over half a core at most, and it did spin.
+        Assert.InRange(cpu / wall, 0.1, 0.6);
+    }
+
+    [SkippableFact]
+    public async Task An_image_that_opts_in_to_the_host_network_reaches_the_hosts_loopback()
+    {
+        Skip.If(OciSupport.SkipReason is not null, OciSupport.SkipReason);
+        var tenant = Ids.Tenant();
+        var image = await RegisterAsync(tenant, """{"network":"host"}""");
+        var loopback = $"127.0.0.1:{Env.CoreEndpoints.InstancePort}";
+        var id = await Env.StartTestInstanceAsync(image, tenant, mode: null, o => o.Input = $$"""{"mode":"sandbox","connect":["{{loopback}}"]}""");
+
+        var info = await Env.WaitForEndAsync(id);
+
+        // The default (An_instance_has_no_network_…) cannot connect; this container shares the host's network.
+        Assert.True(info.Status == InstanceStatus.Completed, $"{info.Status}: {info.Error}\n{info.Stderr}");
+        Assert.Equal("ok", info.Output!.Value.GetProperty("connects").GetProperty(loopback).GetString());
+        Assert.NotEqual(["lo"], info.Output!.Value.GetProperty("interfaces").EnumerateArray().Select(i => i.GetString()));
+    }
+
     [SkippableTheory]
     [InlineData("hang")]
     [InlineData("ignore_term")]
@@ -295,6 +331,9 @@ public sealed class OciBundleTests
         Assert.Equal(new OciImageSettings(RunnerKind.Oci, true, 64, 32, 0.5), settings);
         Assert.Equal(OciImageSettings.None, OciImageSettings.Parse(null));
         Assert.Throws<FormatException>(() => OciImageSettings.Parse("""{"network":"bridge"}"""));
+        // Not given: each runner's own default (OCI none, the process runner's ProcessNetwork).
+        Assert.False(OciImageSettings.Parse("""{"network":"none"}""").HostNetwork);
+        Assert.Null(OciImageSettings.Parse("""{"runner":"process"}""").HostNetwork);
         Assert.Throws<FormatException>(() => OciImageSettings.Parse("""{"memoryLimitMb":"lots"}"""));
     }
 

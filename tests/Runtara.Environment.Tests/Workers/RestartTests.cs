@@ -53,6 +53,9 @@ public sealed class RestartTests : IAsyncLifetime
     {
         var id = (await _env.StartTestInstanceAsync("wait_signal")).Id;
         var running = await _env.WaitForStatusAsync(id, InstanceStatus.Running, i => i.Pid is not null);
+        // As root on cgroup v1 the process runner gives the run a cgroup (docs/environment.md, "Process runner"); settling removes it.
+        var cgroup = $"/sys/fs/cgroup/pids/runtara/process/runtara-{id}";
+        var hasCgroup = Directory.Exists(cgroup);
 
         await _env.RestartEnvironmentAsync(whileDown: async () =>
         {
@@ -64,5 +67,9 @@ public sealed class RestartTests : IAsyncLifetime
 
         Assert.Equal(InstanceStatus.Failed, info.Status);
         Assert.Contains("restarted", info.Error, StringComparison.Ordinal);
+        if (hasCgroup)
+        {
+            Assert.False(Directory.Exists(cgroup), $"{cgroup} outlived the settled run");
+        }
     }
 }
