@@ -61,6 +61,9 @@ public sealed class Platform : IAsyncDisposable
         [
             "--Urls=http://127.0.0.1:0", "--Runtara:Environment:Port=0", "--Runtara:Environment:Transport=Tcp",
             $"--Runtara:Environment:DataDirectory={Path.Combine(root, "env")}",
+            // A uid range of its own: other test processes run environments as root side by side (docs/security.md, "Instance users").
+            $"--Runtara:Environment:InstanceUidFirst={300_000 + (1024 * Random.Shared.Next(64))}",
+            "--Runtara:Environment:InstanceUidCount=1024",
             $"--Runtara:Environment:CoreAddress=127.0.0.1:{managementPort}",
             $"--Runtara:Environment:CoreInstanceAddress=127.0.0.1:{instancePort}",
             // Instances reach the core on its Unix socket, as under the Aspire integration (TCP while it is gone).

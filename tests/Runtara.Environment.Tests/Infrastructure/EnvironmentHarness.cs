@@ -79,6 +79,8 @@ public sealed class EnvironmentHarness : IAsyncDisposable
             ["Runtara:Environment:TerminateGracePeriod"] = "00:00:01",
             ["Runtara:Environment:ShutdownTimeout"] = "00:00:02",
             ["Runtara:Environment:ProcessSampleInterval"] = "00:00:00.050",
+            ["Runtara:Environment:InstanceUidFirst"] = UidBlocks.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Runtara:Environment:InstanceUidCount"] = UidBlocks.Size.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
         if (coreInstanceSocket)
         {
@@ -297,6 +299,22 @@ public sealed class EnvironmentHarness : IAsyncDisposable
 
         return app;
     }
+}
+
+/// <summary>
+/// Disjoint instance-uid ranges for the environments a test run starts side by side (several in this
+/// process, more in other test processes): an environment kills every process of a uid it frees, so two
+/// environments sharing a range could kill each other's instances (docs/security.md, "Instance users").
+/// </summary>
+public static class UidBlocks
+{
+    public const int Size = 1024;
+
+    // Blocks 1–63 of the default range 200000–265535 (block 0 starts there: left to environments started with defaults).
+    private static readonly int Seed = Random.Shared.Next(63);
+    private static int _next;
+
+    public static int Next() => new EnvironmentOptions().InstanceUidFirst + (Size * (1 + ((Seed + Interlocked.Increment(ref _next)) % 63)));
 }
 
 /// <summary>An instance of the test image started by <see cref="EnvironmentHarness.StartTestInstanceAsync(string?, Action{StartInstanceOptions}?, string?)"/>.</summary>
