@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Runtara.Environment.Diagnostics;
 using Runtara.Environment.Instances;
+using Runtara.Environment.Runner.Oci;
 using Runtara.Environment.Storage;
 
 namespace Runtara.Environment.Images;
@@ -21,7 +22,7 @@ public sealed record ImageRegistration(
 /// SHA-256, zip layout and entrypoint) before anything is kept; images are tenant-owned and another
 /// tenant's image is indistinguishable from a missing one.
 /// </summary>
-internal sealed class ImageService(IEnvironmentStore store, ImageContentStore content, TimeProvider time, ILogger<ImageService> logger)
+internal sealed class ImageService(IEnvironmentStore store, ImageContentStore content, TimeProvider time, ILogger<ImageService> logger, OciWarmPool? warm = null)
 {
     private const int ResolvePageSize = 500;
 
@@ -159,6 +160,8 @@ internal sealed class ImageService(IEnvironmentStore store, ImageContentStore co
 
         if (await store.DeleteImageAsync(imageId, cancellationToken).ConfigureAwait(false))
         {
+            // Warm containers hold the image's content bound in: they go with it.
+            warm?.DropImage(ImageRoot(image));
             await CollectAsync(image.Sha256, cancellationToken).ConfigureAwait(false);
             Log.ImageDeleted(logger, imageId, tenantId);
         }

@@ -13,6 +13,8 @@ var sinceStart = DateTime.Now - System.Diagnostics.Process.GetCurrentProcess().S
 
 // Modes (input "mode"): complete (default), fail, crash, sleep, wait_signal, hang, ignore_term, busy, custom_signal, env, retry, probe, link,
 // and for the OCI runner's sandbox: sandbox (what it may see and do), memory_hog, threads.
+// A warm OCI container learns its run's variables from the launch file (docs/instance-contract.md).
+Runtara.Protocol.Contracts.LaunchFile.ApplyToProcessEnvironment();
 var instanceId = Environment.GetEnvironmentVariable("RUNTARA_INSTANCE_ID") ?? throw new InvalidOperationException("RUNTARA_INSTANCE_ID is required");
 var tenantId = Environment.GetEnvironmentVariable("RUNTARA_TENANT_ID") ?? throw new InvalidOperationException("RUNTARA_TENANT_ID is required");
 var checkpointFromLaunch = Environment.GetEnvironmentVariable("RUNTARA_CHECKPOINT_ID");

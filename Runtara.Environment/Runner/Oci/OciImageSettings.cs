@@ -7,11 +7,14 @@ namespace Runtara.Environment.Runner.Oci;
 /// <c>"runner": "process" | "oci"</c> overrides <c>Runtara:Environment:Runner</c>;
 /// <c>"network": "host"</c> opts an OCI instance in to the host's network (default <c>"none"</c>);
 /// <c>"memoryLimitMb"</c>, <c>"pidsLimit"</c> and <c>"cpuLimit"</c> (cores) override the
-/// <c>Runtara:Environment:Oci:Default*</c> limits.
+/// <c>Runtara:Environment:Oci:Default*</c> limits; <c>"warm"</c> (0–64) overrides <c>Runtara:Environment:Oci:WarmContainers</c>.
 /// </summary>
 internal sealed record OciImageSettings(RunnerKind? Runner, bool HostNetwork, int? MemoryLimitMb, int? PidsLimit, double? CpuLimit)
 {
     public static OciImageSettings None { get; } = new(null, false, null, null, null);
+
+    /// <summary>Warm containers to keep for the image; null = the configured default.</summary>
+    public int? Warm { get; init; }
 
     /// <summary>Parses <paramref name="metadata"/>; throws <see cref="FormatException"/> naming the key whose value is not understood.</summary>
     public static OciImageSettings Parse(string? metadata)
@@ -47,7 +50,10 @@ internal sealed record OciImageSettings(RunnerKind? Runner, bool HostNetwork, in
             } : throw new FormatException("image metadata \"network\" must be \"none\" or \"host\"");
         }
 
-        return new(runner, hostNetwork, Int(root, "memoryLimitMb", 8), Int(root, "pidsLimit", 8), Cpu(root));
+        var warm = Int(root, "warm", 0);
+        return warm > 64
+            ? throw new FormatException("image metadata \"warm\" must be a whole number from 0 to 64")
+            : new(runner, hostNetwork, Int(root, "memoryLimitMb", 8), Int(root, "pidsLimit", 8), Cpu(root)) { Warm = warm };
     }
 
     private static int? Int(JsonElement root, string name, int minimum) =>
