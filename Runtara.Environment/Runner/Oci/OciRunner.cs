@@ -70,11 +70,28 @@ internal sealed class OciRunner : IInstanceRunner
         }
 
         var plan = OciBundle.Plan(request, image, _options, p => File.Exists(p) || Directory.Exists(p));
-        if (request.FirstLaunch && _warm.SizeFor(image) is var size and > 0 && request.ImageRoot is { } imageRoot
-            && !File.Exists(request.StdoutPath) && _warm.TryTake(runtime, imageRoot, size, plan, request.WorkingDirectory) is { } slot)
+        var warmImage = request.FirstLaunch && _warm.SizeFor(image) > 0 && !File.Exists(request.StdoutPath) ? request.ImageRoot : null;
+        if (warmImage is not null && _warm.TryTake(runtime, warmImage, _warm.SizeFor(image), plan, request.WorkingDirectory) is { } slot)
         {
-            return StartWarm(runtime, slot, request, plan);
+            var container = StartWarm(runtime, slot, request, plan);
+            _warm.Refill(runtime, warmImage);
+            return container;
         }
+
+        var cold = await LaunchColdAsync(runtime, request, plan, cancellationToken).ConfigureAwait(false);
+        if (warmImage is not null)
+        {
+            // The image's first launch (or its pool was empty): make its warm containers now that this one runs.
+            _warm.Refill(runtime, warmImage);
+        }
+
+        return cold;
+    }
+
+    /// <summary>A container created and run here (<c>runc run --keep</c> in the foreground) for this launch alone.</summary>
+    private async Task<IRunningInstance> LaunchColdAsync(OciRuntime runtime, LaunchRequest request, OciPlan plan, CancellationToken cancellationToken)
+    {
+        var runtimePath = runtime.Path ?? throw new InvalidOperationException("no OCI runtime");
 
         var id = OciBundle.ContainerId(request.InstanceId);
         if (runtime.HasState(id))
@@ -93,7 +110,7 @@ internal sealed class OciRunner : IInstanceRunner
         // the run's logs, which the container's process inherits); its exit code is the container's.
         var stderrBefore = Length(request.StderrPath);
         var runc = await _processes.LaunchAsync(
-            new LaunchRequest(request.InstanceId, runtime.Path, runtime.RunArguments(bundle, pidFile, id), bundle,
+            new LaunchRequest(request.InstanceId, runtimePath, runtime.RunArguments(bundle, pidFile, id), bundle,
                 new Dictionary<string, string> { ["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" },
                 request.StdoutPath, request.StderrPath),
             cancellationToken).ConfigureAwait(false);

@@ -50,6 +50,7 @@ internal sealed class OciWarmPool : IDisposable
     private readonly ILogger _logger;
     private OciRuntime? _runtime;
     private bool _disposed;
+    private long _handOvers;
 
     public OciWarmPool(IOptions<EnvironmentOptions> options, ProcessRunner processes, InstanceUsers users, ILogger<OciWarmPool> logger)
     {
@@ -63,6 +64,9 @@ internal sealed class OciWarmPool : IDisposable
 
     /// <summary>Where slots live: under <c>runs/</c>, so a rename to a run directory stays on one filesystem (".warm" is no tenant id).</summary>
     public string SlotsRoot { get; }
+
+    /// <summary>Warm containers handed to runs since start (the benchmark reports how many launches were warm).</summary>
+    public long HandOvers => Interlocked.Read(ref _handOvers);
 
     /// <summary>The ids of the image's warm containers ready now, oldest first (tests and diagnostics).</summary>
     public IReadOnlyList<string> Ready(string imageRoot)
@@ -88,7 +92,8 @@ internal sealed class OciWarmPool : IDisposable
 
     /// <summary>
     /// Takes a ready warm container for a run of <paramref name="plan"/>'s shape, or null (the caller launches
-    /// cold); either way the image's pool is (re)made for this shape and refilled in the background.
+    /// cold); either way the image's pool is (re)made for this shape. The caller calls <see cref="Refill"/>
+    /// once its container has started.
     /// </summary>
     public WarmSlot? TryTake(OciRuntime runtime, string imageRoot, int size, OciPlan plan, string runDirectory)
     {
@@ -131,17 +136,37 @@ internal sealed class OciWarmPool : IDisposable
             }
         }
 
-        using (ExecutionContext.SuppressFlow())
+        if (dropped.Count > 0)
         {
-            // Off the launch's critical path: the run starts first, the pool refills behind it.
-            _ = Task.Run(() =>
+            using (ExecutionContext.SuppressFlow())
             {
-                Remove(runtime, dropped, "image changed shape or container gone");
-                return FillAsync(runtime, pool);
-            });
+                _ = Task.Run(() => Remove(runtime, dropped, "image changed shape or container gone"));
+            }
         }
 
         return slot;
+    }
+
+    /// <summary>
+    /// Refills the image's pool in the background, one container at a time, up to its size. Called after a
+    /// launch's container has started, so creating the next one does not compete with that launch for the CPU.
+    /// </summary>
+    public void Refill(OciRuntime runtime, string imageRoot)
+    {
+        ArgumentNullException.ThrowIfNull(runtime);
+        Pool? pool;
+        lock (_gate)
+        {
+            if (!_pools.TryGetValue(imageRoot, out pool) || pool.Filling || pool.Ready.Count >= pool.Size)
+            {
+                return;
+            }
+        }
+
+        using (ExecutionContext.SuppressFlow())
+        {
+            _ = Task.Run(() => FillAsync(runtime, pool));
+        }
     }
 
     /// <summary>
@@ -200,6 +225,7 @@ internal sealed class OciWarmPool : IDisposable
 
         var bundle = Path.Combine(run, "oci");
         UnixFiles.ChangeOwnerRecursively(run, (uint)uid, (uint)gid, [bundle, Path.Combine(run, "stdout.log"), Path.Combine(run, "stderr.log")]);
+        Interlocked.Increment(ref _handOvers);
         return uid;
     }
 
@@ -250,8 +276,16 @@ internal sealed class OciWarmPool : IDisposable
                 continue;
             }
 
-            System.IO.Directory.Delete(slot, recursive: true);
-            removed++;
+            try
+            {
+                System.IO.Directory.Delete(slot, recursive: true);
+                removed++;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Never in the way of the runner's start: its container is gone and slot names are never
+                // reused, so what is left only takes space until the next start tries again.
+            }
         }
 
         if (removed > 0)
