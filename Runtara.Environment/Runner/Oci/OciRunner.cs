@@ -160,7 +160,7 @@ internal sealed class OciRunner : IInstanceRunner
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or LaunchFailedException)
         {
-            // The run directory may be half moved: the launch fails (and is retried as any failed launch is).
+            // The run directory may be half moved: no cold fallback, the launch fails as any launch failure does.
             _warm.Discard(runtime, slot);
             throw ex as LaunchFailedException ?? new LaunchFailedException(request.InstanceId, $"warm container {slot.ContainerId} could not be handed over: {ex.Message}", ex);
         }
@@ -182,6 +182,7 @@ internal sealed class OciRunner : IInstanceRunner
             // A warm container handed to this run: its id is not the instance's, its process's cgroup names it.
             id = warm;
         }
+
         if (runtime.Path is null || !runtime.HasState(id))
         {
             return null;
