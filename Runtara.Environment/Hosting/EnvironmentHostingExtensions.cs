@@ -88,6 +88,7 @@ public static class EnvironmentHostingExtensions
         });
         services.TryAddSingleton<ICoreClient, CoreClient>();
         services.TryAddSingleton<ProcessRunner>();
+        services.TryAddSingleton<OciWarmPool>();
         services.TryAddSingleton<OciRunner>();
         services.TryAddSingleton<IInstanceRunner, RunnerSelector>();
         services.TryAddSingleton<InstanceUsers>();

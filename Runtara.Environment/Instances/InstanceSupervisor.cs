@@ -122,6 +122,7 @@ internal sealed class InstanceSupervisor : IAsyncDisposable
                 {
                     ImageRoot = _images.ImageRoot(image),
                     ImageMetadata = image.Metadata,
+                    FirstLaunch = run.LaunchCount == 0,
                 },
                 cancellationToken).ConfigureAwait(false);
         }

@@ -55,6 +55,9 @@ public sealed record LaunchRequest(
 
     /// <summary>The image's metadata (a JSON object): an OCI runner reads its runner choice, network and limits from it.</summary>
     public string? ImageMetadata { get; init; }
+
+    /// <summary>The run's first launch (a fresh run directory): only then may the OCI runner hand it a warm container.</summary>
+    public bool FirstLaunch { get; init; }
 }
 
 /// <summary>A launched (or re-adopted) process.</summary>

@@ -75,7 +75,11 @@ internal sealed class InstanceUsers
             _ => (true, null),
         };
 
-    /// <summary>The uid for a launch of <paramref name="instanceId"/> (its current one, if it has one); null when instances run as the environment.</summary>
+    /// <summary>
+    /// The uid for a launch of <paramref name="instanceId"/> (its current one, if it has one); null when
+    /// instances run as the environment. A warm container's slot holds one under a key no instance id can
+    /// take (it has a ':'), until <see cref="HandOver"/> or <see cref="Release"/>.
+    /// </summary>
     public int? Acquire(string instanceId)
     {
         if (!Enabled)
@@ -105,6 +109,35 @@ internal sealed class InstanceUsers
         }
 
         throw new LaunchFailedException(instanceId, $"all {_count} instance uids (Runtara:Environment:InstanceUidFirst/InstanceUidCount) are in use");
+    }
+
+    /// <summary>
+    /// Gives the uid held under <paramref name="holder"/> (a warm container's slot, see Runner/Oci/OciWarmPool)
+    /// to <paramref name="instanceId"/>, whose own uid (acquired for this launch, nothing ran under it yet)
+    /// is freed; returns the instance's uid, null when instances run as the environment.
+    /// </summary>
+    public int? HandOver(string holder, string instanceId)
+    {
+        if (!Enabled)
+        {
+            return null;
+        }
+
+        lock (_gate)
+        {
+            if (!_byInstance.Remove(holder, out var uid))
+            {
+                throw new InvalidOperationException($"'{holder}' holds no instance uid.");
+            }
+
+            if (_byInstance.Remove(instanceId, out var previous) && previous != uid)
+            {
+                _inUse.Remove(previous);
+            }
+
+            _byInstance[instanceId] = uid;
+            return uid;
+        }
     }
 
     /// <summary>Records the uid of a re-adopted process, so it is not handed out while that process lives.</summary>

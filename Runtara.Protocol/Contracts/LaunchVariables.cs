@@ -72,6 +72,13 @@ public static class LaunchVariables
     /// <summary>How long a durable wait (signal, children) waits in the process before the instance suspends and exits, in ms (0 = suspend at once). SDK default 5000.</summary>
     public const string WaitGraceMs = "RUNTARA_WAIT_GRACE_MS";
 
+    /// <summary>
+    /// Path of a launch file (<see cref="LaunchFile"/>, a JSON object of variable names to values) whose
+    /// variables override the process environment's. Set by the OCI runner's warm containers, which are
+    /// created before their run's variables are known (docs/instance-contract.md, "Launch file").
+    /// </summary>
+    public const string LaunchFile = "RUNTARA_LAUNCH_FILE";
+
     /// <summary>Read by the SDK only: path of a SQLite file to run against the SDK's embedded backend instead of a core.</summary>
     public const string EmbeddedDatabase = "RUNTARA_EMBEDDED_DB";
 }

@@ -78,11 +78,18 @@ public static class InstanceEnvironment
     /// <summary>SDK-only addition: run against the embedded SQLite backend at this path instead of a core.</summary>
     public const string EmbeddedDatabase = LaunchVariables.EmbeddedDatabase;
 
-    /// <summary>Applies every variable that is set (non-empty) to <paramref name="options"/>.</summary>
+    /// <inheritdoc cref="LaunchVariables.LaunchFile"/>
+    public const string LaunchFile = LaunchVariables.LaunchFile;
+
+    /// <summary>
+    /// Applies every variable that is set (non-empty) to <paramref name="options"/>; when <see cref="LaunchFile"/>
+    /// names a launch file, its variables win over <paramref name="getVariable"/>'s.
+    /// </summary>
     public static void Apply(RuntaraInstanceOptions options, Func<string, string?> getVariable)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(getVariable);
+        getVariable = Guarded(() => Protocol.Contracts.LaunchFile.Overlay(getVariable));
         string? Get(string name)
         {
             var value = getVariable(name);
@@ -126,6 +133,25 @@ public static class InstanceEnvironment
         options.CoreUnavailableTolerance = Milliseconds(Get(CoreUnavailableToleranceMs), CoreUnavailableToleranceMs, allowZero: true) ?? options.CoreUnavailableTolerance;
         options.SignalPollInterval = Milliseconds(Get(SignalPollIntervalMs), SignalPollIntervalMs, allowZero: false) ?? options.SignalPollInterval;
         options.WaitGracePeriod = Milliseconds(Get(WaitGraceMs), WaitGraceMs, allowZero: true) ?? options.WaitGracePeriod;
+    }
+
+    /// <summary>
+    /// Sets the launch file's variables (if <see cref="LaunchFile"/> names one) in this process's environment,
+    /// so the workflow's own reads (custom variables) see the run's values; a warm container's environment
+    /// was fixed before its run was known.
+    /// </summary>
+    public static void ApplyLaunchFileToProcess() => Guarded(Protocol.Contracts.LaunchFile.ApplyToProcessEnvironment);
+
+    private static T Guarded<T>(Func<T> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (Exception ex) when (ex is FormatException or IOException or UnauthorizedAccessException)
+        {
+            throw new RuntaraConfigurationException(LaunchFile, ex.Message);
+        }
     }
 
     /// <summary><c>true</c>/<c>1</c>/<c>yes</c>/<c>on</c> or <c>false</c>/<c>0</c>/<c>no</c>/<c>off</c>, any case.</summary>

@@ -142,8 +142,11 @@ public sealed class RuntaraInstanceOptions : IInstanceSettings
     public bool DisableMetrics { get; set; }
 
     /// <summary>Reads the launch contract's variables from the process environment.</summary>
-    public static RuntaraInstanceOptions FromEnvironment() =>
-        FromEnvironment(name => System.Environment.GetEnvironmentVariable(name));
+    public static RuntaraInstanceOptions FromEnvironment()
+    {
+        InstanceEnvironment.ApplyLaunchFileToProcess();
+        return FromEnvironment(name => System.Environment.GetEnvironmentVariable(name));
+    }
 
     /// <summary>Reads the launch contract's variables through <paramref name="getVariable"/> (tests pass a dictionary).</summary>
     public static RuntaraInstanceOptions FromEnvironment(Func<string, string?> getVariable)

@@ -35,6 +35,7 @@ public static class RuntaraInstanceHostingExtensions
         Action<RuntaraInstanceOptions>? configureSettings = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        InstanceEnvironment.ApplyLaunchFileToProcess();
         var configuration = builder.Configuration;
         void Configure(RuntaraInstanceOptions options)
         {

@@ -29,6 +29,8 @@ var sinceStart = DateTime.Now - System.Diagnostics.Process.GetCurrentProcess().S
 // and for the OCI runner's sandbox: sandbox (what it may see and do), memory_hog, threads;
 // hostile (Security/HostileInstanceTests): tenant (another tenant's instance with its own token), bomb (processes, then threads),
 // outlive (a detached child deaf to SIGTERM, then "then": hang | complete); spin (busy threads, CPU time used).
+// A warm OCI container learns its run's variables from the launch file (docs/instance-contract.md).
+Runtara.Protocol.Contracts.LaunchFile.ApplyToProcessEnvironment();
 var instanceId = Environment.GetEnvironmentVariable("RUNTARA_INSTANCE_ID") ?? throw new InvalidOperationException("RUNTARA_INSTANCE_ID is required");
 var tenantId = Environment.GetEnvironmentVariable("RUNTARA_TENANT_ID") ?? throw new InvalidOperationException("RUNTARA_TENANT_ID is required");
 var checkpointFromLaunch = Environment.GetEnvironmentVariable("RUNTARA_CHECKPOINT_ID");

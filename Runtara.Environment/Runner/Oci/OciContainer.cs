@@ -14,11 +14,12 @@ internal sealed class OciContainer : IRunningInstance
     private readonly IRunningInstance? _runc;
     private readonly CancellationTokenSource _stop = new();
 
-    public OciContainer(OciRunner runner, string instanceId, string containerId, string? bundle, int pid, long startTicks, IRunningInstance? init, long? memoryLimit, IRunningInstance? runc)
+    public OciContainer(OciRunner runner, string instanceId, string containerId, string? bundle, int pid, long startTicks, IRunningInstance? init, long? memoryLimit, IRunningInstance? runc, bool adopted)
     {
         _runner = runner;
         _init = init;
         _runc = runc;
+        Adopted = adopted;
         InstanceId = instanceId;
         Pid = pid;
         StartTicks = startTicks;
@@ -31,8 +32,11 @@ internal sealed class OciContainer : IRunningInstance
 
     public long StartTicks { get; }
 
-    /// <summary>True when re-attached after an environment restart (no runtime process of ours to wait for).</summary>
-    public bool Adopted => _runc is null;
+    /// <summary>True when re-attached after an environment restart.</summary>
+    public bool Adopted { get; }
+
+    /// <summary>A warm container's launch file (it holds the instance token): deleted with the bundle when the container ends.</summary>
+    public string? LaunchFile { get; init; }
 
     public Task<ProcessExit> Exited { get; }
 
@@ -87,6 +91,10 @@ internal sealed class OciContainer : IRunningInstance
             try
             {
                 Directory.Delete(bundle, recursive: true);
+                if (LaunchFile is not null)
+                {
+                    File.Delete(LaunchFile);
+                }
             }
             catch (IOException)
             {

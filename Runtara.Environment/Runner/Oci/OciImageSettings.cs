@@ -8,11 +8,15 @@ namespace Runtara.Environment.Runner.Oci;
 /// <c>"network": "host" | "none"</c> (null when not given: the OCI runner's default is none, the process
 /// runner's <c>Runtara:Environment:ProcessNetwork</c>);
 /// <c>"memoryLimitMb"</c>, <c>"pidsLimit"</c> and <c>"cpuLimit"</c> (cores) override the runner's default limits
-/// (<c>Runtara:Environment:Oci:Default*</c>, <c>Runtara:Environment:ProcessDefault*</c>).
+/// (<c>Runtara:Environment:Oci:Default*</c>, <c>Runtara:Environment:ProcessDefault*</c>);
+/// <c>"warm"</c> (0–64) overrides <c>Runtara:Environment:Oci:WarmContainers</c>.
 /// </summary>
 internal sealed record OciImageSettings(RunnerKind? Runner, bool? HostNetwork, int? MemoryLimitMb, int? PidsLimit, double? CpuLimit)
 {
     public static OciImageSettings None { get; } = new(null, false, null, null, null);
+
+    /// <summary>Warm containers to keep for the image; null = the configured default.</summary>
+    public int? Warm { get; init; }
 
     /// <summary>Parses <paramref name="metadata"/>; throws <see cref="FormatException"/> naming the key whose value is not understood.</summary>
     public static OciImageSettings Parse(string? metadata)
@@ -48,7 +52,10 @@ internal sealed record OciImageSettings(RunnerKind? Runner, bool? HostNetwork, i
             } : throw new FormatException("image metadata \"network\" must be \"none\" or \"host\"");
         }
 
-        return new(runner, hostNetwork, Int(root, "memoryLimitMb", 8), Int(root, "pidsLimit", 8), Cpu(root));
+        var warm = Int(root, "warm", 0);
+        return warm > 64
+            ? throw new FormatException("image metadata \"warm\" must be a whole number from 0 to 64")
+            : new(runner, hostNetwork, Int(root, "memoryLimitMb", 8), Int(root, "pidsLimit", 8), Cpu(root)) { Warm = warm };
     }
 
     private static int? Int(JsonElement root, string name, int minimum) =>

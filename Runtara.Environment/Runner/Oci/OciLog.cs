@@ -22,4 +22,13 @@ internal static partial class OciLog
 
     [LoggerMessage(5255, LogLevel.Warning, "OCI runner: container {ContainerId} of instance {InstanceId} was killed: out of memory (limit {LimitMb} MiB)", EventName = "OciOutOfMemory")]
     public static partial void OutOfMemory(ILogger logger, string containerId, string instanceId, long limitMb);
+
+    [LoggerMessage(5256, LogLevel.Warning, "OCI runner: could not create a warm container for {ImageRoot}; launches of it take the cold path until the next try: {Reason}", EventName = "OciWarmCreateFailed")]
+    public static partial void WarmCreateFailed(ILogger logger, string imageRoot, string reason);
+
+    [LoggerMessage(5257, LogLevel.Debug, "OCI runner: instance {InstanceId} handed warm container {ContainerId}", EventName = "OciWarmHandedOver")]
+    public static partial void WarmHandedOver(ILogger logger, string instanceId, string containerId);
+
+    [LoggerMessage(5258, LogLevel.Information, "OCI runner: removed {Count} warm container(s) ({Reason})", EventName = "OciWarmRemoved")]
+    public static partial void WarmRemoved(ILogger logger, int count, string reason);
 }

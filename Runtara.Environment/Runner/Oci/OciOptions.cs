@@ -48,6 +48,14 @@ public sealed class OciOptions
     [Range(0.01, 1024)]
     public double? DefaultCpuLimit { get; set; }
 
+    /// <summary>
+    /// Warm containers kept per image (created ahead with <c>runc create</c>, so a first launch only pays
+    /// <c>runc start</c>), when the image's metadata does not say (<c>"warm"</c>); default 0 = off. Only for
+    /// images whose code reads the launch file (the Runtara SDK does): see docs/environment.md, "Warm containers".
+    /// </summary>
+    [Range(0, 64)]
+    public int WarmContainers { get; set; }
+
     /// <summary>Size of the instance's <c>/tmp</c> (a tmpfs, counted against its memory limit), in MiB.</summary>
     [Range(1, int.MaxValue)]
     public int TmpSizeMb { get; set; } = 64;

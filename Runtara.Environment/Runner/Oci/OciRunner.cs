@@ -14,21 +14,35 @@ namespace Runtara.Environment.Runner.Oci;
 /// container's cgroup outlives it long enough to tell an out-of-memory kill. stdout and stderr go to the
 /// run directory's logs as with the process runner. The container's init is sampled and signalled by
 /// its host pid through <see cref="ProcessRunner"/>; once it has ended the container is deleted.
+/// A first launch of an image with warm containers (<see cref="OciWarmPool"/>) is handed a created
+/// container instead and only pays <c>runc start</c>.
 /// </summary>
 internal sealed class OciRunner : IInstanceRunner
 {
     private readonly OciOptions _options;
     private readonly ProcessRunner _processes;
+    private readonly OciWarmPool _warm;
     private readonly ILogger _logger;
     private readonly Lazy<OciRuntime> _runtime;
 
-    public OciRunner(IOptions<EnvironmentOptions> options, ProcessRunner processes, ILogger<OciRunner> logger)
+    public OciRunner(IOptions<EnvironmentOptions> options, ProcessRunner processes, OciWarmPool warm, ILogger<OciRunner> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Value.Oci;
         _processes = processes;
+        _warm = warm;
         _logger = logger;
-        _runtime = new(() => OciRuntime.Probe(_options, _logger));
+        _runtime = new(() =>
+        {
+            var runtime = OciRuntime.Probe(_options, _logger);
+            if (runtime.Path is not null)
+            {
+                // Before any launch: warm containers a killed environment left are not anyone's.
+                _warm.CleanLeftovers(runtime);
+            }
+
+            return runtime;
+        });
     }
 
     public string Name => "oci";
@@ -56,6 +70,29 @@ internal sealed class OciRunner : IInstanceRunner
         }
 
         var plan = OciBundle.Plan(request, image, _options, p => File.Exists(p) || Directory.Exists(p));
+        var warmImage = request.FirstLaunch && _warm.SizeFor(image) > 0 && !File.Exists(request.StdoutPath) ? request.ImageRoot : null;
+        if (warmImage is not null && _warm.TryTake(runtime, warmImage, _warm.SizeFor(image), plan, request.WorkingDirectory) is { } slot)
+        {
+            var container = StartWarm(runtime, slot, request, plan);
+            _warm.Refill(runtime, warmImage);
+            return container;
+        }
+
+        var cold = await LaunchColdAsync(runtime, request, plan, cancellationToken).ConfigureAwait(false);
+        if (warmImage is not null)
+        {
+            // The image's first launch (or its pool was empty): make its warm containers now that this one runs.
+            _warm.Refill(runtime, warmImage);
+        }
+
+        return cold;
+    }
+
+    /// <summary>A container created and run here (<c>runc run --keep</c> in the foreground) for this launch alone.</summary>
+    private async Task<IRunningInstance> LaunchColdAsync(OciRuntime runtime, LaunchRequest request, OciPlan plan, CancellationToken cancellationToken)
+    {
+        var runtimePath = runtime.Path ?? throw new InvalidOperationException("no OCI runtime");
+
         var id = OciBundle.ContainerId(request.InstanceId);
         if (runtime.HasState(id))
         {
@@ -73,7 +110,7 @@ internal sealed class OciRunner : IInstanceRunner
         // the run's logs, which the container's process inherits); its exit code is the container's.
         var stderrBefore = Length(request.StderrPath);
         var runc = await _processes.LaunchUncontainedAsync(
-            new LaunchRequest(request.InstanceId, runtime.Path, runtime.RunArguments(bundle, pidFile, id), bundle,
+            new LaunchRequest(request.InstanceId, runtimePath, runtime.RunArguments(bundle, pidFile, id), bundle,
                 new Dictionary<string, string> { ["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" },
                 request.StdoutPath, request.StderrPath),
             cancellationToken).ConfigureAwait(false);
@@ -102,13 +139,50 @@ internal sealed class OciRunner : IInstanceRunner
 
         var startTicks = ProcFs.LiveStartTicks(pid.Value) ?? 0;
         var init = _processes.TryAdoptUncontained(request.InstanceId, pid.Value, startTicks);
-        return new OciContainer(this, request.InstanceId, id, bundle, pid.Value, startTicks, init, plan.MemoryLimitBytes, runc);
+        return new OciContainer(this, request.InstanceId, id, bundle, pid.Value, startTicks, init, plan.MemoryLimitBytes, runc, adopted: false);
+    }
+
+    /// <summary>
+    /// Hands <paramref name="slot"/> to the run and starts it. Its exit code is unknown: the container's
+    /// process is not a child of ours (<c>runc create</c> has exited), so the run's outcome comes from the
+    /// core and <c>output.json</c>, as after an environment restart.
+    /// </summary>
+    private OciContainer StartWarm(OciRuntime runtime, WarmSlot slot, LaunchRequest request, OciPlan plan)
+    {
+        try
+        {
+            _warm.HandOver(slot, request, plan);
+            var (code, _, error) = runtime.Run(TimeSpan.FromSeconds(30), "start", slot.ContainerId);
+            if (code != 0)
+            {
+                throw new LaunchFailedException(request.InstanceId, $"the OCI runtime could not start warm container {slot.ContainerId}: {(error.Length > 0 ? error : "no error given")}");
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or LaunchFailedException)
+        {
+            // The run directory may be half moved: no cold fallback, the launch fails as any launch failure does.
+            _warm.Discard(runtime, slot);
+            throw ex as LaunchFailedException ?? new LaunchFailedException(request.InstanceId, $"warm container {slot.ContainerId} could not be handed over: {ex.Message}", ex);
+        }
+
+        OciLog.WarmHandedOver(_logger, request.InstanceId, slot.ContainerId);
+        var init = _processes.TryAdoptUncontained(request.InstanceId, slot.Pid, slot.StartTicks);
+        return new OciContainer(this, request.InstanceId, slot.ContainerId, Path.Combine(request.WorkingDirectory, "oci"), slot.Pid, slot.StartTicks, init, slot.MemoryLimitBytes, runc: null, adopted: false)
+        {
+            LaunchFile = Path.Combine(request.WorkingDirectory, OciWarmPool.LaunchFileName),
+        };
     }
 
     public IRunningInstance? TryAdopt(string instanceId, int pid, long startTicks)
     {
         var runtime = Runtime;
         var id = OciBundle.ContainerId(instanceId);
+        if (!runtime.HasState(id) && OciWarmPool.ContainerOf(pid, _options) is { } warm)
+        {
+            // A warm container handed to this run: its id is not the instance's, its process's cgroup names it.
+            id = warm;
+        }
+
         if (runtime.Path is null || !runtime.HasState(id))
         {
             return null;
@@ -119,7 +193,7 @@ internal sealed class OciRunner : IInstanceRunner
             && _processes.TryAdoptUncontained(instanceId, pid, startTicks) is { } init)
         {
             var limit = Cgroups.MemoryLimit(OciBundle.CgroupsPath(_options, id));
-            return new OciContainer(this, instanceId, id, bundle: null, pid, startTicks, init, limit, runc: null);
+            return new OciContainer(this, instanceId, id, bundle: null, pid, startTicks, init, limit, runc: null, adopted: true);
         }
 
         // Not the process the run recorded (or already stopped): nothing to adopt, nothing to keep.
@@ -168,8 +242,7 @@ internal sealed class OciRunner : IInstanceRunner
             UnixFiles.ChangeOwnerRecursively(request.WorkingDirectory, (uint)_options.User, (uint)_options.Group, [bundle, request.StdoutPath, request.StderrPath]);
         }
 
-        var limitSwap = File.Exists("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes");
-        File.WriteAllText(Path.Combine(bundle, "config.json"), OciBundle.Config(plan, _options, cgroup, limitSwap).ToJsonString());
+        File.WriteAllText(Path.Combine(bundle, "config.json"), OciBundle.Config(plan, _options, cgroup, OciBundle.KernelLimitsSwap).ToJsonString());
     }
 
     private static async Task<int?> WaitForPidAsync(IRunningInstance runc, string pidFile, CancellationToken cancellationToken)

@@ -93,6 +93,10 @@ internal sealed class OciRuntime
     public string[] RunArguments(string bundle, string pidFile, string containerId) =>
         ["--root", StateRoot, "run", "--keep", "--bundle", bundle, "--pid-file", pidFile, containerId];
 
+    /// <summary>The arguments that create <paramref name="containerId"/> from <paramref name="bundle"/> without starting its process (a warm container: <c>start</c> runs it).</summary>
+    public string[] CreateArguments(string bundle, string pidFile, string containerId) =>
+        ["--root", StateRoot, "create", "--bundle", bundle, "--pid-file", pidFile, containerId];
+
     /// <summary>Whether the runtime holds state of <paramref name="containerId"/> (cheap: no process).</summary>
     public bool HasState(string containerId) => Directory.Exists(System.IO.Path.Combine(StateRoot, containerId));
 

@@ -50,9 +50,9 @@ internal sealed class RunnerSelector : IInstanceRunner
     /// <summary>Only the process runner keeps something per run beyond its watch (a container is deleted by <see cref="OciRunner.TryAdopt"/>).</summary>
     public void Forget(string instanceId) => _process.Forget(instanceId);
 
-    /// <summary>A run that left container state is the OCI runner's to adopt (or clean up); any other is a plain process.</summary>
+    /// <summary>A run that left container state (or whose process is a warm container's) is the OCI runner's to adopt (or clean up); any other is a plain process.</summary>
     public IRunningInstance? TryAdopt(string instanceId, int pid, long startTicks) =>
-        Directory.Exists(Path.Combine(OciRuntime.StateRootOf(_oci), OciBundle.ContainerId(instanceId)))
+        Directory.Exists(Path.Combine(OciRuntime.StateRootOf(_oci), OciBundle.ContainerId(instanceId))) || OciWarmPool.ContainerOf(pid, _oci) is not null
             ? _ociRunner.TryAdopt(instanceId, pid, startTicks)
             : _process.TryAdopt(instanceId, pid, startTicks);
 }

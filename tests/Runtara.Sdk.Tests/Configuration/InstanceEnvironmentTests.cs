@@ -33,6 +33,45 @@ public sealed class InstanceEnvironmentTests
         Assert.Null(options.EmbeddedDatabasePath);
     }
 
+    [Fact]
+    public void A_launch_file_supplies_the_run_variables_and_wins_over_the_environment()
+    {
+        // A warm OCI container: the image-wide variables in the environment, the run's in the launch file.
+        var file = Path.Combine(Path.GetTempPath(), $"launch-{Guid.NewGuid():N}.json");
+        File.WriteAllText(file, """{"RUNTARA_INSTANCE_ID":"i-warm","RUNTARA_TENANT_ID":"t-warm","RUNTARA_INSTANCE_TOKEN":"tok","RUNTARA_CHECKPOINT_ID":"cp-3"}""");
+        try
+        {
+            var options = Read((InstanceEnvironment.LaunchFile, file), (InstanceEnvironment.InstanceId, "i-stale"), (InstanceEnvironment.ServerAddress, "unix:/run/runtara/core.sock"));
+
+            options.Validate();
+            Assert.Equal("i-warm", options.InstanceId);
+            Assert.Equal("t-warm", options.TenantId);
+            Assert.Equal("tok", options.Token);
+            Assert.Equal("cp-3", options.CheckpointId);
+            Assert.Equal("unix:/run/runtara/core.sock", options.ServerAddress);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public void A_launch_file_that_is_missing_or_not_an_object_of_strings_names_its_variable()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"launch-{Guid.NewGuid():N}.json");
+        File.WriteAllText(file, """{"RUNTARA_INSTANCE_ID":7}""");
+        try
+        {
+            Assert.Equal(InstanceEnvironment.LaunchFile, Assert.Throws<RuntaraConfigurationException>(() => Read((InstanceEnvironment.LaunchFile, file))).Key);
+            Assert.Equal(InstanceEnvironment.LaunchFile, Assert.Throws<RuntaraConfigurationException>(() => Read((InstanceEnvironment.LaunchFile, file + ".missing"))).Key);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
     [Theory]
     [InlineData(InstanceEnvironment.InstanceId)]
     [InlineData(InstanceEnvironment.TenantId)]

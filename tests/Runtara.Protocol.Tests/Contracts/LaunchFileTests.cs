@@ -1,0 +1,53 @@
+using Runtara.Protocol.Contracts;
+
+namespace Runtara.Protocol.Tests.Contracts;
+
+/// <summary>The launch file of warm OCI containers (docs/instance-contract.md, "Launch file"): what the environment writes, the SDK and the test instance read.</summary>
+public sealed class LaunchFileTests
+{
+    [Fact]
+    public void What_is_written_parses_back_with_every_character_kept()
+    {
+        var variables = new Dictionary<string, string>
+        {
+            [LaunchVariables.InstanceId] = "i-1",
+            [LaunchVariables.InstanceToken] = "v1.abc_-.\"quoted\"",
+            ["CUSTOM"] = "line\nbreak é ✓",
+            ["EMPTY"] = string.Empty,
+        };
+
+        Assert.Equal(variables, LaunchFile.Parse(LaunchFile.Serialize(variables)));
+    }
+
+    [Theory]
+    [InlineData("[]")]
+    [InlineData("""{"A":1}""")]
+    [InlineData("""{"A":{"B":"c"}}""")]
+    [InlineData("""{"A":"b" """)]
+    [InlineData("")]
+    public void Anything_but_one_object_of_strings_is_refused(string json)
+    {
+        Assert.Throws<FormatException>(() => LaunchFile.Parse(System.Text.Encoding.UTF8.GetBytes(json)));
+    }
+
+    [Fact]
+    public void The_overlay_reads_the_file_named_by_the_variable_over_the_others()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"launch-{Guid.NewGuid():N}.json");
+        File.WriteAllBytes(file, LaunchFile.Serialize([KeyValuePair.Create(LaunchVariables.InstanceId, "from-file")]));
+        try
+        {
+            var environment = new Dictionary<string, string> { [LaunchVariables.LaunchFile] = file, [LaunchVariables.InstanceId] = "from-env", ["OTHER"] = "kept" };
+
+            var read = LaunchFile.Overlay(environment.GetValueOrDefault);
+
+            Assert.Equal("from-file", read(LaunchVariables.InstanceId));
+            Assert.Equal("kept", read("OTHER"));
+            Assert.Null(read("MISSING"));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+}
