@@ -124,6 +124,9 @@ internal sealed class CoreClient : ICoreClient, IAsyncDisposable
     public async Task<ListRetryAttemptsResponse> ListRetryAttemptsAsync(ListRetryAttemptsRequest request, CancellationToken cancellationToken) =>
         (await CallAsync("list retry attempts", new RpcRequest { ListRetryAttempts = request }, cancellationToken).ConfigureAwait(false)).ListRetryAttempts;
 
+    public Task DeleteInstanceAsync(string instanceId, string tenantId, CancellationToken cancellationToken) =>
+        CallAsync("delete instance", new RpcRequest { DeleteInstance = new DeleteInstanceRequest { InstanceId = instanceId, TenantId = tenantId } }, cancellationToken);
+
     public ValueTask DisposeAsync() => _client.DisposeAsync();
 
     private async Task<RpcResponse> CallAsync(string operation, RpcRequest request, CancellationToken cancellationToken)
@@ -162,6 +165,7 @@ internal sealed class CoreClient : ICoreClient, IAsyncDisposable
         RpcRequest.RequestOneofCase.GetCheckpoint => request.GetCheckpoint.InstanceId,
         RpcRequest.RequestOneofCase.ListEvents => request.ListEvents.InstanceId,
         RpcRequest.RequestOneofCase.ListRetryAttempts => request.ListRetryAttempts.InstanceId,
+        RpcRequest.RequestOneofCase.DeleteInstance => request.DeleteInstance.InstanceId,
         _ => string.Empty,
     };
 }

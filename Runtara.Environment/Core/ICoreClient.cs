@@ -38,4 +38,7 @@ public interface ICoreClient
     Task<ListEventsResponse> ListEventsAsync(ListEventsRequest request, CancellationToken cancellationToken);
 
     Task<ListRetryAttemptsResponse> ListRetryAttemptsAsync(ListRetryAttemptsRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Deletes a finished instance of <paramref name="tenantId"/> with all the core's data of it (retention).</summary>
+    Task DeleteInstanceAsync(string instanceId, string tenantId, CancellationToken cancellationToken);
 }

@@ -94,6 +94,7 @@ internal sealed class ApiKeyAuthenticator : IRpcAuthenticator<RpcRequest>
         RpcRequest.RequestOneofCase.ListRetryAttempts => request.ListRetryAttempts.TenantId,
         RpcRequest.RequestOneofCase.ListImageVersions => request.ListImageVersions.TenantId,
         RpcRequest.RequestOneofCase.DeleteImageVersion => request.DeleteImageVersion.TenantId,
+        RpcRequest.RequestOneofCase.DeleteInstance => request.DeleteInstance.TenantId,
         _ => string.Empty,
     };
 

@@ -19,6 +19,7 @@ internal static class InstancesCommand
         instances.Subcommands.Add(Logs(globals, console));
         instances.Subcommands.Add(Retries(globals, console));
         instances.Subcommands.Add(Wait(globals, console));
+        instances.Subcommands.Add(InstanceDeleteCommand.Build(globals, console));
         return instances;
     }
 
