@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace Runtara.Environment.Diagnostics;
+namespace Runtara.Environment;
 
 /// <summary>Retention's log messages (event ids 5700–5709).</summary>
 internal static partial class Log
