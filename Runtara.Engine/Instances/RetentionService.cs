@@ -55,10 +55,10 @@ public sealed class RetentionService(ICoreStore store, TimeProvider time, ILogge
     /// (when given): <see cref="InstanceNotFoundException"/>. Pending, running or suspended, or with a
     /// live parent or child: <see cref="InvalidInstanceStateException"/>.
     /// </summary>
-    public Task DeleteAsync(string instanceId, string? tenantId, CancellationToken cancellationToken)
+    public async Task DeleteAsync(string instanceId, string? tenantId, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(instanceId);
-        return store.WriteAsync<bool>("delete instance", async (writer, token) =>
+        await store.WriteAsync<bool>("delete instance", async (writer, token) =>
         {
             var instance = await writer.GetInstanceAsync(instanceId, token).ConfigureAwait(false);
             if (instance is null || (!string.IsNullOrEmpty(tenantId) && !string.Equals(instance.TenantId, tenantId, StringComparison.Ordinal)))
@@ -77,9 +77,11 @@ public sealed class RetentionService(ICoreStore store, TimeProvider time, ILogge
             }
 
             await writer.DeleteInstanceAsync(instanceId, token).ConfigureAwait(false);
-            EngineTelemetry.PurgedInstances.Add(1);
-            Log.InstanceDeleted(logger, instanceId);
             return true;
-        }, cancellationToken);
+        }, cancellationToken).ConfigureAwait(false);
+
+        // Counted once committed.
+        EngineTelemetry.PurgedInstances.Add(1);
+        Log.InstanceDeleted(logger, instanceId);
     }
 }
