@@ -201,6 +201,18 @@ public sealed class RuntaraManagementClient : IAsyncDisposable
         await CallAsync(new RpcRequest { StopInstance = request }, cancellationToken, instanceId, deadline: _options.RequestTimeout + options.GracePeriod + TimeSpan.FromSeconds(15)).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Deletes a finished (completed, failed or cancelled) instance now, with its checkpoints, events,
+    /// signals, retry records, run directory and logs (docs/operations.md "Retention"). A live instance
+    /// is refused with <see cref="InstanceStateException"/>; an unknown one (or another tenant's) is
+    /// <see cref="InstanceNotFoundException"/>.
+    /// </summary>
+    public async Task DeleteInstanceAsync(string instanceId, string? tenantId = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(instanceId);
+        await CallAsync(new RpcRequest { DeleteInstance = new DeleteInstanceRequest { InstanceId = instanceId, TenantId = Tenant(tenantId) } }, cancellationToken, instanceId).ConfigureAwait(false);
+    }
+
     /// <summary>Relaunches a suspended instance from its last checkpoint.</summary>
     public async Task ResumeInstanceAsync(string instanceId, string? tenantId = null, CancellationToken cancellationToken = default)
     {

@@ -58,6 +58,7 @@ public static class CoreHostingExtensions
         services.AddSingleton<CoreServer>();
         services.AddHostedService(sp => sp.GetRequiredService<CoreServer>());
         services.AddHostedService<InstanceStatusGauge>();
+        CoreRetentionWorker.Add(services, builder.Configuration);
         services.AddHealthChecks().AddCheck<StorageHealthCheck>("core-storage");
         return builder;
     }

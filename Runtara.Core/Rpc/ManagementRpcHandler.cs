@@ -28,7 +28,8 @@ internal sealed class ManagementRpcHandler(
     EventService events,
     DueWorkService dueWork,
     TimeProvider time,
-    IOptions<EngineOptions> options) : IRpcHandler<RpcRequest, RpcResponse>
+    IOptions<EngineOptions> options,
+    RetentionService retention) : IRpcHandler<RpcRequest, RpcResponse>
 {
     private const int DefaultLimit = 100;
 
@@ -59,8 +60,15 @@ internal sealed class ManagementRpcHandler(
             RpcRequest.RequestOneofCase.FinishInstance => new RpcResponse { FinishInstance = await FinishInstanceAsync(request.FinishInstance, cancellationToken).ConfigureAwait(false) },
             RpcRequest.RequestOneofCase.ListEvents => new RpcResponse { ListEvents = await ListEventsAsync(request.ListEvents, cancellationToken).ConfigureAwait(false) },
             RpcRequest.RequestOneofCase.ListRetryAttempts => new RpcResponse { ListRetryAttempts = await ListRetryAttemptsAsync(request.ListRetryAttempts, cancellationToken).ConfigureAwait(false) },
+            RpcRequest.RequestOneofCase.DeleteInstance => new RpcResponse { DeleteInstance = await DeleteInstanceAsync(request.DeleteInstance, cancellationToken).ConfigureAwait(false) },
             _ => throw new RpcException(RpcErrorCodes.Unimplemented, $"runtara.management/{request.RequestCase} is not served by this core"),
         };
+    }
+
+    private async Task<DeleteInstanceResponse> DeleteInstanceAsync(DeleteInstanceRequest request, CancellationToken cancellationToken)
+    {
+        await retention.DeleteAsync(request.InstanceId, request.TenantId, cancellationToken).ConfigureAwait(false);
+        return new DeleteInstanceResponse { Deleted = true };
     }
 
     private async Task<HealthCheckResponse> HealthAsync(CancellationToken cancellationToken)

@@ -36,6 +36,9 @@ internal static class EngineTelemetry
     public static readonly Histogram<double> CommitDuration = Meter.CreateHistogram<double>(
         "runtara.core.storage.commit.duration", unit: "s", description: "Time to run and durably commit one write batch.");
 
+    public static readonly Counter<long> PurgedInstances = Meter.CreateCounter<long>(
+        "runtara.core.retention.purged_instances", unit: "{instance}", description: "Finished instances deleted with all their data (retention and DeleteInstance).");
+
     private static Func<IReadOnlyDictionary<InstanceStatus, long>>? _statusSnapshot;
 
     static EngineTelemetry()

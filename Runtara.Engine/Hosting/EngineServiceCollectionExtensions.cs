@@ -44,6 +44,7 @@ public static class EngineServiceCollectionExtensions
         services.TryAddSingleton<WaitService>();
         services.TryAddSingleton<ChildService>();
         services.TryAddSingleton<DueWorkService>();
+        services.TryAddSingleton<RetentionService>();
         return options;
     }
 

@@ -102,4 +102,17 @@ public interface IStoreWriter
 
     /// <summary>SUSPENDED instances with a wake-up time at or before <paramref name="nowMs"/> and no live lease, oldest first; leases them when asked.</summary>
     ValueTask<IReadOnlyList<DueWakeup>> ClaimDueWakeupsAsync(long nowMs, int limit, long? leaseUntilMs, CancellationToken cancellationToken);
+    /// <summary>
+    /// Retention (docs/operations.md): deletes up to <paramref name="limit"/> finished instances of the
+    /// pass that finished before its cutoff, with every row that hangs off them (ON DELETE CASCADE),
+    /// oldest first; an instance whose parent or one of whose children is still live is kept. Other
+    /// writers' claimed rows are skipped (PostgreSQL SKIP LOCKED). Returns what was deleted.
+    /// </summary>
+    ValueTask<IReadOnlyList<PurgedInstance>> PurgeFinishedInstancesAsync(Runtara.Data.RetentionPass pass, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Deletes the instance row and (by cascade) everything of it; false when there was none.</summary>
+    ValueTask<bool> DeleteInstanceAsync(string instanceId, CancellationToken cancellationToken);
+
+    /// <summary>True when the instance is the parent or a child of an instance that is pending, running or suspended.</summary>
+    ValueTask<bool> HasLiveRelativeAsync(string instanceId, CancellationToken cancellationToken);
 }

@@ -20,3 +20,6 @@ public sealed record RetryAttemptQuery(string InstanceId, string? CheckpointId, 
 
 /// <summary>A suspended instance whose wake-up time has passed.</summary>
 public sealed record DueWakeup(string InstanceId, string TenantId, string? CheckpointId, long WakeAtMs);
+
+/// <summary>An instance deleted by retention (docs/operations.md "Retention").</summary>
+public sealed record PurgedInstance(string InstanceId, string TenantId);

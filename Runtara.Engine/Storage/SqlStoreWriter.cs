@@ -15,7 +15,7 @@ namespace Runtara.Engine.Storage;
 /// work runs (<see cref="IStoreWriter"/>), from the connection's <see cref="StatementCache"/>, with the
 /// dialect's locking clauses taken from the store. <see cref="SqlCoreStore"/> begins it for each batch.
 /// </summary>
-internal sealed class SqlStoreWriter(SqlCoreStore store, SqlCoreStore.WriterSlot slot, SqlCoreStore.WriterTransaction transaction, StatementCache statements) : IWriteTransaction
+internal sealed partial class SqlStoreWriter(SqlCoreStore store, SqlCoreStore.WriterSlot slot, SqlCoreStore.WriterTransaction transaction, StatementCache statements) : IWriteTransaction
 {
     private readonly DbTransaction? _commandTransaction = transaction.CommandTransaction;
     private bool _written;

@@ -124,6 +124,9 @@ internal sealed class CoreClient : ICoreClient, IAsyncDisposable
     public async Task<ListRetryAttemptsResponse> ListRetryAttemptsAsync(ListRetryAttemptsRequest request, CancellationToken cancellationToken) =>
         (await CallAsync("list retry attempts", new RpcRequest { ListRetryAttempts = request }, cancellationToken).ConfigureAwait(false)).ListRetryAttempts;
 
+    public Task DeleteInstanceAsync(string instanceId, string tenantId, CancellationToken cancellationToken) =>
+        CallAsync("delete instance", new RpcRequest { DeleteInstance = new DeleteInstanceRequest { InstanceId = instanceId, TenantId = tenantId } }, cancellationToken);
+
     public ValueTask DisposeAsync() => _client.DisposeAsync();
 
     public async Task<CopyCheckpointsResponse> CopyCheckpointsAsync(string sourceId, string targetId, string tenantId, string? upToCheckpointId, CancellationToken cancellationToken)
@@ -174,6 +177,7 @@ internal sealed class CoreClient : ICoreClient, IAsyncDisposable
         RpcRequest.RequestOneofCase.ListEvents => request.ListEvents.InstanceId,
         RpcRequest.RequestOneofCase.ListRetryAttempts => request.ListRetryAttempts.InstanceId,
         RpcRequest.RequestOneofCase.CopyCheckpoints => request.CopyCheckpoints.SourceInstanceId,
+        RpcRequest.RequestOneofCase.DeleteInstance => request.DeleteInstance.InstanceId,
         _ => string.Empty,
     };
 }

@@ -41,4 +41,6 @@ public interface ICoreClient
 
     /// <summary>Copies the source's checkpoints (up to one, or all) into a new PENDING instance of the same tenant, atomically.</summary>
     Task<CopyCheckpointsResponse> CopyCheckpointsAsync(string sourceId, string targetId, string tenantId, string? upToCheckpointId, CancellationToken cancellationToken);
+    /// <summary>Deletes a finished instance of <paramref name="tenantId"/> with all the core's data of it (retention).</summary>
+    Task DeleteInstanceAsync(string instanceId, string tenantId, CancellationToken cancellationToken);
 }

@@ -19,5 +19,7 @@ internal static class EnvironmentTelemetry
 
     public static readonly Counter<long> ImageBytesStored = Meter.CreateCounter<long>("runtara.environment.images.bytes_stored", "By", "Bytes of image content accepted.");
 
+    public static readonly Counter<long> PurgedRuns = Meter.CreateCounter<long>("runtara.environment.retention.purged_runs", "{run}", "Runs of finished instances deleted with their run directories (retention and DeleteInstance).");
+
     public static readonly Histogram<double> LaunchDuration = Meter.CreateHistogram<double>("runtara.environment.launch.duration", "s", "Time to start an instance process.");
 }

@@ -103,6 +103,7 @@ public static class EnvironmentHostingExtensions
         services.AddHostedService<WakeScheduler>();
         services.AddHostedService<HeartbeatMonitor>();
         services.AddHostedService<CleanupWorker>();
+        RetentionWorker.Add(services, builder.Configuration);
         services.AddHealthChecks()
             .AddCheck<StoreHealthCheck>("environment-store")
             .AddCheck<CoreHealthCheck>("core");

@@ -27,7 +27,8 @@ internal sealed class EnvironmentRpcHandler(
     ICoreClient core,
     IOptions<EnvironmentOptions> options,
     TimeProvider time,
-    ILogger<EnvironmentRpcHandler> logger) : IRpcHandler<RpcRequest, RpcResponse>
+    ILogger<EnvironmentRpcHandler> logger,
+    InstanceDeletion deletion) : IRpcHandler<RpcRequest, RpcResponse>
 {
     private const int DefaultLimit = 100;
 
@@ -70,6 +71,7 @@ internal sealed class EnvironmentRpcHandler(
                 RpcRequest.RequestOneofCase.ListRetryAttempts => new RpcResponse { ListRetryAttempts = await ListRetryAttemptsAsync(request.ListRetryAttempts, cancellationToken).ConfigureAwait(false) },
                 RpcRequest.RequestOneofCase.GetTenantMetrics => new RpcResponse { GetTenantMetrics = await GetTenantMetricsAsync(request.GetTenantMetrics, cancellationToken).ConfigureAwait(false) },
                 RpcRequest.RequestOneofCase.GetInstanceLogs => await GetLogsAsync(request.GetInstanceLogs, cancellationToken).ConfigureAwait(false),
+                RpcRequest.RequestOneofCase.DeleteInstance => new RpcResponse { DeleteInstance = await DeleteInstanceAsync(request.DeleteInstance, cancellationToken).ConfigureAwait(false) },
                 _ => throw new RpcException(RpcErrorCodes.Unimplemented, $"runtara.environment/{request.RequestCase} is not served by this environment (the agent-catalogue RPCs are out of scope)"),
             };
         }
@@ -156,6 +158,12 @@ internal sealed class EnvironmentRpcHandler(
     {
         await images.DeleteVersionAsync(request.ImageId, request.TenantId, (int)Math.Min(request.Version, int.MaxValue), cancellationToken).ConfigureAwait(false);
         return new DeleteImageVersionResponse { Success = true };
+    }
+
+    private async Task<DeleteInstanceResponse> DeleteInstanceAsync(DeleteInstanceRequest request, CancellationToken cancellationToken)
+    {
+        await deletion.DeleteAsync(request.InstanceId, request.TenantId, cancellationToken).ConfigureAwait(false);
+        return new DeleteInstanceResponse { Success = true };
     }
 
     private async Task<StartInstanceResponse> StartAsync(StartInstanceRequest request, CancellationToken cancellationToken)

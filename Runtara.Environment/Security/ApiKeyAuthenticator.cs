@@ -96,6 +96,7 @@ internal sealed class ApiKeyAuthenticator : IRpcAuthenticator<RpcRequest>
         RpcRequest.RequestOneofCase.DeleteImageVersion => request.DeleteImageVersion.TenantId,
         RpcRequest.RequestOneofCase.RerunInstance => request.RerunInstance.TenantId,
         RpcRequest.RequestOneofCase.ForkInstance => request.ForkInstance.TenantId,
+        RpcRequest.RequestOneofCase.DeleteInstance => request.DeleteInstance.TenantId,
         _ => string.Empty,
     };
 

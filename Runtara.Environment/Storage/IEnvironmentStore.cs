@@ -76,4 +76,11 @@ public interface IEnvironmentStore
     /// only buckets that have runs, in time order. Times must not be negative.
     /// </summary>
     Task<IReadOnlyList<RunMetricsBucket>> AggregateFinishedRunsAsync(string tenantId, long startMs, long endMs, long bucketMs, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Retention (docs/operations.md): deletes up to <paramref name="limit"/> completed, failed or cancelled
+    /// runs of the pass that finished before its cutoff, oldest first; rows other environments are
+    /// purging are skipped (PostgreSQL). Returns what was deleted; run directories are the caller's.
+    /// </summary>
+    Task<IReadOnlyList<PurgedRun>> PurgeFinishedRunsAsync(Runtara.Data.RetentionPass pass, int limit, CancellationToken cancellationToken);
 }

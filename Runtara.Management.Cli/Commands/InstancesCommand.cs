@@ -21,6 +21,7 @@ internal static class InstancesCommand
         instances.Subcommands.Add(Wait(globals, console));
         instances.Subcommands.Add(ForkCommands.Rerun(globals, console));
         instances.Subcommands.Add(ForkCommands.Fork(globals, console));
+        instances.Subcommands.Add(InstanceDeleteCommand.Build(globals, console));
         return instances;
     }
 

@@ -106,6 +106,9 @@ internal static class PostgresMigrations
                 UNIQUE (parent_id, child_key)
             );
             """),
+
+        // Retention (docs/operations.md): the purge finds finished instances by finish time.
+        new(3, "instances_by_finish_time", "CREATE INDEX ix_instances_finished ON instances (finished_at) WHERE status IN ('completed', 'failed', 'cancelled');"),
     ];
 
     /// <summary>The runner of these migrations, logging through the store's logger.</summary>

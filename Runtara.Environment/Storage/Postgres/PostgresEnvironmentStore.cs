@@ -24,6 +24,8 @@ public sealed class PostgresEnvironmentStore : SqlEnvironmentStore, IAsyncDispos
 
     protected override MigrationRunner Migrations { get; }
 
+    protected override string SkipLockedClause => " FOR UPDATE SKIP LOCKED";
+
     protected override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken) =>
         await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
 

@@ -81,6 +81,8 @@ public sealed class CoreHostingTests : IDisposable
     [InlineData("Runtara:Core:ManagementRequireClientCertificate", "true", "Runtara:Core:ManagementClientCaCertificatePath")]
     [InlineData("Runtara:Core:MaxRequestsPerSecondPerConnection", "-1", "Runtara:Core:MaxRequestsPerSecondPerConnection")]
     [InlineData("Runtara:Core:InstanceTokenLifetime", "00:00:00", "Runtara:Core:InstanceTokenLifetime")]
+    [InlineData("Runtara:Core:Retention:Period", "-1.00:00:00", "Runtara:Core:Retention:Period")]
+    [InlineData("Runtara:Core:Retention:Interval", "00:00:00", "Runtara:Core:Retention:Interval")]
     public async Task An_invalid_setting_stops_start_up_with_a_message_naming_the_key(string key, string value, string named)
     {
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => CoreHost.StartAsync(_directory.Path, settings: new Dictionary<string, string?> { [key] = value }));
