@@ -92,6 +92,13 @@ internal sealed class ApiKeyAuthenticator : IRpcAuthenticator<RpcRequest>
         RpcRequest.RequestOneofCase.GetTenantMetrics => request.GetTenantMetrics.TenantId,
         RpcRequest.RequestOneofCase.GetInstanceLogs => request.GetInstanceLogs.TenantId,
         RpcRequest.RequestOneofCase.ListRetryAttempts => request.ListRetryAttempts.TenantId,
+        RpcRequest.RequestOneofCase.CreateSchedule => request.CreateSchedule.TenantId,
+        RpcRequest.RequestOneofCase.GetSchedule => request.GetSchedule.TenantId,
+        RpcRequest.RequestOneofCase.ListSchedules => request.ListSchedules.TenantId,
+        RpcRequest.RequestOneofCase.PauseSchedule => request.PauseSchedule.TenantId,
+        RpcRequest.RequestOneofCase.UnpauseSchedule => request.UnpauseSchedule.TenantId,
+        RpcRequest.RequestOneofCase.TriggerSchedule => request.TriggerSchedule.TenantId,
+        RpcRequest.RequestOneofCase.DeleteSchedule => request.DeleteSchedule.TenantId,
         _ => string.Empty,
     };
 

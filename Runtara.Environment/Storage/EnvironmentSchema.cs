@@ -66,5 +66,33 @@ internal static class EnvironmentSchema
         new(2, "runs by tenant and finish time", "CREATE INDEX ix_runs_tenant_finished ON runs (tenant_id, finished_at_ms)"),
         // The W3C trace context of the start, so every relaunch (wake, child start) joins the instance's one trace.
         new(3, "runs keep their trace context", "ALTER TABLE runs ADD COLUMN trace_parent TEXT"),
+        // Schedules (docs/operations.md): next_fire_at_ms is persisted so fires survive restarts; a worker claims a
+        // due schedule by setting lease_owner/lease_until_ms with a conditional UPDATE, so two environments on one
+        // database fire it once. Booleans are 0/1 INTEGERs, the subset both databases share.
+        new(4, "schedules", $"""
+            CREATE TABLE schedules (
+                schedule_id TEXT PRIMARY KEY CHECK (length(schedule_id) > 0),
+                tenant_id TEXT NOT NULL,
+                image_id TEXT NOT NULL,
+                cron TEXT,
+                time_zone TEXT NOT NULL DEFAULT '',
+                interval_ms BIGINT,
+                input {blob} NOT NULL,
+                overlap TEXT NOT NULL,
+                catch_up TEXT NOT NULL,
+                catch_up_limit INTEGER NOT NULL DEFAULT 1,
+                paused INTEGER NOT NULL DEFAULT 0,
+                next_fire_at_ms BIGINT,
+                last_fire_at_ms BIGINT,
+                last_instance_id TEXT,
+                buffered_fire_at_ms BIGINT,
+                lease_owner TEXT,
+                lease_until_ms BIGINT,
+                created_at_ms BIGINT NOT NULL,
+                updated_at_ms BIGINT NOT NULL
+            );
+            CREATE INDEX ix_schedules_tenant ON schedules (tenant_id, schedule_id);
+            CREATE INDEX ix_schedules_due ON schedules (paused, next_fire_at_ms);
+            """),
     ];
 }

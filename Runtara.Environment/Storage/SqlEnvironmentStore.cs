@@ -8,7 +8,7 @@ namespace Runtara.Environment.Storage;
 /// The store over ADO.NET. The SQL is the subset SQLite and PostgreSQL share (ON CONFLICT, LIMIT/OFFSET,
 /// NULLS LAST, substr); the subclasses give connections and the dialect's migrations (Runtara.Data runs them).
 /// </summary>
-public abstract class SqlEnvironmentStore : IEnvironmentStore
+public abstract partial class SqlEnvironmentStore : IEnvironmentStore
 {
     private const string RunColumns =
         "instance_id, tenant_id, image_id, image_name, status, input, env, timeout_seconds, created_at_ms, started_at_ms, finished_at_ms, " +
