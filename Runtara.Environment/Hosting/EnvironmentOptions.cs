@@ -173,10 +173,11 @@ public sealed class EnvironmentOptions : IRpcServerSettings
     /// <summary>
     /// Schedule worker: how long a claimed schedule stays this environment's while its fires start; if the
     /// environment dies meanwhile, another claims it after this and starts the same fires again (their
-    /// instance ids are derived from the fire time, so nothing starts twice). Default 60 s.
+    /// instance ids are derived from the fire time, so nothing starts twice). At most
+    /// <see cref="ScheduleCatchUpGrace"/>, so such a retried fire is still on time. Default 30 s.
     /// </summary>
     [PositiveDuration]
-    public TimeSpan ScheduleLease { get; set; } = TimeSpan.FromSeconds(60);
+    public TimeSpan ScheduleLease { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
     /// Schedule worker: a due fire found at most this late is on time and always starts; a later one was

@@ -46,16 +46,16 @@ internal sealed class ScheduleService(IEnvironmentStore store, ImageService imag
 
         InvalidArgumentException.ThrowIfEmpty(definition.Image, "image_id");
         var input = InstanceService.NormalizeInput(definition.Input);
-        var image = await images.ResolveAsync(definition.Image, tenantId, cancellationToken).ConfigureAwait(false);
-        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        var timeZone = definition.TimeZone?.Trim() ?? string.Empty;
-        var cron = string.IsNullOrWhiteSpace(definition.Cron) ? null : definition.Cron.Trim();
-
         var existing = await store.GetScheduleAsync(scheduleId, cancellationToken).ConfigureAwait(false);
         if (existing is not null && existing.TenantId != tenantId)
         {
             throw new ScheduleAlreadyExistsException(scheduleId);
         }
+
+        var image = await images.ResolveAsync(definition.Image, tenantId, cancellationToken).ConfigureAwait(false);
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var timeZone = definition.TimeZone?.Trim() ?? string.Empty;
+        var cron = string.IsNullOrWhiteSpace(definition.Cron) ? null : definition.Cron.Trim();
 
         var timing = ScheduleTiming.Parse(cron, timeZone, definition.IntervalMs, existing?.CreatedAtMs ?? now);
         var schedule = new ScheduleRecord
