@@ -1,7 +1,8 @@
 using Microsoft.Extensions.Configuration;
 
 // The Runtara platform as one Aspire application. `dotnet run --project Runtara.AppHost` starts the
-// core, the environment, registers the samples as images, runs one batch job to completion, and serves
+// core, the environment, registers the samples as images, runs one batch job to completion, fires the
+// quote every minute, and serves
 // the dashboard at http://127.0.0.1:18888 (Properties/launchSettings.json). See docs/aspire.md.
 //
 // Settings (appsettings.json, user secrets, environment or command line):
@@ -46,7 +47,10 @@ environment.AddImage<Projects.Runtara_Samples_BatchJob>("batch-job")
     .WithStartOnRegistration();
 environment.AddImage<Projects.Runtara_Samples_OrderWorkflow>("order-workflow")
     .WithInput("""{"orderId":"order-aspire","customerEmail":"ada@example.com","reminderAfter":"00:00:30"}""");
+// The quote also runs on a schedule (docs/operations.md "Schedules"): at second 0 of every minute, so its
+// fires show up under it while you watch; the resource shows the schedule and its next fire time.
 environment.AddImage<Projects.Runtara_Samples_NativeAot>("quote")
-    .WithInput("""{"sku":"sku-42","quantity":3}""");
+    .WithInput("""{"sku":"sku-42","quantity":3}""")
+    .WithSchedule("0 * * * * *");
 
 builder.Build().Run();

@@ -37,7 +37,7 @@ public static class Cli
     public static RootCommand BuildRoot(CliConsole console)
     {
         var globals = new GlobalOptions();
-        var root = new RootCommand("runtara: manage images and instances of a Runtara environment.\n" +
+        var root = new RootCommand("runtara: manage images, instances and schedules of a Runtara environment.\n" +
             "Server and trust come from the options or RUNTARA_ENVIRONMENT_ADDR, RUNTARA_API_KEY, RUNTARA_TENANT_ID, RUNTARA_TLS_PINNED_CERT, RUNTARA_TLS_CA_CERT, RUNTARA_SKIP_CERT_VERIFICATION.");
         globals.AddTo(root);
         root.Subcommands.Add(HealthCommand.Build(globals, console));
@@ -46,6 +46,7 @@ public static class Cli
         root.Subcommands.Add(SignalCommand.Build(globals, console));
         root.Subcommands.Add(CheckpointsCommand.Build(globals, console));
         root.Subcommands.Add(MetricsCommand.Build(globals, console));
+        root.Subcommands.Add(SchedulesCommand.Build(globals, console));
         return root;
     }
 }

@@ -67,6 +67,10 @@ public sealed class CliConsole
             {
                 return await FailAsync(console, ex, Cli.NotFound);
             }
+            catch (ScheduleNotFoundException ex)
+            {
+                return await FailAsync(console, ex, Cli.NotFound);
+            }
             catch (EnvironmentUnavailableException ex)
             {
                 return await FailAsync(console, ex, Cli.Unavailable);

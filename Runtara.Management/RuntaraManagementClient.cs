@@ -19,7 +19,7 @@ namespace Runtara.Management;
 /// Typed async client of the environment protocol (SPEC §16.2). Thread-safe; keep one per address.
 /// Every failure is a <see cref="ManagementException"/> subtype chosen by the server's error code.
 /// </summary>
-public sealed class RuntaraManagementClient : IAsyncDisposable
+public sealed partial class RuntaraManagementClient : IAsyncDisposable
 {
     private readonly RpcClient<RpcRequest, RpcResponse> _client;
     private readonly ManagementClientOptions _options;

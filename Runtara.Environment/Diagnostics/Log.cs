@@ -109,4 +109,22 @@ internal static partial class Log
 
     [LoggerMessage(5246, LogLevel.Warning, "Process runner: killed {Count} process(es) left in the cgroup of instance {InstanceId}", EventName = "ProcessCgroupLeftoversKilled")]
     public static partial void ProcessCgroupLeftoversKilled(ILogger logger, int count, string instanceId);
+
+    [LoggerMessage(5320, LogLevel.Information, "Schedule {ScheduleId} fired for {FireAtMs}: instance {InstanceId} (new: {Created})", EventName = "ScheduleFired")]
+    public static partial void ScheduleFired(ILogger logger, string scheduleId, long fireAtMs, string instanceId, bool created);
+
+    [LoggerMessage(5321, LogLevel.Information, "Schedule {ScheduleId} skipped its fire of {FireAtMs}: instance {InstanceId} still runs", EventName = "ScheduleFireSkipped")]
+    public static partial void ScheduleFireSkipped(ILogger logger, string scheduleId, long fireAtMs, string instanceId);
+
+    [LoggerMessage(5322, LogLevel.Warning, "Schedule {ScheduleId} could not start its fire of {FireAtMs} ({Code}): {Message}", EventName = "ScheduleFireFailed")]
+    public static partial void ScheduleFireFailed(ILogger logger, string scheduleId, long fireAtMs, string code, string message);
+
+    [LoggerMessage(5323, LogLevel.Warning, "Schedule {ScheduleId}: fires are retried when its claim expires: {Message}", EventName = "ScheduleFireDeferred")]
+    public static partial void ScheduleFireDeferred(ILogger logger, string scheduleId, string message);
+
+    [LoggerMessage(5324, LogLevel.Information, "Schedule {ScheduleId} missed fires since {SinceMs}; catch-up policy {CatchUp}", EventName = "ScheduleMissedFires")]
+    public static partial void ScheduleMissedFires(ILogger logger, string scheduleId, long sinceMs, string catchUp);
+
+    [LoggerMessage(5325, LogLevel.Information, "Schedule {ScheduleId} changed or its claim expired while it fired; its progress is not written back", EventName = "ScheduleClaimLost")]
+    public static partial void ScheduleClaimLost(ILogger logger, string scheduleId);
 }

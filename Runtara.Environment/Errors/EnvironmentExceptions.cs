@@ -90,3 +90,17 @@ public sealed class EnvironmentStorageException(string operation, Exception inne
 /// <summary>The core refused a forwarded request; the code says why (e.g. a signal to a terminal instance).</summary>
 public sealed class CoreRejectedException(string code, string message, Exception? innerException = null)
     : EnvironmentException(code, message, innerException);
+
+/// <summary>The schedule does not exist or belongs to another tenant (reported identically, so existence does not leak).</summary>
+public sealed class ScheduleNotFoundException(string scheduleId)
+    : EnvironmentException(EnvironmentErrorCodes.ScheduleNotFound, $"Schedule '{scheduleId}' not found")
+{
+    public string ScheduleId { get; } = scheduleId;
+}
+
+/// <summary>The schedule id is used by a schedule of another tenant (schedule ids name instances, which are global).</summary>
+public sealed class ScheduleAlreadyExistsException(string scheduleId)
+    : EnvironmentException(EnvironmentErrorCodes.ScheduleAlreadyExists, $"Schedule id '{scheduleId}' is already in use; choose another")
+{
+    public string ScheduleId { get; } = scheduleId;
+}

@@ -11,6 +11,7 @@ using Runtara.Environment.Instances;
 using Runtara.Environment.Metrics;
 using Runtara.Environment.Rpc;
 using Runtara.Environment.Runner;
+using Runtara.Environment.Schedules;
 using Runtara.Environment.Runner.Oci;
 using Runtara.Environment.Security;
 using Runtara.Environment.Storage;
@@ -29,7 +30,7 @@ public static class EnvironmentHostingExtensions
     /// Adds the environment: options from <c>Runtara:Environment</c> (validated at start-up; the core
     /// address also from Aspire's <c>services:core:management:0</c>, PostgreSQL from
     /// <c>ConnectionStrings:runtara-postgres</c>), its store, the runners (process, OCI), the protocol server,
-    /// the wake scheduler, heartbeat monitor and cleanup worker, and health checks.
+    /// the wake scheduler, heartbeat monitor, cleanup and schedule workers, and health checks.
     /// </summary>
     public static TBuilder AddRuntaraEnvironment<TBuilder>(this TBuilder builder, Action<EnvironmentOptions>? configure = null)
         where TBuilder : IHostApplicationBuilder
@@ -97,6 +98,8 @@ public static class EnvironmentHostingExtensions
         services.TryAddSingleton<InstanceSupervisor>();
         services.TryAddSingleton<InstanceService>();
         services.TryAddSingleton<TenantMetricsService>();
+        services.TryAddSingleton<IScheduleInstances, ScheduleInstances>();
+        services.TryAddSingleton<ScheduleService>();
         services.TryAddSingleton<IRpcHandler<RpcRequest, RpcResponse>, EnvironmentRpcHandler>();
         services.TryAddSingleton<EnvironmentServer>();
         services.AddHostedService(sp => sp.GetRequiredService<EnvironmentServer>());
@@ -104,6 +107,7 @@ public static class EnvironmentHostingExtensions
         services.AddHostedService<HeartbeatMonitor>();
         services.AddHostedService<CleanupWorker>();
         RetentionWorker.Add(services, builder.Configuration);
+        services.AddHostedService<ScheduleWorker>();
         services.AddHealthChecks()
             .AddCheck<StoreHealthCheck>("environment-store")
             .AddCheck<CoreHealthCheck>("core");

@@ -192,6 +192,30 @@ public sealed class EnvironmentOptions : IRpcServerSettings
     /// </summary>
     public TimeSpan? InstanceWaitGracePeriod { get; set; }
 
+    /// <summary>Schedule worker: how often due schedules are looked for (docs/operations.md "Schedules"). Default 1 s.</summary>
+    [PositiveDuration]
+    public TimeSpan ScheduleInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Schedule worker: most schedules claimed per pass. Default 100.</summary>
+    [Range(1, 10_000)]
+    public int ScheduleBatchSize { get; set; } = 100;
+
+    /// <summary>
+    /// Schedule worker: how long a claimed schedule stays this environment's while its fires start; if the
+    /// environment dies meanwhile, another claims it after this and starts the same fires again (their
+    /// instance ids are derived from the fire time, so nothing starts twice). At most
+    /// <see cref="ScheduleCatchUpGrace"/>, so such a retried fire is still on time. Default 30 s.
+    /// </summary>
+    [PositiveDuration]
+    public TimeSpan ScheduleLease { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Schedule worker: a due fire found at most this late is on time and always starts; a later one was
+    /// missed (downtime) and the schedule's catch-up policy decides. Default 60 s.
+    /// </summary>
+    [NotNegativeDuration]
+    public TimeSpan ScheduleCatchUpGrace { get; set; } = TimeSpan.FromSeconds(60);
+
     /// <summary>Heartbeat monitor: how often silent instances are looked for (SPEC: 30 s).</summary>
     [PositiveDuration]
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(30);

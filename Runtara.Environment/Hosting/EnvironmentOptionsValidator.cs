@@ -36,6 +36,12 @@ internal sealed partial class EnvironmentOptionsValidator : IValidateOptions<Env
         {
             builder.AddError($"{Prefix}InstanceUidFirst + InstanceUidCount must stay below 2^31.");
         }
+        if (options.ScheduleLease > options.ScheduleCatchUpGrace)
+        {
+            // A fire retried after its claim expired must still be on time, or catch-up policy SKIP would drop it.
+            builder.AddError($"{Prefix}ScheduleLease must not exceed {Prefix}ScheduleCatchUpGrace.");
+        }
+
         foreach (var (keyName, key) in options.ApiKeys)
         {
             if (key.Key.Length < 16)

@@ -568,7 +568,8 @@ internal sealed class InstanceService(
         return (existing.InstanceId, false);
     }
 
-    private static byte[] NormalizeInput(ReadOnlyMemory<byte> input)
+    /// <summary>The JSON input of a start ({} when empty); <see cref="InvalidArgumentException"/> when it is not JSON.</summary>
+    internal static byte[] NormalizeInput(ReadOnlyMemory<byte> input)
     {
         if (input.IsEmpty)
         {

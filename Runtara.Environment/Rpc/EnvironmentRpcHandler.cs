@@ -7,6 +7,7 @@ using Runtara.Environment.Hosting;
 using Runtara.Environment.Images;
 using Runtara.Environment.Instances;
 using Runtara.Environment.Metrics;
+using Runtara.Environment.Schedules;
 using Runtara.Environment.Storage;
 using Runtara.Protocol.Environment;
 using Runtara.Protocol.Rpc;
@@ -19,10 +20,11 @@ namespace Runtara.Environment.Rpc;
 /// <see cref="EnvironmentException"/>, turned into <c>RpcError{code, message}</c> by the RPC server in
 /// one place; in-band <c>success=false</c> is never used (SPEC §19.19).
 /// </summary>
-internal sealed class EnvironmentRpcHandler(
+internal sealed partial class EnvironmentRpcHandler(
     ImageService images,
     InstanceService instances,
     TenantMetricsService metrics,
+    ScheduleService schedules,
     IEnvironmentStore store,
     ICoreClient core,
     IOptions<EnvironmentOptions> options,
@@ -72,6 +74,13 @@ internal sealed class EnvironmentRpcHandler(
                 RpcRequest.RequestOneofCase.GetTenantMetrics => new RpcResponse { GetTenantMetrics = await GetTenantMetricsAsync(request.GetTenantMetrics, cancellationToken).ConfigureAwait(false) },
                 RpcRequest.RequestOneofCase.GetInstanceLogs => await GetLogsAsync(request.GetInstanceLogs, cancellationToken).ConfigureAwait(false),
                 RpcRequest.RequestOneofCase.DeleteInstance => new RpcResponse { DeleteInstance = await DeleteInstanceAsync(request.DeleteInstance, cancellationToken).ConfigureAwait(false) },
+                RpcRequest.RequestOneofCase.CreateSchedule => new RpcResponse { CreateSchedule = await CreateScheduleAsync(request.CreateSchedule, cancellationToken).ConfigureAwait(false) },
+                RpcRequest.RequestOneofCase.GetSchedule => new RpcResponse { GetSchedule = Reply(await schedules.GetAsync(request.GetSchedule.ScheduleId, request.GetSchedule.TenantId, cancellationToken).ConfigureAwait(false)) },
+                RpcRequest.RequestOneofCase.ListSchedules => new RpcResponse { ListSchedules = await ListSchedulesAsync(request.ListSchedules, cancellationToken).ConfigureAwait(false) },
+                RpcRequest.RequestOneofCase.PauseSchedule => new RpcResponse { PauseSchedule = Reply(await schedules.PauseAsync(request.PauseSchedule.ScheduleId, request.PauseSchedule.TenantId, cancellationToken).ConfigureAwait(false)) },
+                RpcRequest.RequestOneofCase.UnpauseSchedule => new RpcResponse { UnpauseSchedule = Reply(await schedules.UnpauseAsync(request.UnpauseSchedule.ScheduleId, request.UnpauseSchedule.TenantId, cancellationToken).ConfigureAwait(false)) },
+                RpcRequest.RequestOneofCase.TriggerSchedule => new RpcResponse { TriggerSchedule = await TriggerScheduleAsync(request.TriggerSchedule, cancellationToken).ConfigureAwait(false) },
+                RpcRequest.RequestOneofCase.DeleteSchedule => new RpcResponse { DeleteSchedule = await DeleteScheduleAsync(request.DeleteSchedule, cancellationToken).ConfigureAwait(false) },
                 _ => throw new RpcException(RpcErrorCodes.Unimplemented, $"runtara.environment/{request.RequestCase} is not served by this environment (the agent-catalogue RPCs are out of scope)"),
             };
         }

@@ -97,6 +97,13 @@ internal sealed class ApiKeyAuthenticator : IRpcAuthenticator<RpcRequest>
         RpcRequest.RequestOneofCase.RerunInstance => request.RerunInstance.TenantId,
         RpcRequest.RequestOneofCase.ForkInstance => request.ForkInstance.TenantId,
         RpcRequest.RequestOneofCase.DeleteInstance => request.DeleteInstance.TenantId,
+        RpcRequest.RequestOneofCase.CreateSchedule => request.CreateSchedule.TenantId,
+        RpcRequest.RequestOneofCase.GetSchedule => request.GetSchedule.TenantId,
+        RpcRequest.RequestOneofCase.ListSchedules => request.ListSchedules.TenantId,
+        RpcRequest.RequestOneofCase.PauseSchedule => request.PauseSchedule.TenantId,
+        RpcRequest.RequestOneofCase.UnpauseSchedule => request.UnpauseSchedule.TenantId,
+        RpcRequest.RequestOneofCase.TriggerSchedule => request.TriggerSchedule.TenantId,
+        RpcRequest.RequestOneofCase.DeleteSchedule => request.DeleteSchedule.TenantId,
         _ => string.Empty,
     };
 

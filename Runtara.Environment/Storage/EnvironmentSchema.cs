@@ -91,5 +91,33 @@ internal static class EnvironmentSchema
             """),
         // A re-run or fork says where it came from (docs/operations.md, "Re-run and fork").
         new(5, "runs remember their origin", "ALTER TABLE runs ADD COLUMN origin TEXT"),
+        // Schedules (docs/operations.md): next_fire_at_ms is persisted so fires survive restarts; a worker claims a
+        // due schedule by setting lease_owner/lease_until_ms with a conditional UPDATE, so two environments on one
+        // database fire it once. Booleans are 0/1 INTEGERs, the subset both databases share.
+        new(6, "schedules", $"""
+            CREATE TABLE schedules (
+                schedule_id TEXT PRIMARY KEY CHECK (length(schedule_id) > 0),
+                tenant_id TEXT NOT NULL,
+                image_id TEXT NOT NULL,
+                cron TEXT,
+                time_zone TEXT NOT NULL DEFAULT '',
+                interval_ms BIGINT,
+                input {blob} NOT NULL,
+                overlap TEXT NOT NULL,
+                catch_up TEXT NOT NULL,
+                catch_up_limit INTEGER NOT NULL DEFAULT 1,
+                paused INTEGER NOT NULL DEFAULT 0,
+                next_fire_at_ms BIGINT,
+                last_fire_at_ms BIGINT,
+                last_instance_id TEXT,
+                buffered_fire_at_ms BIGINT,
+                lease_owner TEXT,
+                lease_until_ms BIGINT,
+                created_at_ms BIGINT NOT NULL,
+                updated_at_ms BIGINT NOT NULL
+            );
+            CREATE INDEX ix_schedules_tenant ON schedules (tenant_id, schedule_id);
+            CREATE INDEX ix_schedules_due ON schedules (paused, next_fire_at_ms);
+            """),
     ];
 }

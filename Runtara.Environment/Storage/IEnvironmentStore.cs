@@ -83,4 +83,34 @@ public interface IEnvironmentStore
     /// purging are skipped (PostgreSQL). Returns what was deleted; run directories are the caller's.
     /// </summary>
     Task<IReadOnlyList<PurgedRun>> PurgeFinishedRunsAsync(Runtara.Data.RetentionPass pass, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Inserts a schedule; false (and nothing written) when the schedule id already exists.</summary>
+    Task<bool> TryInsertScheduleAsync(ScheduleRecord schedule, CancellationToken cancellationToken);
+
+    Task<ScheduleRecord?> GetScheduleAsync(string scheduleId, CancellationToken cancellationToken);
+
+    /// <summary>The tenant's schedules by id, with the real total.</summary>
+    Task<Page<ScheduleRecord>> ListSchedulesAsync(string tenantId, int limit, int offset, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Writes every column of the schedule and drops any claim on it, so a worker pass under way cannot
+    /// write back progress computed from the old definition; false when it no longer exists.
+    /// </summary>
+    Task<bool> UpdateScheduleAsync(ScheduleRecord schedule, CancellationToken cancellationToken);
+
+    /// <summary>Deletes the schedule; false when it did not exist.</summary>
+    Task<bool> DeleteScheduleAsync(string scheduleId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Claims up to <paramref name="limit"/> unpaused schedules that are due at <paramref name="nowMs"/> (or hold a
+    /// buffered fire) and are not claimed by a live lease: each claim is a conditional UPDATE, so of several
+    /// environments on one database exactly one gets a given schedule until <paramref name="leaseUntilMs"/>.
+    /// </summary>
+    Task<IReadOnlyList<ScheduleRecord>> ClaimDueSchedulesAsync(string owner, long nowMs, long leaseUntilMs, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Writes back a claimed schedule's progress and releases the claim; false when the claim was lost (expired, or the schedule changed).</summary>
+    Task<bool> CompleteScheduleFireAsync(string owner, ScheduleFireOutcome outcome, CancellationToken cancellationToken);
+
+    /// <summary>Records an instance started outside the worker (trigger now) as the schedule's last one.</summary>
+    Task RecordScheduleRunAsync(string scheduleId, long fireAtMs, string instanceId, long nowMs, CancellationToken cancellationToken);
 }

@@ -31,4 +31,10 @@ internal static partial class Log
 
     [LoggerMessage(6008, LogLevel.Information, "Runtara image {Resource}: signal {Signal} sent to instance {InstanceId} ({Bytes} bytes of JSON)", EventName = "SignalSent")]
     public static partial void SignalSent(ILogger logger, string resource, string signal, string instanceId, int bytes);
+
+    [LoggerMessage(6009, LogLevel.Information, "Runtara image {Resource}: schedule {ScheduleId} ({When}) registered, next fire {NextFireAt}", EventName = "ScheduleRegistered")]
+    public static partial void ScheduleRegistered(ILogger logger, string resource, string scheduleId, string when, DateTimeOffset? nextFireAt);
+
+    [LoggerMessage(6010, LogLevel.Error, "Runtara image {Resource}: schedule {ScheduleId} could not be registered", EventName = "ScheduleFailed")]
+    public static partial void ScheduleFailed(ILogger logger, string resource, string scheduleId, Exception exception);
 }

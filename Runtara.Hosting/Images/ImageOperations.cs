@@ -46,10 +46,10 @@ internal static class ImageOperations
                 : await BuildOutputAsync(image, notifications, logger, cancellationToken).ConfigureAwait(false);
 
             await PublishAsync(notifications, image, new ResourceStateSnapshot("Registering", KnownResourceStateStyles.Info)).ConfigureAwait(false);
+            await using var client = await CreateClientAsync(image.Parent, services, cancellationToken).ConfigureAwait(false);
             long size;
-            await using (var client = await CreateClientAsync(image.Parent, services, cancellationToken).ConfigureAwait(false))
+            await using (var archive = await ImageArchive.CreateAsync(content.Folder, cancellationToken).ConfigureAwait(false))
             {
-                await using var archive = await ImageArchive.CreateAsync(content.Folder, cancellationToken).ConfigureAwait(false);
                 size = new FileInfo(archive.Path).Length;
                 image.ImageId = await client.RegisterImageFromFileAsync(archive.Path, new RegisterImageOptions
                 {
@@ -61,6 +61,7 @@ internal static class ImageOperations
 
             Log.ImageRegistered(logger, image.Name, image.ImageId, size, content.Entrypoint ?? content.Program);
             await PublishAsync(notifications, image, new ResourceStateSnapshot("Registered", KnownResourceStateStyles.Success), (ImageIdProperty, image.ImageId)).ConfigureAwait(false);
+            await ScheduleRegistration.RegisterAsync(image, client, notifications, logger, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

@@ -122,6 +122,11 @@ internal sealed class InstanceWatcher
                 try
                 {
                     active = await PollAsync(client, cancellationToken).ConfigureAwait(false);
+                    if (_image.Annotations.OfType<RuntaraScheduleAnnotation>().Any())
+                    {
+                        // A fire moves the next fire time on: keep the dashboard's in step.
+                        await ScheduleRegistration.RefreshAsync(_image, client, _notifications, cancellationToken).ConfigureAwait(false);
+                    }
                     _failing = false;
                 }
                 catch (ManagementException ex)

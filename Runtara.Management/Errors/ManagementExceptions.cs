@@ -10,7 +10,7 @@ public class ManagementException(string code, string message, Exception? innerEx
     : RuntaraException(code, message, innerException)
 {
     /// <summary>Builds the typed exception for an error code.</summary>
-    public static ManagementException FromError(string code, string message, Exception? innerException = null, string? instanceId = null, string? imageId = null) => code switch
+    public static ManagementException FromError(string code, string message, Exception? innerException = null, string? instanceId = null, string? imageId = null, string? scheduleId = null) => code switch
     {
         EnvironmentErrorCodes.InvalidArgument => new ValidationException(message, innerException),
         EnvironmentErrorCodes.ImageNotFound => new ImageNotFoundException(imageId ?? string.Empty, message, innerException),
@@ -21,6 +21,8 @@ public class ManagementException(string code, string message, Exception? innerEx
         EnvironmentErrorCodes.ChecksumMismatch or EnvironmentErrorCodes.SizeMismatch => new ImageIntegrityException(code, message, innerException),
         EnvironmentErrorCodes.ImageTooLarge => new ImageTooLargeException(message, innerException),
         EnvironmentErrorCodes.QuotaExceeded => new QuotaExceededException(message, innerException),
+        EnvironmentErrorCodes.ScheduleNotFound => new ScheduleNotFoundException(scheduleId ?? string.Empty, message, innerException),
+        EnvironmentErrorCodes.ScheduleAlreadyExists => new ScheduleAlreadyExistsException(scheduleId ?? string.Empty, message, innerException),
         EnvironmentErrorCodes.LaunchFailed => new LaunchFailedException(instanceId ?? string.Empty, message, innerException),
         EnvironmentErrorCodes.CoreUnavailable or RpcErrorCodes.Unavailable or RpcErrorCodes.ConnectionClosed or RpcErrorCodes.DeadlineExceeded
             or RpcErrorCodes.TlsFailure or RpcErrorCodes.ShuttingDown => new EnvironmentUnavailableException(code, message, innerException),
@@ -155,4 +157,20 @@ public sealed class ManagementConfigurationException(string setting, string mess
 {
     /// <summary>The option or environment variable at fault (e.g. <c>Address</c>).</summary>
     public string Setting { get; } = setting;
+}
+
+/// <summary>The schedule does not exist or belongs to another tenant.</summary>
+public sealed class ScheduleNotFoundException(string scheduleId, string message, Exception? innerException = null)
+    : ManagementException(EnvironmentErrorCodes.ScheduleNotFound, message, innerException)
+{
+    /// <summary>The schedule that was not found.</summary>
+    public string ScheduleId { get; } = scheduleId;
+}
+
+/// <summary>The schedule id is used by a schedule of another tenant (schedule ids name instances, which are global).</summary>
+public sealed class ScheduleAlreadyExistsException(string scheduleId, string message, Exception? innerException = null)
+    : ManagementException(EnvironmentErrorCodes.ScheduleAlreadyExists, message, innerException)
+{
+    /// <summary>The schedule id that is taken.</summary>
+    public string ScheduleId { get; } = scheduleId;
 }

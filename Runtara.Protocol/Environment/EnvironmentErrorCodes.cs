@@ -45,4 +45,10 @@ public static class EnvironmentErrorCodes
 
     /// <summary>The environment's own database failed.</summary>
     public const string DatabaseError = "DATABASE_ERROR";
+
+    /// <summary>The schedule does not exist or belongs to another tenant (the two are indistinguishable).</summary>
+    public const string ScheduleNotFound = "SCHEDULE_NOT_FOUND";
+
+    /// <summary>The schedule id is taken by a schedule of another tenant.</summary>
+    public const string ScheduleAlreadyExists = "SCHEDULE_ALREADY_EXISTS";
 }

@@ -76,11 +76,30 @@ public sealed class AppHostTests(ITestOutputHelper output)
 
             await DashboardCommandsAsync(app, ct);
             await ApproveFromTheInstanceResourceAsync(app, client, ct);
+            await ScheduledQuoteFiresAsync(app, client, quoteImage.ImageId, ct);
             await app.StopAsync(ct);
         }
 
         var left = await LeftoverProcesses.WaitUntilGoneAsync(data.Path, TimeSpan.FromSeconds(60));
         Assert.True(left.Count == 0, "processes left behind:\n" + string.Join('\n', left));
+    }
+
+    /// <summary>
+    /// The quote's <c>WithSchedule("0 * * * * *")</c>: the resource shows the schedule and its next fire, and the
+    /// environment starts <c>quote-&lt;yyyyMMddTHHmm00Z&gt;</c> at second 0 of a minute, which completes.
+    /// </summary>
+    private async Task ScheduledQuoteFiresAsync(DistributedApplication app, RuntaraManagementClient client, string quoteImageId, CancellationToken ct)
+    {
+        var shown = await app.ResourceNotifications.WaitForResourceAsync("quote", e => e.Snapshot.Properties.Any(p => p.Name == "runtara.schedule.next-fire" && p.Value is not null), ct).WaitAsync(Deadline, ct);
+        output.WriteLine($"quote schedule: {string.Join(", ", shown.Snapshot.Properties.Where(p => p.Name.StartsWith("runtara.schedule", StringComparison.Ordinal)).Select(p => $"{p.Name}={p.Value}"))}");
+        Assert.Contains(shown.Snapshot.Properties, p => p.Name == "runtara.schedule.quote" && p.Value is string text && text.StartsWith("cron 0 * * * * *, next ", StringComparison.Ordinal));
+
+        var fired = await Wait.UntilAsync(() => client.ListInstancesAsync(new ListInstancesOptions { ImageId = quoteImageId }, ct),
+            l => l.Instances.Any(i => i.InstanceId.StartsWith("quote-", StringComparison.Ordinal)), TimeSpan.FromSeconds(90), "a scheduled quote");
+        var scheduled = fired.Instances.First(i => i.InstanceId.StartsWith("quote-", StringComparison.Ordinal)).InstanceId;
+        Assert.Matches("^quote-\\d{8}T\\d{4}00Z$", scheduled);
+        var done = await client.WaitForCompletionAsync(scheduled, new WaitOptions { PollInterval = TimeSpan.FromMilliseconds(200), Timeout = Deadline }, cancellationToken: ct);
+        Assert.True(done.Status == InstanceStatus.Completed, $"{done.Status}: {done.Error}\n{done.Stderr}");
     }
 
     /// <summary>The order workflow waits for its approval: start it, then pause, resume and cancel it from its resource's commands.</summary>
