@@ -13,7 +13,8 @@ namespace Runtara.Environment.Runner.Oci;
 /// </summary>
 internal sealed record OciImageSettings(RunnerKind? Runner, bool? HostNetwork, int? MemoryLimitMb, int? PidsLimit, double? CpuLimit)
 {
-    public static OciImageSettings None { get; } = new(null, false, null, null, null);
+    // No network setting: each runner keeps its own default (OCI: none; process: ProcessNetwork).
+    public static OciImageSettings None { get; } = new(null, null, null, null, null);
 
     /// <summary>Warm containers to keep for the image; null = the configured default.</summary>
     public int? Warm { get; init; }

@@ -54,7 +54,7 @@ public abstract class ScheduleBehaviourTests : IAsyncLifetime
         }
 
         _store = await OpenAsync();
-        await _store.UpsertImageAsync(new ImageRecord(ImageId, Tenant, "nightly", null, "native", "executable", string.Empty, "sha", 1, null, 1, 1), default);
+        await _store.RegisterImageAsync(new ImageRecord(ImageId, Tenant, "nightly", null, "native", "executable", string.Empty, "sha", 1, null, 1, 1), default);
     }
 
     public virtual async Task DisposeAsync()
