@@ -18,39 +18,14 @@ namespace Runtara.Engine.Tests.Storage;
 /// their tenant's period go with every row of theirs; live, suspended and recently finished ones, and
 /// those with a live parent or child, are untouched; batches are bounded; concurrent purgers split the work.
 /// </summary>
-public abstract class RetentionTests : IAsyncLifetime
+public abstract class RetentionTests : CoreStoreSuite
 {
     private const int Timeout = 60_000;
     private static readonly TimeSpan Day = TimeSpan.FromDays(1);
     private readonly ManualClock _clock = new(DateTimeOffset.UtcNow);
-    private ICoreStore? _store;
-
-    protected static StoreSettings Settings { get; } = new(MaxBatchSize: 512, WriteQueueCapacity: 10_000);
-
-    protected ICoreStore Store => _store ?? throw new InvalidOperationException("The store is not open.");
-
-    protected abstract string? SkipReason { get; }
 
     /// <summary>This test's tenant (tests share the PostgreSQL database).</summary>
     private readonly string _tenant = $"t-{Guid.NewGuid():N}";
-
-    public async Task InitializeAsync()
-    {
-        if (SkipReason is null)
-        {
-            _store = await OpenAsync();
-        }
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_store is not null)
-        {
-            await _store.DisposeAsync();
-        }
-    }
-
-    protected abstract Task<ICoreStore> OpenAsync();
 
     private long NowMs => _clock.GetUtcNow().ToUnixTimeMilliseconds();
 
@@ -290,12 +265,7 @@ public sealed class SqliteRetentionTests : RetentionTests, IDisposable
 
     protected override string? SkipReason => null;
 
-    protected override async Task<ICoreStore> OpenAsync()
-    {
-        var store = new SqliteCoreStore(Path.Combine(_directory.Path, "core.db"), Settings, NullLogger<SqliteCoreStore>.Instance);
-        await store.InitializeAsync(CancellationToken.None);
-        return store;
-    }
+    protected override Task<ICoreStore> OpenAsync() => OpenSqliteAsync(Path.Combine(_directory.Path, "core.db"));
 
     public void Dispose() => _directory.Dispose();
 }
@@ -305,10 +275,5 @@ public sealed class PostgresRetentionTests(PostgresFixture fixture) : RetentionT
 {
     protected override string? SkipReason => fixture.SkipReason;
 
-    protected override async Task<ICoreStore> OpenAsync()
-    {
-        var store = new PostgresCoreStore(fixture.ConnectionString, Settings with { Writers = 4 }, NullLogger<PostgresCoreStore>.Instance);
-        await store.InitializeAsync(CancellationToken.None);
-        return store;
-    }
+    protected override Task<ICoreStore> OpenAsync() => OpenPostgresAsync(fixture.ConnectionString);
 }

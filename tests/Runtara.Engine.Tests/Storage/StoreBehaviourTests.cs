@@ -20,35 +20,9 @@ namespace Runtara.Engine.Tests.Storage;
 /// save-if-absent, group commit, isolation of failures inside a batch, durability across reopen,
 /// signals, sleeps, wake-ups, queries.
 /// </summary>
-public abstract class StoreBehaviourTests : IAsyncLifetime
+public abstract class StoreBehaviourTests : CoreStoreSuite
 {
     private const int Timeout = 60_000;
-    private ICoreStore? _store;
-
-    protected static StoreSettings Settings { get; } = new(MaxBatchSize: 512, WriteQueueCapacity: 10_000);
-
-    protected ICoreStore Store => _store ?? throw new InvalidOperationException("The store is not open.");
-
-    protected abstract string? SkipReason { get; }
-
-    public async Task InitializeAsync()
-    {
-        if (SkipReason is null)
-        {
-            _store = await OpenAsync();
-        }
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_store is not null)
-        {
-            await _store.DisposeAsync();
-        }
-    }
-
-    /// <summary>Opens (and initializes) another store over the same database.</summary>
-    protected abstract Task<ICoreStore> OpenAsync();
 
     [SkippableFact(Timeout = Timeout)]
     public async Task Save_if_absent_stores_one_state_and_every_racing_writer_gets_it_back()
@@ -337,12 +311,7 @@ public sealed class SqliteStoreBehaviourTests : StoreBehaviourTests, IDisposable
 
     protected override string? SkipReason => null;
 
-    protected override async Task<ICoreStore> OpenAsync()
-    {
-        var store = new SqliteCoreStore(Path.Combine(_directory.Path, "core.db"), Settings, NullLogger<SqliteCoreStore>.Instance);
-        await store.InitializeAsync(CancellationToken.None);
-        return store;
-    }
+    protected override Task<ICoreStore> OpenAsync() => OpenSqliteAsync(Path.Combine(_directory.Path, "core.db"));
 
     [Fact(Timeout = 30_000)]
     public async Task The_sqlite_file_uses_WAL_with_synchronous_FULL()
@@ -469,11 +438,5 @@ public sealed class PostgresStoreBehaviourTests(PostgresFixture fixture) : Store
 {
     protected override string? SkipReason => fixture.SkipReason;
 
-    protected override async Task<ICoreStore> OpenAsync()
-    {
-        // Several writers side by side, as the core runs them: racing writers land on different connections.
-        var store = new PostgresCoreStore(fixture.ConnectionString, Settings with { Writers = 4 }, NullLogger<PostgresCoreStore>.Instance);
-        await store.InitializeAsync(CancellationToken.None);
-        return store;
-    }
+    protected override Task<ICoreStore> OpenAsync() => OpenPostgresAsync(fixture.ConnectionString);
 }
