@@ -137,9 +137,9 @@ public sealed class EnvironmentHarness : IAsyncDisposable
         RequestTimeout = TimeSpan.FromSeconds(60),
     });
 
-    /// <summary>Registers the test instance image for <paramref name="tenantId"/>.</summary>
-    public Task<string> RegisterTestImageAsync(string tenantId, string name = "test-instance") =>
-        Client.RegisterImageFromFileAsync(TestImages.TestInstanceZip, new RegisterImageOptions { TenantId = tenantId, Name = name, Entrypoint = TestImages.TestInstanceEntrypoint });
+    /// <summary>Registers the test instance image for <paramref name="tenantId"/>, with <paramref name="metadata"/> (a JSON object: runner, network, limits) when given.</summary>
+    public Task<string> RegisterTestImageAsync(string tenantId, string name = "test-instance", System.Text.Json.JsonElement? metadata = null) =>
+        Client.RegisterImageFromFileAsync(TestImages.TestInstanceZip, new RegisterImageOptions { TenantId = tenantId, Name = name, Entrypoint = TestImages.TestInstanceEntrypoint, Metadata = metadata });
 
     /// <summary>How long the waits below give an instance (a loaded 2-core machine takes seconds to launch processes).</summary>
     public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(45);

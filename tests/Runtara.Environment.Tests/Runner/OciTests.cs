@@ -276,13 +276,7 @@ public sealed class OciRunnerTests(OciFixture fixture) : IClassFixture<OciFixtur
     }
 
     private Task<string> RegisterAsync(string tenant, string metadata) =>
-        Env.Client.RegisterImageFromFileAsync(TestImages.TestInstanceZip, new RegisterImageOptions
-        {
-            TenantId = tenant,
-            Name = "test-instance",
-            Entrypoint = TestImages.TestInstanceEntrypoint,
-            Metadata = JsonDocument.Parse(metadata).RootElement,
-        });
+        Env.RegisterTestImageAsync(tenant, metadata: JsonDocument.Parse(metadata).RootElement);
 
     private Task<InstanceInfo> WaitForExitAsync(string id) =>
         Wait.UntilAsync(() => Env.Client.GetInstanceAsync(id), i => i.ExitCode is not null && i.Pid is null, EnvironmentHarness.Deadline, $"instance {id}'s container to exit");
@@ -297,13 +291,7 @@ public sealed class OciWithoutCoreSocketTests(EnvironmentFixture fixture)
     {
         var env = fixture.Harness;
         var tenant = Ids.Tenant();
-        var image = await env.Client.RegisterImageFromFileAsync(TestImages.TestInstanceZip, new RegisterImageOptions
-        {
-            TenantId = tenant,
-            Name = "test-instance",
-            Entrypoint = TestImages.TestInstanceEntrypoint,
-            Metadata = JsonDocument.Parse("""{"runner":"oci"}""").RootElement,
-        });
+        var image = await env.RegisterTestImageAsync(tenant, metadata: JsonDocument.Parse("""{"runner":"oci"}""").RootElement);
 
         var error = await Assert.ThrowsAnyAsync<Exception>(() => env.StartTestInstanceAsync(image, tenant, mode: null));
 

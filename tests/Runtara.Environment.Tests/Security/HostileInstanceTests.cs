@@ -332,13 +332,7 @@ public sealed class HostileInstanceTests(HostileFixture fixture) : IClassFixture
             metadata["cpuLimit"] = cores;
         }
 
-        return Env.Client.RegisterImageFromFileAsync(TestImages.TestInstanceZip, new RegisterImageOptions
-        {
-            TenantId = tenant,
-            Name = "hostile",
-            Entrypoint = TestImages.TestInstanceEntrypoint,
-            Metadata = JsonSerializer.SerializeToElement(metadata),
-        });
+        return Env.RegisterTestImageAsync(tenant, "hostile", JsonSerializer.SerializeToElement(metadata));
     }
 
     /// <summary>Another tenant's instance, waiting for a custom signal while the attempt runs.</summary>
@@ -426,13 +420,7 @@ public sealed class ProcessNetworkTests(EnvironmentFixture fixture)
     {
         var env = fixture.Harness;
         var tenant = Ids.Tenant();
-        var image = await env.Client.RegisterImageFromFileAsync(TestImages.TestInstanceZip, new RegisterImageOptions
-        {
-            TenantId = tenant,
-            Name = "test-instance",
-            Entrypoint = TestImages.TestInstanceEntrypoint,
-            Metadata = JsonDocument.Parse("""{"runner":"process","network":"none"}""").RootElement,
-        });
+        var image = await env.RegisterTestImageAsync(tenant, metadata: JsonDocument.Parse("""{"runner":"process","network":"none"}""").RootElement);
 
         var error = await Assert.ThrowsAsync<Management.LaunchFailedException>(() => env.StartTestInstanceAsync(image, tenant, mode: null));
 
