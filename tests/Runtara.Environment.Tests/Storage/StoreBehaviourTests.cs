@@ -97,6 +97,7 @@ public abstract partial class StoreBehaviourTests
         {
             Status = RunStatus.Completed, StartedAtMs = 1100, FinishedAtMs = 1200, Pid = 42, ProcessStartTicks = 123456789012, ExitCode = 0,
             Error = "e", StderrTail = "tail", MemoryPeakBytes = 1 << 30, CpuUsageUsec = 5000, RetryCount = 1, MaxRetries = 2, LaunchCount = 2, CheckpointId = "cp", UpdatedAtMs = 1300,
+            ImageVersion = 3, Origin = "fork of i-0 at step:a",
         };
         await Store.UpdateRunAsync(updated, default);
         var read = await Store.GetRunAsync(run.InstanceId, default);
