@@ -9,6 +9,8 @@ using Microsoft.Extensions.Configuration;
 //   ConnectionStrings:runtara-postgres   PostgreSQL for core and environment; SQLite files when absent
 //   Runtara:AppHost:FixedPorts           false = let Aspire pick the protocol ports instead of 8001/8002/8003
 //   Runtara:AppHost:DataDirectory        where core/ and environment/ keep their data (default .runtara/ here)
+//   Runtara:AppHost:CoreReplicas         cores serving the same instances (default 1; more need runtara-postgres)
+//   Runtara:AppHost:EnvironmentReplicas  environments sharing the runs (default 1; more need runtara-postgres)
 //   Parameters:core-token-key            secret: HMAC key of the instance and service tokens
 //   Parameters:environment-api-key       secret: the environment's API key (the CLI's RUNTARA_API_KEY)
 // The two secrets are generated on the first run and kept in the AppHost's user secrets (docs/aspire.md).
@@ -21,18 +23,56 @@ var core = builder.AddRuntaraCore("core",
 var environment = builder.AddRuntaraEnvironment("environment", port: fixedPorts ? RuntaraPorts.Environment : null)
     .WithReference(core);
 
-if (builder.Configuration["Runtara:AppHost:DataDirectory"] is { Length: > 0 } dataDirectory)
+var dataDirectory = builder.Configuration["Runtara:AppHost:DataDirectory"];
+if (!string.IsNullOrEmpty(dataDirectory))
 {
     core.WithDataDirectory(Path.Combine(dataDirectory, "core"));
     environment.WithDataDirectory(Path.Combine(dataDirectory, "environment"));
 }
 
 // Only a configured connection string adds PostgreSQL; nothing here needs a container runtime.
-if (!string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString("runtara-postgres")))
+var hasPostgres = !string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString("runtara-postgres"));
+if (hasPostgres)
 {
     var postgres = builder.AddConnectionString("runtara-postgres");
     core.WithPostgres(postgres);
     environment.WithPostgres(postgres);
+}
+
+// Replicas (docs/deployment.md): core-2…, environment-2… as resources of their own on the same database.
+// With fixed ports the n-th replica adds (n-1)*100 to each port: core-2 on 8101/8103, environment-2 on 8102.
+var coreReplicas = builder.Configuration.GetValue("Runtara:AppHost:CoreReplicas", 1);
+var environmentReplicas = builder.Configuration.GetValue("Runtara:AppHost:EnvironmentReplicas", 1);
+if (coreReplicas < 1 || environmentReplicas < 1)
+{
+    throw new InvalidOperationException("Runtara:AppHost:CoreReplicas and Runtara:AppHost:EnvironmentReplicas must be at least 1.");
+}
+
+if ((coreReplicas > 1 || environmentReplicas > 1) && !hasPostgres)
+{
+    throw new InvalidOperationException(
+        "Runtara:AppHost:CoreReplicas and Runtara:AppHost:EnvironmentReplicas above 1 need ConnectionStrings:runtara-postgres: replicas share one PostgreSQL database.");
+}
+
+for (var n = 2; n <= coreReplicas; n++)
+{
+    var offset = (n - 1) * 100;
+    var replica = core.AddReplica($"core-{n}",
+        instancePort: fixedPorts ? RuntaraPorts.Instance + offset : null,
+        managementPort: fixedPorts ? RuntaraPorts.Management + offset : null);
+    if (!string.IsNullOrEmpty(dataDirectory))
+    {
+        replica.WithDataDirectory(Path.Combine(dataDirectory, replica.Resource.Name));
+    }
+}
+
+for (var n = 2; n <= environmentReplicas; n++)
+{
+    var replica = environment.AddReplica($"environment-{n}", port: fixedPorts ? RuntaraPorts.Environment + ((n - 1) * 100) : null);
+    if (!string.IsNullOrEmpty(dataDirectory))
+    {
+        replica.WithDataDirectory(Path.Combine(dataDirectory, replica.Resource.Name));
+    }
 }
 
 // The samples as images: the batch job runs once at start-up (50 items); the order workflow is started

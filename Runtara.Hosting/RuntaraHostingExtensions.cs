@@ -51,11 +51,14 @@ public static class RuntaraHostingExtensions
         where TProject : IProjectMetadata, new() =>
         builder.AddRuntaraEnvironment(name, new TProject(), port);
 
-    private static IResourceBuilder<RuntaraCoreResource> AddRuntaraCore(this IDistributedApplicationBuilder builder, string name, IProjectMetadata project, int? instancePort, int? managementPort)
+    /// <summary>Adds a core resource; a replica passes its primary's token key instead of getting a key of its own.</summary>
+    internal static IResourceBuilder<RuntaraCoreResource> AddRuntaraCore(this IDistributedApplicationBuilder builder, string name, IProjectMetadata project, int? instancePort, int? managementPort,
+        ParameterResource? sharedTokenKey = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         // 44 characters of [A-Za-z0-9] are valid base64 of 33 bytes, the HMAC key the core expects (>= 32 bytes).
-        var tokenKey = builder.AddParameter($"{name}-token-key", new GenerateParameterDefault { MinLength = 44, Special = false }, secret: true, persist: true).Resource;
+        var tokenKey = sharedTokenKey
+            ?? builder.AddParameter($"{name}-token-key", new GenerateParameterDefault { MinLength = 44, Special = false }, secret: true, persist: true).Resource;
         var core = new RuntaraCoreResource(name, tokenKey) { DataDirectory = DefaultDataDirectory(builder, name) };
         return builder.AddResource(core)
             .WithProject(project)
@@ -68,10 +71,13 @@ public static class RuntaraHostingExtensions
             .WithHttpHealthCheck(HealthPath);
     }
 
-    private static IResourceBuilder<RuntaraEnvironmentResource> AddRuntaraEnvironment(this IDistributedApplicationBuilder builder, string name, IProjectMetadata project, int? port)
+    /// <summary>Adds an environment resource; a replica passes its primary's API key instead of getting a key of its own.</summary>
+    internal static IResourceBuilder<RuntaraEnvironmentResource> AddRuntaraEnvironment(this IDistributedApplicationBuilder builder, string name, IProjectMetadata project, int? port,
+        ParameterResource? sharedApiKey = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var apiKey = builder.AddParameter($"{name}-api-key", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true).Resource;
+        var apiKey = sharedApiKey
+            ?? builder.AddParameter($"{name}-api-key", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true).Resource;
         var environment = new RuntaraEnvironmentResource(name, apiKey) { DataDirectory = DefaultDataDirectory(builder, name) };
         return builder.AddResource(environment)
             .WithProject(project)
@@ -85,24 +91,52 @@ public static class RuntaraHostingExtensions
 
     /// <summary>
     /// Connects the environment to the core: service discovery of the core's endpoints
-    /// (<c>services__core__management__0=tcp://127.0.0.1:8003</c>, …), the core's addresses (and its instance
-    /// socket, which instances on this machine use when it exists) and certificate to pin in the
-    /// environment's settings (also handed to the instances it launches), the core's token key (the
-    /// environment mints instance and service tokens with it), and start after the core is healthy.
+    /// (<c>services__core__management__0=tcp://127.0.0.1:8003</c>, …), the core's addresses — with its replicas,
+    /// a comma-separated list, primary first, which the environment and its instances fail over along — and
+    /// certificate to pin in the environment's settings (also handed to the instances it launches), the core's
+    /// instance socket (which instances on this machine use when it exists; not with replicas, whose failover
+    /// needs the address list), the core's token key (the environment mints instance and service tokens with
+    /// it), and start after the core is healthy.
     /// </summary>
     public static IResourceBuilder<RuntaraEnvironmentResource> WithReference(this IResourceBuilder<RuntaraEnvironmentResource> environment, IResourceBuilder<RuntaraCoreResource> core)
     {
         ArgumentNullException.ThrowIfNull(environment);
         ArgumentNullException.ThrowIfNull(core);
         var resource = core.Resource;
+        environment.Resource.Core = resource;
         return environment
             .WithReference((IResourceBuilder<IResourceWithServiceDiscovery>)core)
-            .WithEnvironment("Runtara__Environment__CoreAddress", resource.ManagementEndpoint)
-            .WithEnvironment("Runtara__Environment__CoreInstanceAddress", resource.InstanceEndpoint)
-            .WithEnvironment(context => context.EnvironmentVariables["Runtara__Environment__CoreInstanceSocket"] = Path.Combine(resource.DataDirectory, "instance.sock"))
-            .WithEnvironment(context => context.EnvironmentVariables["Runtara__Environment__CoreTls__PinnedCertificatePath"] = resource.CertificatePath)
-            .WithEnvironment(context => context.EnvironmentVariables[$"Runtara__Environment__Security__Keys__{AspireKeyId}"] = resource.TokenKey)
+            .WithEnvironment(context =>
+            {
+                // Read when the environment starts, so replicas added after this call are in the lists.
+                context.EnvironmentVariables["Runtara__Environment__CoreAddress"] = AddressList(resource, r => r.ManagementEndpoint);
+                context.EnvironmentVariables["Runtara__Environment__CoreInstanceAddress"] = AddressList(resource, r => r.InstanceEndpoint);
+                if (resource.Replicas.Count == 0)
+                {
+                    context.EnvironmentVariables["Runtara__Environment__CoreInstanceSocket"] = Path.Combine(resource.DataDirectory, "instance.sock");
+                }
+
+                context.EnvironmentVariables["Runtara__Environment__CoreTls__PinnedCertificatePath"] = resource.CertificatePath;
+                context.EnvironmentVariables[$"Runtara__Environment__Security__Keys__{AspireKeyId}"] = resource.TokenKey;
+            })
             .WaitFor(core);
+    }
+
+    /// <summary>The URLs of one endpoint of a core and its replicas, comma-separated, primary first.</summary>
+    private static ReferenceExpression AddressList(RuntaraCoreResource core, Func<RuntaraCoreResource, EndpointReference> endpoint)
+    {
+        var list = new ReferenceExpressionBuilder();
+        foreach (var replica in core.AllReplicas)
+        {
+            if (replica != core)
+            {
+                list.AppendLiteral(",");
+            }
+
+            list.AppendFormatted(endpoint(replica).Property(EndpointProperty.Url));
+        }
+
+        return list.Build();
     }
 
     /// <summary>
@@ -145,6 +179,7 @@ public static class RuntaraHostingExtensions
     {
         ArgumentNullException.ThrowIfNull(core);
         ArgumentNullException.ThrowIfNull(database);
+        core.Resource.Database = database.Resource;
         return core.WithEnvironment("Runtara__Core__PostgresConnectionString", database).WithReferenceRelationship(database);
     }
 
@@ -153,6 +188,7 @@ public static class RuntaraHostingExtensions
     {
         ArgumentNullException.ThrowIfNull(environment);
         ArgumentNullException.ThrowIfNull(database);
+        environment.Resource.Database = database.Resource;
         return environment.WithEnvironment("Runtara__Environment__PostgresConnectionString", database).WithReferenceRelationship(database);
     }
 
@@ -209,7 +245,7 @@ public static class RuntaraHostingExtensions
                 }
             });
 
-    private static string DefaultDataDirectory(IDistributedApplicationBuilder builder, string name) => FullPath(builder, Path.Combine(".runtara", name));
+    internal static string DefaultDataDirectory(IDistributedApplicationBuilder builder, string name) => FullPath(builder, Path.Combine(".runtara", name));
 
-    private static string FullPath(IDistributedApplicationBuilder builder, string path) => Path.GetFullPath(path, builder.AppHostDirectory);
+    internal static string FullPath(IDistributedApplicationBuilder builder, string path) => Path.GetFullPath(path, builder.AppHostDirectory);
 }

@@ -32,8 +32,25 @@ public sealed class RuntaraCoreResource(string name, ParameterResource tokenKey)
     /// </summary>
     public ParameterResource TokenKey { get; } = tokenKey;
 
-    /// <summary>The development certificate the core generates; clients pin it.</summary>
-    public string CertificatePath => RuntaraPaths.DevelopmentCertificate(DataDirectory);
+    /// <summary>The development certificate the core generates; clients pin it. Replicas present their primary's.</summary>
+    public string CertificatePath => Primary?.CertificatePath ?? RuntaraPaths.DevelopmentCertificate(DataDirectory);
+
+    /// <summary>
+    /// The core this one is a replica of (<c>AddReplica</c>): it shares that core's database, token key and
+    /// certificate; null for a primary.
+    /// </summary>
+    public RuntaraCoreResource? Primary { get; internal set; }
+
+    /// <summary>The replicas of this core, in the order they were added; clients get the primary's address first, then theirs.</summary>
+    public IReadOnlyList<RuntaraCoreResource> Replicas => ReplicaList;
+
+    /// <summary>The PostgreSQL database of <c>WithPostgres</c>, which replicas share; null while the core uses SQLite.</summary>
+    public IResourceWithConnectionString? Database { get; internal set; }
+
+    internal List<RuntaraCoreResource> ReplicaList { get; } = [];
+
+    /// <summary>This core and its replicas, primary first: the address list handed to clients.</summary>
+    internal IEnumerable<RuntaraCoreResource> AllReplicas => ReplicaList.Prepend(this);
 
     /// <inheritdoc />
     public ReferenceExpression ConnectionStringExpression => ReferenceExpression.Create($"{InstanceEndpoint.Property(EndpointProperty.Url)}");

@@ -23,8 +23,22 @@ public sealed class RuntaraEnvironmentResource(string name, ParameterResource ap
     /// <summary>Secret parameter with the all-tenant API key of the AppHost and the clients it references (<c>Runtara:Environment:ApiKeys:aspire</c>).</summary>
     public ParameterResource ApiKey { get; } = apiKey;
 
-    /// <summary>The development certificate the environment generates; management clients pin it.</summary>
-    public string CertificatePath => RuntaraPaths.DevelopmentCertificate(DataDirectory);
+    /// <summary>The development certificate the environment generates; management clients pin it. Replicas present their primary's.</summary>
+    public string CertificatePath => Primary?.CertificatePath ?? RuntaraPaths.DevelopmentCertificate(DataDirectory);
+
+    /// <summary>The environment this one is a replica of (<c>AddReplica</c>): same core, database, API key and certificate; null for a primary.</summary>
+    public RuntaraEnvironmentResource? Primary { get; internal set; }
+
+    /// <summary>The replicas of this environment, in the order they were added.</summary>
+    public IReadOnlyList<RuntaraEnvironmentResource> Replicas => ReplicaList;
+
+    /// <summary>The core of <c>WithReference(core)</c>; null until it is called.</summary>
+    public RuntaraCoreResource? Core { get; internal set; }
+
+    /// <summary>The PostgreSQL database of <c>WithPostgres</c>, which replicas share; null while the environment uses SQLite.</summary>
+    public IResourceWithConnectionString? Database { get; internal set; }
+
+    internal List<RuntaraEnvironmentResource> ReplicaList { get; } = [];
 
     /// <summary>Tenant the AppHost's own calls (images, dashboard commands) use.</summary>
     public string TenantId { get; internal set; } = RuntaraPaths.DefaultTenant;

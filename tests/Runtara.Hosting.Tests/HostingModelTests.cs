@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
+using static Runtara.Hosting.Tests.ModelHelpers;
 
 namespace Runtara.Hosting.Tests;
 
@@ -174,27 +175,5 @@ public sealed class HostingModelTests
         Assert.Equal(System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier, arguments[arguments.IndexOf("-r") + 1]);
         Assert.Equal(aot.PublishDirectory, arguments[arguments.IndexOf("-o") + 1]);
         Assert.Contains("-p:PublishAot=true", arguments);
-    }
-
-    private static async Task<Dictionary<string, string>> VariablesAsync(IResource resource)
-    {
-        var result = await ExecutionConfigurationBuilder.Create(resource)
-            .WithEnvironmentVariablesConfig()
-            .BuildAsync(new DistributedApplicationExecutionContext(DistributedApplicationOperation.Run), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, CancellationToken.None);
-        return result.EnvironmentVariables.ToDictionary(v => v.Key, v => v.Value);
-    }
-
-    private static EndpointAnnotation Endpoint(IResource resource, string name) =>
-        Assert.Single(resource.Annotations.OfType<EndpointAnnotation>(), e => e.Name == name);
-
-    /// <summary>What DCP does at start: every endpoint gets an address (values that reference an endpoint wait for it).</summary>
-    private static void AllocateAll(params IResource[] resources)
-    {
-        var next = 40000;
-        foreach (var endpoint in resources.SelectMany(r => r.Annotations.OfType<EndpointAnnotation>()))
-        {
-            // DCP gives a non-proxied endpoint the IP address it targets as its host (localhost when none).
-            endpoint.AllocatedEndpoint = new AllocatedEndpoint(endpoint, endpoint.TargetHost, endpoint.Port ?? next++);
-        }
     }
 }
