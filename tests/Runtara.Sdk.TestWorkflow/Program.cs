@@ -44,10 +44,14 @@ namespace Runtara.Sdk.TestWorkflow
     // HoldAfterWaitFile (the outcome is stored, the next step has not run).
     // FailWhileFile (optional): while that file exists, step FailAtStep throws after counting (a re-run
     // after the file is deleted replays the steps before it and runs it again).
+    // Journal (optional): each step's counter file also gets an "ack" line once the step's checkpoint is
+    // acknowledged (so an execution after an ack would show a lost checkpoint), and each step performs its
+    // side effect through an idempotency key: it creates effect-<step> only if no execution created it yet,
+    // as a real sink deduplicates by key (steps are at least once; their recorded effects exactly once).
     public sealed record CountingInput(
         int Steps, int StepDelayMs, string CounterDirectory, string? HoldFile = null, int HoldAtStep = 0, string? ChildImage = null, int Children = 0, int ChildStepDelayMs = 0,
         string? WaitSignal = null, int WaitAtStep = 0, int? WaitTimeoutMs = null, string? HoldBeforeWaitFile = null, string? HoldWhileSuspendedFile = null, string? HoldAfterWaitFile = null,
-        string? FailWhileFile = null, int FailAtStep = 0);
+        string? FailWhileFile = null, int FailAtStep = 0, bool Journal = false);
 
     public sealed record CountingOutput(int Steps, long Sum, string? Signal = null);
 
@@ -71,16 +75,12 @@ namespace Runtara.Sdk.TestWorkflow
 
                 var index = i;
                 var key = StepKey.For("work", index);
+                var path = Path.Combine(input.CounterDirectory, key.Replace('/', '-') + ".count");
                 sum += await context.StepAsync(
                     key,
                     async ct =>
                     {
-                        var path = Path.Combine(input.CounterDirectory, key.Replace('/', '-') + ".count");
-                        await using (var file = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite))
-                        {
-                            file.Write("x\n"u8);
-                            file.Flush(flushToDisk: true);
-                        }
+                        AppendLine(path, "x\n"u8);
 
                         // A re-run or fork is another instance, with a user of its own (docs/security.md): it appends here too.
                         if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(path) & UnixFileMode.OtherWrite) == 0)
@@ -94,11 +94,20 @@ namespace Runtara.Sdk.TestWorkflow
                         }
 
                         await Task.Delay(input.StepDelayMs, ct);
+                        if (input.Journal)
+                        {
+                            RecordEffectOnce(Path.Combine(input.CounterDirectory, $"effect-{index}"), context.InstanceId, key);
+                        }
+
                         return (long)index * index;
                     },
                     TestWorkflowJson.Default.Int64,
                     RetryPolicy.None,
                     cancellationToken);
+                if (input.Journal)
+                {
+                    AppendLine(path, "ack\n"u8);
+                }
             }
 
             if (input.ChildImage is { } image && input.Children > 0)
@@ -150,6 +159,29 @@ namespace Runtara.Sdk.TestWorkflow
 
             await HoldAsync(input.HoldAfterWaitFile, input.CounterDirectory, cancellationToken);
             return outcome;
+        }
+
+        /// <summary>Appends one line to a counter file, durably: the test reads it after a kill -9.</summary>
+        private static void AppendLine(string path, ReadOnlySpan<byte> line)
+        {
+            using var file = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
+            file.Write(line);
+            file.Flush(flushToDisk: true);
+        }
+
+        /// <summary>The side effect under an idempotency key: only the first execution of the step creates the file.</summary>
+        private static void RecordEffectOnce(string path, string instanceId, string key)
+        {
+            try
+            {
+                using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+                file.Write(System.Text.Encoding.UTF8.GetBytes($"{instanceId} {key}\n"));
+                file.Flush(flushToDisk: true);
+            }
+            catch (IOException) when (File.Exists(path))
+            {
+                // Recorded by an earlier execution of this step: the key deduplicates it.
+            }
         }
 
         /// <summary>

@@ -233,20 +233,24 @@ public sealed class Platform : IAsyncDisposable
         }
     }
 
-    private static async Task<(ServiceProcess Core, JsonDocument Endpoints)> StartCoreAsync(string coreData, int instancePort, int managementPort)
+    /// <summary>Starts a core process on <paramref name="coreData"/> and waits for its endpoints file (port 0 = any free port).</summary>
+    internal static async Task<(ServiceProcess Core, JsonDocument Endpoints)> StartCoreAsync(string coreData, int instancePort, int managementPort, params string[] extraArguments)
     {
         var core = ServiceProcess.Start(Paths.CoreDll, coreData,
         [
             "--Urls=http://127.0.0.1:0",
             $"--Runtara:Core:InstancePort={instancePort}", $"--Runtara:Core:ManagementPort={managementPort}", "--Runtara:Core:Transport=Tcp",
             $"--Runtara:Core:DataDirectory={coreData}", "--Runtara:Core:InProcessSleepThreshold=00:00:00.500",
+            .. extraArguments,
         ]);
         return (core, await core.WaitReadyAsync(() => ReadJson(Path.Combine(coreData, "core.endpoints.json"), core.ProcessId), StartTimeout, "The core"));
     }
 
-    private static async Task<(ServiceProcess, int)> StartEnvironmentAsync(string root, string[] arguments)
+    private static Task<(ServiceProcess, int)> StartEnvironmentAsync(string root, string[] arguments) => StartEnvironmentOnAsync(Path.Combine(root, "env"), arguments);
+
+    /// <summary>Starts an environment process on <paramref name="data"/> and waits for its endpoints file; returns it and its protocol port.</summary>
+    internal static async Task<(ServiceProcess, int)> StartEnvironmentOnAsync(string data, string[] arguments)
     {
-        var data = Path.Combine(root, "env");
         var environment = ServiceProcess.Start(Paths.EnvironmentDll, data, arguments);
         var endpoints = await environment.WaitReadyAsync(() => ReadJson(Path.Combine(data, "environment.endpoints.json"), environment.ProcessId), StartTimeout, "The environment");
         return (environment, endpoints.RootElement.GetProperty("port").GetInt32());
