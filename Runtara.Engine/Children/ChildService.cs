@@ -20,7 +20,7 @@ internal sealed class ChildService(ICoreStore store, WakeupNotifier notifier, Ti
     /// <summary>Longest child key accepted (the SDK's step-key limit).</summary>
     public const int MaxKeyLength = 512;
 
-    public async Task<ChildStartOutcome> StartAsync(string parentId, string key, string image, byte[] input, bool detached, int maxInputSize, CancellationToken cancellationToken)
+    public async Task<ChildStartOutcome> StartAsync(string parentId, string key, string image, byte[] input, bool detached, int maxInputSize, long incarnation, CancellationToken cancellationToken)
     {
         CoreValidationException.ThrowIfEmpty(parentId, "instance_id");
         CoreValidationException.ThrowIfEmpty(key, "key");
@@ -44,6 +44,7 @@ internal sealed class ChildService(ICoreStore store, WakeupNotifier notifier, Ti
         var outcome = await store.WriteAsync("start_child", async (writer, token) =>
         {
             var parent = await writer.GetInstanceAsync(parentId, token).ConfigureAwait(false) ?? throw new InstanceNotFoundException(parentId);
+            IncarnationFence.Ensure(parent, incarnation);
             InstanceStateMachine.Ensure(parent, InstanceStateMachine.RunningOnly, "starting a child");
             if (await writer.GetChildIdAsync(parentId, key, token).ConfigureAwait(false) is { } existing)
             {

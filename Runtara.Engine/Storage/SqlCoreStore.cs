@@ -20,7 +20,7 @@ namespace Runtara.Engine.Storage;
 internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : GroupCommitStore(settings, logger)
 {
     internal const string InstanceColumns =
-        "instance_id, tenant_id, status, checkpoint_id, created_at, started_at, finished_at, last_activity_at, sleep_until, wake_lease_until, output, error, waiting_for";
+        "instance_id, tenant_id, status, checkpoint_id, created_at, started_at, finished_at, last_activity_at, sleep_until, wake_lease_until, output, error, waiting_for, incarnation";
 
     private readonly WriterSlot[] _writers = [.. Enumerable.Range(0, Math.Max(1, settings.Writers)).Select(_ => new WriterSlot())];
 
@@ -432,6 +432,7 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
         Output = reader.IsDBNull(10) ? null : reader.GetFieldValue<byte[]>(10),
         Error = NullableString(reader, 11),
         WaitingFor = NullableString(reader, 12),
+        Incarnation = reader.GetInt64(13),
     };
 
     /// <summary>A writer's open transaction as its backend drives it.</summary>
