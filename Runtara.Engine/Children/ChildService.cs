@@ -61,6 +61,7 @@ internal sealed class ChildService(ICoreStore store, WakeupNotifier notifier, Ti
             await writer.InsertInstanceAsync(new InstanceRecord { InstanceId = childId, TenantId = parent.TenantId, Status = InstanceStatus.Pending, CreatedAtMs = now }, token).ConfigureAwait(false);
             await writer.InsertChildAsync(new ChildRecord(childId, parentId, key, image, input, detached, now), token).ConfigureAwait(false);
             await writer.TouchInstanceAsync(parentId, now, token).ConfigureAwait(false);
+            await writer.NotifyWakeupAsync(token).ConfigureAwait(false);
             return new ChildStartOutcome(childId, true);
         }, cancellationToken).ConfigureAwait(false);
 

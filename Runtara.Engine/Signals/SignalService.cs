@@ -49,6 +49,7 @@ internal sealed class SignalService(ICoreStore store, ActivityTracker activity, 
             if (instance.Status == InstanceStatus.Suspended && WaitPoint.Parse(instance.WaitingFor)?.Signals.Contains(checkpointId) == true)
             {
                 await writer.UpdateInstanceAsync(instance with { SleepUntilMs = now, WakeLeaseUntilMs = null }, token).ConfigureAwait(false);
+                await writer.NotifyWakeupAsync(token).ConfigureAwait(false);
                 return true;
             }
 

@@ -25,6 +25,13 @@ public interface IStoreWriter
     ValueTask<(InstanceStatus? Status, long Incarnation, PendingSignal? Signal, bool CustomSignalWaiting)> GetInstanceAndSignalsAsync(
         string instanceId, string checkpointId, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Tells the other cores over the same database, when this transaction commits, that something may
+    /// have become due (PostgreSQL: NOTIFY; SQLite, one core per file: nothing). The caller still pulses
+    /// its own <see cref="Waits.WakeupNotifier"/> after the commit.
+    /// </summary>
+    ValueTask NotifyWakeupAsync(CancellationToken cancellationToken);
+
     /// <summary>Inserts a new instance row.</summary>
     ValueTask InsertInstanceAsync(InstanceRecord instance, CancellationToken cancellationToken);
 

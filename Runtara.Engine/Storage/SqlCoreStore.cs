@@ -36,6 +36,9 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
     /// <summary>The same for the child-start claim, which joins the instance row (PostgreSQL: lock only the child row).</summary>
     internal abstract string ClaimChildrenClause { get; }
 
+    /// <summary>Tells the other cores of the database at commit that something may be due (PostgreSQL NOTIFY); null where one core owns the database (SQLite).</summary>
+    internal virtual string? NotifyWakeupSql => null;
+
     /// <summary>A boolean SQL expression: the payload, read as text, contains the lower-cased parameter (ASCII case-insensitive).</summary>
     protected abstract string PayloadContainsExpression(string parameter);
 

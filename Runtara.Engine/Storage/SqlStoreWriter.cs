@@ -80,6 +80,14 @@ internal sealed partial class SqlStoreWriter(SqlCoreStore store, SqlCoreStore.Wr
         return (status, reader.GetInt64(5), signal, Convert.ToBoolean(reader.GetValue(4), CultureInfo.InvariantCulture));
     }
 
+    public async ValueTask NotifyWakeupAsync(CancellationToken cancellationToken)
+    {
+        if (store.NotifyWakeupSql is { } sql)
+        {
+            await statements.Get(sql, _commandTransaction).ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     public async ValueTask InsertInstanceAsync(InstanceRecord instance, CancellationToken cancellationToken)
     {
         _written = true;
