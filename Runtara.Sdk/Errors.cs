@@ -25,6 +25,8 @@ public static class SdkErrorCodes
     public const string EventRejected = "EVENT_REJECTED";
     /// <summary>Code of <see cref="CoreUnavailableException"/>.</summary>
     public const string CoreUnavailable = "CORE_UNAVAILABLE";
+    /// <summary>Code of <see cref="InstanceSupersededException"/>; the same code the core sends.</summary>
+    public const string StaleIncarnation = "STALE_INCARNATION";
     /// <summary>Code of <see cref="ChildFailedException"/>.</summary>
     public const string ChildFailed = "CHILD_FAILED";
 }
@@ -177,4 +179,17 @@ public sealed class CoreUnavailableException(string method, TimeSpan outage, Exc
 
     /// <summary>How long the call kept retrying.</summary>
     public TimeSpan Outage { get; } = outage;
+}
+
+/// <summary>
+/// The instance was registered again by another process (relaunched) while this one still ran: the
+/// core refused this process's writes with <c>STALE_INCARNATION</c> (docs/protocol.md "Incarnations").
+/// The run stops at once and writes nothing more; it ends as <see cref="WorkflowStatus.Superseded"/>
+/// (<c>output.json</c> reason <c>superseded</c>, exit code 77). The newer process owns the instance.
+/// </summary>
+public sealed class InstanceSupersededException(string instanceId, string message, Exception? innerException = null)
+    : RuntaraException(SdkErrorCodes.StaleIncarnation, message, innerException)
+{
+    /// <summary>The instance this process no longer runs.</summary>
+    public string InstanceId { get; } = instanceId;
 }

@@ -188,6 +188,12 @@ public sealed class RuntaraConnection : IAsyncDisposable
 
     private async Task<WorkflowOutcome<TOutput>> CompleteAsync<TOutput>(InstanceRun run, TOutput result, JsonTypeInfo<TOutput> outputType, CancellationToken cancellationToken)
     {
+        // A workflow that returned after its writes were refused (it caught the error) still reports nothing.
+        if (_backend.Superseded(run.InstanceId) is { } superseded)
+        {
+            return Superseded<TOutput>(run, superseded);
+        }
+
         byte[] json;
         try
         {
@@ -206,6 +212,12 @@ public sealed class RuntaraConnection : IAsyncDisposable
 
     private async Task<WorkflowOutcome<TOutput>> EndAsync<TOutput>(InstanceRun run, Exception exception, CancellationToken cancellationToken)
     {
+        // First: a superseded run must not acknowledge, suspend or fail the instance the newer process runs.
+        if ((_backend.Superseded(run.InstanceId) ?? Find<InstanceSupersededException>(exception)) is { } superseded)
+        {
+            return Superseded<TOutput>(run, superseded, exception);
+        }
+
         var interruption = FindInterruption(exception);
         if (interruption?.Reason is InterruptionReason.Sleeping or InterruptionReason.Waiting)
         {
@@ -256,6 +268,13 @@ public sealed class RuntaraConnection : IAsyncDisposable
         }
 
         return await FailAsync<TOutput>(run, exception, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The end of a run whose instance a newer process registered: nothing reported, nothing more written.</summary>
+    private WorkflowOutcome<TOutput> Superseded<TOutput>(InstanceRun run, InstanceSupersededException superseded, Exception? exception = null)
+    {
+        Log.InstanceSuperseded(_logger, run.InstanceId, superseded.Message);
+        return new WorkflowOutcome<TOutput>(run.InstanceId, WorkflowStatus.Superseded) { Error = superseded.Message, Exception = exception ?? superseded, Reported = false };
     }
 
     /// <summary>The first <typeparamref name="TException"/> in <paramref name="exception"/>'s chain (inner and aggregated exceptions).</summary>

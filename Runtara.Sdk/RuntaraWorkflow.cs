@@ -12,7 +12,7 @@ namespace Runtara.Sdk;
 /// reads the launch contract (docs/instance-contract.md) from the environment, reads
 /// <c>input.json</c>, connects and registers, runs the workflow, reports its outcome, writes
 /// <c>output.json</c> and returns the process exit code (1 for failed, 75 when the core stayed
-/// unreachable, 130 when stopped, 0 otherwise).
+/// unreachable, 77 when a newer process of the instance superseded this one, 130 when stopped, 0 otherwise).
 /// </summary>
 public static class RuntaraWorkflow
 {
@@ -24,6 +24,12 @@ public static class RuntaraWorkflow
     /// (<c>EX_TEMPFAIL</c>): retryable; the environment relaunches the instance without using up its retries.
     /// </summary>
     public const int CoreUnavailableExitCode = ExitCodes.CoreUnavailable;
+
+    /// <summary>
+    /// Exit code when the instance was relaunched while this process still ran and the core refused its
+    /// writes (<c>STALE_INCARNATION</c>): not an end of the instance, which the newer process runs.
+    /// </summary>
+    public const int SupersededExitCode = ExitCodes.Superseded;
 
     /// <summary>Runs <paramref name="workflow"/> as this process's instance, with source-generated JSON for input and output.</summary>
     public static async Task<int> RunAsync<TInput, TOutput>(
@@ -98,6 +104,10 @@ public static class RuntaraWorkflow
             else if (outcome.Status == WorkflowStatus.CoreUnavailable)
             {
                 await Console.Error.WriteLineAsync($"runtara: instance {outcome.InstanceId} stopped, core unavailable: {outcome.Error}").ConfigureAwait(false);
+            }
+            else if (outcome.Status == WorkflowStatus.Superseded)
+            {
+                await Console.Error.WriteLineAsync($"runtara: instance {outcome.InstanceId} stopped, superseded: {outcome.Error}").ConfigureAwait(false);
             }
 
             return outcome.ExitCode;

@@ -52,6 +52,9 @@ internal sealed class InstanceRpcHandler(
             await tenants.EnsureAsync(call.Identity, cancellationToken).ConfigureAwait(false);
         }
 
+        // The caller's registration (0: not presented, unfenced); writes from an older one are refused.
+        var incarnation = IncarnationFence.FromWire(request.Incarnation);
+
         switch (request.RequestCase)
         {
             case RpcRequest.RequestOneofCase.RegisterInstance:
@@ -66,6 +69,7 @@ internal sealed class InstanceRpcHandler(
                             Success = true,
                             LastCheckpointId = registration.LastCheckpointId ?? string.Empty,
                             RanBefore = registration.RanBefore,
+                            Incarnation = (ulong)registration.Incarnation,
                         },
                     };
                 }
@@ -73,7 +77,7 @@ internal sealed class InstanceRpcHandler(
             case RpcRequest.RequestOneofCase.Checkpoint:
                 {
                     var checkpoint = request.Checkpoint;
-                    var outcome = await checkpoints.SaveAsync(checkpoint.InstanceId, checkpoint.CheckpointId, checkpoint.State.ToBytes(), cancellationToken).ConfigureAwait(false);
+                    var outcome = await checkpoints.SaveAsync(checkpoint.InstanceId, checkpoint.CheckpointId, checkpoint.State.ToBytes(), incarnation, cancellationToken).ConfigureAwait(false);
                     var response = new CheckpointResponse { Found = outcome.Found, State = outcome.Found ? UnsafeByteOperations.UnsafeWrap(outcome.State) : ByteString.Empty };
                     if (outcome.PendingSignal is { } pending)
                     {
@@ -105,7 +109,7 @@ internal sealed class InstanceRpcHandler(
             case RpcRequest.RequestOneofCase.Sleep:
                 {
                     var sleep = request.Sleep;
-                    var outcome = await sleeper.SleepAsync(sleep.InstanceId, sleep.DurationMs, sleep.CheckpointId, sleep.State.ToBytes(), cancellationToken).ConfigureAwait(false);
+                    var outcome = await sleeper.SleepAsync(sleep.InstanceId, sleep.DurationMs, sleep.CheckpointId, sleep.State.ToBytes(), incarnation, cancellationToken).ConfigureAwait(false);
                     return new RpcResponse { Sleep = new SleepResponse { Suspended = outcome.Suspended, WakeAtMs = outcome.WakeAtMs } };
                 }
 
@@ -113,7 +117,7 @@ internal sealed class InstanceRpcHandler(
                 {
                     var wait = request.Wait;
                     var result = await waits.WaitAsync(
-                        wait.InstanceId, wait.CheckpointId, wait.SignalNames, wait.ChildIds, wait.HasTimeoutMs ? wait.TimeoutMs : null, wait.Suspend, cancellationToken).ConfigureAwait(false);
+                        wait.InstanceId, wait.CheckpointId, wait.SignalNames, wait.ChildIds, wait.HasTimeoutMs ? wait.TimeoutMs : null, wait.Suspend, incarnation, cancellationToken).ConfigureAwait(false);
                     var response = new WaitResponse { Suspended = result.Suspended, DeadlineMs = result.DeadlineMs, DecidedNow = result.DecidedNow };
                     if (result.Outcome is { } outcome)
                     {
@@ -132,12 +136,12 @@ internal sealed class InstanceRpcHandler(
                 {
                     var start = request.StartChild;
                     var outcome = await children.StartAsync(
-                        start.InstanceId, start.Key, start.Image, start.Input.ToBytes(), start.Detached, engineOptions.Value.MaxCheckpointSize, cancellationToken).ConfigureAwait(false);
+                        start.InstanceId, start.Key, start.Image, start.Input.ToBytes(), start.Detached, engineOptions.Value.MaxCheckpointSize, incarnation, cancellationToken).ConfigureAwait(false);
                     return new RpcResponse { StartChild = new StartChildResponse { ChildId = outcome.ChildId, Created = outcome.Created } };
                 }
 
             case RpcRequest.RequestOneofCase.InstanceEvent:
-                await events.RecordAsync(ReportedEvent.FromWire(request.InstanceEvent), cancellationToken).ConfigureAwait(false);
+                await events.RecordAsync(ReportedEvent.FromWire(request.InstanceEvent), incarnation, cancellationToken).ConfigureAwait(false);
                 return new RpcResponse { InstanceEvent = new InstanceEventResponse { Success = true } };
 
             case RpcRequest.RequestOneofCase.InstanceEventBatch:
@@ -146,7 +150,7 @@ internal sealed class InstanceRpcHandler(
                 {
                     try
                     {
-                        await events.RecordAsync(ReportedEvent.FromWire(instanceEvent), cancellationToken).ConfigureAwait(false);
+                        await events.RecordAsync(ReportedEvent.FromWire(instanceEvent), incarnation, cancellationToken).ConfigureAwait(false);
                     }
                     catch (CoreException ex)
                     {
@@ -170,6 +174,7 @@ internal sealed class InstanceRpcHandler(
                         poll.InstanceId,
                         poll.HasCheckpointId ? poll.CheckpointId : null,
                         poll.HasStoreAsCheckpointId ? poll.StoreAsCheckpointId : null,
+                        incarnation,
                         cancellationToken).ConfigureAwait(false);
                     var response = new PollSignalsResponse();
                     if (signal is not null)
@@ -188,7 +193,7 @@ internal sealed class InstanceRpcHandler(
             case RpcRequest.RequestOneofCase.SignalAck:
                 {
                     var ack = request.SignalAck;
-                    await signals.AcknowledgeAsync(ack.InstanceId, SignalKindExtensions.FromProto(ack.SignalType), ack.Acknowledged, cancellationToken).ConfigureAwait(false);
+                    await signals.AcknowledgeAsync(ack.InstanceId, SignalKindExtensions.FromProto(ack.SignalType), ack.Acknowledged, incarnation, cancellationToken).ConfigureAwait(false);
                     return RpcReply<RpcResponse>.None;
                 }
 
@@ -197,7 +202,7 @@ internal sealed class InstanceRpcHandler(
                     var attempt = request.RetryAttempt;
                     await checkpoints.RecordRetryAttemptAsync(
                         attempt.InstanceId, attempt.CheckpointId, checked((int)Math.Min(attempt.AttemptNumber, int.MaxValue)),
-                        attempt.HasErrorMessage ? attempt.ErrorMessage : null, cancellationToken).ConfigureAwait(false);
+                        attempt.HasErrorMessage ? attempt.ErrorMessage : null, incarnation, cancellationToken).ConfigureAwait(false);
                     return RpcReply<RpcResponse>.None;
                 }
 
@@ -214,6 +219,9 @@ internal sealed class InstanceRpcHandler(
                     {
                         throw new RpcException(RpcErrorCodes.PermissionDenied, "only an instance token can be renewed");
                     }
+
+                    // A superseded process gets no fresh token: its old one runs out.
+                    await instances.EnsureCurrentIncarnationAsync(claims.Subject, incarnation, cancellationToken).ConfigureAwait(false);
 
                     var expires = time.GetUtcNow() + options.Value.InstanceTokenLifetime;
                     var renewed = keys.Mint(TokenKind.Instance, claims.Subject, claims.TenantId, expires);

@@ -21,7 +21,7 @@ internal sealed class CheckpointService(ICoreStore store, ActivityTracker activi
     private readonly EngineOptions _options = options.Value;
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<CheckpointOutcome> SaveAsync(string instanceId, string checkpointId, byte[] state, CancellationToken cancellationToken)
+    public async ValueTask<CheckpointOutcome> SaveAsync(string instanceId, string checkpointId, byte[] state, long incarnation, CancellationToken cancellationToken)
     {
         CoreValidationException.ThrowIfEmpty(instanceId, "instance_id");
         CoreValidationException.ThrowIfEmpty(checkpointId, "checkpoint_id");
@@ -33,7 +33,12 @@ internal sealed class CheckpointService(ICoreStore store, ActivityTracker activi
 
         var (saved, pending, custom) = await store.WriteAsync("checkpoint", async (writer, token) =>
         {
-            var (status, signal, customWaiting) = await writer.GetInstanceAndSignalsAsync(instanceId, checkpointId, token).ConfigureAwait(false);
+            var (status, current, signal, customWaiting) = await writer.GetInstanceAndSignalsAsync(instanceId, checkpointId, token).ConfigureAwait(false);
+            if (status is not null)
+            {
+                IncarnationFence.Ensure(instanceId, current, incarnation);
+            }
+
             InstanceStateMachine.Ensure(instanceId, status ?? throw new InstanceNotFoundException(instanceId), InstanceStateMachine.RunningOnly, "checkpoint");
             var now = time.NowMs();
             var result = await writer.SaveCheckpointIfAbsentAsync(instanceId, checkpointId, state, now, token).ConfigureAwait(false);
@@ -138,7 +143,7 @@ internal sealed class CheckpointService(ICoreStore store, ActivityTracker activi
     }
 
     /// <summary>RetryAttempt: an audit row per (durable function key, attempt), kept apart from checkpoints (SPEC §11).</summary>
-    public async Task RecordRetryAttemptAsync(string instanceId, string checkpointId, int attemptNumber, string? errorMessage, CancellationToken cancellationToken)
+    public async Task RecordRetryAttemptAsync(string instanceId, string checkpointId, int attemptNumber, string? errorMessage, long incarnation, CancellationToken cancellationToken)
     {
         CoreValidationException.ThrowIfEmpty(instanceId, "instance_id");
         CoreValidationException.ThrowIfEmpty(checkpointId, "checkpoint_id");
@@ -149,7 +154,8 @@ internal sealed class CheckpointService(ICoreStore store, ActivityTracker activi
 
         await store.WriteAsync("retry_attempt", async (writer, token) =>
         {
-            _ = await writer.GetInstanceAsync(instanceId, token).ConfigureAwait(false) ?? throw new InstanceNotFoundException(instanceId);
+            var instance = await writer.GetInstanceAsync(instanceId, token).ConfigureAwait(false) ?? throw new InstanceNotFoundException(instanceId);
+            IncarnationFence.Ensure(instance, incarnation);
             var now = time.NowMs();
             await writer.UpsertRetryAttemptAsync(new RetryAttemptRecord(instanceId, checkpointId, attemptNumber, errorMessage, now), token).ConfigureAwait(false);
             await writer.TouchInstanceAsync(instanceId, now, token).ConfigureAwait(false);

@@ -20,7 +20,7 @@ internal sealed class ChildService(ICoreStore store, WakeupNotifier notifier, Ti
     /// <summary>Longest child key accepted (the SDK's step-key limit).</summary>
     public const int MaxKeyLength = 512;
 
-    public async Task<ChildStartOutcome> StartAsync(string parentId, string key, string image, byte[] input, bool detached, int maxInputSize, CancellationToken cancellationToken)
+    public async Task<ChildStartOutcome> StartAsync(string parentId, string key, string image, byte[] input, bool detached, int maxInputSize, long incarnation, CancellationToken cancellationToken)
     {
         CoreValidationException.ThrowIfEmpty(parentId, "instance_id");
         CoreValidationException.ThrowIfEmpty(key, "key");
@@ -44,6 +44,7 @@ internal sealed class ChildService(ICoreStore store, WakeupNotifier notifier, Ti
         var outcome = await store.WriteAsync("start_child", async (writer, token) =>
         {
             var parent = await writer.GetInstanceAsync(parentId, token).ConfigureAwait(false) ?? throw new InstanceNotFoundException(parentId);
+            IncarnationFence.Ensure(parent, incarnation);
             InstanceStateMachine.Ensure(parent, InstanceStateMachine.RunningOnly, "starting a child");
             if (await writer.GetChildIdAsync(parentId, key, token).ConfigureAwait(false) is { } existing)
             {
@@ -60,6 +61,7 @@ internal sealed class ChildService(ICoreStore store, WakeupNotifier notifier, Ti
             await writer.InsertInstanceAsync(new InstanceRecord { InstanceId = childId, TenantId = parent.TenantId, Status = InstanceStatus.Pending, CreatedAtMs = now }, token).ConfigureAwait(false);
             await writer.InsertChildAsync(new ChildRecord(childId, parentId, key, image, input, detached, now), token).ConfigureAwait(false);
             await writer.TouchInstanceAsync(parentId, now, token).ConfigureAwait(false);
+            await writer.NotifyWakeupAsync(token).ConfigureAwait(false);
             return new ChildStartOutcome(childId, true);
         }, cancellationToken).ConfigureAwait(false);
 

@@ -8,6 +8,9 @@ internal static partial class Log
     [LoggerMessage(2000, LogLevel.Information, "Runtara core storage: {Backend} ({Location})", EventName = "StorageSelected")]
     public static partial void StorageSelected(ILogger logger, string backend, string location);
 
+    [LoggerMessage(2111, LogLevel.Warning, "Listening for other cores' wake-ups (PostgreSQL LISTEN) failed; trying again in {Backoff}", EventName = "WakeupListenerFailed")]
+    public static partial void WakeupListenerFailed(ILogger logger, TimeSpan backoff, Exception exception);
+
     [LoggerMessage(2101, LogLevel.Warning, "Write batch of {Count} operations failed; re-running them one by one", EventName = "BatchFailed")]
     public static partial void BatchFailed(ILogger logger, int count, Exception exception);
 

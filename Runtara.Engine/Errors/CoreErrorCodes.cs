@@ -30,6 +30,12 @@ public static class CoreErrorCodes
     /// <summary>An event payload exceeds <c>Runtara:Core:MaxEventPayloadSize</c>.</summary>
     public const string PayloadTooLarge = "PAYLOAD_TOO_LARGE";
 
+    /// <summary>
+    /// The request presented an incarnation that is not the instance's current one: the instance was
+    /// registered again (relaunched) since, and the calling process must stop. Nothing was applied.
+    /// </summary>
+    public const string StaleIncarnation = "STALE_INCARNATION";
+
     /// <summary>The storage failed; the operation was not applied.</summary>
     public const string DatabaseError = "DATABASE_ERROR";
 

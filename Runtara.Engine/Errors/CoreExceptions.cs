@@ -94,6 +94,28 @@ public sealed class InvalidInstanceStateException(string instanceId, string oper
     public IReadOnlyCollection<InstanceStatus> Allowed { get; } = allowed;
 }
 
+/// <summary>
+/// A write from a process whose registration was superseded: the instance registered again (its
+/// incarnation is now <see cref="Current"/>), so the process that presented <see cref="Presented"/>
+/// must stop. Nothing of the request was applied.
+/// </summary>
+public sealed class StaleIncarnationException(string instanceId, long presented, long current)
+    : CoreException(
+        CoreErrorCodes.StaleIncarnation,
+        presented < current
+            ? $"instance {instanceId}: incarnation {presented} was superseded by incarnation {current} (the instance was relaunched); this process must stop"
+            : $"instance {instanceId}: incarnation {presented} is not the current one ({current}); this process must stop")
+{
+    /// <summary>The instance the request was about.</summary>
+    public string InstanceId { get; } = instanceId;
+
+    /// <summary>The incarnation the request presented.</summary>
+    public long Presented { get; } = presented;
+
+    /// <summary>The instance's current incarnation.</summary>
+    public long Current { get; } = current;
+}
+
 /// <summary>A checkpoint named by the request does not exist.</summary>
 public sealed class CheckpointNotFoundException(string instanceId, string checkpointId)
     : CoreException(CoreErrorCodes.CheckpointNotFound, $"Checkpoint '{checkpointId}' not found for instance '{instanceId}'")

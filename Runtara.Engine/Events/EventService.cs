@@ -40,7 +40,7 @@ internal sealed class EventService(ICoreStore store, WakeupNotifier notifier, Ti
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
     private readonly EngineOptions _options = options.Value;
 
-    public async Task RecordAsync(ReportedEvent reported, CancellationToken cancellationToken)
+    public async Task RecordAsync(ReportedEvent reported, long incarnation, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(reported);
         CoreValidationException.ThrowIfEmpty(reported.InstanceId, "instance_id");
@@ -63,6 +63,9 @@ internal sealed class EventService(ICoreStore store, WakeupNotifier notifier, Ti
         {
             var instance = await writer.GetInstanceAsync(reported.InstanceId, token).ConfigureAwait(false)
                 ?? throw new InstanceNotFoundException(reported.InstanceId);
+
+            // Heartbeats too: a superseded process must not keep the new run's activity alive.
+            IncarnationFence.Ensure(instance, incarnation);
             var now = time.NowMs();
             var target = TargetStatus(reported.Kind);
             if (target is { } status && instance.Status == status)

@@ -52,7 +52,8 @@ public sealed class EngineOptions
 
     /// <summary>
     /// A long-polling ListDueWakeups looks at the database at least this often while it waits: changes
-    /// this core makes wake it at once, but another core on a shared PostgreSQL database cannot tell it.
+    /// this core makes wake it at once, and so do other cores' on a shared PostgreSQL database (NOTIFY);
+    /// this is the backstop for what no pulse announces (a sleep's time coming) and for a lost listener.
     /// </summary>
     [NotNegativeDuration]
     public TimeSpan DueWorkRecheckInterval { get; set; } = TimeSpan.FromSeconds(2);

@@ -60,6 +60,8 @@ public static class EngineServiceCollectionExtensions
             : new PostgresCoreStore(
                 options.PostgresConnectionString,
                 new StoreSettings(options.MaxWriteBatchSize, options.WriteQueueCapacity, options.PostgresWriters),
-                loggers.CreateLogger<PostgresCoreStore>());
+                loggers.CreateLogger<PostgresCoreStore>(),
+                // Pulses from the other cores of the database reach this core's long polls.
+                services.GetRequiredService<WakeupNotifier>().Pulse);
     }
 }

@@ -41,10 +41,16 @@ public sealed record InstanceRecord
 
     /// <summary>What the instance waits for while SUSPENDED on a durable wait (<see cref="Waits.WaitPoint"/> JSON); null otherwise.</summary>
     public string? WaitingFor { get; init; }
+
+    /// <summary>
+    /// How many times a process registered (RegisterInstance counts it up; 0 before the first). Writes
+    /// from a process that presents an older number are refused (<see cref="IncarnationFence"/>).
+    /// </summary>
+    public long Incarnation { get; init; }
 }
 
-/// <summary>What a registration found: the status before it (null for a new instance) and the last checkpoint id.</summary>
-public sealed record Registration(InstanceStatus? Previous, string? LastCheckpointId)
+/// <summary>What a registration found: the status before it (null for a new instance), the last checkpoint id, and the incarnation it gave the caller.</summary>
+public sealed record Registration(InstanceStatus? Previous, string? LastCheckpointId, long Incarnation = 0)
 {
     /// <summary>True when a process of the instance registered before (it was running or suspended): this is a relaunch.</summary>
     public bool RanBefore => Previous is InstanceStatus.Running or InstanceStatus.Suspended;

@@ -56,6 +56,7 @@ internal sealed class InstanceService(ICoreStore store, ActivityTracker activity
                     CreatedAtMs = now,
                     StartedAtMs = now,
                     LastActivityMs = now,
+                    Incarnation = 1,
                 }, token).ConfigureAwait(false);
             }
             else
@@ -69,11 +70,13 @@ internal sealed class InstanceService(ICoreStore store, ActivityTracker activity
                     SleepUntilMs = null,
                     WakeLeaseUntilMs = null,
                     WaitingFor = null,
+                    // A new incarnation fences off every earlier process of the instance (IncarnationFence).
+                    Incarnation = instance.Incarnation + 1,
                 }, token).ConfigureAwait(false);
             }
 
             await writer.InsertEventAsync(new NewEvent(instanceId, EventKind.Started, checkpointId, null, null, now, null), token).ConfigureAwait(false);
-            return new Registration(instance?.Status, instance?.CheckpointId);
+            return new Registration(instance?.Status, instance?.CheckpointId, (instance?.Incarnation ?? 0) + 1);
         }, cancellationToken).ConfigureAwait(false);
 
         var previous = registration.Previous;
@@ -124,6 +127,20 @@ internal sealed class InstanceService(ICoreStore store, ActivityTracker activity
         }
 
         return await store.GetInstanceAsync(instanceId, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Refuses a caller whose <paramref name="incarnation"/> is not the instance's current one, from the
+    /// committed row: for calls that write nothing to storage (RenewCredential). Writes check inside their transaction.
+    /// </summary>
+    public async Task EnsureCurrentIncarnationAsync(string instanceId, long incarnation, CancellationToken cancellationToken)
+    {
+        if (incarnation == IncarnationFence.NotPresented)
+        {
+            return;
+        }
+
+        IncarnationFence.Ensure(await store.GetInstanceAsync(instanceId, cancellationToken).ConfigureAwait(false), incarnation);
     }
 
     public Task<Page<InstanceRecord>> ListAsync(InstanceQuery query, CancellationToken cancellationToken) =>

@@ -49,6 +49,7 @@ internal sealed class SignalService(ICoreStore store, ActivityTracker activity, 
             if (instance.Status == InstanceStatus.Suspended && WaitPoint.Parse(instance.WaitingFor)?.Signals.Contains(checkpointId) == true)
             {
                 await writer.UpdateInstanceAsync(instance with { SleepUntilMs = now, WakeLeaseUntilMs = null }, token).ConfigureAwait(false);
+                await writer.NotifyWakeupAsync(token).ConfigureAwait(false);
                 return true;
             }
 
@@ -67,7 +68,7 @@ internal sealed class SignalService(ICoreStore store, ActivityTracker activity, 
     /// in the same transaction (see <see cref="PollIntoCheckpointAsync"/>).
     /// </summary>
     public async Task<(PendingSignal? Signal, CustomSignal? Custom)> PollAsync(
-        string instanceId, string? checkpointId, string? storeAsCheckpointId, CancellationToken cancellationToken)
+        string instanceId, string? checkpointId, string? storeAsCheckpointId, long incarnation, CancellationToken cancellationToken)
     {
         CoreValidationException.ThrowIfEmpty(instanceId, "instance_id");
         if (storeAsCheckpointId is not null)
@@ -82,7 +83,7 @@ internal sealed class SignalService(ICoreStore store, ActivityTracker activity, 
         activity.Touch(instanceId);
         if (storeAsCheckpointId is not null)
         {
-            return await PollIntoCheckpointAsync(instanceId, checkpointId!, storeAsCheckpointId, cancellationToken).ConfigureAwait(false);
+            return await PollIntoCheckpointAsync(instanceId, checkpointId!, storeAsCheckpointId, incarnation, cancellationToken).ConfigureAwait(false);
         }
 
         PendingSignal? signal;
@@ -95,6 +96,12 @@ internal sealed class SignalService(ICoreStore store, ActivityTracker activity, 
         {
             (signal, custom) = await store.WriteAsync("poll_signals", async (writer, token) =>
             {
+                // Taking a custom signal is a write: a superseded process must not consume it.
+                if (incarnation != IncarnationFence.NotPresented)
+                {
+                    IncarnationFence.Ensure(await writer.GetInstanceAsync(instanceId, token).ConfigureAwait(false), incarnation);
+                }
+
                 var pending = await writer.GetPendingSignalAsync(instanceId, token).ConfigureAwait(false);
                 var payload = await writer.TakeCustomSignalAsync(instanceId, checkpointId, token).ConfigureAwait(false);
                 return (pending, payload is null ? null : new CustomSignal(checkpointId, payload));
@@ -114,12 +121,17 @@ internal sealed class SignalService(ICoreStore store, ActivityTracker activity, 
     /// checkpoint, so like Checkpoint it needs an existing, RUNNING instance.
     /// </summary>
     private async Task<(PendingSignal? Signal, CustomSignal? Custom)> PollIntoCheckpointAsync(
-        string instanceId, string checkpointId, string storeAsCheckpointId, CancellationToken cancellationToken)
+        string instanceId, string checkpointId, string storeAsCheckpointId, long incarnation, CancellationToken cancellationToken)
     {
         var (signal, custom, stored) = await store.WriteAsync<(PendingSignal?, CustomSignal?, bool)>("poll_signals_store", async (writer, token) =>
         {
             // Locks the instance row on PostgreSQL, so racing polls of one instance run one after the other.
-            var (status, pending, customWaiting) = await writer.GetInstanceAndSignalsAsync(instanceId, checkpointId, token).ConfigureAwait(false);
+            var (status, current, pending, customWaiting) = await writer.GetInstanceAndSignalsAsync(instanceId, checkpointId, token).ConfigureAwait(false);
+            if (status is not null)
+            {
+                IncarnationFence.Ensure(instanceId, current, incarnation);
+            }
+
             InstanceStateMachine.Ensure(instanceId, status ?? throw new InstanceNotFoundException(instanceId), InstanceStateMachine.RunningOnly, "storing a custom signal as a checkpoint");
             if (await writer.GetCheckpointAsync(instanceId, storeAsCheckpointId, token).ConfigureAwait(false) is { } existing)
             {
@@ -163,7 +175,7 @@ internal sealed class SignalService(ICoreStore store, ActivityTracker activity, 
     /// ack for a replaced signal is ignored). CANCEL then ends the instance CANCELLED with finished_at.
     /// Returns whether a signal was acknowledged.
     /// </summary>
-    public async Task<bool> AcknowledgeAsync(string instanceId, SignalKind kind, bool acknowledged, CancellationToken cancellationToken)
+    public async Task<bool> AcknowledgeAsync(string instanceId, SignalKind kind, bool acknowledged, long incarnation, CancellationToken cancellationToken)
     {
         CoreValidationException.ThrowIfEmpty(instanceId, "instance_id");
         if (!acknowledged)
@@ -175,6 +187,7 @@ internal sealed class SignalService(ICoreStore store, ActivityTracker activity, 
         var (done, cancelledFrom, due) = await store.WriteAsync<(bool, InstanceStatus?, bool)>("signal_ack", async (writer, token) =>
         {
             var instance = await writer.GetInstanceAsync(instanceId, token).ConfigureAwait(false) ?? throw new InstanceNotFoundException(instanceId);
+            IncarnationFence.Ensure(instance, incarnation);
             var now = time.NowMs();
             if (!await writer.AcknowledgeSignalAsync(instanceId, kind, now, token).ConfigureAwait(false))
             {

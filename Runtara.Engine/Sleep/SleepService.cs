@@ -25,7 +25,7 @@ internal sealed class SleepService(ICoreStore store, TimeProvider time, IOptions
     private readonly long _thresholdMs = (long)options.Value.InProcessSleepThreshold.TotalMilliseconds;
     private readonly int _maxStateBytes = options.Value.MaxCheckpointSize;
 
-    public async Task<SleepOutcome> SleepAsync(string instanceId, ulong durationMs, string? checkpointId, byte[] state, CancellationToken cancellationToken)
+    public async Task<SleepOutcome> SleepAsync(string instanceId, ulong durationMs, string? checkpointId, byte[] state, long incarnation, CancellationToken cancellationToken)
     {
         CoreValidationException.ThrowIfEmpty(instanceId, "instance_id");
         ArgumentNullException.ThrowIfNull(state);
@@ -54,6 +54,7 @@ internal sealed class SleepService(ICoreStore store, TimeProvider time, IOptions
         var outcome = await store.WriteAsync("sleep", async (writer, token) =>
         {
             var instance = await writer.GetInstanceAsync(instanceId, token).ConfigureAwait(false) ?? throw new InstanceNotFoundException(instanceId);
+            IncarnationFence.Ensure(instance, incarnation);
             InstanceStateMachine.Ensure(instance, InstanceStateMachine.RunningOnly, "sleep");
             var now = time.NowMs();
             var wakeAt = now + duration;

@@ -19,10 +19,18 @@ public interface IStoreWriter
     /// The checkpoint hot path's single read: the instance's status (its row locked on PostgreSQL;
     /// null when there is no such instance), its unacknowledged signal, and whether a custom signal
     /// waits at <paramref name="checkpointId"/> (a hint: <see cref="TakeCustomSignalAsync"/> stays the
-    /// authority that consumes it). Only the status is read of the row: the callers check nothing else.
+    /// authority that consumes it). Only the status and the incarnation are read of the row (the
+    /// fence is checked in the same transaction, with no extra round trip): the callers check nothing else.
     /// </summary>
-    ValueTask<(InstanceStatus? Status, PendingSignal? Signal, bool CustomSignalWaiting)> GetInstanceAndSignalsAsync(
+    ValueTask<(InstanceStatus? Status, long Incarnation, PendingSignal? Signal, bool CustomSignalWaiting)> GetInstanceAndSignalsAsync(
         string instanceId, string checkpointId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Tells the other cores over the same database, when this transaction commits, that something may
+    /// have become due (PostgreSQL: NOTIFY; SQLite, one core per file: nothing). The caller still pulses
+    /// its own <see cref="Waits.WakeupNotifier"/> after the commit.
+    /// </summary>
+    ValueTask NotifyWakeupAsync(CancellationToken cancellationToken);
 
     /// <summary>Inserts a new instance row.</summary>
     ValueTask InsertInstanceAsync(InstanceRecord instance, CancellationToken cancellationToken);

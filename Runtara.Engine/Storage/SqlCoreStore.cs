@@ -20,7 +20,7 @@ namespace Runtara.Engine.Storage;
 internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : GroupCommitStore(settings, logger)
 {
     internal const string InstanceColumns =
-        "instance_id, tenant_id, status, checkpoint_id, created_at, started_at, finished_at, last_activity_at, sleep_until, wake_lease_until, output, error, waiting_for";
+        "instance_id, tenant_id, status, checkpoint_id, created_at, started_at, finished_at, last_activity_at, sleep_until, wake_lease_until, output, error, waiting_for, incarnation";
 
     private readonly WriterSlot[] _writers = [.. Enumerable.Range(0, Math.Max(1, settings.Writers)).Select(_ => new WriterSlot())];
 
@@ -35,6 +35,9 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
 
     /// <summary>The same for the child-start claim, which joins the instance row (PostgreSQL: lock only the child row).</summary>
     internal abstract string ClaimChildrenClause { get; }
+
+    /// <summary>Tells the other cores of the database at commit that something may be due (PostgreSQL NOTIFY); null where one core owns the database (SQLite).</summary>
+    internal virtual string? NotifyWakeupSql => null;
 
     /// <summary>A boolean SQL expression: the payload, read as text, contains the lower-cased parameter (ASCII case-insensitive).</summary>
     protected abstract string PayloadContainsExpression(string parameter);
@@ -432,6 +435,7 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
         Output = reader.IsDBNull(10) ? null : reader.GetFieldValue<byte[]>(10),
         Error = NullableString(reader, 11),
         WaitingFor = NullableString(reader, 12),
+        Incarnation = reader.GetInt64(13),
     };
 
     /// <summary>A writer's open transaction as its backend drives it.</summary>

@@ -57,12 +57,12 @@ internal sealed partial class SqlStoreWriter(SqlCoreStore store, SqlCoreStore.Wr
         return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadInstance(reader) : null;
     }
 
-    public async ValueTask<(InstanceStatus? Status, PendingSignal? Signal, bool CustomSignalWaiting)> GetInstanceAndSignalsAsync(
+    public async ValueTask<(InstanceStatus? Status, long Incarnation, PendingSignal? Signal, bool CustomSignalWaiting)> GetInstanceAndSignalsAsync(
         string instanceId, string checkpointId, CancellationToken cancellationToken)
     {
         var command = statements.Get(
             "SELECT i.status, s.signal_type, s.payload, s.created_at, "
-            + "EXISTS (SELECT 1 FROM pending_custom_signals c WHERE c.instance_id = i.instance_id AND c.checkpoint_id = @cp) FROM instances i "
+            + "EXISTS (SELECT 1 FROM pending_custom_signals c WHERE c.instance_id = i.instance_id AND c.checkpoint_id = @cp), i.incarnation FROM instances i "
             + $"LEFT JOIN pending_signals s ON s.instance_id = i.instance_id AND s.acknowledged_at IS NULL WHERE i.instance_id = @id{store.LockInstanceRowClause}",
             _commandTransaction);
         Bind(command, "@id", DbType.String, instanceId);
@@ -70,21 +70,29 @@ internal sealed partial class SqlStoreWriter(SqlCoreStore store, SqlCoreStore.Wr
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            return (null, null, false);
+            return (null, 0, null, false);
         }
 
         var status = InstanceStatusNames.ParseStorageName(reader.GetString(0));
         var signal = reader.IsDBNull(1) || SignalKindExtensions.TryParseStorageName(reader.GetString(1)) is not { } kind
             ? null
             : new PendingSignal(instanceId, kind, reader.IsDBNull(2) ? [] : reader.GetFieldValue<byte[]>(2), reader.GetInt64(3));
-        return (status, signal, Convert.ToBoolean(reader.GetValue(4), CultureInfo.InvariantCulture));
+        return (status, reader.GetInt64(5), signal, Convert.ToBoolean(reader.GetValue(4), CultureInfo.InvariantCulture));
+    }
+
+    public async ValueTask NotifyWakeupAsync(CancellationToken cancellationToken)
+    {
+        if (store.NotifyWakeupSql is { } sql)
+        {
+            await statements.Get(sql, _commandTransaction).ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
     public async ValueTask InsertInstanceAsync(InstanceRecord instance, CancellationToken cancellationToken)
     {
         _written = true;
         var command = statements.Get(
-            $"INSERT INTO instances ({InstanceColumns}) VALUES (@id, @tenant, @status, @cp, @created, @started, @finished, @activity, @sleep, @lease, @output, @error, @waiting)",
+            $"INSERT INTO instances ({InstanceColumns}) VALUES (@id, @tenant, @status, @cp, @created, @started, @finished, @activity, @sleep, @lease, @output, @error, @waiting, @incarnation)",
             _commandTransaction);
         BindInstance(command, instance);
         Bind(command, "@tenant", DbType.String, instance.TenantId);
@@ -97,7 +105,7 @@ internal sealed partial class SqlStoreWriter(SqlCoreStore store, SqlCoreStore.Wr
         _written = true;
         var command = statements.Get(
             "UPDATE instances SET status = @status, checkpoint_id = @cp, started_at = @started, finished_at = @finished, last_activity_at = @activity, "
-            + "sleep_until = @sleep, wake_lease_until = @lease, output = @output, error = @error, waiting_for = @waiting WHERE instance_id = @id",
+            + "sleep_until = @sleep, wake_lease_until = @lease, output = @output, error = @error, waiting_for = @waiting, incarnation = @incarnation WHERE instance_id = @id",
             _commandTransaction);
         BindInstance(command, instance);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -348,6 +356,7 @@ internal sealed partial class SqlStoreWriter(SqlCoreStore store, SqlCoreStore.Wr
         Bind(command, "@output", DbType.Binary, instance.Output);
         Bind(command, "@error", DbType.String, instance.Error);
         Bind(command, "@waiting", DbType.String, instance.WaitingFor);
+        Bind(command, "@incarnation", DbType.Int64, instance.Incarnation);
     }
 
     public async ValueTask<long?> GetCustomSignalTimeAsync(string instanceId, string checkpointId, CancellationToken cancellationToken)

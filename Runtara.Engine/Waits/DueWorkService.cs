@@ -20,9 +20,9 @@ public sealed record DueWork(IReadOnlyList<DueWakeup> Wakeups, IReadOnlyList<Chi
 /// ListDueWakeups (management): suspended instances whose wake-up time passed (a sleep's, a wait's
 /// deadline, or "now" once a signal or the children's ends made a wait due) and recorded children
 /// not yet started, both leased so that two environments never take the same one. As a long poll it
-/// answers as soon as something becomes due: at once when this core made it due
-/// (<see cref="WakeupNotifier"/>), at the earliest stored wake-up time otherwise, and at the latest
-/// after <see cref="EngineOptions.DueWorkRecheckInterval"/> (another core's change on a shared database).
+/// answers as soon as something becomes due: at once when this core or another core of a shared
+/// PostgreSQL database made it due (<see cref="WakeupNotifier"/>, fed by NOTIFY there), at the earliest
+/// stored wake-up time otherwise, and at the latest after <see cref="EngineOptions.DueWorkRecheckInterval"/>.
 /// </summary>
 internal sealed class DueWorkService(ICoreStore store, WakeupNotifier notifier, TimeProvider time, IOptions<EngineOptions> options)
 {

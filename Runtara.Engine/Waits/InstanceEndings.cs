@@ -22,6 +22,10 @@ internal static class InstanceEndings
         if (await writer.GetParentIdAsync(instanceId, cancellationToken).ConfigureAwait(false) is { } parentId)
         {
             due = await WakeIfChildrenEndedAsync(writer, parentId, instanceId, nowMs, cancellationToken).ConfigureAwait(false);
+            if (due)
+            {
+                await writer.NotifyWakeupAsync(cancellationToken).ConfigureAwait(false);
+            }
         }
 
         if (status == InstanceStatus.Cancelled)

@@ -33,7 +33,7 @@ internal sealed class WaitService(ICoreStore store, ActivityTracker activity, Ti
 
     public async Task<WaitResult> WaitAsync(
         string instanceId, string checkpointId, IReadOnlyList<string> signalNames, IReadOnlyList<string> childIds, ulong? timeoutMs, bool suspend,
-        CancellationToken cancellationToken)
+        long incarnation, CancellationToken cancellationToken)
     {
         CoreValidationException.ThrowIfEmpty(instanceId, "instance_id");
         CoreValidationException.ThrowIfEmpty(checkpointId, "checkpoint_id");
@@ -43,6 +43,7 @@ internal sealed class WaitService(ICoreStore store, ActivityTracker activity, Ti
         var result = await store.WriteAsync("wait", async (writer, token) =>
         {
             var instance = await writer.GetInstanceAsync(instanceId, token).ConfigureAwait(false) ?? throw new InstanceNotFoundException(instanceId);
+            IncarnationFence.Ensure(instance, incarnation);
             InstanceStateMachine.Ensure(instance, InstanceStateMachine.RunningOnly, "wait");
             var signal = await writer.GetPendingSignalAsync(instanceId, token).ConfigureAwait(false);
             if (await writer.GetCheckpointAsync(instanceId, checkpointId, token).ConfigureAwait(false) is { } stored)

@@ -4,7 +4,9 @@ namespace Runtara.Engine.Waits;
 /// Tells long-polling ListDueWakeups callers in this process that something may have become due (a
 /// signal reached a waiting instance, a child ended, a child was recorded). Callers take
 /// <see cref="Next"/> before they look, then wait on it, so a pulse between the look and the wait is
-/// not missed. Pulses are sent after the change committed.
+/// not missed. Pulses are sent after the change committed. On PostgreSQL the change's transaction also
+/// notifies the other cores of the database, whose listener pulses their notifier
+/// (<see cref="Storage.Postgres.PostgresWakeupListener"/>).
 /// </summary>
 public sealed class WakeupNotifier
 {

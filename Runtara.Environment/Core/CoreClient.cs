@@ -21,6 +21,7 @@ internal sealed class CoreClient : ICoreClient, IAsyncDisposable
         _client = new RpcClient<RpcRequest, RpcResponse>(
             new RpcClientOptions
             {
+                // One address or a list of the cores of one database (the client fails over between them).
                 Address = settings.CoreAddress ?? "127.0.0.1:8003",
                 Transport = settings.Transport,
                 Tls = settings.CoreTls,

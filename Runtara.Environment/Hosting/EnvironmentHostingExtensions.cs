@@ -45,7 +45,7 @@ public static class EnvironmentHostingExtensions
                 o.PostgresConnectionString = string.IsNullOrWhiteSpace(o.PostgresConnectionString) ? configuration.GetConnectionString("runtara-postgres") : o.PostgresConnectionString;
                 o.CoreAddress = string.IsNullOrWhiteSpace(o.CoreAddress) ? configuration["services:core:management:0"] ?? "127.0.0.1:8003" : o.CoreAddress;
                 o.CoreInstanceAddress = string.IsNullOrWhiteSpace(o.CoreInstanceAddress)
-                    ? configuration["services:core:instance:0"] ?? $"{RpcAddress.Parse(o.CoreAddress).Host}:8001"
+                    ? configuration["services:core:instance:0"] ?? EnvironmentOptions.DefaultInstanceAddress(o.CoreAddress)
                     : o.CoreInstanceAddress;
             })
             .ValidateOnStart();

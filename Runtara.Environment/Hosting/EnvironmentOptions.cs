@@ -37,16 +37,23 @@ public sealed class EnvironmentOptions : IRpcServerSettings
     public string? PostgresConnectionString { get; set; }
 
     /// <summary>
-    /// Management-protocol address of the core: <c>host:port</c> or <c>tcp://host:port</c>. When not
-    /// set, Aspire's <c>services:core:management:0</c> is used, else <c>127.0.0.1:8003</c>.
+    /// Management-protocol address of the core: <c>host:port</c> or <c>tcp://host:port</c>, or a
+    /// comma-separated list of the cores of one database (<c>host1:8003,host2:8003</c>: a call that cannot
+    /// connect to one is made to the next, docs/core.md "Several cores"). When not set, Aspire's
+    /// <c>services:core:management:0</c> is used, else <c>127.0.0.1:8003</c>.
     /// </summary>
     public string? CoreAddress { get; set; }
 
     /// <summary>
-    /// Instance-protocol address of the core handed to instances as <c>RUNTARA_SERVER_ADDR</c>. When not
-    /// set: Aspire's <c>services:core:instance:0</c>, else the core address's host with port 8001.
+    /// Instance-protocol address of the core handed to instances as <c>RUNTARA_SERVER_ADDR</c> (a list
+    /// like <see cref="CoreAddress"/> is handed on as it is). When not set: Aspire's
+    /// <c>services:core:instance:0</c>, else each core address's host with port 8001.
     /// </summary>
     public string? CoreInstanceAddress { get; set; }
+
+    /// <summary>The instance addresses of the cores at <paramref name="coreAddress"/> (one or a list): each host with port 8001.</summary>
+    public static string DefaultInstanceAddress(string coreAddress) =>
+        string.Join(",", RpcAddress.ParseList(coreAddress).Select(address => new RpcAddress(address.Host, 8001)));
 
     /// <summary>
     /// The core's instance socket (its <c>Runtara:Core:InstanceSocketPath</c>, default

@@ -77,7 +77,7 @@ internal sealed partial class EnvironmentOptionsValidator : IValidateOptions<Env
 
         try
         {
-            RpcAddress.Parse(value);
+            RpcAddress.ParseList(value);
         }
         catch (FormatException ex)
         {

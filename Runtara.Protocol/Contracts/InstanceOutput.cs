@@ -53,6 +53,10 @@ public sealed record InstanceOutput
     [JsonIgnore]
     public bool IsCoreUnavailable => Status == InstanceOutputStatus.Failed && Reason == InstanceOutputReason.CoreUnavailable;
 
+    /// <summary>True for a process that stopped because a newer registration of its instance superseded it (<see cref="InstanceOutputReason.Superseded"/>).</summary>
+    [JsonIgnore]
+    public bool IsSuperseded => Status == InstanceOutputStatus.Failed && Reason == InstanceOutputReason.Superseded;
+
     /// <summary>A completed workflow; <paramref name="resultJson"/> is its output as JSON text (null writes <c>"result":null</c>).</summary>
     public static InstanceOutput Completed(string? resultJson) => new() { Status = InstanceOutputStatus.Completed, Result = resultJson ?? "null" };
 
@@ -66,6 +70,14 @@ public sealed record InstanceOutput
     /// </summary>
     public static InstanceOutput CoreUnavailable(string error) =>
         new() { Status = InstanceOutputStatus.Failed, Error = error, Reason = InstanceOutputReason.CoreUnavailable };
+
+    /// <summary>
+    /// A process whose instance was registered again by another process: it stopped without writing
+    /// anything more. <c>failed</c> for readers that know no reasons; the instance itself is the newer
+    /// process's, so a reader that knows <see cref="InstanceOutputReason.Superseded"/> must not settle it from this file.
+    /// </summary>
+    public static InstanceOutput Superseded(string error) =>
+        new() { Status = InstanceOutputStatus.Failed, Error = $"superseded: {error}", Reason = InstanceOutputReason.Superseded };
 
     /// <summary>A workflow stopped by a cancel.</summary>
     public static InstanceOutput Cancelled() => new() { Status = InstanceOutputStatus.Cancelled };
@@ -141,6 +153,13 @@ public static class InstanceOutputReason
     /// process exits with <see cref="ExitCodes.CoreUnavailable"/>.
     /// </summary>
     public const string CoreUnavailable = "core_unavailable";
+
+    /// <summary>
+    /// The instance was relaunched while this process still ran, and the core refused this process's
+    /// writes (<c>STALE_INCARNATION</c>). The process exits with <see cref="ExitCodes.Superseded"/>;
+    /// the run is the newer process's, and this process's end says nothing about it.
+    /// </summary>
+    public const string Superseded = "superseded";
 }
 
 /// <summary>Process exit codes of the launch contract (docs/instance-contract.md).</summary>
@@ -157,6 +176,12 @@ public static class ExitCodes
     /// a retryable end that does not consume the instance's retries.
     /// </summary>
     public const int CoreUnavailable = 75;
+
+    /// <summary>
+    /// A newer process of the instance superseded this one (<c>EX_NOPERM</c> of sysexits.h: it may no
+    /// longer write): not an end of the instance, which the newer process runs on.
+    /// </summary>
+    public const int Superseded = 77;
 
     /// <summary>Stopped from outside (SIGTERM, Ctrl+C) before the workflow ended (128 + SIGINT).</summary>
     public const int Stopped = 130;

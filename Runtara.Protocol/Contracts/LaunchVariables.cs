@@ -15,7 +15,7 @@ public static class LaunchVariables
     /// <summary>The instance token presented in every request's <c>credential</c> field (set by the environment; never logged).</summary>
     public const string InstanceToken = "RUNTARA_INSTANCE_TOKEN";
 
-    /// <summary>The core's instance-protocol address: <c>host:port</c>, <c>[v6]:port</c>, <c>tcp://host:port</c> or <c>unix:/path</c> (the core's instance socket, no TLS) (default <c>127.0.0.1:8001</c>).</summary>
+    /// <summary>The core's instance-protocol address: <c>host:port</c>, <c>[v6]:port</c>, <c>tcp://host:port</c> or <c>unix:/path</c> (the core's instance socket, no TLS) (default <c>127.0.0.1:8001</c>); or a comma-separated list <c>host1:port1,host2:port2</c> of interchangeable cores, failed over in order.</summary>
     public const string ServerAddress = "RUNTARA_SERVER_ADDR";
 
     /// <summary>The TLS name to verify (default: the host, or <c>localhost</c> for IP literals).</summary>

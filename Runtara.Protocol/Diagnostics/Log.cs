@@ -48,6 +48,12 @@ internal static partial class Log
     [LoggerMessage(1015, LogLevel.Warning, "Connection from {RemoteEndPoint} closed: a request frame did not arrive within {Timeout}", EventName = "RequestReadTimedOut")]
     public static partial void RequestReadTimedOut(ILogger logger, EndPoint remoteEndPoint, TimeSpan timeout);
 
+    [LoggerMessage(1031, LogLevel.Warning, "Server {Address} cannot be reached ({Reason}); trying {Next}", EventName = "ServerUnreachableTryingNext")]
+    public static partial void ServerUnreachableTryingNext(ILogger logger, string address, string next, string reason);
+
+    [LoggerMessage(1032, LogLevel.Information, "Connections go to {Address} now ({Previous} could not be reached)", EventName = "FailedOver")]
+    public static partial void FailedOver(ILogger logger, string previous, string address);
+
     [LoggerMessage(1030, LogLevel.Warning, "Certificate verification is DISABLED for {Address} (DangerousSkipCertificateVerification): the connection is not protected against impersonation", EventName = "CertificateVerificationDisabled")]
     public static partial void CertificateVerificationDisabled(ILogger logger, string address);
 }

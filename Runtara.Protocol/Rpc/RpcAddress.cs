@@ -75,6 +75,29 @@ public sealed record RpcAddress(string Host, int Port)
         return new RpcAddress(host, port);
     }
 
+    /// <summary>
+    /// Parses a comma-separated list of addresses (<c>host1:port1,host2:port2</c>), each as
+    /// <see cref="Parse"/> reads it: servers a client fails over between. A single address is a list of one.
+    /// Unix socket addresses cannot be mixed with network ones (they pick another transport).
+    /// </summary>
+    public static IReadOnlyList<RpcAddress> ParseList(string addresses)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(addresses);
+        var parts = addresses.Split(',', StringSplitOptions.TrimEntries);
+        if (parts.Any(part => part.Length == 0))
+        {
+            throw new FormatException($"'{addresses}' has an empty entry (expected host1:port1,host2:port2).");
+        }
+
+        var list = parts.Select(Parse).ToArray();
+        if (list.Length > 1 && list.Any(address => address.UnixSocketPath is not null))
+        {
+            throw new FormatException($"'{addresses}' mixes a unix: socket with other addresses; a list names network addresses only.");
+        }
+
+        return list;
+    }
+
     /// <summary>The address as <c>host:port</c>, with an IPv6 host in brackets (<c>[::1]:8001</c>); <see cref="Parse"/> reads it back.</summary>
     public override string ToString() =>
         UnixSocketPath is { } path ? UnixScheme + path

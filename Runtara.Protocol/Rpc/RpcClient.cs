@@ -46,15 +46,20 @@ public sealed class RpcClient<TRequest, TResponse> : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
         logger ??= NullLogger.Instance;
-        var address = RpcAddress.Parse(options.Address);
-        _address = address.ToString();
+        var addresses = RpcAddress.ParseList(options.Address);
+        var address = addresses[0];
+        _address = string.Join(",", addresses);
         if (options.Transport == TransportKind.Unix && address.UnixSocketPath is null)
         {
             throw new FormatException($"Transport Unix needs a unix:/path address, not '{options.Address}'.");
         }
 
         Transport = address.UnixSocketPath is null ? TransportSupport.Resolve(options.Transport) : TransportKind.Unix;
-        _channel = RpcChannel.Create(new TimedConnector(CreateConnector(address, options, logger), options.ConnectTimeout, _address), address.EndPoint, options.MaxConnections);
+        ITransportConnector Timed(RpcAddress target) => new TimedConnector(CreateConnector(target, options, logger), options.ConnectTimeout, target.ToString());
+        var connector = addresses.Count == 1
+            ? Timed(address)
+            : new FailoverConnector([.. addresses.Select(target => new FailoverConnector.Target(Timed(target), target.EndPoint, target.ToString()))], logger);
+        _channel = RpcChannel.Create(connector, address.EndPoint, options.MaxConnections);
     }
 
     private ITransportConnector CreateConnector(RpcAddress address, RpcClientOptions options, ILogger logger)

@@ -10,7 +10,9 @@ public sealed class RpcClientOptions
 {
     /// <summary>
     /// Server address: <c>host:port</c>, <c>[v6]:port</c>, or a URI such as <c>tcp://host:port</c>
-    /// (the form Aspire service discovery hands out). Host names are resolved.
+    /// (the form Aspire service discovery hands out). Host names are resolved. A comma-separated list
+    /// (<c>host1:port1,host2:port2</c>) names interchangeable servers: a connection that cannot be made
+    /// to one is made to the next, and the client keeps to the one that works (<see cref="FailoverConnector"/>).
     /// </summary>
     [Required]
     public string Address { get; set; } = "127.0.0.1:8001";

@@ -1,5 +1,6 @@
 using Runtara.Engine;
 using Runtara.Engine.Events;
+using Runtara.Engine.Instances;
 using Runtara.Protocol.Instance;
 using Runtara.Sdk.Backends;
 
@@ -14,6 +15,13 @@ namespace Runtara.Sdk.Embedded.Backends;
 /// </summary>
 internal sealed class EmbeddedBackend(Task<EmbeddedEngine> opening, bool ownsEngine) : IInstanceBackend
 {
+    // Calls present no incarnation: the embedded database belongs to this one process, so there is
+    // no relaunch elsewhere to fence against (docs/protocol.md "Incarnations").
+    private const long Unfenced = IncarnationFence.NotPresented;
+
+    // One process per database: never superseded.
+    public InstanceSupersededException? Superseded(string instanceId) => null;
+
     // The engine opens (migrations, WAL set-up) while the connection is handed out; calls wait for it.
     public async Task<RegistrationResult> RegisterAsync(string instanceId, string tenantId, string? checkpointId, CancellationToken cancellationToken)
     {
@@ -34,7 +42,7 @@ internal sealed class EmbeddedBackend(Task<EmbeddedEngine> opening, bool ownsEng
         try
         {
             var engine = await opening.ConfigureAwait(false);
-            var outcome = await engine.Checkpoints.SaveAsync(instanceId, checkpointId, state.ToArray(), cancellationToken).ConfigureAwait(false);
+            var outcome = await engine.Checkpoints.SaveAsync(instanceId, checkpointId, state.ToArray(), Unfenced, cancellationToken).ConfigureAwait(false);
             return new CheckpointResult(
                 outcome.Found,
                 outcome.Found ? outcome.State : ReadOnlyMemory<byte>.Empty,
@@ -68,7 +76,7 @@ internal sealed class EmbeddedBackend(Task<EmbeddedEngine> opening, bool ownsEng
         {
             // The engine waits a short sleep inside the call, as the core does.
             var engine = await opening.ConfigureAwait(false);
-            var outcome = await engine.Sleeper.SleepAsync(instanceId, (ulong)Math.Max(0, durationMs), checkpointId, state.ToArray(), cancellationToken).ConfigureAwait(false);
+            var outcome = await engine.Sleeper.SleepAsync(instanceId, (ulong)Math.Max(0, durationMs), checkpointId, state.ToArray(), Unfenced, cancellationToken).ConfigureAwait(false);
             return new SleepResult(outcome.Suspended, outcome.WakeAtMs);
         }
         catch (CoreException ex)
@@ -82,7 +90,7 @@ internal sealed class EmbeddedBackend(Task<EmbeddedEngine> opening, bool ownsEng
         try
         {
             var engine = await opening.ConfigureAwait(false);
-            await engine.Events.RecordAsync(ReportedEvent.FromWire(instanceEvent), cancellationToken).ConfigureAwait(false);
+            await engine.Events.RecordAsync(ReportedEvent.FromWire(instanceEvent), Unfenced, cancellationToken).ConfigureAwait(false);
         }
         catch (CoreException ex)
         {
@@ -95,7 +103,7 @@ internal sealed class EmbeddedBackend(Task<EmbeddedEngine> opening, bool ownsEng
         try
         {
             var engine = await opening.ConfigureAwait(false);
-            var (signal, _) = await engine.Signals.PollAsync(instanceId, null, null, cancellationToken).ConfigureAwait(false);
+            var (signal, _) = await engine.Signals.PollAsync(instanceId, null, null, Unfenced, cancellationToken).ConfigureAwait(false);
             return EngineConversions.ToSdk(signal);
         }
         catch (CoreException ex)
@@ -109,7 +117,7 @@ internal sealed class EmbeddedBackend(Task<EmbeddedEngine> opening, bool ownsEng
         try
         {
             var engine = await opening.ConfigureAwait(false);
-            var result = await engine.Waits.WaitAsync(instanceId, checkpointId, signalNames, childIds, timeoutMs is { } t ? (ulong)Math.Max(0, t) : null, suspend, cancellationToken).ConfigureAwait(false);
+            var result = await engine.Waits.WaitAsync(instanceId, checkpointId, signalNames, childIds, timeoutMs is { } t ? (ulong)Math.Max(0, t) : null, suspend, Unfenced, cancellationToken).ConfigureAwait(false);
             return new WaitCallResult(result.Outcome is { } outcome ? outcome : (ReadOnlyMemory<byte>?)null, result.Suspended, result.DeadlineMs, EngineConversions.ToSdk(result.Signal), result.DecidedNow);
         }
         catch (CoreException ex)
@@ -123,7 +131,7 @@ internal sealed class EmbeddedBackend(Task<EmbeddedEngine> opening, bool ownsEng
         try
         {
             var engine = await opening.ConfigureAwait(false);
-            var outcome = await engine.Children.StartAsync(instanceId, key, image, input.ToArray(), detached, engine.MaxInputSize, cancellationToken).ConfigureAwait(false);
+            var outcome = await engine.Children.StartAsync(instanceId, key, image, input.ToArray(), detached, engine.MaxInputSize, Unfenced, cancellationToken).ConfigureAwait(false);
             return new ChildStartResult(outcome.ChildId, outcome.Created);
         }
         catch (CoreException ex)
@@ -137,7 +145,7 @@ internal sealed class EmbeddedBackend(Task<EmbeddedEngine> opening, bool ownsEng
         try
         {
             var engine = await opening.ConfigureAwait(false);
-            await engine.Signals.AcknowledgeAsync(instanceId, kind, acknowledged: true, cancellationToken).ConfigureAwait(false);
+            await engine.Signals.AcknowledgeAsync(instanceId, kind, acknowledged: true, Unfenced, cancellationToken).ConfigureAwait(false);
         }
         catch (CoreException)
         {
@@ -150,7 +158,7 @@ internal sealed class EmbeddedBackend(Task<EmbeddedEngine> opening, bool ownsEng
         try
         {
             var engine = await opening.ConfigureAwait(false);
-            await engine.Checkpoints.RecordRetryAttemptAsync(instanceId, checkpointId, attemptNumber, errorMessage, cancellationToken).ConfigureAwait(false);
+            await engine.Checkpoints.RecordRetryAttemptAsync(instanceId, checkpointId, attemptNumber, errorMessage, Unfenced, cancellationToken).ConfigureAwait(false);
         }
         catch (CoreException)
         {

@@ -59,6 +59,12 @@ internal interface IInstanceBackend : IAsyncDisposable
     /// <summary>RetryAttempt audit record, fire-and-forget on the wire.</summary>
     Task RecordRetryAttemptAsync(string instanceId, string checkpointId, int attemptNumber, string? errorMessage, long timestampMs, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Why this process may no longer write for <paramref name="instanceId"/>: a newer process registered
+    /// it (the core answered STALE_INCARNATION); null while this process's registration is the current one.
+    /// </summary>
+    InstanceSupersededException? Superseded(string instanceId);
+
     /// <summary>GetInstanceStatus (unknown ids report <see cref="InstanceStatus.Unknown"/>).</summary>
     Task<InstanceStatusInfo> GetStatusAsync(string instanceId, CancellationToken cancellationToken);
 }

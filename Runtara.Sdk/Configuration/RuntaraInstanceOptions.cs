@@ -35,7 +35,9 @@ public sealed class RuntaraInstanceOptions : IInstanceSettings
 
     /// <summary>
     /// Core instance-protocol address (<c>RUNTARA_SERVER_ADDR</c>): <c>host:port</c>, <c>[v6]:port</c>
-    /// or <c>tcp://host:port</c>. Default <c>127.0.0.1:8001</c>.
+    /// or <c>tcp://host:port</c>, or a comma-separated list of the cores of one database
+    /// (<c>host1:8001,host2:8001</c>): a call that cannot connect to one is made to the next, and the
+    /// SDK keeps to the one that works. Default <c>127.0.0.1:8001</c>.
     /// </summary>
     public string ServerAddress { get; set; } = DefaultServerAddress;
 

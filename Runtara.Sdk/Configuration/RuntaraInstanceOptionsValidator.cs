@@ -40,7 +40,7 @@ public sealed class RuntaraInstanceOptionsValidator : IValidateOptions<RuntaraIn
         {
             try
             {
-                RpcAddress.Parse(options.ServerAddress);
+                RpcAddress.ParseList(options.ServerAddress);
             }
             catch (Exception ex) when (ex is FormatException or ArgumentException)
             {

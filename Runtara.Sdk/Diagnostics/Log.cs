@@ -91,4 +91,7 @@ internal static partial class Log
 
     [LoggerMessage(4010, LogLevel.Warning, "Instance {InstanceId} stopped: the core stayed unreachable past the tolerance; the environment relaunches it", EventName = "InstanceCoreUnavailable")]
     public static partial void InstanceCoreUnavailable(ILogger logger, string instanceId, Exception exception);
+
+    [LoggerMessage(4013, LogLevel.Warning, "Instance {InstanceId} stopped: another process registered it since this one did (superseded); this process writes nothing more: {Reason}", EventName = "InstanceSuperseded")]
+    public static partial void InstanceSuperseded(ILogger logger, string instanceId, string reason);
 }

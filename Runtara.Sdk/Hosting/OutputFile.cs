@@ -17,6 +17,7 @@ internal static class OutputFile
             WorkflowStatus.Failed => InstanceOutput.Failed(outcome.Error ?? "Unknown error"),
             WorkflowStatus.Cancelled => InstanceOutput.Cancelled(),
             WorkflowStatus.CoreUnavailable => InstanceOutput.CoreUnavailable(outcome.Error ?? "The core is unavailable"),
+            WorkflowStatus.Superseded => InstanceOutput.Superseded(outcome.Error ?? "a newer process of the instance registered"),
             // A pause before any checkpoint has nothing to name; the environment only needs a value.
             WorkflowStatus.Suspended => InstanceOutput.Suspended(outcome.CheckpointId ?? "paused"),
             // The core holds what the instance waits for; the environment asks it, not this file.

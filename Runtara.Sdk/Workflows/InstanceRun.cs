@@ -169,6 +169,11 @@ internal sealed class InstanceRun : IAsyncDisposable
     /// </summary>
     public void ThrowIfStopping(CancellationToken cancellationToken = default)
     {
+        if (Backend.Superseded(InstanceId) is { } superseded)
+        {
+            throw new InstanceSupersededException(InstanceId, superseded.Message, superseded);
+        }
+
         if (CancelRequested || HostToken.IsCancellationRequested)
         {
             throw new OperationCanceledException("The instance was cancelled.", null, CancellationToken);
@@ -276,6 +281,19 @@ internal sealed class InstanceRun : IAsyncDisposable
         }
     }
 
+    /// <summary>A newer process registered the instance: stop the workflow at once (its next call would be refused anyway).</summary>
+    private async Task OnSupersededAsync()
+    {
+        try
+        {
+            await _cancel.CancelAsync().ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The run already ended.
+        }
+    }
+
     private async Task HeartbeatLoopAsync(PeriodicTimer timer, CancellationToken stop)
     {
         while (await timer.WaitForNextTickAsync(CancellationToken.None).ConfigureAwait(false))
@@ -286,6 +304,11 @@ internal sealed class InstanceRun : IAsyncDisposable
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
+                return;
+            }
+            catch (InstanceSupersededException)
+            {
+                await OnSupersededAsync().ConfigureAwait(false);
                 return;
             }
             catch (Exception ex) when (ex is RuntaraException or IOException or OperationCanceledException or ObjectDisposedException)
@@ -305,6 +328,11 @@ internal sealed class InstanceRun : IAsyncDisposable
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
+                return;
+            }
+            catch (InstanceSupersededException)
+            {
+                await OnSupersededAsync().ConfigureAwait(false);
                 return;
             }
             catch (Exception ex) when (ex is RuntaraException or IOException or OperationCanceledException or ObjectDisposedException)

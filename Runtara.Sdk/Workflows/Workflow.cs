@@ -45,6 +45,14 @@ public enum WorkflowStatus
     /// <c>reason</c> <c>core_unavailable</c>, the exit code is 75, and the environment relaunches it.
     /// </summary>
     CoreUnavailable,
+
+    /// <summary>
+    /// The instance was registered again by another process while this one ran (docs/protocol.md
+    /// "Incarnations"): the core refused this run's writes, and it stopped without writing anything more.
+    /// Not an end of the instance: <c>output.json</c> says <c>failed</c> with <c>reason</c>
+    /// <c>superseded</c>, and the exit code is 77.
+    /// </summary>
+    Superseded,
 }
 
 /// <summary>The result of one run of an instance.</summary>
@@ -56,7 +64,7 @@ public sealed record WorkflowOutcome<TOutput>(string InstanceId, WorkflowStatus 
     /// <summary>The output as the UTF-8 JSON that was reported.</summary>
     public ReadOnlyMemory<byte> ResultJson { get; init; }
 
-    /// <summary>The error text when <see cref="WorkflowStatus.Failed"/> or <see cref="WorkflowStatus.CoreUnavailable"/>.</summary>
+    /// <summary>The error text when <see cref="WorkflowStatus.Failed"/>, <see cref="WorkflowStatus.CoreUnavailable"/> or <see cref="WorkflowStatus.Superseded"/>.</summary>
     public string? Error { get; init; }
 
     /// <summary>The exception the workflow ended with, if any.</summary>
@@ -71,11 +79,12 @@ public sealed record WorkflowOutcome<TOutput>(string InstanceId, WorkflowStatus 
     /// <summary>False when the outcome could not be reported to the core (see the log); <c>output.json</c> still tells it.</summary>
     public bool Reported { get; init; } = true;
 
-    /// <summary>The process exit code of the launch contract: 1 for failed, 75 for core unavailable, 0 otherwise.</summary>
+    /// <summary>The process exit code of the launch contract: 1 for failed, 75 for core unavailable, 77 for superseded, 0 otherwise.</summary>
     public int ExitCode => Status switch
     {
         WorkflowStatus.Failed => ExitCodes.Failed,
         WorkflowStatus.CoreUnavailable => ExitCodes.CoreUnavailable,
+        WorkflowStatus.Superseded => ExitCodes.Superseded,
         _ => ExitCodes.Success,
     };
 }

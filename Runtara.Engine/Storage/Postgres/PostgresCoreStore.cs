@@ -14,8 +14,13 @@ namespace Runtara.Engine.Storage.Postgres;
 internal sealed class PostgresCoreStore : SqlCoreStore
 {
     private readonly NpgsqlDataSource _dataSource;
+    private readonly PostgresWakeupListener? _wakeups;
 
-    public PostgresCoreStore(string connectionString, StoreSettings settings, ILogger<PostgresCoreStore> logger)
+    /// <param name="connectionString">The database.</param>
+    /// <param name="settings">Batching and writers.</param>
+    /// <param name="logger">The store's logger.</param>
+    /// <param name="onWakeup">Called when any core of the database made something due (<see cref="PostgresWakeupListener"/>); null: no listening.</param>
+    public PostgresCoreStore(string connectionString, StoreSettings settings, ILogger<PostgresCoreStore> logger, Action? onWakeup = null)
         : base(settings, logger)
     {
         ArgumentException.ThrowIfNullOrEmpty(connectionString);
@@ -27,6 +32,7 @@ internal sealed class PostgresCoreStore : SqlCoreStore
 
         Location = $"{builder.Host}:{builder.Port}/{builder.Database}";
         _dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
+        _wakeups = onWakeup is null ? null : new PostgresWakeupListener(connectionString, onWakeup, logger);
     }
 
     public override string Backend => "postgresql";
@@ -41,6 +47,9 @@ internal sealed class PostgresCoreStore : SqlCoreStore
 
     internal override string ClaimChildrenClause => " FOR UPDATE OF c SKIP LOCKED";
 
+    // Delivered to every listening core when the transaction commits, never when it rolls back.
+    internal override string? NotifyWakeupSql => $"SELECT pg_notify('{PostgresWakeupListener.Channel}', '')";
+
     protected override string PayloadContainsExpression(string parameter) => $"strpos(lower(encode(payload, 'escape')), {parameter}) > 0";
 
     protected override async Task MigrateAsync(CancellationToken cancellationToken)
@@ -48,6 +57,10 @@ internal sealed class PostgresCoreStore : SqlCoreStore
         Log.StorageSelected(Logger, Backend, Location);
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await PostgresMigrations.Runner(Logger).RunAsync(connection, cancellationToken).ConfigureAwait(false);
+        if (_wakeups is not null)
+        {
+            await _wakeups.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
     protected override async ValueTask<DbConnection> OpenConnectionAsync(bool forWriter, CancellationToken cancellationToken) =>
@@ -59,6 +72,11 @@ internal sealed class PostgresCoreStore : SqlCoreStore
     protected override async ValueTask CloseAsync()
     {
         await base.CloseAsync().ConfigureAwait(false);
+        if (_wakeups is not null)
+        {
+            await _wakeups.DisposeAsync().ConfigureAwait(false);
+        }
+
         await _dataSource.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -109,6 +109,10 @@ internal static class PostgresMigrations
 
         // Retention (docs/operations.md): the purge finds finished instances by finish time.
         new(3, "instances_by_finish_time", "CREATE INDEX ix_instances_finished ON instances (finished_at) WHERE status IN ('completed', 'failed', 'cancelled');"),
+
+        // Fencing (docs/protocol.md "Incarnations"): every registration counts up, and writes
+        // presenting an older count are refused, so a relaunched instance's old process cannot write.
+        new(4, "instance_incarnation", "ALTER TABLE instances ADD COLUMN incarnation BIGINT NOT NULL DEFAULT 0;"),
     ];
 
     /// <summary>The runner of these migrations, logging through the store's logger.</summary>

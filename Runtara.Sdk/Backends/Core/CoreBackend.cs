@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
@@ -30,6 +31,12 @@ internal sealed class CoreBackend : IInstanceBackend
     // shared by all calls so the outage is logged once, not once per call.
     private long _outageSince;
 
+    // Per instance (one connection may run several): the incarnation its registration got, presented
+    // on every later request, and the instances whose registration a newer process superseded: their
+    // calls fail at once, unsent, so a superseded run writes nothing more (docs/protocol.md "Incarnations").
+    private readonly ConcurrentDictionary<string, ulong> _incarnations = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, InstanceSupersededException> _superseded = new(StringComparer.Ordinal);
+
     public CoreBackend(RuntaraInstanceOptions options, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -55,6 +62,7 @@ internal sealed class CoreBackend : IInstanceBackend
             },
             logger);
         credential.Client = _client;
+        credential.IncarnationOf = id => _incarnations.GetValueOrDefault(id);
     }
 
     public string Address => _client.Address;
@@ -72,7 +80,7 @@ internal sealed class CoreBackend : IInstanceBackend
         RpcResponse response;
         try
         {
-            response = await CallIdempotentAsync(new RpcRequest { RegisterInstance = request }, null, cancellationToken).ConfigureAwait(false);
+            response = await CallIdempotentAsync(new RpcRequest { RegisterInstance = request }, instanceId, null, cancellationToken).ConfigureAwait(false);
         }
         catch (RpcException ex) when (!ex.IsTransient && ex.Code != RpcErrorCodes.DeadlineExceeded)
         {
@@ -86,6 +94,10 @@ internal sealed class CoreBackend : IInstanceBackend
             throw new InstanceRegistrationException(instanceId, registered.Error);
         }
 
+        // A core that predates incarnations answers 0: the calls then present none and are not fenced.
+        _incarnations[instanceId] = registered.Incarnation;
+        _superseded.TryRemove(instanceId, out _);
+
         // A core that predates the field leaves it unset: the run then asks GetInstanceStatus.
         return new RegistrationResult(registered.HasLastCheckpointId ? registered.LastCheckpointId.Length > 0 : null, registered.RanBefore);
     }
@@ -96,7 +108,7 @@ internal sealed class CoreBackend : IInstanceBackend
         {
             Checkpoint = new CheckpointRequest { InstanceId = instanceId, CheckpointId = checkpointId, State = UnsafeByteOperations.UnsafeWrap(state) },
         };
-        var response = (await CallIdempotentAsync(request, null, cancellationToken).ConfigureAwait(false)).Checkpoint;
+        var response = (await CallIdempotentAsync(request, instanceId, null, cancellationToken).ConfigureAwait(false)).Checkpoint;
         return new CheckpointResult(
             response.Found,
             response.Found ? response.State.Memory : ReadOnlyMemory<byte>.Empty,
@@ -107,7 +119,7 @@ internal sealed class CoreBackend : IInstanceBackend
     public async Task<ReadOnlyMemory<byte>?> GetCheckpointAsync(string instanceId, string checkpointId, CancellationToken cancellationToken)
     {
         var request = new RpcRequest { GetCheckpoint = new GetCheckpointRequest { InstanceId = instanceId, CheckpointId = checkpointId } };
-        var response = (await CallIdempotentAsync(request, null, cancellationToken).ConfigureAwait(false)).GetCheckpoint;
+        var response = (await CallIdempotentAsync(request, instanceId, null, cancellationToken).ConfigureAwait(false)).GetCheckpoint;
         return response.Found ? response.State.Memory : (ReadOnlyMemory<byte>?)null;
     }
 
@@ -127,13 +139,13 @@ internal sealed class CoreBackend : IInstanceBackend
         // The core may wait a short sleep inside the call: allow for it on top of the usual deadline.
         // Repeating the call is safe: the core keeps the first wake-up time of a (instance, checkpoint).
         var deadline = _requestTimeout + TimeSpan.FromMilliseconds(durationMs);
-        var response = (await CallIdempotentAsync(request, deadline, cancellationToken).ConfigureAwait(false)).Sleep;
+        var response = (await CallIdempotentAsync(request, instanceId, deadline, cancellationToken).ConfigureAwait(false)).Sleep;
         return new SleepResult(response.Suspended, response.WakeAtMs);
     }
 
     public async Task SendEventAsync(InstanceEvent instanceEvent, CancellationToken cancellationToken)
     {
-        var response = (await CallIdempotentAsync(new RpcRequest { InstanceEvent = instanceEvent }, null, cancellationToken).ConfigureAwait(false)).InstanceEvent;
+        var response = (await CallIdempotentAsync(new RpcRequest { InstanceEvent = instanceEvent }, instanceEvent.InstanceId, null, cancellationToken).ConfigureAwait(false)).InstanceEvent;
         if (!response.Success)
         {
             throw new EventRejectedException(instanceEvent.InstanceId, InstanceEvents.StorageName(instanceEvent.EventType), response.HasError ? response.Error : null);
@@ -143,7 +155,7 @@ internal sealed class CoreBackend : IInstanceBackend
     public async Task<PendingSignal?> PollSignalsAsync(string instanceId, CancellationToken cancellationToken)
     {
         var request = new RpcRequest { PollSignals = new PollSignalsRequest { InstanceId = instanceId } };
-        var response = await CallIdempotentAsync(request, null, cancellationToken).ConfigureAwait(false);
+        var response = await CallIdempotentAsync(request, instanceId, null, cancellationToken).ConfigureAwait(false);
         return ProtocolConversions.ToSignal(response.PollSignals.Signal);
     }
 
@@ -159,7 +171,7 @@ internal sealed class CoreBackend : IInstanceBackend
 
         // Safe to repeat: the core decides a wait once and answers a repeat from the stored outcome,
         // and suspending an instance that is suspended already is refused, not repeated.
-        var response = (await CallIdempotentAsync(new RpcRequest { Wait = wait }, null, cancellationToken).ConfigureAwait(false)).Wait;
+        var response = (await CallIdempotentAsync(new RpcRequest { Wait = wait }, instanceId, null, cancellationToken).ConfigureAwait(false)).Wait;
         return new WaitCallResult(response.HasOutcome ? response.Outcome.Memory : (ReadOnlyMemory<byte>?)null, response.Suspended, response.DeadlineMs, ProtocolConversions.ToSignal(response.PendingSignal), response.DecidedNow);
     }
 
@@ -171,13 +183,13 @@ internal sealed class CoreBackend : IInstanceBackend
         };
 
         // Safe to repeat: one child per (parent, key).
-        var response = (await CallIdempotentAsync(request, null, cancellationToken).ConfigureAwait(false)).StartChild;
+        var response = (await CallIdempotentAsync(request, instanceId, null, cancellationToken).ConfigureAwait(false)).StartChild;
         return new ChildStartResult(response.ChildId, response.Created);
     }
 
     public Task AcknowledgeSignalAsync(string instanceId, SignalKind kind, CancellationToken cancellationToken) =>
         _client.SendAsync(
-            new RpcRequest { SignalAck = new SignalAck { InstanceId = instanceId, SignalType = kind.ToInstanceProto(), Acknowledged = true } },
+            Fenced(new RpcRequest { SignalAck = new SignalAck { InstanceId = instanceId, SignalType = kind.ToInstanceProto(), Acknowledged = true } }, instanceId),
             cancellationToken);
 
     public Task RecordRetryAttemptAsync(string instanceId, string checkpointId, int attemptNumber, string? errorMessage, long timestampMs, CancellationToken cancellationToken)
@@ -194,13 +206,13 @@ internal sealed class CoreBackend : IInstanceBackend
             attempt.ErrorMessage = errorMessage;
         }
 
-        return _client.SendAsync(new RpcRequest { RetryAttempt = attempt }, cancellationToken);
+        return _client.SendAsync(Fenced(new RpcRequest { RetryAttempt = attempt }, instanceId), cancellationToken);
     }
 
     public async Task<InstanceStatusInfo> GetStatusAsync(string instanceId, CancellationToken cancellationToken)
     {
         var request = new RpcRequest { GetInstanceStatus = new GetInstanceStatusRequest { InstanceId = instanceId } };
-        var response = (await CallIdempotentAsync(request, null, cancellationToken).ConfigureAwait(false)).GetInstanceStatus;
+        var response = (await CallIdempotentAsync(request, instanceId, null, cancellationToken).ConfigureAwait(false)).GetInstanceStatus;
         return new InstanceStatusInfo(
             instanceId,
             response.Status.ToContract(),
@@ -211,10 +223,31 @@ internal sealed class CoreBackend : IInstanceBackend
             response.HasError ? response.Error : null);
     }
 
+    public InstanceSupersededException? Superseded(string instanceId) => _superseded.GetValueOrDefault(instanceId);
+
     public ValueTask DisposeAsync() => _client.DisposeAsync();
 
-    private async Task<RpcResponse> CallIdempotentAsync(RpcRequest request, TimeSpan? deadline, CancellationToken cancellationToken)
+    /// <summary>Presents the instance's incarnation on <paramref name="request"/>; throws, sending nothing, once the instance was superseded.</summary>
+    private RpcRequest Fenced(RpcRequest request, string instanceId)
     {
+        // RegisterInstance presents none: it is what gives the process its incarnation.
+        if (request.RequestCase == RpcRequest.RequestOneofCase.RegisterInstance)
+        {
+            return request;
+        }
+
+        if (_superseded.TryGetValue(instanceId, out var superseded))
+        {
+            throw new InstanceSupersededException(instanceId, superseded.Message, superseded);
+        }
+
+        request.Incarnation = _incarnations.GetValueOrDefault(instanceId);
+        return request;
+    }
+
+    private async Task<RpcResponse> CallIdempotentAsync(RpcRequest request, string instanceId, TimeSpan? deadline, CancellationToken cancellationToken)
+    {
+        Fenced(request, instanceId);
         // A core restart takes seconds (kill -9 or SIGTERM and start): ride it out with capped,
         // jittered backoff up to the tolerance, then give up with a retryable outcome rather than
         // failing the workflow. Stopwatch, not the options' TimeProvider: the waits are real ones.
@@ -231,6 +264,17 @@ internal sealed class CoreBackend : IInstanceBackend
                 }
 
                 return response;
+            }
+            catch (RpcException ex) when (ex.Code == SdkErrorCodes.StaleIncarnation)
+            {
+                // A newer process registered the instance: stop this run's writes for good.
+                var superseded = new InstanceSupersededException(instanceId, ex.Message, ex);
+                if (_superseded.TryAdd(instanceId, superseded))
+                {
+                    Log.InstanceSuperseded(_logger, instanceId, ex.Message);
+                }
+
+                throw superseded;
             }
             catch (RpcException ex) when (ex.IsTransient && !cancellationToken.IsCancellationRequested)
             {

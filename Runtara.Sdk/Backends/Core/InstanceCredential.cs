@@ -21,6 +21,9 @@ internal sealed class InstanceCredential(string? token, TimeProvider time, ILogg
     /// <summary>Set once the client exists: sends RenewCredential with the current token.</summary>
     public RpcClient<RpcRequest, RpcResponse>? Client { get; set; }
 
+    /// <summary>Set with the client: the incarnation to present for an instance (a superseded process gets no fresh token).</summary>
+    public Func<string, ulong>? IncarnationOf { get; set; }
+
     /// <summary>The token for the next request; starts a renewal when it is due.</summary>
     public string? Current()
     {
@@ -40,7 +43,12 @@ internal sealed class InstanceCredential(string? token, TimeProvider time, ILogg
         try
         {
             TokenKeyRing.TryReadClaims(current, out var claims);
-            var request = new RpcRequest { Credential = current, RenewCredential = new RenewCredentialRequest { InstanceId = claims!.Subject } };
+            var request = new RpcRequest
+            {
+                Credential = current,
+                RenewCredential = new RenewCredentialRequest { InstanceId = claims!.Subject },
+                Incarnation = IncarnationOf?.Invoke(claims.Subject) ?? 0,
+            };
             var response = await Client!.CallAsync(request).ConfigureAwait(false);
             Volatile.Write(ref _token, response.RenewCredential.Credential);
             Volatile.Write(ref _renewAtMs, RenewAt(response.RenewCredential.Credential, time.GetUtcNow().ToUnixTimeMilliseconds()));

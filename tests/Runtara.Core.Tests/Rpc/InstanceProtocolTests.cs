@@ -58,6 +58,35 @@ public abstract class InstanceProtocolTests(ICoreFixture fixture) : CoreTestBase
     }
 
     [SkippableFact(Timeout = Timeout)]
+    public async Task A_superseded_incarnation_is_refused_over_the_wire_and_the_current_one_accepted()
+    {
+        var id = Ids.Instance();
+        var tenant = Ids.Tenant();
+        var old = (await Instance.RegisterAsync(id, tenant)).Incarnation;
+        var current = (await Instance.RegisterAsync(id, tenant)).Incarnation;
+        Assert.Equal(old + 1, current);
+
+        RpcRequest Checkpoint(string key, ulong incarnation) => new()
+        {
+            Checkpoint = new CheckpointRequest { InstanceId = id, CheckpointId = key, State = Google.Protobuf.ByteString.CopyFromUtf8(key) },
+            Incarnation = incarnation,
+        };
+
+        var refused = await AssertRpcErrorAsync(CoreErrorCodes.StaleIncarnation, () => Instance.Client.CallAsync(Checkpoint("stale", old)));
+        Assert.Contains($"incarnation {old} was superseded by incarnation {current}", refused.Message, StringComparison.Ordinal);
+        Assert.False((await Instance.Client.CallAsync(Checkpoint("fresh", current))).Checkpoint.Found);
+        Assert.False((await Instance.Client.CallAsync(Checkpoint("unfenced", 0))).Checkpoint.Found);
+        await AssertRpcErrorAsync(CoreErrorCodes.StaleIncarnation, () => Instance.Client.CallAsync(new RpcRequest
+        {
+            InstanceEvent = new InstanceEvent { InstanceId = id, EventType = InstanceEventType.EventCompleted },
+            Incarnation = old,
+        }));
+
+        Assert.False((await Instance.GetCheckpointAsync(id, "stale")).Found);
+        Assert.Equal(InstanceStatus.StatusRunning, (await Instance.StatusAsync(id)).Status);
+    }
+
+    [SkippableFact(Timeout = Timeout)]
     public async Task Register_again_while_running_is_idempotent_and_keeps_the_first_start_time()
     {
         var (id, tenant) = await RunningInstanceAsync();

@@ -42,6 +42,15 @@ public sealed class LaunchEnvironmentTests
     }
 
     [Fact]
+    public void A_list_of_cores_is_handed_to_instances_as_it_is_and_defaults_to_each_cores_instance_port()
+    {
+        var variables = Build(options: new EnvironmentOptions { CoreInstanceAddress = "core-a:8001,core-b:8001" });
+
+        Assert.Equal("core-a:8001,core-b:8001", variables[LaunchVariables.ServerAddress]);
+        Assert.Equal("core-a:8001,core-b:8001,[::1]:8001", EnvironmentOptions.DefaultInstanceAddress("core-a:8003, core-b:8003,[::1]:8003"));
+    }
+
+    [Fact]
     public void Instances_get_the_cores_unix_socket_while_it_exists_and_its_tcp_address_otherwise()
     {
         var folder = System.IO.Directory.CreateTempSubdirectory("runtara-launch-socket-").FullName;

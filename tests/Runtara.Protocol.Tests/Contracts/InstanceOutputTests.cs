@@ -22,6 +22,19 @@ public sealed class InstanceOutputTests
     }
 
     [Fact]
+    public void A_superseded_run_is_a_failure_with_its_reason_and_reads_back_as_superseded()
+    {
+        var output = InstanceOutput.Superseded("instance i: incarnation 1 was superseded by incarnation 2");
+
+        Assert.Equal("""{"status":"failed","error":"superseded: instance i: incarnation 1 was superseded by incarnation 2","reason":"superseded"}""", Text(output));
+        var read = Parse(Text(output))!;
+        Assert.True(read.IsSuperseded);
+        Assert.False(read.IsCoreUnavailable);
+        Assert.False(InstanceOutput.Failed("x").IsSuperseded);
+        Assert.Equal(77, ExitCodes.Superseded);
+    }
+
+    [Fact]
     public void A_written_document_reads_back_equal()
     {
         InstanceOutput[] outputs =

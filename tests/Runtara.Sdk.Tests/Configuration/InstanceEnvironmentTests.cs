@@ -91,7 +91,9 @@ public sealed class InstanceEnvironmentTests
     [InlineData("10.0.0.5:9001")]
     [InlineData("core.internal:8001")]
     [InlineData("tcp://localhost:8001")]
-    public void Server_address_accepts_ipv6_host_names_and_uris(string address)
+    [InlineData("core-a:8001,core-b:8001")]
+    [InlineData("10.0.0.5:8001, [::1]:8001")]
+    public void Server_address_accepts_ipv6_host_names_uris_and_lists(string address)
     {
         var options = Read((InstanceEnvironment.InstanceId, "i"), (InstanceEnvironment.TenantId, "t"), (InstanceEnvironment.ServerAddress, address));
 
@@ -103,6 +105,8 @@ public sealed class InstanceEnvironmentTests
     [InlineData("::1:8001")]
     [InlineData("127.0.0.1")]
     [InlineData("127.0.0.1:99999")]
+    [InlineData("core-a:8001,")]
+    [InlineData("core-a:8001,unix:/run/core.sock")]
     public void An_invalid_server_address_names_its_variable(string address)
     {
         var options = Read((InstanceEnvironment.InstanceId, "i"), (InstanceEnvironment.TenantId, "t"), (InstanceEnvironment.ServerAddress, address));

@@ -27,6 +27,15 @@ public sealed class OutputFileTests
     }
 
     [Fact]
+    public void A_superseded_run_renders_its_reason_and_exits_77()
+    {
+        var superseded = new WorkflowOutcome<int>("i", WorkflowStatus.Superseded) { Error = "instance i: incarnation 1 was superseded by incarnation 2", Reported = false };
+
+        Assert.Equal("""{"status":"failed","error":"superseded: instance i: incarnation 1 was superseded by incarnation 2","reason":"superseded"}""", Render(superseded));
+        Assert.Equal(RuntaraWorkflow.SupersededExitCode, superseded.ExitCode);
+    }
+
+    [Fact]
     public async Task The_file_is_replaced_whole()
     {
         using var directory = new TempDirectory();
