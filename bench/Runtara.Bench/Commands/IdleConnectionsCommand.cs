@@ -24,7 +24,7 @@ internal sealed class IdleConnectionsCommand : IBenchCommand
 
     public string Name => "idle-connections";
 
-    public string Usage => "[--count N=10000 (idle connections, one registered instance each)] [--checkpoints M=2000 (sequential checkpoints of the extra instance per measurement)] [--size BYTES=1024] [--warmup M=1000 (checkpoints per warm-up round; at least 3 rounds, more until the JIT is quiet; 0: none)] [--connect-concurrency N=32] [--data DIR=./bench-data]";
+    public string Usage => "[--count N=10000 (idle connections, one registered instance each)] [--checkpoints M=2000 (sequential checkpoints of the extra instance per measurement)] [--size BYTES=1024] [--warmup M=1000 (checkpoints per warm-up round; at least 3 rounds, more until the JIT is quiet; 0: none)] [--transport tcp|unix (default tcp: TLS; unix: the core's instance socket, plain, as instances on its machine connect)] [--connect-concurrency N=32] [--hold-s S=0 (keep the connections open S s more after measuring, e.g. for dotnet-gcdump of the core)] [--data DIR=./bench-data]";
 
     public async Task<int> RunAsync(BenchArguments arguments, CancellationToken cancellationToken)
     {
@@ -33,6 +33,13 @@ internal sealed class IdleConnectionsCommand : IBenchCommand
         var size = arguments.GetInt("size", 1024);
         var warmup = arguments.GetInt("warmup", 1000);
         var connectConcurrency = Math.Max(1, arguments.GetInt("connect-concurrency", 32));
+        var hold = TimeSpan.FromSeconds(arguments.GetInt("hold-s", 0));
+        var unix = arguments.GetString("transport", "tcp").ToLowerInvariant() switch
+        {
+            "tcp" => false,
+            "unix" => true,
+            var other => throw new ArgumentException($"--transport must be tcp or unix, got '{other}'."),
+        };
         var data = Path.Combine(Path.GetFullPath(arguments.GetString("data", Path.Combine(Directory.GetCurrentDirectory(), "bench-data"))), $"idle-connections-{Guid.NewGuid():N}");
         arguments.EnsureAllRead();
 
@@ -60,7 +67,7 @@ internal sealed class IdleConnectionsCommand : IBenchCommand
 
             var credential = BenchCredentials.ServiceToken(data);
             var run = Guid.NewGuid().ToString("N")[..8];
-            await using var probe = InstanceRpc.Client(core.Endpoints, credential, maxConnections: 1);
+            await using var probe = InstanceRpc.Client(core.Endpoints, credential, maxConnections: 1, unix);
             var probeId = $"idle-{run}-probe";
             await InstanceRpc.RegisterAsync(probe, probeId, cancellationToken);
             var state = InstanceRpc.State(size);
@@ -75,7 +82,7 @@ internal sealed class IdleConnectionsCommand : IBenchCommand
             var before = Snapshot.Read(pid);
             var idle = await MeasureAsync("idle", checkpoints);
 
-            Console.WriteLine($"opening {count} connections ({connectConcurrency} at a time)…");
+            Console.WriteLine($"opening {count} connections to the core (pid {pid}), {connectConcurrency} at a time…");
             var clients = new RpcClient<RpcRequest, RpcResponse>?[count];
             Snapshot open, measured;
             LatencySummary connected;
@@ -85,7 +92,7 @@ internal sealed class IdleConnectionsCommand : IBenchCommand
                 var began = Stopwatch.GetTimestamp();
                 await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = connectConcurrency, CancellationToken = cancellationToken }, async (index, token) =>
                 {
-                    var client = clients[index] = InstanceRpc.Client(core.Endpoints, credential, maxConnections: 1);
+                    var client = clients[index] = InstanceRpc.Client(core.Endpoints, credential, maxConnections: 1, unix);
                     await InstanceRpc.RegisterAsync(client, $"idle-{run}-{index}", token);
                 });
                 opening = Stopwatch.GetElapsedTime(began);
@@ -94,6 +101,11 @@ internal sealed class IdleConnectionsCommand : IBenchCommand
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{count} connections open after {opening.TotalSeconds:0.0} s; core RSS {Mib(open.Rss)} MiB; measuring…"));
                 connected = await MeasureAsync("connected", checkpoints);
                 measured = Snapshot.Read(pid);
+                if (hold > TimeSpan.Zero)
+                {
+                    Console.WriteLine($"holding the connections open for {hold.TotalSeconds:0} s…");
+                    await Task.Delay(hold, cancellationToken);
+                }
             }
             finally
             {
@@ -115,10 +127,10 @@ internal sealed class IdleConnectionsCommand : IBenchCommand
             var slower = connected.P50Us / idle.P50Us - 1;
             var rssMet = rssOpen <= 300L * 1024 * 1024;
             connected.Print(
-                "Runtara idle-connections: N registered instances each holding an idle TLS connection to one core process; checkpoints of one more instance meanwhile (sequential, fresh keys, durably committed)",
+                $"Runtara idle-connections: N registered instances each holding an idle connection ({(unix ? "unix socket" : "TLS/TCP")}) to one core process; checkpoints of one more instance meanwhile (sequential, fresh keys, durably committed)",
                 [
                     ("idle connections", string.Create(CultureInfo.InvariantCulture, $"{count:N0} (one client and connection per instance, registered, then silent)")),
-                    ("core", string.Create(CultureInfo.InvariantCulture, $"own process (JIT, server GC), sqlite, tls/tcp, MaxConnections {maxConnections}, open-files limit {coreLimit}")),
+                    ("core", string.Create(CultureInfo.InvariantCulture, $"own process (JIT, server GC), sqlite, {(unix ? "unix socket" : "tls/tcp")}, MaxConnections {maxConnections}, open-files limit {coreLimit}")),
                     ("connecting (register each)", string.Create(CultureInfo.InvariantCulture, $"{opening.TotalSeconds:0.0} s ({count / Math.Max(opening.TotalSeconds, 0.001):0} /s, {connectConcurrency} at a time)")),
                     ("core open files: before / open / closed", $"{before.Files} / {open.Files} / {closed.Files}"),
                     ("core RSS MiB: before / open / after measuring / closed", $"{Mib(before.Rss)} / {Mib(open.Rss)} / {Mib(measured.Rss)} / {Mib(closed.Rss)}"),

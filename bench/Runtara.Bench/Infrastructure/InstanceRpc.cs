@@ -10,11 +10,16 @@ namespace Runtara.Bench.Infrastructure;
 /// <summary>Bare instance-protocol calls (no SDK) against a core: what the checkpoint benchmarks send.</summary>
 internal static class InstanceRpc
 {
-    /// <summary>A client of the core's instance port over TLS/TCP, its certificate pinned, at most <paramref name="maxConnections"/> connections.</summary>
-    public static RpcClient<RpcRequest, RpcResponse> Client(CoreEndpoints endpoints, string token, int maxConnections) => new(new RpcClientOptions
+    /// <summary>
+    /// A client of the core's instance port over TLS/TCP, its certificate pinned, at most
+    /// <paramref name="maxConnections"/> connections; or of its instance socket with <paramref name="unixSocket"/>.
+    /// </summary>
+    public static RpcClient<RpcRequest, RpcResponse> Client(CoreEndpoints endpoints, string token, int maxConnections, bool unixSocket = false) => new(new RpcClientOptions
     {
-        Address = $"127.0.0.1:{endpoints.InstancePort}",
-        Transport = TransportKind.Tcp,
+        Address = unixSocket
+            ? RpcAddress.UnixScheme + (endpoints.InstanceSocket ?? throw new InvalidOperationException("The core serves no instance socket."))
+            : $"127.0.0.1:{endpoints.InstancePort}",
+        Transport = unixSocket ? TransportKind.Unix : TransportKind.Tcp,
         MaxConnections = maxConnections,
         Tls = new ClientTlsOptions { PinnedCertificatePath = endpoints.CertificatePath },
         CredentialProvider = () => token,
