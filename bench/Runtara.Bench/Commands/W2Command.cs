@@ -64,6 +64,13 @@ internal sealed class W2Command : IBenchCommand
         }
     }
 
+    /// <summary>The cores' CPU per instance over the window, in all and per core (showing the instances reached every core).</summary>
+    private static string CoreCpuPerInstance(TimeSpan[] after, TimeSpan[] before, int instances)
+    {
+        var each = after.Select((cpu, i) => (cpu - before[i]).TotalMicroseconds / instances).ToArray();
+        return string.Create(CultureInfo.InvariantCulture, $"{each.Sum():0.0} us = {string.Join(" + ", each.Select(us => us.ToString("0.0", CultureInfo.InvariantCulture)))}");
+    }
+
     private static async Task<int> RunAsync(RuntaraConnection[] connections, CoreGroup? group, int instances, int steps, int concurrency, int size, int warmup, CancellationToken cancellationToken)
     {
         var payload = WorkflowBench.Payload(size);
@@ -106,7 +113,7 @@ internal sealed class W2Command : IBenchCommand
 
         var warmedUp = await WarmUp.RunAsync(warmup > 0 ? 1 : 0, _ => RunAllAsync(warmup));
 
-        var coreCpu = group?.CpuTime();
+        var coreCpu = group?.CpuTimes();
         var (measured, elapsed) = await RunAllAsync(instances);
         var summary = measured.Summarize(elapsed);
         var totalSteps = (double)instances * steps;
@@ -114,7 +121,7 @@ internal sealed class W2Command : IBenchCommand
         [
             ("core processes", string.Create(CultureInfo.InvariantCulture, $"{group.Cores.Count} (JIT), instances round-robin")),
             ("storage", group.Storage),
-            ("cpu/op (cores)", string.Create(CultureInfo.InvariantCulture, $"{(group.CpuTime() - coreCpu!.Value).TotalMicroseconds / instances:0.0} us")),
+            ("cpu/op (cores: all = each)", CoreCpuPerInstance(group.CpuTimes(), coreCpu!, instances)),
         ];
         (summary with { PerSecond = totalSteps / elapsed.TotalSeconds }).Print(
             group is null

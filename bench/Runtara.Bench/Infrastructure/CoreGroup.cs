@@ -87,9 +87,8 @@ internal sealed class CoreGroup : IAsyncDisposable
         return [.. connections];
     }
 
-    /// <summary>CPU time of all cores so far (/proc), to divide by the operations of a window.</summary>
-    public TimeSpan CpuTime() =>
-        _cores.Aggregate(TimeSpan.Zero, (sum, core) => sum + (ProcFs.CpuTime(core.Server.Id)?.Self ?? TimeSpan.Zero));
+    /// <summary>CPU time of each core so far (/proc), to divide by the operations of a window.</summary>
+    public TimeSpan[] CpuTimes() => [.. _cores.Select(core => ProcFs.CpuTime(core.Server.Id)?.Self ?? TimeSpan.Zero)];
 
     public async ValueTask DisposeAsync()
     {
