@@ -16,6 +16,7 @@ public sealed class RpcConnectionContext
     private double _rateTokens = double.NaN;
     private long _rateStamp;
     private int _authenticated;
+    private ConcurrentDictionary<string, object?>? _items;
 
     /// <summary>Describes a newly accepted connection.</summary>
     /// <param name="id">Server-unique connection number.</param>
@@ -90,7 +91,9 @@ public sealed class RpcConnectionContext
     }
 
     /// <summary>Per-connection state for handlers.</summary>
-    public ConcurrentDictionary<string, object?> Items { get; } = new(StringComparer.Ordinal);
+    /// <remarks>Created on first use: few handlers need it, and idle connections should cost little (a dictionary is ~0.5 KiB, more with more processors).</remarks>
+    public ConcurrentDictionary<string, object?> Items =>
+        LazyInitializer.EnsureInitialized(ref _items, static () => new ConcurrentDictionary<string, object?>(StringComparer.Ordinal));
 
     private sealed record VerifiedCredential(string Credential, RpcIdentity Identity);
 }

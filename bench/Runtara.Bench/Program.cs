@@ -12,6 +12,7 @@ IBenchCommand[] commands =
     new W1Command(),
     new W2Command(),
     new W3Command(),
+    new IdleConnectionsCommand(),
 ];
 
 // The commands that host only a core run it as its process does (Runtara.Core/Program.cs): with

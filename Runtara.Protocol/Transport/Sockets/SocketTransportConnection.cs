@@ -88,7 +88,7 @@ internal sealed class SocketTransportConnection : ITransportConnection
                 await connection._ssl.AuthenticateAsClientAsync(options!, cancellationToken).ConfigureAwait(false);
             }
 
-            connection.CreatePipes();
+            connection.CreatePipes(zeroByteReads: false);
             return connection;
         }
         catch
@@ -106,7 +106,7 @@ internal sealed class SocketTransportConnection : ITransportConnection
             await _ssl.AuthenticateAsServerAsync(options, cancellationToken).ConfigureAwait(false);
         }
 
-        CreatePipes();
+        CreatePipes(zeroByteReads: true);
     }
 
     // Waits on every exchange: the state machine is pooled.
@@ -194,9 +194,16 @@ internal sealed class SocketTransportConnection : ITransportConnection
         await _stream.DisposeAsync().ConfigureAwait(false);
     }
 
-    private void CreatePipes()
+    /// <param name="zeroByteReads">
+    /// Wait for data with a zero-byte read before renting the read buffer. A server connection always
+    /// has a read pending (<see cref="AcceptStreamAsync"/>) and mostly waits: without this, each idle
+    /// one held the pipe's 16 KiB segment and, under TLS, SslStream's own receive buffer, which it
+    /// also rents only once data arrives when the read it serves is zero bytes. A client reads only
+    /// while it awaits an answer, so it skips the extra read.
+    /// </param>
+    private void CreatePipes(bool zeroByteReads)
     {
-        _pipeReader = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4096, leaveOpen: true));
+        _pipeReader = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4096, leaveOpen: true, useZeroByteReads: zeroByteReads));
         _pipeWriter = PipeWriter.Create(_stream, new StreamPipeWriterOptions(minimumBufferSize: 4096, leaveOpen: true));
         _reader = new FrameReader(_pipeReader, _maxFrameSize);
         _writer = new FrameWriter(_pipeWriter, _maxFrameSize);

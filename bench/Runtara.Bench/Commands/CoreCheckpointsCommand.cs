@@ -1,14 +1,9 @@
 using System.Globalization;
-using Google.Protobuf;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Runtara.Bench.Infrastructure;
 using Runtara.Core.Hosting;
-using Runtara.Protocol.Instance;
-using Runtara.Protocol.Rpc;
-using Runtara.Protocol.Security;
-using Runtara.Protocol.Transport;
 
 namespace Runtara.Bench.Commands;
 
@@ -54,34 +49,18 @@ internal sealed class CoreCheckpointsCommand : IBenchCommand
             await host.StartAsync(cancellationToken);
             var endpoints = CoreEndpoints.TryRead(dataDirectory) ?? throw new InvalidOperationException("The core did not write its endpoints file.");
             var token = BenchCredentials.ServiceToken(dataDirectory);
-            await using var client = new RpcClient<RpcRequest, RpcResponse>(new RpcClientOptions
-            {
-                Address = $"127.0.0.1:{endpoints.InstancePort}",
-                Transport = TransportKind.Tcp,
-                MaxConnections = concurrency,
-                Tls = new ClientTlsOptions { PinnedCertificatePath = endpoints.CertificatePath },
-                CredentialProvider = () => token,
-            });
+            await using var client = InstanceRpc.Client(endpoints, token, concurrency);
 
             var run = Guid.NewGuid().ToString("N")[..8];
             var instances = Enumerable.Range(0, concurrency).Select(w => $"bench-{run}-{w}").ToArray();
             foreach (var instance in instances)
             {
-                await client.CallAsync(new RpcRequest { RegisterInstance = new RegisterInstanceRequest { InstanceId = instance, TenantId = "bench" } }, cancellationToken);
+                await InstanceRpc.RegisterAsync(client, instance, cancellationToken);
             }
 
-            var state = ByteString.CopyFrom(Enumerable.Range(0, size).Select(i => (byte)i).ToArray());
-            Func<int, int, CancellationToken, Task> Checkpoint(string phase) => async (worker, index, token) =>
-            {
-                var response = await client.CallAsync(new RpcRequest
-                {
-                    Checkpoint = new CheckpointRequest { InstanceId = instances[worker], CheckpointId = $"{phase}-{index}", State = state },
-                }, token);
-                if (response.Checkpoint.Found)
-                {
-                    throw new InvalidOperationException("A fresh key was reported as existing.");
-                }
-            };
+            var state = InstanceRpc.State(size);
+            Func<int, int, CancellationToken, Task> Checkpoint(string phase) => (worker, index, token) =>
+                InstanceRpc.FreshCheckpointAsync(client, instances[worker], $"{phase}-{index}", state, token);
 
             var warmedUp = await WarmUp.RunAsync(warmup > 0 ? 1 : 0, round =>
                 LatencyRecorder.RunAsync(concurrency, Math.Max(1, warmup / concurrency), Checkpoint($"warmup{round}"), cancellationToken));

@@ -9,12 +9,15 @@ namespace Runtara.Bench.Commands;
 /// <c>w2</c>: M instances (default 2,000) of N durable steps (default 10, 1 KiB results), C in flight
 /// (default 64), through the SDK against a real core on SQLite. Latency figures are per instance
 /// (register to COMPLETED); the contract line's <c>per_s</c> is steps per second.
+/// With <c>--cores N</c> (issue 17) the cores run as N processes of their own over one PostgreSQL
+/// database (<c>--db postgres</c>; SQLite allows one), sharing token key and certificate, and the
+/// instances go to them round-robin; without it, one core runs in the benchmark process as before.
 /// </summary>
 internal sealed class W2Command : IBenchCommand
 {
     public string Name => "w2";
 
-    public string Usage => "[--instances M=2000] [--steps N=10] [--concurrency C=64] [--size BYTES=1024] [--warmup M=200 (instances per warm-up round; rounds repeat until the JIT is quiet; 0: none)] [--data DIR=./bench-data]";
+    public string Usage => "[--instances M=2000] [--steps N=10] [--concurrency C=64] [--size BYTES=1024] [--warmup M=200 (instances per warm-up round; rounds repeat until the JIT is quiet; 0: none)] [--cores N (N core processes, instances round-robin; default: one core in this process)] [--db sqlite|postgres (default sqlite; postgres: core processes, one database)] [--postgres CONNECTION_STRING (default RUNTARA_BENCH_POSTGRES, else a throwaway cluster)] [--data DIR=./bench-data]";
 
     public async Task<int> RunAsync(BenchArguments arguments, CancellationToken cancellationToken)
     {
@@ -24,10 +27,52 @@ internal sealed class W2Command : IBenchCommand
         var size = arguments.GetInt("size", 1024);
         var warmup = arguments.GetInt("warmup", 200);
         var data = arguments.GetString("data", Path.Combine(Directory.GetCurrentDirectory(), "bench-data"));
+        var cores = arguments.GetInt("cores", 0);
+        var db = arguments.GetString("db", "sqlite").ToLowerInvariant();
+        var postgres = arguments.GetString("postgres", System.Environment.GetEnvironmentVariable("RUNTARA_BENCH_POSTGRES") ?? string.Empty);
         arguments.EnsureAllRead();
+        if (db is not ("sqlite" or "postgres"))
+        {
+            throw new ArgumentException($"--db must be sqlite or postgres, got '{db}'.");
+        }
 
-        await using var core = await BenchCore.StartAsync(data);
-        await using var connection = await core.ConnectAsync();
+        // Core processes when asked for by count or by PostgreSQL; otherwise the in-process core of old.
+        var separate = cores > 0 || db == "postgres";
+        cores = Math.Max(1, cores);
+        await using var inProcess = separate ? null : await BenchCore.StartAsync(data);
+        await using var group = separate ? await CoreGroup.StartAsync(cores, db == "postgres" ? postgres : null, data, cancellationToken) : null;
+        var connections = group is null ? [await inProcess!.ConnectAsync()] : await group.ConnectAllAsync();
+        try
+        {
+            return await RunAsync(connections, group, instances, steps, concurrency, size, warmup, cancellationToken);
+        }
+        catch (Exception) when (group is not null && !cancellationToken.IsCancellationRequested)
+        {
+            foreach (var core in group.Cores)
+            {
+                await Console.Error.WriteLineAsync($"--- end of the core's log ({core.Server.LogPath}):\n{core.Server.LogTail()}");
+            }
+
+            throw;
+        }
+        finally
+        {
+            foreach (var connection in connections)
+            {
+                await connection.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>The cores' CPU per instance over the window, in all and per core (showing the instances reached every core).</summary>
+    private static string CoreCpuPerInstance(TimeSpan[] after, TimeSpan[] before, int instances)
+    {
+        var each = after.Select((cpu, i) => (cpu - before[i]).TotalMicroseconds / instances).ToArray();
+        return string.Create(CultureInfo.InvariantCulture, $"{each.Sum():0.0} us = {string.Join(" + ", each.Select(us => us.ToString("0.0", CultureInfo.InvariantCulture)))}");
+    }
+
+    private static async Task<int> RunAsync(RuntaraConnection[] connections, CoreGroup? group, int instances, int steps, int concurrency, int size, int warmup, CancellationToken cancellationToken)
+    {
         var payload = WorkflowBench.Payload(size);
         Workflow<BenchInput, int> workflow = async (ctx, input, ct) =>
         {
@@ -51,7 +96,7 @@ internal sealed class W2Command : IBenchCommand
                 while ((index = Interlocked.Increment(ref next)) < count)
                 {
                     var started = Stopwatch.GetTimestamp();
-                    var outcome = await connection.RunAsync(workflow, new BenchInput(steps, size), BenchJson.Default.Int32, new InstanceIdentity(WorkflowBench.InstanceId("w2", index), "bench"), cancellationToken);
+                    var outcome = await connections[index % connections.Length].RunAsync(workflow, new BenchInput(steps, size), BenchJson.Default.Int32, new InstanceIdentity(WorkflowBench.InstanceId("w2", index), "bench"), cancellationToken);
                     if (outcome.Status != WorkflowStatus.Completed)
                     {
                         throw new InvalidOperationException($"Instance {outcome.InstanceId} ended {outcome.Status}: {outcome.Error}");
@@ -68,12 +113,22 @@ internal sealed class W2Command : IBenchCommand
 
         var warmedUp = await WarmUp.RunAsync(warmup > 0 ? 1 : 0, _ => RunAllAsync(warmup));
 
+        var coreCpu = group?.CpuTimes();
         var (measured, elapsed) = await RunAllAsync(instances);
         var summary = measured.Summarize(elapsed);
         var totalSteps = (double)instances * steps;
+        IEnumerable<(string, string)> separate = group is null ? [] :
+        [
+            ("core processes", string.Create(CultureInfo.InvariantCulture, $"{group.Cores.Count} (JIT), instances round-robin")),
+            ("storage", group.Storage),
+            ("cpu/op (cores: all = each)", CoreCpuPerInstance(group.CpuTimes(), coreCpu!, instances)),
+        ];
         (summary with { PerSecond = totalSteps / elapsed.TotalSeconds }).Print(
-            "w2: many instances of durable steps in parallel (SDK -> core, SQLite, fsync per commit); latency per instance, throughput in steps/s",
+            group is null
+                ? "w2: many instances of durable steps in parallel (SDK -> core, SQLite, fsync per commit); latency per instance, throughput in steps/s"
+                : "w2: many instances of durable steps in parallel (SDK -> core processes, one database, durable commits); latency per instance, throughput in steps/s",
             [
+                .. separate,
                 ("instances", instances.ToString(CultureInfo.InvariantCulture)),
                 ("steps per instance", steps.ToString(CultureInfo.InvariantCulture)),
                 ("in flight", concurrency.ToString(CultureInfo.InvariantCulture)),

@@ -57,15 +57,8 @@ internal sealed class WaitWakeCommand : IBenchCommand
         var executable = string.IsNullOrEmpty(entrypoint) ? SampleImage.DefaultEntrypoint : Path.GetFileNameWithoutExtension(entrypoint);
         var coreData = Path.Combine(data, "core");
         var envData = Path.Combine(data, "env");
-        var (core, endpoints) = await ServerProcess.StartAsync("Runtara.Core", coreData, new Dictionary<string, string>
-        {
-            ["Runtara:Core:InstancePort"] = "0",
-            ["Runtara:Core:ManagementPort"] = "0",
-            ["Runtara:Core:BindAddress"] = "127.0.0.1",
-            ["Runtara:Core:Transport"] = "Tcp",
-            ["Runtara:Core:DataDirectory"] = coreData,
-            ["Logging:LogLevel:Default"] = "Warning",
-        }, () => CoreEndpoints.TryRead(coreData), cancellationToken);
+        var coreProcess = await CoreProcess.StartAsync(coreData, new Dictionary<string, string>(), cancellationToken);
+        var (core, endpoints) = (coreProcess.Server, coreProcess.Endpoints);
         var environmentSettings = new Dictionary<string, string>
         {
             ["Runtara:Environment:Port"] = "0",
@@ -171,7 +164,7 @@ internal sealed class WaitWakeCommand : IBenchCommand
                 sendCallMs[index] = Stopwatch.GetElapsedTime(began).TotalMilliseconds;
             }
 
-            var loadBefore = LoadAverage();
+            var loadBefore = ProcFs.LoadAverage();
             var envCpuBefore = ProcFs.CpuTime(environment.Id);
             var coreCpuBefore = ProcFs.CpuTime(core.Id);
             var signalPhase = Stopwatch.GetTimestamp();
@@ -179,7 +172,7 @@ internal sealed class WaitWakeCommand : IBenchCommand
             var finishedAt = await WaitForCompletionsAsync(coreClient, ids, sending, poll, stall, cancellationToken);
             var signalling = Stopwatch.GetElapsedTime(signalPhase);
             await sending;
-            var loadAfter = LoadAverage();
+            var loadAfter = ProcFs.LoadAverage();
             var envCpuAfter = ProcFs.CpuTime(environment.Id);
             var coreCpuAfter = ProcFs.CpuTime(core.Id);
             // CPU per wake over the signalling phase: environment, core, and the instance processes (which the environment reaps).
@@ -251,19 +244,6 @@ internal sealed class WaitWakeCommand : IBenchCommand
     private static double NowUnixMs() => (DateTimeOffset.UtcNow - DateTimeOffset.UnixEpoch).TotalMilliseconds;
 
     private static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
-
-    /// <summary>The machine's 1-minute load average (/proc/loadavg): whether other work shared the two cores.</summary>
-    private static string LoadAverage()
-    {
-        try
-        {
-            return File.ReadAllText("/proc/loadavg").Split(' ')[0];
-        }
-        catch (IOException)
-        {
-            return "?";
-        }
-    }
 
     private static string Mib(long? bytes) => bytes is { } b ? string.Create(CultureInfo.InvariantCulture, $"{b / 1048576.0:0.0}") : "?";
 

@@ -51,14 +51,17 @@ internal sealed class BenchCore : IAsyncDisposable
     }
 
     public Task<RuntaraConnection> ConnectAsync() =>
-        RuntaraConnection.ConnectAsync(new RuntaraInstanceOptions
-        {
-            ServerAddress = $"127.0.0.1:{Endpoints.InstancePort}",
-            Transport = TransportKind.Tcp,
-            PinnedCertificatePath = Endpoints.CertificatePath,
-            Token = BenchCredentials.ServiceToken(DataDirectory),
-            DisableTracing = true,
-        });
+        RuntaraConnection.ConnectAsync(InstanceOptions(Endpoints, BenchCredentials.ServiceToken(DataDirectory)));
+
+    /// <summary>How the benchmark's SDK connections reach a core: TLS/TCP on loopback, its certificate pinned, tracing off.</summary>
+    public static RuntaraInstanceOptions InstanceOptions(CoreEndpoints endpoints, string token) => new()
+    {
+        ServerAddress = $"127.0.0.1:{endpoints.InstancePort}",
+        Transport = TransportKind.Tcp,
+        PinnedCertificatePath = endpoints.CertificatePath,
+        Token = token,
+        DisableTracing = true,
+    };
 
     public async ValueTask DisposeAsync()
     {

@@ -76,8 +76,8 @@ internal sealed class LatencyRecorder
 internal sealed record LatencySummary(
     int Count, TimeSpan Elapsed, double P50Us, double P90Us, double P99Us, double MaxUs, double PerSecond, double? CpuUsPerOperation = null, double? AllocatedBytesPerOperation = null)
 {
-    /// <summary>Prints a table of <paramref name="settings"/> and the figures, then the contract line.</summary>
-    public void Print(string title, IEnumerable<(string Name, string Value)> settings)
+    /// <summary>Prints a table of <paramref name="settings"/> and the figures, then the contract line (with <paramref name="contractExtra"/>, e.g. <c>rss_mib=..</c>, at its end).</summary>
+    public void Print(string title, IEnumerable<(string Name, string Value)> settings, string? contractExtra = null)
     {
         var rows = settings.Concat(
         [
@@ -109,6 +109,6 @@ internal sealed record LatencySummary(
         }
 
         Console.WriteLine($"+-{new string('-', width)}-+-{new string('-', valueWidth)}-+");
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"p50_us={P50Us:0} p99_us={P99Us:0} per_s={PerSecond:0}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"p50_us={P50Us:0} p99_us={P99Us:0} per_s={PerSecond:0}{(contractExtra is null ? string.Empty : " " + contractExtra)}"));
     }
 }

@@ -6,16 +6,23 @@ namespace Runtara.Bench.Infrastructure;
 internal static class ProcFs
 {
     /// <summary>VmRSS of <paramref name="pid"/> in bytes (/proc/&lt;pid&gt;/status); null when it is gone or the line is missing.</summary>
-    public static long? ResidentBytes(int pid)
+    public static long? ResidentBytes(int pid) => StatusBytes(pid, "VmRSS");
+
+    /// <summary>
+    /// A size line of /proc/&lt;pid&gt;/status in bytes, e.g. <c>VmRSS</c>, <c>RssAnon</c> (heap, stacks:
+    /// what a process allocated) or <c>RssFile</c> (mapped files: code); null when it is gone or the line is missing.
+    /// </summary>
+    public static long? StatusBytes(int pid, string field)
     {
         try
         {
+            var prefix = field + ":";
             foreach (var line in File.ReadLines($"/proc/{pid}/status"))
             {
                 // "VmRSS:     12345 kB"
-                if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                if (line.StartsWith(prefix, StringComparison.Ordinal))
                 {
-                    var kb = line["VmRSS:".Length..].Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries)[0];
+                    var kb = line[prefix.Length..].Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries)[0];
                     return long.Parse(kb, CultureInfo.InvariantCulture) * 1024;
                 }
             }
@@ -28,6 +35,48 @@ internal static class ProcFs
         }
 
         return null;
+    }
+
+    /// <summary>The machine's 1-minute load average (/proc/loadavg): whether other work shared the processors.</summary>
+    public static string LoadAverage()
+    {
+        try
+        {
+            return File.ReadAllText("/proc/loadavg").Split(' ')[0];
+        }
+        catch (IOException)
+        {
+            return "?";
+        }
+    }
+
+    /// <summary>The soft limit of open files of <paramref name="pid"/> (/proc/&lt;pid&gt;/limits, "Max open files"); null when unknown or unlimited.</summary>
+    public static long? OpenFilesLimit(int pid)
+    {
+        try
+        {
+            // "Max open files            20000                20000                files"
+            var line = File.ReadLines($"/proc/{pid}/limits").FirstOrDefault(l => l.StartsWith("Max open files", StringComparison.Ordinal));
+            var soft = line?["Max open files".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries)[0];
+            return long.TryParse(soft, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>How many file descriptors <paramref name="pid"/> has open (/proc/&lt;pid&gt;/fd); null when it is gone.</summary>
+    public static int? OpenFiles(int pid)
+    {
+        try
+        {
+            return Directory.GetFileSystemEntries($"/proc/{pid}/fd").Length;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 
     /// <summary>
