@@ -17,6 +17,9 @@ internal static partial class Log
     [LoggerMessage(2102, LogLevel.Error, "Storage operation {Operation} failed", EventName = "OperationFailed")]
     public static partial void OperationFailed(ILogger logger, string operation, Exception exception);
 
+    [LoggerMessage(2103, LogLevel.Information, "Storage operation {Operation} ran into another transaction (attempt {Attempt}: {Reason}); running it again", EventName = "TransientRetry")]
+    public static partial void TransientRetry(ILogger logger, string operation, int attempt, string reason);
+
     [LoggerMessage(2104, LogLevel.Warning, "Background WAL checkpoint failed; the writer's own checkpoint still bounds the WAL", EventName = "WalCheckpointFailed")]
     public static partial void WalCheckpointFailed(ILogger logger, Exception exception);
 

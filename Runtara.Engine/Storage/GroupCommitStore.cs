@@ -31,6 +31,9 @@ internal interface IWriteTransaction : IStoreWriter, IAsyncDisposable
 /// </summary>
 internal abstract class GroupCommitStore : ICoreStore
 {
+    // Runs of one operation after a deadlock or serialization failure, the first included.
+    private const int MaxTransientAttempts = 5;
+
     private readonly Channel<PendingWrite> _queue;
     private readonly StoreSettings _settings;
 
@@ -215,6 +218,13 @@ internal abstract class GroupCommitStore : ICoreStore
     /// </summary>
     protected virtual bool IsOutOfSpace(Exception exception) => StorageSpace.IsOutOfSpace(exception);
 
+    /// <summary>
+    /// True when the database rolled the transaction back only because of other transactions (a deadlock, a
+    /// serialization failure), so running it again may succeed. Several writers — and several cores — on one
+    /// PostgreSQL database lock the same rows in different orders now and then.
+    /// </summary>
+    protected virtual bool IsTransient(Exception exception) => false;
+
     /// <summary>Runs on the writer thread after each committed transaction.</summary>
     protected virtual void OnBatchCommitted()
     {
@@ -331,33 +341,46 @@ internal abstract class GroupCommitStore : ICoreStore
 
     private async Task ExecuteAloneAsync(int writer, PendingWrite pending)
     {
-        pending.Reset();
-        var started = Stopwatch.GetTimestamp();
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            var transaction = await BeginWriteAsync(writer, CancellationToken.None).ConfigureAwait(false);
-            await using (transaction.ConfigureAwait(false))
+            pending.Reset();
+            var started = Stopwatch.GetTimestamp();
+            try
             {
-                await RunAsync(pending, transaction, CancellationToken.None).ConfigureAwait(false);
-                await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
-            }
+                var transaction = await BeginWriteAsync(writer, CancellationToken.None).ConfigureAwait(false);
+                await using (transaction.ConfigureAwait(false))
+                {
+                    await RunAsync(pending, transaction, CancellationToken.None).ConfigureAwait(false);
+                    await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+                }
 
-            Acknowledge([pending], started);
-            Space.OnCommitted();
-            OnBatchCommitted();
-        }
-        catch (CoreException ex)
-        {
-            pending.Fail(ex);
-        }
-        catch (Exception ex) when (IsOutOfSpace(ex))
-        {
-            pending.Fail(Space.OnFull(pending.Operation, ex));
-        }
-        catch (Exception ex)
-        {
-            Log.OperationFailed(Logger, pending.Operation, ex);
-            pending.Fail(new StorageException(pending.Operation, ex));
+                Acknowledge([pending], started);
+                Space.OnCommitted();
+                OnBatchCommitted();
+                return;
+            }
+            catch (Exception ex) when (attempt < MaxTransientAttempts && IsTransient(ex))
+            {
+                // Nothing of it was stored; a short random pause lets the other transaction finish first.
+                Log.TransientRetry(Logger, pending.Operation, attempt, ex.Message);
+                await Task.Delay(Random.Shared.Next(1, 10 * attempt)).ConfigureAwait(false);
+            }
+            catch (CoreException ex)
+            {
+                pending.Fail(ex);
+                return;
+            }
+            catch (Exception ex) when (IsOutOfSpace(ex))
+            {
+                pending.Fail(Space.OnFull(pending.Operation, ex));
+                return;
+            }
+            catch (Exception ex)
+            {
+                Log.OperationFailed(Logger, pending.Operation, ex);
+                pending.Fail(new StorageException(pending.Operation, ex));
+                return;
+            }
         }
     }
 

@@ -50,6 +50,10 @@ internal sealed class PostgresCoreStore : SqlCoreStore
     // Delivered to every listening core when the transaction commits, never when it rolls back.
     internal override string? NotifyWakeupSql => $"SELECT pg_notify('{PostgresWakeupListener.Channel}', '')";
 
+    // Only the errors after which PostgreSQL guarantees the transaction was rolled back: a retry cannot apply it twice.
+    protected override bool IsTransient(Exception exception) =>
+        exception is PostgresException { SqlState: PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure };
+
     protected override string PayloadContainsExpression(string parameter) => $"strpos(lower(encode(payload, 'escape')), {parameter}) > 0";
 
     protected override async Task MigrateAsync(CancellationToken cancellationToken)
