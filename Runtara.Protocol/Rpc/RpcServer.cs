@@ -652,6 +652,8 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
         }
     }
 
+    // Waits for the flush on every answer: pooled.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private static async ValueTask WriteReplyAsync(IRpcStream stream, RpcReply<TResponse> reply, CancellationToken token)
     {
         var message = reply.Message ?? throw new InvalidOperationException("A unary RPC handler returned no response.");
