@@ -312,20 +312,20 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
                         && await stream.Reader.WaitForDataAsync(_stopping.Token).ConfigureAwait(false))
                     {
                     }
-
-                    await stream.CloseGracefullyAsync(0, _aborting.Token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
                 {
-                    // Stopping while the stream waits for its next exchange: FIN, not a reset, which
-                    // would discard the last answer before the client has read it.
-                    await stream.CloseGracefullyAsync(0, _aborting.Token).ConfigureAwait(false);
+                    // Stopping while the stream waits for its next exchange: FIN below, not a reset,
+                    // which would discard the last answer before the client has read it.
                 }
                 catch (Exception ex) when (ex is IOException or QuicException or ObjectDisposedException or OperationCanceledException)
                 {
                     // The client reset the stream or closed the connection.
                     stream.Abort();
                 }
+
+                // FIN (nothing after an abort).
+                await stream.CloseGracefullyAsync(0, _aborting.Token).ConfigureAwait(false);
             }
 
             inFlight.TryRemove(stream, out _);
