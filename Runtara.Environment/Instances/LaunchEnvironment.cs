@@ -6,6 +6,7 @@ using Runtara.Environment.Hosting;
 using Runtara.Environment.Storage;
 using Runtara.Protocol.Contracts;
 using Runtara.Protocol.Rpc;
+using Runtara.Protocol.Transport;
 
 namespace Runtara.Environment.Instances;
 
@@ -82,7 +83,7 @@ internal static class LaunchEnvironment
         // Set after the custom variables, so a request can never choose the credential (docs/security.md).
         variables[LaunchVariables.InstanceToken] = instanceToken;
         variables[LaunchVariables.ServerAddress] = CoreAddressForInstances(options);
-        variables[LaunchVariables.Transport] = options.Transport.ToString().ToLowerInvariant();
+        variables[LaunchVariables.Transport] = InstanceTransport(options.Transport);
         variables[LaunchVariables.InputPath] = directory.InputPath;
         variables[LaunchVariables.OutputPath] = directory.OutputPath;
         variables[LaunchVariables.WorkspaceDirectory] = directory.WorkspacePath;
@@ -112,6 +113,12 @@ internal static class LaunchEnvironment
             options.CoreInstanceSocket is { Length: > 0 } socket && File.Exists(socket)
                 ? RpcAddress.UnixScheme + Path.GetFullPath(socket)
                 : options.CoreInstanceAddress ?? "127.0.0.1:8001";
+
+        // Auto gives instances TLS/TCP even where the environment runs QUIC: an instance makes its calls
+        // one after another from a new process, where QUIC's round trip is still slower than TLS/TCP's
+        // (docs/protocol.md, "Choosing"). Quic is passed on as asked.
+        static string InstanceTransport(TransportKind transport) =>
+            (transport == TransportKind.Auto ? TransportKind.Tcp : transport).ToString().ToLowerInvariant();
 
         static void Set(Dictionary<string, string> variables, string key, string? value)
         {

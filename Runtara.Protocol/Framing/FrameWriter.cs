@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 using Google.Protobuf;
 
 namespace Runtara.Protocol.Framing;
@@ -53,6 +54,8 @@ public sealed class FrameWriter
     }
 
     /// <summary>Sends everything buffered so far.</summary>
+    /// <remarks>A QUIC write completes only when msquic reports it sent, so the wait is pooled (no allocation per frame).</remarks>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask FlushAsync(CancellationToken cancellationToken = default)
     {
         var result = await _writer.FlushAsync(cancellationToken).ConfigureAwait(false);

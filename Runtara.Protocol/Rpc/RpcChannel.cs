@@ -49,7 +49,7 @@ internal abstract class RpcChannel(ITransportConnector connector, EndPoint endPo
 
     public static RpcChannel Create(ITransportConnector connector, EndPoint endPoint, int maxConnections) =>
         connector.Kind == TransportKind.Quic
-            ? new MultiplexedChannel(connector, endPoint)
+            ? new MultiplexedChannel(connector, endPoint, maxConnections)
             : new PooledChannel(connector, endPoint, maxConnections);
 }
 
@@ -152,16 +152,58 @@ internal sealed class PooledChannel : RpcChannel
     }
 }
 
-/// <summary>QUIC: one shared connection, a new bidirectional stream per exchange; reconnects when it drops.</summary>
-internal sealed class MultiplexedChannel(ITransportConnector connector, EndPoint endPoint) : RpcChannel(connector, endPoint)
+/// <summary>
+/// QUIC: one shared connection, and a pool of its bidirectional streams, each lent to one exchange at
+/// a time as <see cref="PooledChannel"/> lends TCP connections (opening and closing a stream per call
+/// cost several times a TCP round trip in CPU and allocations, docs/performance.md). The most recently
+/// returned stream is lent first; one the server ended or reset, or whose connection closed, is
+/// dropped (checking costs no system call). At most <c>maxConnections</c> exchanges run at once, so the
+/// pool stays within the server's stream limit. Reconnects when the connection drops.
+/// </summary>
+internal sealed class MultiplexedChannel : RpcChannel
 {
     private readonly SemaphoreSlim _connectLock = new(1, 1);
+    private readonly Stack<(IRpcStream Stream, ITransportConnection Connection)> _idle = new();
+    private readonly SemaphoreSlim _slots;
+    private readonly Func<RpcLease, bool, ValueTask> _release;
     private ITransportConnection? _connection;
     private volatile bool _disposed;
+
+    public MultiplexedChannel(ITransportConnector connector, EndPoint endPoint, int maxStreams)
+        : base(connector, endPoint)
+    {
+        _slots = new SemaphoreSlim(maxStreams, maxStreams);
+        _release = ReleaseAsync;
+    }
 
     public override async ValueTask<RpcLease> AcquireAsync(bool verifyIdle, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            while (TryTakeIdle(out var idle))
+            {
+                if (idle.Stream.IsUsable && idle.Connection.IsUsable)
+                {
+                    return new RpcLease(idle.Stream, idle.Connection, reused: true, _release);
+                }
+
+                await idle.Stream.DisposeAsync().ConfigureAwait(false);
+            }
+
+            return await OpenAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            _slots.Release();
+            throw;
+        }
+    }
+
+    /// <summary>A new stream on the shared connection (made when missing or closed).</summary>
+    private async ValueTask<RpcLease> OpenAsync(CancellationToken cancellationToken)
+    {
         var connection = _connection;
         var reused = true;
         if (connection is null || !connection.IsUsable)
@@ -184,7 +226,7 @@ internal sealed class MultiplexedChannel(ITransportConnector connector, EndPoint
             stream = await connection.OpenStreamAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        return new RpcLease(stream, connection, reused, static (lease, _) => lease.Stream.DisposeAsync());
+        return new RpcLease(stream, connection, reused, _release);
     }
 
     /// <summary>The shared connection, replaced when it is missing, unusable or <paramref name="dead"/>; whether it was made now.</summary>
@@ -215,9 +257,45 @@ internal sealed class MultiplexedChannel(ITransportConnector connector, EndPoint
         }
     }
 
+    private bool TryTakeIdle(out (IRpcStream Stream, ITransportConnection Connection) idle)
+    {
+        lock (_idle)
+        {
+            return _idle.TryPop(out idle);
+        }
+    }
+
+    private async ValueTask ReleaseAsync(RpcLease lease, bool healthy)
+    {
+        try
+        {
+            if (healthy && !_disposed && lease.Stream.IsUsable)
+            {
+                lease.Stream.Reader.Release();
+                lock (_idle)
+                {
+                    _idle.Push((lease.Stream, lease.Connection));
+                }
+            }
+            else
+            {
+                await lease.Stream.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _slots.Release();
+        }
+    }
+
     public override async ValueTask DisposeAsync()
     {
         _disposed = true;
+        while (TryTakeIdle(out var idle))
+        {
+            await idle.Stream.DisposeAsync().ConfigureAwait(false);
+        }
+
         if (_connection is { } connection)
         {
             await connection.DisposeAsync().ConfigureAwait(false);

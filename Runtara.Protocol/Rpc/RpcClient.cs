@@ -76,10 +76,13 @@ public sealed class RpcClient<TRequest, TResponse> : IAsyncDisposable
         }
 
         var tls = TlsDefaults.CreateClientOptions(options.Tls.ServerName ?? address.DefaultServerName, options.Tls);
-        return Transport == TransportKind.Quic
-            && (OperatingSystem.IsLinux() || OperatingSystem.IsWindows() || OperatingSystem.IsMacOS())
-            ? new QuicTransportConnector(tls, new QuicSettings(options.KeepAliveInterval, options.IdleTimeout, 0, options.MaxFrameSize))
-            : new SocketTransportConnector(tls, options.MaxFrameSize);
+        if (Transport == TransportKind.Quic && (OperatingSystem.IsLinux() || OperatingSystem.IsWindows() || OperatingSystem.IsMacOS()))
+        {
+            tls.ApplicationProtocols = TlsDefaults.QuicApplicationProtocols();
+            return new QuicTransportConnector(tls, new QuicSettings(options.KeepAliveInterval, options.IdleTimeout, 0, options.MaxFrameSize));
+        }
+
+        return new SocketTransportConnector(tls, options.MaxFrameSize);
     }
 
     /// <summary>The transport this client uses.</summary>
@@ -107,7 +110,6 @@ public sealed class RpcClient<TRequest, TResponse> : IAsyncDisposable
         {
             stream.Writer.Write(FrameType.Request, request);
             await stream.Writer.FlushAsync(token).ConfigureAwait(false);
-            await stream.CompleteWritesAsync(token).ConfigureAwait(false);
             return null;
         }, body: null, cancellationToken);
     }
@@ -295,7 +297,6 @@ public sealed class RpcClient<TRequest, TResponse> : IAsyncDisposable
     {
         stream.Writer.Write(FrameType.Request, request);
         await stream.Writer.FlushAsync(token).ConfigureAwait(false);
-        await stream.CompleteWritesAsync(token).ConfigureAwait(false);
         return await ReadReplyAsync(stream, body, token).ConfigureAwait(false);
     }
 
@@ -403,7 +404,6 @@ public sealed class RpcClient<TRequest, TResponse> : IAsyncDisposable
             // Always end the body, also after an early answer, so the connection stays in sync.
             stream.Writer.Write(FrameType.StreamEnd, ReadOnlySpan<byte>.Empty);
             await stream.Writer.FlushAsync(token).ConfigureAwait(false);
-            await stream.CompleteWritesAsync(token).ConfigureAwait(false);
         }
         finally
         {

@@ -38,7 +38,7 @@ public sealed class RpcClientOptions
     /// <summary>QUIC idle timeout (SPEC §2.2: 30 s).</summary>
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>TLS/TCP: most pooled connections, i.e. most RPCs in flight at once.</summary>
+    /// <summary>Most RPCs in flight at once: pooled connections on TLS/TCP, pooled streams of the one connection on QUIC (keep it within the server's <c>MaxConcurrentStreamsPerConnection</c>).</summary>
     [Range(1, 10_000)]
     public int MaxConnections { get; set; } = 128;
 

@@ -103,8 +103,10 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
                 && (OperatingSystem.IsLinux() || OperatingSystem.IsWindows() || OperatingSystem.IsMacOS()))
             {
                 var settings = new QuicSettings(_options.KeepAliveInterval, _options.IdleTimeout, _options.MaxConcurrentStreamsPerConnection, _options.MaxFrameSize);
+                var quicTls = TlsDefaults.CreateServerOptions(_certificate, _options.Tls);
+                quicTls.ApplicationProtocols = TlsDefaults.QuicApplicationProtocols();
                 _listeners.Add(await QuicTransportListener.BindAsync(
-                    new IPEndPoint(endPoint.Address, tcpPort), tls, settings, _options.Backlog, cancellationToken).ConfigureAwait(false));
+                    new IPEndPoint(endPoint.Address, tcpPort), quicTls, settings, _options.Backlog, cancellationToken).ConfigureAwait(false));
             }
 
             if (!string.IsNullOrEmpty(_options.UnixSocketPath))
@@ -299,8 +301,31 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
             await Task.Yield();
             await using (stream.ConfigureAwait(false))
             {
+                // Under runtara/2 exchanges follow one another on a stream as on a TCP connection (clients
+                // keep their streams); under runtara/1 (1.4.1 clients) a stream carries one exchange and
+                // is not usable after it. Either way the stream ends with FIN after its last answer.
                 using var readTimeout = CancellationTokenSource.CreateLinkedTokenSource(_aborting.Token);
-                await ProcessExchangeAsync(stream, context, readTimeout).ConfigureAwait(false);
+                try
+                {
+                    while (await ProcessExchangeAsync(stream, context, readTimeout).ConfigureAwait(false)
+                        && stream.IsUsable
+                        && await stream.Reader.WaitForDataAsync(_stopping.Token).ConfigureAwait(false))
+                    {
+                    }
+                }
+                catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+                {
+                    // Stopping while the stream waits for its next exchange: FIN below, not a reset,
+                    // which would discard the last answer before the client has read it.
+                }
+                catch (Exception ex) when (ex is IOException or QuicException or ObjectDisposedException or OperationCanceledException)
+                {
+                    // The client reset the stream or closed the connection.
+                    stream.Abort();
+                }
+
+                // FIN (nothing after an abort).
+                await stream.CloseGracefullyAsync(0, _aborting.Token).ConfigureAwait(false);
             }
 
             inFlight.TryRemove(stream, out _);
@@ -627,6 +652,8 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
         }
     }
 
+    // Waits for the flush on every answer: pooled.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private static async ValueTask WriteReplyAsync(IRpcStream stream, RpcReply<TResponse> reply, CancellationToken token)
     {
         var message = reply.Message ?? throw new InvalidOperationException("A unary RPC handler returned no response.");
@@ -643,14 +670,12 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
         }
 
         await stream.Writer.FlushAsync(token).ConfigureAwait(false);
-        await stream.CompleteWritesAsync(token).ConfigureAwait(false);
     }
 
     private static async ValueTask WriteErrorFrameAsync(IRpcStream stream, string code, string message, CancellationToken token)
     {
         stream.Writer.Write(FrameType.Error, new RpcErrorFrame { Code = code, Message = message });
         await stream.Writer.FlushAsync(token).ConfigureAwait(false);
-        await stream.CompleteWritesAsync(token).ConfigureAwait(false);
     }
 
     private async Task RejectAsync(ITransportConnection connection)

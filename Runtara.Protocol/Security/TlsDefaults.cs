@@ -9,6 +9,16 @@ public static class TlsDefaults
     /// <summary>The ALPN protocol id of Runtara's framing, version 1 (SPEC §20: the original had none).</summary>
     public static readonly SslApplicationProtocol ApplicationProtocol = new("runtara/1");
 
+    /// <summary>
+    /// QUIC only: the ALPN protocol id under which a stream carries exchanges one after another, delimited
+    /// by their frames as on TCP, so clients keep their streams (docs/protocol.md). Under
+    /// <see cref="ApplicationProtocol"/> a QUIC stream carries one exchange, as in runtara 1.4.1.
+    /// </summary>
+    public static readonly SslApplicationProtocol ReusableStreamsProtocol = new("runtara/2");
+
+    /// <summary>What QUIC peers offer, preferred first (a fresh list per options object, which may change it).</summary>
+    internal static List<SslApplicationProtocol> QuicApplicationProtocols() => [ReusableStreamsProtocol, ApplicationProtocol];
+
     /// <summary>Server-side TLS options for a certificate.</summary>
     public static SslServerAuthenticationOptions CreateServerOptions(X509Certificate2 certificate) => CreateServerOptions(certificate, tls: null);
 

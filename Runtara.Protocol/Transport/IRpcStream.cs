@@ -4,8 +4,8 @@ using Runtara.Protocol.Framing;
 namespace Runtara.Protocol.Transport;
 
 /// <summary>
-/// The duplex channel one RPC exchange runs on. On QUIC it is a bidirectional stream used once;
-/// on TCP and Unix sockets it is the connection itself, reused by sequential exchanges.
+/// The duplex channel RPC exchanges run on, one exchange at a time, each delimited by its frames: on
+/// QUIC a bidirectional stream, on TCP and Unix sockets the connection itself.
 /// </summary>
 public interface IRpcStream : IAsyncDisposable
 {
@@ -15,21 +15,18 @@ public interface IRpcStream : IAsyncDisposable
     /// <summary>Writes frames to the peer.</summary>
     FrameWriter Writer { get; }
 
-    /// <summary>
-    /// Ends this exchange's outbound direction: QUIC sends FIN; TCP does nothing because exchanges
-    /// are delimited by their frames.
-    /// </summary>
-    ValueTask CompleteWritesAsync(CancellationToken cancellationToken);
+    /// <summary>True until the stream is known to be ended, reset or broken (then no exchange may follow on it).</summary>
+    bool IsUsable { get; }
 
     /// <summary>Tears the exchange down after a failure (QUIC: abort the stream; TCP: close the connection).</summary>
     void Abort();
 
     /// <summary>
-    /// Server side, after the last answer on a connection that is about to close while the peer may
-    /// still be sending (e.g. after FRAME_TOO_LARGE): TCP and Unix sockets end their sending side and
-    /// read and discard what the peer sends, up to <paramref name="maxBytes"/> or until
+    /// Server side, after the last answer on a stream or connection that is about to close while the
+    /// peer may still be sending (e.g. after FRAME_TOO_LARGE): TCP and Unix sockets end their sending
+    /// side and read and discard what the peer sends, up to <paramref name="maxBytes"/> or until
     /// <paramref name="cancellationToken"/> fires, so closing does not reset the connection and destroy
-    /// the answer before the peer reads it. QUIC does nothing (FIN already ended the stream).
+    /// the answer before the peer reads it. QUIC sends FIN on the stream (its reads end with it).
     /// </summary>
     ValueTask CloseGracefullyAsync(long maxBytes, CancellationToken cancellationToken);
 }

@@ -47,7 +47,7 @@ internal sealed class QuicTransportListener : ITransportListener
             {
                 ListenEndPoint = endPoint,
                 ListenBacklog = backlog,
-                ApplicationProtocols = [Security.TlsDefaults.ApplicationProtocol],
+                ApplicationProtocols = tls.ApplicationProtocols ?? [Security.TlsDefaults.ApplicationProtocol],
                 ConnectionOptionsCallback = (_, _, _) => ValueTask.FromResult(connectionOptions),
             },
             cancellationToken).ConfigureAwait(false);
@@ -90,12 +90,14 @@ internal sealed class QuicTransportConnector(SslClientAuthenticationOptions tls,
     }
 }
 
-/// <summary>A QUIC connection: every exchange is its own bidirectional stream (SPEC §3.2).</summary>
+/// <summary>A QUIC connection: exchanges run on its bidirectional streams (SPEC §3.2), one at a time per stream.</summary>
 [SupportedOSPlatform("linux")]
 [SupportedOSPlatform("windows")]
 [SupportedOSPlatform("macos")]
 internal sealed class QuicTransportConnection(QuicConnection connection, int maxFrameSize) : ITransportConnection
 {
+    /// <summary>Whether the peers agreed to carry exchanges one after another on a stream (runtara/2), or one per stream (runtara/1).</summary>
+    private readonly bool _reusableStreams = connection.NegotiatedApplicationProtocol == Security.TlsDefaults.ReusableStreamsProtocol;
     private int _closed;
 
     public TransportKind Kind => TransportKind.Quic;
@@ -113,7 +115,7 @@ internal sealed class QuicTransportConnection(QuicConnection connection, int max
         try
         {
             var stream = await connection.AcceptInboundStreamAsync(cancellationToken).ConfigureAwait(false);
-            return new QuicRpcStream(stream, maxFrameSize);
+            return new QuicRpcStream(stream, maxFrameSize, _reusableStreams);
         }
         catch (QuicException ex) when (ex.QuicError is QuicError.ConnectionAborted or QuicError.ConnectionIdle or QuicError.OperationAborted or QuicError.ConnectionTimeout)
         {
@@ -127,7 +129,7 @@ internal sealed class QuicTransportConnection(QuicConnection connection, int max
         try
         {
             var stream = await connection.OpenOutboundStreamAsync(QuicStreamType.Bidirectional, cancellationToken).ConfigureAwait(false);
-            return new QuicRpcStream(stream, maxFrameSize);
+            return new QuicRpcStream(stream, maxFrameSize, _reusableStreams);
         }
         catch (QuicException)
         {
@@ -143,7 +145,11 @@ internal sealed class QuicTransportConnection(QuicConnection connection, int max
     }
 }
 
-/// <summary>One bidirectional QUIC stream carrying one exchange.</summary>
+/// <summary>
+/// One bidirectional QUIC stream. Under ALPN runtara/2 it carries exchanges one after another, delimited
+/// by their frames as on a TCP connection: the client keeps its streams and lends each to one exchange
+/// at a time. Under runtara/1 (runtara 1.4.1 clients) it carries one exchange.
+/// </summary>
 [SupportedOSPlatform("linux")]
 [SupportedOSPlatform("windows")]
 [SupportedOSPlatform("macos")]
@@ -152,12 +158,18 @@ internal sealed class QuicRpcStream : IRpcStream
     private readonly QuicStream _stream;
     private readonly PipeReader _pipeReader;
     private readonly PipeWriter _pipeWriter;
+    private readonly bool _reusable;
+    private int _aborted;
 
-    public QuicRpcStream(QuicStream stream, int maxFrameSize)
+    public QuicRpcStream(QuicStream stream, int maxFrameSize, bool reusable)
     {
         _stream = stream;
-        _pipeReader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, leaveOpen: true));
-        _pipeWriter = PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));
+        _reusable = reusable;
+        // Zero-byte reads: a kept stream waiting for its next exchange holds no buffer. Without them
+        // every idle stream on both sides held a 16 KiB array of the shared pool, which then ran dry,
+        // and msquic's receive copies allocated ~20 KB per call at concurrency 64 (docs/performance.md).
+        _pipeReader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4096, leaveOpen: true, useZeroByteReads: true));
+        _pipeWriter = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 4096, leaveOpen: true));
         Reader = new FrameReader(_pipeReader, maxFrameSize);
         Writer = new FrameWriter(_pipeWriter, maxFrameSize);
     }
@@ -166,15 +178,30 @@ internal sealed class QuicRpcStream : IRpcStream
 
     public FrameWriter Writer { get; }
 
-    public ValueTask CompleteWritesAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Under runtara/2: neither side has ended or reset the stream, and its connection is open (closing
+    /// it ends every stream). Under runtara/1 a stream carries one exchange, so never another.
+    /// </summary>
+    public bool IsUsable => _reusable && Volatile.Read(ref _aborted) == 0 && !_stream.ReadsClosed.IsCompleted && !_stream.WritesClosed.IsCompleted;
+
+    public void Abort()
     {
-        _stream.CompleteWrites();
-        return ValueTask.CompletedTask;
+        if (Interlocked.Exchange(ref _aborted, 1) == 0)
+        {
+            _stream.Abort(QuicAbortDirection.Both, QuicErrorCodes.StreamAborted);
+        }
     }
 
-    public void Abort() => _stream.Abort(QuicAbortDirection.Both, QuicErrorCodes.StreamAborted);
+    /// <summary>After the stream's last answer: FIN. Nothing is left to discard; the stream's reads end with it.</summary>
+    public ValueTask CloseGracefullyAsync(long maxBytes, CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _aborted) == 0 && !_stream.WritesClosed.IsCompleted)
+        {
+            _stream.CompleteWrites();
+        }
 
-    public ValueTask CloseGracefullyAsync(long maxBytes, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+        return ValueTask.CompletedTask;
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -232,7 +232,7 @@ internal sealed class SocketTransportConnection : ITransportConnection
 
         public FrameWriter Writer => connection.Writer;
 
-        public ValueTask CompleteWritesAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
+        public bool IsUsable => connection.IsUsable;
 
         public void Abort() => connection.Abort();
 

@@ -26,6 +26,16 @@ public sealed class LaunchEnvironmentTests
         RunRecord? run = null, EnvironmentOptions? options = null, IDictionary? inherited = null, string? checkpointId = null, Activity? activity = null) =>
         LaunchEnvironment.Build(run ?? Run(), "orders", Directory, checkpointId, "token-1", options ?? new EnvironmentOptions(), inherited ?? new Hashtable(), activity);
 
+    [Theory]
+    [InlineData(TransportKind.Auto, "tcp")]
+    [InlineData(TransportKind.Tcp, "tcp")]
+    [InlineData(TransportKind.Quic, "quic")]
+    public void Instances_get_TLS_TCP_unless_the_environment_asks_for_QUIC(TransportKind environment, string instance)
+    {
+        // Auto: an instance's calls come one after another, where QUIC is still slower (docs/protocol.md, "Choosing").
+        Assert.Equal(instance, Build(options: new EnvironmentOptions { Transport = environment })[LaunchVariables.Transport]);
+    }
+
     [Fact]
     public void Launch_environment_names_the_instance_its_files_and_the_core()
     {
@@ -82,7 +92,8 @@ public sealed class LaunchEnvironmentTests
         var variables = Build();
 
         Assert.Equal("127.0.0.1:8001", variables[LaunchVariables.ServerAddress]);
-        Assert.Equal("auto", variables[LaunchVariables.Transport]);
+        // Auto gives instances TLS/TCP (docs/protocol.md, "Choosing").
+        Assert.Equal("tcp", variables[LaunchVariables.Transport]);
         Assert.All(
             new[] { LaunchVariables.ServerName, LaunchVariables.PinnedCertificate, LaunchVariables.CaCertificate, LaunchVariables.SkipCertificateVerification,
                 LaunchVariables.CheckpointId, LaunchVariables.HeartbeatIntervalMs, LaunchVariables.TraceParent, LaunchVariables.TraceState },

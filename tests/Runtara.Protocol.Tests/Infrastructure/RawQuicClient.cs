@@ -24,13 +24,16 @@ public sealed class RawQuicClient : IAsyncDisposable
     public static async Task<RawQuicClient> ConnectAsync(int port, ClientTlsOptions tls, TimeSpan timeout)
     {
         using var cancellation = new CancellationTokenSource(timeout);
+        // runtara/1 only, as runtara 1.4.1 clients: one exchange per stream, then the stream ends.
+        var clientTls = TlsDefaults.CreateClientOptions("localhost", tls);
+        clientTls.ApplicationProtocols = [TlsDefaults.ApplicationProtocol];
         var connection = await QuicConnection.ConnectAsync(
             new QuicClientConnectionOptions
             {
                 RemoteEndPoint = new IPEndPoint(IPAddress.Loopback, port),
                 DefaultStreamErrorCode = QuicErrorCodes.StreamAborted,
                 DefaultCloseErrorCode = QuicErrorCodes.Closed,
-                ClientAuthenticationOptions = TlsDefaults.CreateClientOptions("localhost", tls),
+                ClientAuthenticationOptions = clientTls,
                 MaxInboundBidirectionalStreams = 0,
                 MaxInboundUnidirectionalStreams = 0,
                 IdleTimeout = TimeSpan.FromSeconds(30),
