@@ -40,6 +40,13 @@ internal sealed class HeartbeatMonitor(
                     continue;
                 }
 
+                if (Time.GetUtcNow().ToUnixTimeMilliseconds() - run.UpdatedAtMs < _options.HeartbeatTimeout.TotalMilliseconds)
+                {
+                    // Launched (woken, relaunched, taken over) less than a timeout ago: the core's last activity is
+                    // the previous process's, and this one gets a whole timeout to report.
+                    continue;
+                }
+
                 Log.InstanceSilent(Logger, instance.InstanceId, instance.LastActivityMs);
                 if (!await supervisor.KillSilentAsync(instance.InstanceId, cancellationToken).ConfigureAwait(false))
                 {
