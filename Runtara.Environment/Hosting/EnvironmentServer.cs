@@ -92,6 +92,9 @@ internal sealed class EnvironmentServer(
             Log.UnownedRunsClaimed(_logger, unowned);
         }
 
+        // Renewed at once: after a short restart what is left of the leases may be less than one renewal interval.
+        await store.RenewRunLeasesAsync(supervisor.EnvironmentId, supervisor.LeaseUntilMs(), cancellationToken).ConfigureAwait(false);
+
         // Only its own runs: another environment's live runs on the same database are not this one's to settle.
         foreach (var run in await store.ListOwnedRunsAsync(supervisor.EnvironmentId, [RunStatus.Pending, RunStatus.Running], cancellationToken).ConfigureAwait(false))
         {

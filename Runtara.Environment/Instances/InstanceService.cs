@@ -489,7 +489,8 @@ internal sealed class InstanceService(
     {
         var run = await EnsureOwnedAsync(instanceId, tenantId, cancellationToken).ConfigureAwait(false);
         await core.SendSignalAsync(instanceId, type, payload, cancellationToken).ConfigureAwait(false);
-        if (type == CoreSignal.SignalCancel && run is not null && !supervisor.IsLive(instanceId))
+        // A run another environment owns and runs: its process reads the cancel there.
+        if (type == CoreSignal.SignalCancel && run is not null && !supervisor.IsLive(instanceId) && !(run.IsActive && run.OwnerId is not null && !supervisor.IsMine(run)))
         {
             // No process will ever read it (suspended or never launched): cancel at once.
             using var held = await supervisor.LockAsync(instanceId, cancellationToken).ConfigureAwait(false);

@@ -22,6 +22,11 @@ public sealed class SeveralEnvironmentsTests(PostgresStoreFixture postgres) : IC
     {
         ["Runtara:Environment:RunLease"] = "00:00:02",
         ["Runtara:Environment:RunLeaseRenewInterval"] = "00:00:00.500",
+    };
+
+    // Only for the silent instance: on a loaded machine a launch can take seconds before the process reports.
+    private static readonly Dictionary<string, string?> ShortHeartbeat = new(Settings)
+    {
         ["Runtara:Environment:HeartbeatTimeout"] = "00:00:04",
         ["Runtara:Environment:HeartbeatInterval"] = "00:00:00.300",
     };
@@ -109,6 +114,12 @@ public sealed class SeveralEnvironmentsTests(PostgresStoreFixture postgres) : IC
         Assert.Equal(InstanceStatus.Completed, done.Status);
         Assert.Equal(7, done.Output!.Value.GetProperty("echo").GetProperty("x").GetInt32());
         Assert.Single(Directory.GetFiles(Path.Combine(b.EnvironmentDataDirectory, "images", "blobs")));
+
+        // Deleting the image (its only version) removes its content from the database too.
+        var sha = (await Store(a).GetImageAsync(image, default))!.Sha256;
+        Assert.True(await Store(a).CopyImageContentAsync(sha, Stream.Null, default));
+        await a.Client.DeleteImageAsync(image, tenant);
+        Assert.False(await Store(a).CopyImageContentAsync(sha, Stream.Null, default));
     }
 
     [SkippableFact]
@@ -138,7 +149,7 @@ public sealed class SeveralEnvironmentsTests(PostgresStoreFixture postgres) : IC
     [SkippableFact]
     public async Task A_silent_instance_is_acted_on_once_by_its_owner_only()
     {
-        var (a, b) = await StartPairAsync();
+        var (a, b) = await StartPairAsync(ShortHeartbeat);
         // B stops first: A's harness stops the core they share.
         await using var disposeA = a;
         await using var disposeB = b;
@@ -152,15 +163,16 @@ public sealed class SeveralEnvironmentsTests(PostgresStoreFixture postgres) : IC
         Assert.Equal(Supervisor(a).EnvironmentId, (await Store(a).GetRunAsync(run.Id, default))!.OwnerId);
     }
 
-    private async Task<(EnvironmentHarness A, EnvironmentHarness B)> StartPairAsync()
+    private async Task<(EnvironmentHarness A, EnvironmentHarness B)> StartPairAsync(Dictionary<string, string?>? settings = null)
     {
+        settings ??= Settings;
         Skip.If(postgres.Cluster is null, PostgresCluster.SkipReason);
         var database = $"env_{Guid.NewGuid():N}";
         await postgres.Cluster!.CreateDatabaseAsync(database);
-        var a = await EnvironmentHarness.StartAsync(Settings, environmentPostgres: postgres.Cluster.ConnectionString(database));
+        var a = await EnvironmentHarness.StartAsync(settings, environmentPostgres: postgres.Cluster.ConnectionString(database));
         try
         {
-            return (a, await EnvironmentHarness.StartAsync(Settings, environmentPostgres: postgres.Cluster.ConnectionString(database), sharedCore: a));
+            return (a, await EnvironmentHarness.StartAsync(settings, environmentPostgres: postgres.Cluster.ConnectionString(database), sharedCore: a));
         }
         catch
         {
