@@ -163,6 +163,55 @@ public sealed class SeveralEnvironmentsTests(PostgresStoreFixture postgres) : IC
         Assert.Equal(Supervisor(a).EnvironmentId, (await Store(a).GetRunAsync(run.Id, default))!.OwnerId);
     }
 
+    [SkippableFact]
+    public async Task Each_of_1000_runs_of_a_dead_environment_is_taken_over_by_exactly_one_of_two_environments()
+    {
+        // Leases long enough that only the explicit passes below take over (the workers' own first pass is minutes away).
+        var (a, b) = await StartPairAsync(new Dictionary<string, string?>
+        {
+            ["Runtara:Environment:RunLease"] = "00:10:00",
+            ["Runtara:Environment:RunLeaseRenewInterval"] = "00:05:00",
+        });
+        await using var disposeA = a;
+        await using var disposeB = b;
+        var tenant = Ids.Tenant();
+        var ids = new List<string>();
+        for (var i = 0; i < 1000; i++)
+        {
+            // A dead environment's runs whose leases expired; the core does not know them, so each takeover settles
+            // its run at once (failed) instead of launching 1000 processes.
+            var id = $"orphan-{i}-{Guid.NewGuid():N}";
+            ids.Add(id);
+            Assert.True(await Store(a).TryInsertRunAsync(new RunRecord
+            {
+                InstanceId = id, TenantId = tenant, ImageId = "img", ImageName = "img", Status = RunStatus.Running, TimeoutSeconds = 300,
+                OwnerId = "env-dead", LeaseUntilMs = 1, CreatedAtMs = 1, UpdatedAtMs = 1,
+            }, default));
+        }
+
+        static async Task<int> DrainAsync(RunLeaseWorker worker)
+        {
+            var total = 0;
+            for (int taken; (taken = await worker.TakeOverAsync(default)) > 0;)
+            {
+                total += taken;
+            }
+
+            return total;
+        }
+
+        var counts = await Task.WhenAll(Task.Run(() => DrainAsync(Worker<RunLeaseWorker>(a))), Task.Run(() => DrainAsync(Worker<RunLeaseWorker>(b))));
+
+        Assert.Equal(1000, counts.Sum());
+        var owners = new[] { Supervisor(a).EnvironmentId, Supervisor(b).EnvironmentId };
+        foreach (var id in ids)
+        {
+            var run = await Store(a).GetRunAsync(id, default);
+            Assert.Equal(RunStatus.Failed, run!.Status);
+            Assert.Contains(run.OwnerId, owners);
+        }
+    }
+
     private async Task<(EnvironmentHarness A, EnvironmentHarness B)> StartPairAsync(Dictionary<string, string?>? settings = null)
     {
         settings ??= Settings;
