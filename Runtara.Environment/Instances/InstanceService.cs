@@ -299,12 +299,12 @@ internal sealed class InstanceService(
 
             await supervisor.StopProcessAsync(instanceId, grace, cancellationToken).ConfigureAwait(false);
         }
-        else if (run.IsActive && run.OwnerId is { } owner && !supervisor.IsMine(run))
+        else if (supervisor.RunsElsewhere(run))
         {
             // The process lives on its owner's machine: the cancel goes through the core and the process ends on it
             // there. SIGTERM/SIGKILL only happen where the process lives, so after the grace the core is told CANCELLED
             // (below) and the owner's process, refused by the core, ends or is ended by its own environment.
-            Log.RemoteStopRequested(logger, instanceId, owner);
+            Log.RemoteStopRequested(logger, instanceId, run.OwnerId!);
             await core.SendSignalAsync(instanceId, CoreSignal.SignalCancel, Encoding.UTF8.GetBytes(reasonText), cancellationToken).ConfigureAwait(false);
             await WaitForCoreToFinishAsync(instanceId, grace, cancellationToken).ConfigureAwait(false);
         }
@@ -490,7 +490,7 @@ internal sealed class InstanceService(
         var run = await EnsureOwnedAsync(instanceId, tenantId, cancellationToken).ConfigureAwait(false);
         await core.SendSignalAsync(instanceId, type, payload, cancellationToken).ConfigureAwait(false);
         // A run another environment owns and runs: its process reads the cancel there.
-        if (type == CoreSignal.SignalCancel && run is not null && !supervisor.IsLive(instanceId) && !(run.IsActive && run.OwnerId is not null && !supervisor.IsMine(run)))
+        if (type == CoreSignal.SignalCancel && run is not null && !supervisor.IsLive(instanceId) && !supervisor.RunsElsewhere(run))
         {
             // No process will ever read it (suspended or never launched): cancel at once.
             using var held = await supervisor.LockAsync(instanceId, cancellationToken).ConfigureAwait(false);

@@ -319,6 +319,9 @@ internal sealed class InstanceSupervisor : IAsyncDisposable
     /// <summary>True when <paramref name="run"/> is this environment's (runs recorded before ownership are claimed at start).</summary>
     public bool IsMine(RunRecord run) => string.Equals(run.OwnerId, _environmentId, StringComparison.Ordinal);
 
+    /// <summary>True when <paramref name="run"/> is pending or running under another environment: its process (if any) lives there.</summary>
+    public bool RunsElsewhere(RunRecord run) => run.IsActive && run.OwnerId is not null && !IsMine(run);
+
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync().ConfigureAwait(false);

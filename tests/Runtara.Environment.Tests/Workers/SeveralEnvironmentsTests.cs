@@ -123,6 +123,25 @@ public sealed class SeveralEnvironmentsTests(PostgresStoreFixture postgres) : IC
     }
 
     [SkippableFact]
+    public async Task Stopping_through_one_environment_a_run_another_runs_cancels_it_through_the_core_and_its_owner_ends_the_process()
+    {
+        var (a, b) = await StartPairAsync();
+        await using var disposeA = a;
+        await using var disposeB = b;
+        var run = await a.StartTestInstanceAsync("wait_signal");
+        var running = await a.WaitForStatusAsync(run.Id, InstanceStatus.Running, i => i.Pid is not null);
+
+        await b.Client.StopInstanceAsync(run.Id);
+
+        var stopped = await a.WaitForEndAsync(run.Id);
+        Assert.Equal(InstanceStatus.Cancelled, stopped.Status);
+        // The owner saw its process end and kept the run: nothing was relaunched.
+        await Wait.UntilAsync(() => Task.FromResult(Supervisor(a).IsLive(run.Id)), live => !live, EnvironmentHarness.Deadline, "the owner's process to end");
+        Assert.Equal(1, (await a.Client.GetInstanceAsync(run.Id)).LaunchCount);
+        Assert.False(File.Exists($"/proc/{running.Pid}/stat") && !File.ReadAllText($"/proc/{running.Pid}/stat").Contains(") Z ", StringComparison.Ordinal));
+    }
+
+    [SkippableFact]
     public async Task Each_wake_up_is_relaunched_by_exactly_one_environment()
     {
         var (a, b) = await StartPairAsync();
