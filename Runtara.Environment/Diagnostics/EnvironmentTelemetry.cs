@@ -21,5 +21,7 @@ internal static class EnvironmentTelemetry
 
     public static readonly Counter<long> PurgedRuns = Meter.CreateCounter<long>("runtara.environment.retention.purged_runs", "{run}", "Runs of finished instances deleted with their run directories (retention and DeleteInstance).");
 
+    public static readonly Counter<long> RunsTakenOver = Meter.CreateCounter<long>("runtara.environment.runs.taken_over", "{run}", "Runs claimed from an environment whose lease expired, by what was done (settled, suspended, relaunched).");
+
     public static readonly Histogram<double> LaunchDuration = Meter.CreateHistogram<double>("runtara.environment.launch.duration", "s", "Time to start an instance process.");
 }

@@ -108,6 +108,7 @@ public static class EnvironmentHostingExtensions
         services.AddHostedService<CleanupWorker>();
         RetentionWorker.Add(services, builder.Configuration);
         services.AddHostedService<ScheduleWorker>();
+        services.AddHostedService<RunLeaseWorker>();
         services.AddHealthChecks()
             .AddCheck<StoreHealthCheck>("environment-store")
             .AddCheck<CoreHealthCheck>("core");

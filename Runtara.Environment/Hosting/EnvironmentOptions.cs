@@ -296,6 +296,44 @@ public sealed class EnvironmentOptions : IRpcServerSettings
     [PositiveDuration]
     public TimeSpan RequestReadTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    // Several environments on one database (docs/environment.md, "Several environments"): kept together in one block.
+
+    /// <summary>
+    /// This environment's identity: the owner recorded on the runs it launches and on the schedules it claims.
+    /// Empty (default) = <c>{machine name}-{first 8 hex of the SHA-256 of the data directory}</c>, stable across
+    /// restarts (a restarted environment resumes ownership of its runs at once) and different for two
+    /// environments on one machine. At most 128 printable characters.
+    /// </summary>
+    [MaxLength(128)]
+    public string? EnvironmentId { get; set; }
+
+    /// <summary>
+    /// How long a pending or running run stays this environment's without a renewal; another environment on the
+    /// same database takes over a run whose lease expired (relaunches it from its last checkpoint). Default 30 s.
+    /// </summary>
+    [PositiveDuration]
+    public TimeSpan RunLease { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often the leases of this environment's runs are renewed and expired leases of others taken over; below <see cref="RunLease"/>. Default 10 s.</summary>
+    [PositiveDuration]
+    public TimeSpan RunLeaseRenewInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Most runs with an expired lease one pass takes over. Default 100.</summary>
+    [Range(1, 10_000)]
+    public int TakeoverBatchSize { get; set; } = 100;
+
+    /// <summary><see cref="EnvironmentId"/> when set, else the default derived from the machine and the data directory.</summary>
+    public string ResolveEnvironmentId()
+    {
+        if (!string.IsNullOrWhiteSpace(EnvironmentId))
+        {
+            return EnvironmentId;
+        }
+
+        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(ResolveDataDirectory()));
+        return $"{System.Environment.MachineName}-{Convert.ToHexStringLower(hash)[..8]}";
+    }
+
     /// <summary>The data directory as an absolute path.</summary>
     public string ResolveDataDirectory() => Path.GetFullPath(DataDirectory, Directory.GetCurrentDirectory());
 }

@@ -42,6 +42,17 @@ internal sealed partial class EnvironmentOptionsValidator : IValidateOptions<Env
             builder.AddError($"{Prefix}ScheduleLease must not exceed {Prefix}ScheduleCatchUpGrace.");
         }
 
+        if (options.RunLeaseRenewInterval >= options.RunLease)
+        {
+            // A lease renewed less often than it lasts expires under a live environment, which others then take over.
+            builder.AddError($"{Prefix}RunLeaseRenewInterval must be below {Prefix}RunLease.");
+        }
+
+        if (options.EnvironmentId is { Length: > 0 } environmentId && (string.IsNullOrWhiteSpace(environmentId) || environmentId.Any(char.IsControl)))
+        {
+            builder.AddError($"{Prefix}EnvironmentId must be printable characters (or unset for the default).");
+        }
+
         foreach (var (keyName, key) in options.ApiKeys)
         {
             if (key.Key.Length < 16)

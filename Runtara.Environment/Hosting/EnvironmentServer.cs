@@ -79,11 +79,24 @@ internal sealed class EnvironmentServer(
     /// <summary>
     /// No instance stays RUNNING forever after a restart: live processes (same pid and kernel start
     /// time) are watched again; runs whose process is gone are settled with the core (retried or failed).
+    /// The environment id is stable across restarts, so this happens at once, before any lease expires.
     /// </summary>
     private async Task RecoverAsync(CancellationToken cancellationToken)
     {
         int adopted = 0, settled = 0;
-        foreach (var run in await store.ListRunsByStatusAsync([RunStatus.Pending, RunStatus.Running], cancellationToken).ConfigureAwait(false))
+        Log.EnvironmentIdentity(_logger, supervisor.EnvironmentId, _options.RunLease);
+        // Runs of a database from before ownership were this environment's (one environment per database then).
+        var unowned = await store.ClaimUnownedRunsAsync(supervisor.EnvironmentId, supervisor.LeaseUntilMs(), cancellationToken).ConfigureAwait(false);
+        if (unowned > 0)
+        {
+            Log.UnownedRunsClaimed(_logger, unowned);
+        }
+
+        // Renewed at once: after a short restart what is left of the leases may be less than one renewal interval.
+        await store.RenewRunLeasesAsync(supervisor.EnvironmentId, supervisor.LeaseUntilMs(), cancellationToken).ConfigureAwait(false);
+
+        // Only its own runs: another environment's live runs on the same database are not this one's to settle.
+        foreach (var run in await store.ListOwnedRunsAsync(supervisor.EnvironmentId, [RunStatus.Pending, RunStatus.Running], cancellationToken).ConfigureAwait(false))
         {
             if (supervisor.TryAdopt(run))
             {

@@ -26,6 +26,8 @@ internal sealed class ImageService(IEnvironmentStore store, ImageContentStore co
 {
     private const int ResolvePageSize = 500;
 
+    private readonly KeyedLock _fetches = new();
+
     public const string FormatExecutable = "executable";
     public const string FormatZip = "zip";
 
@@ -90,6 +92,13 @@ internal sealed class ImageService(IEnvironmentStore store, ImageContentStore co
             }
 
             var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+            if (store.HoldsImageContent)
+            {
+                // Before the image row exists, so every environment that can see the image can fetch its content.
+                await using var upload = File.OpenRead(staged.Path);
+                await store.WriteImageContentAsync(staged.Sha256, upload, cancellationToken).ConfigureAwait(false);
+            }
+
             content.Commit(staged);
             // Earlier versions keep their content: instances pinned to them relaunch on it.
             var stored = await store.RegisterImageAsync(new ImageRecord(
@@ -225,8 +234,92 @@ internal sealed class ImageService(IEnvironmentStore store, ImageContentStore co
         if (await store.CountImagesWithContentAsync(sha256, cancellationToken).ConfigureAwait(false) == 0)
         {
             content.Delete(sha256);
+            if (store.HoldsImageContent)
+            {
+                // Other environments' local copies stay until they restart or need the disk: no image refers to them.
+                await store.DeleteImageContentAsync(sha256, cancellationToken).ConfigureAwait(false);
+            }
         }
     }
+
+    /// <summary>
+    /// Makes the image's content present under the local <c>&lt;data&gt;/images</c>: with a store that holds image
+    /// content (PostgreSQL, several environments) content registered through another environment is fetched from
+    /// it, its SHA-256 checked, and put in place as a registration would. <see cref="IOException"/> when it cannot be.
+    /// </summary>
+    public async Task EnsureLocalAsync(ImageRecord image, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        if (IsLocal(image) || !store.HoldsImageContent)
+        {
+            return;
+        }
+
+        // One fetch per content at a time; launches waiting for the same content find it in place.
+        using var held = await _fetches.AcquireAsync(image.Sha256, cancellationToken).ConfigureAwait(false);
+        if (IsLocal(image))
+        {
+            return;
+        }
+
+        var pipe = new System.IO.Pipelines.Pipe();
+        var fill = Task.Run(async () =>
+        {
+            var writer = pipe.Writer.AsStream();
+            try
+            {
+                var found = await store.CopyImageContentAsync(image.Sha256, writer, cancellationToken).ConfigureAwait(false);
+                await pipe.Writer.CompleteAsync(found ? null : new FileNotFoundException($"image content {image.Sha256} is neither local nor in the database")).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                await pipe.Writer.CompleteAsync(ex).ConfigureAwait(false);
+                throw;
+            }
+        }, cancellationToken);
+
+        StagedImage staged;
+        try
+        {
+            staged = await content.StageAsync(pipe.Reader.AsStream(), cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // A staging that stopped early (too large) must not leave the copy blocked on a full pipe.
+            await pipe.Reader.CompleteAsync().ConfigureAwait(false);
+            try
+            {
+                await fill.ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // The staging read saw the same failure (the pipe carries it) and surfaces it.
+            }
+        }
+
+        try
+        {
+            if (!string.Equals(staged.Sha256, image.Sha256, StringComparison.Ordinal))
+            {
+                throw new IOException($"image content {image.Sha256} fetched from the database has SHA-256 {staged.Sha256}");
+            }
+
+            if (image.Format == FormatZip)
+            {
+                content.PrepareZip(staged, image.Entrypoint);
+            }
+
+            content.Commit(staged);
+            Log.ImageContentFetched(logger, image.Sha256, staged.Size);
+        }
+        finally
+        {
+            staged.Discard();
+        }
+    }
+
+    private bool IsLocal(ImageRecord image) =>
+        File.Exists(content.BlobPath(image.Sha256)) && (image.Format != FormatZip || Directory.Exists(content.ContentDirectory(image.Sha256)));
 
     private static JsonElement? ParseMetadata(byte[]? metadata)
     {

@@ -215,6 +215,9 @@ internal sealed class InstanceService(
             Origin = request.Origin,
             CreatedAtMs = now,
             UpdatedAtMs = now,
+            // Owned from its insert, so no other environment on the database takes over a start still under way.
+            OwnerId = supervisor.EnvironmentId,
+            LeaseUntilMs = supervisor.LeaseUntilMs(),
         };
         using (await _tenantAdmissions.AcquireAsync(tenantId, cancellationToken).ConfigureAwait(false))
         {
@@ -296,12 +299,37 @@ internal sealed class InstanceService(
 
             await supervisor.StopProcessAsync(instanceId, grace, cancellationToken).ConfigureAwait(false);
         }
+        else if (supervisor.RunsElsewhere(run))
+        {
+            // The process lives on its owner's machine: the cancel goes through the core and the process ends on it
+            // there. SIGTERM/SIGKILL only happen where the process lives, so after the grace the core is told CANCELLED
+            // (below) and the owner's process, refused by the core, ends or is ended by its own environment.
+            Log.RemoteStopRequested(logger, instanceId, run.OwnerId!);
+            await core.SendSignalAsync(instanceId, CoreSignal.SignalCancel, Encoding.UTF8.GetBytes(reasonText), cancellationToken).ConfigureAwait(false);
+            await WaitForCoreToFinishAsync(instanceId, grace, cancellationToken).ConfigureAwait(false);
+        }
 
         using var held = await supervisor.LockAsync(instanceId, cancellationToken).ConfigureAwait(false);
         await core.FinishAsync(instanceId, CoreStatus.StatusCancelled, reasonText, null, null, cancellationToken).ConfigureAwait(false);
         run = await store.GetRunAsync(instanceId, cancellationToken).ConfigureAwait(false) ?? run;
         await SyncAsync(run, await core.GetStatusAsync(instanceId, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
         Log.InstanceStopped(logger, instanceId, reasonText);
+    }
+
+    /// <summary>Polls the core until the instance is terminal or <paramref name="grace"/> passed.</summary>
+    private async Task WaitForCoreToFinishAsync(string instanceId, TimeSpan grace, CancellationToken cancellationToken)
+    {
+        var deadline = time.GetUtcNow() + grace;
+        while (time.GetUtcNow() < deadline)
+        {
+            var status = await core.GetStatusAsync(instanceId, cancellationToken).ConfigureAwait(false);
+            if (status is null || RunStatusNames.IsTerminal(RunStatusNames.FromCore(status.Status)))
+            {
+                return;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(100), time, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     public async Task ResumeAsync(string instanceId, string? tenantId, CancellationToken cancellationToken)
@@ -461,7 +489,8 @@ internal sealed class InstanceService(
     {
         var run = await EnsureOwnedAsync(instanceId, tenantId, cancellationToken).ConfigureAwait(false);
         await core.SendSignalAsync(instanceId, type, payload, cancellationToken).ConfigureAwait(false);
-        if (type == CoreSignal.SignalCancel && run is not null && !supervisor.IsLive(instanceId))
+        // A run another environment owns and runs: its process reads the cancel there.
+        if (type == CoreSignal.SignalCancel && run is not null && !supervisor.IsLive(instanceId) && !supervisor.RunsElsewhere(run))
         {
             // No process will ever read it (suspended or never launched): cancel at once.
             using var held = await supervisor.LockAsync(instanceId, cancellationToken).ConfigureAwait(false);

@@ -38,6 +38,7 @@ internal sealed class InstanceSupervisor : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly string _dataDirectory;
     private readonly string _dotnetHost;
+    private readonly string _environmentId;
     private readonly CancellationTokenSource _stopping = new();
 
     public InstanceSupervisor(
@@ -56,11 +57,21 @@ internal sealed class InstanceSupervisor : IAsyncDisposable
         _logger = logger;
         _dataDirectory = _options.ResolveDataDirectory();
         _dotnetHost = DotnetHost.Resolve(_options.DotnetHostPath);
+        _environmentId = _options.ResolveEnvironmentId();
         lifetime?.ApplicationStopping.Register(() => _stopping.Cancel());
     }
 
     /// <summary>Instances with a live process here.</summary>
     public int LiveCount => _live.Count;
+
+    /// <summary>This environment's id: the owner it records on the runs it launches.</summary>
+    public string EnvironmentId => _environmentId;
+
+    /// <summary>The instances with a live process here.</summary>
+    public IReadOnlyCollection<string> LiveInstanceIds => [.. _live.Keys];
+
+    /// <summary>When a lease taken now ends (<see cref="EnvironmentOptions.RunLease"/>).</summary>
+    public long LeaseUntilMs() => Now() + (long)_options.RunLease.TotalMilliseconds;
 
     public Task<IDisposable> LockAsync(string instanceId, CancellationToken cancellationToken) => _locks.AcquireAsync(instanceId, cancellationToken);
 
@@ -111,6 +122,8 @@ internal sealed class InstanceSupervisor : IAsyncDisposable
                 throw new LaunchFailedException(run.InstanceId, "WASM images cannot be run by the process runner");
             }
 
+            // With a shared database the content may have been registered through another environment.
+            await _images.EnsureLocalAsync(image, cancellationToken).ConfigureAwait(false);
             var uid = _users.Acquire(run.InstanceId);
             directory.Prepare(run.Input ?? "{}"u8.ToArray(), uid);
             var (fileName, arguments) = _images.ResolveEntrypoint(image, _dotnetHost);
@@ -158,6 +171,9 @@ internal sealed class InstanceSupervisor : IAsyncDisposable
             LaunchCount = run.LaunchCount + 1,
             CheckpointId = checkpointId ?? run.CheckpointId,
             UpdatedAtMs = now,
+            // Whoever launches a run owns it (a wake or a takeover moves it here), under a lease the renewal extends.
+            OwnerId = _environmentId,
+            LeaseUntilMs = LeaseUntilMs(),
         };
         await _store.UpdateRunAsync(running, CancellationToken.None).ConfigureAwait(false);
         Watch(running, process);
@@ -227,13 +243,84 @@ internal sealed class InstanceSupervisor : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(run);
         using var held = await LockAsync(run.InstanceId, cancellationToken).ConfigureAwait(false);
         var current = await _store.GetRunAsync(run.InstanceId, cancellationToken).ConfigureAwait(false);
-        if (current is null || !current.IsActive || _live.ContainsKey(run.InstanceId))
+        if (current is null || !current.IsActive || _live.ContainsKey(run.InstanceId) || !IsMine(current))
         {
             return;
         }
 
         await SettleAsync(current, new ProcessExit(null, ProcessMetrics.None), reason, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Handles a run this environment just claimed because its owner's lease expired (its process is on a dead or
+    /// partitioned machine; the core fences that process's writes once the run is relaunched). The core's status
+    /// decides: terminal is recorded, suspended is recorded (the wake path relaunches it), anything else is
+    /// relaunched here from its last checkpoint. The relaunch does not use a retry: the machine failed, not the
+    /// workflow. Returns what was done, or null when there was nothing to do.
+    /// </summary>
+    public async Task<string?> TakeOverAsync(string instanceId, CancellationToken cancellationToken)
+    {
+        using var held = await LockAsync(instanceId, cancellationToken).ConfigureAwait(false);
+        var run = await _store.GetRunAsync(instanceId, cancellationToken).ConfigureAwait(false);
+        if (run is null || !run.IsActive || !IsMine(run) || _live.ContainsKey(instanceId))
+        {
+            return null;
+        }
+
+        var core = await _core.GetStatusAsync(instanceId, cancellationToken).ConfigureAwait(false);
+        // The previous owner's process and pid mean nothing on this machine.
+        run = run with { Pid = null, ProcessStartTicks = null };
+        string action;
+        if (core is null)
+        {
+            await FailLocallyAsync(run, "Taken over from an environment that stopped renewing its lease; the core does not know the instance").ConfigureAwait(false);
+            action = "failed";
+        }
+        else if (RunStatusNames.FromCore(core.Status) is { } status && status is not (RunStatus.Pending or RunStatus.Running))
+        {
+            await RecordAsync(run, status, core).ConfigureAwait(false);
+            action = status == RunStatus.Suspended ? "suspended" : "settled";
+        }
+        else
+        {
+            try
+            {
+                await LaunchAsync(run, core.HasCheckpointId ? core.CheckpointId : run.CheckpointId, "takeover", cancellationToken).ConfigureAwait(false);
+                action = "relaunched";
+            }
+            catch (LaunchFailedException)
+            {
+                // Already recorded as failed.
+                action = "launch failed";
+            }
+        }
+
+        EnvironmentTelemetry.RunsTakenOver.Add(1, new KeyValuePair<string, object?>("action", action));
+        Log.RunTakenOver(_logger, instanceId, InstanceService.StatusName(core?.Status ?? CoreStatus.StatusUnknown), action);
+        return action;
+    }
+
+    /// <summary>
+    /// Kills the local process of a run another environment now owns (it took the run over while this one could
+    /// not renew its lease), without settling the run: its owner relaunched it, and the core fences this process.
+    /// </summary>
+    public async Task AbandonAsync(string instanceId, CancellationToken cancellationToken)
+    {
+        if (!_live.TryGetValue(instanceId, out var live))
+        {
+            return;
+        }
+
+        live.StopRequested = true;
+        live.Process.Kill();
+        await live.Settled.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>True when <paramref name="run"/> is this environment's (runs recorded before ownership are claimed at start).</summary>
+    public bool IsMine(RunRecord run) => string.Equals(run.OwnerId, _environmentId, StringComparison.Ordinal);
+
+    /// <summary>True when <paramref name="run"/> is pending or running under another environment: its process (if any) lives there.</summary>
+    public bool RunsElsewhere(RunRecord run) => run.IsActive && run.OwnerId is not null && !IsMine(run);
 
     public async ValueTask DisposeAsync()
     {
@@ -285,7 +372,13 @@ internal sealed class InstanceSupervisor : IAsyncDisposable
             // Before anything of the run directory is read: the instance's user loses it here.
             _users.Release(instanceId, live.RunDirectory);
             var run = await _store.GetRunAsync(instanceId, CancellationToken.None).ConfigureAwait(false);
-            if (run is not null)
+            if (run is not null && run.OwnerId is not null && !IsMine(run))
+            {
+                // Another environment took the run over (this one lost its lease): the outcome is its owner's to settle.
+                _runner.Forget(instanceId);
+                Log.ExitOfLostRunIgnored(_logger, instanceId, run.OwnerId);
+            }
+            else if (run is not null)
             {
                 await OnExitedAsync(run, live, exit).ConfigureAwait(false);
             }

@@ -119,5 +119,24 @@ internal static class EnvironmentSchema
             CREATE INDEX ix_schedules_tenant ON schedules (tenant_id, schedule_id);
             CREATE INDEX ix_schedules_due ON schedules (paused, next_fire_at_ms);
             """),
+        // Several environments on one database (docs/environment.md, "Several environments"): each run records the
+        // environment that launched it and a lease that environment renews while the run is pending or running; a
+        // run whose lease expired is taken over by another. The index serves the takeover query.
+        new(7, "run ownership", """
+            ALTER TABLE runs ADD COLUMN owner_id TEXT;
+            ALTER TABLE runs ADD COLUMN lease_until_ms BIGINT;
+            CREATE INDEX ix_runs_lease ON runs (status, lease_until_ms);
+            CREATE INDEX ix_runs_owner ON runs (owner_id, status);
+            """),
+        // Image content in the database, in chunks (PostgreSQL only writes them): every environment on the
+        // database fetches what it lacks into its local <data>/images cache, so no shared volume is needed.
+        new(8, "image content chunks", $"""
+            CREATE TABLE image_chunks (
+                sha256 TEXT NOT NULL,
+                seq INTEGER NOT NULL,
+                bytes {blob} NOT NULL,
+                PRIMARY KEY (sha256, seq)
+            );
+            """),
     ];
 }

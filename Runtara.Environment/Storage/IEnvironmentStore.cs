@@ -84,6 +84,37 @@ public interface IEnvironmentStore
     /// </summary>
     Task<IReadOnlyList<PurgedRun>> PurgeFinishedRunsAsync(Runtara.Data.RetentionPass pass, int limit, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Extends to <paramref name="leaseUntilMs"/> the lease of every pending or running run <paramref name="owner"/> owns,
+    /// in one statement; returns their ids (docs/environment.md, "Several environments").
+    /// </summary>
+    Task<IReadOnlyList<string>> RenewRunLeasesAsync(string owner, long leaseUntilMs, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Takes over up to <paramref name="limit"/> pending or running runs whose lease expired before <paramref name="nowMs"/>
+    /// (or that have none), whoever owned them: each becomes <paramref name="owner"/>'s until <paramref name="leaseUntilMs"/>.
+    /// Of several concurrent claimers exactly one gets a given run. Returns the claimed runs as written.
+    /// </summary>
+    Task<IReadOnlyList<RunRecord>> ClaimExpiredRunsAsync(string owner, long nowMs, long leaseUntilMs, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Makes <paramref name="owner"/> the owner of pending or running runs that have none (recorded before ownership existed); returns how many.</summary>
+    Task<int> ClaimUnownedRunsAsync(string owner, long leaseUntilMs, CancellationToken cancellationToken);
+
+    /// <summary>Runs <paramref name="owner"/> owns in one of <paramref name="statuses"/> (recovery and monitors act only on these).</summary>
+    Task<IReadOnlyList<RunRecord>> ListOwnedRunsAsync(string owner, IReadOnlyCollection<RunStatus> statuses, CancellationToken cancellationToken);
+
+    /// <summary>True when the store keeps image content itself (PostgreSQL), so every environment on it can fetch what it lacks locally.</summary>
+    bool HoldsImageContent { get; }
+
+    /// <summary>Stores the content with hash <paramref name="sha256"/> from <paramref name="source"/> in chunks; false when it was already stored.</summary>
+    Task<bool> WriteImageContentAsync(string sha256, Stream source, CancellationToken cancellationToken);
+
+    /// <summary>Writes the stored content <paramref name="sha256"/> to <paramref name="destination"/>; false when the store has none.</summary>
+    Task<bool> CopyImageContentAsync(string sha256, Stream destination, CancellationToken cancellationToken);
+
+    /// <summary>Deletes the stored content <paramref name="sha256"/> (no image version uses it any more).</summary>
+    Task DeleteImageContentAsync(string sha256, CancellationToken cancellationToken);
+
     /// <summary>Inserts a schedule; false (and nothing written) when the schedule id already exists.</summary>
     Task<bool> TryInsertScheduleAsync(ScheduleRecord schedule, CancellationToken cancellationToken);
 

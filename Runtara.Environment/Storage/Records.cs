@@ -100,6 +100,12 @@ public sealed record RunRecord
 
     public long UpdatedAtMs { get; init; }
 
+    /// <summary>The environment that launched the run last (its <c>EnvironmentId</c>); null for runs of a database from before ownership.</summary>
+    public string? OwnerId { get; init; }
+
+    /// <summary>Until when (Unix ms) the owner's claim holds while the run is pending or running; renewed by the owner, taken over by another once past.</summary>
+    public long? LeaseUntilMs { get; init; }
+
     public bool IsActive => Status is RunStatus.Pending or RunStatus.Running;
 
     public bool IsTerminal => RunStatusNames.IsTerminal(Status);

@@ -12,7 +12,7 @@ public abstract partial class SqlEnvironmentStore : IEnvironmentStore
 {
     private const string RunColumns =
         "instance_id, tenant_id, image_id, image_name, status, input, env, timeout_seconds, created_at_ms, started_at_ms, finished_at_ms, " +
-        "pid, process_start_ticks, exit_code, error, stderr_tail, memory_peak_bytes, cpu_usage_usec, retry_count, max_retries, launch_count, checkpoint_id, updated_at_ms, trace_parent, image_version, origin";
+        "pid, process_start_ticks, exit_code, error, stderr_tail, memory_peak_bytes, cpu_usage_usec, retry_count, max_retries, launch_count, checkpoint_id, updated_at_ms, trace_parent, image_version, origin, owner_id, lease_until_ms";
 
     private const string ImageColumns =
         "image_id, tenant_id, name, description, runner_type, format, entrypoint, sha256, size_bytes, metadata, created_at_ms, updated_at_ms, version";
@@ -365,7 +365,12 @@ public abstract partial class SqlEnvironmentStore : IEnvironmentStore
         return new Page<RunRecord>(items, total);
     }, cancellationToken);
 
-    public Task<IReadOnlyList<RunRecord>> ListRunsByStatusAsync(IReadOnlyCollection<RunStatus> statuses, CancellationToken cancellationToken) => Run("list runs by status", async token =>
+    public Task<IReadOnlyList<RunRecord>> ListRunsByStatusAsync(IReadOnlyCollection<RunStatus> statuses, CancellationToken cancellationToken) =>
+        ListRunsWhereAsync("list runs by status", statuses, null, default, cancellationToken);
+
+    /// <summary>Runs in one of <paramref name="statuses"/> that also match <paramref name="filter"/> (with its one parameter), oldest first.</summary>
+    private Task<IReadOnlyList<RunRecord>> ListRunsWhereAsync(
+        string operation, IReadOnlyCollection<RunStatus> statuses, string? filter, (string, object?) filterParameter, CancellationToken cancellationToken) => Run(operation, async token =>
     {
         ArgumentNullException.ThrowIfNull(statuses);
         var items = new List<RunRecord>();
@@ -375,8 +380,9 @@ public abstract partial class SqlEnvironmentStore : IEnvironmentStore
         }
 
         var names = statuses.Select((s, i) => ($"s{i}", (object?)s.ToStorage())).ToArray();
+        var where = $"status IN ({string.Join(", ", names.Select(n => "@" + n.Item1))})" + (filter is null ? string.Empty : $" AND {filter}");
         await using var connection = await OpenAsync(token).ConfigureAwait(false);
-        await using var command = Command(connection, null, $"SELECT {RunColumns} FROM runs WHERE status IN ({string.Join(", ", names.Select(n => "@" + n.Item1))}) ORDER BY created_at_ms", names);
+        await using var command = Command(connection, null, $"SELECT {RunColumns} FROM runs WHERE {where} ORDER BY created_at_ms", filter is null ? names : [.. names, filterParameter]);
         await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
         while (await reader.ReadAsync(token).ConfigureAwait(false))
         {
@@ -484,7 +490,8 @@ public abstract partial class SqlEnvironmentStore : IEnvironmentStore
         ("process_start_ticks", run.ProcessStartTicks), ("exit_code", run.ExitCode), ("error", run.Error), ("stderr_tail", run.StderrTail),
         ("memory_peak_bytes", run.MemoryPeakBytes), ("cpu_usage_usec", run.CpuUsageUsec), ("retry_count", run.RetryCount),
         ("max_retries", run.MaxRetries), ("launch_count", run.LaunchCount), ("checkpoint_id", run.CheckpointId), ("updated_at_ms", run.UpdatedAtMs),
-        ("trace_parent", run.TraceParent), ("image_version", run.ImageVersion), ("origin", run.Origin),
+        ("trace_parent", run.TraceParent), ("image_version", run.ImageVersion), ("origin", run.Origin), ("owner_id", run.OwnerId),
+        ("lease_until_ms", run.LeaseUntilMs),
     ];
 
     private static ImageRecord ReadImage(DbDataReader r) => new(
@@ -522,6 +529,8 @@ public abstract partial class SqlEnvironmentStore : IEnvironmentStore
         TraceParent = NullableString(r, 23),
         ImageVersion = r.GetInt32(24),
         Origin = NullableString(r, 25),
+        OwnerId = NullableString(r, 26),
+        LeaseUntilMs = NullableLong(r, 27),
     };
 
     private static string? NullableString(DbDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);

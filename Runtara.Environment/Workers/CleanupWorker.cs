@@ -8,7 +8,8 @@ namespace Runtara.Environment.Workers;
 /// <summary>
 /// Removes run directories (logs, output, workspace) of finished instances older than the retention
 /// (SPEC §14.10), and abandoned image uploads. Active or suspended runs are never touched, and database
-/// rows are kept.
+/// rows are kept. Run directories are local: one of a run another environment took over holds this
+/// environment's part of its logs, and is left alone (whoever owns the run) until the run is finished.
 /// </summary>
 internal sealed class CleanupWorker(IEnvironmentStore store, IOptions<EnvironmentOptions> options, TimeProvider time, ILogger<CleanupWorker> logger)
     : PeriodicWorker(time, logger)

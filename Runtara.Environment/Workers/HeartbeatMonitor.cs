@@ -12,7 +12,8 @@ namespace Runtara.Environment.Workers;
 /// Ends silent instances (SPEC §14.8, corrected per §19.11/§19.13): an instance of this environment
 /// with no activity at the core — measured on the core's clock, checkpoints included — for longer than
 /// the heartbeat timeout has its process killed and is retried or failed. It also settles runs whose
-/// process is gone without an observed exit (e.g. the core was unreachable when it ended).
+/// process is gone without an observed exit (e.g. the core was unreachable when it ended). Both act only on
+/// runs this environment owns: another environment's runs are its own to watch, or taken over when its lease expires.
 /// </summary>
 internal sealed class HeartbeatMonitor(
     ICoreClient core, IEnvironmentStore store, InstanceSupervisor supervisor, IOptions<EnvironmentOptions> options, TimeProvider time, ILogger<HeartbeatMonitor> logger)
@@ -33,9 +34,16 @@ internal sealed class HeartbeatMonitor(
             foreach (var instance in silent)
             {
                 var run = await store.GetRunAsync(instance.InstanceId, cancellationToken).ConfigureAwait(false);
-                if (run is null || !run.IsActive)
+                if (run is null || !run.IsActive || !supervisor.IsMine(run))
                 {
-                    // Not launched by this environment (another environment or a self-registered instance).
+                    // Not this environment's (another environment's run, or a self-registered instance).
+                    continue;
+                }
+
+                if (Time.GetUtcNow().ToUnixTimeMilliseconds() - run.UpdatedAtMs < _options.HeartbeatTimeout.TotalMilliseconds)
+                {
+                    // Launched (woken, relaunched, taken over) less than a timeout ago: the core's last activity is
+                    // the previous process's, and this one gets a whole timeout to report.
                     continue;
                 }
 
@@ -48,7 +56,7 @@ internal sealed class HeartbeatMonitor(
         }
 
         // Runs recorded as active whose process is not watched any more.
-        foreach (var run in await store.ListRunsByStatusAsync([RunStatus.Pending, RunStatus.Running], cancellationToken).ConfigureAwait(false))
+        foreach (var run in await store.ListOwnedRunsAsync(supervisor.EnvironmentId, [RunStatus.Pending, RunStatus.Running], cancellationToken).ConfigureAwait(false))
         {
             if (!supervisor.IsLive(run.InstanceId) && Time.GetUtcNow().ToUnixTimeMilliseconds() - run.UpdatedAtMs > _options.HeartbeatInterval.TotalMilliseconds)
             {

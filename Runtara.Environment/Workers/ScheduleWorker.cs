@@ -20,8 +20,8 @@ internal sealed class ScheduleWorker(IEnvironmentStore store, IScheduleInstances
 {
     private readonly EnvironmentOptions _options = options.Value;
 
-    // Claims are per process: two workers of one process would be two claimers, which the lease also handles.
-    private readonly string _owner = $"{System.Environment.MachineName}/{System.Environment.ProcessId}/{Guid.NewGuid():N}";
+    // Claims carry the environment's id (its runs' owner too), so a claim in the database names who holds it.
+    private readonly string _owner = options.Value.ResolveEnvironmentId();
 
     protected override TimeSpan Interval => _options.ScheduleInterval;
 

@@ -26,6 +26,9 @@ public sealed class PostgresEnvironmentStore : SqlEnvironmentStore, IAsyncDispos
 
     protected override string SkipLockedClause => " FOR UPDATE SKIP LOCKED";
 
+    /// <summary>Environments sharing this database fetch image content from it (no shared volume needed).</summary>
+    public override bool HoldsImageContent => true;
+
     protected override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken) =>
         await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
 

@@ -23,13 +23,16 @@ namespace Runtara.Environment.Tests.Infrastructure;
 public sealed class EnvironmentHarness : IAsyncDisposable
 {
     private readonly CoreApp _core;
+    private readonly bool _ownsCore;
     private WebApplication _environment;
     private readonly IDictionary<string, string?> _environmentSettings;
+    private bool _crashed;
 
-    private EnvironmentHarness(string root, CoreApp core, CoreEndpoints coreEndpoints, WebApplication environment, IDictionary<string, string?> environmentSettings)
+    private EnvironmentHarness(string root, CoreApp core, bool ownsCore, CoreEndpoints coreEndpoints, WebApplication environment, IDictionary<string, string?> environmentSettings)
     {
         Root = root;
         _core = core;
+        _ownsCore = ownsCore;
         CoreEndpoints = coreEndpoints;
         _environment = environment;
         _environmentSettings = environmentSettings;
@@ -50,7 +53,11 @@ public sealed class EnvironmentHarness : IAsyncDisposable
 
     /// <param name="logs">When given, every log line of the core and the environment, at every level, goes there.</param>
     /// <param name="coreInstanceSocket">When true, instances reach the core through its instance socket (<c>Runtara:Environment:CoreInstanceSocket</c>).</param>
-    public static async Task<EnvironmentHarness> StartAsync(IDictionary<string, string?>? environmentSettings = null, IDictionary<string, string?>? coreSettings = null, string? environmentPostgres = null, CapturedLogs? logs = null, bool coreInstanceSocket = false)
+    /// <param name="sharedCore">
+    /// Another harness whose core this environment uses (several environments on one core and, with
+    /// <paramref name="environmentPostgres"/>, one database); that harness stops the core. Its own data directory and uid block.
+    /// </param>
+    public static async Task<EnvironmentHarness> StartAsync(IDictionary<string, string?>? environmentSettings = null, IDictionary<string, string?>? coreSettings = null, string? environmentPostgres = null, CapturedLogs? logs = null, bool coreInstanceSocket = false, EnvironmentHarness? sharedCore = null)
     {
         var root = Directory.CreateTempSubdirectory("runtara-env-tests-").FullName;
         // Created 0700; instances running as users of their own (docs/security.md) must pass through it.
@@ -59,7 +66,7 @@ public sealed class EnvironmentHarness : IAsyncDisposable
             File.SetUnixFileMode(root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
         }
 
-        var core = await StartCoreAsync(Path.Combine(root, "core"), coreSettings, logs);
+        var core = sharedCore?._core ?? await StartCoreAsync(Path.Combine(root, "core"), coreSettings, logs);
         var endpoints = core.Endpoints;
         var settings = new Dictionary<string, string?>
         {
@@ -95,11 +102,15 @@ public sealed class EnvironmentHarness : IAsyncDisposable
         try
         {
             var environment = await StartEnvironmentAsync(settings, logs);
-            return new EnvironmentHarness(root, core, endpoints, environment, settings);
+            return new EnvironmentHarness(root, core, sharedCore is null, endpoints, environment, settings);
         }
         catch
         {
-            await core.StopAsync();
+            if (sharedCore is null)
+            {
+                await core.StopAsync();
+            }
+
             throw;
         }
     }
@@ -117,6 +128,20 @@ public sealed class EnvironmentHarness : IAsyncDisposable
 
         _environment = await StartEnvironmentAsync(_environmentSettings);
         Client = NewClient();
+    }
+
+    /// <summary>
+    /// The environment dies as on a machine failure: it stops without settling anything (its monitors end, its
+    /// runs stay recorded as running and owned by it, its leases are no longer renewed) and its instance processes
+    /// are killed. The core keeps running.
+    /// </summary>
+    public async Task CrashEnvironmentAsync()
+    {
+        _crashed = true;
+        await Client.DisposeAsync();
+        await _environment.StopAsync();
+        await _environment.DisposeAsync();
+        KillLeftovers();
     }
 
     /// <summary>The all-tenant API key the environment generated into its data directory.</summary>
@@ -173,10 +198,18 @@ public sealed class EnvironmentHarness : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await Client.DisposeAsync();
-        await _environment.StopAsync();
-        await _environment.DisposeAsync();
-        await _core.StopAsync();
+        if (!_crashed)
+        {
+            await Client.DisposeAsync();
+            await _environment.StopAsync();
+            await _environment.DisposeAsync();
+        }
+
+        if (_ownsCore)
+        {
+            await _core.StopAsync();
+        }
+
         KillLeftovers();
         RemoveRunCgroups();
         try

@@ -366,6 +366,23 @@ public abstract class ScheduleBehaviourTests : IAsyncLifetime
     }
 
     [SkippableFact]
+    public async Task Two_environments_with_their_own_ids_start_each_of_1000_fires_exactly_once()
+    {
+        var id = Id();
+        await Service(Store).CreateAsync(Cron(id, "* * * * * *") with { Overlap = ScheduleOverlap.AllowAll }, default);
+        var workers = new[] { Worker(Store, "env-a"), Worker(await OpenAsync(), "env-b") };
+
+        for (var i = 0; i < 1000; i++)
+        {
+            Time.Advance(TimeSpan.FromSeconds(1));
+            await Task.WhenAll(workers.Select(w => Task.Run(() => w.RunOnceAsync(default))));
+        }
+
+        Assert.Equal(1000, Instances.Starts.Count(s => s.StartsWith(id, StringComparison.Ordinal)));
+        Assert.All(Instances.Calls.Values, calls => Assert.Equal(1, calls));
+    }
+
+    [SkippableFact]
     public async Task A_fire_whose_environment_died_before_recording_it_is_started_again_as_the_same_instance()
     {
         var id = Id();
@@ -416,8 +433,8 @@ public abstract class ScheduleBehaviourTests : IAsyncLifetime
         return new ScheduleService(store, images, Instances, Time);
     }
 
-    private ScheduleWorker Worker(IEnvironmentStore store) =>
-        new(store, Instances, Options.Create(new EnvironmentOptions()), Time, NullLogger<ScheduleWorker>.Instance);
+    private ScheduleWorker Worker(IEnvironmentStore store, string? environmentId = null) =>
+        new(store, Instances, Options.Create(new EnvironmentOptions { EnvironmentId = environmentId }), Time, NullLogger<ScheduleWorker>.Instance);
 
     /// <summary>Starts recorded in order; idempotent by instance id; live until <see cref="Finish"/>.</summary>
     protected sealed class FakeInstances : IScheduleInstances

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using Runtara.Environment.Hosting;
 using Runtara.Environment.Tests.Infrastructure;
 using Runtara.Environment.Workers;
 using Runtara.Management;
@@ -23,11 +24,26 @@ public sealed class HostingTests(EnvironmentFixture fixture)
     [InlineData("Runtara:Environment:ApiKeys:ci:Key", "too-short", "Runtara:Environment:ApiKeys:ci:Key")]
     [InlineData("Runtara:Environment:RequestReadTimeout", "-00:00:01", "Runtara:Environment:RequestReadTimeout")]
     [InlineData("Runtara:Environment:MaxRequestsPerSecondPerConnection", "-1", "Runtara:Environment:MaxRequestsPerSecondPerConnection")]
+    [InlineData("Runtara:Environment:RunLeaseRenewInterval", "00:00:30", "Runtara:Environment:RunLeaseRenewInterval")]
+    [InlineData("Runtara:Environment:EnvironmentId", "tab\there", "Runtara:Environment:EnvironmentId")]
+    [InlineData("Runtara:Environment:EnvironmentId", "   ", "Runtara:Environment:EnvironmentId")]
+    [InlineData("Runtara:Environment:EnvironmentId", "a-very-long-environment-id-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "EnvironmentId")]
     public async Task A_bad_setting_stops_start_up_with_a_message_naming_the_key(string key, string value, string named)
     {
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => EnvironmentHarness.StartAsync(new Dictionary<string, string?> { [key] = value }));
 
         Assert.Contains(named, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_default_environment_id_is_stable_per_data_directory_and_names_the_machine()
+    {
+        var first = new EnvironmentOptions { DataDirectory = "/srv/runtara/a" }.ResolveEnvironmentId();
+
+        Assert.Equal(first, new EnvironmentOptions { DataDirectory = "/srv/runtara/a" }.ResolveEnvironmentId());
+        Assert.NotEqual(first, new EnvironmentOptions { DataDirectory = "/srv/runtara/b" }.ResolveEnvironmentId());
+        Assert.Matches($"^{System.Text.RegularExpressions.Regex.Escape(System.Environment.MachineName)}-[0-9a-f]{{8}}$", first);
+        Assert.Equal("env-1", new EnvironmentOptions { EnvironmentId = "env-1" }.ResolveEnvironmentId());
     }
 
     [SkippableFact]
