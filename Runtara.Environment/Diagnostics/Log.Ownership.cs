@@ -28,4 +28,7 @@ internal static partial class Log
 
     [LoggerMessage(5717, LogLevel.Information, "Instance {InstanceId} runs on environment {OwnerId}: cancel sent through the core, its owner's process ends it", EventName = "RemoteStopRequested")]
     public static partial void RemoteStopRequested(ILogger logger, string instanceId, string ownerId);
+
+    [LoggerMessage(5718, LogLevel.Information, "Process of instance {InstanceId} exited ({ExitCode}) because a newer incarnation of the instance registered; the run is left to that one", EventName = "ExitOfSupersededProcess")]
+    public static partial void ExitOfSupersededProcess(ILogger logger, string instanceId, int? exitCode);
 }

@@ -126,7 +126,7 @@ public sealed class EnvironmentOptions : IRpcServerSettings
     public string SetprivPath { get; set; } = "/usr/bin/setpriv";
 
     /// <summary>
-    /// Whether the process runner puts each run in a cgroup of its own (<c>/&lt;Oci:CgroupParent&gt;/process/&lt;id&gt;</c>)
+    /// Whether the process runner puts each run in a cgroup of its own (<c>/&lt;Oci:CgroupParent&gt;/process-&lt;environment&gt;/&lt;id&gt;</c>)
     /// with the run's memory, pids and CPU limits, and kills everything left in it when the run ends. Applies
     /// when the environment runs as root on Linux with cgroups mounted (docs/environment.md, "Process runner").
     /// </summary>

@@ -27,6 +27,12 @@ internal enum ExitAction
 
     /// <summary>Fail the instance at the core with the reason the process ended.</summary>
     Fail,
+
+    /// <summary>
+    /// Leave the run alone: the process stopped because a newer incarnation of the instance registered
+    /// (<c>output.json</c> reason <c>superseded</c>, exit code 77); that process carries the run now.
+    /// </summary>
+    Superseded,
 }
 
 /// <summary>
@@ -61,6 +67,11 @@ internal readonly record struct ExitDecision(ExitAction Action, RunStatus Settle
         if (RunStatusNames.FromCore(core) is { } settled && settled is not (RunStatus.Running or RunStatus.Pending))
         {
             return new(ExitAction.RecordCoreStatus, Settled: settled);
+        }
+
+        if (output?.IsSuperseded == true)
+        {
+            return new(ExitAction.Superseded);
         }
 
         // The core answers again (it gave the status above), so the outage is over: relaunch. Checked

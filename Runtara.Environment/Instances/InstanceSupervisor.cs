@@ -436,6 +436,12 @@ internal sealed class InstanceSupervisor : IAsyncDisposable
                 await RecordAsync(run, decision.Settled, core).ConfigureAwait(false);
                 return;
 
+            case ExitAction.Superseded:
+                // Neither a failure nor a reason to relaunch: a newer process of the instance is running it.
+                Log.ExitOfSupersededProcess(_logger, run.InstanceId, exit.ExitCode);
+                await _store.UpdateRunAsync(run, cancellationToken).ConfigureAwait(false);
+                return;
+
             case ExitAction.ReportOutput:
                 var result = output?.Result is { } json ? Encoding.UTF8.GetBytes(json) : null;
                 var applied = await _core.FinishAsync(run.InstanceId, decision.Report, output?.Error, result, core.Status, cancellationToken).ConfigureAwait(false);

@@ -1,5 +1,7 @@
 using System.ComponentModel;
 using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -72,7 +74,15 @@ internal sealed class ProcessRunner : IInstanceRunner
 
     /// <summary>The cgroup of a process-runner run of <paramref name="instanceId"/>.</summary>
     public string CgroupOf(string instanceId) =>
-        $"/{_options.Oci.CgroupParent.Trim('/')}/process/{(instanceId == "*" ? instanceId : OciBundle.ContainerId(instanceId))}";
+        $"{CgroupDirectory(_options.Oci.CgroupParent, _options.ResolveEnvironmentId())}/{(instanceId == "*" ? instanceId : OciBundle.ContainerId(instanceId))}";
+
+    /// <summary>
+    /// Where the process runner of one environment puts its runs' cgroups: <c>/&lt;parent&gt;/process-&lt;8 hex of the
+    /// environment id&gt;</c>. Environments on one machine must not share them: one that takes over a run of another
+    /// relaunches it under the same instance id, and ending a run kills whatever is left in its cgroup.
+    /// </summary>
+    public static string CgroupDirectory(string cgroupParent, string environmentId) =>
+        $"/{cgroupParent.Trim('/')}/process-{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(environmentId)))[..8]}";
 
     /// <summary>Launches an instance, contained as the image and the options say.</summary>
     public Task<IRunningInstance> LaunchAsync(LaunchRequest request, CancellationToken cancellationToken) => Task.FromResult(Launch(request, contain: true));

@@ -49,6 +49,16 @@ public sealed class EnvironmentHarness : IAsyncDisposable
 
     public IServiceProvider Services => _environment.Services;
 
+    /// <summary>Where the process runner of this environment puts its runs' cgroups (below a controller's root).</summary>
+    public string RunCgroupDirectory
+    {
+        get
+        {
+            var options = Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<EnvironmentOptions>>().Value;
+            return Runtara.Environment.Runner.ProcessRunner.CgroupDirectory(options.Oci.CgroupParent, options.ResolveEnvironmentId());
+        }
+    }
+
     public int Port => EnvironmentEndpoints.TryRead(EnvironmentDataDirectory)!.Port;
 
     /// <param name="logs">When given, every log line of the core and the environment, at every level, goes there.</param>
@@ -251,7 +261,8 @@ public sealed class EnvironmentHarness : IAsyncDisposable
     private void RemoveRunCgroups()
     {
         var runs = Path.Combine(EnvironmentDataDirectory, "runs");
-        if (!Directory.Exists("/sys/fs/cgroup/pids/runtara/process") || !Directory.Exists(runs))
+        var directory = RunCgroupDirectory;
+        if (!Directory.Exists($"/sys/fs/cgroup/pids{directory}") || !Directory.Exists(runs))
         {
             return;
         }
@@ -260,7 +271,7 @@ public sealed class EnvironmentHarness : IAsyncDisposable
         {
             foreach (var controller in new[] { "memory", "pids", "cpu" })
             {
-                var cgroup = $"/sys/fs/cgroup/{controller}/runtara/process/runtara-{Path.GetFileName(run)}";
+                var cgroup = $"/sys/fs/cgroup/{controller}{directory}/runtara-{Path.GetFileName(run)}";
                 // The killed processes leave their cgroup as they exit: a few tries, then left as it is.
                 for (var attempt = 0; attempt < 20 && Directory.Exists(cgroup); attempt++)
                 {

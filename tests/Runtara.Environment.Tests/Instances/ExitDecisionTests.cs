@@ -78,6 +78,17 @@ public sealed class ExitDecisionTests
     }
 
     [Fact]
+    public void A_superseded_exit_leaves_the_run_to_the_newer_incarnation_unless_the_core_settled_it()
+    {
+        var output = InstanceOutput.Superseded("superseded: incarnation 1 was superseded by incarnation 2");
+
+        // Neither reported as a failure nor relaunched, whatever the retry budget.
+        Assert.Equal(ExitAction.Superseded, ExitDecision.Decide(CoreStatus.StatusRunning, output, 0, 3, forceFail: false).Action);
+        Assert.Equal(ExitAction.Superseded, ExitDecision.Decide(CoreStatus.StatusRunning, output, 3, 3, forceFail: false).Action);
+        Assert.Equal(new ExitDecision(ExitAction.RecordCoreStatus, Settled: RunStatus.Completed), ExitDecision.Decide(CoreStatus.StatusCompleted, output, 0, 3, forceFail: false));
+    }
+
+    [Fact]
     public void A_failure_with_an_unknown_reason_is_the_workflows_failure()
     {
         var output = new InstanceOutput { Status = InstanceOutputStatus.Failed, Error = "boom", Reason = "something_else" };

@@ -54,7 +54,7 @@ public sealed class RestartTests : IAsyncLifetime
         var id = (await _env.StartTestInstanceAsync("wait_signal")).Id;
         var running = await _env.WaitForStatusAsync(id, InstanceStatus.Running, i => i.Pid is not null);
         // As root on cgroup v1 the process runner gives the run a cgroup (docs/environment.md, "Process runner"); settling removes it.
-        var cgroup = $"/sys/fs/cgroup/pids/runtara/process/runtara-{id}";
+        var cgroup = $"/sys/fs/cgroup/pids{_env.RunCgroupDirectory}/runtara-{id}";
         var hasCgroup = Directory.Exists(cgroup);
 
         await _env.RestartEnvironmentAsync(whileDown: async () =>
