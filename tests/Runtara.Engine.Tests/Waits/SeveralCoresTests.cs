@@ -118,6 +118,48 @@ public sealed class SeveralCoresTests(PostgresFixture fixture) : IAsyncLifetime
         Assert.True(sent.Elapsed < TimeSpan.FromSeconds(5), $"the long poll answered {sent.Elapsed} after the signal (recheck {Recheck})");
     }
 
+    [SkippableFact(Timeout = 120_000)]
+    public async Task Each_of_1000_due_wake_ups_is_claimed_by_exactly_one_of_two_cores_polled_side_by_side()
+    {
+        Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
+        const int Count = 1000;
+        var ids = Enumerable.Range(0, Count).Select(n => $"w{n}-{Guid.NewGuid():N}").ToList();
+        await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (id, token) =>
+        {
+            var core = id.GetHashCode() % 2 == 0 ? One : Two;
+            var incarnation = (await core.Get<InstanceService>().RegisterAsync(id, _tenant, null, token)).Incarnation;
+            // A wait whose 1 ms deadline passes at once: the instance is suspended and due.
+            Assert.True((await core.Get<WaitService>().WaitAsync(id, "nap", [], [], 1, suspend: true, incarnation, token)).Suspended);
+        });
+
+        await Task.Delay(100); // every 1 ms deadline has passed
+
+        // Two environments' wake schedulers, one on each core, claiming in small batches until nothing is left.
+        var claims = new System.Collections.Concurrent.ConcurrentBag<string>();
+        async Task PollAsync(Core core)
+        {
+            while (true)
+            {
+                var due = await core.Get<DueWorkService>().ClaimAsync(7, TimeSpan.FromMinutes(5), TimeSpan.Zero, CancellationToken.None);
+                if (due.IsEmpty)
+                {
+                    return;
+                }
+
+                foreach (var wakeup in due.Wakeups)
+                {
+                    claims.Add(wakeup.InstanceId);
+                }
+            }
+        }
+
+        await Task.WhenAll(PollAsync(One), PollAsync(Two), PollAsync(One), PollAsync(Two));
+
+        var mine = claims.Where(ids.Contains).ToList();
+        Assert.Equal(Count, mine.Count);
+        Assert.Equal(Count, mine.Distinct().Count());
+    }
+
     /// <summary>One core's engine: its own services, store and notifier, over the shared database.</summary>
     private sealed class Core(ServiceProvider services) : IAsyncDisposable
     {

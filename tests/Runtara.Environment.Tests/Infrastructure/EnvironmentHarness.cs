@@ -36,6 +36,7 @@ public sealed class EnvironmentHarness : IAsyncDisposable
         CoreEndpoints = coreEndpoints;
         _environment = environment;
         _environmentSettings = environmentSettings;
+        RunCgroupDirectory = RunCgroupDirectoryOf(environment);
         Client = NewClient();
     }
 
@@ -49,15 +50,8 @@ public sealed class EnvironmentHarness : IAsyncDisposable
 
     public IServiceProvider Services => _environment.Services;
 
-    /// <summary>Where the process runner of this environment puts its runs' cgroups (below a controller's root).</summary>
-    public string RunCgroupDirectory
-    {
-        get
-        {
-            var options = Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<EnvironmentOptions>>().Value;
-            return Runtara.Environment.Runner.ProcessRunner.CgroupDirectory(options.Oci.CgroupParent, options.ResolveEnvironmentId());
-        }
-    }
+    /// <summary>Where the process runner of this environment puts its runs' cgroups (below a controller's root); read at start, so it outlives the host.</summary>
+    public string RunCgroupDirectory { get; private set; }
 
     public int Port => EnvironmentEndpoints.TryRead(EnvironmentDataDirectory)!.Port;
 
@@ -137,6 +131,7 @@ public sealed class EnvironmentHarness : IAsyncDisposable
         }
 
         _environment = await StartEnvironmentAsync(_environmentSettings);
+        RunCgroupDirectory = RunCgroupDirectoryOf(_environment);
         Client = NewClient();
     }
 
@@ -258,6 +253,12 @@ public sealed class EnvironmentHarness : IAsyncDisposable
     /// The process runner's cgroups of this harness's runs (as root): a run still live when the environment
     /// stopped keeps its cgroup for the next environment to adopt or settle, and no next one comes here.
     /// </summary>
+    private static string RunCgroupDirectoryOf(WebApplication environment)
+    {
+        var options = environment.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<EnvironmentOptions>>().Value;
+        return Runtara.Environment.Runner.ProcessRunner.CgroupDirectory(options.Oci.CgroupParent, options.ResolveEnvironmentId());
+    }
+
     private void RemoveRunCgroups()
     {
         var runs = Path.Combine(EnvironmentDataDirectory, "runs");
