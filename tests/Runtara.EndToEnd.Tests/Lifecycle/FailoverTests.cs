@@ -54,7 +54,7 @@ public sealed class FailoverTests(ITestOutputHelper log)
                     ImageId = image,
                     TenantId = tenant,
                     MaxRetries = 0,
-                    Input = $$"""{"steps":{{Steps}},"stepDelayMs":50,"counterDirectory":"{{folder}}","journal":true}""",
+                    Input = $$"""{"steps":{{Steps}},"stepDelayMs":200,"counterDirectory":"{{folder}}","journal":true}""",
                 });
                 active[id] = folder;
                 started++;
