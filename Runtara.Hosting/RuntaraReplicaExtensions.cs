@@ -30,24 +30,8 @@ public static class RuntaraReplicaExtensions
         var builder = core.ApplicationBuilder;
         var replica = builder.AddRuntaraCore(name, primary.GetProjectMetadata(), instancePort, managementPort, sharedTokenKey: primary.TokenKey);
         replica.Resource.Primary = primary;
-        primary.ReplicaList.Add(replica.Resource);
-        if (primary.ReplicaList.Count == 1)
-        {
-            RequireDatabaseAtStart(builder, primary, () => primary.Database);
-        }
-
-        return replica
-            .WithEnvironment(context =>
-            {
-                if (primary.Database is not null)
-                {
-                    context.EnvironmentVariables["Runtara__Core__PostgresConnectionString"] = primary.Database;
-                }
-
-                context.EnvironmentVariables["Runtara__Core__Tls__DevelopmentCertificateDirectory"] = Path.GetDirectoryName(primary.CertificatePath)!;
-            })
-            // The primary applies migrations and creates the shared development certificate first.
-            .WaitFor(core.ApplicationBuilder.CreateResourceBuilder(primary));
+        // The primary applies migrations and creates the shared development certificate first.
+        return replica.ShareWithPrimary(primary, primary.ReplicaList, "Core", () => primary.Database, () => primary.CertificatePath);
     }
 
     /// <summary>
@@ -69,23 +53,34 @@ public static class RuntaraReplicaExtensions
             .WithReference(builder.CreateResourceBuilder(core));
         replica.Resource.Primary = primary;
         replica.Resource.TenantId = primary.TenantId;
-        primary.ReplicaList.Add(replica.Resource);
-        if (primary.ReplicaList.Count == 1)
+        return replica.ShareWithPrimary(primary, primary.ReplicaList, "Environment", () => primary.Database, () => primary.CertificatePath);
+    }
+
+    /// <summary>
+    /// What every replica takes from its primary: the PostgreSQL database, the development certificate (so one pinned
+    /// certificate fits all), and a start after the primary; the database is checked once, when the application starts.
+    /// </summary>
+    private static IResourceBuilder<T> ShareWithPrimary<T>(this IResourceBuilder<T> replica, T primary, List<T> replicas, string section,
+        Func<IResourceWithConnectionString?> database, Func<string> certificatePath)
+        where T : ProjectResource
+    {
+        replicas.Add(replica.Resource);
+        if (replicas.Count == 1)
         {
-            RequireDatabaseAtStart(builder, primary, () => primary.Database);
+            RequireDatabaseAtStart(replica.ApplicationBuilder, primary, database);
         }
 
         return replica
             .WithEnvironment(context =>
             {
-                if (primary.Database is not null)
+                if (database() is { } shared)
                 {
-                    context.EnvironmentVariables["Runtara__Environment__PostgresConnectionString"] = primary.Database;
+                    context.EnvironmentVariables[$"Runtara__{section}__PostgresConnectionString"] = shared;
                 }
 
-                context.EnvironmentVariables["Runtara__Environment__Tls__DevelopmentCertificateDirectory"] = Path.GetDirectoryName(primary.CertificatePath)!;
+                context.EnvironmentVariables[$"Runtara__{section}__Tls__DevelopmentCertificateDirectory"] = Path.GetDirectoryName(certificatePath())!;
             })
-            .WaitFor(builder.CreateResourceBuilder(primary));
+            .WaitFor(replica.ApplicationBuilder.CreateResourceBuilder(primary));
     }
 
     private static T PrimaryOf<T>(T? primary, T resource)
