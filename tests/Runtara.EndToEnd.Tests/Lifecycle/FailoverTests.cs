@@ -47,6 +47,7 @@ public sealed class FailoverTests(ITestOutputHelper log)
             while (started < Instances && active.Count < InFlight)
             {
                 var folder = SharedDirectory.Open(Path.Combine(counters, started.ToString(CultureInfo.InvariantCulture)));
+                PrepareCounters(folder);
                 // Alternate between the environments until the second one dies; no retries, so a lost machine must not fail a run.
                 var client = killedAt == TimeSpan.Zero && started % 2 == 1 ? doomed : survivor;
                 var id = await client.StartInstanceAsync(new StartInstanceOptions
@@ -102,5 +103,23 @@ public sealed class FailoverTests(ITestOutputHelper log)
 
         Assert.Equal(0, await cluster.ActiveRunsOwnedByAsync(1));
         log.WriteLine($"{replays} step executions repeated (steps in flight when their process died; their effects were deduplicated by key)");
+    }
+
+    /// <summary>
+    /// Creates the step counters open to every user: a run taken over by the other environment runs as a user of that
+    /// environment's uid block, and a process killed between creating a counter (umask 077) and opening it up would
+    /// otherwise leave one its successor cannot append to.
+    /// </summary>
+    private static void PrepareCounters(string folder)
+    {
+        for (var step = 0; step < Steps; step++)
+        {
+            var path = Path.Combine(folder, $"work-{step}.count");
+            File.WriteAllBytes(path, []);
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(path, (UnixFileMode)0b110_110_110);
+            }
+        }
     }
 }
