@@ -83,7 +83,7 @@ public sealed class CoreOptions : IRpcServerSettings
     [PositiveDuration]
     public TimeSpan InstanceTokenLifetime { get; set; } = TimeSpan.FromHours(1);
 
-    /// <summary>RPCs one connection may make per second on either port; more get RESOURCE_EXHAUSTED. 0 = no limit.</summary>
+    /// <summary>RPCs one connection may make per second on either port (per open stream on QUIC); more get RESOURCE_EXHAUSTED. 0 = no limit.</summary>
     [Range(0, int.MaxValue)]
     public int MaxRequestsPerSecondPerConnection { get; set; } = 50_000;
 

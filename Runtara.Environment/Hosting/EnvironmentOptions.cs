@@ -288,7 +288,7 @@ public sealed class EnvironmentOptions : IRpcServerSettings
     [Range(1, 65535)]
     public int MaxConcurrentStreamsPerConnection { get; set; } = 1_000;
 
-    /// <summary>RPCs one connection may make per second; more get RESOURCE_EXHAUSTED. 0 = no limit.</summary>
+    /// <summary>RPCs one connection may make per second (per open stream on QUIC); more get RESOURCE_EXHAUSTED. 0 = no limit.</summary>
     [Range(0, int.MaxValue)]
     public int MaxRequestsPerSecondPerConnection { get; set; } = 10_000;
 

@@ -15,7 +15,9 @@ public sealed class RpcConnectionContext
     private readonly Lock _rateLock = new();
     private double _rateTokens = double.NaN;
     private long _rateStamp;
+    private double _rateBudgetSeen;
     private int _authenticated;
+    private int _lanes;
     private ConcurrentDictionary<string, object?>? _items;
 
     /// <summary>Describes a newly accepted connection.</summary>
@@ -63,21 +65,38 @@ public sealed class RpcConnectionContext
     /// <summary>Forgets the cached credential (e.g. after it expired).</summary>
     internal void ForgetIdentity() => Volatile.Write(ref _verified, null);
 
-    /// <summary>Token bucket of the connection's RPC rate: <paramref name="perSecond"/> refilled per second, as many in a burst.</summary>
+    /// <summary>The number of streams the connection serves at once (QUIC); a sequential (TCP) connection has none and counts as one.</summary>
+    internal int OpenLanes => Volatile.Read(ref _lanes);
+
+    /// <summary>Counts a stream the connection has opened: the rate limit is per lane, so a multiplexed connection's budget grows with its streams.</summary>
+    internal void OpenLane() => Interlocked.Increment(ref _lanes);
+
+    /// <summary>Counts a stream that ended.</summary>
+    internal void CloseLane() => Interlocked.Decrement(ref _lanes);
+
+    /// <summary>
+    /// Token bucket of the connection's RPC rate: <paramref name="perSecond"/> per lane refilled per
+    /// second, as many in a burst. A TCP connection is one lane; a QUIC connection has one per open
+    /// stream, as its streams replace the connections a TCP client would pool.
+    /// </summary>
     internal bool TryTakeRequest(int perSecond)
     {
         var now = System.Diagnostics.Stopwatch.GetTimestamp();
+        var budget = (double)perSecond * Math.Max(1, OpenLanes);
         lock (_rateLock)
         {
             if (double.IsNaN(_rateTokens))
             {
-                _rateTokens = perSecond;
+                _rateTokens = budget;
             }
             else
             {
+                // A lane beyond the most seen so far brings its burst; closing and reopening streams does not.
                 var elapsed = (now - _rateStamp) / (double)System.Diagnostics.Stopwatch.Frequency;
-                _rateTokens = Math.Min(perSecond, _rateTokens + (elapsed * perSecond));
+                _rateTokens = Math.Min(budget, _rateTokens + (elapsed * budget) + Math.Max(0, budget - _rateBudgetSeen));
             }
+
+            _rateBudgetSeen = Math.Max(_rateBudgetSeen, budget);
 
             _rateStamp = now;
             if (_rateTokens < 1)

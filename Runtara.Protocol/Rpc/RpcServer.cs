@@ -299,6 +299,7 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
         async Task ServeStreamAsync(IRpcStream stream)
         {
             await Task.Yield();
+            context.OpenLane();
             await using (stream.ConfigureAwait(false))
             {
                 // Under runtara/2 exchanges follow one another on a stream as on a TCP connection (clients
@@ -328,6 +329,7 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
                 await stream.CloseGracefullyAsync(0, _aborting.Token).ConfigureAwait(false);
             }
 
+            context.CloseLane();
             inFlight.TryRemove(stream, out _);
         }
     }

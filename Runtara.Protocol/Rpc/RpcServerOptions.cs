@@ -59,7 +59,8 @@ public sealed class RpcServerOptions
 
     /// <summary>
     /// RPCs one connection may make per second (a token bucket refilled at this rate, holding as
-    /// many); more are answered RESOURCE_EXHAUSTED. 0 disables the limit.
+    /// many); more are answered RESOURCE_EXHAUSTED. 0 disables the limit. A QUIC connection gets
+    /// this per open stream, as its streams stand in for the connections a TCP client pools.
     /// </summary>
     [Range(0, int.MaxValue)]
     public int MaxRequestsPerSecondPerConnection { get; set; } = 50_000;

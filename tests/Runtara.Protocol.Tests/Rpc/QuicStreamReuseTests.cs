@@ -49,6 +49,20 @@ public sealed class QuicStreamReuseTests
         Assert.Equal(Enumerable.Range(0, 50).Select(i => $"par-{i}"), answers.Select(a => a.GetInstanceStatus.InstanceId));
     }
 
+    [Theory, QuicTransport]
+    public async Task The_rate_limit_counts_per_stream_so_concurrent_calls_on_one_connection_are_not_throttled_as_one(TransportKind transport)
+    {
+        // 8 streams at 10 RPCs/s each: 32 calls in a burst fit; counted per connection, ~22 would be refused.
+        await using var harness = await ServerHarness<Inst.RpcRequest, Inst.RpcResponse>.StartAsync(Echo, transport, o => o.MaxRequestsPerSecondPerConnection = 10);
+        var client = harness.CreateClient(o => o.MaxConnections = 8);
+
+        for (var round = 0; round < 4; round++)
+        {
+            var answers = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => client.CallAsync(Status($"r{round}-{i}")))).WaitAsync(Timeout);
+            Assert.Equal(8, answers.Length);
+        }
+    }
+
     private static Inst.RpcRequest Status(string id) => new() { GetInstanceStatus = new() { InstanceId = id } };
 
     private static void AssertStatus(RawQuicReply reply, string id)
@@ -58,12 +72,12 @@ public sealed class QuicStreamReuseTests
         Assert.True(Fuzzing.IsStatusOf(type, payload, id), $"expected the status of {id}, got a {type} frame");
     }
 
+    private static readonly DelegateHandler<Inst.RpcRequest, Inst.RpcResponse> Echo = new((call, _) =>
+        ValueTask.FromResult<RpcReply<Inst.RpcResponse>>(new Inst.RpcResponse
+        {
+            GetInstanceStatus = new() { InstanceId = call.Request.GetInstanceStatus?.InstanceId ?? string.Empty },
+        }));
+
     private static Task<ServerHarness<Inst.RpcRequest, Inst.RpcResponse>> StartAsync(TransportKind transport) =>
-        ServerHarness<Inst.RpcRequest, Inst.RpcResponse>.StartAsync(
-            new DelegateHandler<Inst.RpcRequest, Inst.RpcResponse>((call, _) =>
-                ValueTask.FromResult<RpcReply<Inst.RpcResponse>>(new Inst.RpcResponse
-                {
-                    GetInstanceStatus = new() { InstanceId = call.Request.GetInstanceStatus?.InstanceId ?? string.Empty },
-                })),
-            transport);
+        ServerHarness<Inst.RpcRequest, Inst.RpcResponse>.StartAsync(Echo, transport);
 }

@@ -37,6 +37,38 @@ public sealed class ServerLimitsTests
     }
 
     [Fact]
+    public void The_rate_limit_is_per_lane_so_a_multiplexed_connection_gets_one_budget_per_open_stream()
+    {
+        var context = new RpcConnectionContext(1, TransportKind.Quic, new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 1));
+        for (var lane = 0; lane < 4; lane++)
+        {
+            context.OpenLane();
+        }
+
+        Assert.InRange(Enumerable.Range(0, 100).Count(_ => context.TryTakeRequest(10)), 40, 41);
+
+        // Closing streams and opening them again gives no fresh burst.
+        for (var lane = 0; lane < 4; lane++)
+        {
+            context.CloseLane();
+        }
+
+        for (var lane = 0; lane < 4; lane++)
+        {
+            context.OpenLane();
+        }
+
+        Assert.InRange(Enumerable.Range(0, 100).Count(_ => context.TryTakeRequest(10)), 0, 2);
+    }
+
+    [Fact]
+    public void A_sequential_connection_is_one_lane()
+    {
+        var context = new RpcConnectionContext(1, TransportKind.Tcp, new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 1));
+        Assert.InRange(Enumerable.Range(0, 100).Count(_ => context.TryTakeRequest(10)), 10, 11);
+    }
+
+    [Fact]
     public async Task A_server_on_port_zero_reports_the_port_it_bound()
     {
         await using var harness = await ServerHarness<Inst.RpcRequest, Inst.RpcResponse>.StartAsync(Handler(), TransportKind.Tcp);
