@@ -54,8 +54,12 @@ public interface IEnvironmentStore
 
     Task<RunRecord?> GetRunAsync(string instanceId, CancellationToken cancellationToken);
 
-    /// <summary>Writes every column of the run (callers serialise changes per instance).</summary>
-    Task UpdateRunAsync(RunRecord run, CancellationToken cancellationToken);
+    /// <summary>
+    /// Writes every column of the run (callers serialise changes per instance), unless another environment
+    /// owns it while it is pending or running (its lease is that owner's to keep or lose): then nothing is
+    /// written and the result is false. The writer's environment is <paramref name="run"/>'s owner.
+    /// </summary>
+    Task<bool> UpdateRunAsync(RunRecord run, CancellationToken cancellationToken);
 
     Task DeleteRunAsync(string instanceId, CancellationToken cancellationToken);
 

@@ -265,15 +265,16 @@ public abstract partial class SqlEnvironmentStore : IEnvironmentStore
         return await reader.ReadAsync(token).ConfigureAwait(false) ? ReadRun(reader) : null;
     }, cancellationToken);
 
-    public Task UpdateRunAsync(RunRecord run, CancellationToken cancellationToken) => Run("update run", async token =>
+    public Task<bool> UpdateRunAsync(RunRecord run, CancellationToken cancellationToken) => Run("update run", async token =>
     {
         ArgumentNullException.ThrowIfNull(run);
         var parameters = RunParameters(run);
         var sets = string.Join(", ", parameters.Where(p => p.Name != "instance_id").Select(p => $"{p.Name} = @{p.Name}"));
         await using var connection = await OpenAsync(token).ConfigureAwait(false);
-        await using var command = Command(connection, null, $"UPDATE runs SET {sets} WHERE instance_id = @instance_id", parameters);
-        await command.ExecuteNonQueryAsync(token).ConfigureAwait(false);
-        return true;
+        // A process of a lost run, or a writer that read the run before a takeover, must not overwrite its new owner's state.
+        await using var command = Command(connection, null,
+            $"UPDATE runs SET {sets} WHERE instance_id = @instance_id AND (owner_id IS NULL OR owner_id = @owner_id OR NOT {LeasedStatuses})", parameters);
+        return await command.ExecuteNonQueryAsync(token).ConfigureAwait(false) == 1;
     }, cancellationToken);
 
     public Task DeleteRunAsync(string instanceId, CancellationToken cancellationToken) => Run("delete run", async token =>

@@ -16,11 +16,35 @@ public abstract partial class StoreBehaviourTests
         var run = Run(Tenant(), "img", 1000) with { OwnerId = "env-a", LeaseUntilMs = 31_000 };
         Assert.True(await Store.TryInsertRunAsync(run, default));
         var inserted = await Store.GetRunAsync(run.InstanceId, default);
-        await Store.UpdateRunAsync(inserted! with { OwnerId = "env-b", LeaseUntilMs = 62_000 }, default);
+        Assert.True(await Store.UpdateRunAsync(inserted! with { Status = RunStatus.Suspended, LeaseUntilMs = 62_000 }, default));
+        // A suspended run holds no lease: whoever wakes it takes it.
+        Assert.True(await Store.UpdateRunAsync(inserted with { Status = RunStatus.Running, OwnerId = "env-b", LeaseUntilMs = 93_000 }, default));
         var updated = await Store.GetRunAsync(run.InstanceId, default);
 
-        Assert.Equal(("env-a", (long?)31_000), (inserted!.OwnerId, inserted.LeaseUntilMs));
-        Assert.Equal(("env-b", (long?)62_000), (updated!.OwnerId, updated.LeaseUntilMs));
+        Assert.Equal(("env-a", (long?)31_000), (inserted.OwnerId, inserted.LeaseUntilMs));
+        Assert.Equal((RunStatus.Running, "env-b", (long?)93_000), (updated!.Status, updated.OwnerId, updated.LeaseUntilMs));
+    }
+
+    [SkippableFact]
+    public async Task An_update_from_an_environment_that_lost_a_pending_or_running_run_writes_nothing()
+    {
+        var tenant = Tenant();
+        var owner = $"env-{Guid.NewGuid():N}";
+        var running = await OwnedRunAsync(tenant, owner, RunStatus.Running, 1_000);
+        var pending = await OwnedRunAsync(tenant, owner, RunStatus.Pending, 1_000);
+        // What the lost owner read before the takeover, written back after it.
+        var read = new[] { await Store.GetRunAsync(running, default), await Store.GetRunAsync(pending, default) };
+        var taken = (await Store.ClaimExpiredRunsAsync("env-new", 1_001, 50_000, 10_000, default)).Select(r => r.InstanceId).ToList();
+        Assert.Contains(running, taken);
+        Assert.Contains(pending, taken);
+        foreach (var stale in read)
+        {
+            var id = stale!.InstanceId;
+            Assert.False(await Store.UpdateRunAsync(stale! with { Status = RunStatus.Failed, Error = "stale" }, default));
+            var after = await Store.GetRunAsync(id, default);
+            Assert.Equal(("env-new", (string?)null, stale.Status), (after!.OwnerId, after.Error, after.Status));
+            Assert.True(await Store.UpdateRunAsync(after with { Error = "owner" }, default));
+        }
     }
 
     [SkippableFact]

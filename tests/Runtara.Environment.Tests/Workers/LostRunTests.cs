@@ -25,10 +25,10 @@ public sealed class LostRunTests(EnvironmentFixture fixture)
         var store = _env.Services.GetRequiredService<IEnvironmentStore>();
         var supervisor = _env.Services.GetRequiredService<InstanceSupervisor>();
         var worker = _env.Services.GetServices<IHostedService>().OfType<RunLeaseWorker>().Single();
-        // What a takeover by another environment leaves in the database while this one could not renew.
+        // This environment could not renew (its lease ran out) and another one took the run over.
         var run = await store.GetRunAsync(id, default);
-        var takenOver = run! with { OwnerId = "env-elsewhere", LeaseUntilMs = long.MaxValue / 2 };
-        await store.UpdateRunAsync(takenOver, default);
+        Assert.True(await store.UpdateRunAsync(run! with { LeaseUntilMs = 0 }, default));
+        Assert.Contains(id, (await store.ClaimExpiredRunsAsync("env-elsewhere", 1, long.MaxValue / 2, 10_000, default)).Select(r => r.InstanceId));
 
         Assert.Equal(1, await worker.RenewAsync(default));
 
