@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Runtara.Environment.Core;
 using Runtara.Environment.Instances;
 using Runtara.Environment.Storage;
 using Runtara.Environment.Tests.Infrastructure;
@@ -7,6 +8,8 @@ using Runtara.Environment.Tests.Storage;
 using Runtara.Environment.Workers;
 using Runtara.Management;
 using Runtara.Protocol.Contracts;
+using Runtara.Testing;
+using CoreStatus = Runtara.Protocol.Management.InstanceStatus;
 
 namespace Runtara.Environment.Tests.Workers;
 
@@ -34,10 +37,8 @@ public sealed class SeveralEnvironmentsTests(PostgresStoreFixture postgres) : IC
     [SkippableFact]
     public async Task Runs_of_a_live_environment_are_left_alone_and_those_of_a_dead_one_are_taken_over_and_complete()
     {
-        var (a, b) = await StartPairAsync();
-        // B stops first: A's harness stops the core they share.
-        await using var disposeA = a;
-        await using var disposeB = b;
+        await using var pair = await StartPairAsync();
+        var (a, b) = pair;
         var tenant = Ids.Tenant();
         var image = await a.RegisterTestImageAsync(tenant);
         var ids = new List<string>();
@@ -100,10 +101,8 @@ public sealed class SeveralEnvironmentsTests(PostgresStoreFixture postgres) : IC
     [SkippableFact]
     public async Task An_image_registered_through_one_environment_launches_on_another_with_an_empty_image_cache()
     {
-        var (a, b) = await StartPairAsync();
-        // B stops first: A's harness stops the core they share.
-        await using var disposeA = a;
-        await using var disposeB = b;
+        await using var pair = await StartPairAsync();
+        var (a, b) = pair;
         var tenant = Ids.Tenant();
         var image = await a.RegisterTestImageAsync(tenant);
         Assert.Empty(Directory.GetFiles(Path.Combine(b.EnvironmentDataDirectory, "images", "blobs")));
@@ -125,9 +124,8 @@ public sealed class SeveralEnvironmentsTests(PostgresStoreFixture postgres) : IC
     [SkippableFact]
     public async Task Stopping_through_one_environment_a_run_another_runs_cancels_it_through_the_core_and_its_owner_ends_the_process()
     {
-        var (a, b) = await StartPairAsync();
-        await using var disposeA = a;
-        await using var disposeB = b;
+        await using var pair = await StartPairAsync();
+        var (a, b) = pair;
         var run = await a.StartTestInstanceAsync("wait_signal");
         var running = await a.WaitForStatusAsync(run.Id, InstanceStatus.Running, i => i.Pid is not null);
 
@@ -144,10 +142,8 @@ public sealed class SeveralEnvironmentsTests(PostgresStoreFixture postgres) : IC
     [SkippableFact]
     public async Task Each_wake_up_is_relaunched_by_exactly_one_environment()
     {
-        var (a, b) = await StartPairAsync();
-        // B stops first: A's harness stops the core they share.
-        await using var disposeA = a;
-        await using var disposeB = b;
+        await using var pair = await StartPairAsync();
+        var (a, b) = pair;
         var tenant = Ids.Tenant();
         var image = await a.RegisterTestImageAsync(tenant);
         var ids = new List<string>();
@@ -168,10 +164,8 @@ public sealed class SeveralEnvironmentsTests(PostgresStoreFixture postgres) : IC
     [SkippableFact]
     public async Task A_silent_instance_is_acted_on_once_by_its_owner_only()
     {
-        var (a, b) = await StartPairAsync(ShortHeartbeat);
-        // B stops first: A's harness stops the core they share.
-        await using var disposeA = a;
-        await using var disposeB = b;
+        await using var pair = await StartPairAsync(ShortHeartbeat);
+        var (a, b) = pair;
         var run = await a.StartTestInstanceAsync("hang", o => o.MaxRetries = 1);
 
         var done = await a.WaitForEndAsync(run.Id);
@@ -186,13 +180,12 @@ public sealed class SeveralEnvironmentsTests(PostgresStoreFixture postgres) : IC
     public async Task Each_of_1000_runs_of_a_dead_environment_is_taken_over_by_exactly_one_of_two_environments()
     {
         // Leases long enough that only the explicit passes below take over (the workers' own first pass is minutes away).
-        var (a, b) = await StartPairAsync(new Dictionary<string, string?>
+        await using var pair = await StartPairAsync(new Dictionary<string, string?>
         {
             ["Runtara:Environment:RunLease"] = "00:10:00",
             ["Runtara:Environment:RunLeaseRenewInterval"] = "00:05:00",
         });
-        await using var disposeA = a;
-        await using var disposeB = b;
+        var (a, b) = pair;
         var tenant = Ids.Tenant();
         var ids = new List<string>();
         for (var i = 0; i < 1000; i++)
@@ -231,16 +224,73 @@ public sealed class SeveralEnvironmentsTests(PostgresStoreFixture postgres) : IC
         }
     }
 
-    private async Task<(EnvironmentHarness A, EnvironmentHarness B)> StartPairAsync(Dictionary<string, string?>? settings = null)
+    [SkippableFact]
+    public async Task Each_of_1000_silent_runs_is_acted_on_once_and_by_its_owner_only()
+    {
+        var logsA = new CapturedLogs();
+        var logsB = new CapturedLogs();
+        // Both heartbeat monitors run on their own every 300 ms; leases long enough that nothing is taken over.
+        await using var pair = await StartPairAsync(
+            new Dictionary<string, string?>
+            {
+                ["Runtara:Environment:RunLease"] = "00:10:00",
+                ["Runtara:Environment:RunLeaseRenewInterval"] = "00:05:00",
+                ["Runtara:Environment:HeartbeatInterval"] = "00:00:00.300",
+                ["Runtara:Environment:HeartbeatTimeout"] = "00:00:01",
+            },
+            logsA,
+            logsB);
+        var (a, b) = pair;
+        var tenant = Ids.Tenant();
+        var core = a.Services.GetRequiredService<ICoreClient>();
+        var owners = new Dictionary<string, string> { ["a"] = Supervisor(a).EnvironmentId, ["b"] = Supervisor(b).EnvironmentId };
+        var runs = new Dictionary<string, string>();
+        for (var i = 0; i < 1000; i++)
+        {
+            // Runs whose processes fell silent (gone without a word): known to the core, recorded running, half owned by each.
+            var id = $"silent-{i}-{Guid.NewGuid():N}";
+            var owner = i % 2 == 0 ? "a" : "b";
+            runs[id] = owner;
+            await core.CreateInstanceAsync(id, tenant, default);
+            Assert.True(await Store(a).TryInsertRunAsync(new RunRecord
+            {
+                InstanceId = id, TenantId = tenant, ImageId = "img", ImageName = "img", Status = RunStatus.Running, TimeoutSeconds = 300,
+                OwnerId = owners[owner], LeaseUntilMs = long.MaxValue / 2, CreatedAtMs = 1, UpdatedAtMs = 1,
+            }, default));
+        }
+
+        foreach (var id in runs.Keys)
+        {
+            var settled = await Wait.UntilAsync(() => Store(a).GetRunAsync(id, default), r => r is { IsActive: false }, EnvironmentHarness.Deadline, $"{id} to be settled");
+            Assert.Equal((RunStatus.Failed, owners[runs[id]]), (settled!.Status, settled.OwnerId));
+            Assert.Equal(CoreStatus.StatusFailed, (await core.GetStatusAsync(id, default))!.Status);
+        }
+
+        // Each run failed once, by its owner: found silent at the core ([InstanceSilent]) or without a watched process,
+        // then settled ([InstanceFailed]). The other environment did neither for it, and the owner did each at most once.
+        var logs = new Dictionary<string, IReadOnlyList<string>> { ["a"] = Actions(logsA), ["b"] = Actions(logsB) };
+        foreach (var (id, owner) in runs)
+        {
+            var mine = logs[owner].Where(line => line.Contains(id, StringComparison.Ordinal)).ToList();
+            Assert.Equal(1, mine.Count(line => line.Contains("[InstanceFailed]", StringComparison.Ordinal)));
+            Assert.InRange(mine.Count(line => line.Contains("[InstanceSilent]", StringComparison.Ordinal)), 0, 1);
+            Assert.DoesNotContain(logs[owner == "a" ? "b" : "a"], line => line.Contains(id, StringComparison.Ordinal));
+        }
+
+        static IReadOnlyList<string> Actions(CapturedLogs logs) =>
+            logs.Lines.Where(line => line.Contains("[InstanceSilent]", StringComparison.Ordinal) || line.Contains("[InstanceFailed]", StringComparison.Ordinal)).ToList();
+    }
+
+    private async Task<Pair> StartPairAsync(Dictionary<string, string?>? settings = null, CapturedLogs? logsA = null, CapturedLogs? logsB = null)
     {
         settings ??= Settings;
         Skip.If(postgres.Cluster is null, PostgresCluster.SkipReason);
         var database = $"env_{Guid.NewGuid():N}";
         await postgres.Cluster!.CreateDatabaseAsync(database);
-        var a = await EnvironmentHarness.StartAsync(settings, environmentPostgres: postgres.Cluster.ConnectionString(database));
+        var a = await EnvironmentHarness.StartAsync(settings, environmentPostgres: postgres.Cluster.ConnectionString(database), logs: logsA);
         try
         {
-            return (a, await EnvironmentHarness.StartAsync(settings, environmentPostgres: postgres.Cluster.ConnectionString(database), sharedCore: a));
+            return new Pair(a, await EnvironmentHarness.StartAsync(settings, environmentPostgres: postgres.Cluster.ConnectionString(database), logs: logsB, sharedCore: a));
         }
         catch
         {
@@ -254,4 +304,14 @@ public sealed class SeveralEnvironmentsTests(PostgresStoreFixture postgres) : IC
     private static IEnvironmentStore Store(EnvironmentHarness env) => env.Services.GetRequiredService<IEnvironmentStore>();
 
     private static T Worker<T>(EnvironmentHarness env) => env.Services.GetServices<IHostedService>().OfType<T>().Single();
+
+    /// <summary>Two environments sharing A's core: B stops first, as A's harness stops the core.</summary>
+    private sealed record Pair(EnvironmentHarness A, EnvironmentHarness B) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await B.DisposeAsync();
+            await A.DisposeAsync();
+        }
+    }
 }
