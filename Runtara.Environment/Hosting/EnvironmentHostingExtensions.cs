@@ -47,6 +47,7 @@ public static class EnvironmentHostingExtensions
                 o.CoreInstanceAddress = string.IsNullOrWhiteSpace(o.CoreInstanceAddress)
                     ? configuration["services:core:instance:0"] ?? EnvironmentOptions.DefaultInstanceAddress(o.CoreAddress)
                     : o.CoreInstanceAddress;
+                o.Oci.EnvironmentScope = EnvironmentOptions.ScopeOf(o.ResolveEnvironmentId());
             })
             .ValidateOnStart();
         if (configure is not null)

@@ -334,6 +334,13 @@ public sealed class EnvironmentOptions : IRpcServerSettings
         return $"{System.Environment.MachineName}-{Convert.ToHexStringLower(hash)[..8]}";
     }
 
+    /// <summary>
+    /// A short name of an environment for what environments on one machine must not share (cgroups, the OCI
+    /// runtime's state): the first 8 hex digits of the SHA-256 of its id.
+    /// </summary>
+    public static string ScopeOf(string environmentId) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(environmentId)))[..8];
+
     /// <summary>The data directory as an absolute path.</summary>
     public string ResolveDataDirectory() => Path.GetFullPath(DataDirectory, Directory.GetCurrentDirectory());
 }

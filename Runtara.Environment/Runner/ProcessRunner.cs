@@ -1,7 +1,5 @@
 using System.ComponentModel;
 using System.Diagnostics;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -82,7 +80,7 @@ internal sealed class ProcessRunner : IInstanceRunner
     /// relaunches it under the same instance id, and ending a run kills whatever is left in its cgroup.
     /// </summary>
     public static string CgroupDirectory(string cgroupParent, string environmentId) =>
-        $"/{cgroupParent.Trim('/')}/process-{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(environmentId)))[..8]}";
+        $"/{cgroupParent.Trim('/')}/process-{EnvironmentOptions.ScopeOf(environmentId)}";
 
     /// <summary>Launches an instance, contained as the image and the options say.</summary>
     public Task<IRunningInstance> LaunchAsync(LaunchRequest request, CancellationToken cancellationToken) => Task.FromResult(Launch(request, contain: true));

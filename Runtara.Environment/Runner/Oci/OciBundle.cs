@@ -264,7 +264,9 @@ internal static class OciBundle
     /// <summary>Whether the kernel accounts swap (cgroup v1 <c>memory.memsw.*</c>): the <c>limitSwap</c> of <see cref="Config"/>.</summary>
     public static bool KernelLimitsSwap => File.Exists("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes");
 
-    /// <summary>The cgroup path of a container: <c>/&lt;parent&gt;/&lt;id&gt;</c>.</summary>
+    /// <summary>The cgroup path of a container: <c>/&lt;parent&gt;/oci-&lt;environment scope&gt;/&lt;id&gt;</c>.</summary>
     public static string CgroupsPath(OciOptions options, string containerId) =>
-        string.Create(CultureInfo.InvariantCulture, $"/{options.CgroupParent.Trim('/')}/{containerId}");
+        options.EnvironmentScope.Length == 0
+            ? string.Create(CultureInfo.InvariantCulture, $"/{options.CgroupParent.Trim('/')}/{containerId}")
+            : string.Create(CultureInfo.InvariantCulture, $"/{options.CgroupParent.Trim('/')}/oci-{options.EnvironmentScope}/{containerId}");
 }

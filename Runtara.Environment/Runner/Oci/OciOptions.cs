@@ -21,8 +21,16 @@ public sealed class OciOptions
     /// <summary>The OCI runtime: a path or a name on <c>PATH</c>. Empty probes <c>runc</c>, then <c>crun</c>, and uses the first that runs a container.</summary>
     public string? Runtime { get; set; }
 
-    /// <summary>The runtime's state directory (<c>--root</c>); empty = <c>/run/runtara-oci</c>.</summary>
+    /// <summary>The runtime's state directory (<c>--root</c>); empty = <c>/run/runtara-oci/&lt;environment scope&gt;</c>.</summary>
     public string? StateRoot { get; set; }
+
+    /// <summary>
+    /// Not configuration: the scope of the environment these settings belong to (<see cref="Hosting.EnvironmentOptions.ScopeOf"/>),
+    /// set when the options are read. Environments on one machine keep their containers' cgroups and the runtime's
+    /// default state apart by it: one that takes over a run of another relaunches it under the same container id.
+    /// Empty (settings made by hand) = no scope.
+    /// </summary>
+    internal string EnvironmentScope { get; set; } = string.Empty;
 
     /// <summary>User id the instance runs as inside its container (default 65534, <c>nobody</c>); the run directory is given to it.</summary>
     [Range(1, int.MaxValue)]

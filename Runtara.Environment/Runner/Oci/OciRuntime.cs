@@ -83,7 +83,9 @@ internal sealed class OciRuntime
 
     /// <summary>The configured state directory, else <c>/run/runtara-oci</c> (apart from runc's own <c>/run/runc</c>).</summary>
     public static string StateRootOf(OciOptions options) =>
-        string.IsNullOrWhiteSpace(options.StateRoot) ? "/run/runtara-oci" : System.IO.Path.GetFullPath(options.StateRoot);
+        !string.IsNullOrWhiteSpace(options.StateRoot) ? System.IO.Path.GetFullPath(options.StateRoot)
+        : options.EnvironmentScope.Length == 0 ? "/run/runtara-oci"
+        : $"/run/runtara-oci/{options.EnvironmentScope}";
 
     /// <summary>Runs the runtime with <c>--root</c> and <paramref name="arguments"/>; stdout and stderr are captured.</summary>
     public (int ExitCode, string Output, string Error) Run(TimeSpan timeout, params string[] arguments) =>

@@ -298,7 +298,7 @@ internal sealed class OciWarmPool : IDisposable
     public static string? ContainerOf(int pid, OciOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var marker = $"/{options.CgroupParent.Trim('/')}/{IdPrefix}";
+        var marker = OciBundle.CgroupsPath(options, IdPrefix);
         try
         {
             foreach (var line in File.ReadLines(string.Create(CultureInfo.InvariantCulture, $"/proc/{pid}/cgroup")))

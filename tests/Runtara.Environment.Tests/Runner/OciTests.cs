@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Runtara.Environment.Hosting;
 using Runtara.Environment.Runner;
@@ -224,6 +225,22 @@ public sealed class OciRunnerTests(OciFixture fixture) : IClassFixture<OciFixtur
     }
 
     [SkippableFact]
+    public async Task A_container_runs_in_a_cgroup_of_its_environment()
+    {
+        Skip.If(OciSupport.SkipReason is not null, OciSupport.SkipReason);
+        var (id, _, _) = await Env.StartTestInstanceAsync("hang");
+        var running = await Env.WaitForStatusAsync(id, InstanceStatus.Running, i => i.Pid is not null);
+        var options = Env.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<EnvironmentOptions>>().Value;
+
+        var cgroups = await File.ReadAllTextAsync($"/proc/{running.Pid}/cgroup");
+
+        Assert.Equal(EnvironmentOptions.ScopeOf(options.ResolveEnvironmentId()), options.Oci.EnvironmentScope);
+        Assert.Contains($"/runtara/oci-{options.Oci.EnvironmentScope}/{OciBundle.ContainerId(id)}", cgroups, StringComparison.Ordinal);
+        await Env.Client.StopInstanceAsync(id, new StopInstanceOptions { GracePeriod = TimeSpan.FromSeconds(1) });
+        await WaitForExitAsync(id);
+    }
+
+    [SkippableFact]
     public async Task A_container_outlives_an_environment_restart_and_is_adopted_by_id()
     {
         Skip.If(OciSupport.SkipReason is not null, OciSupport.SkipReason);
@@ -310,6 +327,21 @@ public sealed class OciBundleTests
         var hashed = OciBundle.ContainerId("a/b c");
         Assert.Matches("^runtara-[0-9a-f]{32}$", hashed);
         Assert.Equal(hashed, OciBundle.ContainerId("a/b c"));
+    }
+
+    [Fact]
+    public void Environments_on_one_machine_keep_their_containers_cgroups_and_runtime_state_apart()
+    {
+        var a = new OciOptions { EnvironmentScope = EnvironmentOptions.ScopeOf("host-a") };
+        var b = new OciOptions { EnvironmentScope = EnvironmentOptions.ScopeOf("host-b") };
+        var id = OciBundle.ContainerId("instance-1");
+
+        Assert.Equal($"/runtara/oci-{a.EnvironmentScope}/{id}", OciBundle.CgroupsPath(a, id));
+        Assert.NotEqual(OciBundle.CgroupsPath(a, id), OciBundle.CgroupsPath(b, id));
+        Assert.Equal($"/run/runtara-oci/{a.EnvironmentScope}", OciRuntime.StateRootOf(a));
+        Assert.NotEqual(OciRuntime.StateRootOf(a), OciRuntime.StateRootOf(b));
+        // A configured state root is taken as given.
+        Assert.Equal("/srv/oci", OciRuntime.StateRootOf(new OciOptions { StateRoot = "/srv/oci", EnvironmentScope = a.EnvironmentScope }));
     }
 
     [Fact]
