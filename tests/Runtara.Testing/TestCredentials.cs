@@ -25,6 +25,17 @@ public static class TestCredentials
     public static string InstanceToken(string dataDirectory, string instanceId, string tenantId, TimeSpan? lifetime = null) =>
         Keys(dataDirectory).Mint(TokenKind.Instance, instanceId, tenantId, DateTimeOffset.UtcNow + (lifetime ?? TimeSpan.FromHours(1)));
 
+    /// <summary>
+    /// The settings that make another core use the token key file and development certificate a first core generated
+    /// in <paramref name="primaryCoreData"/> (docs/security.md: several cores of one deployment share both), as
+    /// configuration keys (prefix <c>--</c> for a command line).
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> SharedCoreSecrets(string primaryCoreData) => new Dictionary<string, string>
+    {
+        ["Runtara:Core:Security:KeyFile"] = KeyFile(primaryCoreData),
+        ["Runtara:Core:Tls:DevelopmentCertificateDirectory"] = Path.Combine(primaryCoreData, "tls"),
+    };
+
     /// <summary>The API key an environment generated into its data directory.</summary>
     public static string ApiKey(string environmentDataDirectory) => File.ReadAllText(ApiKeyFile(environmentDataDirectory)).Trim();
 }

@@ -1,4 +1,5 @@
 using Runtara.Core.Hosting;
+using Runtara.Testing;
 
 namespace Runtara.Bench.Infrastructure;
 
@@ -45,11 +46,7 @@ internal sealed class CoreProcess : IAsyncDisposable
     }
 
     /// <summary>The settings that make another core use this one's token key file and development certificate.</summary>
-    public IReadOnlyDictionary<string, string> SharedSecrets() => new Dictionary<string, string>
-    {
-        ["Runtara:Core:Security:KeyFile"] = Path.Combine(DataDirectory, "security", "runtara.keys"),
-        ["Runtara:Core:Tls:DevelopmentCertificateDirectory"] = Path.GetDirectoryName(CertificatePath)!,
-    };
+    public IReadOnlyDictionary<string, string> SharedSecrets() => TestCredentials.SharedCoreSecrets(DataDirectory);
 
     /// <summary>The development certificate clients pin.</summary>
     public string CertificatePath => Endpoints.CertificatePath ?? throw new InvalidOperationException("The core has no development certificate.");

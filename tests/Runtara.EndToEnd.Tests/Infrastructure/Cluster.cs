@@ -143,7 +143,7 @@ public sealed class Cluster : IAsyncDisposable
         }
 
         // The separator keeps env-1 from matching env-10.
-        return KillProcessesMentioning(EnvironmentData(index) + Path.DirectorySeparatorChar);
+        return LeftoverProcesses.KillMentioning(EnvironmentData(index) + Path.DirectorySeparatorChar);
     }
 
     /// <summary>Pending or running runs the database says environment <paramref name="index"/> owns.</summary>
@@ -166,7 +166,7 @@ public sealed class Cluster : IAsyncDisposable
             }
         }
 
-        KillProcessesMentioning(Root);
+        LeftoverProcesses.KillMentioning(Root);
         await _postgres.DisposeAsync();
         try
         {
@@ -186,37 +186,7 @@ public sealed class Cluster : IAsyncDisposable
     private static Task<(ServiceProcess Core, System.Text.Json.JsonDocument Endpoints)> StartCoreAsync(Cluster cluster, int index)
     {
         var data = Directory.CreateDirectory(cluster.CoreData(index)).FullName;
-        string[] shared = index == 0
-            ? []
-            : [
-                $"--Runtara:Core:Security:KeyFile={TestCredentials.KeyFile(cluster.CoreData(0))}",
-                $"--Runtara:Core:Tls:DevelopmentCertificateDirectory={Path.Combine(cluster.CoreData(0), "tls")}",
-            ];
+        string[] shared = index == 0 ? [] : [.. TestCredentials.SharedCoreSecrets(cluster.CoreData(0)).Select(s => $"--{s.Key}={s.Value}")];
         return Platform.StartCoreAsync(data, 0, 0, [$"--Runtara:Core:PostgresConnectionString={cluster.ConnectionString}", .. shared]);
-    }
-
-    private static int KillProcessesMentioning(string path)
-    {
-        var killed = 0;
-        foreach (var process in Process.GetProcesses())
-        {
-            try
-            {
-                if (process.Id != Environment.ProcessId && File.ReadAllText($"/proc/{process.Id}/cmdline").Contains(path, StringComparison.Ordinal))
-                {
-                    process.Kill();
-                    killed++;
-                }
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or System.ComponentModel.Win32Exception)
-            {
-            }
-            finally
-            {
-                process.Dispose();
-            }
-        }
-
-        return killed;
     }
 }

@@ -202,34 +202,13 @@ public sealed class Platform : IAsyncDisposable
         await Client.DisposeAsync();
         await _environment.DisposeAsync();
         await _core.DisposeAsync();
-        KillInstances();
+        LeftoverProcesses.KillMentioning(Root);
         try
         {
             Directory.Delete(Root, recursive: true);
         }
         catch (IOException)
         {
-        }
-    }
-
-    private void KillInstances()
-    {
-        foreach (var process in Process.GetProcesses())
-        {
-            try
-            {
-                if (File.ReadAllText($"/proc/{process.Id}/cmdline").Contains(Root, StringComparison.Ordinal))
-                {
-                    process.Kill();
-                }
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or System.ComponentModel.Win32Exception)
-            {
-            }
-            finally
-            {
-                process.Dispose();
-            }
         }
     }
 

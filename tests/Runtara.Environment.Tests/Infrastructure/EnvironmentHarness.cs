@@ -227,27 +227,7 @@ public sealed class EnvironmentHarness : IAsyncDisposable
     }
 
     /// <summary>Instance processes still running from this harness's data directory (a test that left one).</summary>
-    private void KillLeftovers()
-    {
-        foreach (var process in Process.GetProcesses())
-        {
-            try
-            {
-                var cmdline = File.ReadAllText($"/proc/{process.Id}/cmdline");
-                if (cmdline.Contains(Root, StringComparison.Ordinal) && process.Id != System.Environment.ProcessId)
-                {
-                    process.Kill();
-                }
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or System.ComponentModel.Win32Exception)
-            {
-            }
-            finally
-            {
-                process.Dispose();
-            }
-        }
-    }
+    private void KillLeftovers() => LeftoverProcesses.KillMentioning(Root);
 
     /// <summary>
     /// The process runner's cgroups of this harness's runs (as root): a run still live when the environment

@@ -8,7 +8,6 @@ using Runtara.Environment.Tests.Storage;
 using Runtara.Environment.Workers;
 using Runtara.Management;
 using Runtara.Protocol.Contracts;
-using Runtara.Testing;
 using CoreStatus = Runtara.Protocol.Management.InstanceStatus;
 
 namespace Runtara.Environment.Tests.Workers;
