@@ -9,7 +9,10 @@ namespace Runtara.AppHost.Tests.Infrastructure;
 /// with the dashboard on (Aspire.Hosting.Testing turns it off). It gets free ports for the dashboard
 /// instead of the launch profile's 18888-18890 and Aspire-chosen protocol ports, so it never collides
 /// with an AppHost a developer has running. It runs in its own session (setsid) so that stopping it
-/// is what Ctrl+C does: SIGINT to the whole process group.
+/// is what Ctrl+C does: SIGINT to the whole process group. SIGINT is reset to its default action first
+/// (<c>env --default-signal=INT</c>): a test run started in the background of a script or under nohup
+/// ignores SIGINT, an ignored signal stays ignored across exec, and the .NET host then leaves it ignored —
+/// the AppHost would not stop on Ctrl+C and its core and environment would live on.
 /// </summary>
 public sealed class AppHostProcess : IAsyncDisposable
 {
@@ -35,7 +38,7 @@ public sealed class AppHostProcess : IAsyncDisposable
         };
         foreach (var argument in new[]
         {
-            "dotnet", "run", "--project", Path.Combine(Repository.Root, "Runtara.AppHost", "Runtara.AppHost.csproj"),
+            "env", "--default-signal=INT", "dotnet", "run", "--project", Path.Combine(Repository.Root, "Runtara.AppHost", "Runtara.AppHost.csproj"),
             "--no-build", "--no-launch-profile", "-c", Repository.Configuration, "--",
             "--Runtara:AppHost:FixedPorts=false", $"--Runtara:AppHost:DataDirectory={dataDirectory}",
         })
