@@ -104,6 +104,8 @@ internal sealed class SocketTransportConnection : ITransportConnection
         {
             var options = ServerOptions ?? throw new InvalidOperationException("Not a server connection.");
             await _ssl.AuthenticateAsServerAsync(options, cancellationToken).ConfigureAwait(false);
+            // A server connection is idle most of its life: OpenSSL's record buffers go back while it waits.
+            OpenSslIdleBuffers.TryEnable(_ssl);
         }
 
         CreatePipes(zeroByteReads: true);
