@@ -44,7 +44,12 @@ public sealed class PlatformFuzzTests(ITestOutputHelper output)
         var seed = System.Environment.GetEnvironmentVariable("RUNTARA_FUZZ_SEED") is { } s ? int.Parse(s, System.Globalization.CultureInfo.InvariantCulture) : Random.Shared.Next();
         var total = System.Environment.GetEnvironmentVariable("RUNTARA_FUZZ_FRAMES") is { } f ? int.Parse(f, System.Globalization.CultureInfo.InvariantCulture) : 1_000_000;
         output.WriteLine($"fuzz seed {seed} (set RUNTARA_FUZZ_SEED to replay), {total} frames over {transport}");
-        var limits = new Dictionary<string, string?> { ["Runtara:Core:MaxRequestsPerSecondPerConnection"] = "0" };
+        var limits = new Dictionary<string, string?>
+        {
+            ["Runtara:Core:MaxRequestsPerSecondPerConnection"] = "0",
+            // The harness's core listens on TLS/TCP only unless told otherwise.
+            ["Runtara:Core:Transport"] = transport.ToString(),
+        };
         await using var env = await EnvironmentHarness.StartAsync(
             new Dictionary<string, string?>
             {
