@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.InteropServices;
 
 namespace Runtara.Testing;
@@ -14,21 +13,9 @@ public static class NativeAotPublish
     /// <paramref name="output"/>, against the already built project references, so it never
     /// rebuilds what the test run is using.
     /// </summary>
-    public static async Task PublishAsync(string project, string output, CancellationToken cancellationToken)
-    {
-        var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in new[] { "publish", Path.Combine(Repository.Root, project), "-c", Repository.Configuration, "-r", RuntimeInformation.RuntimeIdentifier, "--no-dependencies", "-p:PublishAot=true", "-o", output, "-nologo" })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-        await process.WaitForExitAsync(cancellationToken);
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"dotnet publish {project} failed ({process.ExitCode}):\n{await stdout}{await stderr}");
-        }
-    }
+    public static Task PublishAsync(string project, string output, CancellationToken cancellationToken) =>
+        DotnetCommand.RunAsync(
+            Repository.Root,
+            ["publish", Path.Combine(Repository.Root, project), "-c", Repository.Configuration, "-r", RuntimeInformation.RuntimeIdentifier, "--no-dependencies", "-p:PublishAot=true", "-o", output, "-nologo"],
+            cancellationToken);
 }
