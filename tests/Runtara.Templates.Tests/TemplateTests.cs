@@ -20,15 +20,22 @@ public sealed class TemplateTests(ITestOutputHelper output)
         var feed = Directory.CreateDirectory(Path.Combine(work.Path, "feed")).FullName;
         // A version of this run's own: the global package cache never serves an older build of the same version.
         var suffix = $"test.{DateTime.UtcNow:yyyyMMddHHmmss}.{Environment.ProcessId}";
-        await DotnetCommand.RunAsync(
+        await ChildProcess.DotnetAsync(
             Repository.Root,
             ["pack", Path.Combine(Repository.Root, "Runtara.sln"), "-c", Repository.Configuration, "--no-build", "-o", feed, $"-p:VersionSuffix={suffix}", "-nologo"],
             ct);
         var template = Assert.Single(Directory.GetFiles(feed, "Runtara.Templates.*.nupkg"));
-        output.WriteLine($"packed {Directory.GetFiles(feed, "*.nupkg").Length} packages into {feed}");
+        var version = Path.GetFileNameWithoutExtension(template)["Runtara.Templates.".Length..];
+        output.WriteLine($"packed {Directory.GetFiles(feed, "*.nupkg").Length} packages of version {version} into {feed}");
+
+        // The CLI as a .NET tool, from the same feed.
+        var tools = Path.Combine(work.Path, "tools");
+        await ChildProcess.DotnetAsync(work.Path, ["tool", "install", "--tool-path", tools, "--add-source", feed, "Runtara.Cli", "--version", version], ct);
+        var help = await ChildProcess.RunAsync(Path.Combine(tools, "runtara"), work.Path, ["--help"], ct);
+        Assert.Contains("images", help, StringComparison.Ordinal);
 
         var hive = Path.Combine(work.Path, "hive");
-        await DotnetCommand.RunAsync(work.Path, ["new", "install", template, "--debug:custom-hive", hive], ct);
+        await ChildProcess.DotnetAsync(work.Path, ["new", "install", template, "--debug:custom-hive", hive], ct);
         var root = Directory.CreateDirectory(Path.Combine(work.Path, "app")).FullName;
         await File.WriteAllTextAsync(Path.Combine(root, "nuget.config"), $"""
             <?xml version="1.0" encoding="utf-8"?>
@@ -40,13 +47,13 @@ public sealed class TemplateTests(ITestOutputHelper output)
               </packageSources>
             </configuration>
             """, ct);
-        await DotnetCommand.RunAsync(root, ["new", "runtara", "-n", "Acme", "-o", "Acme", "--debug:custom-hive", hive], ct);
+        await ChildProcess.DotnetAsync(root, ["new", "runtara", "-n", "Acme", "-o", "Acme", "--debug:custom-hive", hive], ct);
         var solution = Path.Combine(root, "Acme");
         Assert.True(File.Exists(Path.Combine(solution, "Acme.AppHost", "AppHost.cs")));
         Assert.True(File.Exists(Path.Combine(solution, "Acme.Workflows.Tests", "FirstWorkflowTests.cs")));
 
-        await DotnetCommand.RunAsync(solution, ["build", "-warnaserror", "-nologo"], ct);
-        var tests = await DotnetCommand.RunAsync(solution, ["test", "--no-build", "-nologo"], ct);
+        await ChildProcess.DotnetAsync(solution, ["build", "-warnaserror", "-nologo"], ct);
+        var tests = await ChildProcess.DotnetAsync(solution, ["test", "--no-build", "-nologo"], ct);
         output.WriteLine(tests);
         Assert.Contains("Passed!", tests, StringComparison.Ordinal);
 
@@ -75,8 +82,8 @@ public sealed class TemplateTests(ITestOutputHelper output)
         using var work = new TempDirectory("runtara-template-options");
         var hive = Path.Combine(work.Path, "hive");
         // Installed from the template folder itself: only the files' shape is checked here, nothing is built.
-        await DotnetCommand.RunAsync(work.Path, ["new", "install", Path.Combine(Repository.Root, "templates", "Runtara.Templates", "content", "runtara"), "--debug:custom-hive", hive], ct);
-        await DotnetCommand.RunAsync(work.Path, ["new", "runtara", "-n", "Bare", "-o", "Bare", "--no-sample", "--postgres", "--debug:custom-hive", hive], ct);
+        await ChildProcess.DotnetAsync(work.Path, ["new", "install", Path.Combine(Repository.Root, "templates", "Runtara.Templates", "content", "runtara"), "--debug:custom-hive", hive], ct);
+        await ChildProcess.DotnetAsync(work.Path, ["new", "runtara", "-n", "Bare", "-o", "Bare", "--no-sample", "--postgres", "--debug:custom-hive", hive], ct);
 
         var bare = Path.Combine(work.Path, "Bare");
         Assert.False(Directory.Exists(Path.Combine(bare, "Bare.Workflows")));

@@ -14,7 +14,7 @@ public static class NativeAotPublish
     /// rebuilds what the test run is using.
     /// </summary>
     public static Task PublishAsync(string project, string output, CancellationToken cancellationToken) =>
-        DotnetCommand.RunAsync(
+        ChildProcess.DotnetAsync(
             Repository.Root,
             ["publish", Path.Combine(Repository.Root, project), "-c", Repository.Configuration, "-r", RuntimeInformation.RuntimeIdentifier, "--no-dependencies", "-p:PublishAot=true", "-o", output, "-nologo"],
             cancellationToken);
