@@ -10,7 +10,7 @@ using OpenTelemetry.Trace;
 namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
-/// What every service of this solution shares: OpenTelemetry (with Runtara's own sources and meters),
+/// What every service shares: OpenTelemetry (with Runtara's own sources and meters),
 /// health checks, service discovery and HTTP resilience.
 /// </summary>
 public static class ServiceDefaultsExtensions
