@@ -4,7 +4,6 @@ using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Runtara.AppHost.Tests.Infrastructure;
 using Runtara.Management;
 using Runtara.Protocol.Contracts;
 

@@ -1,5 +1,4 @@
 using Microsoft.Playwright;
-using Runtara.AppHost.Tests.Infrastructure;
 
 namespace Runtara.AppHost.Tests;
 

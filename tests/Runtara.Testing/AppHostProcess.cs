@@ -2,17 +2,17 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace Runtara.AppHost.Tests.Infrastructure;
+namespace Runtara.Testing;
 
 /// <summary>
-/// Runtara.AppHost as a real process, the way a developer runs it (<c>dotnet run --project Runtara.AppHost</c>),
+/// An Aspire AppHost as a real process, the way a developer runs it (<c>dotnet run --project X.AppHost</c>),
 /// with the dashboard on (Aspire.Hosting.Testing turns it off). It gets free ports for the dashboard
-/// instead of the launch profile's 18888-18890 and Aspire-chosen protocol ports, so it never collides
-/// with an AppHost a developer has running. It runs in its own session (setsid) so that stopping it
-/// is what Ctrl+C does: SIGINT to the whole process group. SIGINT is reset to its default action first
-/// (<c>env --default-signal=INT</c>): a test run started in the background of a script or under nohup
-/// ignores SIGINT, an ignored signal stays ignored across exec, and the .NET host then leaves it ignored —
-/// the AppHost would not stop on Ctrl+C and its core and environment would live on.
+/// instead of the launch profile's 18888-18890, so it never collides with an AppHost a developer has
+/// running. It runs in its own session (setsid) so that stopping it is what Ctrl+C does: SIGINT to the
+/// whole process group. SIGINT is reset to its default action first (<c>env --default-signal=INT</c>): a
+/// test run started in the background of a script or under nohup ignores SIGINT, an ignored signal stays
+/// ignored across exec, and the .NET host then leaves it ignored — the AppHost would not stop on Ctrl+C
+/// and its core and environment would live on.
 /// </summary>
 public sealed class AppHostProcess : IAsyncDisposable
 {
@@ -26,7 +26,17 @@ public sealed class AppHostProcess : IAsyncDisposable
 
     public string DashboardUrl { get; }
 
-    public static AppHostProcess Start(string dataDirectory, Action<string> log)
+    /// <summary>This repository's Runtara.AppHost (already built), its data under <paramref name="dataDirectory"/>, Aspire-chosen protocol ports.</summary>
+    public static AppHostProcess Start(string dataDirectory, Action<string> log) =>
+        Start(
+            Path.Combine(Repository.Root, "Runtara.AppHost", "Runtara.AppHost.csproj"),
+            Repository.Root,
+            Repository.Configuration,
+            ["--Runtara:AppHost:FixedPorts=false", $"--Runtara:AppHost:DataDirectory={dataDirectory}"],
+            log);
+
+    /// <summary>Runs the AppHost project <paramref name="project"/> (already built in <paramref name="configuration"/>) with <paramref name="arguments"/>.</summary>
+    public static AppHostProcess Start(string project, string workingDirectory, string configuration, IEnumerable<string> arguments, Action<string> log)
     {
         var dashboard = $"http://127.0.0.1:{FreePort()}";
         var start = new ProcessStartInfo("setsid")
@@ -34,14 +44,9 @@ public sealed class AppHostProcess : IAsyncDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
-            WorkingDirectory = Repository.Root,
+            WorkingDirectory = workingDirectory,
         };
-        foreach (var argument in new[]
-        {
-            "env", "--default-signal=INT", "dotnet", "run", "--project", Path.Combine(Repository.Root, "Runtara.AppHost", "Runtara.AppHost.csproj"),
-            "--no-build", "--no-launch-profile", "-c", Repository.Configuration, "--",
-            "--Runtara:AppHost:FixedPorts=false", $"--Runtara:AppHost:DataDirectory={dataDirectory}",
-        })
+        foreach (var argument in new[] { "env", "--default-signal=INT", "dotnet", "run", "--project", project, "--no-build", "--no-launch-profile", "-c", configuration, "--" }.Concat(arguments))
         {
             start.ArgumentList.Add(argument);
         }
