@@ -14,13 +14,27 @@ internal static class CertificateValidation
             return static (_, _, _, _) => true;
         }
 
-        if (!string.IsNullOrWhiteSpace(options.PinnedCertificatePath))
+        if (!string.IsNullOrWhiteSpace(options.PinnedCertificatePath) || !string.IsNullOrWhiteSpace(options.PinnedCertificateSha256))
         {
-            var pinned = CertificateLoader.LoadCertificates(options.PinnedCertificatePath);
-            WarmChainBuilding(pinned[0]);
+            var pinned = string.IsNullOrWhiteSpace(options.PinnedCertificatePath) ? new X509Certificate2Collection() : CertificateLoader.LoadCertificates(options.PinnedCertificatePath);
+            var fingerprint = string.IsNullOrWhiteSpace(options.PinnedCertificateSha256) ? null : CertificateFingerprint.Parse(options.PinnedCertificateSha256);
+            if (pinned.Count > 0)
+            {
+                WarmChainBuilding(pinned[0]);
+            }
+
             var pins = pinned.Select(c => c.RawData).ToArray();
             return (_, certificate, _, _) =>
-                certificate is not null && pins.Any(pin => pin.AsSpan().SequenceEqual(certificate.GetRawCertData()));
+            {
+                if (certificate is null)
+                {
+                    return false;
+                }
+
+                var raw = certificate.GetRawCertData();
+                return pins.Any(pin => pin.AsSpan().SequenceEqual(raw))
+                    || (fingerprint is not null && CertificateFingerprint.Matches(fingerprint, raw));
+            };
         }
 
         if (!string.IsNullOrWhiteSpace(options.CaCertificatePath))
