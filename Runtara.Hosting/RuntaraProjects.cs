@@ -7,8 +7,10 @@ namespace Aspire.Hosting;
 /// <list type="bullet">
 /// <item>From the Runtara.Hosting package: the servers ship in it, published framework-dependent under
 /// <c>tools/core/</c> and <c>tools/environment/</c>, each with a launcher project (<c>Runtara.Core.proj</c>)
-/// that <c>dotnet run</c> turns into <c>dotnet exec Runtara.Core.dll</c>; found beside the assembly
-/// (<c>lib/net10.0/../../tools</c>), so an AppHost needs nothing but the package.</item>
+/// that <c>dotnet run</c> turns into <c>dotnet exec Runtara.Core.dll</c>. The package's
+/// <c>build/Runtara.Hosting.targets</c> puts the <c>tools</c> folder's path into the referencing app's
+/// runtimeconfig.json (<c>Runtara.Hosting.ServersDirectory</c>): the package's assemblies are copied into the
+/// app's output, so their own location does not lead back to the package. An AppHost needs nothing but the package.</item>
 /// <item>From this repository: the projects' paths are recorded in the assembly when it is built
 /// (AssemblyMetadata, see the .csproj), so an AppHost built here runs them from source.</item>
 /// </list>
@@ -16,9 +18,11 @@ namespace Aspire.Hosting;
 /// </summary>
 internal static class RuntaraProjects
 {
-    /// <summary>The package's <c>tools</c> folder, if this assembly was loaded from the package.</summary>
-    internal static string PackagedServersDirectory { get; } =
-        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(typeof(RuntaraProjects).Assembly.Location) ?? AppContext.BaseDirectory, "..", "..", "tools"));
+    /// <summary>The runtimeconfig.json property with the package's <c>tools</c> folder (build/Runtara.Hosting.targets).</summary>
+    internal const string ServersDirectoryProperty = "Runtara.Hosting.ServersDirectory";
+
+    /// <summary>The package's <c>tools</c> folder; empty when the app did not get Runtara.Hosting from a package.</summary>
+    internal static string PackagedServersDirectory => AppContext.GetData(ServersDirectoryProperty) as string ?? string.Empty;
 
     public static IProjectMetadata Core => Find(PackagedServersDirectory, "core", "Runtara.Core", "Runtara.Hosting.CoreProject");
 
@@ -29,7 +33,7 @@ internal static class RuntaraProjects
     {
         // The package first: its servers are the ones built with this assembly, even on the machine that packed it.
         var launcher = Path.Combine(serversDirectory, folder, assemblyName + ".proj");
-        if (File.Exists(launcher))
+        if (serversDirectory.Length > 0 && File.Exists(launcher))
         {
             return new ProjectPathMetadata(launcher);
         }

@@ -8,21 +8,25 @@ namespace Runtara.Hosting.Tests;
 /// <summary>
 /// AddRuntaraCore / AddRuntaraEnvironment from the Runtara.Hosting package: the servers packed under
 /// <c>tools/&lt;folder&gt;/</c> with a launcher project, run as project resources whose process is the packaged dll.
-/// A package layout is built in a temporary folder from the launcher (Servers/Runtara.Server.proj) and the servers' launch profiles.
+/// A package layout is built in a temporary folder from the launcher (Servers/Runtara.Server.proj), the build file
+/// (build/Runtara.Hosting.targets) and the servers' launch profiles.
 /// </summary>
 public sealed class PackagedServerTests : IDisposable
 {
     private static readonly string RepositoryRoot = Path.GetDirectoryName(Path.GetDirectoryName(RuntaraProjects.Core.ProjectPath))!;
 
-    private readonly string _tools = Directory.CreateTempSubdirectory("runtara-package-").FullName;
+    /// <summary>The root of a package layout: <c>build/</c>, <c>tools/</c>.</summary>
+    private readonly string _package = Directory.CreateTempSubdirectory("runtara-package-").FullName;
 
-    public void Dispose() => Directory.Delete(_tools, recursive: true);
+    private string Tools => Path.Combine(_package, "tools");
+
+    public void Dispose() => Directory.Delete(_package, recursive: true);
 
     [Fact]
     public void Without_packaged_servers_the_repository_projects_run_from_source()
     {
-        Assert.EndsWith(Path.Combine("Runtara.Core", "Runtara.Core.csproj"), RuntaraProjects.Find(_tools, "core", "Runtara.Core", "Runtara.Hosting.CoreProject").ProjectPath, StringComparison.Ordinal);
-        Assert.EndsWith(Path.Combine("Runtara.Environment", "Runtara.Environment.csproj"), RuntaraProjects.Find(_tools, "environment", "Runtara.Environment", "Runtara.Hosting.EnvironmentProject").ProjectPath, StringComparison.Ordinal);
+        Assert.EndsWith(Path.Combine("Runtara.Core", "Runtara.Core.csproj"), RuntaraProjects.Find(Tools, "core", "Runtara.Core", "Runtara.Hosting.CoreProject").ProjectPath, StringComparison.Ordinal);
+        Assert.EndsWith(Path.Combine("Runtara.Environment", "Runtara.Environment.csproj"), RuntaraProjects.Find(Tools, "environment", "Runtara.Environment", "Runtara.Hosting.EnvironmentProject").ProjectPath, StringComparison.Ordinal);
     }
 
     [Fact(Timeout = 30_000)]
@@ -32,8 +36,8 @@ public sealed class PackagedServerTests : IDisposable
         var environmentLauncher = Pack("environment", "Runtara.Environment");
         var builder = DistributedApplication.CreateBuilder();
 
-        var core = builder.AddRuntaraCore("core", RuntaraProjects.Find(_tools, "core", "Runtara.Core", "Runtara.Hosting.CoreProject"), RuntaraPorts.Instance, RuntaraPorts.Management);
-        var environment = builder.AddRuntaraEnvironment("environment", RuntaraProjects.Find(_tools, "environment", "Runtara.Environment", "Runtara.Hosting.EnvironmentProject"), RuntaraPorts.Environment)
+        var core = builder.AddRuntaraCore("core", RuntaraProjects.Find(Tools, "core", "Runtara.Core", "Runtara.Hosting.CoreProject"), RuntaraPorts.Instance, RuntaraPorts.Management);
+        var environment = builder.AddRuntaraEnvironment("environment", RuntaraProjects.Find(Tools, "environment", "Runtara.Environment", "Runtara.Hosting.EnvironmentProject"), RuntaraPorts.Environment)
             .WithReference(core);
         AllocateAll(core.Resource, environment.Resource);
 
@@ -66,10 +70,24 @@ public sealed class PackagedServerTests : IDisposable
         Assert.EndsWith("dotnet", Path.GetFileNameWithoutExtension(properties.GetProperty("RunCommand").GetString()), StringComparison.Ordinal);
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task The_packages_build_file_tells_the_app_where_the_servers_are_through_its_runtimeconfig()
+    {
+        // As in the package: <package>/build/Runtara.Hosting.targets beside <package>/tools/.
+        var targets = Path.Combine(Directory.CreateDirectory(Path.Combine(_package, "build")).FullName, "Runtara.Hosting.targets");
+        File.Copy(Path.Combine(RepositoryRoot, "Runtara.Hosting", "build", "Runtara.Hosting.targets"), targets);
+
+        var json = await Aspire.Hosting.Images.DotnetCli.RunAsync(["msbuild", targets, "-getItem:RuntimeHostConfigurationOption"], CancellationToken.None);
+
+        var option = Assert.Single(JsonDocument.Parse(json).RootElement.GetProperty("Items").GetProperty("RuntimeHostConfigurationOption").EnumerateArray());
+        Assert.Equal(RuntaraProjects.ServersDirectoryProperty, option.GetProperty("Identity").GetString());
+        Assert.Equal(Tools + Path.DirectorySeparatorChar, option.GetProperty("Value").GetString());
+    }
+
     /// <summary>Lays out one server as the package does (the .csproj's _RuntaraPackServers): launcher and launch profile; returns the launcher's path.</summary>
     private string Pack(string folder, string assemblyName)
     {
-        var directory = Directory.CreateDirectory(Path.Combine(_tools, folder, "Properties")).Parent!.FullName;
+        var directory = Directory.CreateDirectory(Path.Combine(Tools, folder, "Properties")).Parent!.FullName;
         var launcher = Path.Combine(directory, assemblyName + ".proj");
         File.Copy(Path.Combine(RepositoryRoot, "Runtara.Hosting", "Servers", "Runtara.Server.proj"), launcher);
         File.Copy(Path.Combine(RepositoryRoot, assemblyName, "Properties", "launchSettings.json"), Path.Combine(directory, "Properties", "launchSettings.json"));
