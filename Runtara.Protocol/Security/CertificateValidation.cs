@@ -61,6 +61,25 @@ internal static class CertificateValidation
         return null;
     }
 
+    /// <summary>What <paramref name="options"/> trusts, in words, for the message of a refused handshake (so a wrong pin says which pin).</summary>
+    public static string DescribeTrust(ClientTlsOptions options)
+    {
+        var pins = new List<string>(2);
+        if (!string.IsNullOrWhiteSpace(options.PinnedCertificatePath))
+        {
+            pins.Add($"the pinned certificate '{options.PinnedCertificatePath}'");
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.PinnedCertificateSha256))
+        {
+            pins.Add($"the certificate with SHA-256 fingerprint {options.PinnedCertificateSha256}");
+        }
+
+        return pins.Count > 0 ? string.Join(" or ", pins)
+            : !string.IsNullOrWhiteSpace(options.CaCertificatePath) ? $"certificates issued by the CA in '{options.CaCertificatePath}'"
+            : "certificates the system trusts";
+    }
+
     /// <summary>
     /// The server's check of a client certificate (mutual TLS): it must equal a certificate in
     /// <paramref name="trustedPath"/> or chain to one of them.
