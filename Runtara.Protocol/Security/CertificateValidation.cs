@@ -16,8 +16,11 @@ internal static class CertificateValidation
 
         if (!string.IsNullOrWhiteSpace(options.PinnedCertificatePath) || !string.IsNullOrWhiteSpace(options.PinnedCertificateSha256))
         {
-            var pinned = string.IsNullOrWhiteSpace(options.PinnedCertificatePath) ? new X509Certificate2Collection() : CertificateLoader.LoadCertificates(options.PinnedCertificatePath);
             var fingerprint = string.IsNullOrWhiteSpace(options.PinnedCertificateSha256) ? null : CertificateFingerprint.Parse(options.PinnedCertificateSha256);
+            // A connection string carries both; where the file is not (a container, another machine), the fingerprint pins alone.
+            var pinned = string.IsNullOrWhiteSpace(options.PinnedCertificatePath) || (fingerprint is not null && !File.Exists(options.PinnedCertificatePath))
+                ? new X509Certificate2Collection()
+                : CertificateLoader.LoadCertificates(options.PinnedCertificatePath);
             if (pinned.Count > 0)
             {
                 WarmChainBuilding(pinned[0]);

@@ -36,6 +36,17 @@ public sealed class ConnectionStringTests
     }
 
     [Fact]
+    public async Task A_connection_string_from_another_machine_pins_by_fingerprint_without_the_certificate_file()
+    {
+        var options = new ManagementClientOptions();
+        ManagementConnectionString.Apply($"Endpoint=tcp://127.0.0.1:8002;PinnedCertificatePath=/nowhere/env/tls/runtara-dev.crt;PinnedCertificateSha256={new string('A', 64)};ApiKey=k", options);
+
+        await using var client = new RuntaraManagementClient(options);
+
+        Assert.Contains("127.0.0.1:8002", client.Address, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_fingerprint_that_is_not_sha256_hex_is_a_configuration_error_naming_it()
     {
         var options = new ManagementClientOptions();

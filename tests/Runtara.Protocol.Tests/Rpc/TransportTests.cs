@@ -317,22 +317,27 @@ public sealed class TransportTests
     {
         await using var harness = await ServerHarness<Inst.RpcRequest, Inst.RpcResponse>.StartAsync(EchoHandler(), transport);
         using var other = new TestCertificates();
-        // Written as openssl prints it (colons, upper case) and as the hosting writes it (plain hex, here lower case).
+        // Written as openssl prints it (colons, upper case) and as plain hex (here lower case).
         var fingerprint = Runtara.Protocol.Security.CertificateFingerprint.Sha256(harness.Certificates.Certificate);
         var withColons = string.Join(':', fingerprint.Chunk(2).Select(pair => new string(pair)));
         var pinned = harness.CreateClient(o => o.Tls = new Runtara.Protocol.Security.ClientTlsOptions { PinnedCertificateSha256 = withColons });
-        var pinnedLowerCase = harness.CreateClient(o => o.Tls = new Runtara.Protocol.Security.ClientTlsOptions { PinnedCertificateSha256 = fingerprint.ToLowerInvariant() });
+        // As a connection string hands it to another machine: the file is not there, the fingerprint pins.
+        var pinnedElsewhere = harness.CreateClient(o => o.Tls = new Runtara.Protocol.Security.ClientTlsOptions
+        {
+            PinnedCertificatePath = Path.Combine(other.Directory, "elsewhere", "runtara-dev.crt"),
+            PinnedCertificateSha256 = fingerprint.ToLowerInvariant(),
+        });
         var wrongPin = harness.CreateClient(o => o.Tls = new Runtara.Protocol.Security.ClientTlsOptions
         {
             PinnedCertificateSha256 = Runtara.Protocol.Security.CertificateFingerprint.Sha256OfFile(other.PinnedPath),
         });
 
         var response = await pinned.CallAsync(Checkpoint("by-fingerprint"));
-        var lowerCase = await pinnedLowerCase.CallAsync(Checkpoint("lower"));
+        var elsewhere = await pinnedElsewhere.CallAsync(Checkpoint("elsewhere"));
         var ex = await Assert.ThrowsAsync<RpcException>(() => wrongPin.CallAsync(Checkpoint("x")));
 
         Assert.Equal("by-fingerprint", response.Checkpoint.State.ToStringUtf8());
-        Assert.Equal("lower", lowerCase.Checkpoint.State.ToStringUtf8());
+        Assert.Equal("elsewhere", elsewhere.Checkpoint.State.ToStringUtf8());
         Assert.Equal(RpcErrorCodes.TlsFailure, ex.Code);
     }
 
