@@ -79,6 +79,16 @@ public static class RuntaraHostingExtensions
         var apiKey = sharedApiKey
             ?? builder.AddParameter($"{name}-api-key", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true).Resource;
         var environment = new RuntaraEnvironmentResource(name, apiKey) { DataDirectory = DefaultDataDirectory(builder, name) };
+        // The connection string's fingerprint is read before the environment has started (a replica's primary makes it).
+        builder.Eventing.Subscribe<BeforeStartEvent>((_, _) =>
+        {
+            if (environment.Primary is null)
+            {
+                CertificateFingerprintReference.EnsureCertificate(environment.CertificatePath);
+            }
+
+            return Task.CompletedTask;
+        });
         return builder.AddResource(environment)
             .WithProject(project)
             .WithEndpoint(port: port, name: RuntaraEnvironmentResource.ProtocolEndpointName, scheme: "tcp", env: "Runtara__Environment__Port", isProxied: false)
@@ -141,7 +151,8 @@ public static class RuntaraHostingExtensions
 
     /// <summary>
     /// Gives another resource the environment's connection string (<c>ConnectionStrings__&lt;name&gt;</c>:
-    /// address and certificate to pin, read by <c>AddRuntaraManagementClient</c>) and its service-discovery endpoints.
+    /// address, certificate to pin by path and by SHA-256 fingerprint, API key; read by
+    /// <c>AddRuntaraManagementClient</c>) and its service-discovery endpoints.
     /// </summary>
     public static IResourceBuilder<TDestination> WithReference<TDestination>(this IResourceBuilder<TDestination> builder, IResourceBuilder<RuntaraEnvironmentResource> environment, string? connectionName = null)
         where TDestination : IResourceWithEnvironment

@@ -38,7 +38,7 @@ public static class Cli
     {
         var globals = new GlobalOptions();
         var root = new RootCommand("runtara: manage images, instances and schedules of a Runtara environment.\n" +
-            "Server and trust come from the options or RUNTARA_ENVIRONMENT_ADDR, RUNTARA_API_KEY, RUNTARA_TENANT_ID, RUNTARA_TLS_PINNED_CERT, RUNTARA_TLS_CA_CERT, RUNTARA_SKIP_CERT_VERIFICATION.");
+            "Server and trust come from the options or RUNTARA_ENVIRONMENT_ADDR, RUNTARA_API_KEY, RUNTARA_TENANT_ID, RUNTARA_TLS_PINNED_CERT, RUNTARA_TLS_PINNED_CERT_SHA256, RUNTARA_TLS_CA_CERT, RUNTARA_SKIP_CERT_VERIFICATION.");
         globals.AddTo(root);
         root.Subcommands.Add(HealthCommand.Build(globals, console));
         root.Subcommands.Add(ImagesCommand.Build(globals, console));

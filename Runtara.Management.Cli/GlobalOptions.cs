@@ -14,6 +14,8 @@ public sealed class GlobalOptions
 
     public Option<string?> PinnedCert { get; } = new("--pinned-cert") { Description = "PEM certificate of the environment to trust (env RUNTARA_TLS_PINNED_CERT)", Recursive = true };
 
+    public Option<string?> PinnedCertSha256 { get; } = new("--pinned-cert-sha256") { Description = "SHA-256 fingerprint of the environment's certificate to trust, 64 hex digits, colons allowed (env RUNTARA_TLS_PINNED_CERT_SHA256)", Recursive = true };
+
     public Option<string?> CaCert { get; } = new("--ca-cert") { Description = "PEM CA bundle to trust (env RUNTARA_TLS_CA_CERT)", Recursive = true };
 
     public Option<string?> ServerName { get; } = new("--server-name") { Description = "TLS name to verify (env RUNTARA_SERVER_NAME)", Recursive = true };
@@ -30,6 +32,7 @@ public sealed class GlobalOptions
         command.Options.Add(Tenant);
         command.Options.Add(ApiKey);
         command.Options.Add(PinnedCert);
+        command.Options.Add(PinnedCertSha256);
         command.Options.Add(CaCert);
         command.Options.Add(ServerName);
         command.Options.Add(Insecure);
@@ -45,6 +48,7 @@ public sealed class GlobalOptions
         options.TenantId = result.GetValue(Tenant) ?? options.TenantId;
         options.ApiKey = result.GetValue(ApiKey) ?? options.ApiKey;
         options.PinnedCertificatePath = result.GetValue(PinnedCert) ?? options.PinnedCertificatePath;
+        options.PinnedCertificateSha256 = result.GetValue(PinnedCertSha256) ?? options.PinnedCertificateSha256;
         options.CaCertificatePath = result.GetValue(CaCert) ?? options.CaCertificatePath;
         options.ServerName = result.GetValue(ServerName) ?? options.ServerName;
         options.SkipCertificateVerification |= result.GetValue(Insecure);

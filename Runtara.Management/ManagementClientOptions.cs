@@ -27,6 +27,12 @@ public sealed class ManagementClientOptions
     /// <summary>PEM certificate to pin (how a development certificate is trusted).</summary>
     public string? PinnedCertificatePath { get; set; }
 
+    /// <summary>
+    /// SHA-256 fingerprint (64 hex digits, colons allowed) of the certificate to pin: the same trust as
+    /// <see cref="PinnedCertificatePath"/> without the file, for a client in a container or on another machine.
+    /// </summary>
+    public string? PinnedCertificateSha256 { get; set; }
+
     /// <summary>PEM CA bundle to trust instead of the system store.</summary>
     public string? CaCertificatePath { get; set; }
 
@@ -53,7 +59,7 @@ public sealed class ManagementClientOptions
 
     /// <summary>
     /// Reads <c>RUNTARA_ENVIRONMENT_ADDR</c>, <c>RUNTARA_SERVER_NAME</c>, <c>RUNTARA_TRANSPORT</c>,
-    /// <c>RUNTARA_TLS_PINNED_CERT</c>, <c>RUNTARA_TLS_CA_CERT</c>, <c>RUNTARA_SKIP_CERT_VERIFICATION</c>,
+    /// <c>RUNTARA_TLS_PINNED_CERT</c>, <c>RUNTARA_TLS_PINNED_CERT_SHA256</c>, <c>RUNTARA_TLS_CA_CERT</c>, <c>RUNTARA_SKIP_CERT_VERIFICATION</c>,
     /// <c>RUNTARA_CONNECT_TIMEOUT_MS</c>, <c>RUNTARA_REQUEST_TIMEOUT_MS</c>, <c>RUNTARA_TENANT_ID</c> and <c>RUNTARA_API_KEY</c>.
     /// An unparseable number is a configuration error naming the variable.
     /// </summary>
@@ -68,6 +74,7 @@ public sealed class ManagementClientOptions
 
         options.ServerName = NullIfEmpty(read("RUNTARA_SERVER_NAME"));
         options.PinnedCertificatePath = NullIfEmpty(read("RUNTARA_TLS_PINNED_CERT"));
+        options.PinnedCertificateSha256 = NullIfEmpty(read("RUNTARA_TLS_PINNED_CERT_SHA256"));
         options.CaCertificatePath = NullIfEmpty(read("RUNTARA_TLS_CA_CERT"));
         options.TenantId = NullIfEmpty(read("RUNTARA_TENANT_ID"));
         options.ApiKey = NullIfEmpty(read("RUNTARA_API_KEY"));

@@ -47,6 +47,7 @@ public sealed partial class RuntaraManagementClient : IAsyncDisposable
                     {
                         ServerName = options.ServerName,
                         PinnedCertificatePath = options.PinnedCertificatePath,
+                        PinnedCertificateSha256 = options.PinnedCertificateSha256,
                         CaCertificatePath = options.CaCertificatePath,
                         DangerousSkipCertificateVerification = options.SkipCertificateVerification,
                     },
@@ -56,6 +57,10 @@ public sealed partial class RuntaraManagementClient : IAsyncDisposable
         catch (FormatException ex)
         {
             throw new ManagementConfigurationException("Address", ex.Message);
+        }
+        catch (ArgumentException ex) when (ex.ParamName == nameof(ClientTlsOptions.PinnedCertificateSha256))
+        {
+            throw new ManagementConfigurationException(nameof(options.PinnedCertificateSha256), $"must be a SHA-256 fingerprint, 64 hex digits (colons allowed), got '{options.PinnedCertificateSha256}'");
         }
     }
 

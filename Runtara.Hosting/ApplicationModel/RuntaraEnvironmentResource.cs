@@ -3,8 +3,9 @@ namespace Aspire.Hosting.ApplicationModel;
 /// <summary>
 /// The Runtara environment as an Aspire project resource: an HTTP endpoint for <c>/health</c> and the
 /// non-proxied TCP endpoint <c>environment</c> (management clients and the CLI → environment). Its
-/// connection string carries the address and the certificate to pin,
-/// <c>Endpoint=tcp://127.0.0.1:8002;PinnedCertificatePath=…;ApiKey=…</c>, which
+/// connection string carries the address and the certificate to pin, by path and by SHA-256 fingerprint (which
+/// also works from a container or another machine),
+/// <c>Endpoint=tcp://127.0.0.1:8002;PinnedCertificatePath=…;PinnedCertificateSha256=…;ApiKey=…</c>, which
 /// <c>builder.AddRuntaraManagementClient("environment")</c> in Runtara.Management reads.
 /// </summary>
 public sealed class RuntaraEnvironmentResource(string name, ParameterResource apiKey) : ProjectResource(name), IResourceWithConnectionString
@@ -13,6 +14,7 @@ public sealed class RuntaraEnvironmentResource(string name, ParameterResource ap
     public const string ProtocolEndpointName = "environment";
 
     private EndpointReference? _protocol;
+    private CertificateFingerprintReference? _fingerprint;
 
     /// <summary>The environment protocol (default port 8002).</summary>
     public EndpointReference ProtocolEndpoint => _protocol ??= new(this, ProtocolEndpointName);
@@ -25,6 +27,9 @@ public sealed class RuntaraEnvironmentResource(string name, ParameterResource ap
 
     /// <summary>The development certificate the environment generates; management clients pin it. Replicas present their primary's.</summary>
     public string CertificatePath => Primary?.CertificatePath ?? RuntaraPaths.DevelopmentCertificate(DataDirectory);
+
+    /// <summary>SHA-256 fingerprint of <see cref="CertificatePath"/>'s certificate, known once the application starts.</summary>
+    internal CertificateFingerprintReference CertificateFingerprint => _fingerprint ??= new(this, () => CertificatePath);
 
     /// <summary>The environment this one is a replica of (<c>AddReplica</c>): same core, database, API key and certificate; null for a primary.</summary>
     public RuntaraEnvironmentResource? Primary { get; internal set; }
@@ -45,5 +50,5 @@ public sealed class RuntaraEnvironmentResource(string name, ParameterResource ap
 
     /// <inheritdoc />
     public ReferenceExpression ConnectionStringExpression =>
-        ReferenceExpression.Create($"Endpoint={ProtocolEndpoint.Property(EndpointProperty.Url)};PinnedCertificatePath={CertificatePath};ApiKey={ApiKey}");
+        ReferenceExpression.Create($"Endpoint={ProtocolEndpoint.Property(EndpointProperty.Url)};PinnedCertificatePath={CertificatePath};PinnedCertificateSha256={CertificateFingerprint};ApiKey={ApiKey}");
 }

@@ -6,8 +6,9 @@ namespace Runtara.Management;
 /// <summary>
 /// The connection string of an environment: either a bare address (<c>127.0.0.1:8002</c>,
 /// <c>tcp://localhost:8002</c>) or key/value pairs as the Aspire hosting integration writes them,
-/// <c>Endpoint=tcp://localhost:8002;PinnedCertificatePath=/…/tls/runtara-dev.crt</c>. Keys (any case):
-/// Endpoint (or Address), PinnedCertificatePath, CaCertificatePath, ServerName, Transport, TenantId, ApiKey.
+/// <c>Endpoint=tcp://localhost:8002;PinnedCertificatePath=/…/tls/runtara-dev.crt;PinnedCertificateSha256=3F…9A</c>.
+/// Keys (any case): Endpoint (or Address), PinnedCertificatePath, PinnedCertificateSha256, CaCertificatePath,
+/// ServerName, Transport, TenantId, ApiKey.
 /// </summary>
 public static class ManagementConnectionString
 {
@@ -43,6 +44,10 @@ public static class ManagementConnectionString
                 case "PINNEDCERTIFICATEPATH":
                     options.PinnedCertificatePath = value;
                     break;
+                case "PINNEDCERTIFICATESHA256":
+                    // Empty when the AppHost wrote the connection string before the certificate existed.
+                    options.PinnedCertificateSha256 = value.Length == 0 ? null : value;
+                    break;
                 case "CACERTIFICATEPATH":
                     options.CaCertificatePath = value;
                     break;
@@ -61,7 +66,7 @@ public static class ManagementConnectionString
                         : throw new ManagementConfigurationException($"Connection string key '{key}'", $"must be Auto, Tcp or Quic, got '{value}'");
                     break;
                 default:
-                    throw new ManagementConfigurationException($"Connection string key '{key}'", "is not known (Endpoint, PinnedCertificatePath, CaCertificatePath, ServerName, Transport, TenantId, ApiKey)");
+                    throw new ManagementConfigurationException($"Connection string key '{key}'", "is not known (Endpoint, PinnedCertificatePath, PinnedCertificateSha256, CaCertificatePath, ServerName, Transport, TenantId, ApiKey)");
             }
         }
     }

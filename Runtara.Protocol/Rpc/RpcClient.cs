@@ -264,7 +264,7 @@ public sealed class RpcClient<TRequest, TResponse> : IAsyncDisposable
         catch (AuthenticationException ex)
         {
             errorCode = RpcErrorCodes.TlsFailure;
-            throw new RpcException(RpcErrorCodes.TlsFailure, $"TLS handshake with {_address} failed: {ex.Message}", ex);
+            throw new RpcException(RpcErrorCodes.TlsFailure, $"TLS handshake with {_address} failed: {ex.Message} This client accepts {CertificateValidation.DescribeTrust(_options.Tls)}.", ex);
         }
         catch (Exception ex) when (IsTransportFailure(ex))
         {

@@ -14,13 +14,30 @@ internal static class CertificateValidation
             return static (_, _, _, _) => true;
         }
 
-        if (!string.IsNullOrWhiteSpace(options.PinnedCertificatePath))
+        if (!string.IsNullOrWhiteSpace(options.PinnedCertificatePath) || !string.IsNullOrWhiteSpace(options.PinnedCertificateSha256))
         {
-            var pinned = CertificateLoader.LoadCertificates(options.PinnedCertificatePath);
-            WarmChainBuilding(pinned[0]);
+            var fingerprint = string.IsNullOrWhiteSpace(options.PinnedCertificateSha256) ? null : CertificateFingerprint.Parse(options.PinnedCertificateSha256);
+            // A connection string carries both; where the file is not (a container, another machine), the fingerprint pins alone.
+            var pinned = string.IsNullOrWhiteSpace(options.PinnedCertificatePath) || (fingerprint is not null && !File.Exists(options.PinnedCertificatePath))
+                ? new X509Certificate2Collection()
+                : CertificateLoader.LoadCertificates(options.PinnedCertificatePath);
+            if (pinned.Count > 0)
+            {
+                WarmChainBuilding(pinned[0]);
+            }
+
             var pins = pinned.Select(c => c.RawData).ToArray();
             return (_, certificate, _, _) =>
-                certificate is not null && pins.Any(pin => pin.AsSpan().SequenceEqual(certificate.GetRawCertData()));
+            {
+                if (certificate is null)
+                {
+                    return false;
+                }
+
+                var raw = certificate.GetRawCertData();
+                return pins.Any(pin => pin.AsSpan().SequenceEqual(raw))
+                    || (fingerprint is not null && CertificateFingerprint.Matches(fingerprint, raw));
+            };
         }
 
         if (!string.IsNullOrWhiteSpace(options.CaCertificatePath))
@@ -45,6 +62,25 @@ internal static class CertificateValidation
 
         // System trust: the platform's default validation.
         return null;
+    }
+
+    /// <summary>What <paramref name="options"/> trusts, in words, for the message of a refused handshake (so a wrong pin says which pin).</summary>
+    public static string DescribeTrust(ClientTlsOptions options)
+    {
+        var pins = new List<string>(2);
+        if (!string.IsNullOrWhiteSpace(options.PinnedCertificatePath))
+        {
+            pins.Add($"the pinned certificate '{options.PinnedCertificatePath}'");
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.PinnedCertificateSha256))
+        {
+            pins.Add($"the certificate with SHA-256 fingerprint {options.PinnedCertificateSha256}");
+        }
+
+        return pins.Count > 0 ? string.Join(" or ", pins)
+            : !string.IsNullOrWhiteSpace(options.CaCertificatePath) ? $"certificates issued by the CA in '{options.CaCertificatePath}'"
+            : "certificates the system trusts";
     }
 
     /// <summary>

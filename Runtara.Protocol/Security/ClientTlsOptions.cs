@@ -22,6 +22,15 @@ public sealed class ClientTlsOptions
     public string? PinnedCertificatePath { get; set; }
 
     /// <summary>
+    /// SHA-256 fingerprint of the exact server certificate to accept (of its DER encoding, as
+    /// <c>openssl x509 -fingerprint -sha256</c> prints it): 64 hex digits, any case, colons or spaces
+    /// allowed. Pins like <see cref="PinnedCertificatePath"/> without needing the file, so a connection
+    /// string carries it to a container or another machine. With both set, a certificate matching either is
+    /// accepted, and a <see cref="PinnedCertificatePath"/> that does not exist here is ignored.
+    /// </summary>
+    public string? PinnedCertificateSha256 { get; set; }
+
+    /// <summary>
     /// Accepts any certificate. Only for throw-away experiments: it removes the protection TLS gives,
     /// and every connection made with it logs a warning.
     /// </summary>

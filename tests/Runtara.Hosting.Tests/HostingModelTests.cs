@@ -1,6 +1,10 @@
 using System.Net.Sockets;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
+using System.Security.Cryptography;
+using Microsoft.Extensions.DependencyInjection;
+using Runtara.Management;
+using Runtara.Protocol.Security;
 using static Runtara.Hosting.Tests.ModelHelpers;
 
 namespace Runtara.Hosting.Tests;
@@ -73,8 +77,38 @@ public sealed class HostingModelTests
         var apiKey = variables["Runtara__Environment__ApiKeys__aspire__Key"];
         Assert.True(apiKey.Length >= 32, "the generated API key is at least 32 characters");
         Assert.Equal("*", variables["Runtara__Environment__ApiKeys__aspire__Tenants__0"]);
-        Assert.Equal($"Endpoint=tcp://127.0.0.1:8002;PinnedCertificatePath=/srv/runtara/env/tls/runtara-dev.crt;ApiKey={apiKey}", connectionString);
+        // No fingerprint yet: the certificate is created when the application starts (next test).
+        Assert.Equal($"Endpoint=tcp://127.0.0.1:8002;PinnedCertificatePath=/srv/runtara/env/tls/runtara-dev.crt;PinnedCertificateSha256=;ApiKey={apiKey}", connectionString);
         Assert.True(environment.Resource.ApiKey.Secret);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task At_start_the_apphost_creates_the_environments_certificate_and_its_connection_string_pins_it_by_fingerprint()
+    {
+        var data = Directory.CreateTempSubdirectory("runtara-hosting-").FullName;
+        try
+        {
+            var builder = DistributedApplication.CreateBuilder();
+            // Aspire's own BeforeStartEvent handlers want DCP's paths; nothing is started.
+            builder.Configuration["DcpPublisher:CliPath"] = "dcp";
+            builder.Configuration["DcpPublisher:DashboardPath"] = "dashboard";
+            var environment = builder.AddRuntaraEnvironment("environment").WithDataDirectory(data);
+            using var app = builder.Build();
+            AllocateAll(environment.Resource);
+
+            await builder.Eventing.PublishAsync(new BeforeStartEvent(app.Services, app.Services.GetRequiredService<DistributedApplicationModel>()));
+            var connectionString = await ((IResourceWithConnectionString)environment.Resource).GetConnectionStringAsync();
+
+            using var certificate = DevelopmentCertificate.GetOrCreate(Path.Combine(data, "tls"));
+            var options = new ManagementClientOptions();
+            ManagementConnectionString.Apply(connectionString!, options);
+            Assert.Equal(certificate.GetCertHashString(HashAlgorithmName.SHA256), options.PinnedCertificateSha256);
+            Assert.Equal(environment.Resource.CertificatePath, options.PinnedCertificatePath);
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
     }
 
     [Fact(Timeout = 30_000)]
@@ -122,7 +156,7 @@ public sealed class HostingModelTests
 
         var variables = await VariablesAsync(worker.Resource);
 
-        Assert.StartsWith("Endpoint=tcp://127.0.0.1:8002;PinnedCertificatePath=/srv/runtara/env/tls/runtara-dev.crt;ApiKey=", variables["ConnectionStrings__environment"], StringComparison.Ordinal);
+        Assert.StartsWith("Endpoint=tcp://127.0.0.1:8002;PinnedCertificatePath=/srv/runtara/env/tls/runtara-dev.crt;PinnedCertificateSha256=;ApiKey=", variables["ConnectionStrings__environment"], StringComparison.Ordinal);
         Assert.Equal("tcp://127.0.0.1:8002", variables["services__environment__environment__0"]);
         Assert.Equal("tcp://127.0.0.1:8001", variables["ConnectionStrings__runtara-core"]);
         Assert.Equal("/srv/runtara/core/tls/runtara-dev.crt", variables["RUNTARA_TLS_PINNED_CERT"]);

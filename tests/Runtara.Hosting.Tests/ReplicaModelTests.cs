@@ -54,7 +54,7 @@ public sealed class ReplicaModelTests
         Assert.Equal(environment.Resource.CertificatePath, replica.Resource.CertificatePath);
         Assert.Contains(replica.Resource.Annotations.OfType<WaitAnnotation>(), w => w.Resource == environment.Resource);
         Assert.Contains(replica.Resource.Annotations.OfType<WaitAnnotation>(), w => w.Resource == core.Resource);
-        Assert.StartsWith("Endpoint=tcp://127.0.0.1:8102;PinnedCertificatePath=/srv/runtara/env/tls/runtara-dev.crt;ApiKey=",
+        Assert.StartsWith("Endpoint=tcp://127.0.0.1:8102;PinnedCertificatePath=/srv/runtara/env/tls/runtara-dev.crt;PinnedCertificateSha256=;ApiKey=",
             await ((IResourceWithConnectionString)replica.Resource).GetConnectionStringAsync(), StringComparison.Ordinal);
     }
 

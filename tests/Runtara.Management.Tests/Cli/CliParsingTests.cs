@@ -60,6 +60,19 @@ public sealed class CliParsingTests
         Assert.Contains("UNAVAILABLE", error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void The_pinned_certificate_options_reach_the_client_settings()
+    {
+        var global = new GlobalOptions();
+        var root = new System.CommandLine.RootCommand();
+        global.AddTo(root);
+
+        var options = global.ClientOptions(root.Parse(["--pinned-cert", "/data/tls/runtara-dev.crt", "--pinned-cert-sha256", "AB:CD"]));
+
+        Assert.Equal("/data/tls/runtara-dev.crt", options.PinnedCertificatePath);
+        Assert.Equal("AB:CD", options.PinnedCertificateSha256);
+    }
+
     private static async Task<(int Code, string Output, string Error)> RunAsync(string[] args)
     {
         using var output = new StringWriter();

@@ -21,6 +21,44 @@ public sealed class ConnectionStringTests
     }
 
     [Fact]
+    public void The_certificate_fingerprint_is_read_and_an_empty_one_means_none()
+    {
+        var options = new ManagementClientOptions();
+        var empty = new ManagementClientOptions();
+
+        ManagementConnectionString.Apply("Endpoint=tcp://10.0.0.5:8002;pinnedcertificatesha256=AB:CD:EF;ApiKey=k", options);
+        ManagementConnectionString.Apply("Endpoint=tcp://10.0.0.5:8002;PinnedCertificatePath=/data/tls/runtara-dev.crt;PinnedCertificateSha256=;ApiKey=k", empty);
+
+        Assert.Equal("AB:CD:EF", options.PinnedCertificateSha256);
+        Assert.Null(options.PinnedCertificatePath);
+        Assert.Null(empty.PinnedCertificateSha256);
+        Assert.Equal("/data/tls/runtara-dev.crt", empty.PinnedCertificatePath);
+    }
+
+    [Fact]
+    public async Task A_connection_string_from_another_machine_pins_by_fingerprint_without_the_certificate_file()
+    {
+        var options = new ManagementClientOptions();
+        ManagementConnectionString.Apply($"Endpoint=tcp://127.0.0.1:8002;PinnedCertificatePath=/nowhere/env/tls/runtara-dev.crt;PinnedCertificateSha256={new string('A', 64)};ApiKey=k", options);
+
+        await using var client = new RuntaraManagementClient(options);
+
+        Assert.Contains("127.0.0.1:8002", client.Address, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_fingerprint_that_is_not_sha256_hex_is_a_configuration_error_naming_it()
+    {
+        var options = new ManagementClientOptions();
+        ManagementConnectionString.Apply("Endpoint=tcp://127.0.0.1:8002;PinnedCertificateSha256=not-a-fingerprint", options);
+
+        var error = Assert.Throws<ManagementConfigurationException>(() => new RuntaraManagementClient(options));
+
+        Assert.Equal(nameof(ManagementClientOptions.PinnedCertificateSha256), error.Setting);
+        Assert.Equal("CONFIGURATION_ERROR", error.Code);
+    }
+
+    [Fact]
     public void A_bare_address_is_the_address()
     {
         var options = new ManagementClientOptions();

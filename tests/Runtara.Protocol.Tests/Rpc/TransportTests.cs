@@ -313,6 +313,47 @@ public sealed class TransportTests
     }
 
     [Theory, TcpTransport, QuicTransport]
+    public async Task A_certificate_pinned_by_its_sha256_fingerprint_is_accepted_and_another_fingerprint_is_rejected(TransportKind transport)
+    {
+        await using var harness = await ServerHarness<Inst.RpcRequest, Inst.RpcResponse>.StartAsync(EchoHandler(), transport);
+        using var other = new TestCertificates();
+        // Written as openssl prints it (colons, upper case) and as plain hex (here lower case).
+        var fingerprint = Runtara.Protocol.Security.CertificateFingerprint.Sha256(harness.Certificates.Certificate);
+        var withColons = string.Join(':', fingerprint.Chunk(2).Select(pair => new string(pair)));
+        var pinned = harness.CreateClient(o => o.Tls = new Runtara.Protocol.Security.ClientTlsOptions { PinnedCertificateSha256 = withColons });
+        // As a connection string hands it to another machine: the file is not there, the fingerprint pins.
+        var pinnedElsewhere = harness.CreateClient(o => o.Tls = new Runtara.Protocol.Security.ClientTlsOptions
+        {
+            PinnedCertificatePath = Path.Combine(other.Directory, "elsewhere", "runtara-dev.crt"),
+            PinnedCertificateSha256 = fingerprint.ToLowerInvariant(),
+        });
+        var wrongPin = harness.CreateClient(o => o.Tls = new Runtara.Protocol.Security.ClientTlsOptions
+        {
+            PinnedCertificateSha256 = Runtara.Protocol.Security.CertificateFingerprint.Sha256OfFile(other.PinnedPath),
+        });
+
+        var response = await pinned.CallAsync(Checkpoint("by-fingerprint"));
+        var elsewhere = await pinnedElsewhere.CallAsync(Checkpoint("elsewhere"));
+        var ex = await Assert.ThrowsAsync<RpcException>(() => wrongPin.CallAsync(Checkpoint("x")));
+
+        Assert.Equal("by-fingerprint", response.Checkpoint.State.ToStringUtf8());
+        Assert.Equal("elsewhere", elsewhere.Checkpoint.State.ToStringUtf8());
+        Assert.Equal(RpcErrorCodes.TlsFailure, ex.Code);
+    }
+
+    [Fact]
+    public void A_pinned_fingerprint_that_is_not_sha256_hex_is_refused_when_the_client_is_created()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => new RpcClient<Inst.RpcRequest, Inst.RpcResponse>(new RpcClientOptions
+        {
+            Address = "127.0.0.1:1",
+            Tls = new Runtara.Protocol.Security.ClientTlsOptions { PinnedCertificateSha256 = "0123" },
+        }));
+
+        Assert.Equal(nameof(Runtara.Protocol.Security.ClientTlsOptions.PinnedCertificateSha256), ex.ParamName);
+    }
+
+    [Theory, TcpTransport, QuicTransport]
     public async Task A_configured_certificate_authority_is_trusted_and_a_different_one_is_not(TransportKind transport)
     {
         using var certificates = new TestCertificates();
