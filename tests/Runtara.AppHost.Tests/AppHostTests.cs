@@ -3,7 +3,6 @@ using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Runtara.Management;
 using Runtara.Protocol.Contracts;
 
@@ -42,11 +41,7 @@ public sealed class AppHostTests(ITestOutputHelper output)
             // The client-side counterpart reads what the hosting side provides (address + certificate to pin).
             var connectionString = await app.GetConnectionStringAsync("environment", ct);
             Assert.StartsWith("Endpoint=tcp://", connectionString, StringComparison.Ordinal);
-            var clientBuilder = Host.CreateApplicationBuilder();
-            clientBuilder.Configuration["ConnectionStrings:environment"] = connectionString;
-            clientBuilder.Configuration["Runtara:Management:TenantId"] = "aspire";
-            clientBuilder.AddRuntaraManagementClient("environment");
-            using var clientHost = clientBuilder.Build();
+            using var clientHost = ManagementClientHost.For(connectionString);
             var client = clientHost.Services.GetRequiredService<RuntaraManagementClient>();
 
             var batchImage = (await client.ListImagesAsync(cancellationToken: ct)).Images.Single(i => i.Name == "batch-job");

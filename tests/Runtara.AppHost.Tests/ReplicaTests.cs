@@ -1,7 +1,6 @@
 using Aspire.Hosting;
 using Aspire.Hosting.Testing;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Runtara.Management;
 using Runtara.Protocol.Contracts;
 
@@ -45,7 +44,7 @@ public sealed class ReplicaTests
             // The first environment registers the samples; the start-up batch job completes on either environment.
             await app.ResourceNotifications.WaitForResourceAsync("batch-job", "Completed", ct).WaitAsync(Deadline, ct);
 
-            using var second = ClientOf(await app.GetConnectionStringAsync("environment-2", ct));
+            using var second = ManagementClientHost.For(await app.GetConnectionStringAsync("environment-2", ct));
             var client = second.Services.GetRequiredService<RuntaraManagementClient>();
             var batchImage = (await client.ListImagesAsync(cancellationToken: ct)).Images.Single(i => i.Name == "batch-job");
             var id = await client.StartInstanceAsync(new StartInstanceOptions { ImageId = batchImage.ImageId, Input = """{"items":3,"workMs":1,"period":"2026-12"}""" }, ct);
@@ -57,14 +56,5 @@ public sealed class ReplicaTests
 
         var left = await LeftoverProcesses.WaitUntilGoneAsync(data.Path, TimeSpan.FromSeconds(60));
         Assert.True(left.Count == 0, "processes left behind:\n" + string.Join('\n', left));
-    }
-
-    private static IHost ClientOf(string? connectionString)
-    {
-        var builder = Host.CreateApplicationBuilder();
-        builder.Configuration["ConnectionStrings:environment"] = connectionString;
-        builder.Configuration["Runtara:Management:TenantId"] = "aspire";
-        builder.AddRuntaraManagementClient("environment");
-        return builder.Build();
     }
 }
