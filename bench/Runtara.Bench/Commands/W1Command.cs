@@ -13,7 +13,7 @@ internal sealed class W1Command : IBenchCommand
 {
     public string Name => "w1";
 
-    public string Usage => "[--steps N=1000] [--size BYTES=1024] [--warmup N=300 (steps per warm-up instance; instances repeat until the JIT is quiet; 0: none)] [--data DIR=./bench-data]";
+    public string Usage => "[--steps N=1000] [--size BYTES=1024] [--warmup N=300 (steps per warm-up instance; instances repeat until the JIT is quiet; 0: none)] [--data DIR=./bench-data] " + InstanceTransports.Usage;
 
     public async Task<int> RunAsync(BenchArguments arguments, CancellationToken cancellationToken)
     {
@@ -21,10 +21,11 @@ internal sealed class W1Command : IBenchCommand
         var size = arguments.GetInt("size", 1024);
         var warmup = arguments.GetInt("warmup", 300);
         var data = arguments.GetString("data", Path.Combine(Directory.GetCurrentDirectory(), "bench-data"));
+        var transport = InstanceTransports.Parse(arguments);
         arguments.EnsureAllRead();
 
         await using var core = await BenchCore.StartAsync(data);
-        await using var connection = await core.ConnectAsync();
+        await using var connection = await core.ConnectAsync(transport);
         var payload = WorkflowBench.Payload(size);
 
         async Task<LatencyRecorder> RunInstanceAsync(int count)
@@ -66,7 +67,7 @@ internal sealed class W1Command : IBenchCommand
             [
                 ("steps", steps.ToString(CultureInfo.InvariantCulture)),
                 ("result size", $"{size} B"),
-                ("transport", "TLS/TCP loopback"),
+                ("transport", InstanceTransports.Describe(transport)),
                 ("processors", System.Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)),
                 warmedUp,
             ]);

@@ -17,7 +17,7 @@ internal sealed class W2Command : IBenchCommand
 {
     public string Name => "w2";
 
-    public string Usage => "[--instances M=2000] [--steps N=10] [--concurrency C=64] [--size BYTES=1024] [--warmup M=200 (instances per warm-up round; rounds repeat until the JIT is quiet; 0: none)] [--cores N (N core processes, instances round-robin; default: one core in this process)] [--db sqlite|postgres (default sqlite; postgres: core processes, one database)] [--postgres CONNECTION_STRING (default RUNTARA_BENCH_POSTGRES, else a throwaway cluster)] [--data DIR=./bench-data]";
+    public string Usage => "[--instances M=2000] [--steps N=10] [--concurrency C=64] [--size BYTES=1024] [--warmup M=200 (instances per warm-up round; rounds repeat until the JIT is quiet; 0: none)] [--cores N (N core processes, instances round-robin; default: one core in this process)] [--db sqlite|postgres (default sqlite; postgres: core processes, one database)] [--postgres CONNECTION_STRING (default RUNTARA_BENCH_POSTGRES, else a throwaway cluster)] [--data DIR=./bench-data] " + InstanceTransports.Usage + " (in-process core only)";
 
     public async Task<int> RunAsync(BenchArguments arguments, CancellationToken cancellationToken)
     {
@@ -30,6 +30,7 @@ internal sealed class W2Command : IBenchCommand
         var cores = arguments.GetInt("cores", 0);
         var db = arguments.GetString("db", "sqlite").ToLowerInvariant();
         var postgres = arguments.GetString("postgres", System.Environment.GetEnvironmentVariable("RUNTARA_BENCH_POSTGRES") ?? string.Empty);
+        var transport = InstanceTransports.Parse(arguments);
         arguments.EnsureAllRead();
         if (db is not ("sqlite" or "postgres"))
         {
@@ -38,13 +39,18 @@ internal sealed class W2Command : IBenchCommand
 
         // Core processes when asked for by count or by PostgreSQL; otherwise the in-process core of old.
         var separate = cores > 0 || db == "postgres";
+        if (separate && transport != InstanceTransport.Tcp)
+        {
+            throw new ArgumentException("--transport unix needs the in-process core (no --cores, --db sqlite).");
+        }
+
         cores = Math.Max(1, cores);
         await using var inProcess = separate ? null : await BenchCore.StartAsync(data);
         await using var group = separate ? await CoreGroup.StartAsync(cores, db == "postgres" ? postgres : null, data, cancellationToken) : null;
-        var connections = group is null ? [await inProcess!.ConnectAsync()] : await group.ConnectAllAsync();
+        var connections = group is null ? [await inProcess!.ConnectAsync(transport)] : await group.ConnectAllAsync();
         try
         {
-            return await RunAsync(connections, group, instances, steps, concurrency, size, warmup, cancellationToken);
+            return await RunAsync(connections, group, transport, instances, steps, concurrency, size, warmup, cancellationToken);
         }
         catch (Exception) when (group is not null && !cancellationToken.IsCancellationRequested)
         {
@@ -71,7 +77,7 @@ internal sealed class W2Command : IBenchCommand
         return string.Create(CultureInfo.InvariantCulture, $"{each.Sum():0.0} us = {string.Join(" + ", each.Select(us => us.ToString("0.0", CultureInfo.InvariantCulture)))}");
     }
 
-    private static async Task<int> RunAsync(RuntaraConnection[] connections, CoreGroup? group, int instances, int steps, int concurrency, int size, int warmup, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(RuntaraConnection[] connections, CoreGroup? group, InstanceTransport transport, int instances, int steps, int concurrency, int size, int warmup, CancellationToken cancellationToken)
     {
         var payload = WorkflowBench.Payload(size);
         Workflow<BenchInput, int> workflow = async (ctx, input, ct) =>
@@ -133,6 +139,7 @@ internal sealed class W2Command : IBenchCommand
                 ("steps per instance", steps.ToString(CultureInfo.InvariantCulture)),
                 ("in flight", concurrency.ToString(CultureInfo.InvariantCulture)),
                 ("result size", $"{size} B"),
+                ("transport", InstanceTransports.Describe(transport)),
                 ("instances/s", (instances / elapsed.TotalSeconds).ToString("N0", CultureInfo.InvariantCulture)),
                 ("processors", System.Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)),
                 warmedUp,

@@ -14,17 +14,18 @@ internal sealed class W3Command : IBenchCommand
 {
     public string Name => "w3";
 
-    public string Usage => "[--count N=200] [--warmup N=50 (instances per warm-up round; rounds repeat until the JIT is quiet; 0: none)] [--data DIR=./bench-data]";
+    public string Usage => "[--count N=200] [--warmup N=50 (instances per warm-up round; rounds repeat until the JIT is quiet; 0: none)] [--data DIR=./bench-data] " + InstanceTransports.Usage;
 
     public async Task<int> RunAsync(BenchArguments arguments, CancellationToken cancellationToken)
     {
         var count = Math.Max(1, arguments.GetInt("count", 200));
         var warmup = arguments.GetInt("warmup", 50);
         var data = arguments.GetString("data", Path.Combine(Directory.GetCurrentDirectory(), "bench-data"));
+        var transport = InstanceTransports.Parse(arguments);
         arguments.EnsureAllRead();
 
         await using var core = await BenchCore.StartAsync(data);
-        await using var connection = await core.ConnectAsync();
+        await using var connection = await core.ConnectAsync(transport);
         Workflow<BenchInput, int> workflow = (ctx, _, ct) =>
             ctx.StepAsync("trivial", _ => Task.FromResult(1), BenchJson.Default.Int32, RetryPolicy.None, ct);
 
@@ -44,7 +45,7 @@ internal sealed class W3Command : IBenchCommand
             "w3: start an in-process instance with one trivial step and wait for its result, in sequence",
             [
                 ("instances", count.ToString(CultureInfo.InvariantCulture)),
-                ("transport", "TLS/TCP loopback"),
+                ("transport", InstanceTransports.Describe(transport)),
                 ("processors", System.Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)),
                 warmedUp,
             ]);

@@ -50,8 +50,19 @@ internal sealed class BenchCore : IAsyncDisposable
         return new BenchCore(app, endpoints, directory);
     }
 
-    public Task<RuntaraConnection> ConnectAsync() =>
-        RuntaraConnection.ConnectAsync(InstanceOptions(Endpoints, BenchCredentials.ServiceToken(DataDirectory)));
+    /// <summary>An SDK connection over TLS/TCP, or over the core's instance socket when <paramref name="transport"/> says so.</summary>
+    public Task<RuntaraConnection> ConnectAsync(InstanceTransport transport = InstanceTransport.Tcp)
+    {
+        var options = InstanceOptions(Endpoints, BenchCredentials.ServiceToken(DataDirectory));
+        if (transport == InstanceTransport.Unix)
+        {
+            // How the environment connects the instances it launches on the core's machine (the default).
+            options.ServerAddress = $"unix:{Endpoints.InstanceSocket ?? throw new InvalidOperationException("The core publishes no instance socket.")}";
+            options.Transport = TransportKind.Unix;
+        }
+
+        return RuntaraConnection.ConnectAsync(options);
+    }
 
     /// <summary>How the benchmark's SDK connections reach a core: TLS/TCP on loopback, its certificate pinned, tracing off.</summary>
     public static RuntaraInstanceOptions InstanceOptions(CoreEndpoints endpoints, string token) => new()
@@ -75,4 +86,29 @@ internal sealed class BenchCore : IAsyncDisposable
         {
         }
     }
+}
+
+/// <summary>How the workload benchmarks' SDK connections reach the core (<c>--transport tcp|unix</c>).</summary>
+internal enum InstanceTransport
+{
+    /// <summary>TLS over TCP on loopback: an instance on another machine.</summary>
+    Tcp,
+
+    /// <summary>The core's Unix domain socket: an instance the environment launched on the core's machine.</summary>
+    Unix,
+}
+
+/// <summary>The <c>--transport</c> argument of w1, w2 and w3.</summary>
+internal static class InstanceTransports
+{
+    public const string Usage = "[--transport tcp|unix (default tcp: TLS/TCP loopback; unix: the core's instance socket, as launched instances connect)]";
+
+    public static InstanceTransport Parse(BenchArguments arguments) => arguments.GetString("transport", "tcp").ToLowerInvariant() switch
+    {
+        "tcp" => InstanceTransport.Tcp,
+        "unix" => InstanceTransport.Unix,
+        var other => throw new ArgumentException($"--transport must be tcp or unix, not '{other}'"),
+    };
+
+    public static string Describe(InstanceTransport transport) => transport == InstanceTransport.Unix ? "Unix domain socket" : "TLS/TCP loopback";
 }
