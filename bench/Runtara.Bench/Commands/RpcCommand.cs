@@ -14,7 +14,7 @@ internal sealed class RpcCommand : IBenchCommand
 {
     public string Name => "rpc";
 
-    public string Usage => "--transport tcp|quic|auto --concurrency N --count M [--size BYTES=64] [--warmup N=2000 (calls per warm-up round; rounds repeat until the JIT is quiet; 0: none)]";
+    public string Usage => "--transport tcp|quic|unix|auto --concurrency N --count M [--size BYTES=64] [--warmup N=2000 (calls per warm-up round; rounds repeat until the JIT is quiet; 0: none)]";
 
     public async Task<int> RunAsync(BenchArguments arguments, CancellationToken cancellationToken)
     {

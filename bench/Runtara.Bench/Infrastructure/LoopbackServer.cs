@@ -5,7 +5,7 @@ using Runtara.Protocol.Transport;
 namespace Runtara.Bench.Infrastructure;
 
 /// <summary>
-/// An in-process RPC server on 127.0.0.1 with a throw-away development certificate, and client
+/// An in-process RPC server on 127.0.0.1 (and on a Unix socket in its directory for the Unix transport) with a throw-away development certificate, and client
 /// options that pin it: what the transport benchmarks run against.
 /// </summary>
 internal sealed class LoopbackServer<TRequest, TResponse> : IAsyncDisposable
@@ -29,8 +29,11 @@ internal sealed class LoopbackServer<TRequest, TResponse> : IAsyncDisposable
         {
             BindAddress = "127.0.0.1",
             Port = 0,
-            Transport = transport,
+            Transport = transport == TransportKind.Unix ? TransportKind.Tcp : transport,
             Tls = new ServerTlsOptions { DevelopmentCertificateDirectory = directory },
+
+            // Unix: the server listens on TLS/TCP as always, plus this socket, which the client uses.
+            UnixSocketPath = transport == TransportKind.Unix ? Path.Combine(directory, "rpc.sock") : null,
         };
         var server = new RpcServer<TRequest, TResponse>(options, handler);
         await server.StartAsync();
@@ -39,7 +42,7 @@ internal sealed class LoopbackServer<TRequest, TResponse> : IAsyncDisposable
 
     public RpcClientOptions ClientOptions(TransportKind transport, int maxConnections) => new()
     {
-        Address = $"127.0.0.1:{Server.Port}",
+        Address = transport == TransportKind.Unix ? $"unix:{Path.Combine(_directory, "rpc.sock")}" : $"127.0.0.1:{Server.Port}",
         Transport = transport,
         MaxConnections = maxConnections,
         Tls = new ClientTlsOptions { PinnedCertificatePath = DevelopmentCertificate.CertificatePath(_directory) },
