@@ -130,8 +130,11 @@ internal sealed class SqliteCoreStore : SqlCoreStore
             // journal_mode is stored in the file; synchronous and foreign_keys are per connection.
             // synchronous=FULL: COMMIT fsyncs the WAL before it returns, so a committed batch is
             // durable when its callers are acknowledged (NORMAL could lose the last commits on power loss).
+            // The writer keeps SQLite's default page cache (2 MB): every transaction's end walks the
+            // cache's hash table (pcache1TruncateUnsafe), which at 32 MB took ~4 % of all w2 CPU and
+            // at 8 MB ~1 % (docs/performance.md, issue 20); the OS page cache holds the rest of the file.
             var pragmas = forWriter
-                ? "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA cache_size = -32768; "
+                ? "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA cache_size = -2000; "
                   + $"PRAGMA wal_autocheckpoint = {WriterAutoCheckpointPages.ToString(CultureInfo.InvariantCulture)};"
                 : "PRAGMA busy_timeout = 5000;";
             await ExecuteAsync(connection, pragmas, cancellationToken).ConfigureAwait(false);
