@@ -179,12 +179,16 @@ public sealed class WarmProcessTests(WarmProcessFixture fixture) : IClassFixture
     }
 
     [Fact]
-    public async Task A_stop_ends_unused_warm_processes_and_a_start_ends_what_a_killed_environment_left()
+    public async Task A_restart_adopts_a_handed_over_process_ends_unused_ones_and_what_a_killed_environment_left()
     {
         var tenant = Ids.Tenant();
-        var (_, root) = await ColdFirstAsync(tenant);
-        var slot = await WaitForSlotsAsync(root, 1);
-        var (pid, ticks) = Recorded(slot);
+        var (image, root) = await ColdFirstAsync(tenant);
+        var handed = Recorded(await WaitForSlotsAsync(root, 1));
+        var id = await Env.StartTestInstanceAsync(image, tenant, "hang");
+        var running = await Env.WaitForStatusAsync(id, InstanceStatus.Running, i => i.Pid is not null);
+        Assert.Equal(handed.Pid, running.Pid);
+        var unused = await WaitForSlotsAsync(root, 1);
+        var (pid, ticks) = Recorded(unused);
         // What an environment killed with -9 leaves: a process blocked on its FIFO, its slot, FIFO and pid file.
         var leftover = Path.Combine(SlotsRoot, WarmProcesses.IdPrefix + "00000000deadbeef");
         Process? orphan = null;
@@ -193,8 +197,10 @@ public sealed class WarmProcessTests(WarmProcessFixture fixture) : IClassFixture
         {
             await Env.RestartEnvironmentAsync(() =>
             {
+                // The stop ended the unused one, not the run's.
                 Assert.NotEqual(ticks, ProcFs.LiveStartTicks(pid));
-                Assert.False(Directory.Exists(Path.Combine(SlotsRoot, slot)));
+                Assert.False(Directory.Exists(Path.Combine(SlotsRoot, unused)));
+                Assert.NotNull(ProcFs.LiveStartTicks(running.Pid!.Value));
                 orphan = Process.Start("sleep", "300");
                 Directory.CreateDirectory(Path.Combine(leftover, "workspace"));
                 Assert.Equal(0, NativeMethods.MkFifo(leftover + ".launch", 0b110_000_000));
@@ -206,6 +212,12 @@ public sealed class WarmProcessTests(WarmProcessFixture fixture) : IClassFixture
             Assert.False(Directory.Exists(leftover));
             Assert.False(File.Exists(leftover + ".launch"));
             Assert.False(File.Exists(leftover + ".pid"));
+            // The handed-over process is an ordinary run: adopted by its pid, stopped as any other.
+            var adopted = await Env.Client.GetInstanceAsync(id);
+            Assert.Equal(InstanceStatus.Running, adopted.Status);
+            Assert.Equal(running.Pid, adopted.Pid);
+            await Env.Client.StopInstanceAsync(id, new StopInstanceOptions { GracePeriod = TimeSpan.FromSeconds(1) });
+            await Wait.UntilAsync(() => Env.Client.GetInstanceAsync(id), i => i.Status == InstanceStatus.Cancelled && i.Pid is null, EnvironmentHarness.Deadline, $"instance {id} to be stopped");
         }
         finally
         {
@@ -241,5 +253,37 @@ public sealed class WarmProcessTests(WarmProcessFixture fixture) : IClassFixture
     {
         var parts = File.ReadAllText(Path.Combine(SlotsRoot, slot + ".pid")).Split(' ');
         return (int.Parse(parts[0], CultureInfo.InvariantCulture), long.Parse(parts[1], CultureInfo.InvariantCulture));
+    }
+}
+
+/// <summary>The pure part of warm processes: their shape key.</summary>
+public sealed class WarmProcessKeyTests
+{
+    [Fact]
+    public void Runs_differing_only_in_their_own_variables_and_directory_share_a_key()
+    {
+        static LaunchRequest Request(string instance, string custom, string dotnet, int? uid) =>
+            new(instance, "/img/app", [], $"/data/runs/t/{instance}",
+                new Dictionary<string, string>
+                {
+                    [LaunchVariables.ServerAddress] = "unix:/core.sock",
+                    [LaunchVariables.InstanceId] = instance,
+                    [LaunchVariables.InstanceToken] = "token-" + instance,
+                    [LaunchVariables.WorkspaceDirectory] = $"/data/runs/t/{instance}/workspace",
+                    ["TMPDIR"] = $"/data/runs/t/{instance}/tmp",
+                    ["DOTNET_gcServer"] = dotnet,
+                    ["CUSTOM"] = custom,
+                },
+                "/o", "/e", uid);
+
+        var shape = new ProcessRunner.ProcessShape(Isolate: false, Cgroup: true, 512L << 20, 1024, null);
+        var a = WarmProcesses.KeyOf(Request("a", "x", "0", 1), shape);
+
+        Assert.Equal(a, WarmProcesses.KeyOf(Request("bb", "y", "0", 2), shape));
+        Assert.NotEqual(a, WarmProcesses.KeyOf(Request("a", "x", "1", 1), shape));
+        Assert.NotEqual(a, WarmProcesses.KeyOf(Request("a", "x", "0", null), shape));
+        Assert.NotEqual(a, WarmProcesses.KeyOf(Request("a", "x", "0", 1), shape with { Isolate = true }));
+        Assert.NotEqual(a, WarmProcesses.KeyOf(Request("a", "x", "0", 1), shape with { MemoryBytes = 256L << 20 }));
+        Assert.DoesNotContain("token-a", a, StringComparison.Ordinal);
     }
 }
