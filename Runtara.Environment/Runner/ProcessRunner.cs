@@ -21,7 +21,8 @@ namespace Runtara.Environment.Runner;
 /// may, writes itself into the run's cgroup (limits from the image's metadata or the defaults) before it
 /// execs, so every process the instance starts is counted, limited and killed with it; an image without
 /// network is started by <c>unshare --net</c> in a network namespace of its own.
-/// Memory and CPU are sampled from <c>/proc</c> while the process runs.
+/// Memory and CPU are sampled from <c>/proc</c> while the process runs. Warm processes (Runner/Warm/WarmProcesses.cs)
+/// are started the same way (<see cref="Start"/>) before their run is known and become runs through <see cref="TakeOver"/>.
 /// </summary>
 internal sealed class ProcessRunner : IInstanceRunner
 {
