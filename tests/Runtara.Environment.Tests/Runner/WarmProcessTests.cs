@@ -142,6 +142,23 @@ public sealed class WarmProcessTests(WarmProcessFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task A_warm_process_waiting_longer_than_the_run_retention_is_no_run_for_the_cleanup_worker()
+    {
+        var tenant = Ids.Tenant();
+        var (image, root) = await ColdFirstAsync(tenant);
+        var slot = await WaitForSlotsAsync(root, 1);
+        Directory.SetLastWriteTimeUtc(Path.Combine(SlotsRoot, slot), DateTime.UtcNow.AddDays(-2));
+
+        await Env.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<Runtara.Environment.Workers.CleanupWorker>().Single().RunOnceAsync(CancellationToken.None);
+
+        Assert.True(Directory.Exists(Path.Combine(SlotsRoot, slot)));
+        var handOvers = Pool.HandOvers;
+        var info = await Env.WaitForEndAsync(await Env.StartTestInstanceAsync(image, tenant, mode: null));
+        Assert.True(info.Status == InstanceStatus.Completed, $"{info.Status}: {info.Error}\n{info.Stderr}");
+        Assert.Equal(handOvers + 1, Pool.HandOvers);
+    }
+
+    [Fact]
     public async Task A_warm_process_that_died_is_discarded_and_the_launch_still_succeeds()
     {
         var tenant = Ids.Tenant();
