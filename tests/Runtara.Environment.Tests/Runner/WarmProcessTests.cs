@@ -14,7 +14,8 @@ public sealed class WarmProcessFixture : IAsyncLifetime
 {
     public EnvironmentHarness Harness { get; private set; } = null!;
 
-    public async Task InitializeAsync() => Harness = await EnvironmentHarness.StartAsync();
+    // The core's instance socket: the way out of a run without network.
+    public async Task InitializeAsync() => Harness = await EnvironmentHarness.StartAsync(coreInstanceSocket: true);
 
     public async Task DisposeAsync() => await Harness.DisposeAsync();
 }
@@ -121,6 +122,26 @@ public sealed class WarmProcessTests(WarmProcessFixture fixture) : IClassFixture
         await Env.Client.StopInstanceAsync(id, new StopInstanceOptions { GracePeriod = TimeSpan.FromSeconds(1) });
         await Wait.UntilAsync(() => Env.Client.GetInstanceAsync(id), i => i.Status == InstanceStatus.Cancelled && i.Pid is null, EnvironmentHarness.Deadline, $"instance {id} to be stopped");
         Assert.False(Directory.Exists($"{cgroupRoot}{Env.RunCgroupDirectory}/runtara-{id}"), "the run's cgroup ends with it");
+    }
+
+    [SkippableFact]
+    public async Task A_warm_process_of_an_image_without_network_waits_and_runs_in_a_network_namespace_of_its_own()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux() && NativeMethods.GetEffectiveUserId() == 0, "needs root: a network namespace of its own needs a root environment");
+        var tenant = Ids.Tenant();
+        var (image, root) = await ColdFirstAsync(tenant, """{"warm":1,"network":"none"}""");
+        var (pid, _) = Recorded(await WaitForSlotsAsync(root, 1));
+        var hostNetwork = new FileInfo("/proc/self/ns/net").LinkTarget;
+        Assert.NotEqual(hostNetwork, new FileInfo($"/proc/{pid}/ns/net").LinkTarget);
+        var handOvers = Pool.HandOvers;
+
+        var id = await Env.StartTestInstanceAsync(image, tenant, "hang");
+        var running = await Env.WaitForStatusAsync(id, InstanceStatus.Running, i => i.Pid is not null);
+
+        Assert.Equal(pid, running.Pid);
+        Assert.Equal(handOvers + 1, Pool.HandOvers);
+        await Env.Client.StopInstanceAsync(id, new StopInstanceOptions { GracePeriod = TimeSpan.FromSeconds(1) });
+        await Wait.UntilAsync(() => Env.Client.GetInstanceAsync(id), i => i.Status == InstanceStatus.Cancelled && i.Pid is null, EnvironmentHarness.Deadline, $"instance {id} to be stopped");
     }
 
     [Fact]
@@ -247,10 +268,10 @@ public sealed class WarmProcessTests(WarmProcessFixture fixture) : IClassFixture
         }
     }
 
-    /// <summary>Registers an image with one warm process and runs its first (cold) launch, which makes its pool.</summary>
-    private async Task<(string Image, string Root)> ColdFirstAsync(string tenant)
+    /// <summary>Registers an image with one warm process (or <paramref name="metadata"/>) and runs its first (cold) launch, which makes its pool.</summary>
+    private async Task<(string Image, string Root)> ColdFirstAsync(string tenant, string metadata = """{"warm":1}""")
     {
-        var (image, root) = await Env.RegisterUniqueTestImageAsync(tenant, """{"warm":1}""");
+        var (image, root) = await Env.RegisterUniqueTestImageAsync(tenant, metadata);
         var handOvers = Pool.HandOvers;
         var first = await Env.WaitForEndAsync(await Env.StartTestInstanceAsync(image, tenant, mode: null));
         Assert.True(first.Status == InstanceStatus.Completed, $"{first.Status}: {first.Error}\n{first.Stderr}");
