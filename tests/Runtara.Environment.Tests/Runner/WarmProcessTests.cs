@@ -145,6 +145,27 @@ public sealed class WarmProcessTests(WarmProcessFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task A_launch_of_another_shape_is_cold_and_remakes_the_pool()
+    {
+        var tenant = Ids.Tenant();
+        var (image, root) = await ColdFirstAsync(tenant);
+        var old = await WaitForSlotsAsync(root, 1);
+        var (pid, ticks) = Recorded(old);
+        var handOvers = Pool.HandOvers;
+
+        // A custom variable that sets an image-wide name: the warm process was started without it.
+        var id = await Env.StartTestInstanceAsync(image, tenant, "env", o => o.Environment["DOTNET_TieredPGO"] = "0");
+        var info = await Env.WaitForEndAsync(id);
+
+        Assert.True(info.Status == InstanceStatus.Completed, $"{info.Status}: {info.Error}\n{info.Stderr}");
+        Assert.Equal(handOvers, Pool.HandOvers);
+        var remade = await WaitForSlotsAsync(root, 1);
+        Assert.NotEqual(old, remade);
+        await Wait.UntilAsync(() => Task.FromResult(Directory.Exists(Path.Combine(SlotsRoot, old))), exists => !exists, EnvironmentHarness.Deadline, "the old shape's slot to be removed");
+        Assert.NotEqual(ticks, ProcFs.LiveStartTicks(pid));
+    }
+
+    [Fact]
     public async Task A_wake_launch_is_cold()
     {
         var tenant = Ids.Tenant();
