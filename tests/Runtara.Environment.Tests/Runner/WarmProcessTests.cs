@@ -84,8 +84,7 @@ public sealed class WarmProcessTests(WarmProcessFixture fixture) : IClassFixture
         Assert.Single(Pool.Ready(root));
         foreach (var id in ids)
         {
-            await Env.Client.StopInstanceAsync(id, new StopInstanceOptions { GracePeriod = TimeSpan.FromSeconds(1) });
-            await Wait.UntilAsync(() => Env.Client.GetInstanceAsync(id), i => i.Status == InstanceStatus.Cancelled && i.Pid is null, EnvironmentHarness.Deadline, $"instance {id} to be stopped");
+            await StopAsync(id);
         }
     }
 
@@ -119,8 +118,7 @@ public sealed class WarmProcessTests(WarmProcessFixture fixture) : IClassFixture
         Assert.Contains($"{Env.RunCgroupDirectory}/runtara-{id}", cgroups, StringComparison.Ordinal);
         Assert.False(Directory.Exists($"{cgroupRoot}{Env.RunCgroupDirectory}/{slot}"));
 
-        await Env.Client.StopInstanceAsync(id, new StopInstanceOptions { GracePeriod = TimeSpan.FromSeconds(1) });
-        await Wait.UntilAsync(() => Env.Client.GetInstanceAsync(id), i => i.Status == InstanceStatus.Cancelled && i.Pid is null, EnvironmentHarness.Deadline, $"instance {id} to be stopped");
+        await StopAsync(id);
         Assert.False(Directory.Exists($"{cgroupRoot}{Env.RunCgroupDirectory}/runtara-{id}"), "the run's cgroup ends with it");
     }
 
@@ -140,8 +138,7 @@ public sealed class WarmProcessTests(WarmProcessFixture fixture) : IClassFixture
 
         Assert.Equal(pid, running.Pid);
         Assert.Equal(handOvers + 1, Pool.HandOvers);
-        await Env.Client.StopInstanceAsync(id, new StopInstanceOptions { GracePeriod = TimeSpan.FromSeconds(1) });
-        await Wait.UntilAsync(() => Env.Client.GetInstanceAsync(id), i => i.Status == InstanceStatus.Cancelled && i.Pid is null, EnvironmentHarness.Deadline, $"instance {id} to be stopped");
+        await StopAsync(id);
     }
 
     [Fact]
@@ -275,8 +272,7 @@ public sealed class WarmProcessTests(WarmProcessFixture fixture) : IClassFixture
             var adopted = await Env.Client.GetInstanceAsync(id);
             Assert.Equal(InstanceStatus.Running, adopted.Status);
             Assert.Equal(running.Pid, adopted.Pid);
-            await Env.Client.StopInstanceAsync(id, new StopInstanceOptions { GracePeriod = TimeSpan.FromSeconds(1) });
-            await Wait.UntilAsync(() => Env.Client.GetInstanceAsync(id), i => i.Status == InstanceStatus.Cancelled && i.Pid is null, EnvironmentHarness.Deadline, $"instance {id} to be stopped");
+            await StopAsync(id);
         }
         finally
         {
@@ -305,6 +301,13 @@ public sealed class WarmProcessTests(WarmProcessFixture fixture) : IClassFixture
     {
         var ready = await Wait.UntilAsync(() => Task.FromResult(Pool.Ready(imageRoot)), r => r.Count == count, EnvironmentHarness.Deadline, $"{count} warm process(es)");
         return ready[^1];
+    }
+
+    /// <summary>Stops a running instance and waits until it is cancelled and its process settled.</summary>
+    private async Task StopAsync(string id)
+    {
+        await Env.Client.StopInstanceAsync(id, new StopInstanceOptions { GracePeriod = TimeSpan.FromSeconds(1) });
+        await Wait.UntilAsync(() => Env.Client.GetInstanceAsync(id), i => i.Status == InstanceStatus.Cancelled && i.Pid is null, EnvironmentHarness.Deadline, $"instance {id} to be stopped");
     }
 
     /// <summary>The pid and start ticks a slot's pid file records.</summary>
