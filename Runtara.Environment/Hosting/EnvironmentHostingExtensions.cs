@@ -13,6 +13,7 @@ using Runtara.Environment.Rpc;
 using Runtara.Environment.Runner;
 using Runtara.Environment.Schedules;
 using Runtara.Environment.Runner.Oci;
+using Runtara.Environment.Runner.Warm;
 using Runtara.Environment.Security;
 using Runtara.Environment.Storage;
 using Runtara.Environment.Storage.Postgres;
@@ -91,6 +92,7 @@ public static class EnvironmentHostingExtensions
         services.TryAddSingleton<ICoreClient, CoreClient>();
         services.TryAddSingleton<ProcessRunner>();
         services.TryAddSingleton<OciWarmPool>();
+        services.TryAddSingleton<WarmProcesses>();
         services.TryAddSingleton<OciRunner>();
         services.TryAddSingleton<IInstanceRunner, RunnerSelector>();
         services.TryAddSingleton<InstanceUsers>();

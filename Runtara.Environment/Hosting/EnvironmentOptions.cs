@@ -151,6 +151,14 @@ public sealed class EnvironmentOptions : IRpcServerSettings
     /// </summary>
     public ProcessNetwork ProcessNetwork { get; set; } = ProcessNetwork.Host;
 
+    /// <summary>
+    /// Warm processes the process runner keeps per image (0–64, default 0 = off) when its metadata has no
+    /// <c>"warm"</c>: instance processes started ahead that a run's first launch is handed, for images whose
+    /// code reads the launch file (the Runtara SDK does; docs/environment.md, "Warm processes").
+    /// </summary>
+    [Range(0, 64)]
+    public int WarmProcesses { get; set; }
+
     /// <summary>util-linux <c>unshare</c>, which gives a process-runner run without network its own network namespace.</summary>
     [Required]
     public string UnsharePath { get; set; } = "/usr/bin/unshare";

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Runtara.Environment.Diagnostics;
 using Runtara.Environment.Instances;
 using Runtara.Environment.Runner.Oci;
+using Runtara.Environment.Runner.Warm;
 using Runtara.Environment.Storage;
 
 namespace Runtara.Environment.Images;
@@ -22,7 +23,7 @@ public sealed record ImageRegistration(
 /// SHA-256, zip layout and entrypoint) before anything is kept; images are tenant-owned and another
 /// tenant's image is indistinguishable from a missing one.
 /// </summary>
-internal sealed class ImageService(IEnvironmentStore store, ImageContentStore content, TimeProvider time, ILogger<ImageService> logger, OciWarmPool? warm = null)
+internal sealed class ImageService(IEnvironmentStore store, ImageContentStore content, TimeProvider time, ILogger<ImageService> logger, OciWarmPool? warm = null, WarmProcesses? warmProcesses = null)
 {
     private const int ResolvePageSize = 500;
 
@@ -198,8 +199,9 @@ internal sealed class ImageService(IEnvironmentStore store, ImageContentStore co
         var versions = await store.ListImageVersionsAsync(imageId, cancellationToken).ConfigureAwait(false);
         if (await store.DeleteImageAsync(imageId, cancellationToken).ConfigureAwait(false))
         {
-            // Warm containers hold the image's content bound in: they go with it.
+            // Warm containers and processes run the image's content: they go with it.
             warm?.DropImage(ImageRoot(image));
+            warmProcesses?.DropImage(ImageRoot(image));
             foreach (var sha256 in versions.Select(v => v.Sha256).Append(image.Sha256).Distinct(StringComparer.Ordinal))
             {
                 await CollectAsync(sha256, cancellationToken).ConfigureAwait(false);

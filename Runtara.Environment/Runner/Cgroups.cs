@@ -145,6 +145,22 @@ internal static class Cgroups
         }
     }
 
+    /// <summary>
+    /// Renames <paramref name="from"/> to <paramref name="to"/> (same parent) in every controller it is in: its
+    /// processes, limits and counters go with it. Throws <see cref="IOException"/> when the hierarchy refuses.
+    /// </summary>
+    public static void Rename(string from, string to)
+    {
+        string[] roots = Unified ? [Root] : [$"{Root}/memory", $"{Root}/pids", $"{Root}/cpu"];
+        foreach (var root in roots)
+        {
+            if (Directory.Exists(root + from))
+            {
+                Directory.Move(root + from, root + to);
+            }
+        }
+    }
+
     /// <summary>Out-of-memory kills counted by the cgroup: <c>oom_kill</c> of cgroup v1 <c>memory.oom_control</c> or v2 <c>memory.events</c>.</summary>
     public static long OutOfMemoryKills(string cgroup)
     {

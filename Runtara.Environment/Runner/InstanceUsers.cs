@@ -77,7 +77,7 @@ internal sealed class InstanceUsers
 
     /// <summary>
     /// The uid for a launch of <paramref name="instanceId"/> (its current one, if it has one); null when
-    /// instances run as the environment. A warm container's slot holds one under a key no instance id can
+    /// instances run as the environment. A warm container's or process's slot holds one under a key no instance id can
     /// take (it has a ':'), until <see cref="HandOver"/> or <see cref="Release"/>.
     /// </summary>
     public int? Acquire(string instanceId)
@@ -112,7 +112,7 @@ internal sealed class InstanceUsers
     }
 
     /// <summary>
-    /// Gives the uid held under <paramref name="holder"/> (a warm container's slot, see Runner/Oci/OciWarmPool)
+    /// Gives the uid held under <paramref name="holder"/> (a warm container's or warm process's slot, see Runner/Warm/WarmPool.cs)
     /// to <paramref name="instanceId"/>, whose own uid (acquired for this launch, nothing ran under it yet)
     /// is freed; returns the instance's uid, null when instances run as the environment.
     /// </summary>

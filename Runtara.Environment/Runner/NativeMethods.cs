@@ -26,4 +26,25 @@ internal static partial class NativeMethods
     /// <summary>statx(2) without following a symbolic link at the end of <paramref name="path"/>; <paramref name="buffer"/> holds a struct statx (256 bytes, the same layout on every architecture).</summary>
     [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Statx(int directoryFd, string path, int flags, uint mask, Span<byte> buffer);
+
+    public const int ENXIO = 6;
+
+    /// <summary>open(2) flags of Linux (the same values on x64 and arm64).</summary>
+    public const int O_WRONLY = 0x1;
+    public const int O_NONBLOCK = 0x800;
+    public const int O_CLOEXEC = 0x80000;
+    public const int F_GETFL = 3;
+    public const int F_SETFL = 4;
+
+    /// <summary>mkfifo(3): creates a named pipe with <paramref name="mode"/> (less the umask).</summary>
+    [LibraryImport("libc", EntryPoint = "mkfifo", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int MkFifo(string path, uint mode);
+
+    /// <summary>open(2) without a mode (never creates): used where .NET cannot pass the flags, e.g. O_NONBLOCK on a FIFO.</summary>
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Open(string path, int flags);
+
+    /// <summary>fcntl(2) with an int argument (F_GETFL, F_SETFL).</summary>
+    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+    public static partial int Fcntl(int fd, int command, int argument);
 }

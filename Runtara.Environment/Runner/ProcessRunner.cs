@@ -21,7 +21,8 @@ namespace Runtara.Environment.Runner;
 /// may, writes itself into the run's cgroup (limits from the image's metadata or the defaults) before it
 /// execs, so every process the instance starts is counted, limited and killed with it; an image without
 /// network is started by <c>unshare --net</c> in a network namespace of its own.
-/// Memory and CPU are sampled from <c>/proc</c> while the process runs.
+/// Memory and CPU are sampled from <c>/proc</c> while the process runs. Warm processes (Runner/Warm/WarmProcesses.cs)
+/// are started the same way (<see cref="Start"/>) before their run is known and become runs through <see cref="TakeOver"/>.
 /// </summary>
 internal sealed class ProcessRunner : IInstanceRunner
 {
@@ -90,12 +91,36 @@ internal sealed class ProcessRunner : IInstanceRunner
 
     private IRunningInstance Launch(LaunchRequest request, bool contain)
     {
+        var started = Start(request, contain ? ShapeOf(ParseSettings(request)) : null, contain ? CgroupOf(request.InstanceId) : null);
+        return new ChildProcess(request.InstanceId, started.Process, started.StartTicks, _sampleInterval, _time, started.Cgroup, _logger);
+    }
+
+    /// <summary>
+    /// How a contained launch of an image with <paramref name="image"/>'s settings is run: network namespace,
+    /// cgroup and its limits. Warm processes (Runner/Warm) are kept per shape.
+    /// </summary>
+    internal ProcessShape ShapeOf(OciImageSettings image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        var isolate = !(image.HostNetwork ?? _options.ProcessNetwork == ProcessNetwork.Host);
+        return _cgroups
+            ? new ProcessShape(isolate, Cgroup: true, (image.MemoryLimitMb ?? _options.ProcessDefaultMemoryLimitMb) * MiB, image.PidsLimit ?? _options.ProcessDefaultPidsLimit, image.CpuLimit ?? _options.ProcessDefaultCpuLimit)
+            : new ProcessShape(isolate, Cgroup: false, null, null, null);
+    }
+
+    /// <summary>
+    /// Starts <paramref name="request"/>'s process: contained as <paramref name="shape"/> says (null = not at all),
+    /// in the cgroup <paramref name="cgroupPath"/> when the shape has one. Not watched: the caller wraps it.
+    /// </summary>
+    internal StartedProcess Start(LaunchRequest request, ProcessShape? shape, string? cgroupPath)
+    {
         ArgumentNullException.ThrowIfNull(request);
         if (!File.Exists(request.FileName))
         {
             throw new LaunchFailedException(request.InstanceId, $"entrypoint '{request.FileName}' does not exist");
         }
 
+        var contain = shape is not null;
         var start = new ProcessStartInfo("/bin/sh")
         {
             UseShellExecute = false,
@@ -106,8 +131,7 @@ internal sealed class ProcessRunner : IInstanceRunner
         start.ArgumentList.Add("runtara-launch");
         start.ArgumentList.Add(request.StdoutPath);
         start.ArgumentList.Add(request.StderrPath);
-        var image = contain ? ParseSettings(request) : OciImageSettings.None;
-        var isolate = contain && !(image.HostNetwork ?? _options.ProcessNetwork == ProcessNetwork.Host);
+        var isolate = shape?.Isolate == true;
         if (isolate)
         {
             CheckIsolatable(request);
@@ -119,7 +143,7 @@ internal sealed class ProcessRunner : IInstanceRunner
         }
 
         // Created last, so a launch refused above leaves no cgroup behind.
-        var cgroup = contain ? CreateCgroup(request, image) : null;
+        var cgroup = shape is { Cgroup: true } && cgroupPath is not null ? CreateCgroup(request.InstanceId, shape, cgroupPath) : null;
         if (contain)
         {
             foreach (var procs in cgroup?.Procs ?? [])
@@ -174,11 +198,56 @@ internal sealed class ProcessRunner : IInstanceRunner
             throw new LaunchFailedException(request.InstanceId, ex.Message, ex);
         }
 
-        var startTicks = ProcFs.ReadStat(process.Id)?.StartTicks ?? 0;
-        return new ChildProcess(request.InstanceId, process, startTicks, _sampleInterval, _time, cgroup, _logger);
+        return new StartedProcess(process, ProcFs.ReadStat(process.Id)?.StartTicks ?? 0, cgroup);
     }
 
-    private static OciImageSettings ParseSettings(LaunchRequest request)
+    /// <summary>The cgroup of a warm process (Runner/Warm) before it is handed a run: named after its slot, which no instance's can be.</summary>
+    internal string WarmCgroupOf(string slotId) => $"{CgroupDirectory(_options.Oci.CgroupParent, _options.ResolveEnvironmentId())}/{slotId}";
+
+    /// <summary>
+    /// Makes a warm process the run of <paramref name="instanceId"/>: its cgroup is renamed to the run's (same
+    /// limits, its shape), so the memory it charged while starting and anything it started stay counted with
+    /// the run (moving only its pid would leave those behind: cgroups do not move charges). Throws
+    /// <see cref="IOException"/> when the cgroup cannot be renamed.
+    /// </summary>
+    internal IRunningInstance TakeOver(StartedProcess warm, string instanceId)
+    {
+        ArgumentNullException.ThrowIfNull(warm);
+        RunCgroup? cgroup = null;
+        if (warm.Cgroup is { } slot)
+        {
+            var path = CgroupOf(instanceId);
+            if (Cgroups.Exists(path))
+            {
+                // As a cold launch does: what a crashed earlier launch left is not this run's.
+                Cgroups.KillAll(path);
+                Cgroups.Remove(path);
+            }
+
+            Cgroups.Rename(slot.Path, path);
+            cgroup = new RunCgroup(path, slot.MemoryLimit, []);
+        }
+
+        return new ChildProcess(instanceId, warm.Process, warm.StartTicks, _sampleInterval, _time, cgroup, _logger);
+    }
+
+    /// <summary>Ends a warm process never handed a run (or one an earlier environment left, by pid and start ticks): it, its cgroup and what is in it.</summary>
+    internal static void End(int pid, long startTicks, string? cgroupPath)
+    {
+        if (startTicks != 0 && ProcFs.LiveStartTicks(pid) == startTicks)
+        {
+            _ = NativeMethods.Kill(pid, NativeMethods.SIGKILL);
+        }
+
+        if (cgroupPath is not null && Cgroups.Exists(cgroupPath))
+        {
+            Cgroups.KillAll(cgroupPath);
+            Cgroups.Remove(cgroupPath);
+        }
+    }
+
+    /// <summary>The image's settings from its metadata; throws <see cref="LaunchFailedException"/> when they do not parse.</summary>
+    internal static OciImageSettings ParseSettings(LaunchRequest request)
     {
         try
         {
@@ -190,15 +259,9 @@ internal sealed class ProcessRunner : IInstanceRunner
         }
     }
 
-    /// <summary>A fresh cgroup for the run with its limits, or null when runs get none here.</summary>
-    private RunCgroup? CreateCgroup(LaunchRequest request, OciImageSettings image)
+    /// <summary>A fresh cgroup at <paramref name="path"/> with the shape's limits.</summary>
+    private static RunCgroup CreateCgroup(string instanceId, ProcessShape shape, string path)
     {
-        if (!_cgroups)
-        {
-            return null;
-        }
-
-        var path = CgroupOf(request.InstanceId);
         if (Cgroups.Exists(path))
         {
             // Left by a launch this environment did not see end (a crash): its counters must not be this run's.
@@ -206,16 +269,15 @@ internal sealed class ProcessRunner : IInstanceRunner
             Cgroups.Remove(path);
         }
 
-        var memory = (image.MemoryLimitMb ?? _options.ProcessDefaultMemoryLimitMb) * MiB;
         try
         {
-            var procs = Cgroups.Create(path, memory, image.PidsLimit ?? _options.ProcessDefaultPidsLimit, image.CpuLimit ?? _options.ProcessDefaultCpuLimit);
-            return new RunCgroup(path, memory, procs);
+            var procs = Cgroups.Create(path, shape.MemoryBytes, shape.Pids, shape.Cpus);
+            return new RunCgroup(path, shape.MemoryBytes, procs);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             Cgroups.Remove(path);
-            throw new LaunchFailedException(request.InstanceId, $"the run's cgroup {path} could not be set up: {ex.Message} (Runtara:Environment:ProcessCgroups = false runs instances without one)", ex);
+            throw new LaunchFailedException(instanceId, $"the run's cgroup {path} could not be set up: {ex.Message} (Runtara:Environment:ProcessCgroups = false runs instances without one)", ex);
         }
     }
 
@@ -278,7 +340,7 @@ internal sealed class ProcessRunner : IInstanceRunner
         ProcFs.LiveStartTicks(pid) == startTicks && startTicks != 0 ? new AdoptedProcess(instanceId, pid, startTicks, _sampleInterval, _time, cgroup, _logger) : null;
 
     /// <summary>A run's cgroup: its path, memory limit and the files a process joins it through.</summary>
-    private sealed record RunCgroup(string Path, long? MemoryLimit, IReadOnlyList<string> Procs)
+    internal sealed record RunCgroup(string Path, long? MemoryLimit, IReadOnlyList<string> Procs)
     {
         /// <summary>The run's main process has ended: kills what it left, removes the cgroup; the failure when the kernel killed it for memory.</summary>
         public string? End(string instanceId, ILogger logger)
@@ -300,6 +362,12 @@ internal sealed class ProcessRunner : IInstanceRunner
             return Cgroups.OutOfMemoryFailure(MemoryLimit);
         }
     }
+
+    /// <summary>A started, not yet watched process (a warm one waits so for its run).</summary>
+    internal sealed record StartedProcess(Process Process, long StartTicks, RunCgroup? Cgroup);
+
+    /// <summary>How a contained process runs: its own network namespace or not, a cgroup or not, and the cgroup's limits.</summary>
+    internal sealed record ProcessShape(bool Isolate, bool Cgroup, long? MemoryBytes, int? Pids, double? Cpus);
 
     /// <summary>Common sampling and signalling of a process identified by pid.</summary>
     private abstract class RunningProcess : IRunningInstance

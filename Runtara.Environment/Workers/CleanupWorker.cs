@@ -30,6 +30,12 @@ internal sealed class CleanupWorker(IEnvironmentStore store, IOptions<Environmen
         {
             foreach (var tenant in Directory.EnumerateDirectories(runs))
             {
+                if (!Instances.Identifiers.IsValid(Path.GetFileName(tenant)))
+                {
+                    // No tenant's: runs/.warm and runs/.warm-processes hold the slots of waiting warm instances, however old.
+                    continue;
+                }
+
                 foreach (var instance in Directory.EnumerateDirectories(tenant))
                 {
                     if (Directory.GetLastWriteTimeUtc(instance) >= cutoff)

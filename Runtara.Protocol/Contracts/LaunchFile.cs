@@ -7,9 +7,14 @@ namespace Runtara.Protocol.Contracts;
 /// <c>{"RUNTARA_INSTANCE_ID":"i-1","RUNTARA_INSTANCE_TOKEN":"…"}</c>, written by the environment just
 /// before a pre-created (warm) container starts, at the path named by <see cref="LaunchVariables.LaunchFile"/>.
 /// Its values win over the process environment's. Written and read here only, so both sides agree.
+/// For a warm process it is a FIFO: opening it blocks until the environment assigns a run and writes it,
+/// and it can be read once, so what a FIFO gave is kept for this process's later reads.
 /// </summary>
 public static class LaunchFile
 {
+    private static readonly Lock Gate = new();
+    private static (string Path, Dictionary<string, string> Variables)? _fromFifo;
+
     /// <summary>The file's JSON: one object, string values only.</summary>
     public static byte[] Serialize(IEnumerable<KeyValuePair<string, string>> variables)
     {
@@ -77,7 +82,7 @@ public static class LaunchFile
             return 0;
         }
 
-        var variables = Parse(File.ReadAllBytes(path));
+        var variables = Read(path);
         foreach (var (name, value) in variables)
         {
             System.Environment.SetEnvironmentVariable(name, value);
@@ -98,7 +103,33 @@ public static class LaunchFile
             return getVariable;
         }
 
-        var variables = Parse(File.ReadAllBytes(path));
+        var variables = Read(path);
         return name => variables.TryGetValue(name, out var value) ? value : getVariable(name);
+    }
+
+    /// <summary>
+    /// The variables of the launch file at <paramref name="path"/>. Read as a stream to its end (a FIFO has
+    /// no length); a FIFO's are kept, since a second open would wait for a writer that never comes.
+    /// </summary>
+    private static Dictionary<string, string> Read(string path)
+    {
+        lock (Gate)
+        {
+            if (_fromFifo is { } kept && kept.Path == path)
+            {
+                return new Dictionary<string, string>(kept.Variables, StringComparer.Ordinal);
+            }
+
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0);
+            using var content = new MemoryStream();
+            file.CopyTo(content);
+            var variables = Parse(content.GetBuffer().AsSpan(0, (int)content.Length));
+            if (!file.CanSeek)
+            {
+                _fromFifo = (path, variables);
+            }
+
+            return new Dictionary<string, string>(variables, StringComparer.Ordinal);
+        }
     }
 }

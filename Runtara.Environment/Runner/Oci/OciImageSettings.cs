@@ -9,14 +9,15 @@ namespace Runtara.Environment.Runner.Oci;
 /// runner's <c>Runtara:Environment:ProcessNetwork</c>);
 /// <c>"memoryLimitMb"</c>, <c>"pidsLimit"</c> and <c>"cpuLimit"</c> (cores) override the runner's default limits
 /// (<c>Runtara:Environment:Oci:Default*</c>, <c>Runtara:Environment:ProcessDefault*</c>);
-/// <c>"warm"</c> (0–64) overrides <c>Runtara:Environment:Oci:WarmContainers</c>.
+/// <c>"warm"</c> (0–64) overrides <c>Runtara:Environment:Oci:WarmContainers</c> (OCI runner) and
+/// <c>Runtara:Environment:WarmProcesses</c> (process runner).
 /// </summary>
 internal sealed record OciImageSettings(RunnerKind? Runner, bool? HostNetwork, int? MemoryLimitMb, int? PidsLimit, double? CpuLimit)
 {
     // No network setting: each runner keeps its own default (OCI: none; process: ProcessNetwork).
     public static OciImageSettings None { get; } = new(null, null, null, null, null);
 
-    /// <summary>Warm containers to keep for the image; null = the configured default.</summary>
+    /// <summary>Warm containers or warm processes to keep for the image; null = the configured default.</summary>
     public int? Warm { get; init; }
 
     /// <summary>Parses <paramref name="metadata"/>; throws <see cref="FormatException"/> naming the key whose value is not understood.</summary>

@@ -161,7 +161,7 @@ internal sealed class OciRunner : IInstanceRunner
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or LaunchFailedException)
         {
             // The run directory may be half moved: no cold fallback, the launch fails as any launch failure does.
-            _warm.Discard(runtime, slot);
+            _warm.Discard(slot);
             throw ex as LaunchFailedException ?? new LaunchFailedException(request.InstanceId, $"warm container {slot.ContainerId} could not be handed over: {ex.Message}", ex);
         }
 

@@ -1,12 +1,14 @@
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Runtara.Environment.Hosting;
+using Runtara.Environment.Runner.Warm;
 
 namespace Runtara.Environment.Runner.Oci;
 
 /// <summary>
 /// The runner the supervisor uses: <see cref="OciRunner"/> or <see cref="ProcessRunner"/> per launch,
-/// as the image's metadata says (<c>"runner"</c>), else as <c>Runtara:Environment:Runner</c> says.
+/// as the image's metadata says (<c>"runner"</c>), else as <c>Runtara:Environment:Runner</c> says. Process
+/// launches go through <see cref="WarmProcesses"/>, which hands first launches warm processes when the image has them.
 /// </summary>
 internal sealed class RunnerSelector : IInstanceRunner
 {
@@ -14,14 +16,16 @@ internal sealed class RunnerSelector : IInstanceRunner
     private readonly OciOptions _oci;
     private readonly ProcessRunner _process;
     private readonly OciRunner _ociRunner;
+    private readonly WarmProcesses _warmProcesses;
 
-    public RunnerSelector(IOptions<EnvironmentOptions> options, ProcessRunner process, OciRunner oci)
+    public RunnerSelector(IOptions<EnvironmentOptions> options, ProcessRunner process, OciRunner oci, WarmProcesses warmProcesses)
     {
         ArgumentNullException.ThrowIfNull(options);
         _default = options.Value.Runner;
         _oci = options.Value.Oci;
         _process = process;
         _ociRunner = oci;
+        _warmProcesses = warmProcesses;
         if (_default == RunnerKind.Oci)
         {
             // Probe now, so the start-up log says which runtime runs instances (or why none can).
@@ -44,7 +48,7 @@ internal sealed class RunnerSelector : IInstanceRunner
             throw new LaunchFailedException(request.InstanceId, ex.Message, ex);
         }
 
-        return kind == RunnerKind.Oci ? _ociRunner.LaunchAsync(request, cancellationToken) : _process.LaunchAsync(request, cancellationToken);
+        return kind == RunnerKind.Oci ? _ociRunner.LaunchAsync(request, cancellationToken) : _warmProcesses.LaunchAsync(request, cancellationToken);
     }
 
     /// <summary>Only the process runner keeps something per run beyond its watch (a container is deleted by <see cref="OciRunner.TryAdopt"/>).</summary>

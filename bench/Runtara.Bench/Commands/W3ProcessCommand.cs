@@ -8,6 +8,7 @@ using Runtara.Bench.Infrastructure;
 using Runtara.Core.Hosting;
 using Runtara.Environment.Hosting;
 using Runtara.Environment.Runner.Oci;
+using Runtara.Environment.Runner.Warm;
 using Runtara.Management;
 using Runtara.Protocol.Contracts;
 using Runtara.Protocol.Security;
@@ -20,13 +21,14 @@ namespace Runtara.Bench.Commands;
 /// each a real process launch (StartInstance → process → register → checkpoint → COMPLETED), timed
 /// until the result is readable through GetInstanceStatus. Core and environment run in this process
 /// (SQLite, TLS/TCP on loopback); the instances are separate processes, or containers with
-/// <c>--runner oci</c> (the OCI runner: runc, no network, the core's instance socket bound in).
+/// <c>--runner oci</c> (the OCI runner: runc, no network, the core's instance socket bound in). <c>--warm N</c>
+/// keeps N warm containers or warm processes per image (the image's first launch, in the warm-up, makes them).
 /// </summary>
 internal sealed class W3ProcessCommand : IBenchCommand
 {
     public string Name => "w3-process";
 
-    public string Usage => $"[--count N=200] [--warmup N=10 (at least; more until the JIT is quiet)] [--poll-ms MS=2] {SampleImage.Usage} [--entrypoint FILE] [--instance-socket on|off (default on: instances reach the core on its Unix socket; off: TLS/TCP)] [--runner process|oci (default process)] [--warm N=0 (oci: warm containers kept for the image, docs/environment.md \"Warm containers\"; the image must read the launch file)] [--data DIR=./bench-data]";
+    public string Usage => $"[--count N=200] [--warmup N=10 (at least; more until the JIT is quiet)] [--poll-ms MS=2] {SampleImage.Usage} [--entrypoint FILE] [--instance-socket on|off (default on: instances reach the core on its Unix socket; off: TLS/TCP)] [--runner process|oci (default process)] [--warm N=0 (warm containers (oci) or warm processes (process) kept for the image, docs/environment.md \"Warm containers\", \"Warm processes\"; the image must read the launch file)] [--data DIR=./bench-data]";
 
     public async Task<int> RunAsync(BenchArguments arguments, CancellationToken cancellationToken)
     {
@@ -45,11 +47,6 @@ internal sealed class W3ProcessCommand : IBenchCommand
             var other => throw new ArgumentException($"--runner must be process or oci, not '{other}'"),
         };
         var warm = Math.Max(0, arguments.GetInt("warm", 0));
-        if (warm > 0 && runner != "Oci")
-        {
-            throw new ArgumentException("--warm needs --runner oci");
-        }
-
         var data = Path.Combine(arguments.GetString("data", Path.Combine(Directory.GetCurrentDirectory(), "bench-data")), $"w3-process-{Guid.NewGuid():N}");
         arguments.EnsureAllRead();
 
@@ -78,7 +75,8 @@ internal sealed class W3ProcessCommand : IBenchCommand
             ["Runtara:Environment:InstanceHeartbeatIntervalMs"] = "0",
             ["Runtara:Environment:Security:KeyFile"] = Path.Combine(coreData, "security", "runtara.keys"),
             ["Runtara:Environment:Runner"] = runner,
-            ["Runtara:Environment:Oci:WarmContainers"] = warm.ToString(CultureInfo.InvariantCulture),
+            ["Runtara:Environment:Oci:WarmContainers"] = runner == "Oci" ? warm.ToString(CultureInfo.InvariantCulture) : "0",
+            ["Runtara:Environment:WarmProcesses"] = runner == "Oci" ? "0" : warm.ToString(CultureInfo.InvariantCulture),
         }, b => b.AddRuntaraEnvironment());
         await environment.StartAsync(cancellationToken);
         var port = EnvironmentEndpoints.TryRead(envData)?.Port ?? throw new InvalidOperationException("The environment did not write its endpoints file.");
@@ -121,17 +119,18 @@ internal sealed class W3ProcessCommand : IBenchCommand
 
             var warmedUp = await WarmUp.RunAsync(warmup, round => OneAsync("warmup", round, cancellationToken));
 
-            var pool = environment.Services.GetRequiredService<OciWarmPool>();
-            var handOversBefore = pool.HandOvers;
+            // Both pools count their hand-overs; only the runner's own is ever used.
+            long HandOvers() => environment.Services.GetRequiredService<OciWarmPool>().HandOvers + environment.Services.GetRequiredService<WarmProcesses>().HandOvers;
+            var handOversBefore = HandOvers();
             var (recorder, elapsed) = await LatencyRecorder.RunAsync(1, count, (_, index, token) => OneAsync("run", index, token), cancellationToken);
-            var warmLaunches = pool.HandOvers - handOversBefore;
+            var warmLaunches = HandOvers() - handOversBefore;
             recorder.Summarize(elapsed).Print(
                 "Runtara w3-process: start a one-step image as a real process until its result is readable",
                 [
                     ("instances", count.ToString(CultureInfo.InvariantCulture)),
                     ("image", imageDescription),
                     ("runner", runner.ToLowerInvariant()),
-                    ("warm containers", warm == 0 ? "off" : string.Create(CultureInfo.InvariantCulture, $"{warm} kept; {warmLaunches} of {count} launches warm")),
+                    (runner == "Oci" ? "warm containers" : "warm processes", warm == 0 ? "off" : string.Create(CultureInfo.InvariantCulture, $"{warm} kept; {warmLaunches} of {count} launches warm")),
                     ("storage", "sqlite (core and environment)"),
                     ("transport", instanceSocket && endpoints.InstanceSocket is not null ? "tcp (environment), unix socket (instances)" : "tcp"),
                     ("status poll", $"{poll.TotalMilliseconds:0} ms"),

@@ -175,6 +175,33 @@ public sealed class EnvironmentHarness : IAsyncDisposable
     public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(45);
 
     /// <summary>
+    /// Registers the test instance with content of its own (the same program with one more file), so it has an
+    /// image folder, and so warm pools, of its own (they are per image folder); returns the image and its folder.
+    /// </summary>
+    public async Task<(string Image, string Root)> RegisterUniqueTestImageAsync(string tenant, string metadata)
+    {
+        var options = new RegisterImageOptions
+        {
+            TenantId = tenant,
+            Name = "test-instance",
+            Entrypoint = TestImages.TestInstanceEntrypoint,
+            Metadata = System.Text.Json.JsonDocument.Parse(metadata).RootElement,
+        };
+        var zip = Path.Combine(Root, $"unique-{Guid.NewGuid():N}.zip");
+        File.Copy(TestImages.TestInstanceZip, zip);
+        using (var archive = System.IO.Compression.ZipFile.Open(zip, System.IO.Compression.ZipArchiveMode.Update))
+        {
+            var entry = archive.CreateEntry("unique.txt");
+            await using var writer = new StreamWriter(entry.Open());
+            await writer.WriteAsync(zip);
+        }
+
+        var id = await Client.RegisterImageFromFileAsync(zip, options);
+        var record = await Services.GetRequiredService<Runtara.Environment.Storage.IEnvironmentStore>().GetImageAsync(id, CancellationToken.None);
+        return (id, Services.GetRequiredService<Runtara.Environment.Images.ImageService>().ImageRoot(record!));
+    }
+
+    /// <summary>
     /// Registers the test image for a new tenant (or <paramref name="tenantId"/>) and starts it with
     /// input <c>{"mode": mode}</c> (no input when <paramref name="mode"/> is null: it completes at once).
     /// </summary>

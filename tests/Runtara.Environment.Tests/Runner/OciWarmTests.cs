@@ -77,7 +77,7 @@ public sealed class OciWarmContainerTests(OciWarmFixture fixture) : IClassFixtur
     {
         Skip.If(OciSupport.SkipReason is not null, OciSupport.SkipReason);
         var tenant = Ids.Tenant();
-        var (image, root) = await RegisterAsync(tenant, """{"warm":1}""");
+        var (image, root) = await Env.RegisterUniqueTestImageAsync(tenant, """{"warm":1}""");
         // The image's first launch goes cold and makes its pool.
         var first = await Env.StartTestInstanceAsync(image, tenant, mode: null);
         Assert.Equal(InstanceStatus.Completed, (await Env.WaitForEndAsync(first)).Status);
@@ -112,7 +112,7 @@ public sealed class OciWarmContainerTests(OciWarmFixture fixture) : IClassFixtur
     {
         Skip.If(OciSupport.SkipReason is not null, OciSupport.SkipReason);
         var tenant = Ids.Tenant();
-        var (image, root) = await RegisterAsync(tenant, """{"warm":1}""");
+        var (image, root) = await Env.RegisterUniqueTestImageAsync(tenant, """{"warm":1}""");
         Assert.Equal(InstanceStatus.Completed, (await Env.WaitForEndAsync(await Env.StartTestInstanceAsync(image, tenant, mode: null))).Status);
 
         var first = await WaitForSlotsAsync(root, 1);
@@ -147,7 +147,7 @@ public sealed class OciWarmContainerTests(OciWarmFixture fixture) : IClassFixtur
     {
         Skip.If(OciSupport.SkipReason is not null, OciSupport.SkipReason);
         var tenant = Ids.Tenant();
-        var (image, root) = await RegisterAsync(tenant, """{"warm":1,"memoryLimitMb":64}""");
+        var (image, root) = await Env.RegisterUniqueTestImageAsync(tenant, """{"warm":1,"memoryLimitMb":64}""");
         Assert.Equal(InstanceStatus.Completed, (await Env.WaitForEndAsync(await Env.StartTestInstanceAsync(image, tenant, mode: null))).Status);
         var slot = await WaitForSlotsAsync(root, 1);
 
@@ -165,7 +165,7 @@ public sealed class OciWarmContainerTests(OciWarmFixture fixture) : IClassFixtur
     {
         Skip.If(OciSupport.SkipReason is not null, OciSupport.SkipReason);
         var tenant = Ids.Tenant();
-        var (image, root) = await RegisterAsync(tenant, """{"warm":1}""");
+        var (image, root) = await Env.RegisterUniqueTestImageAsync(tenant, """{"warm":1}""");
         Assert.Equal(InstanceStatus.Completed, (await Env.WaitForEndAsync(await Env.StartTestInstanceAsync(image, tenant, mode: null))).Status);
         var handed = await WaitForSlotsAsync(root, 1);
         var id = await Env.StartTestInstanceAsync(image, tenant, "hang");
@@ -198,7 +198,7 @@ public sealed class OciWarmContainerTests(OciWarmFixture fixture) : IClassFixtur
     {
         Skip.If(OciSupport.SkipReason is not null, OciSupport.SkipReason);
         var tenant = Ids.Tenant();
-        var (image, root) = await RegisterAsync(tenant, """{"warm":1}""");
+        var (image, root) = await Env.RegisterUniqueTestImageAsync(tenant, """{"warm":1}""");
         Assert.Equal(InstanceStatus.Completed, (await Env.WaitForEndAsync(await Env.StartTestInstanceAsync(image, tenant, mode: null))).Status);
         var slot = await WaitForSlotsAsync(root, 1);
 
@@ -214,36 +214,6 @@ public sealed class OciWarmContainerTests(OciWarmFixture fixture) : IClassFixtur
         var pool = Env.Services.GetRequiredService<OciWarmPool>();
         var ready = await Wait.UntilAsync(() => Task.FromResult(pool.Ready(imageRoot)), r => r.Count == count, EnvironmentHarness.Deadline, $"{count} warm container(s)");
         return ready[^1];
-    }
-
-    /// <summary>Registers the test instance with content of its own (so a pool of its own: pools are per image folder); returns the image and its folder.</summary>
-    private async Task<(string Image, string Root)> RegisterAsync(string tenant, string metadata)
-    {
-        var id = await RegisterContentAsync(tenant, metadata);
-        var record = await Env.Services.GetRequiredService<IEnvironmentStore>().GetImageAsync(id, CancellationToken.None);
-        return (id, Env.Services.GetRequiredService<ImageService>().ImageRoot(record!));
-    }
-
-    private async Task<string> RegisterContentAsync(string tenant, string metadata)
-    {
-        var options = new RegisterImageOptions
-        {
-            TenantId = tenant,
-            Name = "test-instance",
-            Entrypoint = TestImages.TestInstanceEntrypoint,
-            Metadata = JsonDocument.Parse(metadata).RootElement,
-        };
-        // The same program with one more file: other content, so another image folder.
-        var zip = Path.Combine(Env.Root, $"unique-{Guid.NewGuid():N}.zip");
-        File.Copy(TestImages.TestInstanceZip, zip);
-        using (var archive = System.IO.Compression.ZipFile.Open(zip, System.IO.Compression.ZipArchiveMode.Update))
-        {
-            var entry = archive.CreateEntry("unique.txt");
-            await using var writer = new StreamWriter(entry.Open());
-            await writer.WriteAsync(zip);
-        }
-
-        return await Env.Client.RegisterImageFromFileAsync(zip, options);
     }
 }
 

@@ -50,4 +50,36 @@ public sealed class LaunchFileTests
             File.Delete(file);
         }
     }
+
+    [SkippableFact]
+    public async Task A_fifo_is_read_to_its_end_once_and_later_reads_get_what_it_gave()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "named pipes (mkfifo) as warm processes use them");
+        var fifo = Path.Combine(Path.GetTempPath(), $"launch-{Guid.NewGuid():N}.launch");
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", fifo))
+        {
+            await mkfifo.WaitForExitAsync();
+        }
+
+        try
+        {
+            var environment = new Dictionary<string, string> { [LaunchVariables.LaunchFile] = fifo, [LaunchVariables.InstanceId] = "from-env" };
+            // The reader blocks in open() until the environment writes the run (a warm process).
+            var reading = Task.Run(() => LaunchFile.Overlay(environment.GetValueOrDefault));
+            await Task.Delay(50);
+            Assert.False(reading.IsCompleted);
+            var large = new string('x', 200_000);
+            await File.WriteAllBytesAsync(fifo, LaunchFile.Serialize([KeyValuePair.Create(LaunchVariables.InstanceId, "from-fifo"), KeyValuePair.Create("LARGE", large)]));
+
+            var read = await reading.WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.Equal("from-fifo", read(LaunchVariables.InstanceId));
+            Assert.Equal(large, read("LARGE"));
+            // No second writer ever comes: a second read must not open the FIFO again.
+            Assert.Equal("from-fifo", LaunchFile.Overlay(environment.GetValueOrDefault)(LaunchVariables.InstanceId));
+        }
+        finally
+        {
+            File.Delete(fifo);
+        }
+    }
 }
