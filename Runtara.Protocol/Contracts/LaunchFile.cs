@@ -108,6 +108,26 @@ public static class LaunchFile
     }
 
     /// <summary>
+    /// True when <paramref name="path"/> is a launch file this process has yet to be given: a warm process's
+    /// FIFO (empty until the environment writes the run into it; reading it waits until then).
+    /// </summary>
+    public static bool IsAwaited(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        lock (Gate)
+        {
+            if (_fromFifo is { } kept && kept.Path == path)
+            {
+                return false;
+            }
+        }
+
+        // A FIFO has no size; a launch file written ahead (a warm container's) always has content.
+        var file = new FileInfo(path);
+        return file.Exists && file.Length == 0;
+    }
+
+    /// <summary>
     /// The variables of the launch file at <paramref name="path"/>. Read as a stream to its end (a FIFO has
     /// no length); a FIFO's are kept, since a second open would wait for a writer that never comes.
     /// </summary>

@@ -140,7 +140,12 @@ public static class InstanceEnvironment
     /// so the workflow's own reads (custom variables) see the run's values; a warm container's environment
     /// was fixed before its run was known.
     /// </summary>
-    public static void ApplyLaunchFileToProcess() => Guarded(Protocol.Contracts.LaunchFile.ApplyToProcessEnvironment);
+    /// <remarks>In a warm process the read waits for the run; meanwhile <see cref="Hosting.WarmStart"/> prepares the connection.</remarks>
+    public static void ApplyLaunchFileToProcess()
+    {
+        Hosting.WarmStart.StartIfAwaitingRun();
+        Guarded(Protocol.Contracts.LaunchFile.ApplyToProcessEnvironment);
+    }
 
     private static T Guarded<T>(Func<T> read)
     {

@@ -67,6 +67,37 @@ internal sealed class CoreBackend : IInstanceBackend
 
     public string Address => _client.Address;
 
+    /// <summary>
+    /// Does ahead what the first calls of a run pay once per process: one connection to the core (opened,
+    /// then closed with this backend) and the protocol's messages serialized and parsed once.
+    /// </summary>
+    public async Task WarmUpAsync(CancellationToken cancellationToken)
+    {
+        RpcRequest[] requests =
+        [
+            new() { RegisterInstance = new RegisterInstanceRequest { InstanceId = "warm-up", TenantId = "warm-up" } },
+            new() { Checkpoint = new CheckpointRequest { InstanceId = "warm-up", CheckpointId = "warm-up", State = ByteString.CopyFromUtf8("{}") } },
+            new() { InstanceEvent = new InstanceEvent { InstanceId = "warm-up", EventType = InstanceEventType.EventCompleted, Payload = ByteString.CopyFromUtf8("{}") } },
+        ];
+        RpcResponse[] responses =
+        [
+            new() { RegisterInstance = new RegisterInstanceResponse { Success = true } },
+            new() { Checkpoint = new CheckpointResponse { Found = false } },
+            new() { InstanceEvent = new InstanceEventResponse { Success = true } },
+        ];
+        foreach (var request in requests)
+        {
+            _ = RpcRequest.Parser.ParseFrom(request.ToByteArray());
+        }
+
+        foreach (var response in responses)
+        {
+            _ = RpcResponse.Parser.ParseFrom(response.ToByteArray());
+        }
+
+        await _client.ConnectAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     public Protocol.Transport.TransportKind Transport => _client.Transport;
 
     public async Task<RegistrationResult> RegisterAsync(string instanceId, string tenantId, string? checkpointId, CancellationToken cancellationToken)

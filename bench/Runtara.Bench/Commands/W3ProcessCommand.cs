@@ -90,8 +90,24 @@ internal sealed class W3ProcessCommand : IBenchCommand
                 : await client.RegisterImageFromDirectoryAsync(imagePath, registration, cancellationToken: cancellationToken);
             var run = Guid.NewGuid().ToString("N")[..8];
 
+            // Both pools count their hand-overs; only the runner's own is ever used.
+            long HandOvers() => environment.Services.GetRequiredService<OciWarmPool>().HandOvers + environment.Services.GetRequiredService<WarmProcesses>().HandOvers;
+
+            // Starts run one at a time, so a hand-over during a start was that start's: warm and cold apart.
             var startCall = new List<double>();
+            var (warmStarts, coldStarts) = (new List<double>(), new List<double>());
             async Task OneAsync(string phase, int index, CancellationToken token)
+            {
+                var began = Stopwatch.GetTimestamp();
+                var handOvers = HandOvers();
+                await StartAndWaitAsync(phase, index, token);
+                if (phase == "run")
+                {
+                    (HandOvers() > handOvers ? warmStarts : coldStarts).Add(Stopwatch.GetElapsedTime(began).TotalMilliseconds);
+                }
+            }
+
+            async Task StartAndWaitAsync(string phase, int index, CancellationToken token)
             {
                 var began = Stopwatch.GetTimestamp();
                 var id = await client.StartInstanceAsync(new StartInstanceOptions { ImageId = imageId, InstanceId = $"w3p-{run}-{phase}-{index}", Input = """{"step":1}""" }, token);
@@ -119,8 +135,6 @@ internal sealed class W3ProcessCommand : IBenchCommand
 
             var warmedUp = await WarmUp.RunAsync(warmup, round => OneAsync("warmup", round, cancellationToken));
 
-            // Both pools count their hand-overs; only the runner's own is ever used.
-            long HandOvers() => environment.Services.GetRequiredService<OciWarmPool>().HandOvers + environment.Services.GetRequiredService<WarmProcesses>().HandOvers;
             var handOversBefore = HandOvers();
             var (recorder, elapsed) = await LatencyRecorder.RunAsync(1, count, (_, index, token) => OneAsync("run", index, token), cancellationToken);
             var warmLaunches = HandOvers() - handOversBefore;
@@ -134,6 +148,7 @@ internal sealed class W3ProcessCommand : IBenchCommand
                     ("storage", "sqlite (core and environment)"),
                     ("transport", instanceSocket && endpoints.InstanceSocket is not null ? "tcp (environment), unix socket (instances)" : "tcp"),
                     ("status poll", $"{poll.TotalMilliseconds:0} ms"),
+                    ("p50 of warm / cold starts", warm == 0 ? "-" : $"{Median(warmStarts)} ({warmStarts.Count}) / {Median(coldStarts)} ({coldStarts.Count})"),
                     ("StartInstance call p50", string.Create(CultureInfo.InvariantCulture, $"{startCall.Order().ElementAt(startCall.Count / 2):0.0} ms")),
                     ("processors", System.Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)),
                     warmedUp,
@@ -147,6 +162,9 @@ internal sealed class W3ProcessCommand : IBenchCommand
             SampleImage.DeleteData(data);
         }
     }
+
+    private static string Median(List<double> milliseconds) =>
+        milliseconds.Count == 0 ? "-" : string.Create(CultureInfo.InvariantCulture, $"{milliseconds.Order().ElementAt(milliseconds.Count / 2):0.0} ms");
 
     private static IHost Build(Dictionary<string, string?> settings, Action<HostApplicationBuilder> add)
     {
