@@ -64,6 +64,8 @@ public sealed class LaunchFileTests
         try
         {
             var environment = new Dictionary<string, string> { [LaunchVariables.LaunchFile] = fifo, [LaunchVariables.InstanceId] = "from-env" };
+            Assert.True(LaunchFile.IsAwaited(fifo));
+
             // The reader blocks in open() until the environment writes the run (a warm process).
             var reading = Task.Run(() => LaunchFile.Overlay(environment.GetValueOrDefault));
             await Task.Delay(50);
@@ -76,10 +78,27 @@ public sealed class LaunchFileTests
             Assert.Equal(large, read("LARGE"));
             // No second writer ever comes: a second read must not open the FIFO again.
             Assert.Equal("from-fifo", LaunchFile.Overlay(environment.GetValueOrDefault)(LaunchVariables.InstanceId));
+            Assert.False(LaunchFile.IsAwaited(fifo));
         }
         finally
         {
             File.Delete(fifo);
+        }
+    }
+
+    [Fact]
+    public void A_launch_file_written_ahead_is_not_awaited()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"launch-{Guid.NewGuid():N}.json");
+        File.WriteAllBytes(path, LaunchFile.Serialize([KeyValuePair.Create(LaunchVariables.InstanceId, "i-1")]));
+        try
+        {
+            Assert.False(LaunchFile.IsAwaited(path));
+            Assert.False(LaunchFile.IsAwaited(path + ".missing"));
+        }
+        finally
+        {
+            File.Delete(path);
         }
     }
 }

@@ -31,6 +31,46 @@ public sealed class ClientTests
     }
 
     [Fact]
+    public async Task ConnectAsync_opens_a_pooled_connection_that_the_first_call_uses()
+    {
+        var calls = 0;
+        await using var harness = await ServerHarness<Inst.RpcRequest, Inst.RpcResponse>.StartAsync(
+            new DelegateHandler<Inst.RpcRequest, Inst.RpcResponse>((_, _) =>
+            {
+                Interlocked.Increment(ref calls);
+                return ValueTask.FromResult<RpcReply<Inst.RpcResponse>>(new Inst.RpcResponse { Sleep = new() });
+            }),
+            TransportKind.Tcp);
+        var client = harness.CreateClient();
+
+        await client.ConnectAsync();
+
+        // The TLS handshake is done and nothing was sent: the server holds one connection and saw no call.
+        await Wait.UntilAsync(() => Task.FromResult(harness.Server.OpenConnections), open => open == 1, TimeSpan.FromSeconds(10), "the connection to open");
+        Assert.Equal(0, Volatile.Read(ref calls));
+
+        var response = await client.CallAsync(new Inst.RpcRequest { Sleep = new() });
+
+        Assert.Equal(Inst.RpcResponse.ResponseOneofCase.Sleep, response.ResponseCase);
+        Assert.Equal(1, harness.Server.OpenConnections);
+    }
+
+    [Fact]
+    public async Task ConnectAsync_to_a_dead_port_fails_as_unavailable()
+    {
+        await using var client = new RpcClient<Inst.RpcRequest, Inst.RpcResponse>(new RpcClientOptions
+        {
+            Address = $"127.0.0.1:{FreePort()}",
+            Transport = TransportKind.Tcp,
+            ConnectTimeout = TimeSpan.FromMilliseconds(200),
+        });
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() => client.ConnectAsync());
+
+        Assert.Equal(RpcErrorCodes.Unavailable, ex.Code);
+    }
+
+    [Fact]
     public async Task Disposing_a_client_that_never_connected_is_safe()
     {
         var client = new RpcClient<Inst.RpcRequest, Inst.RpcResponse>(new RpcClientOptions { Transport = TransportKind.Tcp });
