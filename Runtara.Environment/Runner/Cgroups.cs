@@ -127,8 +127,7 @@ internal static class Cgroups
     /// <summary>Removes <paramref name="cgroup"/> from every controller (best effort: a cgroup with processes left stays).</summary>
     public static void Remove(string cgroup)
     {
-        string[] directories = Unified ? [$"{Root}{cgroup}"] : [$"{Root}/memory{cgroup}", $"{Root}/pids{cgroup}", $"{Root}/cpu{cgroup}"];
-        foreach (var directory in directories)
+        foreach (var directory in Directories(cgroup))
         {
             try
             {
@@ -151,15 +150,28 @@ internal static class Cgroups
     /// </summary>
     public static void Rename(string from, string to)
     {
-        string[] roots = Unified ? [Root] : [$"{Root}/memory", $"{Root}/pids", $"{Root}/cpu"];
-        foreach (var root in roots)
+        foreach (var (source, target) in Directories(from).Zip(Directories(to)))
         {
-            if (Directory.Exists(root + from))
+            if (Directory.Exists(source))
             {
-                Directory.Move(root + from, root + to);
+                Directory.Move(source, target);
             }
         }
     }
+
+    /// <summary>Kills whatever is in <paramref name="cgroup"/> and removes it; nothing when it does not exist.</summary>
+    public static void Clear(string cgroup)
+    {
+        if (Exists(cgroup))
+        {
+            KillAll(cgroup);
+            Remove(cgroup);
+        }
+    }
+
+    /// <summary>The directories of <paramref name="cgroup"/>: one in the unified hierarchy, one per controller used in v1.</summary>
+    private static string[] Directories(string cgroup) =>
+        Unified ? [$"{Root}{cgroup}"] : [$"{Root}/memory{cgroup}", $"{Root}/pids{cgroup}", $"{Root}/cpu{cgroup}"];
 
     /// <summary>Out-of-memory kills counted by the cgroup: <c>oom_kill</c> of cgroup v1 <c>memory.oom_control</c> or v2 <c>memory.events</c>.</summary>
     public static long OutOfMemoryKills(string cgroup)

@@ -217,13 +217,9 @@ internal sealed class ProcessRunner : IInstanceRunner
         if (warm.Cgroup is { } slot)
         {
             var path = CgroupOf(instanceId);
-            if (Cgroups.Exists(path))
-            {
-                // As a cold launch does: what a crashed earlier launch left is not this run's.
-                Cgroups.KillAll(path);
-                Cgroups.Remove(path);
-            }
 
+            // As a cold launch does: what a crashed earlier launch left is not this run's.
+            Cgroups.Clear(path);
             Cgroups.Rename(slot.Path, path);
             cgroup = new RunCgroup(path, slot.MemoryLimit, []);
         }
@@ -239,10 +235,9 @@ internal sealed class ProcessRunner : IInstanceRunner
             _ = NativeMethods.Kill(pid, NativeMethods.SIGKILL);
         }
 
-        if (cgroupPath is not null && Cgroups.Exists(cgroupPath))
+        if (cgroupPath is not null)
         {
-            Cgroups.KillAll(cgroupPath);
-            Cgroups.Remove(cgroupPath);
+            Cgroups.Clear(cgroupPath);
         }
     }
 
@@ -262,13 +257,8 @@ internal sealed class ProcessRunner : IInstanceRunner
     /// <summary>A fresh cgroup at <paramref name="path"/> with the shape's limits.</summary>
     private static RunCgroup CreateCgroup(string instanceId, ProcessShape shape, string path)
     {
-        if (Cgroups.Exists(path))
-        {
-            // Left by a launch this environment did not see end (a crash): its counters must not be this run's.
-            Cgroups.KillAll(path);
-            Cgroups.Remove(path);
-        }
-
+        // Left by a launch this environment did not see end (a crash): its counters must not be this run's.
+        Cgroups.Clear(path);
         try
         {
             var procs = Cgroups.Create(path, shape.MemoryBytes, shape.Pids, shape.Cpus);

@@ -168,11 +168,11 @@ public sealed class RpcClient<TRequest, TResponse> : IAsyncDisposable
         }
         catch (AuthenticationException ex)
         {
-            throw new RpcException(RpcErrorCodes.TlsFailure, $"TLS handshake with {_address} failed: {ex.Message} This client accepts {CertificateValidation.DescribeTrust(_options.Tls)}.", ex);
+            throw TlsFailure(ex);
         }
         catch (Exception ex) when (IsTransportFailure(ex))
         {
-            throw new RpcException(RpcErrorCodes.Unavailable, $"server {_address} is unavailable: {ex.Message}", ex);
+            throw Unavailable("connect", ex);
         }
     }
 
@@ -286,12 +286,12 @@ public sealed class RpcClient<TRequest, TResponse> : IAsyncDisposable
         catch (AuthenticationException ex)
         {
             errorCode = RpcErrorCodes.TlsFailure;
-            throw new RpcException(RpcErrorCodes.TlsFailure, $"TLS handshake with {_address} failed: {ex.Message} This client accepts {CertificateValidation.DescribeTrust(_options.Tls)}.", ex);
+            throw TlsFailure(ex);
         }
         catch (Exception ex) when (IsTransportFailure(ex))
         {
             errorCode = RpcErrorCodes.Unavailable;
-            throw new RpcException(RpcErrorCodes.Unavailable, $"{TRequest.ServiceName}/{method}: server {_address} is unavailable: {ex.Message}", ex);
+            throw Unavailable(method, ex);
         }
         finally
         {
@@ -346,6 +346,14 @@ public sealed class RpcClient<TRequest, TResponse> : IAsyncDisposable
 
     /// <summary>One exchange on a lent stream: the request goes out, the result comes back (<paramref name="body"/>: a download's destination).</summary>
     private delegate ValueTask<TResult> Exchange<TResult>(IRpcStream stream, TRequest request, Stream? body, CancellationToken token);
+
+    /// <summary>A failed TLS handshake, with what this client trusts.</summary>
+    private RpcException TlsFailure(AuthenticationException ex) =>
+        new(RpcErrorCodes.TlsFailure, $"TLS handshake with {_address} failed: {ex.Message} This client accepts {CertificateValidation.DescribeTrust(_options.Tls)}.", ex);
+
+    /// <summary>A transport failure of <paramref name="operation"/> (a method name, or <c>connect</c>).</summary>
+    private RpcException Unavailable(string operation, Exception ex) =>
+        new(RpcErrorCodes.Unavailable, $"{TRequest.ServiceName}/{operation}: server {_address} is unavailable: {ex.Message}", ex);
 
     private static bool IsTransportFailure(Exception ex) =>
         ex is IOException or SocketException or QuicException or ObjectDisposedException
