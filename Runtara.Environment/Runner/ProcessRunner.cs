@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Runtara.Environment.Hosting;
 using Runtara.Environment.Runner.Oci;
+using Runtara.Environment.Runner.Warm;
 using Runtara.Protocol.Contracts;
 using Runtara.Protocol.Rpc;
 
@@ -84,14 +85,15 @@ internal sealed class ProcessRunner : IInstanceRunner
         $"/{cgroupParent.Trim('/')}/process-{EnvironmentOptions.ScopeOf(environmentId)}";
 
     /// <summary>Launches an instance, contained as the image and the options say.</summary>
-    public Task<IRunningInstance> LaunchAsync(LaunchRequest request, CancellationToken cancellationToken) => Task.FromResult(Launch(request, contain: true));
+    public Task<IRunningInstance> LaunchAsync(LaunchRequest request, CancellationToken cancellationToken) => Task.FromResult(Launch(request, ShapeOf(ParseSettings(request))));
 
     /// <summary>Launches a helper of another runner (an OCI runtime, which makes its own cgroup): no cgroup, umask or namespace.</summary>
-    public Task<IRunningInstance> LaunchUncontainedAsync(LaunchRequest request, CancellationToken cancellationToken) => Task.FromResult(Launch(request, contain: false));
+    public Task<IRunningInstance> LaunchUncontainedAsync(LaunchRequest request, CancellationToken cancellationToken) => Task.FromResult(Launch(request, shape: null));
 
-    private IRunningInstance Launch(LaunchRequest request, bool contain)
+    /// <summary>Launches <paramref name="request"/> contained as <paramref name="shape"/> says (null = not at all); <see cref="WarmProcesses"/> passes the shape it has worked out already.</summary>
+    internal IRunningInstance Launch(LaunchRequest request, ProcessShape? shape)
     {
-        var started = Start(request, contain ? ShapeOf(ParseSettings(request)) : null, contain ? CgroupOf(request.InstanceId) : null);
+        var started = Start(request, shape, shape is null ? null : CgroupOf(request.InstanceId));
         return new ChildProcess(request.InstanceId, started.Process, started.StartTicks, _sampleInterval, _time, started.Cgroup, _logger);
     }
 

@@ -90,15 +90,15 @@ internal sealed class WarmProcesses : WarmPool<WarmProcessSlot, WarmProcessTempl
     {
         ArgumentNullException.ThrowIfNull(request);
         var image = ProcessRunner.ParseSettings(request);
+        var shape = _processes.ShapeOf(image);
         var size = SizeFor(image);
         // Only a fresh run directory: a wake, resume or retry has files (its logs) the slot cannot take over.
         var warmImage = OperatingSystem.IsLinux() && request.FirstLaunch && size > 0 && !File.Exists(request.StdoutPath) ? request.ImageRoot : null;
         if (warmImage is null)
         {
-            return await _processes.LaunchAsync(request, cancellationToken).ConfigureAwait(false);
+            return _processes.Launch(request, shape);
         }
 
-        var shape = _processes.ShapeOf(image);
         var key = KeyOf(request, shape);
         while (TryTake(warmImage, size, key, new WarmProcessTemplate(request, shape)) is { } slot)
         {
@@ -109,7 +109,7 @@ internal sealed class WarmProcesses : WarmPool<WarmProcessSlot, WarmProcessTempl
             }
         }
 
-        var cold = await _processes.LaunchAsync(request, cancellationToken).ConfigureAwait(false);
+        var cold = _processes.Launch(request, shape);
         // The image's first launch (or its pool was empty): make its warm processes now that this one runs.
         Refill(warmImage);
         return cold;
