@@ -24,6 +24,8 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
 
     private readonly WriterSlot[] _writers = [.. Enumerable.Range(0, Math.Max(1, settings.Writers)).Select(_ => new WriterSlot())];
 
+    private DialectStatements? _statements;
+
     /// <summary>Appended to the writer's instance read to lock the row (PostgreSQL: FOR UPDATE).</summary>
     internal abstract string LockRowClause { get; }
 
@@ -35,6 +37,9 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
 
     /// <summary>The same for the child-start claim, which joins the instance row (PostgreSQL: lock only the child row).</summary>
     internal abstract string ClaimChildrenClause { get; }
+
+    /// <summary>The writer's statements with this dialect's clauses, composed on first use.</summary>
+    internal DialectStatements Statements => _statements ??= new DialectStatements(this);
 
     /// <summary>Tells the other cores of the database at commit that something may be due (PostgreSQL NOTIFY); null where one core owns the database (SQLite).</summary>
     internal virtual string? NotifyWakeupSql => null;

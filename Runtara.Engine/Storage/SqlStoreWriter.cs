@@ -51,7 +51,7 @@ internal sealed partial class SqlStoreWriter(SqlCoreStore store, SqlCoreStore.Wr
 
     public async ValueTask<InstanceRecord?> GetInstanceAsync(string instanceId, CancellationToken cancellationToken)
     {
-        var command = statements.Get($"SELECT {InstanceColumns} FROM instances WHERE instance_id = @id{store.LockRowClause}", _commandTransaction);
+        var command = statements.Get(store.Statements.LockInstance, _commandTransaction);
         Bind(command, "@id", DbType.String, instanceId);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadInstance(reader) : null;
@@ -60,11 +60,7 @@ internal sealed partial class SqlStoreWriter(SqlCoreStore store, SqlCoreStore.Wr
     public async ValueTask<(InstanceStatus? Status, long Incarnation, PendingSignal? Signal, bool CustomSignalWaiting)> GetInstanceAndSignalsAsync(
         string instanceId, string checkpointId, CancellationToken cancellationToken)
     {
-        var command = statements.Get(
-            "SELECT i.status, s.signal_type, s.payload, s.created_at, "
-            + "EXISTS (SELECT 1 FROM pending_custom_signals c WHERE c.instance_id = i.instance_id AND c.checkpoint_id = @cp), i.incarnation FROM instances i "
-            + $"LEFT JOIN pending_signals s ON s.instance_id = i.instance_id AND s.acknowledged_at IS NULL WHERE i.instance_id = @id{store.LockInstanceRowClause}",
-            _commandTransaction);
+        var command = statements.Get(store.Statements.LockInstanceWithSignals, _commandTransaction);
         Bind(command, "@id", DbType.String, instanceId);
         Bind(command, "@cp", DbType.String, checkpointId);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -323,11 +319,7 @@ internal sealed partial class SqlStoreWriter(SqlCoreStore store, SqlCoreStore.Wr
 
     public async ValueTask<IReadOnlyList<DueWakeup>> ClaimDueWakeupsAsync(long nowMs, int limit, long? leaseUntilMs, CancellationToken cancellationToken)
     {
-        var select = statements.Get(
-            "SELECT instance_id, tenant_id, checkpoint_id, sleep_until FROM instances "
-            + "WHERE status = 'suspended' AND sleep_until IS NOT NULL AND sleep_until <= @now AND (wake_lease_until IS NULL OR wake_lease_until <= @now) "
-            + "ORDER BY sleep_until, instance_id LIMIT @limit" + store.ClaimClause,
-            _commandTransaction);
+        var select = statements.Get(store.Statements.ClaimDueWakeups, _commandTransaction);
         Bind(select, "@now", DbType.Int64, nowMs);
         Bind(select, "@limit", DbType.Int64, (long)limit);
         var due = new List<DueWakeup>();
@@ -418,11 +410,7 @@ internal sealed partial class SqlStoreWriter(SqlCoreStore store, SqlCoreStore.Wr
 
     public async ValueTask<(IReadOnlyList<ChildStart> Starts, bool Cut)> ClaimChildStartsAsync(long nowMs, int limit, long maxBytes, bool atLeastOne, long? leaseUntilMs, CancellationToken cancellationToken)
     {
-        var select = statements.Get(
-            "SELECT c.child_id, c.parent_id, i.tenant_id, c.image, c.input FROM instance_children c JOIN instances i ON i.instance_id = c.child_id "
-            + "WHERE i.status = 'pending' AND (c.start_lease_until IS NULL OR c.start_lease_until <= @now) "
-            + "ORDER BY c.created_at, c.child_id LIMIT @limit" + store.ClaimChildrenClause,
-            _commandTransaction);
+        var select = statements.Get(store.Statements.ClaimChildStarts, _commandTransaction);
         Bind(select, "@now", DbType.Int64, nowMs);
         Bind(select, "@limit", DbType.Int64, (long)limit);
         var starts = new List<ChildStart>();

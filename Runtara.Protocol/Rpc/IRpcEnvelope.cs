@@ -37,6 +37,12 @@ public interface IRpcRequest<TSelf> : IMessage<TSelf>, IBufferMessage
     /// <summary>The caller's credential (field 102): an instance or service token, or an API key (docs/security.md).</summary>
     string Credential { get; set; }
 
+    /// <summary>
+    /// The exchange's id on a multiplexed connection (field 200); 0 when the connection carries one
+    /// exchange at a time (docs/protocol.md "Multiplexed exchanges").
+    /// </summary>
+    uint ExchangeId { get; set; }
+
     /// <summary>The name of the request set in the oneof (e.g. <c>Checkpoint</c>); empty when none is set.</summary>
     string MethodName { get; }
 
@@ -56,4 +62,7 @@ public interface IRpcResponse<TSelf> : IMessage<TSelf>, IBufferMessage
 
     /// <summary>Reads the <c>error</c> field when it is set.</summary>
     bool TryGetError(out string code, out string message);
+
+    /// <summary>The <see cref="IRpcRequest{TSelf}.ExchangeId"/> of the request answered (field 200); 0 when it had none.</summary>
+    uint ExchangeId { get; set; }
 }

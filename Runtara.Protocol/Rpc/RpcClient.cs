@@ -31,6 +31,7 @@ public sealed class RpcClient<TRequest, TResponse> : IAsyncDisposable
 
     private readonly RpcClientOptions _options;
     private readonly RpcChannel _channel;
+    private readonly MultiplexedConnections<TRequest, TResponse>? _multiplexed;
     private readonly string _address;
     private readonly DeadlinePool _deadlines = new();
 
@@ -60,6 +61,10 @@ public sealed class RpcClient<TRequest, TResponse> : IAsyncDisposable
             ? Timed(address)
             : new FailoverConnector([.. addresses.Select(target => new FailoverConnector.Target(Timed(target), target.EndPoint, target.ToString()))], logger);
         _channel = RpcChannel.Create(connector, address.EndPoint, options.MaxConnections);
+        if (Transport != TransportKind.Quic && options.MaxExchangesPerConnection > 1)
+        {
+            _multiplexed = new MultiplexedConnections<TRequest, TResponse>(connector, address.EndPoint, options.MaxConnections, options.MaxExchangesPerConnection);
+        }
     }
 
     private ITransportConnector CreateConnector(RpcAddress address, RpcClientOptions options, ILogger logger)
@@ -163,6 +168,12 @@ public sealed class RpcClient<TRequest, TResponse> : IAsyncDisposable
     {
         try
         {
+            if (_multiplexed is not null)
+            {
+                await _multiplexed.ConnectAsync(cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
             var lease = await _channel.AcquireAsync(verifyIdle: false, cancellationToken).ConfigureAwait(false);
             await lease.ReleaseAsync(healthy: true).ConfigureAwait(false);
         }
@@ -177,7 +188,15 @@ public sealed class RpcClient<TRequest, TResponse> : IAsyncDisposable
     }
 
     /// <summary>Closes every pooled connection; calls still in flight fail with <see cref="RpcException"/>.</summary>
-    public ValueTask DisposeAsync() => _channel.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        if (_multiplexed is not null)
+        {
+            await _multiplexed.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await _channel.DisposeAsync().ConfigureAwait(false);
+    }
 
     private static void EnsureKind(TRequest request, RpcKind expected)
     {
@@ -228,6 +247,21 @@ public sealed class RpcClient<TRequest, TResponse> : IAsyncDisposable
         string? errorCode = null;
         try
         {
+            // A unary call shares a multiplexed connection when it fits the servers' frame cap for
+            // connections not yet authenticated (larger ones take a pooled connection, which sends
+            // the credential ahead of them).
+            if (_multiplexed is not null && ReferenceEquals(exchange, UnaryExchange) && body is null
+                && request.CalculateSize() <= _options.MaxUnauthenticatedFrameSize)
+            {
+                var answer = await _multiplexed.CallAsync(request, token).ConfigureAwait(false);
+                if (answer.TryGetError(out var code, out var message))
+                {
+                    throw new RpcException(code, message);
+                }
+
+                return (TResult)answer;
+            }
+
             for (var attempt = 1; ; attempt++)
             {
                 // Only a unary call's first attempt may skip checking a just-used pooled connection: a

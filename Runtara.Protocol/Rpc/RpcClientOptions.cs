@@ -42,6 +42,16 @@ public sealed class RpcClientOptions
     [Range(1, 10_000)]
     public int MaxConnections { get; set; } = 128;
 
+    /// <summary>
+    /// Unary calls one TLS/TCP or Unix-socket connection carries at once (docs/protocol.md "Multiplexed
+    /// exchanges"): concurrent calls share a few connections, tagged with exchange ids and answered in
+    /// any order, and a new connection opens when every one carries this many. 1 turns multiplexing
+    /// off: each call takes a pooled connection of its own. One-way sends, uploads and downloads always
+    /// do; QUIC multiplexes with its streams.
+    /// </summary>
+    [Range(1, 10_000)]
+    public int MaxExchangesPerConnection { get; set; } = 32;
+
     /// <summary>Largest frame payload sent or accepted (default 64 MiB).</summary>
     [Range(1024, int.MaxValue)]
     public int MaxFrameSize { get; set; } = FrameCodec.DefaultMaxPayloadSize;

@@ -266,17 +266,31 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
     {
         // One timer for the connection's request reads, re-armed per exchange (no allocation per RPC).
         using var readTimeout = CancellationTokenSource.CreateLinkedTokenSource(_aborting.Token);
-        while (await connection.AcceptStreamAsync(_stopping.Token).ConfigureAwait(false) is { } stream)
+        MultiplexedExchanges? exchanges = null;
+        try
         {
-            await using (stream.ConfigureAwait(false))
+            while (await connection.AcceptStreamAsync(_stopping.Token).ConfigureAwait(false) is { } stream)
             {
-                if (!await ProcessExchangeAsync(stream, context, readTimeout).ConfigureAwait(false))
+                exchanges ??= new MultiplexedExchanges(stream, _options.MaxConcurrentStreamsPerConnection);
+                await using (stream.ConfigureAwait(false))
                 {
-                    // The peer may still be sending (the rest of an oversize frame or of an upload):
-                    // closing now would reset the connection and could destroy the error just written.
-                    await LingerAsync(stream).ConfigureAwait(false);
-                    return;
+                    if (!await ProcessExchangeAsync(stream, context, readTimeout, exchanges).ConfigureAwait(false))
+                    {
+                        // The peer may still be sending (the rest of an oversize frame or of an upload):
+                        // closing now would reset the connection and could destroy the error just written.
+                        await exchanges.DrainAsync().ConfigureAwait(false);
+                        await LingerAsync(stream).ConfigureAwait(false);
+                        return;
+                    }
                 }
+            }
+        }
+        finally
+        {
+            // Multiplexed exchanges still running write their answers before the connection closes.
+            if (exchanges is not null)
+            {
+                await exchanges.DrainAsync().ConfigureAwait(false);
             }
         }
     }
@@ -308,7 +322,7 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
                 using var readTimeout = CancellationTokenSource.CreateLinkedTokenSource(_aborting.Token);
                 try
                 {
-                    while (await ProcessExchangeAsync(stream, context, readTimeout).ConfigureAwait(false)
+                    while (await ProcessExchangeAsync(stream, context, readTimeout, exchanges: null).ConfigureAwait(false)
                         && stream.IsUsable
                         && await stream.Reader.WaitForDataAsync(_stopping.Token).ConfigureAwait(false))
                     {
@@ -334,10 +348,14 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
         }
     }
 
-    /// <summary>Runs one exchange; returns false when the connection must close (out of sync or broken).</summary>
+    /// <summary>
+    /// Runs one exchange, or starts it when the client multiplexes the connection (a unary request
+    /// with an exchange id; <paramref name="exchanges"/> null on QUIC, whose streams do that); returns
+    /// false when the connection must close (out of sync or broken).
+    /// </summary>
     /// <remarks>This and <see cref="DispatchAsync"/> wait for the handler on every call: their state machines are pooled.</remarks>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> ProcessExchangeAsync(IRpcStream stream, RpcConnectionContext context, CancellationTokenSource readTimeout)
+    private async ValueTask<bool> ProcessExchangeAsync(IRpcStream stream, RpcConnectionContext context, CancellationTokenSource readTimeout, MultiplexedExchanges? exchanges)
     {
         var token = _aborting.Token;
         try
@@ -383,13 +401,13 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
                     // the stream and still reads the answer.
                     if (context.Transport == TransportKind.Quic)
                     {
-                        await WriteErrorFrameAsync(stream, ex.Code, ex.Message, token).ConfigureAwait(false);
+                        await WriteErrorFrameAsync(stream, exchanges, ex.Code, ex.Message, token).ConfigureAwait(false);
                     }
 
                     return false;
                 }
 
-                await WriteErrorFrameAsync(stream, ex.Code, ex.Message, token).ConfigureAwait(false);
+                await WriteErrorFrameAsync(stream, exchanges, ex.Code, ex.Message, token).ConfigureAwait(false);
                 return ex.Recoverable;
             }
 
@@ -404,7 +422,7 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
                 RpcInstrumentation.FrameErrors.Add(1);
                 var message = $"expected a Request or StreamStart frame, got {frame.Type}";
                 Log.BadFrame(_logger, context.RemoteEndPoint, RpcErrorCodes.UnexpectedFrame, message);
-                await WriteErrorFrameAsync(stream, RpcErrorCodes.UnexpectedFrame, message, token).ConfigureAwait(false);
+                await WriteErrorFrameAsync(stream, exchanges, RpcErrorCodes.UnexpectedFrame, message, token).ConfigureAwait(false);
                 return true;
             }
 
@@ -418,12 +436,29 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
                 RpcInstrumentation.FrameErrors.Add(1);
                 var message = $"the payload is not a valid {ServiceName}.RpcRequest: {ex.Message}";
                 Log.BadFrame(_logger, context.RemoteEndPoint, RpcErrorCodes.InvalidRequest, message);
-                await WriteErrorFrameAsync(stream, RpcErrorCodes.InvalidRequest, message, token).ConfigureAwait(false);
+                await WriteErrorFrameAsync(stream, exchanges, RpcErrorCodes.InvalidRequest, message, token).ConfigureAwait(false);
                 return frame.Type == FrameType.Request;
             }
             finally
             {
                 stream.Reader.Release();
+            }
+
+            if (exchanges is not null && request.ExchangeId != 0 && frame.Type == FrameType.Request && request.Kind == RpcKind.Unary && request.MethodName.Length > 0)
+            {
+                await exchanges.EnterAsync(token).ConfigureAwait(false);
+                context.OpenLane();
+
+                // Runs inline up to the handler's first wait (the credential and rate checks among it, in
+                // the order the requests arrived), then alongside the next requests read.
+                _ = RunMultiplexedAsync(exchanges, stream, context, request, token);
+                return true;
+            }
+
+            // Anything else is answered in turn, after the multiplexed exchanges before it.
+            if (exchanges is not null)
+            {
+                await exchanges.DrainAsync().ConfigureAwait(false);
             }
 
             return await DispatchAsync(stream, context, request, isUpload: frame.Type == FrameType.StreamStart, token).ConfigureAwait(false);
@@ -456,7 +491,7 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
                 refusal = TResponse.FromError(ex.Code, ex.Message);
             }
 
-            await WriteReplyAsync(stream, refusal, token).ConfigureAwait(false);
+            await WriteReplyAsync(stream.Writer, refusal, token).ConfigureAwait(false);
             return !isUpload;
         }
 
@@ -465,10 +500,41 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
             var message = isUpload
                 ? $"{method} is not a streamed request; send it in a Request frame"
                 : $"{method} is a streamed request; send it in a StreamStart frame followed by StreamData and StreamEnd";
-            await WriteReplyAsync(stream, TResponse.FromError(RpcErrorCodes.InvalidRequest, message), token).ConfigureAwait(false);
+            await WriteReplyAsync(stream.Writer, TResponse.FromError(RpcErrorCodes.InvalidRequest, message), token).ConfigureAwait(false);
             return !isUpload;
         }
 
+        var body = isUpload ? new FramedBodyReadStream(stream.Reader) : null;
+        var reply = await AnswerAsync(stream, context, request, body, token).ConfigureAwait(false);
+        if (kind == RpcKind.OneWay)
+        {
+            if (reply.Message is { } failed && failed.TryGetError(out var failedCode, out var failedMessage))
+            {
+                Log.OneWayFailed(_logger, ServiceName, method, failedCode, failedMessage);
+            }
+        }
+        else
+        {
+            if (request.ExchangeId != 0 && reply.Message is { } answer)
+            {
+                // A multiplexing client's request answered in turn (e.g. its credential probe): it still matches by id.
+                answer.ExchangeId = request.ExchangeId;
+            }
+
+            await WriteReplyAsync(stream.Writer, reply, token).ConfigureAwait(false);
+        }
+
+        // An early answer (e.g. a rejected upload): the client stops sending and ends the body, so
+        // reading the rest keeps the connection in sync and avoids a reset that would destroy the
+        // answer before the client reads it.
+        return body is null || body.Completed || await DrainAsync(body, token).ConfigureAwait(false);
+    }
+
+    /// <summary>Checks the caller and runs the handler: the answer to <paramref name="request"/> (an error reply for a refused or failed call), in a span of its own.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<RpcReply<TResponse>> AnswerAsync(IRpcStream stream, RpcConnectionContext context, TRequest request, FramedBodyReadStream? body, CancellationToken token)
+    {
+        var method = request.MethodName;
         // The span (and its name) only when someone listens.
         using var activity = RpcInstrumentation.Source.HasListeners() ? StartServerActivity(request, method) : null;
         activity?.SetTag("rpc.system", "runtara");
@@ -477,7 +543,6 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
         activity?.SetTag("network.transport", context.Transport == TransportKind.Quic ? "quic" : "tcp");
 
         var started = Stopwatch.GetTimestamp();
-        var body = isUpload ? new FramedBodyReadStream(stream.Reader) : null;
         RpcReply<TResponse> reply;
         string? errorCode = null;
         try
@@ -485,7 +550,11 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
             var identity = Admit(request, context);
 
             // The caller is authenticated now: its upload's body may use full-size frames.
-            stream.Reader.MaxPayloadSize = _options.MaxFrameSize;
+            if (body is not null)
+            {
+                stream.Reader.MaxPayloadSize = _options.MaxFrameSize;
+            }
+
             reply = await _handler.HandleAsync(new RpcServerCall<TRequest>(request, method, context, body, identity), token).ConfigureAwait(false);
         }
         catch (RuntaraException ex)
@@ -516,24 +585,43 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
             activity?.SetTag("rpc.error_code", errorCode);
         }
 
-        if (kind == RpcKind.OneWay)
-        {
-            if (reply.Message is { } failed && failed.TryGetError(out var failedCode, out var failedMessage))
-            {
-                Log.OneWayFailed(_logger, ServiceName, method, failedCode, failedMessage);
-            }
-        }
-        else
-        {
-            await WriteReplyAsync(stream, reply, token).ConfigureAwait(false);
-        }
 
         RpcInstrumentation.ServerDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, RpcInstrumentation.Tags(ServiceName, method, errorCode));
+        return reply;
+    }
 
-        // An early answer (e.g. a rejected upload): the client stops sending and ends the body, so
-        // reading the rest keeps the connection in sync and avoids a reset that would destroy the
-        // answer before the client reads it.
-        return body is null || body.Completed || await DrainAsync(body, token).ConfigureAwait(false);
+    /// <summary>One exchange of a multiplexed connection: answered when done, in whatever order, with its exchange id.</summary>
+    private async Task RunMultiplexedAsync(MultiplexedExchanges exchanges, IRpcStream stream, RpcConnectionContext context, TRequest request, CancellationToken token)
+    {
+        try
+        {
+            var reply = await AnswerAsync(stream, context, request, body: null, token).ConfigureAwait(false);
+            var message = reply.Message ?? throw new InvalidOperationException("A unary RPC handler returned no response.");
+            message.ExchangeId = request.ExchangeId;
+            if (reply.Body is null)
+            {
+                await exchanges.Writer.WriteAsync(FrameType.Response, message, token).ConfigureAwait(false);
+            }
+            else
+            {
+                await exchanges.Writer.WriteAsync(static (writer, reply, token) => WriteReplyAsync(writer, reply, token), reply, token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or QuicException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
+        {
+            // The connection broke (or the handler broke the protocol): the client's other exchanges fail with it.
+            if (ex is InvalidOperationException)
+            {
+                Log.HandlerFailed(_logger, ServiceName, request.MethodName, ex);
+            }
+
+            stream.Abort();
+        }
+        finally
+        {
+            context.CloseLane();
+            exchanges.Exit();
+        }
     }
 
     /// <summary>The frame size a connection may send now: the full size once it has authenticated (or when nothing authenticates), else the pre-authentication cap.</summary>
@@ -656,22 +744,33 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
 
     // Waits for the flush on every answer: pooled.
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private static async ValueTask WriteReplyAsync(IRpcStream stream, RpcReply<TResponse> reply, CancellationToken token)
+    private static async ValueTask WriteReplyAsync(FrameWriter writer, RpcReply<TResponse> reply, CancellationToken token)
     {
         var message = reply.Message ?? throw new InvalidOperationException("A unary RPC handler returned no response.");
         if (reply.Body is null)
         {
-            stream.Writer.Write(FrameType.Response, message);
+            writer.Write(FrameType.Response, message);
         }
         else
         {
-            stream.Writer.Write(FrameType.StreamStart, message);
-            var body = new FramedBodyWriteStream(stream.Writer);
+            writer.Write(FrameType.StreamStart, message);
+            var body = new FramedBodyWriteStream(writer);
             await reply.Body(body, token).ConfigureAwait(false);
-            stream.Writer.Write(FrameType.StreamEnd, ReadOnlySpan<byte>.Empty);
+            writer.Write(FrameType.StreamEnd, ReadOnlySpan<byte>.Empty);
         }
 
-        await stream.Writer.FlushAsync(token).ConfigureAwait(false);
+        await writer.FlushAsync(token).ConfigureAwait(false);
+    }
+
+    /// <summary>A connection-level error, after the answers of the multiplexed exchanges still running (none on QUIC streams).</summary>
+    private static async ValueTask WriteErrorFrameAsync(IRpcStream stream, MultiplexedExchanges? exchanges, string code, string message, CancellationToken token)
+    {
+        if (exchanges is not null)
+        {
+            await exchanges.DrainAsync().ConfigureAwait(false);
+        }
+
+        await WriteErrorFrameAsync(stream, code, message, token).ConfigureAwait(false);
     }
 
     private static async ValueTask WriteErrorFrameAsync(IRpcStream stream, string code, string message, CancellationToken token)

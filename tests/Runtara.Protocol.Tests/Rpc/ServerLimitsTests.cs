@@ -23,7 +23,8 @@ public sealed class ServerLimitsTests
     {
         var hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var harness = await ServerHarness<Inst.RpcRequest, Inst.RpcResponse>.StartAsync(Handler(() => hold.Task), TransportKind.Tcp, o => o.MaxConnections = 2);
-        var busy = harness.CreateClient(o => o.MaxConnections = 2);
+        // A connection per call, so that the two held calls hold two connections.
+        var busy = harness.CreateClient(o => (o.MaxConnections, o.MaxExchangesPerConnection) = (2, 1));
         var first = busy.CallAsync(new Inst.RpcRequest { GetInstanceStatus = new() });
         var second = busy.CallAsync(new Inst.RpcRequest { GetInstanceStatus = new() });
         await WaitUntilAsync(() => harness.Server.OpenConnections >= 2);

@@ -1,0 +1,358 @@
+using System.Buffers;
+using System.Net;
+using System.Runtime.ExceptionServices;
+using Google.Protobuf;
+using Runtara.Protocol.Framing;
+using Runtara.Protocol.Transport;
+
+namespace Runtara.Protocol.Rpc;
+
+/// <summary>
+/// Client side of multiplexed exchanges on TLS/TCP and Unix sockets (docs/protocol.md "Multiplexed
+/// exchanges"): unary calls share a few connections, each carrying up to
+/// <c>maxExchangesPerConnection</c> calls at once, tagged with exchange ids and answered in any
+/// order. Concurrent calls' requests leave in one send and their answers arrive in one read, where
+/// a connection per call paid a send, a receive and two wake-ups each. A call goes to the connection
+/// with the fewest calls in flight; another connection is opened when all carry the most allowed.
+/// </summary>
+internal sealed class MultiplexedConnections<TRequest, TResponse>(ITransportConnector connector, EndPoint endPoint, int maxConnections, int maxExchangesPerConnection) : IAsyncDisposable
+    where TRequest : class, IRpcRequest<TRequest>
+    where TResponse : class, IRpcResponse<TResponse>
+{
+    private readonly SemaphoreSlim _connectLock = new(1, 1);
+    private readonly Lock _lock = new();
+    private MultiplexedConnection[] _connections = [];
+    private volatile bool _disposed;
+
+    /// <summary>
+    /// Sends <paramref name="request"/> and waits for its answer. A call that fails because a
+    /// connection which had answered earlier calls closed (the server restarted, or closed it while
+    /// idle) is sent once more on a new connection, as the pooled connections retry a stale one.
+    /// </summary>
+    public async ValueTask<TResponse> CallAsync(TRequest request, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var connection = await AcquireAsync(fresh: attempt > 1, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                return await connection.CallAsync(request, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ConnectionLostException lost) when (lost.Reused && attempt == 1 && !cancellationToken.IsCancellationRequested)
+            {
+                // Once more on a fresh connection.
+            }
+            catch (ConnectionLostException lost)
+            {
+                ExceptionDispatchInfo.Throw(lost.InnerException!);
+                throw;
+            }
+        }
+    }
+
+    /// <summary>Opens a connection now (a warm process does this before its first call).</summary>
+    public async ValueTask ConnectAsync(CancellationToken cancellationToken) =>
+        await AcquireAsync(fresh: false, cancellationToken).ConfigureAwait(false);
+
+    public async ValueTask DisposeAsync()
+    {
+        _disposed = true;
+        MultiplexedConnection[] connections;
+        lock (_lock)
+        {
+            connections = _connections;
+            _connections = [];
+        }
+
+        foreach (var connection in connections)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask<MultiplexedConnection> AcquireAsync(bool fresh, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (!fresh && LeastLoaded(out var count) is { } least && (least.InFlight < maxExchangesPerConnection || count >= maxConnections))
+        {
+            return least;
+        }
+
+        await _connectLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // Another caller may have opened one meanwhile.
+            if (!fresh && LeastLoaded(out count) is { } opened && (opened.InFlight < maxExchangesPerConnection || count >= maxConnections))
+            {
+                return opened;
+            }
+
+            var transport = await connector.ConnectAsync(endPoint, cancellationToken).ConfigureAwait(false);
+            IRpcStream stream;
+            try
+            {
+                stream = await transport.OpenStreamAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                await transport.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+
+            var connection = new MultiplexedConnection(transport, stream, Remove);
+            lock (_lock)
+            {
+                _connections = [.. _connections, connection];
+            }
+
+            if (_disposed)
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+                ObjectDisposedException.ThrowIf(true, this);
+            }
+
+            connection.Start();
+            return connection;
+        }
+        finally
+        {
+            _connectLock.Release();
+        }
+    }
+
+    private MultiplexedConnection? LeastLoaded(out int count)
+    {
+        var connections = Volatile.Read(ref _connections);
+        count = connections.Length;
+        MultiplexedConnection? least = null;
+        foreach (var connection in connections)
+        {
+            if (connection.IsOpen && (least is null || connection.InFlight < least.InFlight))
+            {
+                least = connection;
+            }
+        }
+
+        return least;
+    }
+
+    private void Remove(MultiplexedConnection closed)
+    {
+        lock (_lock)
+        {
+            _connections = [.. _connections.Where(connection => !ReferenceEquals(connection, closed))];
+        }
+    }
+
+    /// <summary>A call's connection closed before it was answered; <see cref="Reused"/>: the connection had answered earlier calls.</summary>
+    private sealed class ConnectionLostException(Exception failure, bool reused) : Exception(failure.Message, failure)
+    {
+        public bool Reused { get; } = reused;
+    }
+
+    /// <summary>One connection: a shared writer, the calls awaiting answers by exchange id, and a loop reading the answers.</summary>
+    private sealed class MultiplexedConnection(ITransportConnection transport, IRpcStream stream, Action<MultiplexedConnection> closed) : IAsyncDisposable
+    {
+        private readonly SharedFrameWriter _writer = new(stream.Writer);
+        private readonly Dictionary<uint, Exchange> _exchanges = [];
+        private uint _lastId;
+        private int _inFlight;
+        private int _answered;
+        private Exception? _failure;
+
+        public int InFlight => Volatile.Read(ref _inFlight);
+
+        public bool IsOpen => Volatile.Read(ref _failure) is null;
+
+        public void Start() => _ = ReadAnswersAsync();
+
+        public async ValueTask<TResponse> CallAsync(TRequest request, CancellationToken cancellationToken)
+        {
+            var exchange = new Exchange(reused: Volatile.Read(ref _answered) > 0);
+            lock (_exchanges)
+            {
+                if (_failure is { } failure)
+                {
+                    throw new ConnectionLostException(failure, exchange.Reused);
+                }
+
+                // Ids only have to differ among the calls in flight; 0 means "none".
+                do
+                {
+                    _lastId++;
+                }
+                while (_lastId == 0 || _exchanges.ContainsKey(_lastId));
+
+                request.ExchangeId = _lastId;
+                _exchanges.Add(_lastId, exchange);
+            }
+
+            Interlocked.Increment(ref _inFlight);
+            _ = SendAsync(request);
+            using var registration = cancellationToken.UnsafeRegister(static state => ((Exchange)state!).TrySetCanceled(), exchange);
+            try
+            {
+                return await exchange.Task.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // Abandoned: its answer, when it comes, is read and dropped.
+                throw new OperationCanceledException(cancellationToken);
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            Fail(new ObjectDisposedException(nameof(RpcClient<TRequest, TResponse>), "The client was disposed."));
+            await transport.DisposeAsync().ConfigureAwait(false);
+        }
+
+        /// <summary>Writes the request (its flush may be left to a call writing after it); a failed write fails the connection.</summary>
+        private async Task SendAsync(TRequest request)
+        {
+            try
+            {
+                await _writer.WriteAsync(FrameType.Request, request, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                Fail(ex);
+            }
+        }
+
+        private async Task ReadAnswersAsync()
+        {
+            Exception failure;
+            try
+            {
+                while (true)
+                {
+                    var read = await stream.Reader.ReadAsync(CancellationToken.None).ConfigureAwait(false);
+                    if (read is not { } frame)
+                    {
+                        failure = new RpcException(RpcErrorCodes.ConnectionClosed, "the server closed the connection without answering");
+                        break;
+                    }
+
+                    if (frame.Type == FrameType.Response)
+                    {
+                        var response = Parse(frame.Payload, TResponse.Parser);
+                        stream.Reader.Release();
+                        Take(response.ExchangeId)?.TrySetResult(response);
+                    }
+                    else if (frame.Type == FrameType.StreamStart)
+                    {
+                        // A body no call asked for: read past it so the connection stays in sync.
+                        var header = Parse(frame.Payload, TResponse.Parser);
+                        stream.Reader.Release();
+                        await new FramedBodyReadStream(stream.Reader).CopyToAsync(Stream.Null).ConfigureAwait(false);
+                        Take(header.ExchangeId)?.TrySetResult(header);
+                    }
+                    else if (frame.Type == FrameType.Error)
+                    {
+                        // A connection-level error names no exchange: it is every call's.
+                        var error = Parse(frame.Payload, RpcErrorFrame.Parser);
+                        stream.Reader.Release();
+                        failure = new RpcException(string.IsNullOrEmpty(error.Code) ? RpcErrorCodes.Internal : error.Code, error.Message);
+                        break;
+                    }
+                    else
+                    {
+                        stream.Reader.Release();
+                        failure = new RpcException(RpcErrorCodes.UnexpectedFrame, $"expected a Response frame, got {frame.Type}");
+                        break;
+                    }
+                }
+            }
+            catch (Exception ex)
+            {
+                failure = ex;
+            }
+
+            Fail(failure);
+            await transport.DisposeAsync().ConfigureAwait(false);
+        }
+
+        /// <summary>The call answered by <paramref name="id"/>; 0 (a server that does not multiplex answers in turn): the oldest.</summary>
+        private Exchange? Take(uint id)
+        {
+            Exchange? exchange;
+            lock (_exchanges)
+            {
+                if (id == 0 && _exchanges.Count > 0)
+                {
+                    id = OldestId();
+                }
+
+                if (!_exchanges.Remove(id, out exchange))
+                {
+                    return null;
+                }
+            }
+
+            Interlocked.Decrement(ref _inFlight);
+            Interlocked.Increment(ref _answered);
+            return exchange;
+        }
+
+        /// <summary>The id sent longest ago (ids grow, wrapping past 0).</summary>
+        private uint OldestId()
+        {
+            uint oldest = 0;
+            uint oldestAge = 0;
+            foreach (var id in _exchanges.Keys)
+            {
+                var age = unchecked(_lastId - id);
+                if (oldest == 0 || age > oldestAge)
+                {
+                    (oldest, oldestAge) = (id, age);
+                }
+            }
+
+            return oldest;
+        }
+
+        /// <summary>Closes the connection for new calls and fails the ones in flight with <paramref name="failure"/>.</summary>
+        private void Fail(Exception failure)
+        {
+            Exchange[] pending;
+            lock (_exchanges)
+            {
+                if (_failure is not null)
+                {
+                    return;
+                }
+
+                _failure = failure;
+                pending = [.. _exchanges.Values];
+                _exchanges.Clear();
+            }
+
+            closed(this);
+            stream.Abort();
+            foreach (var exchange in pending)
+            {
+                exchange.TrySetException(new ConnectionLostException(failure, exchange.Reused));
+            }
+        }
+
+        private static T Parse<T>(ReadOnlySequence<byte> payload, MessageParser<T> parser)
+            where T : IMessage<T>
+        {
+            try
+            {
+                return parser.ParseFrom(payload);
+            }
+            catch (InvalidProtocolBufferException ex)
+            {
+                throw new RpcException(RpcErrorCodes.UnexpectedFrame, $"the server sent an undecodable {typeof(T).Name}: {ex.Message}", ex);
+            }
+        }
+    }
+
+    /// <summary>A call awaiting its answer; its continuation runs off the read loop, which goes on reading.</summary>
+    private sealed class Exchange(bool reused) : TaskCompletionSource<TResponse>(TaskCreationOptions.RunContinuationsAsynchronously)
+    {
+        public bool Reused { get; } = reused;
+    }
+}

@@ -1,0 +1,165 @@
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using Google.Protobuf;
+using Runtara.Protocol.Framing;
+using Runtara.Protocol.Rpc;
+using Runtara.Protocol.Tests.Infrastructure;
+using Runtara.Protocol.Transport;
+using Inst = Runtara.Protocol.Instance;
+
+namespace Runtara.Protocol.Tests.Rpc;
+
+/// <summary>
+/// Multiplexed exchanges on TLS/TCP and Unix sockets (docs/protocol.md): concurrent unary calls share
+/// a connection, tagged with exchange ids, and the server answers each when it is done.
+/// </summary>
+public sealed class MultiplexedExchangeTests
+{
+    private static readonly TimeSpan TestTimeout = TimeSpan.FromSeconds(60);
+
+    private static Inst.RpcRequest Checkpoint(string id) =>
+        new() { Checkpoint = new Inst.CheckpointRequest { InstanceId = "i", CheckpointId = id, State = ByteString.CopyFromUtf8(id) } };
+
+    /// <summary>Echoes the checkpoint id as the state; ids starting with "hold" wait for <paramref name="release"/>.</summary>
+    private static DelegateHandler<Inst.RpcRequest, Inst.RpcResponse> Handler(Task release, Action<string>? arrived = null) =>
+        new(async (call, ct) =>
+        {
+            var id = call.Request.Checkpoint.CheckpointId;
+            arrived?.Invoke(id);
+            if (id.StartsWith("hold", StringComparison.Ordinal))
+            {
+                await release.WaitAsync(ct);
+            }
+
+            return new Inst.RpcResponse { Checkpoint = new Inst.CheckpointResponse { Found = true, State = ByteString.CopyFromUtf8(id) } };
+        });
+
+    [Theory, TcpTransport, UnixTransport]
+    public async Task A_call_answered_first_does_not_wait_for_a_slow_one_sent_before_it_on_the_same_connection(TransportKind transport)
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var harness = await ServerHarness<Inst.RpcRequest, Inst.RpcResponse>.StartAsync(Handler(release.Task), transport);
+        var client = harness.CreateClient();
+
+        var slow = client.CallAsync(Checkpoint("hold-slow"));
+        var fast = await client.CallAsync(Checkpoint("fast")).WaitAsync(TestTimeout);
+
+        Assert.Equal("fast", fast.Checkpoint.State.ToStringUtf8());
+        Assert.False(slow.IsCompleted);
+        Assert.Equal(1, harness.Server.OpenConnections);
+        release.SetResult();
+        Assert.Equal("hold-slow", (await slow.WaitAsync(TestTimeout)).Checkpoint.State.ToStringUtf8());
+    }
+
+    [Theory, TcpTransport, UnixTransport]
+    public async Task Sixty_four_calls_in_flight_share_two_connections_of_thirty_two(TransportKind transport)
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var arrived = 0;
+        var allArrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var harness = await ServerHarness<Inst.RpcRequest, Inst.RpcResponse>.StartAsync(
+            Handler(release.Task, _ =>
+            {
+                if (Interlocked.Increment(ref arrived) == 64)
+                {
+                    allArrived.SetResult();
+                }
+            }),
+            transport);
+        var client = harness.CreateClient(o => o.MaxExchangesPerConnection = 32);
+
+        var calls = Enumerable.Range(0, 64).Select(i => client.CallAsync(Checkpoint($"hold-{i}"))).ToArray();
+        await allArrived.Task.WaitAsync(TestTimeout);
+        var connections = harness.Server.OpenConnections;
+        release.SetResult();
+        var answers = await Task.WhenAll(calls).WaitAsync(TestTimeout);
+
+        Assert.Equal(2, connections);
+        Assert.All(answers.Select((answer, i) => (answer, i)), a => Assert.Equal($"hold-{a.i}", a.answer.Checkpoint.State.ToStringUtf8()));
+    }
+
+    [Theory, TcpTransport, UnixTransport]
+    public async Task A_call_past_its_deadline_leaves_the_connection_to_the_other_calls_and_its_late_answer_is_dropped(TransportKind transport)
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var harness = await ServerHarness<Inst.RpcRequest, Inst.RpcResponse>.StartAsync(Handler(release.Task), transport);
+        var client = harness.CreateClient();
+        var held = client.CallAsync(Checkpoint("hold-long"));
+
+        var late = await Assert.ThrowsAsync<RpcException>(() => client.CallAsync(Checkpoint("hold-late"), TimeSpan.FromMilliseconds(150)));
+        var during = await client.CallAsync(Checkpoint("during")).WaitAsync(TestTimeout);
+        release.SetResult();
+        var first = await held.WaitAsync(TestTimeout);
+        var after = await client.CallAsync(Checkpoint("after")).WaitAsync(TestTimeout);
+
+        Assert.Equal(RpcErrorCodes.DeadlineExceeded, late.Code);
+        Assert.Equal("during", during.Checkpoint.State.ToStringUtf8());
+        Assert.Equal("hold-long", first.Checkpoint.State.ToStringUtf8());
+        Assert.Equal("after", after.Checkpoint.State.ToStringUtf8());
+        Assert.Equal(1, harness.Server.OpenConnections);
+    }
+
+    [Theory, TcpTransport, UnixTransport]
+    public async Task With_one_exchange_per_connection_each_call_in_flight_takes_a_connection_of_its_own(TransportKind transport)
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var arrived = 0;
+        var allArrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var harness = await ServerHarness<Inst.RpcRequest, Inst.RpcResponse>.StartAsync(
+            Handler(release.Task, _ =>
+            {
+                if (Interlocked.Increment(ref arrived) == 4)
+                {
+                    allArrived.SetResult();
+                }
+            }),
+            transport);
+        var client = harness.CreateClient(o => o.MaxExchangesPerConnection = 1);
+
+        var calls = Enumerable.Range(0, 4).Select(i => client.CallAsync(Checkpoint($"hold-{i}"))).ToArray();
+        await allArrived.Task.WaitAsync(TestTimeout);
+        var connections = harness.Server.OpenConnections;
+        release.SetResult();
+        var answers = await Task.WhenAll(calls).WaitAsync(TestTimeout);
+
+        Assert.Equal(4, connections);
+        Assert.All(answers.Select((answer, i) => (answer, i)), a => Assert.Equal($"hold-{a.i}", a.answer.Checkpoint.State.ToStringUtf8()));
+    }
+
+    [Fact]
+    public async Task A_server_that_answers_in_turn_without_exchange_ids_is_matched_by_order()
+    {
+        // A server that knows nothing of exchange ids (runtara 1.4.1) reads the requests one after
+        // the other and answers each in turn, without an id.
+        var directory = Directory.CreateTempSubdirectory("runtara-mux-");
+        var path = Path.Combine(directory.FullName, "old.sock");
+        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        listener.Bind(new UnixDomainSocketEndPoint(path));
+        listener.Listen();
+        var received = new List<uint>();
+        var server = Task.Run(async () =>
+        {
+            using var socket = await listener.AcceptAsync();
+            await using var stream = new NetworkStream(socket);
+            var reader = new FrameReader(PipeReader.Create(stream));
+            var writer = new FrameWriter(PipeWriter.Create(stream));
+            for (var i = 0; i < 3; i++)
+            {
+                var frame = await reader.ReadAsync() ?? throw new InvalidOperationException("closed");
+                var request = Inst.RpcRequest.Parser.ParseFrom(frame.Payload);
+                reader.Release();
+                received.Add(request.ExchangeId);
+                writer.Write(FrameType.Response, new Inst.RpcResponse { Checkpoint = new Inst.CheckpointResponse { State = request.Checkpoint.State } });
+                await writer.FlushAsync();
+            }
+        });
+        await using var client = new RpcClient<Inst.RpcRequest, Inst.RpcResponse>(new RpcClientOptions { Address = RpcAddress.UnixScheme + path, Transport = TransportKind.Unix });
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 3).Select(i => client.CallAsync(Checkpoint($"call-{i}")))).WaitAsync(TestTimeout);
+        await server.WaitAsync(TestTimeout);
+        directory.Delete(recursive: true);
+
+        Assert.All(answers.Select((answer, i) => (answer, i)), a => Assert.Equal($"call-{a.i}", a.answer.Checkpoint.State.ToStringUtf8()));
+        Assert.All(received, id => Assert.NotEqual(0u, id));
+    }
+}
