@@ -473,6 +473,8 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> DispatchAsync(IRpcStream stream, RpcConnectionContext context, TRequest request, bool isUpload, CancellationToken token)
     {
+        // Read before the handler runs: one that relays the request through a client of its own changes it.
+        var exchangeId = request.ExchangeId;
         var method = request.MethodName;
         var kind = request.Kind;
         if (method.Length == 0)
@@ -515,10 +517,11 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
         }
         else
         {
-            if (request.ExchangeId != 0 && reply.Message is { } answer)
+            if (reply.Message is { } answer && answer.ExchangeId != exchangeId)
             {
-                // A multiplexing client's request answered in turn (e.g. its credential probe): it still matches by id.
-                answer.ExchangeId = request.ExchangeId;
+                // A multiplexing client's request answered in turn (e.g. its credential probe) still
+                // matches by id; an answer relayed from another server carries that server's.
+                answer.ExchangeId = exchangeId;
             }
 
             await WriteReplyAsync(stream.Writer, reply, token).ConfigureAwait(false);
@@ -593,11 +596,13 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
     /// <summary>One exchange of a multiplexed connection: answered when done, in whatever order, with its exchange id.</summary>
     private async Task RunMultiplexedAsync(MultiplexedExchanges exchanges, IRpcStream stream, RpcConnectionContext context, TRequest request, CancellationToken token)
     {
+        // Read before the handler runs: one that relays the request through a client of its own changes it.
+        var exchangeId = request.ExchangeId;
         try
         {
             var reply = await AnswerAsync(stream, context, request, body: null, token).ConfigureAwait(false);
             var message = reply.Message ?? throw new InvalidOperationException("A unary RPC handler returned no response.");
-            message.ExchangeId = request.ExchangeId;
+            message.ExchangeId = exchangeId;
             if (reply.Body is null)
             {
                 await exchanges.Writer.WriteAsync(FrameType.Response, message, token).ConfigureAwait(false);

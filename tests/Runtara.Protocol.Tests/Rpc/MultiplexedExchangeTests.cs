@@ -126,6 +126,27 @@ public sealed class MultiplexedExchangeTests
         Assert.All(answers.Select((answer, i) => (answer, i)), a => Assert.Equal($"hold-{a.i}", a.answer.Checkpoint.State.ToStringUtf8()));
     }
 
+    [Theory, TcpTransport, UnixTransport]
+    public async Task A_handler_that_relays_the_request_through_a_client_of_its_own_is_still_matched(TransportKind transport)
+    {
+        // A relay's own client gives the request (and the answer it gets) ids of its connection.
+        var relay = new DelegateHandler<Inst.RpcRequest, Inst.RpcResponse>((call, _) =>
+        {
+            call.Request.ExchangeId = 4242;
+            return ValueTask.FromResult<RpcReply<Inst.RpcResponse>>(new Inst.RpcResponse
+            {
+                ExchangeId = 4242,
+                Checkpoint = new Inst.CheckpointResponse { State = call.Request.Checkpoint.State },
+            });
+        });
+        await using var harness = await ServerHarness<Inst.RpcRequest, Inst.RpcResponse>.StartAsync(relay, transport);
+        var client = harness.CreateClient();
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => client.CallAsync(Checkpoint($"relayed-{i}")))).WaitAsync(TestTimeout);
+
+        Assert.All(answers.Select((answer, i) => (answer, i)), a => Assert.Equal($"relayed-{a.i}", a.answer.Checkpoint.State.ToStringUtf8()));
+    }
+
     [Fact]
     public async Task A_server_that_answers_in_turn_without_exchange_ids_is_matched_by_order()
     {
