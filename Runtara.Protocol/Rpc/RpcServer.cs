@@ -612,10 +612,11 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
                 await exchanges.Writer.WriteAsync(static (writer, reply, token) => WriteReplyAsync(writer, reply, token), reply, token).ConfigureAwait(false);
             }
         }
-        catch (Exception ex) when (ex is IOException or SocketException or QuicException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
+        catch (Exception ex)
         {
-            // The connection broke (or the handler broke the protocol): the client's other exchanges fail with it.
-            if (ex is InvalidOperationException)
+            // The connection broke, or the answer could not be sent (no message, too large a frame):
+            // the client's other exchanges on it fail with it, as a sequential connection would close.
+            if (ex is not (IOException or SocketException or QuicException or ObjectDisposedException or OperationCanceledException))
             {
                 Log.HandlerFailed(_logger, ServiceName, request.MethodName, ex);
             }

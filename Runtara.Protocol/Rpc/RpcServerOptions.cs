@@ -53,7 +53,7 @@ public sealed class RpcServerOptions
     [Range(1, int.MaxValue)]
     public int MaxConnections { get; set; } = 10_000;
 
-    /// <summary>Concurrent RPCs per QUIC connection (a TCP connection carries one at a time).</summary>
+    /// <summary>Concurrent RPCs per QUIC connection, and multiplexed exchanges per TLS/TCP or Unix-socket connection (docs/protocol.md "Multiplexed exchanges"); beyond it the server stops reading the connection until one ends.</summary>
     [Range(1, 65535)]
     public int MaxConcurrentStreamsPerConnection { get; set; } = 1_000;
 
