@@ -178,11 +178,14 @@ public sealed class SeveralEnvironmentsTests(PostgresStoreFixture postgres) : IC
     [SkippableFact]
     public async Task Each_of_1000_runs_of_a_dead_environment_is_taken_over_by_exactly_one_of_two_environments()
     {
-        // Leases long enough that only the explicit passes below take over (the workers' own first pass is minutes away).
+        // Leases long enough that only the explicit passes below take over (the workers' own first pass is minutes away),
+        // and a heartbeat interval long enough that the heartbeat monitor does not settle a claimed run (active, owned,
+        // no process) before its takeover reaches it: on a loaded machine a batch takes longer than the harness's 1 s.
         await using var pair = await StartPairAsync(new Dictionary<string, string?>
         {
             ["Runtara:Environment:RunLease"] = "00:10:00",
             ["Runtara:Environment:RunLeaseRenewInterval"] = "00:05:00",
+            ["Runtara:Environment:HeartbeatInterval"] = "00:10:00",
         });
         var (a, b) = pair;
         var tenant = Ids.Tenant();
