@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Net;
 using System.Runtime.ExceptionServices;
 using Google.Protobuf;
@@ -236,14 +235,14 @@ internal sealed class MultiplexedConnections<TRequest, TResponse>(ITransportConn
 
                     if (frame.Type == FrameType.Response)
                     {
-                        var response = Parse(frame.Payload, TResponse.Parser);
+                        var response = RpcClient<TRequest, TResponse>.Parse(frame.Payload, TResponse.Parser);
                         stream.Reader.Release();
                         Take(response.ExchangeId)?.TrySetResult(response);
                     }
                     else if (frame.Type == FrameType.StreamStart)
                     {
                         // A body no call asked for: read past it so the connection stays in sync.
-                        var header = Parse(frame.Payload, TResponse.Parser);
+                        var header = RpcClient<TRequest, TResponse>.Parse(frame.Payload, TResponse.Parser);
                         stream.Reader.Release();
                         await new FramedBodyReadStream(stream.Reader).CopyToAsync(Stream.Null).ConfigureAwait(false);
                         Take(header.ExchangeId)?.TrySetResult(header);
@@ -251,7 +250,7 @@ internal sealed class MultiplexedConnections<TRequest, TResponse>(ITransportConn
                     else if (frame.Type == FrameType.Error)
                     {
                         // A connection-level error names no exchange: it is every call's.
-                        var error = Parse(frame.Payload, RpcErrorFrame.Parser);
+                        var error = RpcClient<TRequest, TResponse>.Parse(frame.Payload, RpcErrorFrame.Parser);
                         stream.Reader.Release();
                         failure = new RpcException(string.IsNullOrEmpty(error.Code) ? RpcErrorCodes.Internal : error.Code, error.Message);
                         break;
@@ -333,19 +332,6 @@ internal sealed class MultiplexedConnections<TRequest, TResponse>(ITransportConn
             foreach (var exchange in pending)
             {
                 exchange.TrySetException(new ConnectionLostException(failure, exchange.Reused));
-            }
-        }
-
-        private static T Parse<T>(ReadOnlySequence<byte> payload, MessageParser<T> parser)
-            where T : IMessage<T>
-        {
-            try
-            {
-                return parser.ParseFrom(payload);
-            }
-            catch (InvalidProtocolBufferException ex)
-            {
-                throw new RpcException(RpcErrorCodes.UnexpectedFrame, $"the server sent an undecodable {typeof(T).Name}: {ex.Message}", ex);
             }
         }
     }

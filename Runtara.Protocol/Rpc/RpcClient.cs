@@ -437,7 +437,8 @@ public sealed class RpcClient<TRequest, TResponse> : IAsyncDisposable
         }
     }
 
-    private static T Parse<T>(ReadOnlySequence<byte> payload, MessageParser<T> parser)
+    /// <summary>Parses an answer's payload; an undecodable one is the server's fault (UNEXPECTED_FRAME).</summary>
+    internal static T Parse<T>(ReadOnlySequence<byte> payload, MessageParser<T> parser)
         where T : IMessage<T>
     {
         try
