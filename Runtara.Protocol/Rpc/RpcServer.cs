@@ -588,7 +588,6 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
             activity?.SetTag("rpc.error_code", errorCode);
         }
 
-
         RpcInstrumentation.ServerDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, RpcInstrumentation.Tags(ServiceName, method, errorCode));
         return reply;
     }
