@@ -102,7 +102,8 @@ public sealed class TracingTests
         using (var root = TestSource.StartActivity("test-start"))
         {
             traceId = root!.TraceId;
-            id = await env.StartTestInstanceAsync(image, tenant, mode: "sleep", o => o.Input = """{"mode":"sleep","sleep_ms":6000}""");
+            // Three times the harness core's in-process sleep threshold (0.5 s): the instance suspends and is woken.
+            id = await env.StartTestInstanceAsync(image, tenant, mode: "sleep", o => o.Input = """{"mode":"sleep","sleep_ms":1500}""");
         }
 
         await env.WaitForEndAsync(id);
