@@ -137,6 +137,36 @@ public sealed class FrameReader
         return hasData || !result.IsCompleted;
     }
 
+    /// <summary>
+    /// True when a whole frame (or an oversize announcement) is buffered already, so the next
+    /// <see cref="ReadAsync"/> completes without waiting; never waits itself.
+    /// </summary>
+    internal bool HasBufferedFrame()
+    {
+        Release();
+        if (!_reader.TryRead(out var result))
+        {
+            return false;
+        }
+
+        var buffer = result.Buffer;
+        bool whole;
+        try
+        {
+            whole = FrameCodec.TryReadHeader(buffer, _maxPayloadSize, out var header)
+                && buffer.Length >= FrameCodec.HeaderSize + (long)header.PayloadLength;
+        }
+        catch (FrameException)
+        {
+            whole = true;
+        }
+
+        // Nothing consumed or examined: the next read sees the same bytes at once (a partial frame then
+        // waits for its rest under the caller's read timeout, as before this look).
+        _reader.AdvanceTo(buffer.Start, buffer.Start);
+        return whole || result.IsCompleted;
+    }
+
     /// <summary>Gives the buffer of the last returned frame back to the pipe.</summary>
     public void Release()
     {

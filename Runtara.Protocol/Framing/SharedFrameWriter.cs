@@ -3,25 +3,35 @@ namespace Runtara.Protocol.Framing;
 /// <summary>
 /// A <see cref="FrameWriter"/> shared by the exchanges of a multiplexed connection: each writes its
 /// frames whole under a lock, and a writer that sees another one waiting leaves the flush to it, so
-/// the answers (or requests) of concurrent exchanges leave in one send and one TLS record. Waiting
-/// for the lock cannot be cancelled: a writer that left the flush to one that then gave up would
-/// leave its frame unsent. The token cancels the write itself, which breaks the connection.
+/// the answers (or requests) of concurrent exchanges leave in one send and one TLS record. While
+/// <see cref="Cork"/>ed (a server's read loop has more requests of a burst in hand) nothing is flushed
+/// until <see cref="UncorkAsync"/>. Waiting for the lock cannot be cancelled: a writer that left the
+/// flush to one that then gave up would leave its frame unsent. The token cancels the write itself,
+/// which breaks the connection.
 /// </summary>
 internal sealed class SharedFrameWriter(FrameWriter writer)
 {
     private readonly SemaphoreSlim _lock = new(1, 1);
     private int _waiting;
+    private volatile bool _corked;
 
-    /// <summary>Writes <paramref name="message"/> as one frame of <paramref name="type"/>, flushed now or by the writer that follows.</summary>
+    // Frames written and not flushed yet; guarded by _lock.
+    private bool _unflushed;
+
+    /// <summary>True while flushes are held back.</summary>
+    public bool IsCorked => _corked;
+
+    /// <summary>Writes <paramref name="message"/> as one frame of <paramref name="type"/>, flushed now or by the writer (or uncork) that follows.</summary>
     public async ValueTask WriteAsync(FrameType type, Google.Protobuf.IMessage message, CancellationToken cancellationToken)
     {
         await EnterAsync().ConfigureAwait(false);
         try
         {
             writer.Write(type, message);
-            if (Volatile.Read(ref _waiting) == 0)
+            _unflushed = true;
+            if (!_corked && Volatile.Read(ref _waiting) == 0)
             {
-                await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+                await FlushAsync(cancellationToken).ConfigureAwait(false);
             }
         }
         finally
@@ -37,11 +47,39 @@ internal sealed class SharedFrameWriter(FrameWriter writer)
         try
         {
             await write(writer, state, cancellationToken).ConfigureAwait(false);
+            _unflushed = false;
         }
         finally
         {
             _lock.Release();
         }
+    }
+
+    /// <summary>Holds back flushes: frames written from now on wait for <see cref="UncorkAsync"/> (or a streamed answer).</summary>
+    public void Cork() => _corked = true;
+
+    /// <summary>Flushes what was held back and lets writers flush again.</summary>
+    public async ValueTask UncorkAsync(CancellationToken cancellationToken)
+    {
+        await EnterAsync().ConfigureAwait(false);
+        try
+        {
+            _corked = false;
+            if (_unflushed)
+            {
+                await FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
+    private async ValueTask FlushAsync(CancellationToken cancellationToken)
+    {
+        _unflushed = false;
+        await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private async ValueTask EnterAsync()

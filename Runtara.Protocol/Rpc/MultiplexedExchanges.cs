@@ -39,6 +39,38 @@ internal sealed class MultiplexedExchanges(IRpcStream stream, int maxInFlight)
         }
     }
 
+    /// <summary>
+    /// Before the read loop waits for the next request: unless one is buffered already, sends the
+    /// answers held back while the requests of a burst were read (see <see cref="Start"/>).
+    /// </summary>
+    public ValueTask BeforeReadAsync(CancellationToken cancellationToken) =>
+        _writer is { IsCorked: true } writer && !stream.Reader.HasBufferedFrame()
+            ? writer.UncorkAsync(cancellationToken)
+            : ValueTask.CompletedTask;
+
+    /// <summary>
+    /// Holds back the flushes of answers while the read loop starts an exchange: one that answers at
+    /// once (in the read loop itself) leaves with the answers to the other requests of its burst.
+    /// </summary>
+    public void Start() => Writer.Cork();
+
+    /// <summary>Waits for every exchange started to answer, then sends what is held back; at the connection's end.</summary>
+    public async ValueTask CompleteAsync(CancellationToken cancellationToken)
+    {
+        await DrainAsync().ConfigureAwait(false);
+        if (_writer is { } writer)
+        {
+            try
+            {
+                await writer.UncorkAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
+            {
+                // The connection is gone; so is whoever would have read the answers.
+            }
+        }
+    }
+
     /// <summary>Completes once every exchange started has answered.</summary>
     public Task DrainAsync()
     {

@@ -269,8 +269,18 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
         MultiplexedExchanges? exchanges = null;
         try
         {
-            while (await connection.AcceptStreamAsync(_stopping.Token).ConfigureAwait(false) is { } stream)
+            while (true)
             {
+                if (exchanges is not null)
+                {
+                    await exchanges.BeforeReadAsync(_aborting.Token).ConfigureAwait(false);
+                }
+
+                if (await connection.AcceptStreamAsync(_stopping.Token).ConfigureAwait(false) is not { } stream)
+                {
+                    break;
+                }
+
                 exchanges ??= new MultiplexedExchanges(stream, _options.MaxConcurrentStreamsPerConnection);
                 await using (stream.ConfigureAwait(false))
                 {
@@ -278,7 +288,7 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
                     {
                         // The peer may still be sending (the rest of an oversize frame or of an upload):
                         // closing now would reset the connection and could destroy the error just written.
-                        await exchanges.DrainAsync().ConfigureAwait(false);
+                        await exchanges.CompleteAsync(_aborting.Token).ConfigureAwait(false);
                         await LingerAsync(stream).ConfigureAwait(false);
                         return;
                     }
@@ -290,7 +300,7 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
             // Multiplexed exchanges still running write their answers before the connection closes.
             if (exchanges is not null)
             {
-                await exchanges.DrainAsync().ConfigureAwait(false);
+                await exchanges.CompleteAsync(_aborting.Token).ConfigureAwait(false);
             }
         }
     }
@@ -447,6 +457,7 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
             if (exchanges is not null && request.ExchangeId != 0 && frame.Type == FrameType.Request && request.Kind == RpcKind.Unary && request.MethodName.Length > 0)
             {
                 await exchanges.EnterAsync(token).ConfigureAwait(false);
+                exchanges.Start();
                 context.OpenLane();
 
                 // Runs inline up to the handler's first wait (the credential and rate checks among it, in
