@@ -28,6 +28,9 @@ public sealed class FrameWriter
     /// <summary>The largest payload this writer produces.</summary>
     public int MaxPayloadSize => _maxPayloadSize;
 
+    /// <summary>Bytes written and not flushed yet (0 where the pipe cannot tell).</summary>
+    internal long UnflushedBytes => _writer.CanGetUnflushedBytes ? _writer.UnflushedBytes : 0;
+
     /// <summary>Buffers one frame holding a protobuf message; call <see cref="FlushAsync"/> to send.</summary>
     public void Write(FrameType type, IMessage message)
     {

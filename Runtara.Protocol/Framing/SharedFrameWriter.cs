@@ -5,12 +5,15 @@ namespace Runtara.Protocol.Framing;
 /// frames whole under a lock, and a writer that sees another one waiting leaves the flush to it, so
 /// the answers (or requests) of concurrent exchanges leave in one send and one TLS record. While
 /// <see cref="Cork"/>ed (a server's read loop has more requests of a burst in hand) nothing is flushed
-/// until <see cref="UncorkAsync"/>. Waiting for the lock cannot be cancelled: a writer that left the
-/// flush to one that then gave up would leave its frame unsent. The token cancels the write itself,
-/// which breaks the connection.
+/// until <see cref="UncorkAsync"/>, or until <see cref="MaxHeldBytes"/> are held. Waiting for the lock
+/// cannot be cancelled: a writer that left the flush to one that then gave up would leave its frame
+/// unsent. The token cancels the write itself, which breaks the connection.
 /// </summary>
 internal sealed class SharedFrameWriter(FrameWriter writer)
 {
+    /// <summary>The most held back (corked, or left to a waiting writer): a client that floods requests without reading answers cannot make the server buffer more.</summary>
+    internal const int MaxHeldBytes = 64 * 1024;
+
     private readonly SemaphoreSlim _lock = new(1, 1);
     private int _waiting;
     private volatile bool _corked;
@@ -29,7 +32,7 @@ internal sealed class SharedFrameWriter(FrameWriter writer)
         {
             writer.Write(type, message);
             _unflushed = true;
-            if (!_corked && Volatile.Read(ref _waiting) == 0)
+            if ((!_corked && Volatile.Read(ref _waiting) == 0) || writer.UnflushedBytes >= MaxHeldBytes)
             {
                 await FlushAsync(cancellationToken).ConfigureAwait(false);
             }
