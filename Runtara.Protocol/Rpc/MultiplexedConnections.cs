@@ -1,6 +1,5 @@
 using System.Net;
 using System.Runtime.ExceptionServices;
-using Google.Protobuf;
 using Runtara.Protocol.Framing;
 using Runtara.Protocol.Transport;
 
@@ -219,6 +218,11 @@ internal sealed class MultiplexedConnections<TRequest, TResponse>(ITransportConn
             }
         }
 
+        /// <summary>
+        /// Reads answers as a pooled connection's exchange does (a body no call asked for is read past)
+        /// and completes each call by its id. An Error frame names no exchange, so it fails every call,
+        /// as do an undecodable answer and the connection's end.
+        /// </summary>
         private async Task ReadAnswersAsync()
         {
             Exception failure;
@@ -226,41 +230,8 @@ internal sealed class MultiplexedConnections<TRequest, TResponse>(ITransportConn
             {
                 while (true)
                 {
-                    var read = await stream.Reader.ReadAsync(CancellationToken.None).ConfigureAwait(false);
-                    if (read is not { } frame)
-                    {
-                        failure = new RpcException(RpcErrorCodes.ConnectionClosed, "the server closed the connection without answering");
-                        break;
-                    }
-
-                    if (frame.Type == FrameType.Response)
-                    {
-                        var response = RpcClient<TRequest, TResponse>.Parse(frame.Payload, TResponse.Parser);
-                        stream.Reader.Release();
-                        Take(response.ExchangeId)?.TrySetResult(response);
-                    }
-                    else if (frame.Type == FrameType.StreamStart)
-                    {
-                        // A body no call asked for: read past it so the connection stays in sync.
-                        var header = RpcClient<TRequest, TResponse>.Parse(frame.Payload, TResponse.Parser);
-                        stream.Reader.Release();
-                        await new FramedBodyReadStream(stream.Reader).CopyToAsync(Stream.Null).ConfigureAwait(false);
-                        Take(header.ExchangeId)?.TrySetResult(header);
-                    }
-                    else if (frame.Type == FrameType.Error)
-                    {
-                        // A connection-level error names no exchange: it is every call's.
-                        var error = RpcClient<TRequest, TResponse>.Parse(frame.Payload, RpcErrorFrame.Parser);
-                        stream.Reader.Release();
-                        failure = new RpcException(string.IsNullOrEmpty(error.Code) ? RpcErrorCodes.Internal : error.Code, error.Message);
-                        break;
-                    }
-                    else
-                    {
-                        stream.Reader.Release();
-                        failure = new RpcException(RpcErrorCodes.UnexpectedFrame, $"expected a Response frame, got {frame.Type}");
-                        break;
-                    }
+                    var answer = await RpcClient<TRequest, TResponse>.ReadReplyAsync(stream, body: null, CancellationToken.None).ConfigureAwait(false);
+                    Take(answer.ExchangeId)?.TrySetResult(answer);
                 }
             }
             catch (Exception ex)

@@ -23,7 +23,6 @@ internal sealed class MultiplexedExchanges(IRpcStream stream, int maxInFlight)
     /// <summary>Counts an exchange about to start; waits while <c>maxInFlight</c> run.</summary>
     public async ValueTask EnterAsync(CancellationToken cancellationToken)
     {
-        _ = Writer;
         _slots ??= new SemaphoreSlim(maxInFlight, maxInFlight);
         await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
         Interlocked.Increment(ref _inFlight);

@@ -393,8 +393,9 @@ public sealed class RpcClient<TRequest, TResponse> : IAsyncDisposable
         ex is IOException or SocketException or QuicException or ObjectDisposedException
         || ex is FrameException { Error: FrameError.IncompleteHeader or FrameError.IncompletePayload };
 
+    /// <summary>Reads one answer: a Response, or a streamed answer's header after its body (copied into <paramref name="body"/>, or read past); an Error frame, an undecodable or unexpected frame and the stream's end throw <see cref="RpcException"/>.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private static async ValueTask<TResponse> ReadReplyAsync(IRpcStream stream, Stream? body, CancellationToken token)
+    internal static async ValueTask<TResponse> ReadReplyAsync(IRpcStream stream, Stream? body, CancellationToken token)
     {
         var frame = await stream.Reader.ReadAsync(token).ConfigureAwait(false)
             ?? throw new RpcException(RpcErrorCodes.ConnectionClosed, "the server closed the stream without a response");
@@ -437,8 +438,7 @@ public sealed class RpcClient<TRequest, TResponse> : IAsyncDisposable
         }
     }
 
-    /// <summary>Parses an answer's payload; an undecodable one is the server's fault (UNEXPECTED_FRAME).</summary>
-    internal static T Parse<T>(ReadOnlySequence<byte> payload, MessageParser<T> parser)
+    private static T Parse<T>(ReadOnlySequence<byte> payload, MessageParser<T> parser)
         where T : IMessage<T>
     {
         try
