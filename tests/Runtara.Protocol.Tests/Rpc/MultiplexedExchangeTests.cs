@@ -34,6 +34,34 @@ public sealed class MultiplexedExchangeTests
             return new Inst.RpcResponse { Checkpoint = new Inst.CheckpointResponse { Found = true, State = ByteString.CopyFromUtf8(id) } };
         });
 
+    /// <summary>Holds <paramref name="calls"/> calls in the handler until all arrived; the server's open connections then, and the answers.</summary>
+    private static async Task<(int Connections, Inst.RpcResponse[] Answers)> HoldCallsAsync(TransportKind transport, int calls, int exchangesPerConnection)
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var arrived = 0;
+        var allArrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var harness = await ServerHarness<Inst.RpcRequest, Inst.RpcResponse>.StartAsync(
+            Handler(release.Task, _ =>
+            {
+                if (Interlocked.Increment(ref arrived) == calls)
+                {
+                    allArrived.SetResult();
+                }
+            }),
+            transport);
+        var client = harness.CreateClient(o => o.MaxExchangesPerConnection = exchangesPerConnection);
+
+        var pending = Enumerable.Range(0, calls).Select(i => client.CallAsync(Checkpoint($"hold-{i}"))).ToArray();
+        await allArrived.Task.WaitAsync(TestTimeout);
+        var connections = harness.Server.OpenConnections;
+        release.SetResult();
+        return (connections, await Task.WhenAll(pending).WaitAsync(TestTimeout));
+    }
+
+    /// <summary>Answer i echoes call i's checkpoint id.</summary>
+    private static void AssertEachGotItsOwn(IEnumerable<Inst.RpcResponse> answers, string prefix = "hold-") =>
+        Assert.All(answers.Select((answer, i) => (answer, i)), a => Assert.Equal($"{prefix}{a.i}", a.answer.Checkpoint.State.ToStringUtf8()));
+
     [Theory, TcpTransport, UnixTransport]
     public async Task A_call_answered_first_does_not_wait_for_a_slow_one_sent_before_it_on_the_same_connection(TransportKind transport)
     {
@@ -54,28 +82,10 @@ public sealed class MultiplexedExchangeTests
     [Theory, TcpTransport, UnixTransport]
     public async Task Sixty_four_calls_in_flight_share_two_connections_of_thirty_two(TransportKind transport)
     {
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var arrived = 0;
-        var allArrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var harness = await ServerHarness<Inst.RpcRequest, Inst.RpcResponse>.StartAsync(
-            Handler(release.Task, _ =>
-            {
-                if (Interlocked.Increment(ref arrived) == 64)
-                {
-                    allArrived.SetResult();
-                }
-            }),
-            transport);
-        var client = harness.CreateClient(o => o.MaxExchangesPerConnection = 32);
-
-        var calls = Enumerable.Range(0, 64).Select(i => client.CallAsync(Checkpoint($"hold-{i}"))).ToArray();
-        await allArrived.Task.WaitAsync(TestTimeout);
-        var connections = harness.Server.OpenConnections;
-        release.SetResult();
-        var answers = await Task.WhenAll(calls).WaitAsync(TestTimeout);
+        var (connections, answers) = await HoldCallsAsync(transport, calls: 64, exchangesPerConnection: 32);
 
         Assert.Equal(2, connections);
-        Assert.All(answers.Select((answer, i) => (answer, i)), a => Assert.Equal($"hold-{a.i}", a.answer.Checkpoint.State.ToStringUtf8()));
+        AssertEachGotItsOwn(answers);
     }
 
     [Theory, TcpTransport, UnixTransport]
@@ -102,28 +112,10 @@ public sealed class MultiplexedExchangeTests
     [Theory, TcpTransport, UnixTransport]
     public async Task With_one_exchange_per_connection_each_call_in_flight_takes_a_connection_of_its_own(TransportKind transport)
     {
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var arrived = 0;
-        var allArrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var harness = await ServerHarness<Inst.RpcRequest, Inst.RpcResponse>.StartAsync(
-            Handler(release.Task, _ =>
-            {
-                if (Interlocked.Increment(ref arrived) == 4)
-                {
-                    allArrived.SetResult();
-                }
-            }),
-            transport);
-        var client = harness.CreateClient(o => o.MaxExchangesPerConnection = 1);
-
-        var calls = Enumerable.Range(0, 4).Select(i => client.CallAsync(Checkpoint($"hold-{i}"))).ToArray();
-        await allArrived.Task.WaitAsync(TestTimeout);
-        var connections = harness.Server.OpenConnections;
-        release.SetResult();
-        var answers = await Task.WhenAll(calls).WaitAsync(TestTimeout);
+        var (connections, answers) = await HoldCallsAsync(transport, calls: 4, exchangesPerConnection: 1);
 
         Assert.Equal(4, connections);
-        Assert.All(answers.Select((answer, i) => (answer, i)), a => Assert.Equal($"hold-{a.i}", a.answer.Checkpoint.State.ToStringUtf8()));
+        AssertEachGotItsOwn(answers);
     }
 
     [Theory, TcpTransport, UnixTransport]
@@ -144,7 +136,7 @@ public sealed class MultiplexedExchangeTests
 
         var answers = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => client.CallAsync(Checkpoint($"relayed-{i}")))).WaitAsync(TestTimeout);
 
-        Assert.All(answers.Select((answer, i) => (answer, i)), a => Assert.Equal($"relayed-{a.i}", a.answer.Checkpoint.State.ToStringUtf8()));
+        AssertEachGotItsOwn(answers, "relayed-");
     }
 
     [Fact]
@@ -180,7 +172,7 @@ public sealed class MultiplexedExchangeTests
         await server.WaitAsync(TestTimeout);
         directory.Delete(recursive: true);
 
-        Assert.All(answers.Select((answer, i) => (answer, i)), a => Assert.Equal($"call-{a.i}", a.answer.Checkpoint.State.ToStringUtf8()));
+        AssertEachGotItsOwn(answers, "call-");
         Assert.All(received, id => Assert.NotEqual(0u, id));
     }
 }
