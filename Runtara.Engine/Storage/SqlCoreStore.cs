@@ -49,6 +49,9 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
 
     protected abstract ValueTask<DbConnection> OpenConnectionAsync(bool forWriter, CancellationToken cancellationToken);
 
+    /// <summary>The checkpoint path's statements run natively on a new writer connection, or null to run them as commands.</summary>
+    protected virtual IHotPathStatements? CreateHotPath(DbConnection connection) => null;
+
     /// <summary>Begins a transaction on a writer connection.</summary>
     protected abstract ValueTask<WriterTransaction> BeginTransactionAsync(DbConnection connection, CancellationToken cancellationToken);
 
@@ -90,6 +93,7 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
         await slot.ResetAsync().ConfigureAwait(false);
         slot.Connection = await OpenConnectionAsync(forWriter: true, cancellationToken).ConfigureAwait(false);
         slot.Statements = new StatementCache(slot.Connection);
+        slot.HotPath = CreateHotPath(slot.Connection);
         return (slot.Connection, slot.Statements);
     }
 
@@ -471,15 +475,20 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
         }
     }
 
-    /// <summary>One writer thread's connection and prepared commands (each writer owns its slot).</summary>
+    /// <summary>One writer thread's connection, prepared commands and native hot-path statements (each writer owns its slot).</summary>
     internal sealed class WriterSlot
     {
         public DbConnection? Connection { get; set; }
 
         public StatementCache? Statements { get; set; }
 
+        public IHotPathStatements? HotPath { get; set; }
+
         public async ValueTask ResetAsync()
         {
+            // Native statements are finalized before their connection closes (or returns to the pool).
+            HotPath?.Dispose();
+            HotPath = null;
             Statements?.Dispose();
             Statements = null;
             if (Connection is not null)

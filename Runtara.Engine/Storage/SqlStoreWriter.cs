@@ -17,6 +17,14 @@ namespace Runtara.Engine.Storage;
 /// </summary>
 internal sealed partial class SqlStoreWriter(SqlCoreStore store, SqlCoreStore.WriterSlot slot, SqlCoreStore.WriterTransaction transaction, StatementCache statements) : IWriteTransaction
 {
+    /// <summary>Stores a checkpoint unless its key exists (the native hot path prepares the same text).</summary>
+    internal const string InsertCheckpointIfAbsentSql =
+        "INSERT INTO checkpoints (instance_id, checkpoint_id, state, created_at) VALUES (@id, @cp, @state, @now) "
+        + "ON CONFLICT (instance_id, checkpoint_id) DO NOTHING";
+
+    /// <summary>Records the instance's last checkpoint and stamps its activity.</summary>
+    internal const string SetLastCheckpointSql = "UPDATE instances SET checkpoint_id = @cp, last_activity_at = @at WHERE instance_id = @id";
+
     private readonly DbTransaction? _commandTransaction = transaction.CommandTransaction;
     private bool _written;
     private bool _completed;
@@ -57,7 +65,13 @@ internal sealed partial class SqlStoreWriter(SqlCoreStore store, SqlCoreStore.Wr
         return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadInstance(reader) : null;
     }
 
-    public async ValueTask<(InstanceStatus? Status, long Incarnation, PendingSignal? Signal, bool CustomSignalWaiting)> GetInstanceAndSignalsAsync(
+    public ValueTask<(InstanceStatus? Status, long Incarnation, PendingSignal? Signal, bool CustomSignalWaiting)> GetInstanceAndSignalsAsync(
+        string instanceId, string checkpointId, CancellationToken cancellationToken) =>
+        slot.HotPath is { } hot
+            ? ValueTask.FromResult(hot.GetInstanceAndSignals(instanceId, checkpointId))
+            : ReadInstanceAndSignalsAsync(instanceId, checkpointId, cancellationToken);
+
+    private async ValueTask<(InstanceStatus? Status, long Incarnation, PendingSignal? Signal, bool CustomSignalWaiting)> ReadInstanceAndSignalsAsync(
         string instanceId, string checkpointId, CancellationToken cancellationToken)
     {
         var command = statements.Get(store.Statements.LockInstanceWithSignals, _commandTransaction);
@@ -110,7 +124,13 @@ internal sealed partial class SqlStoreWriter(SqlCoreStore store, SqlCoreStore.Wr
     public async ValueTask SetLastCheckpointAsync(string instanceId, string checkpointId, long atMs, CancellationToken cancellationToken)
     {
         _written = true;
-        var command = statements.Get("UPDATE instances SET checkpoint_id = @cp, last_activity_at = @at WHERE instance_id = @id", _commandTransaction);
+        if (slot.HotPath is { } hot)
+        {
+            hot.SetLastCheckpoint(instanceId, checkpointId, atMs);
+            return;
+        }
+
+        var command = statements.Get(SetLastCheckpointSql, _commandTransaction);
         Bind(command, "@id", DbType.String, instanceId);
         Bind(command, "@cp", DbType.String, checkpointId);
         Bind(command, "@at", DbType.Int64, atMs);
@@ -130,15 +150,7 @@ internal sealed partial class SqlStoreWriter(SqlCoreStore store, SqlCoreStore.Wr
     public async ValueTask<CheckpointSaveResult> SaveCheckpointIfAbsentAsync(string instanceId, string checkpointId, byte[] state, long nowMs, CancellationToken cancellationToken)
     {
         _written = true;
-        var insert = statements.Get(
-            "INSERT INTO checkpoints (instance_id, checkpoint_id, state, created_at) VALUES (@id, @cp, @state, @now) "
-            + "ON CONFLICT (instance_id, checkpoint_id) DO NOTHING",
-            _commandTransaction);
-        Bind(insert, "@id", DbType.String, instanceId);
-        Bind(insert, "@cp", DbType.String, checkpointId);
-        Bind(insert, "@state", DbType.Binary, state);
-        Bind(insert, "@now", DbType.Int64, nowMs);
-        if (await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1)
+        if (slot.HotPath is { } hot ? hot.InsertCheckpointIfAbsent(instanceId, checkpointId, state, nowMs) : await InsertCheckpointIfAbsentAsync().ConfigureAwait(false))
         {
             return new CheckpointSaveResult(true, new CheckpointRecord(instanceId, checkpointId, state, nowMs));
         }
@@ -147,6 +159,16 @@ internal sealed partial class SqlStoreWriter(SqlCoreStore store, SqlCoreStore.Wr
         var stored = await GetCheckpointAsync(instanceId, checkpointId, cancellationToken).ConfigureAwait(false)
             ?? throw new InvalidOperationException($"Checkpoint '{checkpointId}' conflicted but could not be read back.");
         return new CheckpointSaveResult(false, stored);
+
+        async ValueTask<bool> InsertCheckpointIfAbsentAsync()
+        {
+            var insert = statements.Get(InsertCheckpointIfAbsentSql, _commandTransaction);
+            Bind(insert, "@id", DbType.String, instanceId);
+            Bind(insert, "@cp", DbType.String, checkpointId);
+            Bind(insert, "@state", DbType.Binary, state);
+            Bind(insert, "@now", DbType.Int64, nowMs);
+            return await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+        }
     }
 
     public async ValueTask<(int Copied, string? LastCheckpointId)?> CopyCheckpointsAsync(string sourceId, string targetId, string? upToCheckpointId, CancellationToken cancellationToken)

@@ -164,14 +164,25 @@ internal sealed class MultiplexedConnections<TRequest, TResponse>(ITransportConn
 
         public void Start() => _ = ReadAnswersAsync();
 
-        public async ValueTask<TResponse> CallAsync(TRequest request, CancellationToken cancellationToken)
+        /// <summary>
+        /// Sends the call and returns the task its answer completes: no state machine of its own, as
+        /// the exchange carries the cancellation (an abandoned call's answer, when it comes, is read and dropped).
+        /// </summary>
+        public Task<TResponse> CallAsync(TRequest request, CancellationToken cancellationToken)
         {
-            var exchange = new Exchange(reused: Volatile.Read(ref _answered) > 0);
+            if (cancellationToken.IsCancellationRequested)
+            {
+                return Task.FromCanceled<TResponse>(cancellationToken);
+            }
+
+            // Watched before anyone else can complete it, so that whoever does unregisters it.
+            var exchange = new Exchange(reused: Volatile.Read(ref _answered) > 0, cancellationToken);
             lock (_exchanges)
             {
                 if (_failure is { } failure)
                 {
-                    throw new ConnectionLostException(failure, exchange.Reused);
+                    exchange.Fail(new ConnectionLostException(failure, exchange.Reused));
+                    return exchange.Task;
                 }
 
                 // Ids only have to differ among the calls in flight; 0 means "none".
@@ -187,16 +198,7 @@ internal sealed class MultiplexedConnections<TRequest, TResponse>(ITransportConn
 
             Interlocked.Increment(ref _inFlight);
             _ = SendAsync(request);
-            using var registration = cancellationToken.UnsafeRegister(static state => ((Exchange)state!).TrySetCanceled(), exchange);
-            try
-            {
-                return await exchange.Task.ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                // Abandoned: its answer, when it comes, is read and dropped.
-                throw new OperationCanceledException(cancellationToken);
-            }
+            return exchange.Task;
         }
 
         public async ValueTask DisposeAsync()
@@ -231,7 +233,7 @@ internal sealed class MultiplexedConnections<TRequest, TResponse>(ITransportConn
                 while (true)
                 {
                     var answer = await RpcClient<TRequest, TResponse>.ReadReplyAsync(stream, body: null, CancellationToken.None).ConfigureAwait(false);
-                    Take(answer.ExchangeId)?.TrySetResult(answer);
+                    Take(answer.ExchangeId)?.Answer(answer);
                 }
             }
             catch (Exception ex)
@@ -302,14 +304,43 @@ internal sealed class MultiplexedConnections<TRequest, TResponse>(ITransportConn
             stream.Abort();
             foreach (var exchange in pending)
             {
-                exchange.TrySetException(new ConnectionLostException(failure, exchange.Reused));
+                exchange.Fail(new ConnectionLostException(failure, exchange.Reused));
             }
         }
     }
 
-    /// <summary>A call awaiting its answer; its continuation runs off the read loop, which goes on reading.</summary>
-    private sealed class Exchange(bool reused) : TaskCompletionSource<TResponse>(TaskCreationOptions.RunContinuationsAsynchronously)
+    /// <summary>
+    /// A call awaiting its answer, or its caller's cancellation; its continuation runs off the read loop,
+    /// which goes on reading.
+    /// </summary>
+    private sealed class Exchange : TaskCompletionSource<TResponse>
     {
-        public bool Reused { get; } = reused;
+        private readonly CancellationTokenRegistration _cancellation;
+
+        public Exchange(bool reused, CancellationToken cancellationToken)
+            : base(TaskCreationOptions.RunContinuationsAsynchronously)
+        {
+            Reused = reused;
+            _cancellation = cancellationToken.UnsafeRegister(static (state, token) => ((Exchange)state!).TrySetCanceled(token), this);
+        }
+
+        public bool Reused { get; }
+
+        public void Answer(TResponse answer)
+        {
+            if (TrySetResult(answer))
+            {
+                // Unregister, not Dispose: it must not wait for a cancellation callback running elsewhere.
+                _cancellation.Unregister();
+            }
+        }
+
+        public void Fail(Exception failure)
+        {
+            if (TrySetException(failure))
+            {
+                _cancellation.Unregister();
+            }
+        }
     }
 }

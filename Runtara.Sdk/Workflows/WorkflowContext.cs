@@ -119,13 +119,14 @@ public sealed partial class WorkflowContext
 
             _run.MarkPastReplay();
             var result = await ExecuteWithRetriesAsync(key, checkpointId, action, retry ?? _run.Options.DefaultRetryPolicy, timeout, activity, token).ConfigureAwait(false);
-            var state = Serialize(checkpointId, result, typeInfo);
+            var state = Serialize(checkpointId, result, typeInfo, static (value, type) => PooledJson.Serialize(value, type));
 
             // Saved with no token at all, only the request deadline (RequestTimeout): the action's
             // side effect has happened, so a cancel or host shutdown arriving now (the caller's
             // token is usually the run's, which is linked to shutdown) must not drop its result,
             // or the relaunch would run the action a second time.
-            var saved = await _run.Backend.CheckpointAsync(_run.InstanceId, checkpointId, state, CancellationToken.None).ConfigureAwait(false);
+            var saved = await _run.Backend.CheckpointAsync(_run.InstanceId, checkpointId, state.Written, CancellationToken.None).ConfigureAwait(false);
+            state.Return();
             if (!_run.MarkWritten(checkpointId))
             {
                 Log.DuplicateStepKey(_run.Logger, key);
@@ -365,11 +366,14 @@ public sealed partial class WorkflowContext
         ex is WorkflowInterruptedException
         || (ex is OperationCanceledException && (token.IsCancellationRequested || _run.CancelRequested));
 
-    private byte[] Serialize<T>(string checkpointId, T value, JsonTypeInfo<T> typeInfo)
+    private byte[] Serialize<T>(string checkpointId, T value, JsonTypeInfo<T> typeInfo) =>
+        Serialize(checkpointId, value, typeInfo, static (value, type) => JsonSerializer.SerializeToUtf8Bytes(value, type));
+
+    private static TBytes Serialize<T, TBytes>(string checkpointId, T value, JsonTypeInfo<T> typeInfo, Func<T, JsonTypeInfo<T>, TBytes> serialize)
     {
         try
         {
-            return JsonSerializer.SerializeToUtf8Bytes(value, typeInfo);
+            return serialize(value, typeInfo);
         }
         catch (Exception ex) when (ex is JsonException or NotSupportedException)
         {

@@ -153,6 +153,8 @@ internal sealed class SqliteCoreStore : SqlCoreStore
         }
     }
 
+    protected override IHotPathStatements CreateHotPath(DbConnection connection) => new SqliteHotPathStatements((SqliteConnection)connection, Statements);
+
     protected override ValueTask<WriterTransaction> BeginTransactionAsync(DbConnection connection, CancellationToken cancellationToken)
     {
         var sqlite = (SqliteConnection)connection;

@@ -1,0 +1,82 @@
+using System.Buffers;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+
+namespace Runtara.Sdk.Workflows;
+
+/// <summary>
+/// A step result serialized into a buffer rented from the shared pool, lent to the checkpoint call:
+/// every step's state was an array of its own (as large as the result) that lived only until the
+/// request was written. <see cref="Return"/> gives the buffer back once the call has answered, which
+/// means its request was written whole; after a failed call the buffer is left to the collector,
+/// since an abandoned write might still read it.
+/// </summary>
+internal sealed class PooledJson : IBufferWriter<byte>
+{
+    private const int InitialSize = 1024;
+
+    private byte[] _buffer;
+    private int _written;
+
+    private PooledJson() => _buffer = ArrayPool<byte>.Shared.Rent(InitialSize);
+
+    /// <summary>The serialized bytes; valid until <see cref="Return"/>.</summary>
+    public ReadOnlyMemory<byte> Written => _buffer.AsMemory(0, _written);
+
+    /// <summary>Serializes <paramref name="value"/> with the options of <paramref name="typeInfo"/> (as <see cref="JsonSerializer.SerializeToUtf8Bytes{TValue}(TValue, JsonTypeInfo{TValue})"/> does).</summary>
+    public static PooledJson Serialize<T>(T value, JsonTypeInfo<T> typeInfo)
+    {
+        var json = new PooledJson();
+        var options = typeInfo.Options;
+        using var writer = new Utf8JsonWriter(json, new JsonWriterOptions
+        {
+            Encoder = options.Encoder,
+            Indented = options.WriteIndented,
+            IndentCharacter = options.IndentCharacter,
+            IndentSize = options.IndentSize,
+            NewLine = options.NewLine,
+            MaxDepth = options.MaxDepth,
+
+            // The serializer writes valid JSON and checks its own depth; SerializeToUtf8Bytes skips this too.
+            SkipValidation = true,
+        });
+        JsonSerializer.Serialize(writer, value, typeInfo);
+        return json;
+    }
+
+    public void Return()
+    {
+        var buffer = _buffer;
+        _buffer = [];
+        _written = 0;
+        ArrayPool<byte>.Shared.Return(buffer);
+    }
+
+    public void Advance(int count) => _written += count;
+
+    public Memory<byte> GetMemory(int sizeHint = 0)
+    {
+        Reserve(sizeHint);
+        return _buffer.AsMemory(_written);
+    }
+
+    public Span<byte> GetSpan(int sizeHint = 0)
+    {
+        Reserve(sizeHint);
+        return _buffer.AsSpan(_written);
+    }
+
+    private void Reserve(int sizeHint)
+    {
+        var needed = _written + Math.Max(sizeHint, 1);
+        if (needed <= _buffer.Length)
+        {
+            return;
+        }
+
+        var larger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, _buffer.Length * 2));
+        _buffer.AsSpan(0, _written).CopyTo(larger);
+        ArrayPool<byte>.Shared.Return(_buffer);
+        _buffer = larger;
+    }
+}
