@@ -12,7 +12,7 @@ namespace Runtara.Protocol.Instance
         public static string ServiceName => "runtara.instance";
 
         /// <inheritdoc />
-        public string MethodName => RequestCase == RequestOneofCase.None ? string.Empty : RequestCase.ToString();
+        public string MethodName => OneofCaseNames<RequestOneofCase>.Of(RequestCase);
 
         /// <inheritdoc />
         public RpcKind Kind => RequestCase switch
@@ -47,7 +47,7 @@ namespace Runtara.Protocol.Management
         public static string ServiceName => "runtara.management";
 
         /// <inheritdoc />
-        public string MethodName => RequestCase == RequestOneofCase.None ? string.Empty : RequestCase.ToString();
+        public string MethodName => OneofCaseNames<RequestOneofCase>.Of(RequestCase);
 
         /// <inheritdoc />
         public RpcKind Kind => RpcKind.Unary;
@@ -78,7 +78,7 @@ namespace Runtara.Protocol.Environment
         public static string ServiceName => "runtara.environment";
 
         /// <inheritdoc />
-        public string MethodName => RequestCase == RequestOneofCase.None ? string.Empty : RequestCase.ToString();
+        public string MethodName => OneofCaseNames<RequestOneofCase>.Of(RequestCase);
 
         /// <inheritdoc />
         public RpcKind Kind => RequestCase == RequestOneofCase.RegisterImageStream ? RpcKind.Upload : RpcKind.Unary;

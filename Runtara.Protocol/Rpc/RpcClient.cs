@@ -242,7 +242,6 @@ public sealed class RpcClient<TRequest, TResponse> : IAsyncDisposable
         var effectiveDeadline = deadline ?? _options.DefaultDeadline;
         var deadlineSource = effectiveDeadline == Timeout.InfiniteTimeSpan ? null : _deadlines.Rent(effectiveDeadline, cancellationToken);
         var token = deadlineSource?.Token ?? cancellationToken;
-        var unary = request.Kind == RpcKind.Unary;
         var started = Stopwatch.GetTimestamp();
         string? errorCode = null;
         try
@@ -262,50 +261,7 @@ public sealed class RpcClient<TRequest, TResponse> : IAsyncDisposable
                 return (TResult)answer;
             }
 
-            for (var attempt = 1; ; attempt++)
-            {
-                // Only a unary call's first attempt may skip checking a just-used pooled connection: a
-                // dead one then fails before the server processed anything and the call is retried. A
-                // one-way send reads no answer that would reveal it; an upload would resend a consumed body.
-                var lease = await _channel.AcquireAsync(verifyIdle: !unary || attempt > 1, token).ConfigureAwait(false);
-                try
-                {
-                    if (request.Credential.Length > 0 && !_authenticated.TryGetValue(lease.Connection, out _)
-                        && request.CalculateSize() > _options.MaxUnauthenticatedFrameSize)
-                    {
-                        await AuthenticateConnectionAsync(lease.Connection, request.Credential, token).ConfigureAwait(false);
-                    }
-
-                    var result = await exchange(lease.Stream, request, body, token).ConfigureAwait(false);
-                    await lease.ReleaseAsync(healthy: true).ConfigureAwait(false);
-                    if (result is not null && result.TryGetError(out var code, out var message))
-                    {
-                        throw new RpcException(code, message);
-                    }
-
-                    if (result is not null && request.Credential.Length > 0 && !_authenticated.TryGetValue(lease.Connection, out _))
-                    {
-                        _authenticated.TryAdd(lease.Connection, lease);
-                    }
-
-                    return result;
-                }
-                catch (RpcException ex) when (ex.Code == RpcErrorCodes.ConnectionClosed && lease.Reused && attempt == 1)
-                {
-                    // A pooled connection the server had already closed: try once more on a fresh one.
-                    await lease.ReleaseAsync(healthy: false).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (IsTransportFailure(ex) && lease.Reused && attempt == 1 && !cancellationToken.IsCancellationRequested)
-                {
-                    await lease.ReleaseAsync(healthy: false).ConfigureAwait(false);
-                }
-                catch
-                {
-                    // No-op when the exchange already ended cleanly (an answered RpcError).
-                    await lease.ReleaseAsync(healthy: false).ConfigureAwait(false);
-                    throw;
-                }
-            }
+            return await OverPooledConnectionAsync(request, exchange, body, token, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
@@ -344,6 +300,62 @@ public sealed class RpcClient<TRequest, TResponse> : IAsyncDisposable
 
             // The caller's code never continues on a socket thread (inline completions, see SocketThreads).
             await SocketThreads.LeaveAsync();
+        }
+    }
+
+    /// <summary>
+    /// A call over a pooled connection (one exchange at a time on it): one-way sends, uploads,
+    /// downloads, large requests, and every call when multiplexing is off. Its own method, so that the
+    /// multiplexed calls' state machine does not carry this loop's locals.
+    /// </summary>
+    private async Task<TResult> OverPooledConnectionAsync<TResult>(
+        TRequest request, Exchange<TResult> exchange, Stream? body, CancellationToken token, CancellationToken cancellationToken)
+        where TResult : TResponse?
+    {
+        var unary = request.Kind == RpcKind.Unary;
+        for (var attempt = 1; ; attempt++)
+        {
+            // Only a unary call's first attempt may skip checking a just-used pooled connection: a
+            // dead one then fails before the server processed anything and the call is retried. A
+            // one-way send reads no answer that would reveal it; an upload would resend a consumed body.
+            var lease = await _channel.AcquireAsync(verifyIdle: !unary || attempt > 1, token).ConfigureAwait(false);
+            try
+            {
+                if (request.Credential.Length > 0 && !_authenticated.TryGetValue(lease.Connection, out _)
+                    && request.CalculateSize() > _options.MaxUnauthenticatedFrameSize)
+                {
+                    await AuthenticateConnectionAsync(lease.Connection, request.Credential, token).ConfigureAwait(false);
+                }
+
+                var result = await exchange(lease.Stream, request, body, token).ConfigureAwait(false);
+                await lease.ReleaseAsync(healthy: true).ConfigureAwait(false);
+                if (result is not null && result.TryGetError(out var code, out var message))
+                {
+                    throw new RpcException(code, message);
+                }
+
+                if (result is not null && request.Credential.Length > 0 && !_authenticated.TryGetValue(lease.Connection, out _))
+                {
+                    _authenticated.TryAdd(lease.Connection, lease);
+                }
+
+                return result;
+            }
+            catch (RpcException ex) when (ex.Code == RpcErrorCodes.ConnectionClosed && lease.Reused && attempt == 1)
+            {
+                // A pooled connection the server had already closed: try once more on a fresh one.
+                await lease.ReleaseAsync(healthy: false).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (IsTransportFailure(ex) && lease.Reused && attempt == 1 && !cancellationToken.IsCancellationRequested)
+            {
+                await lease.ReleaseAsync(healthy: false).ConfigureAwait(false);
+            }
+            catch
+            {
+                // No-op when the exchange already ended cleanly (an answered RpcError).
+                await lease.ReleaseAsync(healthy: false).ConfigureAwait(false);
+                throw;
+            }
         }
     }
 

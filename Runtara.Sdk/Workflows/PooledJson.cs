@@ -15,6 +15,13 @@ internal sealed class PooledJson : IBufferWriter<byte>
 {
     private const int InitialSize = 1024;
 
+    // Serializing is synchronous, so a thread's writer serves one step at a time.
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_writer;
+
+    [ThreadStatic]
+    private static JsonSerializerOptions? t_writerOptions;
+
     private byte[] _buffer;
     private int _written;
 
@@ -27,8 +34,31 @@ internal sealed class PooledJson : IBufferWriter<byte>
     public static PooledJson Serialize<T>(T value, JsonTypeInfo<T> typeInfo)
     {
         var json = new PooledJson();
-        var options = typeInfo.Options;
-        using var writer = new Utf8JsonWriter(json, new JsonWriterOptions
+        var writer = WriterFor(typeInfo.Options, json);
+        try
+        {
+            JsonSerializer.Serialize(writer, value, typeInfo);
+        }
+        finally
+        {
+            // The thread keeps the writer for its next step, not this buffer.
+            writer.Reset();
+        }
+
+        return json;
+    }
+
+    /// <summary>The thread's writer when it was made for <paramref name="options"/> (a writer's options are fixed), else a new one kept in its place.</summary>
+    private static Utf8JsonWriter WriterFor(JsonSerializerOptions options, PooledJson output)
+    {
+        if (t_writer is { } cached && ReferenceEquals(t_writerOptions, options))
+        {
+            cached.Reset(output);
+            return cached;
+        }
+
+        t_writerOptions = options;
+        return t_writer = new Utf8JsonWriter(output, new JsonWriterOptions
         {
             Encoder = options.Encoder,
             Indented = options.WriteIndented,
@@ -40,8 +70,6 @@ internal sealed class PooledJson : IBufferWriter<byte>
             // The serializer writes valid JSON and checks its own depth; SerializeToUtf8Bytes skips this too.
             SkipValidation = true,
         });
-        JsonSerializer.Serialize(writer, value, typeInfo);
-        return json;
     }
 
     public void Return()
