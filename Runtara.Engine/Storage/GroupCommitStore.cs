@@ -225,6 +225,11 @@ internal abstract class GroupCommitStore : ICoreStore
     /// </summary>
     protected virtual bool IsTransient(Exception exception) => false;
 
+    /// <summary>Runs on the writer thread when a write failed for lack of disk space.</summary>
+    protected virtual void OnWriteOutOfSpace()
+    {
+    }
+
     /// <summary>Runs on the writer thread after each committed transaction.</summary>
     protected virtual void OnBatchCommitted()
     {
@@ -373,6 +378,7 @@ internal abstract class GroupCommitStore : ICoreStore
             catch (Exception ex) when (IsOutOfSpace(ex))
             {
                 pending.Fail(Space.OnFull(pending.Operation, ex));
+                OnWriteOutOfSpace();
                 return;
             }
             catch (Exception ex)

@@ -25,6 +25,20 @@ internal sealed partial class SqlStoreWriter(SqlCoreStore store, SqlCoreStore.Wr
     /// <summary>Records the instance's last checkpoint and stamps its activity.</summary>
     internal const string SetLastCheckpointSql = "UPDATE instances SET checkpoint_id = @cp, last_activity_at = @at WHERE instance_id = @id";
 
+    /// <summary>Inserts an instance row (every column).</summary>
+    internal const string InsertInstanceSql =
+        $"INSERT INTO instances ({InstanceColumns}) VALUES (@id, @tenant, @status, @cp, @created, @started, @finished, @activity, @sleep, @lease, @output, @error, @waiting, @incarnation)";
+
+    /// <summary>Writes every mutable column of an instance row.</summary>
+    internal const string UpdateInstanceSql =
+        "UPDATE instances SET status = @status, checkpoint_id = @cp, started_at = @started, finished_at = @finished, last_activity_at = @activity, "
+        + "sleep_until = @sleep, wake_lease_until = @lease, output = @output, error = @error, waiting_for = @waiting, incarnation = @incarnation WHERE instance_id = @id";
+
+    /// <summary>Appends an event to an instance's history.</summary>
+    internal const string InsertEventSql =
+        "INSERT INTO instance_events (instance_id, event_type, checkpoint_id, payload, subtype, created_at, client_timestamp) "
+        + "VALUES (@id, @type, @cp, @payload, @subtype, @now, @client)";
+
     private readonly DbTransaction? _commandTransaction = transaction.CommandTransaction;
     private bool _written;
     private bool _completed;
@@ -101,9 +115,13 @@ internal sealed partial class SqlStoreWriter(SqlCoreStore store, SqlCoreStore.Wr
     public async ValueTask InsertInstanceAsync(InstanceRecord instance, CancellationToken cancellationToken)
     {
         _written = true;
-        var command = statements.Get(
-            $"INSERT INTO instances ({InstanceColumns}) VALUES (@id, @tenant, @status, @cp, @created, @started, @finished, @activity, @sleep, @lease, @output, @error, @waiting, @incarnation)",
-            _commandTransaction);
+        if (slot.HotPath is { } hot)
+        {
+            hot.InsertInstance(instance);
+            return;
+        }
+
+        var command = statements.Get(InsertInstanceSql, _commandTransaction);
         BindInstance(command, instance);
         Bind(command, "@tenant", DbType.String, instance.TenantId);
         Bind(command, "@created", DbType.Int64, instance.CreatedAtMs);
@@ -113,10 +131,13 @@ internal sealed partial class SqlStoreWriter(SqlCoreStore store, SqlCoreStore.Wr
     public async ValueTask UpdateInstanceAsync(InstanceRecord instance, CancellationToken cancellationToken)
     {
         _written = true;
-        var command = statements.Get(
-            "UPDATE instances SET status = @status, checkpoint_id = @cp, started_at = @started, finished_at = @finished, last_activity_at = @activity, "
-            + "sleep_until = @sleep, wake_lease_until = @lease, output = @output, error = @error, waiting_for = @waiting, incarnation = @incarnation WHERE instance_id = @id",
-            _commandTransaction);
+        if (slot.HotPath is { } hot)
+        {
+            hot.UpdateInstance(instance);
+            return;
+        }
+
+        var command = statements.Get(UpdateInstanceSql, _commandTransaction);
         BindInstance(command, instance);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -288,10 +309,13 @@ internal sealed partial class SqlStoreWriter(SqlCoreStore store, SqlCoreStore.Wr
     public async ValueTask InsertEventAsync(NewEvent instanceEvent, CancellationToken cancellationToken)
     {
         _written = true;
-        var command = statements.Get(
-            "INSERT INTO instance_events (instance_id, event_type, checkpoint_id, payload, subtype, created_at, client_timestamp) "
-            + "VALUES (@id, @type, @cp, @payload, @subtype, @now, @client)",
-            _commandTransaction);
+        if (slot.HotPath is { } hot)
+        {
+            hot.InsertEvent(instanceEvent);
+            return;
+        }
+
+        var command = statements.Get(InsertEventSql, _commandTransaction);
         Bind(command, "@id", DbType.String, instanceEvent.InstanceId);
         Bind(command, "@type", DbType.String, instanceEvent.Kind.ToStorageName());
         Bind(command, "@cp", DbType.String, instanceEvent.CheckpointId);

@@ -103,6 +103,9 @@ internal sealed class SqliteCoreStore : SqlCoreStore
 
     protected override void OnBatchCommitted() => _checkpointer?.OnCommitted();
 
+    // Space freed on the full disk goes to commits first, not to a copy into the database file.
+    protected override void OnWriteOutOfSpace() => _checkpointer?.OnWriterOutOfSpace();
+
     // SQLite reports ENOSPC of a write as SQLITE_FULL, but as a plain I/O error where it fsyncs,
     // truncates or grows its shared memory, and its errno is not exposed here: such an error while the
     // disk has (next to) nothing free is taken for a full disk. Only failures pay the statvfs.

@@ -1,12 +1,14 @@
 using Microsoft.Data.Sqlite;
+using Runtara.Engine.Events;
+using Runtara.Engine.Instances;
 using Runtara.Engine.Signals;
 using Runtara.Protocol.Contracts;
 
 namespace Runtara.Engine.Storage.Sqlite;
 
 /// <summary>
-/// The checkpoint path's three statements as native SQLite statements of the writer connection,
-/// prepared once per connection with their parameter indexes resolved. The SQL is the one the
+/// The hot path's statements (<see cref="IHotPathStatements"/>) as native SQLite statements of the
+/// writer connection, prepared once per connection with their parameter indexes resolved. The SQL is the one the
 /// ADO.NET path runs (<see cref="SqlStoreWriter"/>), so both answer alike.
 /// </summary>
 internal sealed class SqliteHotPathStatements : IHotPathStatements
@@ -26,6 +28,21 @@ internal sealed class SqliteHotPathStatements : IHotPathStatements
     private readonly int _setLastCheckpoint;
     private readonly int _setLastAt;
 
+    private readonly SqliteStatement _insertInstance;
+    private readonly InstanceParameters _insertInstanceParameters;
+
+    private readonly SqliteStatement _updateInstance;
+    private readonly InstanceParameters _updateInstanceParameters;
+
+    private readonly SqliteStatement _insertEvent;
+    private readonly int _eventId;
+    private readonly int _eventType;
+    private readonly int _eventCheckpoint;
+    private readonly int _eventPayload;
+    private readonly int _eventSubtype;
+    private readonly int _eventNow;
+    private readonly int _eventClient;
+
     public SqliteHotPathStatements(SqliteConnection connection, DialectStatements statements)
     {
         try
@@ -44,6 +61,21 @@ internal sealed class SqliteHotPathStatements : IHotPathStatements
             _setLastId = _setLast.Parameter("@id");
             _setLastCheckpoint = _setLast.Parameter("@cp");
             _setLastAt = _setLast.Parameter("@at");
+
+            _insertInstance = new SqliteStatement(connection, SqlStoreWriter.InsertInstanceSql);
+            _insertInstanceParameters = InstanceParameters.Of(_insertInstance, insert: true);
+
+            _updateInstance = new SqliteStatement(connection, SqlStoreWriter.UpdateInstanceSql);
+            _updateInstanceParameters = InstanceParameters.Of(_updateInstance, insert: false);
+
+            _insertEvent = new SqliteStatement(connection, SqlStoreWriter.InsertEventSql);
+            _eventId = _insertEvent.Parameter("@id");
+            _eventType = _insertEvent.Parameter("@type");
+            _eventCheckpoint = _insertEvent.Parameter("@cp");
+            _eventPayload = _insertEvent.Parameter("@payload");
+            _eventSubtype = _insertEvent.Parameter("@subtype");
+            _eventNow = _insertEvent.Parameter("@now");
+            _eventClient = _insertEvent.Parameter("@client");
         }
         catch
         {
@@ -110,10 +142,94 @@ internal sealed class SqliteHotPathStatements : IHotPathStatements
         }
     }
 
+    public void InsertInstance(InstanceRecord instance) => WriteInstance(_insertInstance, _insertInstanceParameters, instance);
+
+    public void UpdateInstance(InstanceRecord instance) => WriteInstance(_updateInstance, _updateInstanceParameters, instance);
+
+    public void InsertEvent(NewEvent instanceEvent)
+    {
+        var statement = _insertEvent;
+        try
+        {
+            statement.Bind(_eventId, instanceEvent.InstanceId);
+            statement.Bind(_eventType, instanceEvent.Kind.ToStorageName());
+            statement.Bind(_eventCheckpoint, instanceEvent.CheckpointId);
+            statement.Bind(_eventPayload, instanceEvent.Payload is { Length: > 0 } payload ? payload : null);
+            statement.Bind(_eventSubtype, instanceEvent.Subtype);
+            statement.Bind(_eventNow, instanceEvent.CreatedAtMs);
+            statement.Bind(_eventClient, instanceEvent.ClientTimestampMs);
+            statement.Execute();
+        }
+        finally
+        {
+            statement.Reset();
+        }
+    }
+
     public void Dispose()
     {
         _lockWithSignals?.Dispose();
         _insertCheckpoint?.Dispose();
         _setLast?.Dispose();
+        _insertInstance?.Dispose();
+        _updateInstance?.Dispose();
+        _insertEvent?.Dispose();
+    }
+
+    private static void WriteInstance(SqliteStatement statement, InstanceParameters parameters, InstanceRecord instance)
+    {
+        try
+        {
+            parameters.Bind(statement, instance);
+            statement.Execute();
+        }
+        finally
+        {
+            statement.Reset();
+        }
+    }
+
+    /// <summary>The indexes of an instance row's parameters in one statement; the tenant and creation time only in the insert (0: not bound).</summary>
+    private readonly record struct InstanceParameters(
+        int Id, int Tenant, int Status, int Checkpoint, int Created, int Started, int Finished, int Activity, int Sleep, int Lease, int Output, int Error, int Waiting, int Incarnation)
+    {
+        public static InstanceParameters Of(SqliteStatement statement, bool insert) => new(
+            statement.Parameter("@id"),
+            insert ? statement.Parameter("@tenant") : 0,
+            statement.Parameter("@status"),
+            statement.Parameter("@cp"),
+            insert ? statement.Parameter("@created") : 0,
+            statement.Parameter("@started"),
+            statement.Parameter("@finished"),
+            statement.Parameter("@activity"),
+            statement.Parameter("@sleep"),
+            statement.Parameter("@lease"),
+            statement.Parameter("@output"),
+            statement.Parameter("@error"),
+            statement.Parameter("@waiting"),
+            statement.Parameter("@incarnation"));
+
+        /// <summary>Binds the columns <c>SqlStoreWriter.BindInstance</c> binds, and the insert's two more.</summary>
+        public void Bind(SqliteStatement statement, InstanceRecord instance)
+        {
+            statement.Bind(Id, instance.InstanceId);
+            if (Tenant > 0)
+            {
+                statement.Bind(Tenant, instance.TenantId);
+                statement.Bind(Created, instance.CreatedAtMs);
+            }
+
+            statement.Bind(Status, instance.Status.ToStorageName());
+            statement.Bind(Checkpoint, instance.CheckpointId);
+            statement.Bind(Started, instance.StartedAtMs);
+            statement.Bind(Finished, instance.FinishedAtMs);
+            statement.Bind(Activity, instance.LastActivityMs);
+            statement.Bind(Sleep, instance.SleepUntilMs);
+            statement.Bind(Lease, instance.WakeLeaseUntilMs);
+            statement.Bind(Output, instance.Output);
+            statement.Bind(Error, instance.Error);
+            statement.Bind(Waiting, instance.WaitingFor);
+            statement.Bind(Incarnation, instance.Incarnation);
+        }
     }
 }

@@ -39,8 +39,15 @@ internal sealed class SqliteStatement : IDisposable
         return index > 0 ? index : throw new ArgumentException($"The statement has no parameter '{name}'.", nameof(name));
     }
 
-    public void Bind(int index, string value)
+    /// <summary>Binds text; null binds NULL.</summary>
+    public void Bind(int index, string? value)
     {
+        if (value is null)
+        {
+            BindNull(index);
+            return;
+        }
+
         if (value.Length == 0)
         {
             // An empty span would be bound as a null pointer, which SQLite stores as NULL.
@@ -68,6 +75,34 @@ internal sealed class SqliteStatement : IDisposable
     }
 
     public void Bind(int index, long value) => Check(raw.sqlite3_bind_int64(_statement, index, value));
+
+    /// <summary>Binds an integer; null binds NULL.</summary>
+    public void Bind(int index, long? value)
+    {
+        if (value is { } number)
+        {
+            Bind(index, number);
+        }
+        else
+        {
+            BindNull(index);
+        }
+    }
+
+    /// <summary>Binds a blob; null binds NULL, an empty array a zero-length blob (as Microsoft.Data.Sqlite does).</summary>
+    public void Bind(int index, byte[]? value)
+    {
+        if (value is null)
+        {
+            BindNull(index);
+        }
+        else
+        {
+            Bind(index, value.AsSpan());
+        }
+    }
+
+    public void BindNull(int index) => Check(raw.sqlite3_bind_null(_statement, index));
 
     public void Bind(int index, ReadOnlySpan<byte> value) =>
         Check(value.IsEmpty ? raw.sqlite3_bind_zeroblob(_statement, index, 0) : raw.sqlite3_bind_blob(_statement, index, value));

@@ -13,8 +13,8 @@ namespace Runtara.Engine.Storage.Sqlite;
 /// Durability is unchanged: commits are fsynced by the writer as before, and a checkpoint (with
 /// <c>synchronous=FULL</c> on this connection too) syncs the WAL before it copies and the database
 /// file after.
-/// A checkpoint that runs out of disk space stops competing with commits for space: it tries again
-/// only once the whole WAL would fit (checked every <see cref="OutOfSpaceInterval"/>), so space freed
+/// A checkpoint that runs out of disk space, or a commit that does, stops the copies competing with
+/// commits for space: they try again only once the whole WAL would fit (checked every <see cref="OutOfSpaceInterval"/>), so space freed
 /// on a full disk first lets commits append to the WAL instead of being taken by a partial copy that
 /// cannot finish.
 /// </summary>
@@ -46,6 +46,14 @@ internal sealed class WalCheckpointer : IDisposable
 
     /// <summary>True while the last checkpoint ran out of space and the WAL would not fit yet.</summary>
     public bool OutOfSpace => _outOfSpace;
+
+    /// <summary>
+    /// Called by the writer when a commit ran out of disk space: the checkpointer waits as if its own
+    /// copy had, whether or not it tried since. Otherwise the first commit after space is freed would
+    /// start a copy that takes the freed space (the database file grows by up to the WAL's size) and
+    /// the commits after it fail again.
+    /// </summary>
+    public void OnWriterOutOfSpace() => _outOfSpace = true;
 
     /// <summary>Called by the writer after each commit (its thread only).</summary>
     public void OnCommitted() => Volatile.Write(ref _commits, _commits + 1);

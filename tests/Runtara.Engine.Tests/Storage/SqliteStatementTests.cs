@@ -44,6 +44,26 @@ public sealed class SqliteStatementTests : IDisposable
     }
 
     [Fact]
+    public void Null_values_bind_NULL()
+    {
+        using var insert = new SqliteStatement(_connection, "INSERT INTO t (k, v, n) VALUES ('nulls', @v, @n)");
+        insert.Bind(insert.Parameter("@v"), (byte[]?)null);
+        insert.Bind(insert.Parameter("@n"), (long?)null);
+        insert.Execute();
+        insert.Reset();
+        using var text = new SqliteStatement(_connection, "UPDATE t SET k = @k WHERE k = 'none'");
+        text.Bind(text.Parameter("@k"), (string?)null); // no row: binding alone must work
+        Assert.Equal(0, text.Execute());
+        text.Reset();
+
+        using var select = new SqliteStatement(_connection, "SELECT v IS NULL, n IS NULL FROM t WHERE k = 'nulls'");
+        Assert.True(select.Step());
+        Assert.Equal(1, select.Int64(0));
+        Assert.Equal(1, select.Int64(1));
+        select.Reset();
+    }
+
+    [Fact]
     public void A_failure_is_a_SqliteException_and_the_statement_runs_again_after_reset()
     {
         using var insert = new SqliteStatement(_connection, "INSERT INTO t (k, v, n) VALUES (@k, @v, 0)");
