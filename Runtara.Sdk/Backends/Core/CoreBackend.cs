@@ -133,18 +133,22 @@ internal sealed class CoreBackend : IInstanceBackend
         return new RegistrationResult(registered.HasLastCheckpointId ? registered.LastCheckpointId.Length > 0 : null, registered.RanBefore);
     }
 
-    public async Task<CheckpointResult> CheckpointAsync(string instanceId, string checkpointId, ReadOnlyMemory<byte> state, CancellationToken cancellationToken)
+    // Every step comes here: the answer is read by the call's own state machine, with no second one around it.
+    public Task<CheckpointResult> CheckpointAsync(string instanceId, string checkpointId, ReadOnlyMemory<byte> state, CancellationToken cancellationToken)
     {
         var request = new RpcRequest
         {
             Checkpoint = new CheckpointRequest { InstanceId = instanceId, CheckpointId = checkpointId, State = UnsafeByteOperations.UnsafeWrap(state) },
         };
-        var response = (await CallIdempotentAsync(request, instanceId, null, cancellationToken).ConfigureAwait(false)).Checkpoint;
-        return new CheckpointResult(
-            response.Found,
-            response.Found ? response.State.Memory : ReadOnlyMemory<byte>.Empty,
-            ProtocolConversions.ToSignal(response.PendingSignal),
-            ProtocolConversions.ToCustomSignal(response.CustomSignal));
+        return CallIdempotentAsync(request, instanceId, null, static answer =>
+        {
+            var response = answer.Checkpoint;
+            return new CheckpointResult(
+                response.Found,
+                response.Found ? response.State.Memory : ReadOnlyMemory<byte>.Empty,
+                ProtocolConversions.ToSignal(response.PendingSignal),
+                ProtocolConversions.ToCustomSignal(response.CustomSignal));
+        }, cancellationToken);
     }
 
     public async Task<ReadOnlyMemory<byte>?> GetCheckpointAsync(string instanceId, string checkpointId, CancellationToken cancellationToken)
@@ -276,7 +280,11 @@ internal sealed class CoreBackend : IInstanceBackend
         return request;
     }
 
-    private async Task<RpcResponse> CallIdempotentAsync(RpcRequest request, string instanceId, TimeSpan? deadline, CancellationToken cancellationToken)
+    private Task<RpcResponse> CallIdempotentAsync(RpcRequest request, string instanceId, TimeSpan? deadline, CancellationToken cancellationToken) =>
+        CallIdempotentAsync(request, instanceId, deadline, static response => response, cancellationToken);
+
+    /// <summary>Calls the core, riding out its restarts (below), and reads the answer with <paramref name="read"/>.</summary>
+    private async Task<TResult> CallIdempotentAsync<TResult>(RpcRequest request, string instanceId, TimeSpan? deadline, Func<RpcResponse, TResult> read, CancellationToken cancellationToken)
     {
         Fenced(request, instanceId);
         // A core restart takes seconds (kill -9 or SIGTERM and start): ride it out with capped,
@@ -294,7 +302,7 @@ internal sealed class CoreBackend : IInstanceBackend
                     Log.CoreReachableAgain(_logger, _client.Address, Stopwatch.GetElapsedTime(since));
                 }
 
-                return response;
+                return read(response);
             }
             catch (RpcException ex) when (ex.Code == SdkErrorCodes.StaleIncarnation)
             {
