@@ -28,7 +28,10 @@ internal interface IInstanceBackend : IAsyncDisposable
     /// </summary>
     Task<RegistrationResult> RegisterAsync(string instanceId, string tenantId, string? checkpointId, CancellationToken cancellationToken);
 
-    /// <summary>Save-if-absent: found=true returns the stored state and writes nothing.</summary>
+    /// <summary>
+    /// Save-if-absent: found=true returns the stored state and writes nothing. <paramref name="state"/> is
+    /// lent for the call only (a step's comes from a pooled buffer): a backend copies what it keeps.
+    /// </summary>
     Task<CheckpointResult> CheckpointAsync(string instanceId, string checkpointId, ReadOnlyMemory<byte> state, CancellationToken cancellationToken);
 
     /// <summary>Read-only lookup; null when the key has no checkpoint.</summary>
