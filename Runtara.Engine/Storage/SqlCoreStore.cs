@@ -49,7 +49,7 @@ internal abstract class SqlCoreStore(StoreSettings settings, ILogger logger) : G
 
     protected abstract ValueTask<DbConnection> OpenConnectionAsync(bool forWriter, CancellationToken cancellationToken);
 
-    /// <summary>The checkpoint path's statements run natively on a new writer connection, or null to run them as commands.</summary>
+    /// <summary>The hot path's statements (checkpoints, instance rows, events) run natively on a new writer connection, or null to run them as commands.</summary>
     protected virtual IHotPathStatements? CreateHotPath(DbConnection connection) => null;
 
     /// <summary>Begins a transaction on a writer connection.</summary>

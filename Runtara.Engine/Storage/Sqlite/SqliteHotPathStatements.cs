@@ -8,8 +8,8 @@ namespace Runtara.Engine.Storage.Sqlite;
 
 /// <summary>
 /// The hot path's statements (<see cref="IHotPathStatements"/>) as native SQLite statements of the
-/// writer connection, prepared once per connection with their parameter indexes resolved. The SQL is the one the
-/// ADO.NET path runs (<see cref="SqlStoreWriter"/>), so both answer alike.
+/// writer connection, prepared once per connection with their parameter indexes resolved. The SQL is
+/// the one the ADO.NET path runs (<see cref="SqlStoreWriter"/>), so both answer alike.
 /// </summary>
 internal sealed class SqliteHotPathStatements : IHotPathStatements
 {

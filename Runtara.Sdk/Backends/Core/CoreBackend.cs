@@ -133,7 +133,6 @@ internal sealed class CoreBackend : IInstanceBackend
         return new RegistrationResult(registered.HasLastCheckpointId ? registered.LastCheckpointId.Length > 0 : null, registered.RanBefore);
     }
 
-    // Every step comes here: the answer is read by the call's own state machine, with no second one around it.
     public Task<CheckpointResult> CheckpointAsync(string instanceId, string checkpointId, ReadOnlyMemory<byte> state, CancellationToken cancellationToken)
     {
         var request = new RpcRequest
@@ -151,14 +150,13 @@ internal sealed class CoreBackend : IInstanceBackend
         }, cancellationToken);
     }
 
-    public async Task<ReadOnlyMemory<byte>?> GetCheckpointAsync(string instanceId, string checkpointId, CancellationToken cancellationToken)
+    public Task<ReadOnlyMemory<byte>?> GetCheckpointAsync(string instanceId, string checkpointId, CancellationToken cancellationToken)
     {
         var request = new RpcRequest { GetCheckpoint = new GetCheckpointRequest { InstanceId = instanceId, CheckpointId = checkpointId } };
-        var response = (await CallIdempotentAsync(request, instanceId, null, cancellationToken).ConfigureAwait(false)).GetCheckpoint;
-        return response.Found ? response.State.Memory : (ReadOnlyMemory<byte>?)null;
+        return CallIdempotentAsync(request, instanceId, null, static answer => answer.GetCheckpoint.Found ? answer.GetCheckpoint.State.Memory : (ReadOnlyMemory<byte>?)null, cancellationToken);
     }
 
-    public async Task<SleepResult> SleepAsync(string instanceId, string checkpointId, long durationMs, ReadOnlyMemory<byte> state, CancellationToken cancellationToken)
+    public Task<SleepResult> SleepAsync(string instanceId, string checkpointId, long durationMs, ReadOnlyMemory<byte> state, CancellationToken cancellationToken)
     {
         var request = new RpcRequest
         {
@@ -174,8 +172,7 @@ internal sealed class CoreBackend : IInstanceBackend
         // The core may wait a short sleep inside the call: allow for it on top of the usual deadline.
         // Repeating the call is safe: the core keeps the first wake-up time of a (instance, checkpoint).
         var deadline = _requestTimeout + TimeSpan.FromMilliseconds(durationMs);
-        var response = (await CallIdempotentAsync(request, instanceId, deadline, cancellationToken).ConfigureAwait(false)).Sleep;
-        return new SleepResult(response.Suspended, response.WakeAtMs);
+        return CallIdempotentAsync(request, instanceId, deadline, static answer => new SleepResult(answer.Sleep.Suspended, answer.Sleep.WakeAtMs), cancellationToken);
     }
 
     public async Task SendEventAsync(InstanceEvent instanceEvent, CancellationToken cancellationToken)
@@ -187,14 +184,13 @@ internal sealed class CoreBackend : IInstanceBackend
         }
     }
 
-    public async Task<PendingSignal?> PollSignalsAsync(string instanceId, CancellationToken cancellationToken)
+    public Task<PendingSignal?> PollSignalsAsync(string instanceId, CancellationToken cancellationToken)
     {
         var request = new RpcRequest { PollSignals = new PollSignalsRequest { InstanceId = instanceId } };
-        var response = await CallIdempotentAsync(request, instanceId, null, cancellationToken).ConfigureAwait(false);
-        return ProtocolConversions.ToSignal(response.PollSignals.Signal);
+        return CallIdempotentAsync(request, instanceId, null, static answer => ProtocolConversions.ToSignal(answer.PollSignals.Signal), cancellationToken);
     }
 
-    public async Task<WaitCallResult> WaitAsync(string instanceId, string checkpointId, IReadOnlyList<string> signalNames, IReadOnlyList<string> childIds, long? timeoutMs, bool suspend, CancellationToken cancellationToken)
+    public Task<WaitCallResult> WaitAsync(string instanceId, string checkpointId, IReadOnlyList<string> signalNames, IReadOnlyList<string> childIds, long? timeoutMs, bool suspend, CancellationToken cancellationToken)
     {
         var wait = new WaitRequest { InstanceId = instanceId, CheckpointId = checkpointId, Suspend = suspend };
         wait.SignalNames.AddRange(signalNames);
@@ -206,11 +202,14 @@ internal sealed class CoreBackend : IInstanceBackend
 
         // Safe to repeat: the core decides a wait once and answers a repeat from the stored outcome,
         // and suspending an instance that is suspended already is refused, not repeated.
-        var response = (await CallIdempotentAsync(new RpcRequest { Wait = wait }, instanceId, null, cancellationToken).ConfigureAwait(false)).Wait;
-        return new WaitCallResult(response.HasOutcome ? response.Outcome.Memory : (ReadOnlyMemory<byte>?)null, response.Suspended, response.DeadlineMs, ProtocolConversions.ToSignal(response.PendingSignal), response.DecidedNow);
+        return CallIdempotentAsync(new RpcRequest { Wait = wait }, instanceId, null, static answer =>
+        {
+            var response = answer.Wait;
+            return new WaitCallResult(response.HasOutcome ? response.Outcome.Memory : (ReadOnlyMemory<byte>?)null, response.Suspended, response.DeadlineMs, ProtocolConversions.ToSignal(response.PendingSignal), response.DecidedNow);
+        }, cancellationToken);
     }
 
-    public async Task<ChildStartResult> StartChildAsync(string instanceId, string key, string image, ReadOnlyMemory<byte> input, bool detached, CancellationToken cancellationToken)
+    public Task<ChildStartResult> StartChildAsync(string instanceId, string key, string image, ReadOnlyMemory<byte> input, bool detached, CancellationToken cancellationToken)
     {
         var request = new RpcRequest
         {
@@ -218,8 +217,7 @@ internal sealed class CoreBackend : IInstanceBackend
         };
 
         // Safe to repeat: one child per (parent, key).
-        var response = (await CallIdempotentAsync(request, instanceId, null, cancellationToken).ConfigureAwait(false)).StartChild;
-        return new ChildStartResult(response.ChildId, response.Created);
+        return CallIdempotentAsync(request, instanceId, null, static answer => new ChildStartResult(answer.StartChild.ChildId, answer.StartChild.Created), cancellationToken);
     }
 
     public Task AcknowledgeSignalAsync(string instanceId, SignalKind kind, CancellationToken cancellationToken) =>
@@ -283,7 +281,10 @@ internal sealed class CoreBackend : IInstanceBackend
     private Task<RpcResponse> CallIdempotentAsync(RpcRequest request, string instanceId, TimeSpan? deadline, CancellationToken cancellationToken) =>
         CallIdempotentAsync(request, instanceId, deadline, static response => response, cancellationToken);
 
-    /// <summary>Calls the core, riding out its restarts (below), and reads the answer with <paramref name="read"/>.</summary>
+    /// <summary>
+    /// Calls the core, riding out its restarts (below), and reads the answer with <paramref name="read"/>:
+    /// inside the call's own state machine, so a method that only converts the answer needs none of its own.
+    /// </summary>
     private async Task<TResult> CallIdempotentAsync<TResult>(RpcRequest request, string instanceId, TimeSpan? deadline, Func<RpcResponse, TResult> read, CancellationToken cancellationToken)
     {
         Fenced(request, instanceId);
