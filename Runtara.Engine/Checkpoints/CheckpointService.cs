@@ -31,31 +31,7 @@ internal sealed class CheckpointService(ICoreStore store, ActivityTracker activi
             throw new CheckpointTooLargeException(instanceId, checkpointId, state.Length, _options.MaxCheckpointSize);
         }
 
-        var (saved, pending, custom) = await store.WriteAsync("checkpoint", async (writer, token) =>
-        {
-            var (status, current, signal, customWaiting) = await writer.GetInstanceAndSignalsAsync(instanceId, checkpointId, token).ConfigureAwait(false);
-            if (status is not null)
-            {
-                IncarnationFence.Ensure(instanceId, current, incarnation);
-            }
-
-            InstanceStateMachine.Ensure(instanceId, status ?? throw new InstanceNotFoundException(instanceId), InstanceStateMachine.RunningOnly, "checkpoint");
-            var now = time.NowMs();
-            var result = await writer.SaveCheckpointIfAbsentAsync(instanceId, checkpointId, state, now, token).ConfigureAwait(false);
-            if (result.Inserted)
-            {
-                await writer.SetLastCheckpointAsync(instanceId, checkpointId, now, token).ConfigureAwait(false);
-            }
-            else
-            {
-                await writer.TouchInstanceAsync(instanceId, now, token).ConfigureAwait(false);
-            }
-
-            // Most checkpoints have no custom signal waiting: skip the delete then. One that arrives
-            // after the read is delivered by the next call for this checkpoint.
-            var payload = customWaiting ? await writer.TakeCustomSignalAsync(instanceId, checkpointId, token).ConfigureAwait(false) : null;
-            return (result, signal, payload is null ? null : new CustomSignal(checkpointId, payload));
-        }, cancellationToken).ConfigureAwait(false);
+        var (saved, pending, custom) = await store.WriteAsync("checkpoint", new SaveWork(instanceId, checkpointId, state, incarnation, time), SaveInTransactionAsync, cancellationToken).ConfigureAwait(false);
 
         if (saved.Inserted)
         {
@@ -65,6 +41,34 @@ internal sealed class CheckpointService(ICoreStore store, ActivityTracker activi
 
         SignalService.RecordDelivery(pending, custom);
         return new CheckpointOutcome(!saved.Inserted, saved.Inserted ? [] : saved.Stored.State, pending, custom);
+    }
+
+    /// <summary>The save-if-absent of <see cref="SaveAsync"/> inside the group-commit transaction (static: the write passes its input, no closure).</summary>
+    private static async ValueTask<(CheckpointSaveResult Result, PendingSignal? Signal, CustomSignal? Custom)> SaveInTransactionAsync(IStoreWriter writer, SaveWork work, CancellationToken token)
+    {
+        var (instanceId, checkpointId) = (work.InstanceId, work.CheckpointId);
+        var (status, current, signal, customWaiting) = await writer.GetInstanceAndSignalsAsync(instanceId, checkpointId, token).ConfigureAwait(false);
+        if (status is not null)
+        {
+            IncarnationFence.Ensure(instanceId, current, work.Incarnation);
+        }
+
+        InstanceStateMachine.Ensure(instanceId, status ?? throw new InstanceNotFoundException(instanceId), InstanceStateMachine.RunningOnly, "checkpoint");
+        var now = work.Time.NowMs();
+        var result = await writer.SaveCheckpointIfAbsentAsync(instanceId, checkpointId, work.State, now, token).ConfigureAwait(false);
+        if (result.Inserted)
+        {
+            await writer.SetLastCheckpointAsync(instanceId, checkpointId, now, token).ConfigureAwait(false);
+        }
+        else
+        {
+            await writer.TouchInstanceAsync(instanceId, now, token).ConfigureAwait(false);
+        }
+
+        // Most checkpoints have no custom signal waiting: skip the delete then. One that arrives
+        // after the read is delivered by the next call for this checkpoint.
+        var payload = customWaiting ? await writer.TakeCustomSignalAsync(instanceId, checkpointId, token).ConfigureAwait(false) : null;
+        return (result, signal, payload is null ? null : new CustomSignal(checkpointId, payload));
     }
 
     /// <summary>GetCheckpoint: a pure read of an existing instance's checkpoint (no status check, no signals).</summary>
@@ -174,4 +178,7 @@ internal sealed class CheckpointService(ICoreStore store, ActivityTracker activi
 
         return await store.ListRetryAttemptsAsync(query, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>What one save hands its transaction.</summary>
+    private readonly record struct SaveWork(string InstanceId, string CheckpointId, byte[] State, long Incarnation, TimeProvider Time);
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Threading.Channels;
+using System.Threading.Tasks.Sources;
 using Microsoft.Extensions.Logging;
 using Runtara.Engine.Checkpoints;
 using Runtara.Engine.Diagnostics;
@@ -98,9 +99,15 @@ internal abstract class GroupCommitStore : ICoreStore
     public Task<T> WriteAsync<T>(string operation, Func<IStoreWriter, CancellationToken, ValueTask<T>> work, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(work);
+        return WriteAsync(operation, work, static (writer, work, token) => work(writer, token), cancellationToken).AsTask();
+    }
+
+    public ValueTask<T> WriteAsync<TState, T>(string operation, TState state, Func<IStoreWriter, TState, CancellationToken, ValueTask<T>> work, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(work);
         if (_writers is null)
         {
-            return Task.FromException<T>(new InvalidOperationException("The store is not initialized."));
+            return ValueTask.FromException<T>(new InvalidOperationException("The store is not initialized."));
         }
 
         // The span starts here, so it is a child of the RPC server span, and ends after the commit.
@@ -108,12 +115,12 @@ internal abstract class GroupCommitStore : ICoreStore
         var activity = EngineTelemetry.Source.HasListeners() ? EngineTelemetry.Source.StartActivity($"storage {operation}", ActivityKind.Internal) : null;
         activity?.SetTag("db.system", Backend);
         activity?.SetTag("db.operation.name", operation);
-        var pending = new PendingWrite<T>(operation, work, activity);
+        var pending = new PendingWrite<TState, T>(operation, state, work, activity);
 
         // Once queued the operation runs to its commit; a cancelled caller just stops waiting: its
-        // token cancels the pending write's task (linked before the write is queued, so the writer
-        // always finds the link to undo). The caller awaits that task itself, so a write that is
-        // queued at once (the queue has room) costs no state machine of its own.
+        // token completes the pending write's wait (linked before the write is queued, so the writer
+        // always finds the link to undo). The caller awaits the pending write itself, so a write that
+        // is queued at once (the queue has room) costs no task and no state machine of its own.
         pending.LinkCancellation(cancellationToken);
         var queued = _queue.Writer.WriteAsync(pending, cancellationToken);
         if (!queued.IsCompletedSuccessfully)
@@ -122,7 +129,7 @@ internal abstract class GroupCommitStore : ICoreStore
         }
 
         WakeWriter();
-        return pending.Task;
+        return pending.Completion;
     }
 
     public abstract Task<InstanceRecord?> GetInstanceAsync(string instanceId, CancellationToken cancellationToken);
@@ -172,7 +179,7 @@ internal abstract class GroupCommitStore : ICoreStore
 
     protected abstract Task MigrateAsync(CancellationToken cancellationToken);
 
-    private async Task<T> QueueWhenRoomAsync<T>(ValueTask queued, PendingWrite<T> pending)
+    private async ValueTask<T> QueueWhenRoomAsync<TState, T>(ValueTask queued, PendingWrite<TState, T> pending)
     {
         try
         {
@@ -190,7 +197,7 @@ internal abstract class GroupCommitStore : ICoreStore
         }
 
         WakeWriter();
-        return await pending.Task.ConfigureAwait(false);
+        return await pending.Completion.ConfigureAwait(false);
     }
 
     /// <summary>After a write was queued: wakes an idle writer thread.</summary>
@@ -422,15 +429,21 @@ internal abstract class GroupCommitStore : ICoreStore
         public abstract void Fail(Exception exception);
     }
 
-    private sealed class PendingWrite<T>(string operation, Func<IStoreWriter, CancellationToken, ValueTask<T>> work, Activity? activity)
-        : PendingWrite(operation, activity)
+    /// <summary>
+    /// A write and its caller's wait, which it completes itself (no task): awaited once, by the caller
+    /// or by <see cref="QueueWhenRoomAsync"/>. The writer's result and the caller's cancellation race
+    /// to settle it; the first wins.
+    /// </summary>
+    private sealed class PendingWrite<TState, T>(string operation, TState state, Func<IStoreWriter, TState, CancellationToken, ValueTask<T>> work, Activity? activity)
+        : PendingWrite(operation, activity), IValueTaskSource<T>
     {
-        private readonly TaskCompletionSource<T> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private ManualResetValueTaskSourceCore<T> _completion = new() { RunContinuationsAsynchronously = true };
         private CancellationTokenRegistration _cancellation;
+        private int _settled;
         private T? _result;
         private Exception? _rejection;
 
-        public Task<T> Task => _completion.Task;
+        public ValueTask<T> Completion => new(this, _completion.Version);
 
         /// <summary>Lets <paramref name="cancellationToken"/> end the caller's wait (the write itself still runs).</summary>
         public void LinkCancellation(CancellationToken cancellationToken)
@@ -438,7 +451,7 @@ internal abstract class GroupCommitStore : ICoreStore
             if (cancellationToken.CanBeCanceled)
             {
                 _cancellation = cancellationToken.UnsafeRegister(
-                    static (state, token) => ((TaskCompletionSource<T>)state!).TrySetCanceled(token), _completion);
+                    static (state, token) => ((PendingWrite<TState, T>)state!).Settle(default, new OperationCanceledException(token)), this);
             }
         }
 
@@ -450,7 +463,7 @@ internal abstract class GroupCommitStore : ICoreStore
         }
 
         public override async ValueTask RunAsync(IStoreWriter writer, CancellationToken cancellationToken) =>
-            _result = await work(writer, cancellationToken).ConfigureAwait(false);
+            _result = await work(writer, state, cancellationToken).ConfigureAwait(false);
 
         public override void Reject(Exception exception) => _rejection = exception;
 
@@ -471,7 +484,7 @@ internal abstract class GroupCommitStore : ICoreStore
 
             Activity?.Dispose();
             _cancellation.Unregister();
-            _completion.TrySetResult(_result!);
+            Settle(_result, null);
         }
 
         public override void Fail(Exception exception)
@@ -483,7 +496,31 @@ internal abstract class GroupCommitStore : ICoreStore
             }
 
             _cancellation.Unregister();
-            _completion.TrySetException(exception);
+            Settle(default, exception);
+        }
+
+        T IValueTaskSource<T>.GetResult(short token) => _completion.GetResult(token);
+
+        ValueTaskSourceStatus IValueTaskSource<T>.GetStatus(short token) => _completion.GetStatus(token);
+
+        void IValueTaskSource<T>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+            _completion.OnCompleted(continuation, state, token, flags);
+
+        private void Settle(T? result, Exception? failure)
+        {
+            if (Interlocked.Exchange(ref _settled, 1) != 0)
+            {
+                return;
+            }
+
+            if (failure is null)
+            {
+                _completion.SetResult(result!);
+            }
+            else
+            {
+                _completion.SetException(failure);
+            }
         }
     }
 }

@@ -28,6 +28,13 @@ public interface ICoreStore : IAsyncDisposable
     /// </summary>
     Task<T> WriteAsync<T>(string operation, Func<IStoreWriter, CancellationToken, ValueTask<T>> work, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// <see cref="WriteAsync{T}"/> with the work's input passed rather than captured (a static
+    /// <paramref name="work"/> allocates no closure), answered by a value task that must be awaited
+    /// exactly once: what the hot paths (every checkpoint) use.
+    /// </summary>
+    ValueTask<T> WriteAsync<TState, T>(string operation, TState state, Func<IStoreWriter, TState, CancellationToken, ValueTask<T>> work, CancellationToken cancellationToken);
+
     /// <summary>The committed instance row, or null when there is no such instance.</summary>
     Task<InstanceRecord?> GetInstanceAsync(string instanceId, CancellationToken cancellationToken);
 

@@ -171,7 +171,9 @@ internal sealed partial class SqlStoreWriter(SqlCoreStore store, SqlCoreStore.Wr
     public async ValueTask<CheckpointSaveResult> SaveCheckpointIfAbsentAsync(string instanceId, string checkpointId, byte[] state, long nowMs, CancellationToken cancellationToken)
     {
         _written = true;
-        if (slot.HotPath is { } hot ? hot.InsertCheckpointIfAbsent(instanceId, checkpointId, state, nowMs) : await InsertCheckpointIfAbsentAsync().ConfigureAwait(false))
+        if (slot.HotPath is { } hot
+            ? hot.InsertCheckpointIfAbsent(instanceId, checkpointId, state, nowMs)
+            : await InsertCheckpointIfAbsentAsync(instanceId, checkpointId, state, nowMs, cancellationToken).ConfigureAwait(false))
         {
             return new CheckpointSaveResult(true, new CheckpointRecord(instanceId, checkpointId, state, nowMs));
         }
@@ -180,16 +182,17 @@ internal sealed partial class SqlStoreWriter(SqlCoreStore store, SqlCoreStore.Wr
         var stored = await GetCheckpointAsync(instanceId, checkpointId, cancellationToken).ConfigureAwait(false)
             ?? throw new InvalidOperationException($"Checkpoint '{checkpointId}' conflicted but could not be read back.");
         return new CheckpointSaveResult(false, stored);
+    }
 
-        async ValueTask<bool> InsertCheckpointIfAbsentAsync()
-        {
-            var insert = statements.Get(InsertCheckpointIfAbsentSql, _commandTransaction);
-            Bind(insert, "@id", DbType.String, instanceId);
-            Bind(insert, "@cp", DbType.String, checkpointId);
-            Bind(insert, "@state", DbType.Binary, state);
-            Bind(insert, "@now", DbType.Int64, nowMs);
-            return await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
-        }
+    // A method, not a local function: an async local function's captures are a closure allocated on every save.
+    private async ValueTask<bool> InsertCheckpointIfAbsentAsync(string instanceId, string checkpointId, byte[] state, long nowMs, CancellationToken cancellationToken)
+    {
+        var insert = statements.Get(InsertCheckpointIfAbsentSql, _commandTransaction);
+        Bind(insert, "@id", DbType.String, instanceId);
+        Bind(insert, "@cp", DbType.String, checkpointId);
+        Bind(insert, "@state", DbType.Binary, state);
+        Bind(insert, "@now", DbType.Int64, nowMs);
+        return await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
     }
 
     public async ValueTask<(int Copied, string? LastCheckpointId)?> CopyCheckpointsAsync(string sourceId, string targetId, string? upToCheckpointId, CancellationToken cancellationToken)

@@ -25,22 +25,32 @@ internal sealed class SharedFrameWriter(FrameWriter writer)
     public bool IsCorked => _corked;
 
     /// <summary>Writes <paramref name="message"/> as one frame of <paramref name="type"/>, flushed now or by the writer (or uncork) that follows.</summary>
-    public async ValueTask WriteAsync(FrameType type, Google.Protobuf.IMessage message, CancellationToken cancellationToken)
+    public ValueTask WriteAsync(FrameType type, Google.Protobuf.IMessage message, CancellationToken cancellationToken)
     {
-        await EnterAsync().ConfigureAwait(false);
+        // Uncontended, with a flush the socket takes at once: no state machine and no lock waiter.
+        if (!_lock.Wait(0))
+        {
+            return WriteInTurnAsync(type, message, cancellationToken);
+        }
+
+        ValueTask flushing;
         try
         {
-            writer.Write(type, message);
-            _unflushed = true;
-            if ((!_corked && Volatile.Read(ref _waiting) == 0) || writer.UnflushedBytes >= MaxHeldBytes)
+            flushing = WriteHeld(type, message, cancellationToken);
+            if (!flushing.IsCompletedSuccessfully)
             {
-                await FlushAsync(cancellationToken).ConfigureAwait(false);
+                return ReleaseAfterAsync(flushing);
             }
         }
-        finally
+        catch
         {
             _lock.Release();
+            throw;
         }
+
+        _lock.Release();
+        flushing.GetAwaiter().GetResult();
+        return default;
     }
 
     /// <summary>Runs <paramref name="write"/> alone on the writer (e.g. a streamed answer); it flushes what it writes.</summary>
@@ -79,10 +89,46 @@ internal sealed class SharedFrameWriter(FrameWriter writer)
         }
     }
 
-    private async ValueTask FlushAsync(CancellationToken cancellationToken)
+    /// <summary><see cref="WriteAsync(FrameType, Google.Protobuf.IMessage, CancellationToken)"/> behind the writers ahead of it.</summary>
+    private async ValueTask WriteInTurnAsync(FrameType type, Google.Protobuf.IMessage message, CancellationToken cancellationToken)
+    {
+        await EnterAsync().ConfigureAwait(false);
+        try
+        {
+            await WriteHeld(type, message, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
+    /// <summary>Writes the frame while holding the lock, and flushes unless corked or another writer waits to flush after it.</summary>
+    private ValueTask WriteHeld(FrameType type, Google.Protobuf.IMessage message, CancellationToken cancellationToken)
+    {
+        writer.Write(type, message);
+        _unflushed = true;
+        return (!_corked && Volatile.Read(ref _waiting) == 0) || writer.UnflushedBytes >= MaxHeldBytes
+            ? FlushAsync(cancellationToken)
+            : default;
+    }
+
+    private async ValueTask ReleaseAfterAsync(ValueTask flushing)
+    {
+        try
+        {
+            await flushing.ConfigureAwait(false);
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
+    private ValueTask FlushAsync(CancellationToken cancellationToken)
     {
         _unflushed = false;
-        await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+        return writer.FlushAsync(cancellationToken);
     }
 
     private async ValueTask EnterAsync()

@@ -1,5 +1,5 @@
 using System.Net;
-using System.Runtime.ExceptionServices;
+using System.Threading.Tasks.Sources;
 using Runtara.Protocol.Framing;
 using Runtara.Protocol.Transport;
 
@@ -23,29 +23,19 @@ internal sealed class MultiplexedConnections<TRequest, TResponse>(ITransportConn
     private volatile bool _disposed;
 
     /// <summary>
-    /// Sends <paramref name="request"/> and waits for its answer. A call that fails because a
-    /// connection which had answered earlier calls closed (the server restarted, or closed it while
-    /// idle) is sent once more on a new connection, as the pooled connections retry a stale one.
+    /// Sends <paramref name="request"/> on the least loaded connection (<paramref name="fresh"/>: on a
+    /// new one) and returns its answer, to be awaited once. A call whose connection closed before it
+    /// was answered fails with <see cref="ConnectionLostException"/>; the caller sends it once more on
+    /// a fresh connection when that connection had answered earlier calls (the server restarted, or
+    /// closed it while idle), as the pooled connections retry a stale one.
     /// </summary>
-    public async ValueTask<TResponse> CallAsync(TRequest request, CancellationToken cancellationToken)
+    public ValueTask<TResponse> CallAsync(TRequest request, bool fresh, CancellationToken cancellationToken)
     {
-        for (var attempt = 1; ; attempt++)
-        {
-            var connection = await AcquireAsync(fresh: attempt > 1, cancellationToken).ConfigureAwait(false);
-            try
-            {
-                return await connection.CallAsync(request, cancellationToken).ConfigureAwait(false);
-            }
-            catch (ConnectionLostException lost) when (lost.Reused && attempt == 1 && !cancellationToken.IsCancellationRequested)
-            {
-                // Once more on a fresh connection.
-            }
-            catch (ConnectionLostException lost)
-            {
-                ExceptionDispatchInfo.Throw(lost.InnerException!);
-                throw;
-            }
-        }
+        // No state machine while a connection is open: the exchange is what the caller awaits.
+        var acquiring = AcquireAsync(fresh, cancellationToken);
+        return acquiring.IsCompletedSuccessfully
+            ? acquiring.Result.CallAsync(request, cancellationToken)
+            : CallWhenConnectedAsync(acquiring, request, cancellationToken);
     }
 
     /// <summary>Opens a connection now (a warm process does this before its first call).</summary>
@@ -66,6 +56,12 @@ internal sealed class MultiplexedConnections<TRequest, TResponse>(ITransportConn
         {
             await connection.DisposeAsync().ConfigureAwait(false);
         }
+    }
+
+    private static async ValueTask<TResponse> CallWhenConnectedAsync(ValueTask<MultiplexedConnection> acquiring, TRequest request, CancellationToken cancellationToken)
+    {
+        var connection = await acquiring.ConfigureAwait(false);
+        return await connection.CallAsync(request, cancellationToken).ConfigureAwait(false);
     }
 
     private async ValueTask<MultiplexedConnection> AcquireAsync(bool fresh, CancellationToken cancellationToken)
@@ -142,8 +138,8 @@ internal sealed class MultiplexedConnections<TRequest, TResponse>(ITransportConn
         }
     }
 
-    /// <summary>A call's connection closed before it was answered; <see cref="Reused"/>: the connection had answered earlier calls.</summary>
-    private sealed class ConnectionLostException(Exception failure, bool reused) : Exception(failure.Message, failure)
+    /// <summary>A call's connection closed before it was answered (the cause is the inner exception); <see cref="Reused"/>: the connection had answered earlier calls.</summary>
+    internal sealed class ConnectionLostException(Exception failure, bool reused) : Exception(failure.Message, failure)
     {
         public bool Reused { get; } = reused;
     }
@@ -165,14 +161,15 @@ internal sealed class MultiplexedConnections<TRequest, TResponse>(ITransportConn
         public void Start() => _ = ReadAnswersAsync();
 
         /// <summary>
-        /// Sends the call and returns the task its answer completes: no state machine of its own, as
-        /// the exchange carries the cancellation (an abandoned call's answer, when it comes, is read and dropped).
+        /// Sends the call and returns the exchange its answer completes: no task and no state machine of
+        /// its own, as the exchange carries the cancellation (an abandoned call's answer, when it comes,
+        /// is read and dropped).
         /// </summary>
-        public Task<TResponse> CallAsync(TRequest request, CancellationToken cancellationToken)
+        public ValueTask<TResponse> CallAsync(TRequest request, CancellationToken cancellationToken)
         {
             if (cancellationToken.IsCancellationRequested)
             {
-                return Task.FromCanceled<TResponse>(cancellationToken);
+                return ValueTask.FromCanceled<TResponse>(cancellationToken);
             }
 
             // Watched before anyone else can complete it, so that whoever does unregisters it.
@@ -182,7 +179,7 @@ internal sealed class MultiplexedConnections<TRequest, TResponse>(ITransportConn
                 if (_failure is { } failure)
                 {
                     exchange.Fail(new ConnectionLostException(failure, exchange.Reused));
-                    return exchange.Task;
+                    return exchange.Answered;
                 }
 
                 // Ids only have to differ among the calls in flight; 0 means "none".
@@ -197,8 +194,8 @@ internal sealed class MultiplexedConnections<TRequest, TResponse>(ITransportConn
             }
 
             Interlocked.Increment(ref _inFlight);
-            _ = SendAsync(request);
-            return exchange.Task;
+            Send(request);
+            return exchange.Answered;
         }
 
         public async ValueTask DisposeAsync()
@@ -208,11 +205,34 @@ internal sealed class MultiplexedConnections<TRequest, TResponse>(ITransportConn
         }
 
         /// <summary>Writes the request (its flush may be left to a call writing after it); a failed write fails the connection.</summary>
-        private async Task SendAsync(TRequest request)
+        private void Send(TRequest request)
+        {
+            ValueTask writing;
+            try
+            {
+                writing = _writer.WriteAsync(FrameType.Request, request, CancellationToken.None);
+            }
+            catch (Exception ex)
+            {
+                Fail(ex);
+                return;
+            }
+
+            if (writing.IsCompletedSuccessfully)
+            {
+                writing.GetAwaiter().GetResult();
+            }
+            else
+            {
+                _ = FailIfUnsentAsync(writing);
+            }
+        }
+
+        private async Task FailIfUnsentAsync(ValueTask writing)
         {
             try
             {
-                await _writer.WriteAsync(FrameType.Request, request, CancellationToken.None).ConfigureAwait(false);
+                await writing.ConfigureAwait(false);
             }
             catch (Exception ex)
             {
@@ -310,36 +330,53 @@ internal sealed class MultiplexedConnections<TRequest, TResponse>(ITransportConn
     }
 
     /// <summary>
-    /// A call awaiting its answer, or its caller's cancellation; its continuation runs off the read loop,
-    /// which goes on reading.
+    /// A call awaiting its answer, or its caller's cancellation, awaited once by the caller; its
+    /// continuation runs off the read loop, which goes on reading. The answer, the connection's failure
+    /// and the cancellation race to settle it; the first wins.
     /// </summary>
-    private sealed class Exchange : TaskCompletionSource<TResponse>
+    private sealed class Exchange : IValueTaskSource<TResponse>
     {
+        private ManualResetValueTaskSourceCore<TResponse> _answer = new() { RunContinuationsAsynchronously = true };
         private readonly CancellationTokenRegistration _cancellation;
+        private int _settled;
 
         public Exchange(bool reused, CancellationToken cancellationToken)
-            : base(TaskCreationOptions.RunContinuationsAsynchronously)
         {
             Reused = reused;
-            _cancellation = cancellationToken.UnsafeRegister(static (state, token) => ((Exchange)state!).TrySetCanceled(token), this);
+            _cancellation = cancellationToken.UnsafeRegister(static (state, token) => ((Exchange)state!).Settle(null, new OperationCanceledException(token)), this);
         }
 
         public bool Reused { get; }
 
-        public void Answer(TResponse answer)
-        {
-            if (TrySetResult(answer))
-            {
-                // Unregister, not Dispose: it must not wait for a cancellation callback running elsewhere.
-                _cancellation.Unregister();
-            }
-        }
+        public ValueTask<TResponse> Answered => new(this, _answer.Version);
 
-        public void Fail(Exception failure)
+        public void Answer(TResponse answer) => Settle(answer, null);
+
+        public void Fail(Exception failure) => Settle(null, failure);
+
+        TResponse IValueTaskSource<TResponse>.GetResult(short token) => _answer.GetResult(token);
+
+        ValueTaskSourceStatus IValueTaskSource<TResponse>.GetStatus(short token) => _answer.GetStatus(token);
+
+        void IValueTaskSource<TResponse>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+            _answer.OnCompleted(continuation, state, token, flags);
+
+        private void Settle(TResponse? answer, Exception? failure)
         {
-            if (TrySetException(failure))
+            if (Interlocked.Exchange(ref _settled, 1) != 0)
             {
-                _cancellation.Unregister();
+                return;
+            }
+
+            // Unregister, not Dispose: it must not wait for a cancellation callback running elsewhere.
+            _cancellation.Unregister();
+            if (failure is null)
+            {
+                _answer.SetResult(answer!);
+            }
+            else
+            {
+                _answer.SetException(failure);
             }
         }
     }

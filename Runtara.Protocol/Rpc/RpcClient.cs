@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Net.Quic;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
 using System.Security.Authentication;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
@@ -252,7 +253,25 @@ public sealed class RpcClient<TRequest, TResponse> : IAsyncDisposable
             if (_multiplexed is not null && ReferenceEquals(exchange, UnaryExchange) && body is null
                 && request.CalculateSize() <= _options.MaxUnauthenticatedFrameSize)
             {
-                var answer = await _multiplexed.CallAsync(request, token).ConfigureAwait(false);
+                TResponse answer;
+                for (var attempt = 1; ; attempt++)
+                {
+                    try
+                    {
+                        answer = await _multiplexed.CallAsync(request, fresh: attempt > 1, token).ConfigureAwait(false);
+                        break;
+                    }
+                    catch (MultiplexedConnections<TRequest, TResponse>.ConnectionLostException lost)
+                        when (lost.Reused && attempt == 1 && !token.IsCancellationRequested)
+                    {
+                        // The connection had answered earlier calls, then closed: once more on a fresh one.
+                    }
+                    catch (MultiplexedConnections<TRequest, TResponse>.ConnectionLostException lost)
+                    {
+                        ExceptionDispatchInfo.Throw(lost.InnerException!);
+                    }
+                }
+
                 if (answer.TryGetError(out var code, out var message))
                 {
                     throw new RpcException(code, message);

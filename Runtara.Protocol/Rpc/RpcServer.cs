@@ -549,45 +549,79 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
     private async ValueTask<RpcReply<TResponse>> AnswerAsync(IRpcStream stream, RpcConnectionContext context, TRequest request, FramedBodyReadStream? body, CancellationToken token)
     {
         var method = request.MethodName;
-        // The span (and its name) only when someone listens.
-        using var activity = RpcInstrumentation.Source.HasListeners() ? StartServerActivity(request, method) : null;
-        activity?.SetTag("rpc.system", "runtara");
-        activity?.SetTag("rpc.service", ServiceName);
-        activity?.SetTag("rpc.method", method);
-        activity?.SetTag("network.transport", context.Transport == TransportKind.Quic ? "quic" : "tcp");
-
+        using var activity = StartServerSpan(request, method, context);
         var started = Stopwatch.GetTimestamp();
         RpcReply<TResponse> reply;
         string? errorCode = null;
         try
         {
-            var identity = Admit(request, context);
-
-            // The caller is authenticated now: its upload's body may use full-size frames.
-            if (body is not null)
-            {
-                stream.Reader.MaxPayloadSize = _options.MaxFrameSize;
-            }
-
-            reply = await _handler.HandleAsync(new RpcServerCall<TRequest>(request, method, context, body, identity), token).ConfigureAwait(false);
+            reply = await AdmitAndHandleAsync(stream, context, request, method, body, token).ConfigureAwait(false);
         }
-        catch (RuntaraException ex)
+        catch (Exception ex) when (TryReplyToFailure(ex, method, token, out reply, out errorCode))
         {
-            errorCode = ex.Code;
-            reply = TResponse.FromError(ex.Code, ex.Message);
-        }
-        catch (OperationCanceledException) when (token.IsCancellationRequested)
-        {
-            errorCode = RpcErrorCodes.ShuttingDown;
-            reply = TResponse.FromError(RpcErrorCodes.ShuttingDown, "the server is shutting down");
-        }
-        catch (Exception ex) when (ex is not (IOException or QuicException))
-        {
-            Log.HandlerFailed(_logger, ServiceName, method, ex);
-            errorCode = RpcErrorCodes.Internal;
-            reply = TResponse.FromError(RpcErrorCodes.Internal, $"{method} failed with an internal error; see the server log");
         }
 
+        EndServerCall(activity, started, method, reply, errorCode);
+        return reply;
+    }
+
+    /// <summary>The span of a call (and its name) only when someone listens.</summary>
+    private static Activity? StartServerSpan(TRequest request, string method, RpcConnectionContext context)
+    {
+        var activity = RpcInstrumentation.Source.HasListeners() ? StartServerActivity(request, method) : null;
+        activity?.SetTag("rpc.system", "runtara");
+        activity?.SetTag("rpc.service", ServiceName);
+        activity?.SetTag("rpc.method", method);
+        activity?.SetTag("network.transport", context.Transport == TransportKind.Quic ? "quic" : "tcp");
+        return activity;
+    }
+
+    /// <summary>Admits the caller, then hands the call to the handler (not async: its task is the handler's).</summary>
+    private ValueTask<RpcReply<TResponse>> AdmitAndHandleAsync(IRpcStream stream, RpcConnectionContext context, TRequest request, string method, FramedBodyReadStream? body, CancellationToken token)
+    {
+        var identity = Admit(request, context);
+
+        // The caller is authenticated now: its upload's body may use full-size frames.
+        if (body is not null)
+        {
+            stream.Reader.MaxPayloadSize = _options.MaxFrameSize;
+        }
+
+        return _handler.HandleAsync(new RpcServerCall<TRequest>(request, method, context, body, identity), token);
+    }
+
+    /// <summary>
+    /// The error reply for a refused or failed call: the exception's own code for a Runtara error,
+    /// SHUTTING_DOWN when the server is stopping, INTERNAL (logged) for anything else. False for a
+    /// broken connection, which the caller's caller handles.
+    /// </summary>
+    private bool TryReplyToFailure(Exception exception, string method, CancellationToken token, out RpcReply<TResponse> reply, out string? errorCode)
+    {
+        switch (exception)
+        {
+            case RuntaraException runtara:
+                errorCode = runtara.Code;
+                reply = TResponse.FromError(runtara.Code, runtara.Message);
+                return true;
+            case OperationCanceledException when token.IsCancellationRequested:
+                errorCode = RpcErrorCodes.ShuttingDown;
+                reply = TResponse.FromError(RpcErrorCodes.ShuttingDown, "the server is shutting down");
+                return true;
+            case IOException or QuicException:
+                errorCode = null;
+                reply = default;
+                return false;
+            default:
+                Log.HandlerFailed(_logger, ServiceName, method, exception);
+                errorCode = RpcErrorCodes.Internal;
+                reply = TResponse.FromError(RpcErrorCodes.Internal, $"{method} failed with an internal error; see the server log");
+                return true;
+        }
+    }
+
+    /// <summary>Records the call's outcome on its span and in the server duration metric.</summary>
+    private static void EndServerCall(Activity? activity, long started, string method, RpcReply<TResponse> reply, string? errorCode)
+    {
         if (errorCode is null && reply.Message is { } answered && answered.TryGetError(out var code, out _))
         {
             errorCode = code;
@@ -600,7 +634,6 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
         }
 
         RpcInstrumentation.ServerDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, RpcInstrumentation.Tags(ServiceName, method, errorCode));
-        return reply;
     }
 
     /// <summary>One exchange of a multiplexed connection: answered when done, in whatever order, with its exchange id.</summary>
@@ -608,9 +641,23 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
     {
         // Read before the handler runs: one that relays the request through a client of its own changes it.
         var exchangeId = request.ExchangeId;
+        var method = request.MethodName;
         try
         {
-            var reply = await AnswerAsync(stream, context, request, body: null, token).ConfigureAwait(false);
+            // AnswerAsync's steps in this method's own state machine: one fewer per exchange.
+            using var activity = StartServerSpan(request, method, context);
+            var started = Stopwatch.GetTimestamp();
+            RpcReply<TResponse> reply;
+            string? errorCode = null;
+            try
+            {
+                reply = await AdmitAndHandleAsync(stream, context, request, method, body: null, token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (TryReplyToFailure(ex, method, token, out reply, out errorCode))
+            {
+            }
+
+            EndServerCall(activity, started, method, reply, errorCode);
             var message = reply.Message ?? throw new InvalidOperationException("A unary RPC handler returned no response.");
             message.ExchangeId = exchangeId;
             if (reply.Body is null)

@@ -92,6 +92,32 @@ public abstract class StoreBehaviourTests : CoreStoreSuite
     }
 
     [SkippableFact(Timeout = Timeout)]
+    public async Task A_write_given_its_state_answers_once_with_its_commit_or_its_callers_cancellation()
+    {
+        var id = await NewRunningInstanceAsync();
+        using var gate = new ManualResetEventSlim(false);
+        using var caller = new CancellationTokenSource();
+
+        var holding = Store.WriteAsync("hold", (id, gate), static (w, s, t) =>
+        {
+            s.gate.Wait(TimeSpan.FromSeconds(30));
+            return w.SaveCheckpointIfAbsentAsync(s.id, "held", [1], Now, t);
+        }, CancellationToken.None);
+        var abandoned = Store.WriteAsync("abandon", id, static (w, id, t) => w.SaveCheckpointIfAbsentAsync(id, "abandoned", [2], Now, t), caller.Token);
+        await caller.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await abandoned);
+        gate.Set();
+
+        Assert.True((await holding).Inserted);
+        var again = await Store.WriteAsync("again", id, static (w, id, t) => w.SaveCheckpointIfAbsentAsync(id, "held", [9], Now, t), CancellationToken.None);
+        Assert.False(again.Inserted);
+        Assert.Equal([1], again.Stored.State);
+
+        // The cancelled caller stopped waiting; its write still committed.
+        Assert.NotNull(await Store.GetCheckpointAsync(id, "abandoned", CancellationToken.None));
+    }
+
+    [SkippableFact(Timeout = Timeout)]
     public async Task A_rejected_operation_fails_alone_and_its_batch_neighbours_commit()
     {
         var id = await NewRunningInstanceAsync();
