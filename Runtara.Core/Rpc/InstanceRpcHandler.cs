@@ -49,24 +49,26 @@ internal sealed class InstanceRpcHandler(
         if (call.Request.RequestCase != RpcRequest.RequestOneofCase.RegisterInstance
             && tenants.EnsureAsync(call.Identity, cancellationToken) is { IsCompletedSuccessfully: false } admitting)
         {
-            return AdmitThenDispatchAsync(admitting, call.Request, cancellationToken);
+            return AdmitThenDispatchAsync(admitting, call, cancellationToken);
         }
 
-        return DispatchAsync(call.Request, cancellationToken);
+        return DispatchAsync(call, cancellationToken);
     }
 
-    private async ValueTask<RpcReply<RpcResponse>> AdmitThenDispatchAsync(ValueTask admitting, RpcRequest request, CancellationToken cancellationToken)
+    private async ValueTask<RpcReply<RpcResponse>> AdmitThenDispatchAsync(ValueTask admitting, RpcServerCall<RpcRequest> call, CancellationToken cancellationToken)
     {
         await admitting.ConfigureAwait(false);
-        return await DispatchAsync(request, cancellationToken).ConfigureAwait(false);
+        return await DispatchAsync(call, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
     /// One method per request, each with a state machine only as large as its own work (one method
     /// for all of them carried every case's locals in each checkpoint's).
     /// </summary>
-    private ValueTask<RpcReply<RpcResponse>> DispatchAsync(RpcRequest request, CancellationToken cancellationToken)
+    private ValueTask<RpcReply<RpcResponse>> DispatchAsync(RpcServerCall<RpcRequest> call, CancellationToken cancellationToken)
     {
+        var request = call.Request;
+
         // The caller's registration (0: not presented, unfenced); writes from an older one are refused.
         var incarnation = IncarnationFence.FromWire(request.Incarnation);
         return request.RequestCase switch
@@ -83,7 +85,7 @@ internal sealed class InstanceRpcHandler(
             RpcRequest.RequestOneofCase.PollSignals => PollSignalsAsync(request.PollSignals, incarnation, cancellationToken),
             RpcRequest.RequestOneofCase.SignalAck => AcknowledgeSignalAsync(request.SignalAck, incarnation, cancellationToken),
             RpcRequest.RequestOneofCase.RetryAttempt => RecordRetryAttemptAsync(request.RetryAttempt, incarnation, cancellationToken),
-            RpcRequest.RequestOneofCase.RenewCredential => RenewCredentialAsync(request.Credential, incarnation, cancellationToken),
+            RpcRequest.RequestOneofCase.RenewCredential => RenewCredentialAsync(request.Credential, call.Identity, incarnation, cancellationToken),
             _ => ValueTask.FromException<RpcReply<RpcResponse>>(new RpcException(RpcErrorCodes.Unimplemented, $"runtara.instance/{request.RequestCase} is not served by this core")),
         };
     }
@@ -233,11 +235,18 @@ internal sealed class InstanceRpcHandler(
         return RpcReply<RpcResponse>.None;
     }
 
-    private async ValueTask<RpcReply<RpcResponse>> RenewCredentialAsync(string credential, long incarnation, CancellationToken cancellationToken)
+    private async ValueTask<RpcReply<RpcResponse>> RenewCredentialAsync(string credential, RpcIdentity? identity, long incarnation, CancellationToken cancellationToken)
     {
         // The authenticator admitted the call; the presented token is read again here (not from the
-        // connection, which concurrent QUIC streams may share with other tokens).
-        if (!keys.TryVerify(credential, time.GetUtcNow(), out var claims, out var failure))
+        // connection's last one, which concurrent QUIC streams may share with other tokens). A call
+        // that left its credential empty presented the connection's own (docs/security.md): the
+        // identity the server verified for it, its expiry checked for this call.
+        TokenClaims? claims;
+        if (credential.Length == 0 && identity is TokenIdentity presented)
+        {
+            claims = presented.Claims;
+        }
+        else if (!keys.TryVerify(credential, time.GetUtcNow(), out claims, out var failure))
         {
             throw new RpcException(RpcErrorCodes.Unauthenticated, failure);
         }

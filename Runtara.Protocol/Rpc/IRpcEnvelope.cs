@@ -65,4 +65,10 @@ public interface IRpcResponse<TSelf> : IMessage<TSelf>, IBufferMessage
 
     /// <summary>The <see cref="IRpcRequest{TSelf}.ExchangeId"/> of the request answered (field 200); 0 when it had none.</summary>
     uint ExchangeId { get; set; }
+
+    /// <summary>
+    /// True when the request's credential is the one its connection is bound to (field 201): later
+    /// requests on that connection may leave theirs empty to present it again (docs/security.md).
+    /// </summary>
+    bool CredentialBound { get; set; }
 }

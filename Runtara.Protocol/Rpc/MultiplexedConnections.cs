@@ -154,6 +154,10 @@ internal sealed class MultiplexedConnections<TRequest, TResponse>(ITransportConn
         private int _answered;
         private Exception? _failure;
 
+        // The credential the server bound this connection to (docs/security.md "The connection's
+        // credential"), once an answer said so: requests carrying it leave it out.
+        private string? _boundCredential;
+
         public int InFlight => Volatile.Read(ref _inFlight);
 
         public bool IsOpen => Volatile.Read(ref _failure) is null;
@@ -173,7 +177,8 @@ internal sealed class MultiplexedConnections<TRequest, TResponse>(ITransportConn
             }
 
             // Watched before anyone else can complete it, so that whoever does unregisters it.
-            var exchange = new Exchange(reused: Volatile.Read(ref _answered) > 0, cancellationToken);
+            var credential = request.Credential;
+            var exchange = new Exchange(reused: Volatile.Read(ref _answered) > 0, credential, cancellationToken);
             lock (_exchanges)
             {
                 if (_failure is { } failure)
@@ -191,6 +196,12 @@ internal sealed class MultiplexedConnections<TRequest, TResponse>(ITransportConn
 
                 request.ExchangeId = _lastId;
                 _exchanges.Add(_lastId, exchange);
+            }
+
+            // The caller restores the credential before it sends the request anywhere else.
+            if (credential.Length > 0 && string.Equals(credential, Volatile.Read(ref _boundCredential), StringComparison.Ordinal))
+            {
+                request.Credential = string.Empty;
             }
 
             Interlocked.Increment(ref _inFlight);
@@ -253,7 +264,15 @@ internal sealed class MultiplexedConnections<TRequest, TResponse>(ITransportConn
                 while (true)
                 {
                     var answer = await RpcClient<TRequest, TResponse>.ReadReplyAsync(stream, body: null, CancellationToken.None).ConfigureAwait(false);
-                    Take(answer.ExchangeId)?.Answer(answer);
+                    if (Take(answer.ExchangeId) is { } exchange)
+                    {
+                        if (answer.CredentialBound && exchange.Credential.Length > 0)
+                        {
+                            Volatile.Write(ref _boundCredential, exchange.Credential);
+                        }
+
+                        exchange.Answer(answer);
+                    }
                 }
             }
             catch (Exception ex)
@@ -340,13 +359,17 @@ internal sealed class MultiplexedConnections<TRequest, TResponse>(ITransportConn
         private readonly CancellationTokenRegistration _cancellation;
         private int _settled;
 
-        public Exchange(bool reused, CancellationToken cancellationToken)
+        public Exchange(bool reused, string credential, CancellationToken cancellationToken)
         {
             Reused = reused;
+            Credential = credential;
             _cancellation = cancellationToken.UnsafeRegister(static (state, token) => ((Exchange)state!).Settle(null, new OperationCanceledException(token)), this);
         }
 
         public bool Reused { get; }
+
+        /// <summary>The credential the call presented (sent, or left out as the connection's).</summary>
+        public string Credential { get; }
 
         public ValueTask<TResponse> Answered => new(this, _answer.Version);
 

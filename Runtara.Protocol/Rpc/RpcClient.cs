@@ -254,6 +254,7 @@ public sealed class RpcClient<TRequest, TResponse> : IAsyncDisposable
                 && request.CalculateSize() <= _options.MaxUnauthenticatedFrameSize)
             {
                 TResponse answer;
+                var presented = request.Credential;
                 for (var attempt = 1; ; attempt++)
                 {
                     try
@@ -269,6 +270,12 @@ public sealed class RpcClient<TRequest, TResponse> : IAsyncDisposable
                     catch (MultiplexedConnections<TRequest, TResponse>.ConnectionLostException lost)
                     {
                         ExceptionDispatchInfo.Throw(lost.InnerException!);
+                    }
+                    finally
+                    {
+                        // A connection bound to the credential sent the request without it: the retry,
+                        // and the caller, get the request as it was.
+                        request.Credential = presented;
                     }
                 }
 

@@ -12,6 +12,7 @@ public sealed class RpcConnectionContext
 {
     private object? _identity;
     private VerifiedCredential? _verified;
+    private VerifiedCredential? _bound;
     private readonly Lock _rateLock = new();
     private double _rateTokens = double.NaN;
     private long _rateStamp;
@@ -51,13 +52,29 @@ public sealed class RpcConnectionContext
     internal RpcIdentity? CachedIdentity(string credential) =>
         Volatile.Read(ref _verified) is { } verified && string.Equals(verified.Credential, credential, StringComparison.Ordinal) ? verified.Identity : null;
 
+    /// <summary>
+    /// The identity of the connection's credential: the first one verified on it, for good. A request
+    /// that leaves its credential empty presents this one again (docs/security.md "The connection's
+    /// credential"); null until a credential was verified.
+    /// </summary>
+    internal RpcIdentity? BoundIdentity => Volatile.Read(ref _bound)?.Identity;
+
+    /// <summary>True when <paramref name="credential"/> is the connection's credential.</summary>
+    internal bool IsBound(string credential) =>
+        credential.Length > 0 && Volatile.Read(ref _bound) is { } bound && string.Equals(bound.Credential, credential, StringComparison.Ordinal);
+
     /// <summary>True once a request on this connection carried a valid credential (the pre-authentication frame cap no longer applies).</summary>
     public bool HasAuthenticated => Volatile.Read(ref _authenticated) != 0;
 
     /// <summary>Remembers the last verified credential (one object, so concurrent QUIC streams see a consistent pair).</summary>
     internal void RememberIdentity(string credential, RpcIdentity identity)
     {
-        Volatile.Write(ref _verified, new VerifiedCredential(credential, identity));
+        var verified = new VerifiedCredential(credential, identity);
+        Volatile.Write(ref _verified, verified);
+
+        // The first credential verified becomes the connection's and stays so (an expired one keeps
+        // failing its calls until the client sends a renewed one in full).
+        Interlocked.CompareExchange(ref _bound, verified, null);
         Identity = identity;
         Volatile.Write(ref _authenticated, 1);
     }

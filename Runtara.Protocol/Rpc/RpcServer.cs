@@ -486,6 +486,7 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
     {
         // Read before the handler runs: one that relays the request through a client of its own changes it.
         var exchangeId = request.ExchangeId;
+        var credential = request.Credential;
         var method = request.MethodName;
         var kind = request.Kind;
         if (method.Length == 0)
@@ -533,6 +534,12 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
                 // A multiplexing client's request answered in turn (e.g. its credential probe) still
                 // matches by id; an answer relayed from another server carries that server's.
                 answer.ExchangeId = exchangeId;
+            }
+
+            // This server's binding only: a relayed answer may carry the other server's.
+            if (reply.Message is { } bound)
+            {
+                bound.CredentialBound = context.IsBound(credential);
             }
 
             await WriteReplyAsync(stream.Writer, reply, token).ConfigureAwait(false);
@@ -641,6 +648,7 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
     {
         // Read before the handler runs: one that relays the request through a client of its own changes it.
         var exchangeId = request.ExchangeId;
+        var credential = request.Credential;
         var method = request.MethodName;
         try
         {
@@ -660,6 +668,7 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
             EndServerCall(activity, started, method, reply, errorCode);
             var message = reply.Message ?? throw new InvalidOperationException("A unary RPC handler returned no response.");
             message.ExchangeId = exchangeId;
+            message.CredentialBound = context.IsBound(credential);
             if (reply.Body is null)
             {
                 await exchanges.Writer.WriteAsync(FrameType.Response, message, token).ConfigureAwait(false);
@@ -740,8 +749,9 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
             return null;
         }
 
+        // An empty credential presents the connection's again, if it has one; else it is refused as missing.
         var credential = request.Credential;
-        var identity = context.CachedIdentity(credential);
+        var identity = credential.Length == 0 ? context.BoundIdentity : context.CachedIdentity(credential);
         try
         {
             if (identity is null)

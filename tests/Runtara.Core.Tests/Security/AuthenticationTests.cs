@@ -150,6 +150,54 @@ public sealed class AuthenticationTests(SqliteCoreFixture fixture) : CoreTestBas
     }
 
     [SkippableFact(Timeout = Timeout)]
+    public async Task A_connection_keeps_its_first_verified_credential_for_requests_that_leave_theirs_empty()
+    {
+        var (a, tenantA) = await RunningInstanceAsync("bound");
+        var (b, tenantB) = await RunningInstanceAsync("other");
+        static RpcRequest Status(string instanceId, string credential) =>
+            new() { GetInstanceStatus = new GetInstanceStatusRequest { InstanceId = instanceId }, Credential = credential };
+
+        // One connection (sequential calls), each request with the credential set here.
+        await using var client = InstanceClient(null);
+        var first = await client.Client.CallAsync(Status(a, TokenFor(a, tenantA)));
+        Assert.True(first.CredentialBound);
+        var presentedAgain = await client.Client.CallAsync(Status(a, string.Empty));
+        Assert.Equal(a, presentedAgain.GetInstanceStatus.InstanceId);
+        Assert.False(presentedAgain.CredentialBound);
+
+        // Another token on the connection is verified and used for its own call, but the connection's stays the first.
+        var other = await client.Client.CallAsync(Status(b, TokenFor(b, tenantB)));
+        Assert.Equal(b, other.GetInstanceStatus.InstanceId);
+        Assert.False(other.CredentialBound);
+        await AssertRpcErrorAsync(RpcErrorCodes.PermissionDenied, () => client.Client.CallAsync(Status(b, string.Empty)));
+        Assert.Equal(a, (await client.Client.CallAsync(Status(a, string.Empty))).GetInstanceStatus.InstanceId);
+
+        // A connection that has verified nothing has no credential to present.
+        await using var fresh = InstanceClient(null);
+        await AssertRpcErrorAsync(RpcErrorCodes.Unauthenticated, () => fresh.Client.CallAsync(Status(a, string.Empty)));
+    }
+
+    [SkippableFact(Timeout = Timeout)]
+    public async Task A_client_leaves_out_the_credential_its_connection_is_bound_to_and_renews_without_it()
+    {
+        var (id, tenant) = (Ids.Instance(), Ids.Tenant());
+        var token = TokenFor(id, tenant);
+        await using var client = InstanceClient(token);
+        await client.RegisterAsync(id, tenant);
+
+        // The client's request object comes back as it was: the credential is only left out on the wire.
+        var request = new RpcRequest { GetInstanceStatus = new GetInstanceStatusRequest { InstanceId = id } };
+        var answer = await client.Client.CallAsync(request);
+        Assert.Equal(id, answer.GetInstanceStatus.InstanceId);
+        Assert.False(answer.CredentialBound); // sent in full, the server would have said it is the bound one
+        Assert.Equal(token, request.Credential);
+
+        var renewed = (await client.Client.CallAsync(new RpcRequest { RenewCredential = new RenewCredentialRequest { InstanceId = id } })).RenewCredential;
+        Assert.True(TestCredentials.Keys(Core.DataDirectory).TryVerify(renewed.Credential, DateTimeOffset.UtcNow, out var claims, out _));
+        Assert.Equal((TokenKind.Instance, id, tenant), (claims!.Kind, claims.Subject, claims.TenantId));
+    }
+
+    [SkippableFact(Timeout = Timeout)]
     public async Task RenewCredential_hands_out_a_fresh_token_for_the_same_instance_only()
     {
         var (id, tenant) = (Ids.Instance(), Ids.Tenant());

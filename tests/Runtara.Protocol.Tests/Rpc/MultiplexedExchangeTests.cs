@@ -139,6 +139,34 @@ public sealed class MultiplexedExchangeTests
         AssertEachGotItsOwn(answers, "relayed-");
     }
 
+    [Theory, TcpTransport, UnixTransport]
+    public async Task An_answer_tells_only_this_servers_credential_binding_not_what_a_relayed_answer_carried(TransportKind transport)
+    {
+        // The handler relays an answer that says "bound" (as another server's would); this server
+        // authenticates nothing, so it bound nothing, and the client must keep sending its credential.
+        var credentials = new List<string>();
+        await using var harness = await ServerHarness<Inst.RpcRequest, Inst.RpcResponse>.StartAsync(
+            new DelegateHandler<Inst.RpcRequest, Inst.RpcResponse>(async (call, ct) =>
+            {
+                lock (credentials)
+                {
+                    credentials.Add(call.Request.Credential);
+                }
+
+                await Task.Yield();
+                return new Inst.RpcResponse { CredentialBound = true, Checkpoint = new Inst.CheckpointResponse() };
+            }),
+            transport);
+        var client = harness.CreateClient(o => o.CredentialProvider = () => "a-credential");
+
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.False((await client.CallAsync(Checkpoint($"call-{i}")).WaitAsync(TestTimeout)).CredentialBound);
+        }
+
+        Assert.Equal(["a-credential", "a-credential", "a-credential"], credentials);
+    }
+
     [Fact]
     public async Task A_server_that_answers_in_turn_without_exchange_ids_is_matched_by_order()
     {
