@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 using Runtara.Engine;
@@ -106,11 +105,13 @@ internal sealed class InstanceRpcHandler(
         };
     }
 
-    // Every step of every workflow comes here and waits for a commit: its state machine is pooled.
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<RpcReply<RpcResponse>> CheckpointAsync(CheckpointRequest checkpoint, long incarnation, CancellationToken cancellationToken)
+    // Every step of every workflow comes here: the reply is built by the save's own (pooled) state machine.
+    private ValueTask<RpcReply<RpcResponse>> CheckpointAsync(CheckpointRequest checkpoint, long incarnation, CancellationToken cancellationToken) =>
+        checkpoints.SaveAsync(checkpoint.InstanceId, checkpoint.CheckpointId, checkpoint.State.ToBytes(), incarnation, CheckpointReply, cancellationToken);
+
+    // A static method group: the compiler caches its delegate.
+    private static RpcReply<RpcResponse> CheckpointReply(CheckpointOutcome outcome)
     {
-        var outcome = await checkpoints.SaveAsync(checkpoint.InstanceId, checkpoint.CheckpointId, checkpoint.State.ToBytes(), incarnation, cancellationToken).ConfigureAwait(false);
         var response = new CheckpointResponse { Found = outcome.Found, State = outcome.Found ? UnsafeByteOperations.UnsafeWrap(outcome.State) : ByteString.Empty };
         if (outcome.PendingSignal is { } pending)
         {

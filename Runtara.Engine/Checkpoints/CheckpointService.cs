@@ -20,9 +20,18 @@ internal sealed class CheckpointService(ICoreStore store, ActivityTracker activi
 {
     private readonly EngineOptions _options = options.Value;
 
+    public ValueTask<CheckpointOutcome> SaveAsync(string instanceId, string checkpointId, byte[] state, long incarnation, CancellationToken cancellationToken) =>
+        SaveAsync(instanceId, checkpointId, state, incarnation, static outcome => outcome, cancellationToken);
+
+    /// <summary>
+    /// <see cref="SaveAsync(string, string, byte[], long, CancellationToken)"/> with the outcome turned
+    /// into the caller's answer by <paramref name="answer"/> (e.g. the RPC reply), so the caller needs no
+    /// state machine of its own to wait for the commit.
+    /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<CheckpointOutcome> SaveAsync(string instanceId, string checkpointId, byte[] state, long incarnation, CancellationToken cancellationToken)
+    public async ValueTask<TAnswer> SaveAsync<TAnswer>(string instanceId, string checkpointId, byte[] state, long incarnation, Func<CheckpointOutcome, TAnswer> answer, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(answer);
         CoreValidationException.ThrowIfEmpty(instanceId, "instance_id");
         CoreValidationException.ThrowIfEmpty(checkpointId, "checkpoint_id");
         ArgumentNullException.ThrowIfNull(state);
@@ -40,7 +49,7 @@ internal sealed class CheckpointService(ICoreStore store, ActivityTracker activi
         }
 
         SignalService.RecordDelivery(pending, custom);
-        return new CheckpointOutcome(!saved.Inserted, saved.Inserted ? [] : saved.Stored.State, pending, custom);
+        return answer(new CheckpointOutcome(!saved.Inserted, saved.Inserted ? [] : saved.Stored.State, pending, custom));
     }
 
     /// <summary>The save-if-absent of <see cref="SaveAsync"/> inside the group-commit transaction (static: the write passes its input, no closure).</summary>

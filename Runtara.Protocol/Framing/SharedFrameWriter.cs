@@ -56,7 +56,8 @@ internal sealed class SharedFrameWriter(FrameWriter writer)
     /// <summary>Runs <paramref name="write"/> alone on the writer (e.g. a streamed answer); it flushes what it writes.</summary>
     public async ValueTask WriteAsync<TState>(Func<FrameWriter, TState, CancellationToken, ValueTask> write, TState state, CancellationToken cancellationToken)
     {
-        await EnterAsync().ConfigureAwait(false);
+        await WaitForTurnAsync().ConfigureAwait(false);
+        TookTurn();
         try
         {
             await write(writer, state, cancellationToken).ConfigureAwait(false);
@@ -74,7 +75,8 @@ internal sealed class SharedFrameWriter(FrameWriter writer)
     /// <summary>Flushes what was held back and lets writers flush again.</summary>
     public async ValueTask UncorkAsync(CancellationToken cancellationToken)
     {
-        await EnterAsync().ConfigureAwait(false);
+        await WaitForTurnAsync().ConfigureAwait(false);
+        TookTurn();
         try
         {
             _corked = false;
@@ -92,7 +94,8 @@ internal sealed class SharedFrameWriter(FrameWriter writer)
     /// <summary><see cref="WriteAsync(FrameType, Google.Protobuf.IMessage, CancellationToken)"/> behind the writers ahead of it.</summary>
     private async ValueTask WriteInTurnAsync(FrameType type, Google.Protobuf.IMessage message, CancellationToken cancellationToken)
     {
-        await EnterAsync().ConfigureAwait(false);
+        await WaitForTurnAsync().ConfigureAwait(false);
+        TookTurn();
         try
         {
             await WriteHeld(type, message, cancellationToken).ConfigureAwait(false);
@@ -131,10 +134,16 @@ internal sealed class SharedFrameWriter(FrameWriter writer)
         return writer.FlushAsync(cancellationToken);
     }
 
-    private async ValueTask EnterAsync()
+    /// <summary>
+    /// Waits for the lock, counted as waiting so the holder leaves its flush to this writer. Not async
+    /// (the caller's state machine does the waiting); the caller calls <see cref="TookTurn"/> at once
+    /// after, before it looks at the count itself.
+    /// </summary>
+    private Task WaitForTurnAsync()
     {
         Interlocked.Increment(ref _waiting);
-        await _lock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
-        Interlocked.Decrement(ref _waiting);
+        return _lock.WaitAsync(CancellationToken.None);
     }
+
+    private void TookTurn() => Interlocked.Decrement(ref _waiting);
 }

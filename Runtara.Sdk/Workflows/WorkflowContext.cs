@@ -302,7 +302,8 @@ public sealed partial class WorkflowContext
         return value;
     }
 
-    private async Task<T> ExecuteWithRetriesAsync<T>(string key, string checkpointId, Func<CancellationToken, Task<T>> action, RetryPolicy policy, TimeSpan? timeout, Activity? activity, CancellationToken token)
+    // A value task: a step whose action completed synchronously costs no task here.
+    private async ValueTask<T> ExecuteWithRetriesAsync<T>(string key, string checkpointId, Func<CancellationToken, Task<T>> action, RetryPolicy policy, TimeSpan? timeout, Activity? activity, CancellationToken token)
     {
         for (var attempt = 1; ; attempt++)
         {
