@@ -37,7 +37,7 @@ internal sealed class EmbeddedBackend(Task<EmbeddedEngine> opening, bool ownsEng
         }
     }
 
-    public async Task<CheckpointResult> CheckpointAsync(string instanceId, string checkpointId, ReadOnlyMemory<byte> state, CancellationToken cancellationToken)
+    public async ValueTask<CheckpointResult> CheckpointAsync(string instanceId, string checkpointId, ReadOnlyMemory<byte> state, CancellationToken cancellationToken)
     {
         try
         {
@@ -55,7 +55,7 @@ internal sealed class EmbeddedBackend(Task<EmbeddedEngine> opening, bool ownsEng
         }
     }
 
-    public async Task<ReadOnlyMemory<byte>?> GetCheckpointAsync(string instanceId, string checkpointId, CancellationToken cancellationToken)
+    public async ValueTask<ReadOnlyMemory<byte>?> GetCheckpointAsync(string instanceId, string checkpointId, CancellationToken cancellationToken)
     {
         try
         {
@@ -70,7 +70,7 @@ internal sealed class EmbeddedBackend(Task<EmbeddedEngine> opening, bool ownsEng
         }
     }
 
-    public async Task<SleepResult> SleepAsync(string instanceId, string checkpointId, long durationMs, ReadOnlyMemory<byte> state, CancellationToken cancellationToken)
+    public async ValueTask<SleepResult> SleepAsync(string instanceId, string checkpointId, long durationMs, ReadOnlyMemory<byte> state, CancellationToken cancellationToken)
     {
         try
         {
@@ -98,7 +98,7 @@ internal sealed class EmbeddedBackend(Task<EmbeddedEngine> opening, bool ownsEng
         }
     }
 
-    public async Task<PendingSignal?> PollSignalsAsync(string instanceId, CancellationToken cancellationToken)
+    public async ValueTask<PendingSignal?> PollSignalsAsync(string instanceId, CancellationToken cancellationToken)
     {
         try
         {
@@ -112,7 +112,7 @@ internal sealed class EmbeddedBackend(Task<EmbeddedEngine> opening, bool ownsEng
         }
     }
 
-    public async Task<WaitCallResult> WaitAsync(string instanceId, string checkpointId, IReadOnlyList<string> signalNames, IReadOnlyList<string> childIds, long? timeoutMs, bool suspend, CancellationToken cancellationToken)
+    public async ValueTask<WaitCallResult> WaitAsync(string instanceId, string checkpointId, IReadOnlyList<string> signalNames, IReadOnlyList<string> childIds, long? timeoutMs, bool suspend, CancellationToken cancellationToken)
     {
         try
         {
@@ -126,7 +126,7 @@ internal sealed class EmbeddedBackend(Task<EmbeddedEngine> opening, bool ownsEng
         }
     }
 
-    public async Task<ChildStartResult> StartChildAsync(string instanceId, string key, string image, ReadOnlyMemory<byte> input, bool detached, CancellationToken cancellationToken)
+    public async ValueTask<ChildStartResult> StartChildAsync(string instanceId, string key, string image, ReadOnlyMemory<byte> input, bool detached, CancellationToken cancellationToken)
     {
         try
         {

@@ -32,29 +32,29 @@ internal interface IInstanceBackend : IAsyncDisposable
     /// Save-if-absent: found=true returns the stored state and writes nothing. <paramref name="state"/> is
     /// lent for the call only (a step's comes from a pooled buffer): a backend copies what it keeps.
     /// </summary>
-    Task<CheckpointResult> CheckpointAsync(string instanceId, string checkpointId, ReadOnlyMemory<byte> state, CancellationToken cancellationToken);
+    ValueTask<CheckpointResult> CheckpointAsync(string instanceId, string checkpointId, ReadOnlyMemory<byte> state, CancellationToken cancellationToken);
 
     /// <summary>Read-only lookup; null when the key has no checkpoint.</summary>
-    Task<ReadOnlyMemory<byte>?> GetCheckpointAsync(string instanceId, string checkpointId, CancellationToken cancellationToken);
+    ValueTask<ReadOnlyMemory<byte>?> GetCheckpointAsync(string instanceId, string checkpointId, CancellationToken cancellationToken);
 
     /// <summary>Durable sleep of <paramref name="durationMs"/> at <paramref name="checkpointId"/>.</summary>
-    Task<SleepResult> SleepAsync(string instanceId, string checkpointId, long durationMs, ReadOnlyMemory<byte> state, CancellationToken cancellationToken);
+    ValueTask<SleepResult> SleepAsync(string instanceId, string checkpointId, long durationMs, ReadOnlyMemory<byte> state, CancellationToken cancellationToken);
 
     /// <summary>An acknowledged event (SPEC §12.2): returns once stored and applied.</summary>
     Task SendEventAsync(InstanceEvent instanceEvent, CancellationToken cancellationToken);
 
     /// <summary>PollSignals without a checkpoint: the pending instance-wide signal. Consumes nothing.</summary>
-    Task<PendingSignal?> PollSignalsAsync(string instanceId, CancellationToken cancellationToken);
+    ValueTask<PendingSignal?> PollSignalsAsync(string instanceId, CancellationToken cancellationToken);
 
     /// <summary>
     /// Wait: decides the wait stored as <paramref name="checkpointId"/> (a signal at one of
     /// <paramref name="signalNames"/>, all of <paramref name="childIds"/> ended, or the deadline) or, with
     /// <paramref name="suspend"/>, suspends the instance on it. Idempotent: a decided wait answers from its checkpoint.
     /// </summary>
-    Task<WaitCallResult> WaitAsync(string instanceId, string checkpointId, IReadOnlyList<string> signalNames, IReadOnlyList<string> childIds, long? timeoutMs, bool suspend, CancellationToken cancellationToken);
+    ValueTask<WaitCallResult> WaitAsync(string instanceId, string checkpointId, IReadOnlyList<string> signalNames, IReadOnlyList<string> childIds, long? timeoutMs, bool suspend, CancellationToken cancellationToken);
 
     /// <summary>StartChild: records the child of (instance, key) once; a repeat returns the same child id.</summary>
-    Task<ChildStartResult> StartChildAsync(string instanceId, string key, string image, ReadOnlyMemory<byte> input, bool detached, CancellationToken cancellationToken);
+    ValueTask<ChildStartResult> StartChildAsync(string instanceId, string key, string image, ReadOnlyMemory<byte> input, bool detached, CancellationToken cancellationToken);
 
     /// <summary>SignalAck(acknowledged=true), fire-and-forget on the wire.</summary>
     Task AcknowledgeSignalAsync(string instanceId, SignalKind kind, CancellationToken cancellationToken);

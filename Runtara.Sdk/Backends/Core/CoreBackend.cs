@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 using Runtara.Protocol.Contracts;
@@ -133,7 +134,7 @@ internal sealed class CoreBackend : IInstanceBackend
         return new RegistrationResult(registered.HasLastCheckpointId ? registered.LastCheckpointId.Length > 0 : null, registered.RanBefore);
     }
 
-    public Task<CheckpointResult> CheckpointAsync(string instanceId, string checkpointId, ReadOnlyMemory<byte> state, CancellationToken cancellationToken)
+    public ValueTask<CheckpointResult> CheckpointAsync(string instanceId, string checkpointId, ReadOnlyMemory<byte> state, CancellationToken cancellationToken)
     {
         var request = new RpcRequest
         {
@@ -150,13 +151,13 @@ internal sealed class CoreBackend : IInstanceBackend
         }, cancellationToken);
     }
 
-    public Task<ReadOnlyMemory<byte>?> GetCheckpointAsync(string instanceId, string checkpointId, CancellationToken cancellationToken)
+    public ValueTask<ReadOnlyMemory<byte>?> GetCheckpointAsync(string instanceId, string checkpointId, CancellationToken cancellationToken)
     {
         var request = new RpcRequest { GetCheckpoint = new GetCheckpointRequest { InstanceId = instanceId, CheckpointId = checkpointId } };
         return CallIdempotentAsync(request, instanceId, null, static answer => answer.GetCheckpoint.Found ? answer.GetCheckpoint.State.Memory : (ReadOnlyMemory<byte>?)null, cancellationToken);
     }
 
-    public Task<SleepResult> SleepAsync(string instanceId, string checkpointId, long durationMs, ReadOnlyMemory<byte> state, CancellationToken cancellationToken)
+    public ValueTask<SleepResult> SleepAsync(string instanceId, string checkpointId, long durationMs, ReadOnlyMemory<byte> state, CancellationToken cancellationToken)
     {
         var request = new RpcRequest
         {
@@ -184,13 +185,13 @@ internal sealed class CoreBackend : IInstanceBackend
         }
     }
 
-    public Task<PendingSignal?> PollSignalsAsync(string instanceId, CancellationToken cancellationToken)
+    public ValueTask<PendingSignal?> PollSignalsAsync(string instanceId, CancellationToken cancellationToken)
     {
         var request = new RpcRequest { PollSignals = new PollSignalsRequest { InstanceId = instanceId } };
         return CallIdempotentAsync(request, instanceId, null, static answer => ProtocolConversions.ToSignal(answer.PollSignals.Signal), cancellationToken);
     }
 
-    public Task<WaitCallResult> WaitAsync(string instanceId, string checkpointId, IReadOnlyList<string> signalNames, IReadOnlyList<string> childIds, long? timeoutMs, bool suspend, CancellationToken cancellationToken)
+    public ValueTask<WaitCallResult> WaitAsync(string instanceId, string checkpointId, IReadOnlyList<string> signalNames, IReadOnlyList<string> childIds, long? timeoutMs, bool suspend, CancellationToken cancellationToken)
     {
         var wait = new WaitRequest { InstanceId = instanceId, CheckpointId = checkpointId, Suspend = suspend };
         wait.SignalNames.AddRange(signalNames);
@@ -209,7 +210,7 @@ internal sealed class CoreBackend : IInstanceBackend
         }, cancellationToken);
     }
 
-    public Task<ChildStartResult> StartChildAsync(string instanceId, string key, string image, ReadOnlyMemory<byte> input, bool detached, CancellationToken cancellationToken)
+    public ValueTask<ChildStartResult> StartChildAsync(string instanceId, string key, string image, ReadOnlyMemory<byte> input, bool detached, CancellationToken cancellationToken)
     {
         var request = new RpcRequest
         {
@@ -278,14 +279,19 @@ internal sealed class CoreBackend : IInstanceBackend
         return request;
     }
 
-    private Task<RpcResponse> CallIdempotentAsync(RpcRequest request, string instanceId, TimeSpan? deadline, CancellationToken cancellationToken) =>
+    private ValueTask<RpcResponse> CallIdempotentAsync(RpcRequest request, string instanceId, TimeSpan? deadline, CancellationToken cancellationToken) =>
         CallIdempotentAsync(request, instanceId, deadline, static response => response, cancellationToken);
 
     /// <summary>
     /// Calls the core, riding out its restarts (below), and reads the answer with <paramref name="read"/>:
     /// inside the call's own state machine, so a method that only converts the answer needs none of its own.
     /// </summary>
-    private async Task<TResult> CallIdempotentAsync<TResult>(RpcRequest request, string instanceId, TimeSpan? deadline, Func<RpcResponse, TResult> read, CancellationToken cancellationToken)
+    /// <remarks>
+    /// Pooled: an instance's calls follow one another, each answered on the thread that then runs the
+    /// workflow to its next call, so that call reuses the box the previous one returned.
+    /// </remarks>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<TResult> CallIdempotentAsync<TResult>(RpcRequest request, string instanceId, TimeSpan? deadline, Func<RpcResponse, TResult> read, CancellationToken cancellationToken)
     {
         Fenced(request, instanceId);
         // A core restart takes seconds (kill -9 or SIGTERM and start): ride it out with capped,
