@@ -102,7 +102,15 @@ public sealed class RpcClient<TRequest, TResponse> : IAsyncDisposable
         CallAsync(request, deadline: null, cancellationToken);
 
     /// <summary>Sends a request and waits for its response within <paramref name="deadline"/>.</summary>
-    public Task<TResponse> CallAsync(TRequest request, TimeSpan? deadline, CancellationToken cancellationToken = default)
+    public Task<TResponse> CallAsync(TRequest request, TimeSpan? deadline, CancellationToken cancellationToken = default) =>
+        CallValueAsync(request, deadline, cancellationToken).AsTask();
+
+    /// <summary>
+    /// <see cref="CallAsync(TRequest, TimeSpan?, CancellationToken)"/> answered by a value task, to be
+    /// awaited exactly once. The call's state machine is pooled: a caller that makes one call after
+    /// another (an instance's steps) reuses the one its previous call returned.
+    /// </summary>
+    public ValueTask<TResponse> CallValueAsync(TRequest request, TimeSpan? deadline, CancellationToken cancellationToken = default)
     {
         EnsureKind(request, RpcKind.Unary);
         return InvokeAsync(request, deadline, UnaryExchange, body: null, cancellationToken);
@@ -117,7 +125,7 @@ public sealed class RpcClient<TRequest, TResponse> : IAsyncDisposable
             stream.Writer.Write(FrameType.Request, request);
             await stream.Writer.FlushAsync(token).ConfigureAwait(false);
             return null;
-        }, body: null, cancellationToken);
+        }, body: null, cancellationToken).AsTask();
     }
 
     /// <summary>
@@ -149,7 +157,7 @@ public sealed class RpcClient<TRequest, TResponse> : IAsyncDisposable
             }
 
             return await reply.ConfigureAwait(false);
-        }, body: null, cancellationToken);
+        }, body: null, cancellationToken).AsTask();
     }
 
     /// <summary>Sends a request whose response may carry a streamed body, copied into <paramref name="destination"/>.</summary>
@@ -157,7 +165,7 @@ public sealed class RpcClient<TRequest, TResponse> : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(destination);
         EnsureKind(request, RpcKind.Unary);
-        return InvokeAsync(request, deadline ?? Timeout.InfiniteTimeSpan, UnaryExchange, destination, cancellationToken);
+        return InvokeAsync(request, deadline ?? Timeout.InfiniteTimeSpan, UnaryExchange, destination, cancellationToken).AsTask();
     }
 
     /// <summary>
@@ -208,7 +216,8 @@ public sealed class RpcClient<TRequest, TResponse> : IAsyncDisposable
         }
     }
 
-    private async Task<TResult> InvokeAsync<TResult>(
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<TResult> InvokeAsync<TResult>(
         TRequest request, TimeSpan? deadline, Exchange<TResult> exchange, Stream? body, CancellationToken cancellationToken)
         where TResult : TResponse?
     {

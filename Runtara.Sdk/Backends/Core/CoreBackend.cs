@@ -303,7 +303,7 @@ internal sealed class CoreBackend : IInstanceBackend
         {
             try
             {
-                var response = await _client.CallAsync(request, deadline, cancellationToken).ConfigureAwait(false);
+                var response = await _client.CallValueAsync(request, deadline, cancellationToken).ConfigureAwait(false);
                 if (Interlocked.Exchange(ref _outageSince, 0) is var since and not 0)
                 {
                     Log.CoreReachableAgain(_logger, _client.Address, Stopwatch.GetElapsedTime(since));
