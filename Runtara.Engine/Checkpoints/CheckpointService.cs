@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Options;
 using Runtara.Engine.Diagnostics;
 using Runtara.Engine.Hosting;
@@ -25,11 +24,11 @@ internal sealed class CheckpointService(ICoreStore store, ActivityTracker activi
 
     /// <summary>
     /// <see cref="SaveAsync(string, string, byte[], long, CancellationToken)"/> with the outcome turned
-    /// into the caller's answer by <paramref name="answer"/> (e.g. the RPC reply), so the caller needs no
-    /// state machine of its own to wait for the commit.
+    /// into the caller's answer by <paramref name="answer"/> (e.g. the RPC reply) when the caller takes
+    /// it: neither this method nor its caller needs a state machine to wait for the commit. Invalid
+    /// arguments throw at once.
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<TAnswer> SaveAsync<TAnswer>(string instanceId, string checkpointId, byte[] state, long incarnation, Func<CheckpointOutcome, TAnswer> answer, CancellationToken cancellationToken)
+    public ValueTask<TAnswer> SaveAsync<TAnswer>(string instanceId, string checkpointId, byte[] state, long incarnation, Func<CheckpointOutcome, TAnswer> answer, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(answer);
         CoreValidationException.ThrowIfEmpty(instanceId, "instance_id");
@@ -40,16 +39,26 @@ internal sealed class CheckpointService(ICoreStore store, ActivityTracker activi
             throw new CheckpointTooLargeException(instanceId, checkpointId, state.Length, _options.MaxCheckpointSize);
         }
 
-        var (saved, pending, custom) = await store.WriteAsync("checkpoint", new SaveWork(instanceId, checkpointId, state, incarnation, time), SaveInTransactionAsync, cancellationToken).ConfigureAwait(false);
+        return store.WriteAsync(
+            "checkpoint",
+            (Work: new SaveWork(instanceId, checkpointId, state, incarnation, time), Answer: answer),
+            static (writer, save, token) => SaveInTransactionAsync(writer, save.Work, token),
+            static (saved, save) => save.Answer(Committed(saved, save.Work.State.Length)),
+            cancellationToken);
+    }
 
-        if (saved.Inserted)
+    /// <summary>What a committed save answers; counts it, and the signals it delivers.</summary>
+    private static CheckpointOutcome Committed((CheckpointSaveResult Result, PendingSignal? Signal, CustomSignal? Custom) saved, int stateLength)
+    {
+        var (result, pending, custom) = saved;
+        if (result.Inserted)
         {
             EngineTelemetry.CheckpointsSaved.Add(1);
-            EngineTelemetry.CheckpointBytes.Add(state.Length);
+            EngineTelemetry.CheckpointBytes.Add(stateLength);
         }
 
         SignalService.RecordDelivery(pending, custom);
-        return answer(new CheckpointOutcome(!saved.Inserted, saved.Inserted ? [] : saved.Stored.State, pending, custom));
+        return new CheckpointOutcome(!result.Inserted, result.Inserted ? [] : result.Stored.State, pending, custom);
     }
 
     /// <summary>The save-if-absent of <see cref="SaveAsync"/> inside the group-commit transaction (static: the write passes its input, no closure).</summary>

@@ -102,12 +102,17 @@ internal abstract class GroupCommitStore : ICoreStore
         return WriteAsync(operation, work, static (writer, work, token) => work(writer, token), cancellationToken).AsTask();
     }
 
-    public ValueTask<T> WriteAsync<TState, T>(string operation, TState state, Func<IStoreWriter, TState, CancellationToken, ValueTask<T>> work, CancellationToken cancellationToken)
+    public ValueTask<T> WriteAsync<TState, T>(string operation, TState state, Func<IStoreWriter, TState, CancellationToken, ValueTask<T>> work, CancellationToken cancellationToken) =>
+        WriteAsync(operation, state, work, static (result, _) => result, cancellationToken);
+
+    public ValueTask<TAnswer> WriteAsync<TState, T, TAnswer>(
+        string operation, TState state, Func<IStoreWriter, TState, CancellationToken, ValueTask<T>> work, Func<T, TState, TAnswer> answer, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(work);
+        ArgumentNullException.ThrowIfNull(answer);
         if (_writers is null)
         {
-            return ValueTask.FromException<T>(new InvalidOperationException("The store is not initialized."));
+            return ValueTask.FromException<TAnswer>(new InvalidOperationException("The store is not initialized."));
         }
 
         // The span starts here, so it is a child of the RPC server span, and ends after the commit.
@@ -115,7 +120,7 @@ internal abstract class GroupCommitStore : ICoreStore
         var activity = EngineTelemetry.Source.HasListeners() ? EngineTelemetry.Source.StartActivity($"storage {operation}", ActivityKind.Internal) : null;
         activity?.SetTag("db.system", Backend);
         activity?.SetTag("db.operation.name", operation);
-        var pending = new PendingWrite<TState, T>(operation, state, work, activity);
+        var pending = new PendingWrite<TState, T, TAnswer>(operation, state, work, answer, activity);
 
         // Once queued the operation runs to its commit; a cancelled caller just stops waiting: its
         // token completes the pending write's wait (linked before the write is queued, so the writer
@@ -179,7 +184,7 @@ internal abstract class GroupCommitStore : ICoreStore
 
     protected abstract Task MigrateAsync(CancellationToken cancellationToken);
 
-    private async ValueTask<T> QueueWhenRoomAsync<TState, T>(ValueTask queued, PendingWrite<TState, T> pending)
+    private async ValueTask<TAnswer> QueueWhenRoomAsync<TState, T, TAnswer>(ValueTask queued, PendingWrite<TState, T, TAnswer> pending)
     {
         try
         {
@@ -432,10 +437,12 @@ internal abstract class GroupCommitStore : ICoreStore
     /// <summary>
     /// A write and its caller's wait, which it completes itself (no task): awaited once, by the caller
     /// or by <see cref="QueueWhenRoomAsync"/>. The writer's result and the caller's cancellation race
-    /// to settle it; the first wins.
+    /// to settle it; the first wins. The caller's answer is made from the committed result when the
+    /// caller takes it, on the caller's thread, not the writer's.
     /// </summary>
-    private sealed class PendingWrite<TState, T>(string operation, TState state, Func<IStoreWriter, TState, CancellationToken, ValueTask<T>> work, Activity? activity)
-        : PendingWrite(operation, activity), IValueTaskSource<T>
+    private sealed class PendingWrite<TState, T, TAnswer>(
+        string operation, TState state, Func<IStoreWriter, TState, CancellationToken, ValueTask<T>> work, Func<T, TState, TAnswer> answer, Activity? activity)
+        : PendingWrite(operation, activity), IValueTaskSource<TAnswer>
     {
         private ManualResetValueTaskSourceCore<T> _completion = new() { RunContinuationsAsynchronously = true };
         private CancellationTokenRegistration _cancellation;
@@ -443,7 +450,7 @@ internal abstract class GroupCommitStore : ICoreStore
         private T? _result;
         private Exception? _rejection;
 
-        public ValueTask<T> Completion => new(this, _completion.Version);
+        public ValueTask<TAnswer> Completion => new(this, _completion.Version);
 
         /// <summary>Lets <paramref name="cancellationToken"/> end the caller's wait (the write itself still runs).</summary>
         public void LinkCancellation(CancellationToken cancellationToken)
@@ -451,7 +458,7 @@ internal abstract class GroupCommitStore : ICoreStore
             if (cancellationToken.CanBeCanceled)
             {
                 _cancellation = cancellationToken.UnsafeRegister(
-                    static (state, token) => ((PendingWrite<TState, T>)state!).Settle(default, new OperationCanceledException(token)), this);
+                    static (state, token) => ((PendingWrite<TState, T, TAnswer>)state!).Settle(default, new OperationCanceledException(token)), this);
             }
         }
 
@@ -499,11 +506,11 @@ internal abstract class GroupCommitStore : ICoreStore
             Settle(default, exception);
         }
 
-        T IValueTaskSource<T>.GetResult(short token) => _completion.GetResult(token);
+        TAnswer IValueTaskSource<TAnswer>.GetResult(short token) => answer(_completion.GetResult(token), state);
 
-        ValueTaskSourceStatus IValueTaskSource<T>.GetStatus(short token) => _completion.GetStatus(token);
+        ValueTaskSourceStatus IValueTaskSource<TAnswer>.GetStatus(short token) => _completion.GetStatus(token);
 
-        void IValueTaskSource<T>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        void IValueTaskSource<TAnswer>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
             _completion.OnCompleted(continuation, state, token, flags);
 
         private void Settle(T? result, Exception? failure)

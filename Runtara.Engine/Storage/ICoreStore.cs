@@ -35,6 +35,14 @@ public interface ICoreStore : IAsyncDisposable
     /// </summary>
     ValueTask<T> WriteAsync<TState, T>(string operation, TState state, Func<IStoreWriter, TState, CancellationToken, ValueTask<T>> work, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// <see cref="WriteAsync{TState, T}"/> whose caller gets <paramref name="answer"/> of the committed
+    /// result, made when the caller takes it (on the caller's thread, not the writer's; an exception
+    /// from it is the caller's): the caller needs no state machine of its own to wait for the commit.
+    /// </summary>
+    ValueTask<TAnswer> WriteAsync<TState, T, TAnswer>(
+        string operation, TState state, Func<IStoreWriter, TState, CancellationToken, ValueTask<T>> work, Func<T, TState, TAnswer> answer, CancellationToken cancellationToken);
+
     /// <summary>The committed instance row, or null when there is no such instance.</summary>
     Task<InstanceRecord?> GetInstanceAsync(string instanceId, CancellationToken cancellationToken);
 
