@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Threading.Channels;
 using System.Threading.Tasks.Sources;
@@ -120,7 +121,7 @@ internal abstract class GroupCommitStore : ICoreStore
         var activity = EngineTelemetry.Source.HasListeners() ? EngineTelemetry.Source.StartActivity($"storage {operation}", ActivityKind.Internal) : null;
         activity?.SetTag("db.system", Backend);
         activity?.SetTag("db.operation.name", operation);
-        var pending = new PendingWrite<TState, T, TAnswer>(operation, state, work, answer, activity);
+        var pending = PendingWrite<TState, T, TAnswer>.Rent(operation, state, work, answer, activity);
 
         // Once queued the operation runs to its commit; a cancelled caller just stops waiting: its
         // token completes the pending write's wait (linked before the write is queued, so the writer
@@ -417,11 +418,11 @@ internal abstract class GroupCommitStore : ICoreStore
     }
 
     /// <summary>A queued unit of work and its caller's completion.</summary>
-    private abstract class PendingWrite(string operation, Activity? activity)
+    private abstract class PendingWrite
     {
-        public string Operation { get; } = operation;
+        public string Operation { get; protected set; } = string.Empty;
 
-        protected Activity? Activity { get; } = activity;
+        protected Activity? Activity { get; set; }
 
         public abstract ValueTask RunAsync(IStoreWriter writer, CancellationToken cancellationToken);
 
@@ -440,37 +441,85 @@ internal abstract class GroupCommitStore : ICoreStore
     /// to settle it; the first wins. The caller's answer is made from the committed result when the
     /// caller takes it, on the caller's thread, not the writer's.
     /// </summary>
-    private sealed class PendingWrite<TState, T, TAnswer>(
-        string operation, TState state, Func<IStoreWriter, TState, CancellationToken, ValueTask<T>> work, Func<T, TState, TAnswer> answer, Activity? activity)
-        : PendingWrite(operation, activity), IValueTaskSource<TAnswer>
+    /// <remarks>
+    /// Pooled: every checkpoint makes one. It goes back to the pool once all that hold it let go: the
+    /// writer (when it settled it, or when it was never queued), the caller (when it took the result),
+    /// and a linked cancellation (when its callback ran, or could no longer run). A caller that never
+    /// takes the result leaves it to the collector. A stale await of a reused one fails (the version).
+    /// </remarks>
+    private sealed class PendingWrite<TState, T, TAnswer> : PendingWrite, IValueTaskSource<TAnswer>
     {
+        private const int PoolLimit = 1024;
+        private static readonly ConcurrentQueue<PendingWrite<TState, T, TAnswer>> Pool = new();
+        private static int s_pooled;
+
         private ManualResetValueTaskSourceCore<T> _completion = new() { RunContinuationsAsynchronously = true };
         private CancellationTokenRegistration _cancellation;
+        private bool _linked;
+        private int _holders;
         private int _settled;
+        private TState _state = default!;
+        private Func<IStoreWriter, TState, CancellationToken, ValueTask<T>> _work = null!;
+        private Func<T, TState, TAnswer> _answer = null!;
         private T? _result;
         private Exception? _rejection;
 
+        private PendingWrite()
+        {
+        }
+
         public ValueTask<TAnswer> Completion => new(this, _completion.Version);
+
+        public static PendingWrite<TState, T, TAnswer> Rent(
+            string operation, TState state, Func<IStoreWriter, TState, CancellationToken, ValueTask<T>> work, Func<T, TState, TAnswer> answer, Activity? activity)
+        {
+            if (Pool.TryDequeue(out var pending))
+            {
+                Interlocked.Decrement(ref s_pooled);
+            }
+            else
+            {
+                pending = new PendingWrite<TState, T, TAnswer>();
+            }
+
+            pending.Operation = operation;
+            pending.Activity = activity;
+            pending._state = state;
+            pending._work = work;
+            pending._answer = answer;
+            pending._holders = 2; // the writer and the caller
+            return pending;
+        }
 
         /// <summary>Lets <paramref name="cancellationToken"/> end the caller's wait (the write itself still runs).</summary>
         public void LinkCancellation(CancellationToken cancellationToken)
         {
             if (cancellationToken.CanBeCanceled)
             {
+                // Held by the callback too, before it can run (at once, for a cancelled token).
+                Interlocked.Increment(ref _holders);
+                _linked = true;
                 _cancellation = cancellationToken.UnsafeRegister(
-                    static (state, token) => ((PendingWrite<TState, T, TAnswer>)state!).Settle(default, new OperationCanceledException(token)), this);
+                    static (state, token) =>
+                    {
+                        var pending = (PendingWrite<TState, T, TAnswer>)state!;
+                        pending.Settle(default, new OperationCanceledException(token));
+                        pending.Release();
+                    },
+                    this);
             }
         }
 
-        /// <summary>The write was never queued: unlink, and end the span.</summary>
+        /// <summary>The write was never queued: unlink, end the span, and let go as the writer.</summary>
         public void Abandon()
         {
-            _cancellation.Unregister();
+            Unlink();
             Activity?.Dispose();
+            Release();
         }
 
         public override async ValueTask RunAsync(IStoreWriter writer, CancellationToken cancellationToken) =>
-            _result = await work(writer, state, cancellationToken).ConfigureAwait(false);
+            _result = await _work(writer, _state, cancellationToken).ConfigureAwait(false);
 
         public override void Reject(Exception exception) => _rejection = exception;
 
@@ -490,8 +539,9 @@ internal abstract class GroupCommitStore : ICoreStore
             }
 
             Activity?.Dispose();
-            _cancellation.Unregister();
+            Unlink();
             Settle(_result, null);
+            Release();
         }
 
         public override void Fail(Exception exception)
@@ -502,11 +552,22 @@ internal abstract class GroupCommitStore : ICoreStore
                 Activity.Dispose();
             }
 
-            _cancellation.Unregister();
+            Unlink();
             Settle(default, exception);
+            Release();
         }
 
-        TAnswer IValueTaskSource<TAnswer>.GetResult(short token) => answer(_completion.GetResult(token), state);
+        TAnswer IValueTaskSource<TAnswer>.GetResult(short token)
+        {
+            try
+            {
+                return _answer(_completion.GetResult(token), _state);
+            }
+            finally
+            {
+                Release();
+            }
+        }
 
         ValueTaskSourceStatus IValueTaskSource<TAnswer>.GetStatus(short token) => _completion.GetStatus(token);
 
@@ -527,6 +588,44 @@ internal abstract class GroupCommitStore : ICoreStore
             else
             {
                 _completion.SetException(failure);
+            }
+        }
+
+        /// <summary>Unregisters the cancellation; when its callback can no longer run, lets go for it.</summary>
+        private void Unlink()
+        {
+            // Unregister, not Dispose: it must not wait for a cancellation callback running elsewhere.
+            if (_linked && _cancellation.Unregister())
+            {
+                Release();
+            }
+
+            _linked = false;
+        }
+
+        private void Release()
+        {
+            if (Interlocked.Decrement(ref _holders) != 0)
+            {
+                return;
+            }
+
+            _completion.Reset();
+            _cancellation = default;
+            _settled = 0;
+            _state = default!;
+            _work = null!;
+            _answer = null!;
+            _result = default;
+            _rejection = null;
+            Activity = null;
+            if (Interlocked.Increment(ref s_pooled) <= PoolLimit)
+            {
+                Pool.Enqueue(this);
+            }
+            else
+            {
+                Interlocked.Decrement(ref s_pooled);
             }
         }
     }

@@ -118,6 +118,41 @@ public abstract class StoreBehaviourTests : CoreStoreSuite
     }
 
     [SkippableFact(Timeout = Timeout)]
+    public async Task Reused_pending_writes_answer_each_caller_with_its_own_result_through_cancellations()
+    {
+        // The pending writes are pooled: rounds of concurrent writes, some of whose callers stop
+        // waiting, must each get the answer made from their own write.
+        var id = await NewRunningInstanceAsync();
+        for (var round = 0; round < 5; round++)
+        {
+            using var impatient = new CancellationTokenSource();
+            var writes = Enumerable.Range(0, 100).Select(i =>
+            {
+                var key = $"r{round}-{i}";
+                var token = i % 7 == 0 ? impatient.Token : CancellationToken.None;
+                return (Key: key, Cancellable: i % 7 == 0, Answer: Store.WriteAsync(
+                    "reuse", (id, key), static (w, s, t) => w.SaveCheckpointIfAbsentAsync(s.id, s.key, Encoding.UTF8.GetBytes(s.key), Now, t),
+                    static (saved, s) => (s.key, Stored: Encoding.UTF8.GetString(saved.Stored.State)), token).AsTask());
+            }).ToList();
+            await impatient.CancelAsync();
+
+            foreach (var (key, cancellable, answer) in writes)
+            {
+                try
+                {
+                    var (answeredKey, stored) = await answer;
+                    Assert.Equal((key, key), (answeredKey, stored));
+                }
+                catch (OperationCanceledException) when (cancellable)
+                {
+                }
+            }
+        }
+
+        Assert.Equal(500, (await Store.ListCheckpointsAsync(new CheckpointQuery(id, null, null, null, 1000, 0), CancellationToken.None)).TotalCount);
+    }
+
+    [SkippableFact(Timeout = Timeout)]
     public async Task A_rejected_operation_fails_alone_and_its_batch_neighbours_commit()
     {
         var id = await NewRunningInstanceAsync();
