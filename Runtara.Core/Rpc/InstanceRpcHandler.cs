@@ -41,8 +41,6 @@ internal sealed class InstanceRpcHandler(
 {
     public ValueTask<RpcReply<RpcResponse>> HandleAsync(RpcServerCall<RpcRequest> call, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(call);
-
         // The token's instance must be of the token's tenant (registration checks it itself). A known
         // instance is answered at once, and the call goes straight to its method.
         if (call.Request.RequestCase != RpcRequest.RequestOneofCase.RegisterInstance

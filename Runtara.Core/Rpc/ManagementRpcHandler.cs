@@ -43,7 +43,6 @@ internal sealed class ManagementRpcHandler(
 
     public async ValueTask<RpcReply<RpcResponse>> HandleAsync(RpcServerCall<RpcRequest> call, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(call);
         var request = call.Request;
         return request.RequestCase switch
         {

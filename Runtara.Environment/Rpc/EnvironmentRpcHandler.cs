@@ -42,7 +42,6 @@ internal sealed partial class EnvironmentRpcHandler(
 
     public async ValueTask<RpcReply<RpcResponse>> HandleAsync(RpcServerCall<RpcRequest> call, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(call);
         var request = call.Request;
         try
         {

@@ -1,7 +1,7 @@
 namespace Runtara.Protocol.Rpc;
 
-/// <summary>One incoming RPC as a handler sees it.</summary>
-public sealed class RpcServerCall<TRequest>
+/// <summary>One incoming RPC as a handler sees it (a struct: the server makes one per call).</summary>
+public readonly struct RpcServerCall<TRequest>
 {
     internal RpcServerCall(TRequest request, string method, RpcConnectionContext connection, Stream? upload, RpcIdentity? identity = null)
     {

@@ -25,13 +25,21 @@ public static class StepKey
     public static string For(string name, params ReadOnlySpan<long> indices)
     {
         Validate(name);
-        var builder = new StringBuilder(name, name.Length + (indices.Length * 8));
+
+        // Formatted in place: a step in a loop makes one of these per iteration, and only the key is kept.
+        const int MaxIndexLength = 21; // '/' and up to 20 characters of a long
+        var length = name.Length + (indices.Length * MaxIndexLength);
+        var buffer = length <= 256 ? stackalloc char[256] : new char[length];
+        name.CopyTo(buffer);
+        var written = name.Length;
         foreach (var index in indices)
         {
-            builder.Append('/').Append(index.ToString(CultureInfo.InvariantCulture));
+            buffer[written++] = '/';
+            index.TryFormat(buffer[written..], out var digits, provider: CultureInfo.InvariantCulture);
+            written += digits;
         }
 
-        return builder.ToString();
+        return new string(buffer[..written]);
     }
 
     /// <summary><paramref name="name"/> followed by each part, separated by <c>/</c> (e.g. business ids).</summary>

@@ -12,6 +12,17 @@ public sealed class StepKeyTests
     }
 
     [Fact]
+    public void Keys_with_extreme_or_many_indices_are_formatted_in_full()
+    {
+        Assert.Equal("m/-9223372036854775808/9223372036854775807", StepKey.For("m", long.MinValue, long.MaxValue));
+
+        // Longer than the stack buffer: formatted on the heap, the same way.
+        var name = new string('n', 300);
+        var indices = Enumerable.Range(0, 12).Select(i => (long)i * 1_000_000_007).ToArray();
+        Assert.Equal(name + string.Concat(indices.Select(i => "/" + i.ToString(System.Globalization.CultureInfo.InvariantCulture))), StepKey.For(name, indices));
+    }
+
+    [Fact]
     public void Keys_do_not_depend_on_the_current_culture()
     {
         var previous = System.Globalization.CultureInfo.CurrentCulture;
