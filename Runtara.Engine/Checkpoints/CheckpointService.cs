@@ -8,7 +8,7 @@ using Runtara.Engine.Storage;
 namespace Runtara.Engine.Checkpoints;
 
 /// <summary>What a Checkpoint call answers: the stored state when the key existed, plus signals for the instance.</summary>
-public sealed record CheckpointOutcome(bool Found, byte[] State, PendingSignal? PendingSignal, CustomSignal? CustomSignal);
+public readonly record struct CheckpointOutcome(bool Found, byte[] State, PendingSignal? PendingSignal, CustomSignal? CustomSignal);
 
 /// <summary>
 /// Checkpoints (SPEC §8) with an atomic save-if-absent: the first state stored under a key wins and

@@ -22,10 +22,12 @@ internal sealed class PooledJson : IBufferWriter<byte>
     [ThreadStatic]
     private static JsonSerializerOptions? t_writerOptions;
 
-    private byte[] _buffer;
-    private int _written;
+    // One returned instance per thread, for the thread's next step (the buffer goes back to the pool).
+    [ThreadStatic]
+    private static PooledJson? t_spare;
 
-    private PooledJson() => _buffer = ArrayPool<byte>.Shared.Rent(InitialSize);
+    private byte[] _buffer = [];
+    private int _written;
 
     /// <summary>The serialized bytes; valid until <see cref="Return"/>.</summary>
     public ReadOnlyMemory<byte> Written => _buffer.AsMemory(0, _written);
@@ -33,7 +35,9 @@ internal sealed class PooledJson : IBufferWriter<byte>
     /// <summary>Serializes <paramref name="value"/> with the options of <paramref name="typeInfo"/> (as <see cref="JsonSerializer.SerializeToUtf8Bytes{TValue}(TValue, JsonTypeInfo{TValue})"/> does).</summary>
     public static PooledJson Serialize<T>(T value, JsonTypeInfo<T> typeInfo)
     {
-        var json = new PooledJson();
+        var json = t_spare ?? new PooledJson();
+        t_spare = null;
+        json._buffer = ArrayPool<byte>.Shared.Rent(InitialSize);
         var writer = WriterFor(typeInfo.Options, json);
         try
         {
@@ -78,6 +82,7 @@ internal sealed class PooledJson : IBufferWriter<byte>
         _buffer = [];
         _written = 0;
         ArrayPool<byte>.Shared.Return(buffer);
+        t_spare ??= this;
     }
 
     public void Advance(int count) => _written += count;
