@@ -8,6 +8,7 @@ using Runtara.Engine.Diagnostics;
 using Runtara.Engine.Events;
 using Runtara.Engine.Instances;
 using Runtara.Engine.Signals;
+using Runtara.Threading;
 
 namespace Runtara.Engine.Storage;
 
@@ -453,11 +454,10 @@ internal abstract class GroupCommitStore : ICoreStore
         private static readonly ConcurrentQueue<PendingWrite<TState, T, TAnswer>> Pool = new();
         private static int s_pooled;
 
-        private ManualResetValueTaskSourceCore<T> _completion = new() { RunContinuationsAsynchronously = true };
+        private FirstWinsValueTaskSourceCore<T> _completion = new();
         private CancellationTokenRegistration _cancellation;
         private bool _linked;
         private int _holders;
-        private int _settled;
         private TState _state = default!;
         private Func<IStoreWriter, TState, CancellationToken, ValueTask<T>> _work = null!;
         private Func<T, TState, TAnswer> _answer = null!;
@@ -503,7 +503,7 @@ internal abstract class GroupCommitStore : ICoreStore
                     static (state, token) =>
                     {
                         var pending = (PendingWrite<TState, T, TAnswer>)state!;
-                        pending.Settle(default, new OperationCanceledException(token));
+                        pending._completion.TrySetException(new OperationCanceledException(token));
                         pending.Release();
                     },
                     this);
@@ -540,7 +540,7 @@ internal abstract class GroupCommitStore : ICoreStore
 
             Activity?.Dispose();
             Unlink();
-            Settle(_result, null);
+            _completion.TrySetResult(_result!);
             Release();
         }
 
@@ -553,7 +553,7 @@ internal abstract class GroupCommitStore : ICoreStore
             }
 
             Unlink();
-            Settle(default, exception);
+            _completion.TrySetException(exception);
             Release();
         }
 
@@ -573,23 +573,6 @@ internal abstract class GroupCommitStore : ICoreStore
 
         void IValueTaskSource<TAnswer>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
             _completion.OnCompleted(continuation, state, token, flags);
-
-        private void Settle(T? result, Exception? failure)
-        {
-            if (Interlocked.Exchange(ref _settled, 1) != 0)
-            {
-                return;
-            }
-
-            if (failure is null)
-            {
-                _completion.SetResult(result!);
-            }
-            else
-            {
-                _completion.SetException(failure);
-            }
-        }
 
         /// <summary>Unregisters the cancellation; when its callback can no longer run, lets go for it.</summary>
         private void Unlink()
@@ -612,7 +595,6 @@ internal abstract class GroupCommitStore : ICoreStore
 
             _completion.Reset();
             _cancellation = default;
-            _settled = 0;
             _state = default!;
             _work = null!;
             _answer = null!;

@@ -2,6 +2,7 @@ using System.Net;
 using System.Threading.Tasks.Sources;
 using Runtara.Protocol.Framing;
 using Runtara.Protocol.Transport;
+using Runtara.Threading;
 
 namespace Runtara.Protocol.Rpc;
 
@@ -355,15 +356,14 @@ internal sealed class MultiplexedConnections<TRequest, TResponse>(ITransportConn
     /// </summary>
     private sealed class Exchange : IValueTaskSource<TResponse>
     {
-        private ManualResetValueTaskSourceCore<TResponse> _answer = new() { RunContinuationsAsynchronously = true };
+        private FirstWinsValueTaskSourceCore<TResponse> _answer = new();
         private readonly CancellationTokenRegistration _cancellation;
-        private int _settled;
 
         public Exchange(bool reused, string credential, CancellationToken cancellationToken)
         {
             Reused = reused;
             Credential = credential;
-            _cancellation = cancellationToken.UnsafeRegister(static (state, token) => ((Exchange)state!).Settle(null, new OperationCanceledException(token)), this);
+            _cancellation = cancellationToken.UnsafeRegister(static (state, token) => ((Exchange)state!)._answer.TrySetException(new OperationCanceledException(token)), this);
         }
 
         public bool Reused { get; }
@@ -373,9 +373,17 @@ internal sealed class MultiplexedConnections<TRequest, TResponse>(ITransportConn
 
         public ValueTask<TResponse> Answered => new(this, _answer.Version);
 
-        public void Answer(TResponse answer) => Settle(answer, null);
+        public void Answer(TResponse answer)
+        {
+            Unlink();
+            _answer.TrySetResult(answer);
+        }
 
-        public void Fail(Exception failure) => Settle(null, failure);
+        public void Fail(Exception failure)
+        {
+            Unlink();
+            _answer.TrySetException(failure);
+        }
 
         TResponse IValueTaskSource<TResponse>.GetResult(short token) => _answer.GetResult(token);
 
@@ -384,23 +392,7 @@ internal sealed class MultiplexedConnections<TRequest, TResponse>(ITransportConn
         void IValueTaskSource<TResponse>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
             _answer.OnCompleted(continuation, state, token, flags);
 
-        private void Settle(TResponse? answer, Exception? failure)
-        {
-            if (Interlocked.Exchange(ref _settled, 1) != 0)
-            {
-                return;
-            }
-
-            // Unregister, not Dispose: it must not wait for a cancellation callback running elsewhere.
-            _cancellation.Unregister();
-            if (failure is null)
-            {
-                _answer.SetResult(answer!);
-            }
-            else
-            {
-                _answer.SetException(failure);
-            }
-        }
+        // Unregister, not Dispose: it must not wait for a cancellation callback running elsewhere.
+        private void Unlink() => _cancellation.Unregister();
     }
 }
