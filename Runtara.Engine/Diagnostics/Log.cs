@@ -26,6 +26,9 @@ internal static partial class Log
     [LoggerMessage(2105, LogLevel.Debug, "SQLite WAL extended by {Bytes} bytes of zeros to its working size", EventName = "WalPreallocated")]
     public static partial void WalPreallocated(ILogger logger, long bytes);
 
+    [LoggerMessage(2112, LogLevel.Debug, "Native heaps keep up to {Bytes} freed bytes at their top (glibc M_TRIM_THRESHOLD) for the SQLite writer", EventName = "NativeHeapTrimThresholdRaised")]
+    public static partial void NativeHeapTrimThresholdRaised(ILogger logger, int bytes);
+
     [LoggerMessage(2106, LogLevel.Warning, "Could not give the SQLite WAL its working size; commits that grow it take longer", EventName = "WalPreallocationFailed")]
     public static partial void WalPreallocationFailed(ILogger logger, Exception exception);
 

@@ -96,6 +96,11 @@ internal sealed class SqliteCoreStore : SqlCoreStore
 
     protected override async Task OpenWriterAsync(CancellationToken cancellationToken)
     {
+        if (NativeHeapTrimming.Apply())
+        {
+            Log.NativeHeapTrimThresholdRaised(Logger, NativeHeapTrimming.ThresholdBytes);
+        }
+
         await base.OpenWriterAsync(cancellationToken).ConfigureAwait(false);
         var connection = (SqliteConnection)await OpenConnectionAsync(forWriter: true, cancellationToken).ConfigureAwait(false);
         _checkpointer = new WalCheckpointer(connection, DatabasePath, Logger);
