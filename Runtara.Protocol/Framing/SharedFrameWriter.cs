@@ -9,7 +9,13 @@ namespace Runtara.Protocol.Framing;
 /// cannot be cancelled: a writer that left the flush to one that then gave up would leave its frame
 /// unsent. The token cancels the write itself, which breaks the connection.
 /// </summary>
-internal sealed class SharedFrameWriter(FrameWriter writer)
+/// <remarks>
+/// Given <c>flushFailed</c>, a write asked to defer its flush leaves it to a work item queued on the thread
+/// pool's global queue instead: behind the work already waiting there, typically the other callers that a
+/// commit or an answer completed at the same moment, whose frames then leave in the same send. A flush that
+/// fails there has no caller left to tell: <c>flushFailed</c> breaks the connection.
+/// </remarks>
+internal sealed class SharedFrameWriter(FrameWriter writer, Action<Exception>? flushFailed = null) : IThreadPoolWorkItem
 {
     /// <summary>The most held back (corked, or left to a waiting writer): a client that floods requests without reading answers cannot make the server buffer more.</summary>
     internal const int MaxHeldBytes = 64 * 1024;
@@ -18,25 +24,34 @@ internal sealed class SharedFrameWriter(FrameWriter writer)
     private int _waiting;
     private volatile bool _corked;
 
-    // Frames written and not flushed yet; guarded by _lock.
+    // Frames written and not flushed yet, and whether a deferred flush is queued; guarded by _lock.
     private bool _unflushed;
+    private bool _flushQueued;
 
     /// <summary>True while flushes are held back.</summary>
     public bool IsCorked => _corked;
 
     /// <summary>Writes <paramref name="message"/> as one frame of <paramref name="type"/>, flushed now or by the writer (or uncork) that follows.</summary>
-    public ValueTask WriteAsync(FrameType type, Google.Protobuf.IMessage message, CancellationToken cancellationToken)
+    /// <param name="type">The frame's type.</param>
+    /// <param name="message">The frame's payload.</param>
+    /// <param name="deferFlush">
+    /// Leave the flush to a queued work item (see the remarks; only with <c>flushFailed</c>): for a caller that
+    /// knows other frames are likely to follow at once, e.g. one of several exchanges in flight. A lone
+    /// exchange flushes at once, so a sequential caller pays no thread-pool hop.
+    /// </param>
+    /// <param name="cancellationToken">Cancels the write itself, which breaks the connection.</param>
+    public ValueTask WriteAsync(FrameType type, Google.Protobuf.IMessage message, bool deferFlush, CancellationToken cancellationToken)
     {
         // Uncontended, with a flush the socket takes at once: no state machine and no lock waiter.
         if (!_lock.Wait(0))
         {
-            return WriteInTurnAsync(type, message, cancellationToken);
+            return WriteInTurnAsync(type, message, deferFlush, cancellationToken);
         }
 
         ValueTask flushing;
         try
         {
-            flushing = WriteHeld(type, message, cancellationToken);
+            flushing = WriteHeld(type, message, deferFlush, cancellationToken);
             if (!flushing.IsCompletedSuccessfully)
             {
                 return ReleaseAfterAsync(flushing);
@@ -91,14 +106,14 @@ internal sealed class SharedFrameWriter(FrameWriter writer)
         }
     }
 
-    /// <summary><see cref="WriteAsync(FrameType, Google.Protobuf.IMessage, CancellationToken)"/> behind the writers ahead of it.</summary>
-    private async ValueTask WriteInTurnAsync(FrameType type, Google.Protobuf.IMessage message, CancellationToken cancellationToken)
+    /// <summary><see cref="WriteAsync(FrameType, Google.Protobuf.IMessage, bool, CancellationToken)"/> behind the writers ahead of it.</summary>
+    private async ValueTask WriteInTurnAsync(FrameType type, Google.Protobuf.IMessage message, bool deferFlush, CancellationToken cancellationToken)
     {
         await WaitForTurnAsync().ConfigureAwait(false);
         TookTurn();
         try
         {
-            await WriteHeld(type, message, cancellationToken).ConfigureAwait(false);
+            await WriteHeld(type, message, deferFlush, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -106,14 +121,109 @@ internal sealed class SharedFrameWriter(FrameWriter writer)
         }
     }
 
-    /// <summary>Writes the frame while holding the lock, and flushes unless corked or another writer waits to flush after it.</summary>
-    private ValueTask WriteHeld(FrameType type, Google.Protobuf.IMessage message, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes the frame while holding the lock, and flushes unless corked or another writer waits to flush
+    /// after it; asked to defer, queues the flush (once) instead.
+    /// </summary>
+    private ValueTask WriteHeld(FrameType type, Google.Protobuf.IMessage message, bool deferFlush, CancellationToken cancellationToken)
     {
         writer.Write(type, message);
         _unflushed = true;
-        return (!_corked && Volatile.Read(ref _waiting) == 0) || writer.UnflushedBytes >= MaxHeldBytes
-            ? FlushAsync(cancellationToken)
-            : default;
+        if (writer.UnflushedBytes >= MaxHeldBytes)
+        {
+            return FlushAsync(cancellationToken);
+        }
+
+        if (_corked || Volatile.Read(ref _waiting) != 0)
+        {
+            return default;
+        }
+
+        if (!deferFlush || flushFailed is null)
+        {
+            return FlushAsync(cancellationToken);
+        }
+
+        if (!_flushQueued)
+        {
+            _flushQueued = true;
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        }
+
+        return default;
+    }
+
+    /// <summary>The deferred flush (see the remarks): whatever was written since, in one send.</summary>
+    void IThreadPoolWorkItem.Execute()
+    {
+        if (!_lock.Wait(0))
+        {
+            _ = FlushQueuedInTurnAsync();
+            return;
+        }
+
+        ValueTask flushing;
+        try
+        {
+            flushing = FlushQueued();
+        }
+        catch (Exception ex)
+        {
+            _lock.Release();
+            flushFailed!(ex);
+            return;
+        }
+
+        if (flushing.IsCompletedSuccessfully)
+        {
+            _lock.Release();
+            flushing.GetAwaiter().GetResult();
+            return;
+        }
+
+        _ = ReleaseAfterQueuedFlushAsync(flushing);
+    }
+
+    private ValueTask FlushQueued()
+    {
+        _flushQueued = false;
+
+        // Corked: the uncork flushes. Nothing unflushed: a writer after the queuing flushed it already.
+        return _unflushed && !_corked ? FlushAsync(CancellationToken.None) : default;
+    }
+
+    private async Task FlushQueuedInTurnAsync()
+    {
+        await WaitForTurnAsync().ConfigureAwait(false);
+        TookTurn();
+        try
+        {
+            await FlushQueued().ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            flushFailed!(ex);
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
+    private async Task ReleaseAfterQueuedFlushAsync(ValueTask flushing)
+    {
+        try
+        {
+            await flushing.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            flushFailed!(ex);
+        }
+        finally
+        {
+            _lock.Release();
+        }
     }
 
     private async ValueTask ReleaseAfterAsync(ValueTask flushing)

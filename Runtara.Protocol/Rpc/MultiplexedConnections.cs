@@ -148,7 +148,8 @@ internal sealed class MultiplexedConnections<TRequest, TResponse>(ITransportConn
     /// <summary>One connection: a shared writer, the calls awaiting answers by exchange id, and a loop reading the answers.</summary>
     private sealed class MultiplexedConnection(ITransportConnection transport, IRpcStream stream, Action<MultiplexedConnection> closed) : IAsyncDisposable
     {
-        private readonly SharedFrameWriter _writer = new(stream.Writer);
+        // A deferred flush that fails breaks the connection; its read loop then fails every call on it.
+        private readonly SharedFrameWriter _writer = new(stream.Writer, _ => stream.Abort());
         private readonly Dictionary<uint, Exchange> _exchanges = [];
         private uint _lastId;
         private int _inFlight;
@@ -222,7 +223,9 @@ internal sealed class MultiplexedConnections<TRequest, TResponse>(ITransportConn
             ValueTask writing;
             try
             {
-                writing = _writer.WriteAsync(FrameType.Request, request, CancellationToken.None);
+                // Other calls in flight on this connection: more requests are likely on their way (the answers of
+                // one commit come back together), so they leave in one send. A lone call's request leaves at once.
+                writing = _writer.WriteAsync(FrameType.Request, request, deferFlush: InFlight > 1, CancellationToken.None);
             }
             catch (Exception ex)
             {

@@ -18,7 +18,10 @@ internal sealed class MultiplexedExchanges(IRpcStream stream, int maxInFlight)
     private TaskCompletionSource? _drained;
 
     /// <summary>The writer the exchanges' answers share (made on first use: most connections never multiplex).</summary>
-    public SharedFrameWriter Writer => _writer ??= new SharedFrameWriter(stream.Writer);
+    public SharedFrameWriter Writer => _writer ??= new SharedFrameWriter(stream.Writer, _ => stream.Abort());
+
+    /// <summary>The exchanges started and not answered yet.</summary>
+    public int InFlight => Volatile.Read(ref _inFlight);
 
     /// <summary>Counts an exchange about to start; waits while <c>maxInFlight</c> run.</summary>
     public async ValueTask EnterAsync(CancellationToken cancellationToken)

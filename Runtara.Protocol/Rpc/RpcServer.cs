@@ -671,7 +671,9 @@ public sealed class RpcServer<TRequest, TResponse> : IAsyncDisposable
             message.CredentialBound = context.IsBound(credential);
             if (reply.Body is null)
             {
-                await exchanges.Writer.WriteAsync(FrameType.Response, message, token).ConfigureAwait(false);
+                // With other exchanges in flight their answers are likely ready too (one commit completes many):
+                // they leave in one send. A lone exchange's answer leaves at once.
+                await exchanges.Writer.WriteAsync(FrameType.Response, message, deferFlush: exchanges.InFlight > 1, token).ConfigureAwait(false);
             }
             else
             {

@@ -17,8 +17,8 @@ public sealed class SharedFrameWriterTests
         var writer = new SharedFrameWriter(new FrameWriter(pipe.Writer));
 
         writer.Cork();
-        await writer.WriteAsync(FrameType.Response, Answer(100), CancellationToken.None);
-        await writer.WriteAsync(FrameType.Response, Answer(100), CancellationToken.None);
+        await writer.WriteAsync(FrameType.Response, Answer(100), deferFlush: false, CancellationToken.None);
+        await writer.WriteAsync(FrameType.Response, Answer(100), deferFlush: false, CancellationToken.None);
         var heldBack = pipe.Reader.TryRead(out _);
         await writer.UncorkAsync(CancellationToken.None);
         var sent = pipe.Reader.TryRead(out var result);
@@ -40,11 +40,88 @@ public sealed class SharedFrameWriterTests
         var held = new List<long>();
         for (var i = 0; i < 200; i++)
         {
-            await writer.WriteAsync(FrameType.Response, Answer(1024), CancellationToken.None);
+            await writer.WriteAsync(FrameType.Response, Answer(1024), deferFlush: false, CancellationToken.None);
             held.Add(pipe.Writer.UnflushedBytes);
         }
 
         Assert.All(held, bytes => Assert.True(bytes < SharedFrameWriter.MaxHeldBytes + frame, $"{bytes} bytes held back"));
         Assert.True(pipe.Reader.TryRead(out var sent) && sent.Buffer.Length >= SharedFrameWriter.MaxHeldBytes);
+    }
+
+    [Fact]
+    public async Task Deferred_flushes_reach_the_connection_without_a_later_write()
+    {
+        var pipe = new Pipe();
+        var writer = new SharedFrameWriter(new FrameWriter(pipe.Writer), ex => Assert.Fail($"flush failed: {ex}"));
+
+        for (var i = 0; i < 3; i++)
+        {
+            await writer.WriteAsync(FrameType.Response, Answer(100), deferFlush: true, CancellationToken.None);
+        }
+
+        // Nothing else is written: the queued flush alone sends all three (in one or more flushes).
+        var expected = 3 * (FrameCodec.HeaderSize + Answer(100).CalculateSize());
+        long received = 0;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (received < expected)
+        {
+            var read = await pipe.Reader.ReadAsync(timeout.Token);
+            received += read.Buffer.Length;
+            pipe.Reader.AdvanceTo(read.Buffer.End);
+        }
+
+        Assert.Equal(expected, received);
+    }
+
+    [Fact]
+    public async Task A_write_not_deferred_or_without_a_failure_handler_is_flushed_before_it_returns()
+    {
+        var pipe = new Pipe();
+        var handled = new SharedFrameWriter(new FrameWriter(pipe.Writer), _ => { });
+        await handled.WriteAsync(FrameType.Response, Answer(10), deferFlush: false, CancellationToken.None);
+        Assert.True(pipe.Reader.TryRead(out var first));
+        pipe.Reader.AdvanceTo(first.Buffer.End);
+
+        // No one to tell of a failed deferred flush: the writer flushes at once.
+        var unhandled = new SharedFrameWriter(new FrameWriter(pipe.Writer));
+        await unhandled.WriteAsync(FrameType.Response, Answer(10), deferFlush: true, CancellationToken.None);
+        Assert.True(pipe.Reader.TryRead(out _));
+    }
+
+    [Fact]
+    public async Task A_deferred_flush_that_fails_is_reported_to_break_the_connection()
+    {
+        var failed = new TaskCompletionSource<Exception>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var writer = new SharedFrameWriter(new FrameWriter(new FailingFlushWriter()), ex => failed.TrySetResult(ex));
+
+        await writer.WriteAsync(FrameType.Response, Answer(10), deferFlush: true, CancellationToken.None);
+
+        var error = await failed.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.IsType<IOException>(error);
+    }
+
+    /// <summary>A connection whose sends fail (reset by the peer, say).</summary>
+    private sealed class FailingFlushWriter : PipeWriter
+    {
+        private readonly byte[] _buffer = new byte[64 * 1024];
+
+        public override void Advance(int bytes)
+        {
+        }
+
+        public override Memory<byte> GetMemory(int sizeHint = 0) => _buffer;
+
+        public override Span<byte> GetSpan(int sizeHint = 0) => _buffer;
+
+        public override void CancelPendingFlush()
+        {
+        }
+
+        public override void Complete(Exception? exception = null)
+        {
+        }
+
+        public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default) =>
+            ValueTask.FromException<FlushResult>(new IOException("Connection reset by peer"));
     }
 }
