@@ -154,67 +154,26 @@ internal sealed class SharedFrameWriter(FrameWriter writer, Action<Exception>? f
     }
 
     /// <summary>The deferred flush (see the remarks): whatever was written since, in one send.</summary>
-    void IThreadPoolWorkItem.Execute()
+    void IThreadPoolWorkItem.Execute() => _ = FlushQueuedAsync();
+
+    /// <summary>Completes without a state machine on the heap when the lock is free and the socket takes the bytes at once.</summary>
+    private async Task FlushQueuedAsync()
     {
         if (!_lock.Wait(0))
         {
-            _ = FlushQueuedInTurnAsync();
-            return;
+            await WaitForTurnAsync().ConfigureAwait(false);
+            TookTurn();
         }
 
-        ValueTask flushing;
         try
         {
-            flushing = FlushQueued();
-        }
-        catch (Exception ex)
-        {
-            _lock.Release();
-            flushFailed!(ex);
-            return;
-        }
+            _flushQueued = false;
 
-        if (flushing.IsCompletedSuccessfully)
-        {
-            _lock.Release();
-            flushing.GetAwaiter().GetResult();
-            return;
-        }
-
-        _ = ReleaseAfterQueuedFlushAsync(flushing);
-    }
-
-    private ValueTask FlushQueued()
-    {
-        _flushQueued = false;
-
-        // Corked: the uncork flushes. Nothing unflushed: a writer after the queuing flushed it already.
-        return _unflushed && !_corked ? FlushAsync(CancellationToken.None) : default;
-    }
-
-    private async Task FlushQueuedInTurnAsync()
-    {
-        await WaitForTurnAsync().ConfigureAwait(false);
-        TookTurn();
-        try
-        {
-            await FlushQueued().ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            flushFailed!(ex);
-        }
-        finally
-        {
-            _lock.Release();
-        }
-    }
-
-    private async Task ReleaseAfterQueuedFlushAsync(ValueTask flushing)
-    {
-        try
-        {
-            await flushing.ConfigureAwait(false);
+            // Corked: the uncork flushes. Nothing unflushed: a writer after the queuing flushed it already.
+            if (_unflushed && !_corked)
+            {
+                await FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            }
         }
         catch (Exception ex)
         {
