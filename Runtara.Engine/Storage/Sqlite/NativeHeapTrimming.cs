@@ -5,9 +5,10 @@ namespace Runtara.Engine.Storage.Sqlite;
 /// <summary>
 /// Keeps glibc from handing freed native memory back to the kernel as soon as 128 KiB lie free at the top of a
 /// heap (its default <c>M_TRIM_THRESHOLD</c>). The SQLite writer's page cache and statements allocate and free
-/// native memory on every commit, so its thread's heap shrank (<c>madvise</c>) and grew again (page faults on
-/// fresh pages) thousands of times a second: about a fifth of the writer thread's CPU in w2, on the one thread
-/// every write waits for (docs/performance.md, issue 20). With the threshold raised, a heap keeps what it has
+/// native memory on every commit, so its thread's heap could shrink (<c>madvise</c>) and grow again (page faults
+/// on fresh pages) at every commit: a profile of w2 caught it at about a fifth of the writer thread's CPU, on the
+/// one thread every write waits for (docs/performance.md, issue 20). How often depends on the run, as glibc raises
+/// its threshold by itself once a large block is freed; this makes it never. With the threshold raised, a heap keeps what it has
 /// freed up to <see cref="ThresholdBytes"/> at its top, i.e. the process keeps its native high-water mark.
 /// Process-wide, as glibc has one setting; set once, when a SQLite store opens its writer. Elsewhere (not
 /// Linux, or a C library without <c>mallopt</c>) nothing changes and <see cref="Apply"/> says so.
