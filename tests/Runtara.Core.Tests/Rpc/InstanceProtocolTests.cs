@@ -500,7 +500,10 @@ public abstract class InstanceProtocolTests(ICoreFixture fixture) : CoreTestBase
         await Instance.AckAsync(id, SignalType.SignalPause);
         await Instance.EventAsync(id, InstanceEventType.EventSuspended);
         Assert.Equal(InstanceStatus.StatusSuspended, (await Instance.StatusAsync(id)).Status);
-        Assert.Null((await Instance.PollAsync(id)).Signal);
+
+        // The acknowledgement is one-way, sent on a connection of its own: calls on the multiplexed
+        // connection may overtake it (and on PostgreSQL several writers commit side by side).
+        await Wait.UntilAsync(() => Instance.PollAsync(id), p => p.Signal is null, TimeSpan.FromSeconds(10), "pause acknowledged");
 
         Assert.True((await Management.SendSignalAsync(id, Mgmt.SignalType.SignalResume)).Success);
         Assert.True((await Instance.RegisterAsync(id, tenant, "paused-at")).Success);
