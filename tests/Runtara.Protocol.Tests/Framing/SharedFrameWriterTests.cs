@@ -49,15 +49,23 @@ public sealed class SharedFrameWriterTests
     }
 
     [Fact]
-    public async Task Deferred_flushes_reach_the_connection_without_a_later_write()
+    public async Task Deferred_writes_leave_the_flush_to_a_queued_item_that_sends_them_without_a_later_write()
     {
         var pipe = new Pipe();
-        var writer = new SharedFrameWriter(new FrameWriter(pipe.Writer), ex => Assert.Fail($"flush failed: {ex}"));
+        var connection = new FlushRecordingWriter(pipe.Writer);
+        var writer = new SharedFrameWriter(new FrameWriter(connection), ex => Assert.Fail($"flush failed: {ex}"));
 
         for (var i = 0; i < 3; i++)
         {
-            await writer.WriteAsync(FrameType.Response, Answer(100), deferFlush: true, CancellationToken.None);
+            // Completes without flushing on the writing thread: the flush is queued instead (a queued
+            // item may flush on another thread meanwhile; that one is not counted).
+            FlushRecordingWriter.Writing = true;
+            var write = writer.WriteAsync(FrameType.Response, Answer(100), deferFlush: true, CancellationToken.None);
+            FlushRecordingWriter.Writing = false;
+            Assert.True(write.IsCompletedSuccessfully);
         }
+
+        Assert.Equal(0, connection.FlushesInsideWrites);
 
         // Nothing else is written: the queued flush alone sends all three (in one or more flushes).
         var expected = 3 * (FrameCodec.HeaderSize + Answer(100).CalculateSize());
@@ -98,6 +106,41 @@ public sealed class SharedFrameWriterTests
 
         var error = await failed.Task.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.IsType<IOException>(error);
+    }
+
+    /// <summary>A connection that counts the flushes made on a thread while it is inside a write.</summary>
+    private sealed class FlushRecordingWriter(PipeWriter inner) : PipeWriter
+    {
+        [ThreadStatic]
+        public static bool Writing;
+
+        private int _flushesInsideWrites;
+
+        public int FlushesInsideWrites => Volatile.Read(ref _flushesInsideWrites);
+
+        public override bool CanGetUnflushedBytes => inner.CanGetUnflushedBytes;
+
+        public override long UnflushedBytes => inner.UnflushedBytes;
+
+        public override void Advance(int bytes) => inner.Advance(bytes);
+
+        public override Memory<byte> GetMemory(int sizeHint = 0) => inner.GetMemory(sizeHint);
+
+        public override Span<byte> GetSpan(int sizeHint = 0) => inner.GetSpan(sizeHint);
+
+        public override void CancelPendingFlush() => inner.CancelPendingFlush();
+
+        public override void Complete(Exception? exception = null) => inner.Complete(exception);
+
+        public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default)
+        {
+            if (Writing)
+            {
+                Interlocked.Increment(ref _flushesInsideWrites);
+            }
+
+            return inner.FlushAsync(cancellationToken);
+        }
     }
 
     /// <summary>A connection whose sends fail (reset by the peer, say).</summary>
