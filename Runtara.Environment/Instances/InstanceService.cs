@@ -285,6 +285,19 @@ internal sealed class InstanceService(
         }
 
         var reasonText = string.IsNullOrWhiteSpace(reason) ? "Stopped by request" : reason;
+        try
+        {
+            await StopAndSettleAsync(instanceId, run, reasonText, grace, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            supervisor.StopSettled(instanceId);
+        }
+    }
+
+    /// <summary>Ends the instance's process (cancel, grace, SIGTERM, SIGKILL) or waits for its owner's, then settles it CANCELLED.</summary>
+    private async Task StopAndSettleAsync(string instanceId, RunRecord run, string reasonText, TimeSpan grace, CancellationToken cancellationToken)
+    {
         if (supervisor.IsLive(instanceId))
         {
             // Ask the instance to stop cleanly first (it acknowledges → CANCELLED), then SIGTERM, then SIGKILL.

@@ -26,6 +26,10 @@ namespace Runtara.Environment.Instances;
 internal sealed class InstanceSupervisor : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, LiveRun> _live = new(StringComparer.Ordinal);
+
+    // Runs whose stop ended their process and is still to settle them (StopInstance does, see OnExitedAsync):
+    // the heartbeat monitor's reconciliation must not fail them meanwhile for having no process.
+    private readonly ConcurrentDictionary<string, byte> _stopsUnsettled = new(StringComparer.Ordinal);
     private readonly KeyedLock _locks = new();
     private readonly IEnvironmentStore _store;
     private readonly ICoreClient _core;
@@ -216,9 +220,13 @@ internal sealed class InstanceSupervisor : IAsyncDisposable
         }
 
         live.StopRequested = true;
+        _stopsUnsettled[instanceId] = 0;
         await EscalateAsync(live, grace, cancellationToken).ConfigureAwait(false);
         await live.Settled.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>The stop that <see cref="StopProcessAsync"/> began has settled the run (or given up): it may be reconciled again.</summary>
+    public void StopSettled(string instanceId) => _stopsUnsettled.TryRemove(instanceId, out _);
 
     /// <summary>Marks a live process as silent (heartbeat timeout) and ends it; its exit is then settled as a failure or retry.</summary>
     public async Task<bool> KillSilentAsync(string instanceId, CancellationToken cancellationToken)
@@ -243,7 +251,7 @@ internal sealed class InstanceSupervisor : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(run);
         using var held = await LockAsync(run.InstanceId, cancellationToken).ConfigureAwait(false);
         var current = await _store.GetRunAsync(run.InstanceId, cancellationToken).ConfigureAwait(false);
-        if (current is null || !current.IsActive || _live.ContainsKey(run.InstanceId) || !IsMine(current))
+        if (current is null || !current.IsActive || _live.ContainsKey(run.InstanceId) || _stopsUnsettled.ContainsKey(run.InstanceId) || !IsMine(current))
         {
             return;
         }
